@@ -1,0 +1,291 @@
+package dev.grid.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code grid}: Heroku's command vocabulary over Grid's controller API. */
+@Command(name = "grid", mixinStandardHelpOptions = true, version = "grid 0.1.0",
+        description = "Grid: a self-hosted, datastore-appliance-first PaaS.",
+        subcommands = {Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Status.class,
+                Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
+                Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Scale.class, Grid.Run.class, Grid.Logs.class})
+public final class Grid implements Callable<Integer> {
+    private Api api;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public Grid() {}
+
+    /** A CLI bound to one controller (tests, scripts). */
+    public static Grid forApi(String url, String token) {
+        Grid g = new Grid();
+        g.api = new Api(url, token);
+        return g;
+    }
+
+    Api api() {
+        if (api == null) api = Api.fromEnvironment();
+        return api;
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return 0;
+    }
+
+    public static CommandLine commandLine(Grid grid) {
+        CommandLine cl = new CommandLine(grid);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof CliException) {
+                cmd.getErr().println(" !    " + e.getMessage());
+                cmd.getErr().flush();
+                return 1;
+            }
+            throw e;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine(new Grid()).execute(args));
+    }
+
+    /** Shared by every subcommand: the API, output, and --json. */
+    @Command
+    abstract static class Base implements Callable<Integer> {
+        @CommandLine.ParentCommand
+        Grid grid;
+
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        Api api() {
+            return grid.api();
+        }
+
+        void json(JsonNode n) throws Exception {
+            out().println(Api.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+            out().flush();
+        }
+    }
+
+    @Command
+    abstract static class AppCommand extends Base {
+        @Option(names = {"-a", "--app"}, required = true, description = "the app")
+        String app;
+    }
+
+    @Command(name = "apps", description = "List apps.")
+    static final class Apps extends Base {
+        @Option(names = "--json") boolean asJson;
+
+        public Integer call() throws Exception {
+            JsonNode apps = api().get("/apps");
+            if (asJson) {
+                json(apps);
+                return 0;
+            }
+            out().println("=== Apps");
+            for (JsonNode a : apps) out().println(a.path("name").asText());
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "apps:create", description = "Create an app.")
+    static final class AppsCreate extends Base {
+        @Parameters(paramLabel = "NAME") String name;
+
+        public Integer call() {
+            api().post("/apps", Api.map("name", name));
+            out().println("Creating " + name + "... done");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "apps:info", description = "Show an app: its release, formation and jobs.")
+    static final class AppsInfo extends AppCommand {
+        @Option(names = "--json") boolean asJson;
+
+        public Integer call() throws Exception {
+            JsonNode info = api().get("/apps/" + app);
+            if (asJson) {
+                json(info);
+                return 0;
+            }
+            JsonNode r = info.path("release");
+            out().println("=== " + app);
+            out().println("Release:   " + (r.isNull() ? "(none)" : "v" + r.path("version").asText() + " " + r.path("image").asText()));
+            StringBuilder dynos = new StringBuilder();
+            info.path("formation").path("processes").fields().forEachRemaining(e ->
+                    dynos.append(dynos.length() > 0 ? ", " : "").append(e.getKey()).append('=').append(e.getValue().asInt()));
+            out().println("Formation: " + (dynos.length() == 0 ? "(none)" : dynos));
+            out().println("Jobs:      " + info.path("jobs").size());
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "apps:destroy", description = "Destroy an app and stop its jobs.")
+    static final class AppsDestroy extends Base {
+        @Parameters(paramLabel = "NAME") String name;
+        @Option(names = "--confirm", description = "the app's name again") String confirm;
+
+        public Integer call() {
+            if (!name.equals(confirm)) {
+                throw new CliException("this destroys " + name + " and stops its jobs; to proceed, run: grid apps:destroy " + name + " --confirm " + name);
+            }
+            api().delete("/apps/" + name);
+            out().println("Destroying " + name + "... done");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "deploy", description = "Create a release from a local image and deploy it.")
+    static final class Deploy extends AppCommand {
+        @Option(names = "--image", required = true) String image;
+        @Option(names = "--process", paramLabel = "TYPE=COMMAND", description = "a process type and its command (repeatable)") List<String> processes = List.of();
+        @Option(names = "--env", paramLabel = "KEY=VALUE", description = "a config var (repeatable)") List<String> env = List.of();
+
+        public Integer call() {
+            Map<String, Object> procs = new LinkedHashMap<>();
+            for (String p : processes) {
+                String[] kv = pair(p, "--process", "TYPE=COMMAND");
+                procs.put(kv[0], Api.map("command", kv[1]));
+            }
+            Map<String, String> vars = new LinkedHashMap<>();
+            for (String e : env) {
+                String[] kv = pair(e, "--env", "KEY=VALUE");
+                vars.put(kv[0], kv[1]);
+            }
+            JsonNode r = api().post("/apps/" + app + "/releases", Api.map("image", image, "processes", procs, "env", vars));
+            out().println("Deploying " + image + " to " + app + "... done, v" + r.path("version").asText());
+            out().flush();
+            return 0;
+        }
+    }
+
+    static String[] pair(String s, String option, String shape) {
+        int eq = s.indexOf('=');
+        if (eq <= 0) throw new CliException("invalid " + option + " '" + s + "': use " + shape);
+        return new String[] {s.substring(0, eq), s.substring(eq + 1)};
+    }
+
+    @Command(name = "releases", description = "List an app's releases, newest first.")
+    static final class Releases extends AppCommand {
+        @Option(names = "--json") boolean asJson;
+
+        public Integer call() throws Exception {
+            JsonNode rs = api().get("/apps/" + app + "/releases");
+            if (asJson) {
+                json(rs);
+                return 0;
+            }
+            Table t = new Table("VERSION", "IMAGE", "PROCESSES", "CREATED");
+            for (JsonNode r : rs) {
+                StringBuilder types = new StringBuilder();
+                r.path("processes").fieldNames().forEachRemaining(n -> types.append(types.length() > 0 ? "," : "").append(n));
+                t.row("v" + r.path("version").asText(), r.path("image").asText(), types, r.path("createdAt").asText());
+            }
+            t.print(out());
+            return 0;
+        }
+    }
+
+    @Command(name = "ps", description = "List an app's jobs and their state.")
+    static final class Ps extends AppCommand {
+        @Option(names = "--json") boolean asJson;
+
+        public Integer call() throws Exception {
+            JsonNode jobs = api().get("/apps/" + app + "/jobs");
+            if (asJson) {
+                json(jobs);
+                return 0;
+            }
+            Table t = new Table("TYPE", "JOB", "STATE", "HOST", "PORT", "RESTARTS", "RELEASE", "NOTE");
+            for (JsonNode j : jobs) {
+                t.row(j.path("type").asText(), j.path("id").asText(), j.path("state").asText(), j.path("hostId").asText(),
+                        j.path("port").asInt() == 0 ? "" : j.path("port").asText(), j.path("restarts").asInt(),
+                        j.path("releaseId").asText(), j.path("message").isNull() ? "" : j.path("message").asText());
+            }
+            t.print(out());
+            return 0;
+        }
+    }
+
+    @Command(name = "ps:scale", description = "Scale process types, e.g. web=3 worker=1.")
+    static final class Scale extends AppCommand {
+        @Parameters(paramLabel = "TYPE=N", arity = "1..*") List<String> counts;
+
+        public Integer call() {
+            Map<String, Integer> wanted = new LinkedHashMap<>();
+            for (String c : counts) {
+                String[] kv = pair(c, "scale", "TYPE=N, e.g. web=3");
+                try {
+                    wanted.put(kv[0], Integer.parseInt(kv[1]));
+                } catch (NumberFormatException e) {
+                    throw new CliException("invalid count in '" + c + "': use a whole number, e.g. web=3");
+                }
+            }
+            JsonNode f = api().patch("/apps/" + app + "/formation", Api.map("processes", wanted));
+            StringBuilder now = new StringBuilder();
+            f.path("processes").fields().forEachRemaining(e -> now.append(now.length() > 0 ? ", " : "").append(e.getKey()).append('=').append(e.getValue().asInt()));
+            out().println("Scaling " + app + "... done, now " + now);
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "run", description = "Run a one-off command from the app's current release; exits with its exit code.")
+    static final class Run extends AppCommand {
+        @Option(names = "--timeout", description = "seconds to wait (default 600)") int timeout = 600;
+        @Parameters(paramLabel = "COMMAND", arity = "1..*") List<String> command;
+
+        public Integer call() {
+            out().println("Running " + String.join(" ", command) + " on " + app + "...");
+            out().flush();
+            JsonNode r = api().post("/apps/" + app + "/run", Api.map("command", String.join(" ", command), "timeoutSeconds", timeout));
+            out().print(r.path("output").asText());
+            out().flush();
+            return r.path("exitCode").asInt();
+        }
+    }
+
+    @Command(name = "logs", description = "Show an app's logs; --tail keeps streaming.")
+    static final class Logs extends AppCommand {
+        @Option(names = {"-t", "--tail"}, description = "keep streaming new lines") boolean follow;
+        @Option(names = {"-n", "--num"}, description = "lines per job to show first") Integer lines;
+
+        public Integer call() throws Exception {
+            String q = "?follow=" + follow + (lines == null ? "" : "&tail=" + lines);
+            try (var in = new BufferedReader(new InputStreamReader(api().stream("/apps/" + app + "/logs" + q), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    out().println(line);
+                    out().flush();
+                }
+            }
+            return 0;
+        }
+    }
+}

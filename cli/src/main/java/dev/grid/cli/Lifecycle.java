@@ -1,0 +1,158 @@
+package dev.grid.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code grid up | down | status}: the embedded single-machine Grid as a background process. */
+final class Lifecycle {
+    private Lifecycle() {}
+
+    static Optional<ProcessHandle> running() {
+        Path pid = Api.home().resolve("grid.pid");
+        try {
+            if (!Files.exists(pid)) return Optional.empty();
+            return ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).filter(ProcessHandle::isAlive);
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    static List<String> tail(Path file, int n) {
+        try {
+            List<String> lines = Files.readAllLines(file);
+            return lines.subList(Math.max(0, lines.size() - n), lines.size());
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    @Command(name = "up", description = "Start Grid on this machine: local etcd (unless --etcd), controller, scheduler and host agent.")
+    static final class Up extends Grid.Base {
+        @Option(names = "--etcd", paramLabel = "URL,...", description = "use this etcd cluster instead of starting a local one") String etcd;
+        @Option(names = "--foreground", description = "stay attached; Ctrl-C stops Grid") boolean foreground;
+        @Option(names = "--timeout", description = "seconds to wait for Grid to be ready (default 120)") int timeout = 120;
+
+        public Integer call() throws Exception {
+            Path home = Api.home();
+            if (running().isPresent()) {
+                out().println("Grid is already running (pid " + running().get().pid() + "); see 'grid status'");
+                out().flush();
+                return 0;
+            }
+            String jar = System.getProperty("grid.server.jar", System.getenv("GRID_SERVER_JAR"));
+            if (jar == null || !Files.exists(Path.of(jar))) {
+                throw new CliException("the Grid server jar is missing (" + jar + "): run ./grid from the repository, which builds it");
+            }
+            Files.createDirectories(home.resolve("logs"));
+            Files.deleteIfExists(home.resolve("cli.json"));
+            List<String> cmd = new ArrayList<>();
+            if (!foreground && Files.isExecutable(Path.of("/usr/bin/setsid"))) cmd.add("/usr/bin/setsid");
+            cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
+                    "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAM=1g", "-jar", jar));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().put("GRID_HOME", home.toString());
+            if (etcd != null) pb.environment().put("GRID_ETCD", etcd);
+            Path log = home.resolve("logs/grid.log");
+            if (foreground) {
+                return pb.inheritIO().start().waitFor();
+            }
+            pb.redirectErrorStream(true).redirectOutput(java.lang.ProcessBuilder.Redirect.appendTo(log.toFile()));
+            Instant started = Instant.now();
+            Process p = pb.start();
+            out().println("Starting Grid (pid " + p.pid() + ", log " + log + ")");
+            out().flush();
+            String waitingFor = "";
+            Instant deadline = started.plus(Duration.ofSeconds(timeout));
+            while (Instant.now().isBefore(deadline)) {
+                if (!p.isAlive()) {
+                    throw new CliException("Grid exited with code " + p.exitValue() + " while starting:\n" + String.join("\n", tail(log, 15)));
+                }
+                String now;
+                if (!Files.exists(home.resolve("cli.json"))) {
+                    now = "waiting for etcd, the host agent and the controller to start";
+                } else {
+                    JsonNode status = null;
+                    try {
+                        status = Api.fromEnvironment().get("/status");
+                    } catch (CliException notYet) {
+                        // controller still binding
+                    }
+                    if (status != null && status.path("hosts").size() > 0 && !status.path("scheduler").isNull()) {
+                        Api api = Api.fromEnvironment();
+                        out().printf("Grid is up in %.1f s: API %s, %d host(s), scheduler %s%n",
+                                Duration.between(started, Instant.now()).toMillis() / 1000.0, api.url,
+                                status.path("hosts").size(), status.path("scheduler").asText());
+                        out().flush();
+                        return 0;
+                    }
+                    now = status == null ? "waiting for the controller API" : "waiting for a host to register and a scheduler to be elected";
+                }
+                if (!now.equals(waitingFor)) {
+                    out().println("  " + now + "...");
+                    out().flush();
+                    waitingFor = now;
+                }
+                Thread.sleep(200);
+            }
+            throw new CliException("Grid was not ready within " + timeout + " s (" + waitingFor + "); see " + log);
+        }
+    }
+
+    @Command(name = "down", description = "Stop Grid and its jobs on this machine; volumes and state are kept.")
+    static final class Down extends Grid.Base {
+        public Integer call() throws Exception {
+            Optional<ProcessHandle> p = running();
+            if (p.isEmpty()) {
+                out().println("Grid is not running");
+                out().flush();
+                return 0;
+            }
+            out().println("Stopping Grid (pid " + p.get().pid() + "): stopping its jobs, keeping volumes...");
+            out().flush();
+            p.get().destroy();
+            try {
+                p.get().onExit().get(90, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new CliException("Grid (pid " + p.get().pid() + ") did not stop within 90 s; see " + Api.home().resolve("logs/grid.log"));
+            }
+            out().println("Grid stopped");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "status", description = "Show hosts, the scheduler leader and what runs where.")
+    static final class Status extends Grid.Base {
+        @Option(names = "--json") boolean asJson;
+
+        public Integer call() throws Exception {
+            JsonNode s = api().get("/status");
+            if (asJson) {
+                json(s);
+                return 0;
+            }
+            out().println("Grid at " + api().url + ": " + s.path("apps").asInt() + " app(s), " + s.path("jobs").asInt()
+                    + " job(s); scheduler leader " + s.path("scheduler").asText("(none)"));
+            Table t = new Table("HOST", "ADDRESS", "PORTS", "MEMORY", "JOBS");
+            for (JsonNode h : s.path("hosts")) {
+                JsonNode info = h.path("host");
+                List<String> jobs = new ArrayList<>();
+                h.path("jobs").forEach(j -> jobs.add(j.asText()));
+                t.row(info.path("id").asText(), info.path("address").asText(),
+                        info.path("portMin").asText() + "-" + info.path("portMax").asText(), info.path("memoryMb").asText() + " MB",
+                        jobs.isEmpty() ? "-" : String.join(" ", jobs));
+            }
+            t.print(out());
+            return 0;
+        }
+    }
+}

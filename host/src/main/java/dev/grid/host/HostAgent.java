@@ -1,0 +1,325 @@
+package dev.grid.host;
+
+import com.github.dockerjava.api.model.Container;
+import dev.grid.core.HostInfo;
+import dev.grid.core.Instance;
+import dev.grid.core.JobSpec;
+import dev.grid.core.JobState;
+import dev.grid.core.JobStatus;
+import dev.grid.discovery.Discovery;
+import dev.grid.store.Keys;
+import dev.grid.store.Lease;
+import dev.grid.store.Store;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One per machine. Registers the host under a lease, and converges this host's
+ * containers to the jobs the scheduler assigned it (jobs/HOST/...): starts what is
+ * missing, replaces what the scheduler restarted, removes what is no longer
+ * assigned, reports every state change (status/JOB) and registers running jobs
+ * with discovery once their port accepts connections. Containers carry labels, so
+ * a restarted agent adopts the ones that still run instead of starting them again.
+ */
+public final class HostAgent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HostAgent.class);
+    static final String LABEL_MANAGED = "grid.managed";
+    static final String LABEL_HOST = "grid.host";
+    static final String LABEL_JOB = "grid.job";
+    static final String LABEL_ATTEMPT = "grid.attempt";
+    static final String LABEL_PORT = "grid.port";
+
+    private final Store store;
+    private final Docker docker;
+    private final HostConfig config;
+    private final Discovery discovery;
+    private final ScheduledExecutorService loop;
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private final Map<String, JobStatus> reported = new ConcurrentHashMap<>();
+    private final Set<String> registered = ConcurrentHashMap.newKeySet();
+    private final List<AutoCloseable> subscriptions = new ArrayList<>();
+    private volatile Lease lease;
+    private volatile LogServer logServer;
+    private volatile boolean closed;
+
+    public HostAgent(Store store, Docker docker, HostConfig config) {
+        this.store = store;
+        this.docker = docker;
+        this.config = config;
+        this.discovery = new Discovery(store);
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "host-" + config.hostId());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public HostConfig config() {
+        return config;
+    }
+
+    public synchronized HostAgent start() throws IOException {
+        docker.verify();
+        logServer = new LogServer(config.address(), config.apiPort(), this::currentContainer, docker);
+        register();
+        long rev = store.list(Keys.hostJobs(config.hostId())).revision();
+        subscriptions.add(store.watch(Keys.hostJobs(config.hostId()), rev + 1, changes -> requestReconcile(), this::requestReconcile));
+        Closeable events = docker.events(Map.of(LABEL_HOST, config.hostId()), event -> requestReconcile());
+        subscriptions.add(events::close);
+        loop.scheduleWithFixedDelay(this::reconcileSafely, 0, 1, TimeUnit.SECONDS);
+        log.info("host {} at {} is up (ports {}-{}, API {})", config.hostId(), config.address(), config.portMin(), config.portMax(), logServer.url());
+        return this;
+    }
+
+    private void register() {
+        lease = store.lease(config.leaseTtlSeconds());
+        registered.clear();
+        HostInfo info = new HostInfo(config.hostId(), config.address(), config.portMin(), config.portMax(),
+                config.memoryMb(), config.tags(), logServer.url());
+        store.put(Keys.host(config.hostId()), info, lease.id());
+    }
+
+    public void requestReconcile() {
+        if (!closed && queued.compareAndSet(false, true)) loop.execute(this::reconcileSafely);
+    }
+
+    private void reconcileSafely() {
+        queued.set(false);
+        if (closed) return;
+        try {
+            reconcile();
+        } catch (RuntimeException e) {
+            log.warn("host {}: reconcile failed: {}", config.hostId(), e.toString());
+        }
+    }
+
+    private void reconcile() {
+        if (!lease.isAlive()) {
+            log.warn("host {}: lease lost; registering again", config.hostId());
+            register();
+        }
+        Map<String, JobSpec> desired = new HashMap<>();
+        for (JobSpec spec : store.values(Keys.hostJobs(config.hostId()), JobSpec.class)) desired.put(spec.id(), spec);
+
+        Map<String, List<Container>> byJob = new HashMap<>();
+        Set<Integer> usedPorts = new HashSet<>();
+        for (Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
+            byJob.computeIfAbsent(c.getLabels().get(LABEL_JOB), k -> new ArrayList<>()).add(c);
+            usedPorts.add(Integer.parseInt(c.getLabels().getOrDefault(LABEL_PORT, "0")));
+        }
+        for (var e : byJob.entrySet()) {
+            if (!desired.containsKey(e.getKey())) {
+                for (Container c : e.getValue()) docker.remove(c.getId(), 10);
+                forget(e.getKey(), e.getValue().get(0).getLabels());
+            }
+        }
+        for (String jobId : Set.copyOf(reported.keySet())) {
+            if (!desired.containsKey(jobId) && !byJob.containsKey(jobId)) forget(jobId, null);
+        }
+        for (JobSpec spec : desired.values()) {
+            converge(spec, byJob.getOrDefault(spec.id(), List.of()), usedPorts);
+        }
+    }
+
+    private void converge(JobSpec spec, List<Container> containers, Set<Integer> usedPorts) {
+        if (spec.blocked() != null) return;
+        Container current = null;
+        for (Container c : containers) {
+            if (Integer.parseInt(c.getLabels().get(LABEL_ATTEMPT)) == spec.attempt()) {
+                current = c;
+            } else {
+                docker.remove(c.getId(), 10);
+                deregister(spec);
+            }
+        }
+        Instant now = Instant.now();
+        if (current == null) {
+            if (spec.notBefore() != null && now.isBefore(spec.notBefore())) {
+                long wait = Math.max(1, (Duration.between(now, spec.notBefore()).toMillis() + 999) / 1000);
+                report(spec, JobState.PENDING, null, 0, null, null, null,
+                        "crashed; restart " + spec.attempt() + " in " + wait + " s (back-off)");
+                return;
+            }
+            start(spec, usedPorts);
+            return;
+        }
+        int port = Integer.parseInt(current.getLabels().get(LABEL_PORT));
+        if ("running".equals(current.getState())) {
+            Instant started = reported.containsKey(spec.id()) && reported.get(spec.id()).startedAt() != null
+                    ? reported.get(spec.id()).startedAt() : startedAt(current.getId());
+            if (spec.oneOff()) {
+                report(spec, JobState.UP, current.getId(), port, null, started, null, null);
+            } else if (registered.contains(spec.id()) || accepts(port)) {
+                if (registered.add(spec.id())) {
+                    discovery.register(new Instance(spec.service(), spec.id(), config.address(), port, spec.id(), config.hostId()), lease.id());
+                }
+                report(spec, JobState.UP, current.getId(), port, null, started, null, null);
+            } else {
+                report(spec, JobState.STARTING, current.getId(), port, null, started, null, "waiting for port " + port);
+            }
+        } else if (!reported.containsKey(spec.id()) || !reported.get(spec.id()).state().isDown()
+                || reported.get(spec.id()).attempt() != spec.attempt()) {
+            deregister(spec);
+            var state = docker.inspect(current.getId()).getState();
+            long code = state.getExitCodeLong() == null ? -1 : state.getExitCodeLong();
+            Instant started = parse(state.getStartedAt());
+            Instant finished = parse(state.getFinishedAt());
+            String message = code == 0 ? "exited" : "exited with code " + code + (Boolean.TRUE.equals(state.getOOMKilled()) ? " (out of memory)" : "");
+            report(spec, code == 0 ? JobState.EXITED : JobState.CRASHED, current.getId(), port, (int) code, started, finished, message);
+        }
+    }
+
+    private void start(JobSpec spec, Set<Integer> usedPorts) {
+        if (!docker.hasImage(spec.image())) {
+            report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
+                    "image " + spec.image() + " is not on host " + config.hostId() + ": build or load it there first");
+            return;
+        }
+        int port = allocatePort(usedPorts);
+        if (port < 0) {
+            report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
+                    "no free port in " + config.portMin() + "-" + config.portMax() + " on host " + config.hostId());
+            return;
+        }
+        usedPorts.add(port);
+        Map<String, String> env = new HashMap<>(spec.env());
+        env.put("PORT", String.valueOf(port));
+        env.put("GRID_JOB_ID", spec.id());
+        env.put("GRID_HOST_ID", config.hostId());
+        env.put("GRID_HOST_ADDRESS", config.address());
+        Map<String, String> labels = Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), LABEL_JOB, spec.id(),
+                LABEL_ATTEMPT, String.valueOf(spec.attempt()), LABEL_PORT, String.valueOf(port),
+                "grid.app", spec.app(), "grid.type", spec.type());
+        List<com.github.dockerjava.api.model.Bind> binds = new ArrayList<>();
+        for (var v : spec.volumes()) {
+            String volume = "grid-" + v.name();
+            docker.ensureVolume(volume, Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), "grid.app", spec.app()));
+            binds.add(Docker.bind(volume, v.path()));
+        }
+        String name = "grid-" + config.hostId() + "-" + spec.id() + "-" + spec.attempt();
+        try {
+            String id = docker.run(new Docker.ContainerSpec(name, spec.image(), List.of("/bin/sh", "-c", spec.command()),
+                    env, labels, spec.memoryMb() * 1024 * 1024, binds));
+            report(spec, JobState.STARTING, id, port, null, Instant.now(), null, spec.oneOff() ? null : "waiting for port " + port);
+            log.info("host {}: started job {} ({} {}) attempt {} on port {}", config.hostId(), spec.id(), spec.app(), spec.type(), spec.attempt(), port);
+        } catch (RuntimeException e) {
+            report(spec, JobState.FAILED, null, port, null, null, Instant.now(), "cannot start container: " + e.getMessage());
+        }
+    }
+
+    private int allocatePort(Set<Integer> used) {
+        for (int p = config.portMin(); p <= config.portMax(); p++) {
+            if (used.contains(p)) continue;
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(config.address(), p));
+                return p;
+            } catch (IOException taken) {
+                // something outside Grid holds it
+            }
+        }
+        return -1;
+    }
+
+    private boolean accepts(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(config.address(), port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private Instant startedAt(String containerId) {
+        return parse(docker.inspect(containerId).getState().getStartedAt());
+    }
+
+    private static Instant parse(String dockerTime) {
+        if (dockerTime == null || dockerTime.startsWith("0001")) return null;
+        try {
+            return Instant.parse(dockerTime);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private void report(JobSpec spec, JobState state, String containerId, int port, Integer exitCode,
+                        Instant started, Instant finished, String message) {
+        JobStatus status = new JobStatus(spec.id(), config.hostId(), state, spec.attempt(), containerId, port, exitCode, started, finished, message);
+        if (!status.equals(reported.get(spec.id()))) {
+            store.put(Keys.status(spec.id()), status);
+            reported.put(spec.id(), status);
+        }
+    }
+
+    private void deregister(JobSpec spec) {
+        if (registered.remove(spec.id())) discovery.deregister(spec.service(), spec.id());
+    }
+
+    private void forget(String jobId, Map<String, String> labels) {
+        if (registered.remove(jobId) && labels != null) {
+            discovery.deregister(labels.get("grid.app") + "-" + labels.get("grid.type"), jobId);
+        }
+        reported.remove(jobId);
+        store.delete(Keys.status(jobId));
+    }
+
+    /** The container of the job's current attempt on this host, if any (for logs). */
+    String currentContainer(String jobId) {
+        JobStatus s = reported.get(jobId);
+        if (s != null && s.containerId() != null) return s.containerId();
+        return docker.list(Map.of(LABEL_HOST, config.hostId(), LABEL_JOB, jobId)).stream()
+                .map(Container::getId).findFirst().orElse(null);
+    }
+
+    /** Stops the agent. With {@code stopJobs} its containers are stopped and removed (volumes stay) and its lease revoked; without, they keep running for the next agent to adopt. */
+    public void stop(boolean stopJobs) {
+        closed = true;
+        for (AutoCloseable s : subscriptions) {
+            try {
+                s.close();
+            } catch (Exception ignored) {
+                // closing anyway
+            }
+        }
+        loop.shutdownNow();
+        try {
+            loop.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (logServer != null) logServer.close();
+        if (stopJobs) {
+            for (Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
+                docker.remove(c.getId(), 10);
+                store.delete(Keys.status(c.getLabels().get(LABEL_JOB)));
+            }
+            lease.revoke();
+        } else {
+            lease.close();
+        }
+        log.info("host {} stopped{}", config.hostId(), stopJobs ? " with its jobs" : "");
+    }
+
+    @Override
+    public void close() {
+        stop(true);
+    }
+}

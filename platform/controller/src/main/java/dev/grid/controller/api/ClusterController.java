@@ -1,0 +1,73 @@
+package dev.grid.controller.api;
+
+import dev.grid.core.HostInfo;
+import dev.grid.core.JobSpec;
+import dev.grid.core.Json;
+import dev.grid.store.Change;
+import dev.grid.store.Keys;
+import dev.grid.store.Snapshot;
+import dev.grid.store.Store;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.sse.Event;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import reactor.core.publisher.Flux;
+
+@Controller
+public class ClusterController {
+    private final Store store;
+
+    public ClusterController(Store store) {
+        this.store = store;
+    }
+
+    /** What runs where: hosts with their jobs, and the scheduler leader. */
+    @Get("/status")
+    public Map<String, Object> status() {
+        Snapshot s = store.list("");
+        List<JobSpec> jobs = s.values(Keys.JOBS, JobSpec.class).toList();
+        List<Map<String, Object>> hosts = s.values(Keys.HOSTS, HostInfo.class).map(h -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("host", h);
+            m.put("jobs", jobs.stream().filter(j -> j.hostId().equals(h.id())).map(JobSpec::id).sorted().toList());
+            return m;
+        }).toList();
+        var leader = s.get("elections/scheduler");
+        Map<String, Object> status = new LinkedHashMap<>();
+        status.put("hosts", hosts);
+        status.put("scheduler", leader == null ? null : leader.value());
+        status.put("apps", s.under(Keys.APPS).count());
+        status.put("jobs", jobs.size());
+        status.put("revision", s.revision());
+        return status;
+    }
+
+    /** Every change to Grid's state, as server-sent events: {type, key, value}. */
+    @Get(value = "/events", produces = MediaType.TEXT_EVENT_STREAM)
+    public Flux<Event<Map<String, Object>>> events() {
+        return Flux.create(sink -> {
+            long rev = store.list(Keys.APPS).revision();
+            AutoCloseable watch = store.watch("", rev + 1, changes -> {
+                for (Change c : changes) {
+                    if (c.key().startsWith(Keys.CLAIMS) || c.key().startsWith("elections/")) continue;
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("type", c.type().name().toLowerCase());
+                    e.put("key", c.key());
+                    e.put("revision", c.revision());
+                    e.put("value", c.value() == null ? null : Json.read(c.value(), Object.class));
+                    sink.next(Event.of(e));
+                }
+            }, () -> {});
+            sink.onDispose(() -> {
+                try {
+                    watch.close();
+                } catch (Exception ignored) {
+                    // the client went away
+                }
+            });
+        });
+    }
+}

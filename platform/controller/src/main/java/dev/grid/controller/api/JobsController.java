@@ -1,0 +1,42 @@
+package dev.grid.controller.api;
+
+import dev.grid.controller.domain.JobView;
+import dev.grid.controller.domain.Jobs;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
+import java.time.Duration;
+import java.util.List;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
+
+@Controller("/apps/{app}")
+public class JobsController {
+    private final Jobs jobs;
+
+    public JobsController(Jobs jobs) {
+        this.jobs = jobs;
+    }
+
+    @Get("/jobs")
+    public List<JobView> list(String app) {
+        return jobs.list(app);
+    }
+
+    @Post("/run")
+    public Jobs.RunResult run(String app, @Body Requests.Run body) {
+        int timeout = body.timeoutSeconds() == null ? 600 : body.timeoutSeconds();
+        return jobs.run(app, body.command(), Duration.ofSeconds(timeout));
+    }
+
+    /** Streams the app's logs as text, line by line; with follow=true it stays open. */
+    @Get(value = "/logs", produces = MediaType.TEXT_PLAIN)
+    public Flux<String> logs(String app, @QueryValue(defaultValue = "false") boolean follow, @Nullable @QueryValue Integer tail) {
+        var lines = jobs.appLogs(app, follow, tail == null ? -1 : tail);
+        return Flux.fromStream(lines).map(line -> line + "\n").subscribeOn(Schedulers.boundedElastic());
+    }
+}

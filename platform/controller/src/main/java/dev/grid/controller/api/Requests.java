@@ -1,0 +1,17 @@
+package dev.grid.controller.api;
+
+import dev.grid.core.ProcessType;
+import java.util.Map;
+
+/** Request bodies. Unknown keys are refused (jackson failOnUnknownProperties). */
+public final class Requests {
+    private Requests() {}
+
+    public record CreateApp(String name) {}
+
+    public record CreateRelease(String image, Map<String, ProcessType> processes, Map<String, String> env) {}
+
+    public record Scale(Map<String, Integer> processes) {}
+
+    public record Run(String command, Integer timeoutSeconds) {}
+}

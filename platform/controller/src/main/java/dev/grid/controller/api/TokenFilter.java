@@ -1,0 +1,36 @@
+package dev.grid.controller.api;
+
+import dev.grid.controller.ControllerConfig;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.annotation.RequestFilter;
+import io.micronaut.http.annotation.ServerFilter;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+
+/** Every request carries {@code Authorization: Bearer TOKEN}; only the health check is open. */
+@ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
+public class TokenFilter {
+    private final byte[] token;
+
+    public TokenFilter(ControllerConfig config) {
+        this.token = config.token().getBytes(StandardCharsets.UTF_8);
+    }
+
+    @RequestFilter
+    @Nullable
+    public HttpResponse<?> authenticate(HttpRequest<?> request) {
+        if (request.getPath().equals("/health")) return null;
+        String header = request.getHeaders().getAuthorization().orElse(null);
+        if (header == null || !header.startsWith("Bearer ")) {
+            return HttpResponse.unauthorized().body(Map.of("error", "no token: send 'Authorization: Bearer TOKEN' (the CLI reads it from GRID_HOME/cli.json)"));
+        }
+        byte[] given = header.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(given, token)) {
+            return HttpResponse.unauthorized().body(Map.of("error", "wrong token: check GRID_TOKEN or GRID_HOME/cli.json"));
+        }
+        return null;
+    }
+}

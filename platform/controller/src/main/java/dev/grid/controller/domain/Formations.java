@@ -1,0 +1,59 @@
+package dev.grid.controller.domain;
+
+import dev.grid.core.Formation;
+import dev.grid.core.GridException;
+import dev.grid.core.Release;
+import dev.grid.store.Entry;
+import dev.grid.store.Keys;
+import dev.grid.store.Store;
+import jakarta.inject.Singleton;
+import java.util.HashMap;
+import java.util.Map;
+
+@Singleton
+public final class Formations {
+    public static final int MAX_PER_TYPE = 100;
+    private final Store store;
+    private final Apps apps;
+    private final Releases releases;
+
+    public Formations(Store store, Apps apps, Releases releases) {
+        this.store = store;
+        this.apps = apps;
+        this.releases = releases;
+    }
+
+    public Formation get(String app) {
+        apps.get(app);
+        return store.get(Keys.formation(app), Formation.class).orElse(new Formation(app, null, Map.of()));
+    }
+
+    /** Sets the counts of the named process types; the others keep theirs. Validates everything before writing anything. */
+    public Formation scale(String app, Map<String, Integer> counts) {
+        apps.get(app);
+        if (counts == null || counts.isEmpty()) throw GridException.invalid("say what to scale, e.g. web=2");
+        Release release = releases.current(app).orElseThrow(() ->
+                GridException.invalid("app '" + app + "' has no release yet: deploy one first ('grid deploy -a " + app + " --image IMAGE ...')"));
+        for (var e : counts.entrySet()) {
+            if (!release.processes().containsKey(e.getKey())) {
+                throw GridException.invalid("unknown process type '" + e.getKey() + "': release v" + release.version()
+                        + " has " + String.join(", ", new java.util.TreeSet<>(release.processes().keySet())));
+            }
+            Integer n = e.getValue();
+            if (n == null || n < 0) throw GridException.invalid("cannot scale " + e.getKey() + " to " + n + ": the count must be 0 or more");
+            if (n > MAX_PER_TYPE) throw GridException.invalid("cannot scale " + e.getKey() + " to " + n + ": at most " + MAX_PER_TYPE);
+        }
+        for (int tries = 0; tries < 20; tries++) {
+            Entry entry = store.get(Keys.formation(app)).orElse(null);
+            Formation old = entry == null ? new Formation(app, release.id(), Map.of()) : entry.as(Formation.class);
+            Map<String, Integer> merged = new HashMap<>(old.processes());
+            merged.putAll(counts);
+            Formation updated = new Formation(app, old.releaseId(), merged);
+            if (store.txn().ifUnchanged(Keys.formation(app), entry == null ? 0 : entry.modRevision())
+                    .put(Keys.formation(app), updated).commit()) {
+                return updated;
+            }
+        }
+        throw GridException.conflict("the formation of " + app + " changed too often while scaling; try again");
+    }
+}

@@ -1,0 +1,13 @@
+package dev.grid.core;
+
+import java.time.Instant;
+import java.util.Map;
+
+/** Immutable: an artifact (image), its config (env) and its process types. */
+public record Release(String id, String app, int version, String image,
+                      Map<String, ProcessType> processes, Map<String, String> env, Instant createdAt) {
+    public Release {
+        processes = processes == null ? Map.of() : Map.copyOf(processes);
+        env = env == null ? Map.of() : Map.copyOf(env);
+    }
+}

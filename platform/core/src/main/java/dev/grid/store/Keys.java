@@ -1,0 +1,33 @@
+package dev.grid.store;
+
+/** The key layout under the store prefix: one place that names every kind of key. */
+public final class Keys {
+    private Keys() {}
+
+    public static final String APPS = "apps/";
+    public static final String RELEASES = "releases/";
+    public static final String FORMATIONS = "formations/";
+    public static final String HOSTS = "hosts/";
+    public static final String JOBS = "jobs/";
+    public static final String STATUS = "status/";
+    public static final String RUNS = "runs/";
+    public static final String SERVICES = "services/";
+    public static final String CLAIMS = "claims/";
+
+    public static String app(String name) { return APPS + name; }
+    public static String releases(String app) { return RELEASES + app + "/"; }
+    public static String release(String app, String id) { return RELEASES + app + "/" + id; }
+    public static String formation(String app) { return FORMATIONS + app; }
+    public static String host(String id) { return HOSTS + id; }
+    public static String hostJobs(String hostId) { return JOBS + hostId + "/"; }
+    public static String job(String hostId, String jobId) { return JOBS + hostId + "/" + jobId; }
+    public static String status(String jobId) { return STATUS + jobId; }
+    public static String run(String id) { return RUNS + id; }
+    public static String instances(String service) { return SERVICES + service + "/instances/"; }
+    public static String instance(String service, String id) { return SERVICES + service + "/instances/" + id; }
+    public static String leader(String service) { return SERVICES + service + "/leader"; }
+    /** Bumped by every scheduler plan that touches the app's jobs: two plans from one view cannot both commit. */
+    public static String appClaim(String app) { return CLAIMS + "apps/" + app; }
+    /** Bumped by every plan that places on the host: capacity is never over-committed. */
+    public static String hostClaim(String hostId) { return CLAIMS + "hosts/" + hostId; }
+}

@@ -1,0 +1,206 @@
+package dev.grid.store;
+
+import dev.grid.core.Json;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one access layer over etcd. Every key Grid writes lives under one prefix
+ * (default {@code /grid/}); callers name keys relative to it.
+ */
+public final class Store implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Store.class);
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final Client client;
+    private final String prefix;
+    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "store-watch-retry");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private Store(Client client, String prefix) {
+        this.client = client;
+        this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+    }
+
+    public static Store connect(List<String> endpoints, String prefix) {
+        return new Store(Client.builder().endpoints(endpoints.toArray(String[]::new)).build(), prefix);
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    KV kv() {
+        return client.getKVClient();
+    }
+
+    ByteSequence bytes(String key) {
+        return ByteSequence.from(prefix + key, StandardCharsets.UTF_8);
+    }
+
+    private Entry entry(KeyValue kv) {
+        String key = kv.getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
+        return new Entry(key, kv.getValue().toString(StandardCharsets.UTF_8), kv.getModRevision(), kv.getCreateRevision(), kv.getLease());
+    }
+
+    public Optional<Entry> get(String key) {
+        GetResponse r = await(kv().get(bytes(key)));
+        return r.getKvs().isEmpty() ? Optional.empty() : Optional.of(entry(r.getKvs().get(0)));
+    }
+
+    public <T> Optional<T> get(String key, Class<T> type) {
+        return get(key).map(e -> e.as(type));
+    }
+
+    /** Every key under the prefix, read at one revision. */
+    public Snapshot list(String keyPrefix) {
+        GetResponse r = await(kv().get(bytes(keyPrefix), GetOption.builder().isPrefix(true).build()));
+        List<Entry> entries = new ArrayList<>(r.getKvs().size());
+        for (KeyValue kv : r.getKvs()) entries.add(entry(kv));
+        return new Snapshot(r.getHeader().getRevision(), entries);
+    }
+
+    public <T> List<T> values(String keyPrefix, Class<T> type) {
+        return list(keyPrefix).entries().stream().map(e -> e.as(type)).toList();
+    }
+
+    public void put(String key, Object value) {
+        put(key, value, 0);
+    }
+
+    public void put(String key, Object value, long lease) {
+        String text = value instanceof String s ? s : Json.write(value);
+        PutOption opt = lease == 0 ? PutOption.DEFAULT : PutOption.builder().withLeaseId(lease).build();
+        await(kv().put(bytes(key), ByteSequence.from(text, StandardCharsets.UTF_8), opt));
+    }
+
+    public boolean delete(String key) {
+        return await(kv().delete(bytes(key))).getDeleted() > 0;
+    }
+
+    public long deletePrefix(String keyPrefix) {
+        return await(kv().delete(bytes(keyPrefix), DeleteOption.builder().isPrefix(true).build())).getDeleted();
+    }
+
+    public Txn txn() {
+        return new Txn(this);
+    }
+
+    /** A lease kept alive until closed; {@link Lease#isAlive()} turns false if etcd let it expire. */
+    public Lease lease(long ttlSeconds) {
+        long id = await(client.getLeaseClient().grant(ttlSeconds)).getID();
+        return new Lease(client.getLeaseClient(), id, ttlSeconds);
+    }
+
+    /**
+     * Watches every key under the prefix from {@code fromRevision} on. If the
+     * stream breaks it resumes from the revision after the last one delivered;
+     * if that revision was compacted away, {@code onResync} is called so the
+     * caller can re-read the prefix, and the watch resumes from the present.
+     */
+    public AutoCloseable watch(String keyPrefix, long fromRevision, Consumer<List<Change>> onChanges, Runnable onResync) {
+        return new ResumingWatch(keyPrefix, fromRevision, onChanges, onResync);
+    }
+
+    private final class ResumingWatch implements AutoCloseable {
+        private final String keyPrefix;
+        private final Consumer<List<Change>> onChanges;
+        private final Runnable onResync;
+        private volatile long next;
+        private volatile boolean closed;
+        private volatile Watch.Watcher watcher;
+
+        ResumingWatch(String keyPrefix, long fromRevision, Consumer<List<Change>> onChanges, Runnable onResync) {
+            this.keyPrefix = keyPrefix;
+            this.onChanges = onChanges;
+            this.onResync = onResync;
+            this.next = fromRevision;
+            start();
+        }
+
+        private synchronized void start() {
+            if (closed) return;
+            WatchOption.Builder opt = WatchOption.builder().isPrefix(true);
+            if (next > 0) opt.withRevision(next);
+            watcher = client.getWatchClient().watch(bytes(keyPrefix), opt.build(), Watch.listener(response -> {
+                List<Change> changes = new ArrayList<>();
+                for (WatchEvent ev : response.getEvents()) {
+                    Entry e = entry(ev.getKeyValue());
+                    boolean put = ev.getEventType() == WatchEvent.EventType.PUT;
+                    changes.add(new Change(put ? Change.Type.PUT : Change.Type.DELETE, e.key(), put ? e.value() : null, e.modRevision()));
+                    next = Math.max(next, e.modRevision() + 1);
+                }
+                if (!changes.isEmpty()) onChanges.accept(changes);
+            }, error -> {
+                if (closed) return;
+                if (error instanceof CompactedException || (error.getCause() instanceof CompactedException)) {
+                    log.warn("watch on {} fell behind compaction; resyncing", keyPrefix);
+                    next = 0;
+                    onResync.run();
+                } else {
+                    log.debug("watch on {} broke ({}); resuming from revision {}", keyPrefix, error.toString(), next);
+                }
+                restartLater();
+            }, this::restartLater));
+        }
+
+        private void restartLater() {
+            if (closed) return;
+            Watch.Watcher w = watcher;
+            if (w != null) w.close();
+            retries.schedule(this::start, 500, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public synchronized void close() {
+            closed = true;
+            if (watcher != null) watcher.close();
+        }
+    }
+
+    static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while talking to etcd", e);
+        } catch (ExecutionException e) {
+            throw new StoreException("etcd request failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new StoreException("etcd did not answer within " + TIMEOUT.toSeconds() + " s", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        retries.shutdownNow();
+        client.close();
+    }
+}

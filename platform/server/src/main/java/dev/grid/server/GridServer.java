@@ -1,0 +1,114 @@
+package dev.grid.server;
+
+import dev.grid.controller.ControllerConfig;
+import dev.grid.controller.ControllerServer;
+import dev.grid.core.Json;
+import dev.grid.host.Docker;
+import dev.grid.host.HostAgent;
+import dev.grid.host.HostConfig;
+import dev.grid.scheduler.Scheduler;
+import dev.grid.store.LocalEtcd;
+import dev.grid.store.Store;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Grid process. By default (the embedded single-machine Grid) it starts a local
+ * etcd under GRID_HOME and runs the controller, the scheduler and a host agent;
+ * GRID_ROLES and GRID_ETCD make it one part of a cluster instead.
+ */
+public final class GridServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GridServer.class);
+    private final List<AutoCloseable> parts = new ArrayList<>();
+    private String url;
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> env = System.getenv();
+        ServerConfig config = ServerConfig.fromEnv(env);
+        GridServer server = new GridServer();
+        Path pidFile = config.home().resolve("grid.pid");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("stopping Grid");
+            server.close();
+            try {
+                Files.deleteIfExists(pidFile);
+            } catch (Exception ignored) {
+                // nothing to do
+            }
+        }, "grid-shutdown"));
+        try {
+            server.start(config, config.token(env));
+            Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+            log.info("Grid is ready: API {}", server.url);
+        } catch (RuntimeException e) {
+            log.error("Grid failed to start: {}", e.getMessage(), e);
+            System.exit(1);
+        }
+    }
+
+    public void start(ServerConfig config, String token) throws Exception {
+        List<String> endpoints = config.etcdEndpoints();
+        if (endpoints.isEmpty()) {
+            stopLeftoverEtcd(config.home().resolve("etcd.pid"));
+            log.info("starting local etcd on 127.0.0.1:{} with data in {}", config.localEtcdPort(), config.home().resolve("etcd"));
+            LocalEtcd etcd = LocalEtcd.start(config.home().resolve("etcd"), config.localEtcdPort(), config.localEtcdPort() + 1);
+            Files.writeString(config.home().resolve("etcd.pid"), etcd.pid() + "\n");
+            parts.add(etcd);
+            endpoints = List.of(etcd.clientUrl());
+        }
+        Store store = Store.connect(endpoints, config.prefix());
+        parts.add(store);
+        if (config.roles().contains("host")) {
+            Docker docker = new Docker(config.dockerHost()).verify();
+            parts.add(docker);
+            // Closing the agent stops its jobs and keeps every volume: what `grid down` promises.
+            parts.add(new HostAgent(store, docker, new HostConfig(config.hostId(), config.hostAddress(), config.portMin(), config.portMax(),
+                    config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost())).start());
+        }
+        if (config.roles().contains("scheduler")) {
+            parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).start());
+        }
+        if (config.roles().contains("controller")) {
+            ControllerServer controller = ControllerServer.start(store, new ControllerConfig(token), config.apiAddress(), config.apiPort());
+            parts.add(controller);
+            url = controller.url();
+            Path cliConfig = config.home().resolve("cli.json");
+            Files.writeString(cliConfig, Json.write(Map.of("url", url, "token", token)) + "\n");
+            cliConfig.toFile().setReadable(false, false);
+            cliConfig.toFile().setReadable(true, true);
+        }
+    }
+
+    /** An etcd left running by a Grid that was killed would hold the port and the data directory. */
+    private static void stopLeftoverEtcd(Path pidFile) throws Exception {
+        if (!Files.exists(pidFile)) return;
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        ProcessHandle.of(pid).filter(p -> p.info().command().map(c -> c.endsWith("etcd")).orElse(false)).ifPresent(p -> {
+            log.warn("stopping etcd (pid {}) left over from an earlier Grid", pid);
+            p.destroy();
+            p.onExit().join();
+        });
+        Files.delete(pidFile);
+    }
+
+    @Override
+    public void close() {
+        List<AutoCloseable> reversed = new ArrayList<>(parts);
+        Collections.reverse(reversed);
+        for (AutoCloseable part : reversed) {
+            try {
+                part.close();
+            } catch (Exception e) {
+                log.warn("stopping {} failed: {}", part.getClass().getSimpleName(), e.toString());
+            }
+        }
+        parts.clear();
+    }
+}

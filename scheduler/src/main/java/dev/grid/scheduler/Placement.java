@@ -1,0 +1,58 @@
+package dev.grid.scheduler;
+
+import dev.grid.core.HostInfo;
+import dev.grid.core.JobSpec;
+import dev.grid.core.ProcessType;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Feasibility and ranking for one placement: hosts with the process type's tags
+ * and enough free memory, preferring the one with the fewest jobs of that app
+ * and type, then the fewest jobs, then the lowest id (so the choice is stable).
+ */
+public final class Placement {
+    private final List<HostInfo> hosts;
+    private final List<JobSpec> assigned;
+
+    public Placement(Collection<HostInfo> hosts, Collection<JobSpec> assigned) {
+        this.hosts = List.copyOf(hosts);
+        this.assigned = new ArrayList<>(assigned);
+    }
+
+    public Optional<HostInfo> choose(String app, String type, ProcessType process) {
+        return hosts.stream()
+                .filter(h -> h.hasTags(process.tags()))
+                .filter(h -> freeMemoryMb(h) >= process.memoryMb())
+                .min(Comparator.<HostInfo>comparingLong(h -> count(h, app, type))
+                        .thenComparingLong(h -> count(h, null, null))
+                        .thenComparing(HostInfo::id));
+    }
+
+    /** Why nothing fits, for the operator. */
+    public String whyNot(String app, String type, ProcessType process) {
+        if (hosts.isEmpty()) return app + " " + type + ": no host is up";
+        if (hosts.stream().noneMatch(h -> h.hasTags(process.tags()))) return app + " " + type + ": no host has tags " + process.tags();
+        return app + " " + type + ": no host has " + process.memoryMb() + " MB free";
+    }
+
+    public void add(JobSpec job) {
+        assigned.add(job);
+    }
+
+    public void remove(JobSpec job) {
+        assigned.removeIf(j -> j.id().equals(job.id()));
+    }
+
+    private long freeMemoryMb(HostInfo h) {
+        return h.memoryMb() - assigned.stream().filter(j -> j.hostId().equals(h.id())).mapToLong(JobSpec::memoryMb).sum();
+    }
+
+    private long count(HostInfo h, String app, String type) {
+        return assigned.stream().filter(j -> j.hostId().equals(h.id()))
+                .filter(j -> app == null || (j.app().equals(app) && j.type().equals(type))).count();
+    }
+}

@@ -1,0 +1,151 @@
+package dev.grid.scheduler;
+
+import dev.grid.core.Formation;
+import dev.grid.core.JobSpec;
+import dev.grid.core.JobState;
+import dev.grid.core.JobStatus;
+import dev.grid.core.OneOffRun;
+import dev.grid.core.ProcessType;
+import dev.grid.core.Release;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * The scheduler's decision, as a pure function of (desired, observed, now): which
+ * jobs to place, stop, restart (with back-off), block or unblock. No I/O.
+ */
+public final class Reconciler {
+    public static final String ONE_OFF_TYPE = "run";
+
+    private Reconciler() {}
+
+    public static Plan plan(ClusterView view, Instant now, Supplier<String> newId) {
+        Plan plan = new Plan();
+        Set<String> runIds = view.runs().stream().map(OneOffRun::id).collect(Collectors.toSet());
+        List<JobSpec> live = view.jobs().stream().filter(j -> view.hosts().containsKey(j.hostId())).toList();
+        Placement placement = new Placement(view.hosts().values(), live);
+
+        Map<String, List<JobSpec>> groups = new java.util.HashMap<>();
+        for (JobSpec job : view.jobs()) {
+            if (job.oneOff()) {
+                if (!runIds.contains(job.id()) || !view.hosts().containsKey(job.hostId())) plan.stop().add(job);
+                continue;
+            }
+            Formation f = view.formations().get(job.app());
+            if (f == null || !job.releaseId().equals(f.releaseId())) {
+                plan.stop().add(job);
+                continue;
+            }
+            groups.computeIfAbsent(job.app() + "\u0000" + job.type(), k -> new ArrayList<>()).add(job);
+        }
+
+        for (Formation f : view.formations().values()) {
+            Release release = view.releases().get(f.releaseId());
+            if (release == null) continue;
+            Set<String> types = new TreeSet<>(release.processes().keySet());
+            types.addAll(f.processes().keySet());
+            for (String type : types) {
+                ProcessType process = release.processes().get(type);
+                int want = process == null ? 0 : f.count(type);
+                List<JobSpec> jobs = groups.getOrDefault(f.app() + "\u0000" + type, List.of());
+                reconcileGroup(view, release, type, process, want, jobs, placement, plan, now, newId);
+            }
+        }
+
+        Set<String> jobIds = new HashSet<>();
+        for (JobSpec j : view.jobs()) jobIds.add(j.id());
+        for (OneOffRun run : view.runs()) {
+            if (jobIds.contains(run.id())) continue;
+            Release release = view.releases().get(run.releaseId());
+            if (release == null) continue;
+            ProcessType process = ProcessType.of(run.command());
+            var host = placement.choose(run.app(), ONE_OFF_TYPE, process);
+            if (host.isEmpty()) {
+                plan.unplaceable().add(placement.whyNot(run.app(), ONE_OFF_TYPE, process));
+                continue;
+            }
+            JobSpec job = new JobSpec(run.id(), host.get().id(), run.app(), release.id(), ONE_OFF_TYPE, release.image(),
+                    run.command(), release.env(), process.memoryMb(), List.of(), true, 0, null, null);
+            placement.add(job);
+            plan.place().add(job);
+        }
+        return plan;
+    }
+
+    private static void reconcileGroup(ClusterView view, Release release, String type, ProcessType process, int want,
+                                       List<JobSpec> jobs, Placement placement, Plan plan, Instant now, Supplier<String> newId) {
+        List<JobSpec> kept = new ArrayList<>();
+        for (JobSpec job : jobs) {
+            boolean hostUp = view.hosts().containsKey(job.hostId());
+            if (hostUp) {
+                kept.add(job.blocked() != null ? job.withBlocked(null) : job);
+                if (job.blocked() != null) plan.update().add(job.withBlocked(null));
+            } else if (!job.volumes().isEmpty()) {
+                // A volume lives on one host: never move its job silently; say why it waits.
+                kept.add(job);
+                if (job.blocked() == null) {
+                    plan.update().add(job.withBlocked("host " + job.hostId() + " is down and holds this job's volume "
+                            + job.volumes().get(0).name() + "; the job waits for that host to return"));
+                }
+            } else {
+                plan.stop().add(job);
+            }
+        }
+
+        if (kept.size() > want) {
+            kept.sort(Comparator.comparingInt((JobSpec j) -> stopPriority(j, view.statuses().get(j.id()))).thenComparing(JobSpec::id));
+            List<JobSpec> extra = kept.subList(0, kept.size() - want);
+            for (JobSpec j : extra) {
+                plan.update().removeIf(u -> u.id().equals(j.id()));
+                plan.stop().add(j);
+                placement.remove(j);
+            }
+            kept = new ArrayList<>(kept.subList(kept.size() - want, kept.size()));
+        }
+
+        for (JobSpec job : kept) {
+            JobStatus status = view.statuses().get(job.id());
+            if (job.blocked() == null && status != null && status.attempt() == job.attempt() && status.state().isDown()) {
+                boolean ranLong = status.startedAt() != null && status.finishedAt() != null
+                        && Duration.between(status.startedAt(), status.finishedAt()).compareTo(Backoff.STABLE) >= 0;
+                int next = ranLong ? 1 : job.attempt() + 1;
+                upsert(plan.update(), job.withRestart(next, now.plus(Backoff.delay(next))));
+            }
+        }
+
+        for (int i = kept.size(); i < want; i++) {
+            var host = placement.choose(release.app(), type, process);
+            if (host.isEmpty()) {
+                plan.unplaceable().add(placement.whyNot(release.app(), type, process));
+                break;
+            }
+            JobSpec job = new JobSpec(release.app() + "-" + type + "-" + newId.get(), host.get().id(), release.app(), release.id(),
+                    type, release.image(), process.command(), release.env(), process.memoryMb(), process.volumes(), false, 0, null, null);
+            placement.add(job);
+            plan.place().add(job);
+        }
+    }
+
+    /** A job is rewritten at most once per plan (etcd refuses a transaction that writes a key twice). */
+    private static void upsert(List<JobSpec> updates, JobSpec job) {
+        updates.removeIf(u -> u.id().equals(job.id()));
+        updates.add(job);
+    }
+
+    /** Lower stops first: jobs that are not serving go before jobs that are. */
+    private static int stopPriority(JobSpec job, JobStatus status) {
+        if (job.blocked() != null) return 0;
+        if (status == null || status.state().isDown()) return 1;
+        if (status.state() != JobState.UP) return 2;
+        return 3;
+    }
+}

@@ -1,0 +1,127 @@
+package dev.grid.scheduler;
+
+import dev.grid.core.JobSpec;
+import dev.grid.store.Entry;
+import dev.grid.store.Keys;
+import dev.grid.store.LeaderElection;
+import dev.grid.store.Snapshot;
+import dev.grid.store.Store;
+import dev.grid.store.Txn;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconcile, place, submit. When leader (or always, if told to run without an
+ * election), it reads the cluster at one revision, computes a {@link Plan} with
+ * the pure {@link Reconciler}, and applies it in one transaction that compares the
+ * claim keys of every app and host the plan touches. A plan computed from a view
+ * that another scheduler has since changed fails to commit and is recomputed, so
+ * two schedulers can never create more jobs than asked.
+ */
+public final class Scheduler implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
+    private static final List<String> WATCHED = List.of(Keys.FORMATIONS, Keys.RELEASES, Keys.HOSTS, Keys.JOBS, Keys.STATUS, Keys.RUNS);
+
+    private final Store store;
+    private final String id;
+    private final LeaderElection election;
+    private final Clock clock;
+    private final ScheduledExecutorService loop;
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private final List<AutoCloseable> watches = new java.util.ArrayList<>();
+    private volatile Set<String> lastUnplaceable = Set.of();
+
+    /** @param electionTtlSeconds 0 runs without an election: every such scheduler acts (used to prove the transactions safe). */
+    public Scheduler(Store store, String id, long electionTtlSeconds, Clock clock) {
+        this.store = store;
+        this.id = id;
+        this.clock = clock;
+        this.election = electionTtlSeconds > 0 ? new LeaderElection(store, "scheduler", id, electionTtlSeconds) : null;
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "scheduler-" + id);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public Scheduler start() {
+        long rev = store.list(Keys.HOSTS).revision();
+        for (String prefix : WATCHED) watches.add(store.watch(prefix, rev + 1, c -> requestReconcile(), this::requestReconcile));
+        loop.scheduleWithFixedDelay(this::reconcileSafely, 0, 1, TimeUnit.SECONDS);
+        return this;
+    }
+
+    public boolean isLeader() {
+        return election == null || election.isLeader();
+    }
+
+    public void requestReconcile() {
+        if (queued.compareAndSet(false, true)) loop.execute(this::reconcileSafely);
+    }
+
+    private void reconcileSafely() {
+        queued.set(false);
+        if (!isLeader()) return;
+        try {
+            for (int tries = 0; tries < 10; tries++) {
+                if (reconcileOnce()) return;
+            }
+            log.warn("scheduler {}: plans kept conflicting; trying again on the next change", id);
+        } catch (RuntimeException e) {
+            log.warn("scheduler {}: reconcile failed: {}", id, e.toString());
+        }
+    }
+
+    /** One round: returns false if the plan lost a race and must be recomputed. */
+    boolean reconcileOnce() {
+        Snapshot snapshot = store.list("");
+        Plan plan = Reconciler.plan(ClusterView.of(snapshot), clock.instant(), () -> UUID.randomUUID().toString().substring(0, 8));
+        Set<String> unplaceable = new HashSet<>(plan.unplaceable());
+        if (!unplaceable.equals(lastUnplaceable)) unplaceable.forEach(m -> log.warn("cannot place: {}", m));
+        lastUnplaceable = unplaceable;
+        if (plan.isEmpty()) return true;
+
+        Txn txn = store.txn();
+        String stamp = id + "@" + snapshot.revision();
+        for (String app : plan.apps()) {
+            Entry claim = snapshot.get(Keys.appClaim(app));
+            txn.ifUnchanged(Keys.appClaim(app), claim == null ? 0 : claim.modRevision()).put(Keys.appClaim(app), stamp);
+        }
+        for (String host : plan.placementHosts()) {
+            Entry claim = snapshot.get(Keys.hostClaim(host));
+            txn.ifUnchanged(Keys.hostClaim(host), claim == null ? 0 : claim.modRevision()).put(Keys.hostClaim(host), stamp);
+        }
+        for (JobSpec j : plan.stop()) txn.delete(Keys.job(j.hostId(), j.id())).delete(Keys.status(j.id()));
+        for (JobSpec j : plan.update()) txn.put(Keys.job(j.hostId(), j.id()), j);
+        for (JobSpec j : plan.place()) txn.put(Keys.job(j.hostId(), j.id()), j);
+        boolean committed = txn.commit();
+        if (committed) {
+            log.info("scheduler {}: placed {}, stopped {}, updated {}", id, plan.place().size(), plan.stop().size(), plan.update().size());
+        } else {
+            log.debug("scheduler {}: plan lost a race; recomputing", id);
+        }
+        return committed;
+    }
+
+    @Override
+    public void close() {
+        for (AutoCloseable w : watches) {
+            try {
+                w.close();
+            } catch (Exception ignored) {
+                // closing anyway
+            }
+        }
+        loop.shutdownNow();
+        if (election != null) election.close();
+    }
+}
