@@ -44,6 +44,8 @@ public final class Store implements AutoCloseable {
         return t;
     });
 
+    private final List<ResumingWatch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     private Store(Client client, String prefix) {
         this.client = client;
         this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
@@ -135,53 +137,78 @@ public final class Store implements AutoCloseable {
         private final Runnable onResync;
         private volatile long next;
         private volatile boolean closed;
-        private volatile Watch.Watcher watcher;
+        /** Each underlying watch has a generation; only the current one may deliver events or restart. */
+        private int generation;
+        private Watch.Watcher watcher;
 
         ResumingWatch(String keyPrefix, long fromRevision, Consumer<List<Change>> onChanges, Runnable onResync) {
             this.keyPrefix = keyPrefix;
             this.onChanges = onChanges;
             this.onResync = onResync;
             this.next = fromRevision;
+            watches.add(this);
             start();
         }
 
         private synchronized void start() {
             if (closed) return;
+            int gen = ++generation;
             WatchOption.Builder opt = WatchOption.builder().isPrefix(true);
             if (next > 0) opt.withRevision(next);
-            watcher = client.getWatchClient().watch(bytes(keyPrefix), opt.build(), Watch.listener(response -> {
-                List<Change> changes = new ArrayList<>();
-                for (WatchEvent ev : response.getEvents()) {
+            watcher = client.getWatchClient().watch(bytes(keyPrefix), opt.build(), Watch.listener(
+                    response -> deliver(gen, response.getEvents()),
+                    error -> broken(gen, error),
+                    () -> broken(gen, null)));
+        }
+
+        private void deliver(int gen, List<WatchEvent> events) {
+            List<Change> changes = new ArrayList<>();
+            synchronized (this) {
+                if (gen != generation || closed) return;
+                long floor = next; // one transaction's events share a revision: compare against the start of this batch
+                for (WatchEvent ev : events) {
                     Entry e = entry(ev.getKeyValue());
+                    if (e.modRevision() < floor) continue; // already delivered before a resume
                     boolean put = ev.getEventType() == WatchEvent.EventType.PUT;
                     changes.add(new Change(put ? Change.Type.PUT : Change.Type.DELETE, e.key(), put ? e.value() : null, e.modRevision()));
                     next = Math.max(next, e.modRevision() + 1);
                 }
-                if (!changes.isEmpty()) onChanges.accept(changes);
-            }, error -> {
-                if (closed) return;
-                if (error instanceof CompactedException || (error.getCause() instanceof CompactedException)) {
-                    log.warn("watch on {} fell behind compaction; resyncing", keyPrefix);
-                    next = 0;
-                    onResync.run();
-                } else {
-                    log.debug("watch on {} broke ({}); resuming from revision {}", keyPrefix, error.toString(), next);
-                }
-                restartLater();
-            }, this::restartLater));
+            }
+            if (!changes.isEmpty()) onChanges.accept(changes);
         }
 
-        private void restartLater() {
-            if (closed) return;
-            Watch.Watcher w = watcher;
-            if (w != null) w.close();
-            retries.schedule(this::start, 500, TimeUnit.MILLISECONDS);
+        private void broken(int gen, Throwable error) {
+            Watch.Watcher old;
+            synchronized (this) {
+                if (gen != generation || closed) return;
+                generation++; // retire this watch: its close() below must not restart anything
+                old = watcher;
+            }
+            boolean compacted = error instanceof CompactedException || (error != null && error.getCause() instanceof CompactedException);
+            if (compacted) {
+                log.warn("watch on {} fell behind compaction; resyncing", keyPrefix);
+                next = 0;
+                onResync.run();
+            } else {
+                log.debug("watch on {} broke ({}); resuming from revision {}", keyPrefix, error, next);
+            }
+            old.close();
+            try {
+                retries.schedule(this::start, 500, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException storeClosed) {
+                // the store is closing
+            }
         }
 
         @Override
-        public synchronized void close() {
-            closed = true;
-            if (watcher != null) watcher.close();
+        public void close() {
+            Watch.Watcher w;
+            synchronized (this) {
+                closed = true;
+                w = watcher;
+            }
+            watches.remove(this);
+            if (w != null) w.close();
         }
     }
 
@@ -200,6 +227,7 @@ public final class Store implements AutoCloseable {
 
     @Override
     public void close() {
+        for (ResumingWatch w : watches) w.close();
         retries.shutdownNow();
         client.close();
     }

@@ -1,0 +1,89 @@
+package dev.grid.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grid.testing.Eventually;
+import dev.grid.testing.SharedEtcd;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+class StoreTest {
+    @Test
+    void transactionAppliesOnlyWhileTheComparedRevisionHolds() {
+        try (Store store = SharedEtcd.newStore()) {
+            assertTrue(store.txn().ifUnchanged("k", 0).put("k", "one").commit(), "create-if-absent on an absent key");
+            assertFalse(store.txn().ifUnchanged("k", 0).put("k", "two").commit(), "create-if-absent on a present key");
+            long rev = store.get("k").orElseThrow().modRevision();
+            assertTrue(store.txn().ifUnchanged("k", rev).put("k", "three").commit());
+            assertFalse(store.txn().ifUnchanged("k", rev).put("k", "four").commit(), "stale revision must lose");
+            assertEquals("three", store.get("k").orElseThrow().value());
+        }
+    }
+
+    @Test
+    void keysUnderALeaseVanishWhenItIsRevoked() {
+        try (Store store = SharedEtcd.newStore()) {
+            Lease lease = store.lease(30);
+            store.put("leased", "x", lease.id());
+            assertTrue(store.get("leased").isPresent());
+            lease.revoke();
+            assertTrue(store.get("leased").isEmpty());
+        }
+    }
+
+    @Test
+    void listIsScopedToThePrefix() {
+        try (Store a = SharedEtcd.newStore(); Store b = SharedEtcd.newStore()) {
+            a.put("apps/x", "1");
+            b.put("apps/y", "2");
+            assertEquals(List.of("apps/x"), a.list("apps/").entries().stream().map(Entry::key).toList());
+        }
+    }
+
+    /** The watch survives etcd going away and coming back, and misses nothing written meanwhile. */
+    @Test
+    void watchResumesAfterEtcdRestartWithoutMissingChanges() throws Exception {
+        Path dir = Files.createTempDirectory("grid-etcd-restart");
+        int port = LocalEtcd.freePort();
+        int peer = LocalEtcd.freePort();
+        LocalEtcd etcd = LocalEtcd.start(dir, port, peer);
+        try (Store watcher = Store.connect(List.of(etcd.clientUrl()), "/w/")) {
+            List<String> seen = new CopyOnWriteArrayList<>();
+            watcher.watch("", watcher.list("").revision() + 1, changes -> changes.forEach(c -> seen.add(c.key())), () -> {});
+            watcher.put("a", "1");
+            Eventually.await("first event", Duration.ofSeconds(5), () -> seen, s -> s.contains("a"));
+            etcd.close();
+            etcd = LocalEtcd.start(dir, port, peer);
+            try (Store writer = Store.connect(List.of(etcd.clientUrl()), "/w/")) {
+                writer.put("b", "2");
+                writer.put("c", "3");
+            }
+            Eventually.await("events written while the watch was broken", Duration.ofSeconds(20), () -> seen, s -> s.contains("c"));
+            assertEquals(List.of("a", "b", "c"), seen);
+        } finally {
+            etcd.close();
+        }
+    }
+
+    @Test
+    void onlyOneCandidateLeadsAndAnotherTakesOverWhenItLeaves() {
+        try (Store store = SharedEtcd.newStore()) {
+            LeaderElection a = new LeaderElection(store, "test", "a", 2);
+            LeaderElection b = new LeaderElection(store, "test", "b", 2);
+            Eventually.await("a leader", Duration.ofSeconds(5), () -> a.isLeader() || b.isLeader(), x -> x);
+            Eventually.sleep(1500);
+            assertTrue(a.isLeader() ^ b.isLeader(), "exactly one leader");
+            LeaderElection leader = a.isLeader() ? a : b;
+            LeaderElection other = leader == a ? b : a;
+            leader.close();
+            Eventually.await("the other candidate to take over", Duration.ofSeconds(5), other::isLeader, x -> x);
+            other.close();
+        }
+    }
+}

@@ -1,0 +1,177 @@
+package dev.grid.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grid.core.JobSpec;
+import dev.grid.core.JobState;
+import dev.grid.core.OneOffRun;
+import dev.grid.core.ProcessType;
+import dev.grid.core.Release;
+import dev.grid.core.VolumeMount;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class ReconcilerTest {
+    private final Fixtures f = new Fixtures();
+    private final Release v1 = f.release("web1", 1, Map.of("web", ProcessType.of("serve"), "worker", ProcessType.of("work")));
+
+    @Test
+    void scaleUpPlacesTheMissingJobsSpreadOverHosts() {
+        f.host("a").host("b").formation(v1, Map.of("web", 4));
+        f.job(v1, "web", "a");
+        Plan plan = f.plan();
+        assertEquals(3, plan.place().size());
+        Map<String, Long> perHost = plan.place().stream().collect(Collectors.groupingBy(JobSpec::hostId, Collectors.counting()));
+        assertEquals(Map.of("a", 1L, "b", 2L), perHost, "the host with fewer web jobs fills first");
+        assertTrue(plan.place().stream().allMatch(j -> j.command().equals("serve") && j.env().equals(Map.of("K", "V"))));
+        assertTrue(plan.stop().isEmpty());
+    }
+
+    @Test
+    void aConvergedClusterNeedsNoPlan() {
+        f.host("a").formation(v1, Map.of("web", 2, "worker", 1));
+        f.status(f.job(v1, "web", "a"), JobState.UP, Fixtures.NOW, null);
+        f.status(f.job(v1, "web", "a"), JobState.UP, Fixtures.NOW, null);
+        f.status(f.job(v1, "worker", "a"), JobState.UP, Fixtures.NOW, null);
+        assertTrue(f.plan().isEmpty());
+    }
+
+    @Test
+    void scaleDownStopsJobsThatAreNotServingFirst() {
+        f.host("a").formation(v1, Map.of("web", 1));
+        JobSpec up = f.job(v1, "web", "a");
+        JobSpec crashed = f.job(v1, "web", "a");
+        JobSpec starting = f.job(v1, "web", "a");
+        f.status(up, JobState.UP, Fixtures.NOW, null);
+        f.status(crashed, JobState.CRASHED, Fixtures.NOW, Fixtures.NOW);
+        f.status(starting, JobState.STARTING, Fixtures.NOW, null);
+        Plan plan = f.plan();
+        assertEquals(List.of(crashed.id(), starting.id()), plan.stop().stream().map(JobSpec::id).toList());
+        assertTrue(plan.update().isEmpty(), "a job being stopped is not also restarted");
+    }
+
+    @Test
+    void crashedJobsRestartImmediatelyAFewTimesThenBackOff() {
+        f.host("a").formation(v1, Map.of("web", 1));
+        for (int attempt = 0; attempt < 8; attempt++) {
+            f.jobs.clear();
+            f.statuses.clear();
+            JobSpec j = f.job(v1, "web", "a", attempt, List.of());
+            f.status(j, JobState.CRASHED, Fixtures.NOW.minusSeconds(1), Fixtures.NOW);
+            JobSpec restarted = f.plan().update().get(0);
+            assertEquals(attempt + 1, restarted.attempt());
+            assertEquals(Backoff.delay(attempt + 1), Duration.between(Fixtures.NOW, restarted.notBefore()));
+        }
+        assertEquals(Duration.ZERO, Backoff.delay(3));
+        assertEquals(Duration.ofSeconds(1), Backoff.delay(4));
+        assertEquals(Duration.ofSeconds(8), Backoff.delay(7));
+        assertEquals(Duration.ofSeconds(30), Backoff.delay(40));
+    }
+
+    @Test
+    void aJobThatRanLongBeforeCrashingStartsItsBackOffOver() {
+        f.host("a").formation(v1, Map.of("web", 1));
+        JobSpec j = f.job(v1, "web", "a", 9, List.of());
+        f.status(j, JobState.CRASHED, Fixtures.NOW.minus(Duration.ofMinutes(5)), Fixtures.NOW);
+        JobSpec restarted = f.plan().update().get(0);
+        assertEquals(1, restarted.attempt());
+        assertEquals(Fixtures.NOW, restarted.notBefore());
+    }
+
+    @Test
+    void aCrashIsActedOnOnceNotOnEveryRound() {
+        f.host("a").formation(v1, Map.of("web", 1));
+        JobSpec j = f.job(v1, "web", "a", 2, List.of());
+        // The host still reports the previous attempt's crash: the restart is already decided.
+        f.statuses.put(j.id(), new dev.grid.core.JobStatus(j.id(), "a", JobState.CRASHED, 1, "c", 1, 1, null, null, null));
+        assertTrue(f.plan().isEmpty());
+    }
+
+    @Test
+    void jobsOfALostHostMoveToALiveOne() {
+        f.host("b").formation(v1, Map.of("web", 2));
+        JobSpec lost = f.job(v1, "web", "gone");
+        f.status(f.job(v1, "web", "b"), JobState.UP, Fixtures.NOW, null);
+        Plan plan = f.plan();
+        assertEquals(List.of(lost.id()), plan.stop().stream().map(JobSpec::id).toList());
+        assertEquals(1, plan.place().size());
+        assertEquals("b", plan.place().get(0).hostId());
+    }
+
+    @Test
+    void volumeBoundJobsOfALostHostAreBlockedNotMoved() {
+        Release db = f.release("db", 1, Map.of("node", new ProcessType("run", Map.of(), 256, List.of(new VolumeMount("db-data", "/data")))));
+        f.host("b").formation(db, Map.of("node", 1));
+        JobSpec bound = f.job(db, "node", "gone", 0, db.processes().get("node").volumes());
+        Plan plan = f.plan();
+        assertTrue(plan.place().isEmpty(), "never moved silently");
+        assertTrue(plan.stop().isEmpty());
+        assertEquals(1, plan.update().size());
+        assertTrue(plan.update().get(0).blocked().contains("host gone is down"), plan.update().get(0).blocked());
+
+        // The host returns: the job is unblocked in place.
+        f.jobs.set(0, plan.update().get(0));
+        f.host("gone");
+        Plan back = f.plan();
+        assertEquals(1, back.update().size());
+        assertNull(back.update().get(0).blocked());
+        assertEquals(bound.id(), back.update().get(0).id());
+    }
+
+    @Test
+    void aNewReleaseReplacesTheOldReleasesJobs() {
+        f.host("a");
+        JobSpec old = f.job(v1, "web", "a");
+        Release v2 = f.release("web1", 2, Map.of("web", ProcessType.of("serve2")));
+        f.formation(v2, Map.of("web", 1));
+        Plan plan = f.plan();
+        assertEquals(List.of(old.id()), plan.stop().stream().map(JobSpec::id).toList());
+        assertEquals("serve2", plan.place().get(0).command());
+    }
+
+    @Test
+    void jobsOfADestroyedAppStop() {
+        f.host("a");
+        JobSpec j = f.job(v1, "web", "a");
+        assertEquals(List.of(j), f.plan().stop());
+    }
+
+    @Test
+    void typesTheReleaseDoesNotHaveAreNotPlaced() {
+        f.host("a").formation(v1, Map.of("web", 1, "ghost", 2));
+        assertEquals(List.of("web"), f.plan().place().stream().map(JobSpec::type).toList());
+    }
+
+    @Test
+    void oneOffRunsArePlacedOnceAndStoppedWhenTheRunIsGone() {
+        f.host("a").formation(v1, Map.of());
+        OneOffRun run = new OneOffRun("web1-run-1", "web1", v1.id(), "echo hi", Fixtures.NOW);
+        ClusterView withRun = new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(run));
+        Plan plan = Reconciler.plan(withRun, Fixtures.NOW, () -> "x");
+        assertEquals(1, plan.place().size());
+        JobSpec placed = plan.place().get(0);
+        assertTrue(placed.oneOff());
+        assertEquals("echo hi", placed.command());
+
+        f.jobs.add(placed);
+        f.status(placed, JobState.CRASHED, Fixtures.NOW, Fixtures.NOW);
+        ClusterView exited = new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(run));
+        assertTrue(Reconciler.plan(exited, Fixtures.NOW, () -> "x").isEmpty(), "a one-off is never restarted");
+        assertEquals(List.of(placed), f.plan().stop(), "without its run, the job goes");
+    }
+
+    @Test
+    void whenNothingFitsThePlanSaysWhy() {
+        f.formation(v1, Map.of("web", 1));
+        Plan plan = f.plan();
+        assertTrue(plan.place().isEmpty());
+        assertNotNull(plan.unplaceable().get(0));
+        assertTrue(plan.unplaceable().get(0).contains("no host is up"));
+    }
+}
