@@ -83,6 +83,17 @@ public final class Docker implements AutoCloseable {
         }
     }
 
+    /** Removes the volumes with these labels whose names pass the filter (test and operator clean-up). */
+    public void removeVolumes(Map<String, String> labels, java.util.function.Predicate<String> names) {
+        List<String> filter = new ArrayList<>();
+        labels.forEach((k, v) -> filter.add(k + "=" + v));
+        var volumes = client.listVolumesCmd().withFilter("label", filter).exec().getVolumes();
+        if (volumes == null) return;
+        for (var v : volumes) {
+            if (names.test(v.getName())) client.removeVolumeCmd(v.getName()).exec();
+        }
+    }
+
     public boolean hasImage(String image) {
         try {
             client.inspectImageCmd(image).exec();

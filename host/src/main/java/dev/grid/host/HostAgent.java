@@ -46,6 +46,7 @@ public final class HostAgent implements AutoCloseable {
     static final String LABEL_JOB = "grid.job";
     static final String LABEL_ATTEMPT = "grid.attempt";
     static final String LABEL_PORT = "grid.port";
+    static final String WEB = "web";
 
     private final Store store;
     private final Docker docker;
@@ -137,6 +138,10 @@ public final class HostAgent implements AutoCloseable {
         for (JobSpec spec : desired.values()) {
             converge(spec, byJob.getOrDefault(spec.id(), List.of()), usedPorts);
         }
+        // While a job waits for its port (or a back-off ends), look again soon rather than on the next tick.
+        if (reported.values().stream().anyMatch(s -> s.state() == JobState.STARTING || s.state() == JobState.PENDING)) {
+            loop.schedule(this::requestReconcile, 150, TimeUnit.MILLISECONDS);
+        }
     }
 
     private void converge(JobSpec spec, List<Container> containers, Set<Integer> usedPorts) {
@@ -165,12 +170,12 @@ public final class HostAgent implements AutoCloseable {
         if ("running".equals(current.getState())) {
             Instant started = reported.containsKey(spec.id()) && reported.get(spec.id()).startedAt() != null
                     ? reported.get(spec.id()).startedAt() : startedAt(current.getId());
-            if (spec.oneOff()) {
-                report(spec, JobState.UP, current.getId(), port, null, started, null, null);
-            } else if (registered.contains(spec.id()) || accepts(port)) {
-                if (registered.add(spec.id())) {
-                    discovery.register(new Instance(spec.service(), spec.id(), config.address(), port, spec.id(), config.hostId()), lease.id());
-                }
+            boolean listening = !spec.oneOff() && (registered.contains(spec.id()) || accepts(port));
+            if (listening && registered.add(spec.id())) {
+                discovery.register(new Instance(spec.service(), spec.id(), config.address(), port, spec.id(), config.hostId()), lease.id());
+            }
+            // As on Heroku, a web process is up once it accepts connections on PORT; other types once they run.
+            if (listening || !WEB.equals(spec.type())) {
                 report(spec, JobState.UP, current.getId(), port, null, started, null, null);
             } else {
                 report(spec, JobState.STARTING, current.getId(), port, null, started, null, "waiting for port " + port);
@@ -218,7 +223,7 @@ public final class HostAgent implements AutoCloseable {
         try {
             String id = docker.run(new Docker.ContainerSpec(name, spec.image(), List.of("/bin/sh", "-c", spec.command()),
                     env, labels, spec.memoryMb() * 1024 * 1024, binds));
-            report(spec, JobState.STARTING, id, port, null, Instant.now(), null, spec.oneOff() ? null : "waiting for port " + port);
+            report(spec, JobState.STARTING, id, port, null, Instant.now(), null, WEB.equals(spec.type()) ? "waiting for port " + port : null);
             log.info("host {}: started job {} ({} {}) attempt {} on port {}", config.hostId(), spec.id(), spec.app(), spec.type(), spec.attempt(), port);
         } catch (RuntimeException e) {
             report(spec, JobState.FAILED, null, port, null, null, Instant.now(), "cannot start container: " + e.getMessage());

@@ -39,7 +39,7 @@ public class Errors {
 
     @Error(global = true)
     public HttpResponse<Map<String, String>> conversion(HttpRequest<?> request, ConversionErrorException e) {
-        return HttpResponse.badRequest(Map.of("error", "invalid value for '" + e.getArgument().getName() + "': " + rootMessage(e)));
+        return HttpResponse.badRequest(Map.of("error", "invalid request body: " + rootMessage(e)));
     }
 
     @Error(global = true)
@@ -52,9 +52,15 @@ public class Errors {
         return HttpResponse.notFound(Map.of("error", "no such endpoint: " + request.getMethod() + " " + request.getPath()));
     }
 
+    /** The innermost message, with the JSON field path when Jackson knows it (e.g. "processes.web"). */
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        if (t instanceof com.fasterxml.jackson.databind.JsonMappingException j && !j.getPath().isEmpty()) {
+            String path = j.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(java.util.stream.Collectors.joining("."));
+            return path + ": " + j.getOriginalMessage();
+        }
         String m = t instanceof JsonProcessingException j ? j.getOriginalMessage() : t.getMessage();
         return m == null ? t.getClass().getSimpleName() : m;
     }

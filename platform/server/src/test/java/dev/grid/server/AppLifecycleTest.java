@@ -1,0 +1,142 @@
+package dev.grid.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.grid.testing.Eventually;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** One Grid with one host on 127.0.0.2, shared by these tests; each uses its own app. */
+class AppLifecycleTest {
+    static final String ADDRESS = "127.0.0.2";
+    static TestCluster grid;
+
+    @BeforeAll
+    static void start() {
+        grid = new TestCluster(5);
+        grid.startHost("a", ADDRESS);
+    }
+
+    @AfterAll
+    static void stop() {
+        grid.close();
+    }
+
+    static List<JsonNode> jobs(String app) {
+        return StreamSupport.stream(grid.ok("GET", "/apps/" + app + "/jobs", null).spliterator(), false).toList();
+    }
+
+    static List<JsonNode> upJobs(String app) {
+        return jobs(app).stream().filter(j -> j.path("state").asText().equals("up")).toList();
+    }
+
+    @Test
+    void scaleWebToThreeRunsThreeContainersWithDistinctPortsWithinFiveSeconds() {
+        grid.deployWeb("three");
+        Eventually.await("the default web=1", Duration.ofSeconds(10), () -> upJobs("three"), j -> j.size() == 1);
+
+        Instant asked = Instant.now();
+        var scaled = grid.cli("ps:scale", "-a", "three", "web=3");
+        assertEquals(0, scaled.exitCode(), scaled.err());
+        List<JsonNode> up = Eventually.await("3 web jobs up", Duration.ofSeconds(5), () -> upJobs("three"), j -> j.size() == 3);
+        System.out.println("scale web=1 -> web=3 up in " + Duration.between(asked, Instant.now()).toMillis() + " ms");
+
+        Set<Integer> ports = new HashSet<>();
+        for (JsonNode j : up) {
+            int port = j.path("port").asInt();
+            ports.add(port);
+            assertEquals("200 " + j.path("id").asText(), TestCluster.get(ADDRESS, port), "each job serves on its own PORT");
+        }
+        assertEquals(3, ports.size(), "distinct ports: " + ports);
+        assertEquals(3, grid.containers("a").stream().filter(c -> "three".equals(c.getLabels().get("grid.app"))).count());
+
+        var ps = grid.cli("ps", "-a", "three");
+        assertEquals(0, ps.exitCode());
+        assertEquals(3, ps.out().lines().filter(l -> l.startsWith("web") && l.contains(" up ")).count(), ps.out());
+
+        assertEquals(0, grid.cli("ps:scale", "-a", "three", "web=0").exitCode());
+        Eventually.await("all containers gone", Duration.ofSeconds(15),
+                () -> grid.containers("a").stream().filter(c -> "three".equals(c.getLabels().get("grid.app"))).count(), n -> n == 0);
+    }
+
+    @Test
+    void killedContainerIsReplacedAndRepeatedKillsBackOff() {
+        grid.deployWeb("crashy");
+        JsonNode job = Eventually.await("web up", Duration.ofSeconds(10), () -> upJobs("crashy"), j -> j.size() == 1).get(0);
+        String jobId = job.path("id").asText();
+        List<Long> recoveryMs = new ArrayList<>();
+        boolean sawBackoff = false;
+        for (int kill = 1; kill <= 6; kill++) {
+            String container = grid.containers("a").stream().filter(c -> jobId.equals(c.getLabels().get("grid.job")))
+                    .filter(c -> "running".equals(c.getState())).findFirst().orElseThrow().getId();
+            Instant killed = Instant.now();
+            grid.docker.kill(container);
+            int attempt = kill;
+            Instant deadline = Instant.now().plusSeconds(15);
+            JsonNode now = null;
+            while (Instant.now().isBefore(deadline)) {
+                now = jobs("crashy").get(0);
+                if (now.path("message").asText().contains("back-off")) sawBackoff = true;
+                if (now.path("restarts").asInt() == attempt && now.path("state").asText().equals("up")) break;
+                Eventually.sleep(50);
+            }
+            assertEquals(jobId, now.path("id").asText(), "the same job is restarted, not replaced by another");
+            assertEquals("up", now.path("state").asText(), "restart " + attempt + " came up: " + now);
+            assertEquals(attempt, now.path("restarts").asInt());
+            recoveryMs.add(Duration.between(killed, Instant.now()).toMillis());
+        }
+        System.out.println("kill -> up again, ms per restart: " + recoveryMs);
+        for (int i = 0; i < 3; i++) assertTrue(recoveryMs.get(i) < 3000, "the first restarts are immediate: " + recoveryMs);
+        // Restarts 4, 5, 6 wait 1 s, 2 s, 4 s.
+        assertTrue(recoveryMs.get(5) >= 4000, "the sixth restart backs off: " + recoveryMs);
+        assertTrue(recoveryMs.get(5) > recoveryMs.get(0) + 3000, "back-off grows: " + recoveryMs);
+        assertTrue(sawBackoff, "ps says the job is backing off");
+        assertEquals(1, grid.containers("a").stream().filter(c -> "crashy".equals(c.getLabels().get("grid.app"))).count(),
+                "crashed containers are replaced, not accumulated");
+    }
+
+    @Test
+    void oneOffRunReturnsExitCodeAndOutputAndLogsShowRequests() {
+        grid.deployWeb("oneoff");
+        var run = grid.cli("run", "-a", "oneoff", "echo out-$((6*7)); echo err >&2; exit 7");
+        assertEquals(7, run.exitCode(), run.err());
+        assertTrue(run.out().contains("out-42") && run.out().contains("err"), run.out());
+        Eventually.await("run job cleaned up", Duration.ofSeconds(10),
+                () -> jobs("oneoff").stream().filter(j -> j.path("type").asText().equals("run")).count(), n -> n == 0);
+
+        JsonNode web = Eventually.await("web up", Duration.ofSeconds(10), () -> upJobs("oneoff"), j -> j.size() == 1).get(0);
+        TestCluster.get(ADDRESS, web.path("port").asInt());
+        var logs = Eventually.await("the request in the logs", Duration.ofSeconds(5), () -> grid.cli("logs", "-a", "oneoff"),
+                r -> r.out().contains("request /"));
+        assertTrue(logs.out().contains("web." + web.path("id").asText() + ": request /"), logs.out());
+    }
+
+    @Test
+    void appsInfoAndReleasesShowWhatRuns() {
+        grid.deployWeb("info");
+        var info = grid.cli("apps:info", "-a", "info");
+        assertTrue(info.out().contains("Release:   v1 " + TestCluster.STACK_IMAGE), info.out());
+        assertTrue(info.out().contains("web=1"), info.out());
+        var releases = grid.cli("releases", "-a", "info", "--json");
+        assertEquals(0, releases.exitCode());
+        assertTrue(releases.out().contains("\"version\" : 1"), releases.out());
+        var status = grid.cli("status");
+        assertTrue(status.out().contains(grid.hostId("a")) && status.out().contains(ADDRESS), status.out());
+        var destroy = grid.cli("apps:destroy", "info");
+        assertEquals(1, destroy.exitCode(), "destroy without --confirm is refused");
+        assertTrue(destroy.err().contains("--confirm info"), destroy.err());
+        assertEquals(0, grid.cli("apps:destroy", "info", "--confirm", "info").exitCode());
+        Eventually.await("its jobs stopped", Duration.ofSeconds(10),
+                () -> grid.store.list("jobs/").entries().stream().filter(e -> e.value().contains("\"app\":\"info\"")).count(), n -> n == 0);
+    }
+}
