@@ -43,7 +43,7 @@ if ! docker image inspect "$STACK_IMAGE" >/dev/null 2>&1; then
     | grep --line-buffered -E '^I: (Retrieving|Validating|Installing|Configuring|Base system)' \
     | awk '{ n++; if (n % 40 == 0 || /Base system/) { print "    debootstrap: " $0; fflush() } }' >&2 || true
   [ -x "$root/usr/bin/node" ] && [ -x "$root/usr/bin/java" ] || { say "debootstrap failed: the image root has no node/java"; exit 1; }
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/debootstrap
   say "importing the stack image into Docker"
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,20 +32,20 @@ class AppLifecycleTest {
     }
 
     static List<JsonNode> jobs(String app) {
-        return StreamSupport.stream(grid.ok("GET", "/apps/" + app + "/jobs", null).spliterator(), false).toList();
+        return grid.api.jobs(app);
     }
 
     static List<JsonNode> upJobs(String app) {
-        return jobs(app).stream().filter(j -> j.path("state").asText().equals("up")).toList();
+        return grid.api.upJobs(app);
     }
 
     @Test
     void scaleWebToThreeRunsThreeContainersWithDistinctPortsWithinFiveSeconds() {
-        grid.deployWeb("three");
+        grid.api.deployWeb("three");
         Eventually.await("the default web=1", Duration.ofSeconds(10), () -> upJobs("three"), j -> j.size() == 1);
 
         Instant asked = Instant.now();
-        var scaled = grid.cli("ps:scale", "-a", "three", "web=3");
+        var scaled = grid.api.cli("ps:scale", "-a", "three", "web=3");
         assertEquals(0, scaled.exitCode(), scaled.err());
         List<JsonNode> up = Eventually.await("3 web jobs up", Duration.ofSeconds(5), () -> upJobs("three"), j -> j.size() == 3);
         System.out.println("scale web=1 -> web=3 up in " + Duration.between(asked, Instant.now()).toMillis() + " ms");
@@ -60,18 +59,18 @@ class AppLifecycleTest {
         assertEquals(3, ports.size(), "distinct ports: " + ports);
         assertEquals(3, grid.containers("a").stream().filter(c -> "three".equals(c.getLabels().get("grid.app"))).count());
 
-        var ps = grid.cli("ps", "-a", "three");
+        var ps = grid.api.cli("ps", "-a", "three");
         assertEquals(0, ps.exitCode());
         assertEquals(3, ps.out().lines().filter(l -> l.startsWith("web") && l.contains(" up ")).count(), ps.out());
 
-        assertEquals(0, grid.cli("ps:scale", "-a", "three", "web=0").exitCode());
+        assertEquals(0, grid.api.cli("ps:scale", "-a", "three", "web=0").exitCode());
         Eventually.await("all containers gone", Duration.ofSeconds(15),
                 () -> grid.containers("a").stream().filter(c -> "three".equals(c.getLabels().get("grid.app"))).count(), n -> n == 0);
     }
 
     @Test
     void killedContainerIsReplacedAndRepeatedKillsBackOff() {
-        grid.deployWeb("crashy");
+        grid.api.deployWeb("crashy");
         JsonNode job = Eventually.await("web up", Duration.ofSeconds(10), () -> upJobs("crashy"), j -> j.size() == 1).get(0);
         String jobId = job.path("id").asText();
         List<Long> recoveryMs = new ArrayList<>();
@@ -107,8 +106,8 @@ class AppLifecycleTest {
 
     @Test
     void oneOffRunReturnsExitCodeAndOutputAndLogsShowRequests() {
-        grid.deployWeb("oneoff");
-        var run = grid.cli("run", "-a", "oneoff", "echo out-$((6*7)); echo err >&2; exit 7");
+        grid.api.deployWeb("oneoff");
+        var run = grid.api.cli("run", "-a", "oneoff", "echo out-$((6*7)); echo err >&2; exit 7");
         assertEquals(7, run.exitCode(), run.err());
         assertTrue(run.out().contains("out-42") && run.out().contains("err"), run.out());
         Eventually.await("run job cleaned up", Duration.ofSeconds(10),
@@ -116,26 +115,26 @@ class AppLifecycleTest {
 
         JsonNode web = Eventually.await("web up", Duration.ofSeconds(10), () -> upJobs("oneoff"), j -> j.size() == 1).get(0);
         TestCluster.get(ADDRESS, web.path("port").asInt());
-        var logs = Eventually.await("the request in the logs", Duration.ofSeconds(5), () -> grid.cli("logs", "-a", "oneoff"),
+        var logs = Eventually.await("the request in the logs", Duration.ofSeconds(5), () -> grid.api.cli("logs", "-a", "oneoff"),
                 r -> r.out().contains("request /"));
         assertTrue(logs.out().contains("web." + web.path("id").asText() + ": request /"), logs.out());
     }
 
     @Test
     void appsInfoAndReleasesShowWhatRuns() {
-        grid.deployWeb("info");
-        var info = grid.cli("apps:info", "-a", "info");
+        grid.api.deployWeb("info");
+        var info = grid.api.cli("apps:info", "-a", "info");
         assertTrue(info.out().contains("Release:   v1 " + TestCluster.STACK_IMAGE), info.out());
         assertTrue(info.out().contains("web=1"), info.out());
-        var releases = grid.cli("releases", "-a", "info", "--json");
+        var releases = grid.api.cli("releases", "-a", "info", "--json");
         assertEquals(0, releases.exitCode());
         assertTrue(releases.out().contains("\"version\" : 1"), releases.out());
-        var status = grid.cli("status");
+        var status = grid.api.cli("status");
         assertTrue(status.out().contains(grid.hostId("a")) && status.out().contains(ADDRESS), status.out());
-        var destroy = grid.cli("apps:destroy", "info");
+        var destroy = grid.api.cli("apps:destroy", "info");
         assertEquals(1, destroy.exitCode(), "destroy without --confirm is refused");
         assertTrue(destroy.err().contains("--confirm info"), destroy.err());
-        assertEquals(0, grid.cli("apps:destroy", "info", "--confirm", "info").exitCode());
+        assertEquals(0, grid.api.cli("apps:destroy", "info", "--confirm", "info").exitCode());
         Eventually.await("its jobs stopped", Duration.ofSeconds(10),
                 () -> grid.store.list("jobs/").entries().stream().filter(e -> e.value().contains("\"app\":\"info\"")).count(), n -> n == 0);
     }

@@ -16,8 +16,8 @@ class BadInputTest {
     @BeforeAll
     static void start() {
         grid = new TestCluster(5);
-        grid.ok("POST", "/apps", "{\"name\":\"good\"}");
-        grid.ok("POST", "/apps/good/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"web\":{\"command\":\"sleep 1000\"}}}");
+        grid.api.ok("POST", "/apps", "{\"name\":\"good\"}");
+        grid.api.ok("POST", "/apps/good/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"web\":{\"command\":\"sleep 1000\"}}}");
     }
 
     @AfterAll
@@ -36,7 +36,7 @@ class BadInputTest {
 
     private static void rejected(int status, String contains, String method, String path, String body, String token) {
         List<String> before = state();
-        TestCluster.Response r = grid.call(method, path, body, token);
+        TestApi.Response r = grid.api.call(method, path, body, token);
         assertEquals(status, r.status(), method + " " + path + " " + body + " -> " + r.body());
         String error = r.body().path("error").asText();
         assertTrue(error.contains(contains), "error for " + method + " " + path + " should say '" + contains + "': " + error);
@@ -94,10 +94,10 @@ class BadInputTest {
     @Test
     void cliReportsTheServersReasonAndExitsNonZero() {
         List<String> before = state();
-        var r = grid.cli("ps:scale", "-a", "good", "web=-2");
+        var r = grid.api.cli("ps:scale", "-a", "good", "web=-2");
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("must be 0 or more"), r.err());
-        var malformed = grid.cli("ps:scale", "-a", "good", "web");
+        var malformed = grid.api.cli("ps:scale", "-a", "good", "web");
         assertEquals(1, malformed.exitCode());
         assertTrue(malformed.err().contains("use TYPE=N"), malformed.err());
         assertEquals(before, state());

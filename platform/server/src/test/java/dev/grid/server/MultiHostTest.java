@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,11 +37,11 @@ class MultiHostTest {
     }
 
     List<JsonNode> jobs(String app) {
-        return StreamSupport.stream(grid.ok("GET", "/apps/" + app + "/jobs", null).spliterator(), false).toList();
+        return grid.api.jobs(app);
     }
 
     List<JsonNode> up(String app) {
-        return jobs(app).stream().filter(j -> j.path("state").asText().equals("up")).toList();
+        return grid.api.upJobs(app);
     }
 
     static Map<String, Long> perHost(List<JsonNode> jobs) {
@@ -51,8 +50,8 @@ class MultiHostTest {
 
     @Test
     void jobsSpreadOverBothHostsAndMoveOffAHostThatDies() {
-        grid.deployWeb("spread");
-        assertEquals(0, grid.cli("ps:scale", "-a", "spread", "web=4").exitCode());
+        grid.api.deployWeb("spread");
+        assertEquals(0, grid.api.cli("ps:scale", "-a", "spread", "web=4").exitCode());
         List<JsonNode> up = Eventually.await("4 web jobs up", Duration.ofSeconds(15), () -> up("spread"), j -> j.size() == 4);
         assertEquals(Map.of(grid.hostId("a"), 2L, grid.hostId("b"), 2L), perHost(up), "spread evenly");
         for (JsonNode j : up) {
@@ -72,8 +71,8 @@ class MultiHostTest {
 
     @Test
     void restartingAHostAgentChangesNothing() {
-        grid.deployWeb("steady");
-        assertEquals(0, grid.cli("ps:scale", "-a", "steady", "web=4").exitCode());
+        grid.api.deployWeb("steady");
+        assertEquals(0, grid.api.cli("ps:scale", "-a", "steady", "web=4").exitCode());
         Eventually.await("4 web jobs up", Duration.ofSeconds(15), () -> up("steady"), j -> j.size() == 4);
         Set<String> before = grid.containers("a").stream().map(Container::getId).collect(Collectors.toSet());
         Map<String, Integer> restarts = jobs("steady").stream().collect(Collectors.toMap(j -> j.path("id").asText(), j -> j.path("restarts").asInt()));
@@ -94,10 +93,10 @@ class MultiHostTest {
     @Test
     void aVolumeBoundJobWaitsForItsHostInsteadOfMoving() {
         String volume = grid.id + "-data";
-        grid.ok("POST", "/apps", "{\"name\":\"stateful\"}");
-        grid.ok("POST", "/apps/stateful/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"db\":{\"command\":"
+        grid.api.ok("POST", "/apps", "{\"name\":\"stateful\"}");
+        grid.api.ok("POST", "/apps/stateful/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"db\":{\"command\":"
                 + "\"echo boot >> /data/boots; echo boots=$(wc -l < /data/boots); exec sleep 1000\",\"volumes\":[{\"name\":\"" + volume + "\",\"path\":\"/data\"}]}}}");
-        grid.ok("PATCH", "/apps/stateful/formation", "{\"processes\":{\"db\":1}}");
+        grid.api.ok("PATCH", "/apps/stateful/formation", "{\"processes\":{\"db\":1}}");
         JsonNode job = Eventually.await("db job running", Duration.ofSeconds(15), () -> jobs("stateful"),
                 j -> j.size() == 1 && j.get(0).path("state").asText().equals("up")).get(0);
         String hostName = job.path("hostId").asText().endsWith("-a") ? "a" : "b";
@@ -110,14 +109,14 @@ class MultiHostTest {
                 j -> j.size() == 1 && j.get(0).path("state").asText().equals("blocked")).get(0);
         assertEquals(job.path("id").asText(), blocked.path("id").asText(), "not moved to the other host");
         assertTrue(blocked.path("message").asText().contains("holds this job's volume " + volume), blocked.toString());
-        var ps = grid.cli("ps", "-a", "stateful");
+        var ps = grid.api.cli("ps", "-a", "stateful");
         assertTrue(ps.out().contains("blocked") && ps.out().contains("waits for that host"), ps.out());
 
         HostAgent back = grid.startHost(hostName, address, holder.config().portMin(), holder.config().portMax());
         Eventually.await("the job back on its host", Duration.ofSeconds(15), () -> jobs("stateful"),
                 j -> j.size() == 1 && j.get(0).path("state").asText().equals("up") && j.get(0).path("hostId").asText().equals(back.config().hostId()));
         // The same volume came back: the second boot found the first one's file.
-        var logs = Eventually.await("the second boot's log", Duration.ofSeconds(5), () -> grid.cli("logs", "-a", "stateful"),
+        var logs = Eventually.await("the second boot's log", Duration.ofSeconds(5), () -> grid.api.cli("logs", "-a", "stateful"),
                 r -> r.out().contains("boots="));
         assertTrue(logs.out().contains("boots=2"), logs.out());
     }

@@ -1,7 +1,5 @@
 package dev.grid.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.Container;
 import dev.grid.controller.ControllerConfig;
 import dev.grid.controller.ControllerServer;
@@ -12,7 +10,6 @@ import dev.grid.scheduler.Scheduler;
 import dev.grid.store.Store;
 import dev.grid.testing.SharedEtcd;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,7 +33,6 @@ final class TestCluster implements AutoCloseable {
     static final String WEB = "node -e \"require('http').createServer((q,s)=>{console.log('request '+q.url);"
             + "s.end(process.env.GRID_JOB_ID)}).listen(process.env.PORT)\"";
     private static final AtomicInteger PORT_BLOCK = new AtomicInteger();
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     final String id = "t" + UUID.randomUUID().toString().substring(0, 6);
     final Store store = SharedEtcd.newStore();
@@ -46,7 +42,7 @@ final class TestCluster implements AutoCloseable {
     final long leaseTtl;
     final ControllerServer controller;
     final Scheduler scheduler;
-    private final HttpClient http = HttpClient.newHttpClient();
+    final TestApi api;
 
     TestCluster(long leaseTtl) {
         this.leaseTtl = leaseTtl;
@@ -55,6 +51,7 @@ final class TestCluster implements AutoCloseable {
         }
         controller = ControllerServer.start(store, new ControllerConfig(token), "127.0.0.1", 0);
         scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).start();
+        api = new TestApi(controller.url(), token);
     }
 
     /** Starts (or restarts) host agent {@code name} at the address with its own port block. */
@@ -80,50 +77,6 @@ final class TestCluster implements AutoCloseable {
 
     List<Container> containers(String hostName) {
         return docker.list(Map.of("grid.host", hostId(hostName)));
-    }
-
-    record Response(int status, JsonNode body) {}
-
-    Response call(String method, String path, String jsonBody) {
-        return call(method, path, jsonBody, token);
-    }
-
-    Response call(String method, String path, String jsonBody, String bearer) {
-        try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(controller.url() + path))
-                    .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody))
-                    .header("Content-Type", "application/json");
-            if (bearer != null) b.header("Authorization", "Bearer " + bearer);
-            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            return new Response(r.statusCode(), r.body().isEmpty() ? JSON.nullNode() : JSON.readTree(r.body()));
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    JsonNode ok(String method, String path, String jsonBody) {
-        Response r = call(method, path, jsonBody);
-        if (r.status() >= 300) throw new AssertionError(method + " " + path + " -> " + r.status() + " " + r.body());
-        return r.body();
-    }
-
-    /** Runs the real CLI against this cluster; returns exit code and what it printed. */
-    record CliResult(int exitCode, String out, String err) {}
-
-    CliResult cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = dev.grid.cli.Grid.commandLine(dev.grid.cli.Grid.forApi(controller.url(), token));
-        cl.setOut(new java.io.PrintWriter(out));
-        cl.setErr(new java.io.PrintWriter(err));
-        int code = cl.execute(args);
-        return new CliResult(code, out.toString(), err.toString());
-    }
-
-    void deployWeb(String app) {
-        ok("POST", "/apps", "{\"name\":\"" + app + "\"}");
-        ok("POST", "/apps/" + app + "/releases", "{\"image\":\"" + STACK_IMAGE + "\",\"processes\":{\"web\":{\"command\":"
-                + JSON.valueToTree(WEB) + "}}}");
     }
 
     static String get(String address, int port) {

@@ -1,0 +1,68 @@
+package dev.grid.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grid.host.Docker;
+import dev.grid.store.LocalEtcd;
+import dev.grid.testing.Eventually;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The all-in-one server as `grid up` runs it (own local etcd under GRID_HOME),
+ * stopped and started again as `grid down` and `grid up` do.
+ */
+class GridServerTest {
+    @Test
+    void downStopsJobsKeepsStateAndVolumesAndUpBringsThemBack() throws Exception {
+        Path home = Files.createTempDirectory("grid-home");
+        String hostId = "srv" + Long.toHexString(System.nanoTime()).substring(6);
+        Map<String, String> env = new HashMap<>(Map.of(
+                "GRID_HOME", home.toString(),
+                "GRID_ETCD_PORT", String.valueOf(LocalEtcd.freePort()),
+                "GRID_API_PORT", String.valueOf(LocalEtcd.freePort()),
+                "GRID_HOST_ID", hostId,
+                "GRID_HOST_ADDRESS", "127.0.0.4",
+                "GRID_PORT_RANGE", "25000-25099",
+                "GRID_LEASE_TTL", "5"));
+        ServerConfig config = ServerConfig.fromEnv(env);
+        Docker docker = new Docker(Docker.DEFAULT_HOST);
+        String volume = hostId + "-keep";
+        GridServer server = new GridServer();
+        try {
+            server.start(config, config.token(env));
+            JsonNode cli = new ObjectMapper().readTree(home.resolve("cli.json").toFile());
+            var api = new TestApi(cli.path("url").asText(), cli.path("token").asText());
+            assertEquals(0, api.cli("apps:create", "keeper").exitCode());
+            assertEquals(0, api.cli("deploy", "-a", "keeper", "--image", TestCluster.STACK_IMAGE, "--process", "web=" + TestCluster.WEB).exitCode());
+            // A volume-bound worker counts its runs in its volume.
+            api.ok("POST", "/apps/keeper/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"web\":{\"command\":"
+                    + new ObjectMapper().valueToTree(TestCluster.WEB) + "},\"worker\":{\"command\":\"echo run >> /v/runs; echo runs=$(wc -l < /v/runs); exec sleep 1000\","
+                    + "\"volumes\":[{\"name\":\"" + volume + "\",\"path\":\"/v\"}]}}}");
+            assertEquals(0, api.cli("ps:scale", "-a", "keeper", "web=2", "worker=1").exitCode());
+            Eventually.await("3 jobs up", Duration.ofSeconds(20), () -> api.upJobs("keeper").size(), n -> n == 3);
+
+            server.close(); // grid down
+            assertEquals(0, docker.list(Map.of("grid.host", hostId)).size(), "grid down stops every job");
+
+            server = new GridServer();
+            server.start(config, config.token(env)); // grid up again, same GRID_HOME
+            Eventually.await("the same 3 jobs up again", Duration.ofSeconds(30), () -> api.upJobs("keeper").size(), n -> n == 3);
+            JsonNode releases = api.ok("GET", "/apps/keeper/releases", null);
+            assertEquals(2, releases.size(), "state survived in the local etcd");
+            var logs = Eventually.await("the worker's second run in its log", Duration.ofSeconds(5),
+                    () -> api.cli("logs", "-a", "keeper").out(), out -> out.contains("runs="));
+            assertTrue(logs.contains("runs=2"), "the volume survived grid down: " + logs);
+        } finally {
+            server.close();
+            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.equals("grid-" + volume));
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.grid.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.stream.StreamSupport;
+
+/** The controller API and the real CLI, pointed at one Grid, for tests. */
+record TestApi(String url, String token) {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    record Response(int status, JsonNode body) {}
+
+    Response call(String method, String path, String jsonBody, String bearer) {
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path))
+                    .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody))
+                    .header("Content-Type", "application/json");
+            if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return new Response(r.statusCode(), r.body().isEmpty() ? JSON.nullNode() : JSON.readTree(r.body()));
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Response call(String method, String path, String jsonBody) {
+        return call(method, path, jsonBody, token);
+    }
+
+    JsonNode ok(String method, String path, String jsonBody) {
+        Response r = call(method, path, jsonBody);
+        if (r.status() >= 300) throw new AssertionError(method + " " + path + " -> " + r.status() + " " + r.body());
+        return r.body();
+    }
+
+    List<JsonNode> jobs(String app) {
+        return StreamSupport.stream(ok("GET", "/apps/" + app + "/jobs", null).spliterator(), false).toList();
+    }
+
+    List<JsonNode> upJobs(String app) {
+        return jobs(app).stream().filter(j -> j.path("state").asText().equals("up")).toList();
+    }
+
+    record CliResult(int exitCode, String out, String err) {}
+
+    /** Runs the real CLI in this JVM; returns its exit code and what it printed. */
+    CliResult cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = dev.grid.cli.Grid.commandLine(dev.grid.cli.Grid.forApi(url, token));
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new CliResult(code, out.toString(), err.toString());
+    }
+
+    /** A release whose web process answers with its job id and logs each request. */
+    void deployWeb(String app) {
+        ok("POST", "/apps", "{\"name\":\"" + app + "\"}");
+        ok("POST", "/apps/" + app + "/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"web\":{\"command\":"
+                + JSON.valueToTree(TestCluster.WEB) + "}}}");
+    }
+}
