@@ -121,6 +121,26 @@ class AppLifecycleTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void eventsStreamEveryChangeAsItHappens() throws Exception {
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(grid.controller.url() + "/events"))
+                .header("Authorization", "Bearer " + grid.token).build();
+        var response = java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, response.statusCode());
+        var lines = response.body().iterator();
+        grid.api.deployWeb("evented");
+        List<String> seen = new ArrayList<>();
+        while (lines.hasNext() && seen.stream().noneMatch(l -> l.contains("\"key\":\"status/evented-web"))) {
+            String line = lines.next();
+            if (line.startsWith("data:")) seen.add(line);
+        }
+        assertTrue(seen.get(0).contains("\"type\":\"put\",\"key\":\"apps/evented\""), seen.get(0));
+        assertTrue(seen.stream().anyMatch(l -> l.contains("\"key\":\"formations/evented\"")), String.join("\n", seen));
+        assertTrue(seen.stream().anyMatch(l -> l.contains("\"key\":\"jobs/" + grid.hostId("a") + "/evented-web-")), String.join("\n", seen));
+        response.body().close();
+    }
+
+    @Test
     void appsInfoAndReleasesShowWhatRuns() {
         grid.api.deployWeb("info");
         var info = grid.api.cli("apps:info", "-a", "info");
