@@ -13,6 +13,8 @@ public final class Keys {
     public static final String RUNS = "runs/";
     public static final String SERVICES = "services/";
     public static final String CLAIMS = "claims/";
+    public static final String ROUTES = "routes/";
+    public static final String CERTS = "certs/";
 
     public static String app(String name) { return APPS + name; }
     public static String releases(String app) { return RELEASES + app + "/"; }
@@ -26,6 +28,10 @@ public final class Keys {
     public static String instances(String service) { return SERVICES + service + "/instances/"; }
     public static String instance(String service, String id) { return SERVICES + service + "/instances/" + id; }
     public static String leader(String service) { return SERVICES + service + "/leader"; }
+    public static String route(String id) { return ROUTES + id; }
+    /** Held by the TCP route that owns the port: two routes can never get one port. */
+    public static String tcpPort(int port) { return CLAIMS + "tcp-ports/" + port; }
+    public static String cert(String domain) { return CERTS + domain; }
     /** Bumped by every scheduler plan that touches the app's jobs: two plans from one view cannot both commit. */
     public static String appClaim(String app) { return CLAIMS + "apps/" + app; }
     /** Bumped by every plan that places on the host: capacity is never over-committed. */

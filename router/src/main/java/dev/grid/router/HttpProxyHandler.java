@@ -1,0 +1,397 @@
+package dev.grid.router;
+
+import dev.grid.core.Route;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * One client connection: routes each request by Host and path, forwards it to a
+ * backend chosen by the power of two choices over a pooled keep-alive
+ * connection, and streams the response back. Requests on one connection are
+ * handled in order; a WebSocket upgrade turns both connections into a byte relay.
+ * A connect failure is retried on another backend; nothing else is retried.
+ */
+final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
+    private static final Pattern VALID_REQUEST_ID = Pattern.compile("[A-Za-z0-9+/=_-]{20,200}");
+    static final String BACKEND_CODEC = "backend-codec";
+    static final String BACKEND_HANDLER = "backend-handler";
+
+    private final Supplier<RoutingState.View> routes;
+    private final RouterConfig config;
+    private final Bootstrap backendBootstrap;
+    private final boolean tls;
+    private final HeaderTimeout headerTimeout;
+
+    private ChannelHandlerContext ctx;
+    private final ArrayDeque<Object> queued = new ArrayDeque<>();
+    /** From a request's head until its response is complete. */
+    private boolean busy;
+    private boolean discardBody;
+    private boolean requestDone;
+    private boolean keepAlive;
+    private boolean websocket;
+    private boolean responseStarted;
+    private boolean backendKeepAlive;
+    private HttpRequest request;
+    private final ArrayDeque<HttpContent> pendingBody = new ArrayDeque<>();
+    private Backend backend;
+    private Channel backendChannel;
+
+    HttpProxyHandler(Supplier<RoutingState.View> routes, RouterConfig config, Bootstrap backendBootstrap, boolean tls, HeaderTimeout headerTimeout) {
+        this.routes = routes;
+        this.config = config;
+        this.backendBootstrap = backendBootstrap;
+        this.tls = tls;
+        this.headerTimeout = headerTimeout;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        queued.add(msg);
+        drain();
+    }
+
+    /** Handles messages in order; a pipelined request's head waits until the current response is done. */
+    private void drain() {
+        while (!queued.isEmpty()) {
+            if (busy && queued.peek() instanceof HttpRequest) return;
+            handle(queued.poll());
+        }
+    }
+
+    private void handle(Object msg) {
+        if (msg instanceof HttpRequest req) {
+            onRequest(req);
+        }
+        if (msg instanceof HttpContent content) {
+            onBody(content);
+        } else if (!(msg instanceof HttpRequest)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onRequest(HttpRequest req) {
+        headerTimeout.headReceived();
+        busy = true;
+        requestDone = false;
+        responseStarted = false;
+        discardBody = false;
+        if (req.decoderResult().isFailure()) {
+            Throwable cause = req.decoderResult().cause();
+            if (cause instanceof TooLongHttpHeaderException) {
+                fail(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "the request headers exceed " + RouterConfig.MAX_HEADER_BYTES + " bytes", true);
+            } else if (cause instanceof TooLongHttpLineException) {
+                fail(HttpResponseStatus.REQUEST_URI_TOO_LONG, "the request line exceeds " + RouterConfig.MAX_INITIAL_LINE + " bytes", true);
+            } else {
+                fail(HttpResponseStatus.BAD_REQUEST, "malformed request: " + (cause instanceof TooLongFrameException ? "too long" : cause.getMessage()), true);
+            }
+            return;
+        }
+        keepAlive = HttpUtil.isKeepAlive(req);
+        long length = HttpUtil.getContentLength(req, -1L);
+        if (length > config.maxBodyBytes()) {
+            fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "the request body exceeds " + config.maxBodyBytes() + " bytes", true);
+            return;
+        }
+        String host = req.headers().get(HttpHeaderNames.HOST);
+        RoutingState.View view = routes.get();
+        Route route = view.http().match(host, req.uri());
+        if (route == null) {
+            fail(HttpResponseStatus.NOT_FOUND, "no route for host '" + (host == null ? "" : RouteTable.normalizeHost(host)) + "' and path '" + req.uri() + "'", false);
+            return;
+        }
+        ServiceBackends service = view.service(route.service());
+        if (service.all().isEmpty()) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no backend is up for service '" + route.service() + "'", false);
+            return;
+        }
+        websocket = isWebSocketUpgrade(req);
+        prepare(req);
+        request = req;
+        connect(service, new HashSet<>(), route.service());
+    }
+
+    private static boolean isWebSocketUpgrade(HttpRequest req) {
+        return req.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                && req.headers().contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
+    }
+
+    private void prepare(HttpRequest req) {
+        HttpHeaders h = req.headers();
+        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
+        String ip = client.getAddress().getHostAddress();
+        String forwarded = h.get("X-Forwarded-For");
+        h.set("X-Forwarded-For", forwarded == null ? ip : forwarded + ", " + ip);
+        h.set("X-Forwarded-Proto", tls ? "https" : "http");
+        h.set("X-Forwarded-Port", local.getPort());
+        h.set("X-Request-Start", "t=" + System.currentTimeMillis());
+        String id = h.get("X-Request-Id");
+        if (id == null || !VALID_REQUEST_ID.matcher(id).matches()) h.set("X-Request-Id", UUID.randomUUID().toString());
+        if (!websocket) {
+            // Hop-by-hop: the connection to the backend is ours, kept alive and pooled.
+            h.remove(HttpHeaderNames.CONNECTION);
+            h.remove("Keep-Alive");
+            req.setProtocolVersion(HttpVersion.HTTP_1_1);
+        }
+    }
+
+    private void connect(ServiceBackends service, Set<Backend> failed, String serviceName) {
+        Backend b = service.pick(failed);
+        if (b == null) {
+            fail(HttpResponseStatus.BAD_GATEWAY, "could not connect to any backend of service '" + serviceName + "'", false);
+            return;
+        }
+        Channel pooled = websocket ? null : BackendPool.take(b);
+        if (pooled != null) {
+            attach(b, pooled);
+            return;
+        }
+        ChannelFuture f = backendBootstrap.clone(ctx.channel().eventLoop()).connect(b.address);
+        f.addListener((ChannelFutureListener) done -> {
+            if (!ctx.channel().isActive()) {
+                done.channel().close();
+                releasePending();
+                return;
+            }
+            if (done.isSuccess()) {
+                attach(b, done.channel());
+            } else {
+                failed.add(b);
+                connect(service, failed, serviceName);
+            }
+        });
+    }
+
+    private void attach(Backend b, Channel ch) {
+        backend = b;
+        backendChannel = ch;
+        b.inFlight.incrementAndGet();
+        ((BackendHandler) ch.pipeline().get(BACKEND_HANDLER)).frontend = this;
+        ch.write(request);
+        request = null;
+        HttpContent c;
+        while ((c = pendingBody.poll()) != null) ch.write(c);
+        ch.flush();
+    }
+
+    private void onBody(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (discardBody || !busy) {
+            content.release();
+        } else if (backendChannel != null) {
+            if (last) backendChannel.writeAndFlush(content);
+            else backendChannel.write(content);
+        } else {
+            pendingBody.add(content);
+        }
+        if (last) {
+            requestDone = true;
+            if (busy) ctx.channel().config().setAutoRead(false); // read the next request once this one is answered
+            else next();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (backendChannel != null) backendChannel.flush();
+    }
+
+    /** A message from the backend for the current request. */
+    void fromBackend(Object msg) {
+        if (msg instanceof HttpResponse resp) {
+            responseStarted = true;
+            if (websocket && resp.status().code() == 101) {
+                upgrade(resp);
+                return;
+            }
+            backendKeepAlive = HttpUtil.isKeepAlive(resp);
+            resp.headers().remove("Keep-Alive");
+            HttpUtil.setKeepAlive(resp, keepAlive);
+        }
+        if (msg instanceof LastHttpContent) {
+            ctx.writeAndFlush(msg);
+            responseDone();
+        } else {
+            ctx.write(msg);
+        }
+    }
+
+    void backendReadComplete() {
+        ctx.flush();
+    }
+
+    void backendClosed() {
+        if (backendChannel == null) return;
+        backendChannel = null;
+        backend.inFlight.decrementAndGet();
+        if (!responseStarted) {
+            keepAlive = false;
+            fail(HttpResponseStatus.BAD_GATEWAY, "the backend closed the connection before answering", true);
+        } else {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void responseDone() {
+        Channel ch = backendChannel;
+        backendChannel = null;
+        backend.inFlight.decrementAndGet();
+        ((BackendHandler) ch.pipeline().get(BACKEND_HANDLER)).frontend = null;
+        if (backendKeepAlive && requestDone) BackendPool.give(backend, ch);
+        else ch.close();
+        backend = null;
+        finishExchange();
+    }
+
+    private void finishExchange() {
+        busy = false;
+        if (!requestDone) discardBody = true; // answered before the body ended: drop the rest of it
+        if (!keepAlive) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (requestDone) next();
+    }
+
+    private void next() {
+        headerTimeout.nextRequest();
+        drain();
+        if (!busy || !requestDone) { // idle, or a queued request whose body is still arriving
+            ctx.channel().config().setAutoRead(true);
+            ctx.read();
+        }
+    }
+
+    /** The backend accepted a WebSocket upgrade: from now on both connections are relayed byte for byte. */
+    private void upgrade(HttpResponse resp) {
+        Channel frontend = ctx.channel();
+        Channel back = backendChannel;
+        backendChannel = null;
+        backend.inFlight.decrementAndGet();
+        backend = null;
+        ((BackendHandler) back.pipeline().get(BACKEND_HANDLER)).frontend = null;
+        ctx.writeAndFlush(resp); // encoded now, on this event loop, before the codecs go
+        back.pipeline().replace(BACKEND_HANDLER, "relay", new Relay(frontend));
+        back.pipeline().remove(BACKEND_CODEC);
+        frontend.pipeline().remove(HttpServerCodec.class);
+        frontend.pipeline().remove(HeaderTimeout.class);
+        frontend.pipeline().remove(io.netty.handler.timeout.IdleStateHandler.class);
+        frontend.pipeline().replace(this, "relay", new Relay(back));
+    }
+
+    private void fail(HttpResponseStatus status, String message, boolean close) {
+        if (close) keepAlive = false;
+        releasePending();
+        byte[] body = (status.code() + " " + status.reasonPhrase() + ": " + message + "\n").getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        HttpUtil.setKeepAlive(r, keepAlive);
+        ctx.writeAndFlush(r);
+        finishExchange();
+    }
+
+    private void releasePending() {
+        if (request != null) ReferenceCountUtil.release(request);
+        request = null;
+        HttpContent c;
+        while ((c = pendingBody.poll()) != null) c.release();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && !busy) ctx.close(); // keep-alive connection idle too long
+        else ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        releasePending();
+        Object m;
+        while ((m = queued.poll()) != null) ReferenceCountUtil.release(m);
+        if (backendChannel != null) {
+            backend.inFlight.decrementAndGet();
+            backendChannel.close(); // mid-exchange: the connection cannot be reused
+            backendChannel = null;
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    /** The backend side of one pooled connection: hands what it reads to whichever frontend is using it. */
+    static final class BackendHandler extends ChannelInboundHandlerAdapter {
+        HttpProxyHandler frontend;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (frontend != null && msg instanceof HttpObject) frontend.fromBackend(msg);
+            else ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (frontend != null) frontend.backendReadComplete();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (frontend != null) frontend.backendClosed();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent && frontend == null) ctx.close();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    static HttpClientCodec backendCodec() {
+        return new HttpClientCodec();
+    }
+}

@@ -1,0 +1,80 @@
+package dev.grid.router;
+
+import dev.grid.store.Store;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Grid's router: HTTP by Host and path, and TCP routes, learned live from etcd. */
+public final class Router implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
+    private final Store store;
+    private final RouterConfig config;
+    private EventLoopGroup boss;
+    private EventLoopGroup workers;
+    private RoutingState state;
+    private TcpRoutes tcp;
+    private Channel http;
+
+    public Router(Store store, RouterConfig config) {
+        this.store = store;
+        this.config = config;
+    }
+
+    public Router start() throws InterruptedException {
+        boss = Transport.group(1);
+        workers = Transport.group(config.ioThreads());
+        state = new RoutingState(store).start();
+        Bootstrap backends = new Bootstrap().channel(Transport.channel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(HttpProxyHandler.BACKEND_CODEC, HttpProxyHandler.backendCodec())
+                                .addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
+                                .addLast(HttpProxyHandler.BACKEND_HANDLER, new HttpProxyHandler.BackendHandler());
+                    }
+                });
+        http = new ServerBootstrap().group(boss, workers).channel(Transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        HeaderTimeout headerTimeout = new HeaderTimeout(config.headerTimeout());
+                        ch.pipeline().addLast(new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                                .addLast(headerTimeout)
+                                .addLast(new HttpServerCodec(RouterConfig.MAX_INITIAL_LINE, RouterConfig.MAX_HEADER_BYTES, 8192))
+                                .addLast(new HttpProxyHandler(state::view, config, backends, false, headerTimeout));
+                    }
+                }).bind(config.bindAddress(), config.httpPort()).sync().channel();
+        tcp = new TcpRoutes(config.tcpBindAddress(), boss, workers, state::view);
+        state.onChange(tcp::apply);
+        log.info("router: HTTP on {}:{} ({})", config.bindAddress(), httpPort(), Transport.EPOLL ? "epoll" : "nio");
+        return this;
+    }
+
+    public int httpPort() {
+        return ((InetSocketAddress) http.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        if (state != null) state.close();
+        if (tcp != null) tcp.close();
+        if (http != null) http.close();
+        if (boss != null) boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        if (workers != null) workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,20 @@
+package dev.grid.router;
+
+import java.time.Duration;
+
+/**
+ * Where the router listens and how it protects itself. {@code httpsPort} 0 picks
+ * a free port, -1 turns HTTPS off; {@code headerTimeout} bounds how long a client
+ * may take to send a request's headers (slowloris), {@code idleTimeout} how long
+ * a keep-alive connection may sit idle.
+ */
+public record RouterConfig(String bindAddress, int httpPort, int httpsPort, String tcpBindAddress,
+                           Duration headerTimeout, Duration idleTimeout, long maxBodyBytes, int ioThreads) {
+    public static final int MAX_INITIAL_LINE = 8192;
+    public static final int MAX_HEADER_BYTES = 16384;
+
+    public static RouterConfig defaults(String bindAddress, int httpPort, int httpsPort) {
+        return new RouterConfig(bindAddress, httpPort, httpsPort, bindAddress, Duration.ofSeconds(10), Duration.ofSeconds(60),
+                100L << 20, Runtime.getRuntime().availableProcessors());
+    }
+}

@@ -1,0 +1,128 @@
+package dev.grid.router;
+
+import dev.grid.core.Instance;
+import dev.grid.core.Route;
+import dev.grid.discovery.Discovery;
+import dev.grid.store.Keys;
+import dev.grid.store.Snapshot;
+import dev.grid.store.Store;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes and backends, live from etcd. Every change to {@code routes/} or
+ * {@code services/} rebuilds one immutable {@link View} that the proxies read
+ * without locks; nothing restarts or reloads.
+ */
+public final class RoutingState implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RoutingState.class);
+
+    public record View(RouteTable http, Map<Integer, Route> tcp, Map<String, ServiceBackends> services) {
+        public ServiceBackends service(String name) {
+            return services.getOrDefault(name, ServiceBackends.NONE);
+        }
+    }
+
+    private final Store store;
+    private final ExecutorService rebuilds = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "router-state");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private final Map<String, Backend> known = new HashMap<>();
+    private final List<Consumer<View>> listeners = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> watches = new ArrayList<>();
+    private volatile View view = new View(new RouteTable(List.of()), Map.of(), Map.of());
+
+    public RoutingState(Store store) {
+        this.store = store;
+    }
+
+    public RoutingState start() {
+        long rev = rebuild();
+        watches.add(store.watch(Keys.ROUTES, rev + 1, c -> requestRebuild(), this::requestRebuild));
+        watches.add(store.watch(Keys.SERVICES, rev + 1, c -> requestRebuild(), this::requestRebuild));
+        return this;
+    }
+
+    public View view() {
+        return view;
+    }
+
+    /** Called with every new view, on the rebuild thread. */
+    public void onChange(Consumer<View> listener) {
+        listeners.add(listener);
+        listener.accept(view);
+    }
+
+    private void requestRebuild() {
+        if (queued.compareAndSet(false, true)) {
+            rebuilds.execute(() -> {
+                queued.set(false);
+                try {
+                    rebuild();
+                } catch (RuntimeException e) {
+                    log.warn("router: rebuilding routes failed: {}", e.toString());
+                }
+            });
+        }
+    }
+
+    private synchronized long rebuild() {
+        Snapshot routes = store.list(Keys.ROUTES);
+        Snapshot services = store.list(Keys.SERVICES);
+        List<Route> all = routes.values(Keys.ROUTES, Route.class).toList();
+        Map<Integer, Route> tcp = new HashMap<>();
+        for (Route r : all) if (r.type() == Route.Type.TCP) tcp.put(r.port(), r);
+
+        Map<String, List<Instance>> byService = new HashMap<>();
+        services.under(Keys.SERVICES).filter(e -> e.key().contains("/instances/")).map(e -> e.as(Instance.class))
+                .forEach(i -> byService.computeIfAbsent(i.service(), k -> new ArrayList<>()).add(i));
+        Map<String, Backend> live = new HashMap<>();
+        Map<String, ServiceBackends> backends = new HashMap<>();
+        for (var e : byService.entrySet()) {
+            List<Backend> list = new ArrayList<>();
+            for (Instance i : e.getValue()) {
+                String key = e.getKey() + "/" + i.id() + "/" + i.address() + ":" + i.port();
+                Backend b = known.get(key);
+                if (b == null) b = new Backend(i.id(), new InetSocketAddress(i.address(), i.port()));
+                live.put(key, b);
+                list.add(b);
+            }
+            String leaderId = Discovery.leaderOf(services, e.getKey()).map(Instance::id).orElse(null);
+            Backend leader = list.stream().filter(b -> b.id.equals(leaderId)).findFirst().orElse(null);
+            backends.put(e.getKey(), new ServiceBackends(List.copyOf(list), leader));
+        }
+        for (var e : known.entrySet()) {
+            if (!live.containsKey(e.getKey())) e.getValue().removed = true; // drain: in-flight requests finish, nothing new goes there
+        }
+        known.clear();
+        known.putAll(live);
+        view = new View(new RouteTable(all), Map.copyOf(tcp), Map.copyOf(backends));
+        for (Consumer<View> l : listeners) l.accept(view);
+        return Math.max(routes.revision(), services.revision());
+    }
+
+    @Override
+    public void close() {
+        for (AutoCloseable w : watches) {
+            try {
+                w.close();
+            } catch (Exception ignored) {
+                // closing anyway
+            }
+        }
+        rebuilds.shutdownNow();
+    }
+}

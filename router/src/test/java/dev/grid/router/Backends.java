@@ -1,0 +1,107 @@
+package dev.grid.router;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.grid.core.Instance;
+import dev.grid.discovery.Discovery;
+import dev.grid.store.Lease;
+import dev.grid.store.Store;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+
+/** Real servers on loopback for router tests, registered in discovery like a host agent would. */
+final class Backends implements AutoCloseable {
+    private final Store store;
+    private final Discovery discovery;
+    private final Lease lease;
+    private final List<AutoCloseable> running = new ArrayList<>();
+
+    Backends(Store store) {
+        this.store = store;
+        this.discovery = new Discovery(store);
+        this.lease = store.lease(30);
+    }
+
+    /** An HTTP server answering "NAME PATH" and echoing the request headers it got as X-Seen-* response headers. */
+    HttpServer http(String service, String name, int delayMs) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 128);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/", ex -> {
+            try (ex) {
+                ex.getRequestBody().readAllBytes();
+                if (delayMs > 0) Thread.sleep(delayMs);
+                for (var h : List.of("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Request-Id", "X-Request-Start")) {
+                    String v = ex.getRequestHeaders().getFirst(h);
+                    if (v != null) ex.getResponseHeaders().set("X-Seen-" + h.substring(2), v);
+                }
+                byte[] body = (name + " " + ex.getRequestURI()).getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        server.start();
+        running.add(() -> server.stop(0));
+        register(service, name, server.getAddress().getPort());
+        return server;
+    }
+
+    /** A TCP server that answers each line with "NAME:line". */
+    ServerSocket echo(String service, String name) throws IOException {
+        ServerSocket ss = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        Thread t = new Thread(() -> {
+            while (!ss.isClosed()) {
+                try {
+                    Socket s = ss.accept();
+                    new Thread(() -> {
+                        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+                            String line;
+                            while ((line = reader.readLine()) != null) {
+                                out.write((name + ":" + line + "\n").getBytes(StandardCharsets.UTF_8));
+                                out.flush();
+                            }
+                        } catch (IOException ignored) {
+                            // client gone
+                        }
+                    }).start();
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        running.add(ss);
+        register(service, name, ss.getLocalPort());
+        return ss;
+    }
+
+    void register(String service, String name, int port) {
+        discovery.register(new Instance(service, name, "127.0.0.1", port, name, "test"), lease.id());
+    }
+
+    void deregister(String service, String name) {
+        discovery.deregister(service, name);
+    }
+
+    static int deadPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (AutoCloseable c : running) c.close();
+        lease.revoke();
+    }
+}
