@@ -6,6 +6,8 @@ import dev.grid.core.Json;
 import dev.grid.host.Docker;
 import dev.grid.host.HostAgent;
 import dev.grid.host.HostConfig;
+import dev.grid.router.Router;
+import dev.grid.router.RouterConfig;
 import dev.grid.scheduler.Scheduler;
 import dev.grid.store.LocalEtcd;
 import dev.grid.store.Store;
@@ -75,8 +77,12 @@ public final class GridServer implements AutoCloseable {
         if (config.roles().contains("scheduler")) {
             parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).start());
         }
+        if (config.roles().contains("router")) {
+            parts.add(new Router(store, RouterConfig.defaults(config.routerAddress(), config.httpPort(), config.httpsPort())).start());
+        }
         if (config.roles().contains("controller")) {
-            ControllerServer controller = ControllerServer.start(store, new ControllerConfig(token), config.apiAddress(), config.apiPort());
+            ControllerServer controller = ControllerServer.start(store,
+                    new ControllerConfig(token, config.domain(), config.tcpPortMin(), config.tcpPortMax()), config.apiAddress(), config.apiPort());
             parts.add(controller);
             url = controller.url();
             Path cliConfig = config.home().resolve("cli.json");

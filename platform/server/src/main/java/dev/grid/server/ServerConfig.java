@@ -17,18 +17,20 @@ import java.util.Set;
  */
 public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdPort, String prefix, Set<String> roles,
                            String apiAddress, int apiPort, String hostId, String hostAddress, int portMin, int portMax,
-                           long memoryMb, Map<String, String> hostTags, long leaseTtlSeconds, String dockerHost) {
-    public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host");
+                           long memoryMb, Map<String, String> hostTags, long leaseTtlSeconds, String dockerHost,
+                           String domain, String routerAddress, int httpPort, int httpsPort, int tcpPortMin, int tcpPortMax) {
+    public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router");
 
     public static ServerConfig fromEnv(Map<String, String> env) throws IOException {
         Path home = Path.of(env.getOrDefault("GRID_HOME", System.getProperty("user.home") + "/.grid"));
         Files.createDirectories(home);
         String etcd = env.getOrDefault("GRID_ETCD", "");
-        Set<String> roles = Set.of(env.getOrDefault("GRID_ROLES", "controller,scheduler,host").split(","));
+        Set<String> roles = Set.of(env.getOrDefault("GRID_ROLES", "controller,scheduler,host,router").split(","));
         for (String r : roles) {
             if (!ALL_ROLES.contains(r)) throw new IllegalArgumentException("unknown role '" + r + "' in GRID_ROLES: use " + ALL_ROLES);
         }
-        String[] range = env.getOrDefault("GRID_PORT_RANGE", "20000-20999").split("-");
+        int[] range = range(env.getOrDefault("GRID_PORT_RANGE", "20000-20999"), "GRID_PORT_RANGE");
+        int[] tcp = range(env.getOrDefault("GRID_TCP_PORT_RANGE", "30000-30999"), "GRID_TCP_PORT_RANGE");
         long totalMb = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize() >> 20;
         return new ServerConfig(home,
                 etcd.isBlank() ? List.of() : List.of(etcd.split(",")),
@@ -39,11 +41,28 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 Integer.parseInt(env.getOrDefault("GRID_API_PORT", "7070")),
                 env.getOrDefault("GRID_HOST_ID", persistent(home.resolve("host-id"), "h" + random(4))),
                 env.getOrDefault("GRID_HOST_ADDRESS", "127.0.0.1"),
-                Integer.parseInt(range[0]), Integer.parseInt(range[1]),
+                range[0], range[1],
                 Long.parseLong(env.getOrDefault("GRID_HOST_MEMORY_MB", String.valueOf(totalMb))),
                 tags(env.getOrDefault("GRID_HOST_TAGS", "")),
                 Long.parseLong(env.getOrDefault("GRID_LEASE_TTL", "10")),
-                env.getOrDefault("DOCKER_HOST", "unix:///var/run/docker.sock"));
+                env.getOrDefault("DOCKER_HOST", "unix:///var/run/docker.sock"),
+                env.getOrDefault("GRID_DOMAIN", "localhost"),
+                env.getOrDefault("GRID_ROUTER_ADDRESS", "0.0.0.0"),
+                Integer.parseInt(env.getOrDefault("GRID_HTTP_PORT", "80")),
+                Integer.parseInt(env.getOrDefault("GRID_HTTPS_PORT", "443")),
+                tcp[0], tcp[1]);
+    }
+
+    private static int[] range(String spec, String name) {
+        String[] parts = spec.split("-");
+        try {
+            int lo = Integer.parseInt(parts[0].trim());
+            int hi = Integer.parseInt(parts[1].trim());
+            if (parts.length == 2 && lo > 0 && hi >= lo && hi <= 65535) return new int[] {lo, hi};
+        } catch (RuntimeException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("invalid " + name + " '" + spec + "': use LOW-HIGH, e.g. 20000-20999");
     }
 
     /** The bearer token: GRID_TOKEN, or one generated once and kept in GRID_HOME. */

@@ -6,6 +6,8 @@ import dev.grid.controller.ControllerServer;
 import dev.grid.host.Docker;
 import dev.grid.host.HostAgent;
 import dev.grid.host.HostConfig;
+import dev.grid.router.Router;
+import dev.grid.router.RouterConfig;
 import dev.grid.scheduler.Scheduler;
 import dev.grid.store.Store;
 import dev.grid.testing.SharedEtcd;
@@ -42,6 +44,7 @@ final class TestCluster implements AutoCloseable {
     final long leaseTtl;
     final ControllerServer controller;
     final Scheduler scheduler;
+    final Router router;
     final TestApi api;
 
     TestCluster(long leaseTtl) {
@@ -49,9 +52,14 @@ final class TestCluster implements AutoCloseable {
         if (!docker.hasImage(STACK_IMAGE)) {
             throw new IllegalStateException("the stack image " + STACK_IMAGE + " is missing: run scripts/setup-host.sh");
         }
-        controller = ControllerServer.start(store, new ControllerConfig(token), "127.0.0.1", 0);
+        controller = ControllerServer.start(store, new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10, 31009 + PORT_BLOCK.get() * 10), "127.0.0.1", 0);
         scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).start();
         api = new TestApi(controller.url(), token);
+        try {
+            router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1)).start();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Starts (or restarts) host agent {@code name} at the address with its own port block. */
@@ -93,6 +101,7 @@ final class TestCluster implements AutoCloseable {
     public void close() {
         scheduler.close();
         controller.close();
+        router.close();
         for (HostAgent h : hosts) {
             try {
                 h.stop(true);

@@ -14,4 +14,6 @@ public final class Requests {
     public record Scale(Map<String, Integer> processes) {}
 
     public record Run(String command, Integer timeoutSeconds) {}
+
+    public record AddRoute(String type, String host, String path, String service, Integer port, Boolean leader) {}
 }

@@ -12,16 +12,20 @@ import java.util.List;
 @Singleton
 public final class Apps {
     private final Store store;
+    private final Routes routes;
 
-    public Apps(Store store) {
+    public Apps(Store store, Routes routes) {
         this.store = store;
+        this.routes = routes;
     }
 
     public App create(String name) {
         String problem = App.nameProblem(name);
         if (problem != null) throw GridException.invalid(problem);
         App app = new App(name, Instant.now());
-        if (!store.txn().ifUnchanged(Keys.app(name), 0).put(Keys.app(name), app).commit()) {
+        // Every app's web process is reachable at APP.DOMAIN from the start.
+        var route = routes.defaultRoute(name);
+        if (!store.txn().ifUnchanged(Keys.app(name), 0).put(Keys.app(name), app).put(Keys.route(route.id()), route).commit()) {
             throw GridException.conflict("the name '" + name + "' is taken: choose another");
         }
         return app;
@@ -36,10 +40,10 @@ public final class Apps {
                 .orElseThrow(() -> GridException.notFound("no app named '" + name + "': see 'grid apps'"));
     }
 
-    /** Removes the app and its desired state; the scheduler then stops its jobs. */
+    /** Removes the app, its desired state and its default route; the scheduler then stops its jobs. Other routes stay. */
     public void destroy(String name) {
         get(name);
-        store.txn().delete(Keys.app(name)).delete(Keys.formation(name)).commit();
+        store.txn().delete(Keys.app(name)).delete(Keys.formation(name)).delete(Keys.route(Routes.defaultRouteId(name))).commit();
         store.deletePrefix(Keys.releases(name));
     }
 }

@@ -1,0 +1,73 @@
+package dev.grid.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code grid routes}, {@code routes:add}, {@code routes:remove}. */
+final class RoutesCommands {
+    private RoutesCommands() {}
+
+    @Command(name = "routes", description = "List HTTP and TCP routes.")
+    static final class List extends Grid.Base {
+        @Option(names = "--json") boolean asJson;
+
+        public Integer call() throws Exception {
+            JsonNode routes = api().get("/routes");
+            if (asJson) {
+                json(routes);
+                return 0;
+            }
+            Table t = new Table("ID", "TYPE", "ROUTE", "SERVICE", "LEADER");
+            for (JsonNode r : routes) {
+                boolean http = r.path("type").asText().equals("HTTP");
+                t.row(r.path("id").asText(), http ? "http" : "tcp",
+                        http ? r.path("host").asText() + r.path("path").asText() : ":" + r.path("port").asInt(),
+                        r.path("service").asText(), r.path("leader").asBoolean() ? "yes" : "");
+            }
+            t.print(out());
+            return 0;
+        }
+    }
+
+    @Command(name = "routes:add", description = {"Add a route.",
+            "  grid routes:add http HOST [--path /prefix] (--service SVC | -a APP)",
+            "  grid routes:add tcp (--service SVC | -a APP --process TYPE) [--port N] [--leader]"})
+    static final class Add extends Grid.Base {
+        @Parameters(index = "0", paramLabel = "http|tcp") String type;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "HOST") String host;
+        @Option(names = "--path", description = "path prefix (HTTP)") String path;
+        @Option(names = "--service", description = "the service to route to, e.g. myapp-web") String service;
+        @Option(names = {"-a", "--app"}, description = "route to this app's process (default web)") String app;
+        @Option(names = "--process", description = "with -a: the process type (default web)") String process = "web";
+        @Option(names = "--port", description = "TCP: this port instead of one from the range") Integer port;
+        @Option(names = "--leader", description = "TCP: only to the service's leader") boolean leader;
+
+        public Integer call() {
+            String svc = service != null ? service : app != null ? app + "-" + process : null;
+            if (svc == null) throw new CliException("say where the route goes: --service SERVICE, or -a APP [--process TYPE]");
+            JsonNode r = api().post("/routes", Api.map("type", type, "host", host, "path", path, "service", svc,
+                    "port", port, "leader", leader ? Boolean.TRUE : null));
+            if (r.path("type").asText().equals("TCP")) {
+                out().println("Added TCP route " + r.path("id").asText() + ": port " + r.path("port").asInt() + " -> " + svc + (leader ? " (leader only)" : ""));
+            } else {
+                out().println("Added HTTP route " + r.path("id").asText() + ": " + r.path("host").asText() + r.path("path").asText() + " -> " + svc);
+            }
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "routes:remove", description = "Remove a route by id (see 'grid routes').")
+    static final class Remove extends Grid.Base {
+        @Parameters(paramLabel = "ID") String id;
+
+        public Integer call() {
+            api().delete("/routes/" + id);
+            out().println("Removed route " + id);
+            out().flush();
+            return 0;
+        }
+    }
+}

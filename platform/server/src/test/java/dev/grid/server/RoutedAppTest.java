@@ -1,0 +1,132 @@
+package dev.grid.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.grid.testing.Eventually;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Apps reached through the router: the default APP.DOMAIN route, and a TCP route to Redis run as a Grid job. */
+class RoutedAppTest {
+    static TestCluster grid;
+
+    @BeforeAll
+    static void start() {
+        grid = new TestCluster(5);
+        grid.startHost("a", "127.0.0.2");
+    }
+
+    @AfterAll
+    static void stop() {
+        grid.close();
+    }
+
+    static String viaRouter(String host, String path) {
+        try (Socket s = new Socket("127.0.0.1", grid.router.httpPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String r = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return r.substring(0, r.indexOf("\r\n")) + " | " + r.substring(r.indexOf("\r\n\r\n") + 4);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    @Test
+    void everyAppIsServedAtItsDefaultHostAcrossItsJobs() {
+        grid.api.deployWeb("routed");
+        assertEquals(0, grid.api.cli("ps:scale", "-a", "routed", "web=2").exitCode());
+        Eventually.await("2 jobs up", Duration.ofSeconds(15), () -> grid.api.upJobs("routed"), j -> j.size() == 2);
+        Set<String> answered = new HashSet<>();
+        Eventually.await("both jobs answer through the router", Duration.ofSeconds(10), () -> {
+            String r = viaRouter("routed.grid.test", "/");
+            if (r.startsWith("HTTP/1.1 200")) answered.add(r);
+            return answered.size();
+        }, n -> n == 2);
+        var routes = grid.api.cli("routes");
+        assertTrue(routes.out().contains("routed.grid.test/") && routes.out().contains("routed-web"), routes.out());
+
+        assertEquals(0, grid.api.cli("ps:scale", "-a", "routed", "web=0").exitCode());
+        Eventually.await("503 once no job is left", Duration.ofSeconds(10), () -> viaRouter("routed.grid.test", "/"),
+                r -> r.startsWith("HTTP/1.1 503"));
+    }
+
+    static String redis(Socket s, String... command) throws IOException {
+        StringBuilder b = new StringBuilder("*" + command.length + "\r\n");
+        for (String c : command) b.append('$').append(c.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(c).append("\r\n");
+        OutputStream out = s.getOutputStream();
+        out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        String line = in.readLine();
+        return line.startsWith("$") && !line.equals("$-1") ? in.readLine() : line;
+    }
+
+    @Test
+    void aTcpRouteReachesRedisRunAsAJob() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"kv\"}");
+        grid.api.ok("POST", "/apps/kv/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"redis\":"
+                + "{\"command\":\"exec redis-server --port $PORT --bind 0.0.0.0 --save '' --appendonly no\"}}}");
+        assertEquals(0, grid.api.cli("ps:scale", "-a", "kv", "redis=1").exitCode());
+        var added = grid.api.cli("routes:add", "tcp", "-a", "kv", "--process", "redis", "--leader");
+        assertEquals(0, added.exitCode(), added.err());
+        JsonNode route = grid.api.ok("GET", "/routes", null).findParents("service").stream()
+                .filter(r -> r.path("service").asText().equals("kv-redis")).findFirst().orElseThrow();
+        int port = route.path("port").asInt();
+        assertTrue(added.out().contains("port " + port), added.out());
+
+        String pong = Eventually.await("PONG through the TCP route", Duration.ofSeconds(20), () -> {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.setSoTimeout(2000);
+                return redis(s, "PING");
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, "+PONG"::equals);
+        assertEquals("+PONG", pong);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(2000);
+            assertEquals("+OK", redis(s, "SET", "greeting", "hello through grid"));
+            assertEquals("hello through grid", redis(s, "GET", "greeting"));
+        }
+        var removed = grid.api.cli("routes:remove", route.path("id").asText());
+        assertEquals(0, removed.exitCode());
+        Eventually.await("the port to close", Duration.ofSeconds(5), () -> {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                return "open";
+            } catch (IOException e) {
+                return "closed";
+            }
+        }, "closed"::equals);
+    }
+
+    @Test
+    void badRoutesAreRefusedWithAReason() {
+        var noService = grid.api.cli("routes:add", "http", "x.example.com");
+        assertEquals(1, noService.exitCode());
+        assertTrue(noService.err().contains("--service"), noService.err());
+        var badHost = grid.api.call("POST", "/routes", "{\"type\":\"http\",\"host\":\"bad host!\",\"service\":\"a-web\"}");
+        assertEquals(422, badHost.status());
+        var badType = grid.api.call("POST", "/routes", "{\"type\":\"udp\",\"service\":\"a-web\"}");
+        assertEquals(422, badType.status());
+        assertTrue(badType.body().path("error").asText().contains("use http or tcp"));
+        var unknown = grid.api.call("DELETE", "/routes/nope", null);
+        assertEquals(404, unknown.status());
+        grid.api.ok("POST", "/routes", "{\"type\":\"tcp\",\"service\":\"a-web\",\"port\":31999}");
+        var taken = grid.api.call("POST", "/routes", "{\"type\":\"tcp\",\"service\":\"b-web\",\"port\":31999}");
+        assertEquals(409, taken.status());
+        assertTrue(taken.body().path("error").asText().contains("already taken"));
+    }
+}
