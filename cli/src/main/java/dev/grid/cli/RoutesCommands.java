@@ -70,4 +70,50 @@ final class RoutesCommands {
             return 0;
         }
     }
+
+    @Command(name = "certs", description = "List the TLS certificates the router serves.")
+    static final class Certs extends Grid.Base {
+        @Option(names = "--json") boolean asJson;
+
+        public Integer call() throws Exception {
+            JsonNode certs = api().get("/certs");
+            if (asJson) {
+                json(certs);
+                return 0;
+            }
+            Table t = new Table("DOMAIN", "SUBJECT", "EXPIRES");
+            for (JsonNode c : certs) t.row(c.path("domain").asText(), c.path("subject").asText(), c.path("notAfter").asText());
+            t.print(out());
+            return 0;
+        }
+    }
+
+    @Command(name = "certs:add", description = "Serve a certificate for a domain (SNI); '*' replaces the default certificate.")
+    static final class CertsAdd extends Grid.Base {
+        @Parameters(paramLabel = "DOMAIN") String domain;
+        @Option(names = "--cert", required = true, description = "PEM certificate chain file") java.nio.file.Path cert;
+        @Option(names = "--key", required = true, description = "PEM private key file (PKCS#8)") java.nio.file.Path key;
+
+        public Integer call() throws Exception {
+            for (var f : new java.nio.file.Path[] {cert, key}) {
+                if (!java.nio.file.Files.isReadable(f)) throw new CliException("cannot read " + f);
+            }
+            JsonNode r = api().post("/certs", Api.map("domain", domain, "cert", java.nio.file.Files.readString(cert), "key", java.nio.file.Files.readString(key)));
+            out().println("Added certificate for " + r.path("domain").asText() + " (" + r.path("subject").asText() + ", expires " + r.path("notAfter").asText() + ")");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "certs:remove", description = "Stop serving a domain's certificate.")
+    static final class CertsRemove extends Grid.Base {
+        @Parameters(paramLabel = "DOMAIN") String domain;
+
+        public Integer call() {
+            api().delete("/certs/" + domain);
+            out().println("Removed certificate for " + domain);
+            out().flush();
+            return 0;
+        }
+    }
 }

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,7 @@ public final class Router implements AutoCloseable {
     private RoutingState state;
     private TcpRoutes tcp;
     private Channel http;
+    private Channel https;
 
     public Router(Store store, RouterConfig config) {
         this.store = store;
@@ -46,23 +48,38 @@ public final class Router implements AutoCloseable {
                                 .addLast(HttpProxyHandler.BACKEND_HANDLER, new HttpProxyHandler.BackendHandler());
                     }
                 });
-        http = new ServerBootstrap().group(boss, workers).channel(Transport.serverChannel())
+        http = listen(config.httpPort(), backends, null);
+        if (config.httpsPort() >= 0) {
+            Certificates certificates = new Certificates();
+            state.onChange(view -> certificates.update(view.certs()));
+            https = listen(config.httpsPort(), backends, certificates);
+        }
+        tcp = new TcpRoutes(config.tcpBindAddress(), boss, workers, state::view);
+        state.onChange(tcp::apply);
+        log.info("router: HTTP on {}:{}, HTTPS on {} ({})", config.bindAddress(), httpPort(), httpsPort(), Transport.EPOLL ? "epoll" : "nio");
+        return this;
+    }
+
+    /** An HTTP listener; with certificates, TLS is terminated first, choosing the certificate by SNI. */
+    private Channel listen(int port, Bootstrap backends, Certificates certificates) throws InterruptedException {
+        return new ServerBootstrap().group(boss, workers).channel(Transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         HeaderTimeout headerTimeout = new HeaderTimeout(config.headerTimeout());
+                        if (certificates != null) ch.pipeline().addLast(new SniHandler(certificates));
                         ch.pipeline().addLast(new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
                                 .addLast(headerTimeout)
                                 .addLast(new HttpServerCodec(RouterConfig.MAX_INITIAL_LINE, RouterConfig.MAX_HEADER_BYTES, 8192))
-                                .addLast(new HttpProxyHandler(state::view, config, backends, false, headerTimeout));
+                                .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, headerTimeout));
                     }
-                }).bind(config.bindAddress(), config.httpPort()).sync().channel();
-        tcp = new TcpRoutes(config.tcpBindAddress(), boss, workers, state::view);
-        state.onChange(tcp::apply);
-        log.info("router: HTTP on {}:{} ({})", config.bindAddress(), httpPort(), Transport.EPOLL ? "epoll" : "nio");
-        return this;
+                }).bind(config.bindAddress(), port).sync().channel();
+    }
+
+    public int httpsPort() {
+        return https == null ? -1 : ((InetSocketAddress) https.localAddress()).getPort();
     }
 
     public int httpPort() {
@@ -74,6 +91,7 @@ public final class Router implements AutoCloseable {
         if (state != null) state.close();
         if (tcp != null) tcp.close();
         if (http != null) http.close();
+        if (https != null) https.close();
         if (boss != null) boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         if (workers != null) workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     }

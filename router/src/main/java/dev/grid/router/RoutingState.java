@@ -1,5 +1,6 @@
 package dev.grid.router;
 
+import dev.grid.core.Certificate;
 import dev.grid.core.Instance;
 import dev.grid.core.Route;
 import dev.grid.discovery.Discovery;
@@ -20,14 +21,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes and backends, live from etcd. Every change to {@code routes/} or
- * {@code services/} rebuilds one immutable {@link View} that the proxies read
+ * Routes, backends and certificates, live from etcd. Every change to {@code routes/},
+ * {@code services/} or {@code certs/} rebuilds one immutable {@link View} that the proxies read
  * without locks; nothing restarts or reloads.
  */
 public final class RoutingState implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RoutingState.class);
 
-    public record View(RouteTable http, Map<Integer, Route> tcp, Map<String, ServiceBackends> services) {
+    public record View(RouteTable http, Map<Integer, Route> tcp, Map<String, ServiceBackends> services, List<Certificate> certs) {
         public ServiceBackends service(String name) {
             return services.getOrDefault(name, ServiceBackends.NONE);
         }
@@ -43,7 +44,7 @@ public final class RoutingState implements AutoCloseable {
     private final Map<String, Backend> known = new HashMap<>();
     private final List<Consumer<View>> listeners = new CopyOnWriteArrayList<>();
     private final List<AutoCloseable> watches = new ArrayList<>();
-    private volatile View view = new View(new RouteTable(List.of()), Map.of(), Map.of());
+    private volatile View view = new View(new RouteTable(List.of()), Map.of(), Map.of(), List.of());
 
     public RoutingState(Store store) {
         this.store = store;
@@ -53,6 +54,7 @@ public final class RoutingState implements AutoCloseable {
         long rev = rebuild();
         watches.add(store.watch(Keys.ROUTES, rev + 1, c -> requestRebuild(), this::requestRebuild));
         watches.add(store.watch(Keys.SERVICES, rev + 1, c -> requestRebuild(), this::requestRebuild));
+        watches.add(store.watch(Keys.CERTS, rev + 1, c -> requestRebuild(), this::requestRebuild));
         return this;
     }
 
@@ -82,6 +84,7 @@ public final class RoutingState implements AutoCloseable {
     private synchronized long rebuild() {
         Snapshot routes = store.list(Keys.ROUTES);
         Snapshot services = store.list(Keys.SERVICES);
+        Snapshot certs = store.list(Keys.CERTS);
         List<Route> all = routes.values(Keys.ROUTES, Route.class).toList();
         Map<Integer, Route> tcp = new HashMap<>();
         for (Route r : all) if (r.type() == Route.Type.TCP) tcp.put(r.port(), r);
@@ -109,9 +112,9 @@ public final class RoutingState implements AutoCloseable {
         }
         known.clear();
         known.putAll(live);
-        view = new View(new RouteTable(all), Map.copyOf(tcp), Map.copyOf(backends));
+        view = new View(new RouteTable(all), Map.copyOf(tcp), Map.copyOf(backends), certs.values(Keys.CERTS, Certificate.class).toList());
         for (Consumer<View> l : listeners) l.accept(view);
-        return Math.max(routes.revision(), services.revision());
+        return Math.max(certs.revision(), Math.max(routes.revision(), services.revision()));
     }
 
     @Override

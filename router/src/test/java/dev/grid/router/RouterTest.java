@@ -55,7 +55,7 @@ class RouterTest {
     @BeforeAll
     static void start() throws Exception {
         store = SharedEtcd.newStore();
-        router = new Router(store, new RouterConfig("127.0.0.1", 0, -1, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), 1 << 20, 2)).start();
+        router = new Router(store, new RouterConfig("127.0.0.1", 0, 0, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), 1 << 20, 2)).start();
         backends = new Backends(store);
     }
 
@@ -111,6 +111,8 @@ class RouterTest {
         route(Route.http("t1-api", "shop.t1.test", "/api", "t1-api"));
         route(Route.http("t1-wild", "*.t1.test", "/", "t1-wild"));
         awaitFetch("shop.t1.test", "/", "shop /");
+        awaitFetch("shop.t1.test", "/api", "api /api");
+        awaitFetch("blog.t1.test", "/", "wild /");
         assertEquals("HTTP/1.1 200 OK | api /api/users?x=1", fetch("shop.t1.test", "/api/users?x=1"));
         assertEquals("HTTP/1.1 200 OK | shop /apix", fetch("SHOP.t1.test:80", "/apix"));
         assertEquals("HTTP/1.1 200 OK | wild /", fetch("blog.t1.test", "/"));
@@ -335,5 +337,47 @@ class RouterTest {
                 return e.toString();
             }
         }, "standby:after"::equals));
+    }
+
+    /** Connects with TLS, naming {@code sni}, trusting anything; returns the served certificate's subject and the HTTP answer. */
+    static String[] tls(String sni, String path) throws Exception {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+        }}, null);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", router.httpsPort())) {
+            var params = s.getSSLParameters();
+            params.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(sni)));
+            s.setSSLParameters(params);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + sni + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            var peer = (java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0];
+            return new String[] {peer.getSubjectX500Principal().getName(), answer};
+        }
+    }
+
+    @Test
+    void tlsIsTerminatedWithTheCertificateNamedBySni() throws Exception {
+        backends.http("t9", "secure", 0);
+        route(Route.http("t9", "secure.t9.test", "/", "t9"));
+        route(Route.http("t9-other", "other.t9.test", "/", "t9"));
+        var self = new io.netty.handler.ssl.util.SelfSignedCertificate("secure.t9.test");
+        store.put(Keys.cert("secure.t9.test"), new dev.grid.core.Certificate("secure.t9.test",
+                java.nio.file.Files.readString(self.certificate().toPath()), java.nio.file.Files.readString(self.privateKey().toPath()),
+                self.cert().getNotAfter().toInstant(), Instant.now()));
+        String[] secure = Eventually.await("the domain's own certificate", Duration.ofSeconds(5), () -> {
+            try {
+                return tls("secure.t9.test", "/");
+            } catch (Exception e) {
+                return new String[] {e.toString(), ""};
+            }
+        }, r -> r[0].equals("CN=secure.t9.test"));
+        assertTrue(secure[1].startsWith("HTTP/1.1 200 OK"), secure[1]);
+        assertTrue(secure[1].contains("X-Seen-Forwarded-Proto: https") || secure[1].toLowerCase().contains("x-seen-forwarded-proto: https"), secure[1]);
+        assertEquals("CN=grid.default", tls("other.t9.test", "/")[0], "a name without its own certificate gets the default");
+        assertTrue(tls("other.t9.test", "/")[1].startsWith("HTTP/1.1 200 OK"));
     }
 }

@@ -129,4 +129,25 @@ class RoutedAppTest {
         assertEquals(409, taken.status());
         assertTrue(taken.body().path("error").asText().contains("already taken"));
     }
+
+    @Test
+    void certsAddRefusesAMismatchedKeyAndListsAGoodCertificate() throws Exception {
+        var mine = new io.netty.handler.ssl.util.SelfSignedCertificate("www.certs.test");
+        var other = new io.netty.handler.ssl.util.SelfSignedCertificate("evil.certs.test");
+        String cert = mine.certificate().getPath();
+        var mismatched = grid.api.cli("certs:add", "www.certs.test", "--cert", cert, "--key", other.privateKey().getPath());
+        assertEquals(1, mismatched.exitCode());
+        assertTrue(mismatched.err().contains("does not belong to the certificate"), mismatched.err());
+        var missing = grid.api.cli("certs:add", "www.certs.test", "--cert", "/nonexistent.pem", "--key", other.privateKey().getPath());
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().contains("cannot read /nonexistent.pem"), missing.err());
+        assertEquals("[]", grid.api.ok("GET", "/certs", null).toString(), "nothing was stored");
+
+        var added = grid.api.cli("certs:add", "www.certs.test", "--cert", cert, "--key", mine.privateKey().getPath());
+        assertEquals(0, added.exitCode(), added.err());
+        var list = grid.api.cli("certs");
+        assertTrue(list.out().contains("www.certs.test") && list.out().contains("CN=www.certs.test"), list.out());
+        assertTrue(grid.store.get("certs/www.certs.test").isPresent());
+        assertEquals(0, grid.api.cli("certs:remove", "www.certs.test").exitCode());
+    }
 }

@@ -15,5 +15,7 @@ public final class Requests {
 
     public record Run(String command, Integer timeoutSeconds) {}
 
+    public record AddCert(String domain, String cert, String key) {}
+
     public record AddRoute(String type, String host, String path, String service, Integer port, Boolean leader) {}
 }

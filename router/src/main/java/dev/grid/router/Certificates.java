@@ -1,0 +1,69 @@
+package dev.grid.router;
+
+import dev.grid.core.Certificate;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.Mapping;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Server name to TLS context, for the router's SNI handler. Rebuilt whenever the
+ * certificates in etcd change; a name without a certificate of its own gets the
+ * default (self-signed unless the operator adds one for "*").
+ */
+final class Certificates implements Mapping<String, SslContext> {
+    private static final Logger log = LoggerFactory.getLogger(Certificates.class);
+    private final SslContext fallback;
+    private volatile Mapping<String, SslContext> mapping;
+
+    Certificates() {
+        try {
+            SelfSignedCertificate self = new SelfSignedCertificate("grid.default");
+            fallback = SslContextBuilder.forServer(self.certificate(), self.privateKey()).build();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot make the router's default certificate: " + e.getMessage(), e);
+        }
+        mapping = new DomainWildcardMappingBuilder<>(fallback).build();
+    }
+
+    static SslContext context(String certPem, String keyPem) throws SSLException {
+        return SslContextBuilder.forServer(new ByteArrayInputStream(certPem.getBytes(StandardCharsets.US_ASCII)),
+                new ByteArrayInputStream(keyPem.getBytes(StandardCharsets.US_ASCII))).build();
+    }
+
+    void update(Collection<Certificate> certs) {
+        SslContext defaultContext = fallback;
+        DomainWildcardMappingBuilder<SslContext> b = null;
+        for (Certificate c : certs) {
+            if (c.domain().equals("*")) {
+                try {
+                    defaultContext = context(c.certPem(), c.keyPem());
+                } catch (SSLException e) {
+                    log.warn("router: default certificate unusable: {}", e.getMessage());
+                }
+            }
+        }
+        b = new DomainWildcardMappingBuilder<>(defaultContext);
+        for (Certificate c : certs) {
+            if (c.domain().equals("*")) continue;
+            try {
+                b.add(c.domain(), context(c.certPem(), c.keyPem()));
+            } catch (SSLException e) {
+                log.warn("router: certificate for {} unusable: {}", c.domain(), e.getMessage());
+            }
+        }
+        mapping = b.build();
+    }
+
+    @Override
+    public SslContext map(String serverName) {
+        return mapping.map(serverName == null ? "" : serverName);
+    }
+}
