@@ -57,7 +57,7 @@ final class Lifecycle {
             List<String> cmd = new ArrayList<>();
             if (!foreground && Files.isExecutable(Path.of("/usr/bin/setsid"))) cmd.add("/usr/bin/setsid");
             cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
-                    "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAM=1g", "-jar", jar));
+                    "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAM=1g", "-Dio.netty.leakDetection.level=disabled", "-jar", jar));
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().put("GRID_HOME", home.toString());
             if (etcd != null) pb.environment().put("GRID_ETCD", etcd);

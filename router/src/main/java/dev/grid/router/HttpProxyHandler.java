@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -46,16 +45,24 @@ import java.util.regex.Pattern;
  */
 final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Pattern VALID_REQUEST_ID = Pattern.compile("[A-Za-z0-9+/=_-]{20,200}");
+    private static final io.netty.util.AsciiString X_FORWARDED_FOR = io.netty.util.AsciiString.cached("X-Forwarded-For");
+    private static final io.netty.util.AsciiString X_FORWARDED_PROTO = io.netty.util.AsciiString.cached("X-Forwarded-Proto");
+    private static final io.netty.util.AsciiString X_FORWARDED_PORT = io.netty.util.AsciiString.cached("X-Forwarded-Port");
+    private static final io.netty.util.AsciiString X_REQUEST_START = io.netty.util.AsciiString.cached("X-Request-Start");
+    private static final io.netty.util.AsciiString X_REQUEST_ID = io.netty.util.AsciiString.cached("X-Request-Id");
     static final String BACKEND_CODEC = "backend-codec";
+    private static final int MAX_QUEUED = 64;
     static final String BACKEND_HANDLER = "backend-handler";
 
     private final Supplier<RoutingState.View> routes;
     private final RouterConfig config;
     private final Bootstrap backendBootstrap;
     private final boolean tls;
-    private final HeaderTimeout headerTimeout;
+    private final ConnectionTimeouts headerTimeout;
 
     private ChannelHandlerContext ctx;
+    private String clientIp;
+    private String localPort;
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
     /** From a request's head until its response is complete. */
     private boolean busy;
@@ -70,7 +77,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private Backend backend;
     private Channel backendChannel;
 
-    HttpProxyHandler(Supplier<RoutingState.View> routes, RouterConfig config, Bootstrap backendBootstrap, boolean tls, HeaderTimeout headerTimeout) {
+    HttpProxyHandler(Supplier<RoutingState.View> routes, RouterConfig config, Bootstrap backendBootstrap, boolean tls, ConnectionTimeouts headerTimeout) {
         this.routes = routes;
         this.config = config;
         this.backendBootstrap = backendBootstrap;
@@ -87,6 +94,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         queued.add(msg);
         drain();
+        // A client that pipelines far ahead is not read further until it is caught up with.
+        if (queued.size() > MAX_QUEUED) ctx.channel().config().setAutoRead(false);
     }
 
     /** Handles messages in order; a pipelined request's head waits until the current response is done. */
@@ -149,6 +158,12 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         connect(service, new HashSet<>(), route.service());
     }
 
+    /** A random UUID without SecureRandom's lock: request ids need uniqueness, not secrecy. */
+    static String requestId() {
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        return new UUID((r.nextLong() & ~0xF000L) | 0x4000L, (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L).toString();
+    }
+
     private static boolean isWebSocketUpgrade(HttpRequest req) {
         return req.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
                 && req.headers().contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
@@ -156,16 +171,17 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private void prepare(HttpRequest req) {
         HttpHeaders h = req.headers();
-        InetSocketAddress client = (InetSocketAddress) ctx.channel().remoteAddress();
-        InetSocketAddress local = (InetSocketAddress) ctx.channel().localAddress();
-        String ip = client.getAddress().getHostAddress();
-        String forwarded = h.get("X-Forwarded-For");
-        h.set("X-Forwarded-For", forwarded == null ? ip : forwarded + ", " + ip);
-        h.set("X-Forwarded-Proto", tls ? "https" : "http");
-        h.set("X-Forwarded-Port", local.getPort());
-        h.set("X-Request-Start", "t=" + System.currentTimeMillis());
-        String id = h.get("X-Request-Id");
-        if (id == null || !VALID_REQUEST_ID.matcher(id).matches()) h.set("X-Request-Id", UUID.randomUUID().toString());
+        if (clientIp == null) {
+            clientIp = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
+            localPort = String.valueOf(((InetSocketAddress) ctx.channel().localAddress()).getPort());
+        }
+        String forwarded = h.get(X_FORWARDED_FOR);
+        h.set(X_FORWARDED_FOR, forwarded == null ? clientIp : forwarded + ", " + clientIp);
+        h.set(X_FORWARDED_PROTO, tls ? "https" : "http");
+        h.set(X_FORWARDED_PORT, localPort);
+        h.set(X_REQUEST_START, "t=" + System.currentTimeMillis());
+        String id = h.get(X_REQUEST_ID);
+        if (id == null || !VALID_REQUEST_ID.matcher(id).matches()) h.set(X_REQUEST_ID, requestId());
         if (!websocket) {
             // Hop-by-hop: the connection to the backend is ours, kept alive and pooled.
             h.remove(HttpHeaderNames.CONNECTION);
@@ -218,15 +234,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         if (discardBody || !busy) {
             content.release();
         } else if (backendChannel != null) {
-            if (last) backendChannel.writeAndFlush(content);
-            else backendChannel.write(content);
+            backendChannel.write(content, backendChannel.voidPromise()); // flushed at the end of this read batch
         } else {
             pendingBody.add(content);
         }
         if (last) {
             requestDone = true;
-            if (busy) ctx.channel().config().setAutoRead(false); // read the next request once this one is answered
-            else next();
+            if (!busy) next();
         }
     }
 
@@ -248,10 +262,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             HttpUtil.setKeepAlive(resp, keepAlive);
         }
         if (msg instanceof LastHttpContent) {
-            ctx.writeAndFlush(msg);
+            ctx.writeAndFlush(msg, ctx.voidPromise());
             responseDone();
         } else {
-            ctx.write(msg);
+            ctx.write(msg, ctx.voidPromise());
         }
     }
 
@@ -295,9 +309,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private void next() {
         headerTimeout.nextRequest();
         drain();
-        if (!busy || !requestDone) { // idle, or a queued request whose body is still arriving
+        if (queued.size() <= MAX_QUEUED && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
-            ctx.read();
         }
     }
 
@@ -313,8 +326,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         back.pipeline().replace(BACKEND_HANDLER, "relay", new Relay(frontend));
         back.pipeline().remove(BACKEND_CODEC);
         frontend.pipeline().remove(HttpServerCodec.class);
-        frontend.pipeline().remove(HeaderTimeout.class);
-        frontend.pipeline().remove(io.netty.handler.timeout.IdleStateHandler.class);
+        frontend.pipeline().remove(ConnectionTimeouts.class);
         frontend.pipeline().replace(this, "relay", new Relay(back));
     }
 
@@ -335,12 +347,6 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         request = null;
         HttpContent c;
         while ((c = pendingBody.poll()) != null) c.release();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && !busy) ctx.close(); // keep-alive connection idle too long
-        else ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -381,17 +387,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent && frontend == null) ctx.close();
-        }
-
-        @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
         }
     }
 
+    /** Responses come from our own backends: their headers are passed on, not re-validated. */
     static HttpClientCodec backendCodec() {
-        return new HttpClientCodec();
+        return new HttpClientCodec(new io.netty.handler.codec.http.HttpDecoderConfig().setValidateHeaders(false), false, false);
     }
 }

@@ -1,15 +1,18 @@
 package dev.grid.router;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
 
 /**
- * Copies bytes from its channel to another, reading more only when the last write
- * is done (so a slow side slows the other, and memory stays bounded). Used for
- * TCP routes and for WebSocket connections after the upgrade.
+ * Copies bytes from its channel to another, flushing once per read batch. When
+ * the other side stops being writable this side stops reading until it drains,
+ * so a slow peer slows the fast one and memory stays bounded. Used for TCP
+ * routes and for WebSocket connections after the upgrade.
  */
 final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel to;
@@ -20,26 +23,29 @@ final class Relay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        ctx.channel().config().setAutoRead(false);
-        if (ctx.channel().isActive()) ctx.channel().read();
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        ctx.channel().read();
+        ctx.channel().config().setAutoRead(true);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof io.netty.buffer.ByteBuf)) { // e.g. the empty end of a 101 response still in the codec
-            io.netty.util.ReferenceCountUtil.release(msg);
-            ctx.channel().read();
+        if (!(msg instanceof ByteBuf)) { // e.g. the empty end of a 101 response still in the codec
+            ReferenceCountUtil.release(msg);
             return;
         }
-        to.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) ctx.channel().read();
-            else f.channel().close();
-        });
+        to.write(msg, to.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        to.flush();
+        if (!to.isWritable()) ctx.channel().config().setAutoRead(false);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // This side drained: let the other side read again.
+        if (ctx.channel().isWritable()) to.config().setAutoRead(true);
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

@@ -10,7 +10,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SniHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -44,7 +43,6 @@ public final class Router implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(HttpProxyHandler.BACKEND_CODEC, HttpProxyHandler.backendCodec())
-                                .addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
                                 .addLast(HttpProxyHandler.BACKEND_HANDLER, new HttpProxyHandler.BackendHandler());
                     }
                 });
@@ -68,12 +66,11 @@ public final class Router implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        HeaderTimeout headerTimeout = new HeaderTimeout(config.headerTimeout());
+                        ConnectionTimeouts timeouts = new ConnectionTimeouts(config.headerTimeout(), config.idleTimeout());
                         if (certificates != null) ch.pipeline().addLast(new SniHandler(certificates));
-                        ch.pipeline().addLast(new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-                                .addLast(headerTimeout)
+                        ch.pipeline().addLast(timeouts)
                                 .addLast(new HttpServerCodec(RouterConfig.MAX_INITIAL_LINE, RouterConfig.MAX_HEADER_BYTES, 8192))
-                                .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, headerTimeout));
+                                .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, timeouts));
                     }
                 }).bind(config.bindAddress(), port).sync().channel();
     }

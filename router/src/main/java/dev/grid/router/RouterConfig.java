@@ -15,6 +15,6 @@ public record RouterConfig(String bindAddress, int httpPort, int httpsPort, Stri
 
     public static RouterConfig defaults(String bindAddress, int httpPort, int httpsPort) {
         return new RouterConfig(bindAddress, httpPort, httpsPort, bindAddress, Duration.ofSeconds(10), Duration.ofSeconds(60),
-                100L << 20, Runtime.getRuntime().availableProcessors());
+                100L << 20, Integer.getInteger("grid.router.threads", Runtime.getRuntime().availableProcessors()));
     }
 }

@@ -134,7 +134,8 @@ class AppLifecycleTest {
             String line = lines.next();
             if (line.startsWith("data:")) seen.add(line);
         }
-        assertTrue(seen.get(0).contains("\"type\":\"put\",\"key\":\"apps/evented\""), seen.get(0));
+        assertTrue(seen.get(0).contains("\"type\":\"connected\""), seen.get(0));
+        assertTrue(seen.get(1).contains("\"type\":\"put\",\"key\":\"apps/evented\""), seen.get(1));
         assertTrue(seen.stream().anyMatch(l -> l.contains("\"key\":\"formations/evented\"")), String.join("\n", seen));
         assertTrue(seen.stream().anyMatch(l -> l.contains("\"key\":\"jobs/" + grid.hostId("a") + "/evented-web-")), String.join("\n", seen));
         response.body().close();

@@ -50,6 +50,8 @@ public class ClusterController {
     public Flux<Event<Map<String, Object>>> events() {
         return Flux.create(sink -> {
             long rev = store.list(Keys.APPS).revision();
+            // The first event tells the client it is connected (and sends the headers), then every change follows.
+            sink.next(Event.of(Map.<String, Object>of("type", "connected", "revision", rev)));
             AutoCloseable watch = store.watch("", rev + 1, changes -> {
                 for (Change c : changes) {
                     if (c.key().startsWith(Keys.CLAIMS) || c.key().startsWith("elections/")) continue;
