@@ -5,6 +5,7 @@
 #   TCP:  redis-benchmark through a Grid TCP route vs straight to redis-server.
 # Rounds alternate between the contenders; medians and ratios are printed.
 # Usage: bench/router.sh [ROUNDS] [SECONDS]   (defaults: 3 rounds of 30 s)
+#        BENCH_PARTS=http (or tcp) runs only that half.
 set -euo pipefail
 ROUNDS="${1:-3}"; SECONDS_PER_RUN="${2:-30}"; CONNS=64; THREADS=2
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -62,9 +63,9 @@ for i in $(seq 50); do redis-cli -p $TCPROUTE ping >/dev/null 2>&1 && break; sle
 curl -sf -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null || { echo "router not answering; log:"; tail -20 "$WORK/router.log"; exit 1; }
 curl -sf http://127.0.0.1:$NGINX/ >/dev/null || { echo "nginx not answering"; exit 1; }
 
-# Warm-up (JIT, pools), not counted.
-wrk -t$THREADS -c$CONNS -d5s -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null
-wrk -t$THREADS -c$CONNS -d5s http://127.0.0.1:$NGINX/ >/dev/null
+# Warm-up, not counted: 15 s each, enough for the JIT (5 s left the first Grid round cold).
+wrk -t$THREADS -c$CONNS -d15s -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null
+wrk -t$THREADS -c$CONNS -d15s http://127.0.0.1:$NGINX/ >/dev/null
 
 run_wrk() { # url host -> "rps p99_ms non2xx"
   wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s --latency -H "Host: $2" "$1" | awk '
@@ -75,6 +76,8 @@ run_wrk() { # url host -> "rps p99_ms non2xx"
 }
 median() { sort -g | awk '{a[NR]=$1} END { print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2) }'; }
 
+PARTS="${BENCH_PARTS:-http tcp}"
+if [[ " $PARTS " == *" http "* ]]; then
 echo "HTTP: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS alternating rounds"
 : > "$WORK/grid.txt"; : > "$WORK/nginx.txt"
 for r in $(seq "$ROUNDS"); do
@@ -85,6 +88,8 @@ g_rps=$(cut -d' ' -f1 "$WORK/grid.txt" | median); n_rps=$(cut -d' ' -f1 "$WORK/n
 g_p99=$(cut -d' ' -f2 "$WORK/grid.txt" | median); n_p99=$(cut -d' ' -f2 "$WORK/nginx.txt" | median)
 echo "HTTP median: grid $g_rps req/s p99 ${g_p99} ms | nginx $n_rps req/s p99 ${n_p99} ms | req/s ratio $(awk -v a="$g_rps" -v b="$n_rps" 'BEGIN{printf "%.2f", a/b}') | p99 ratio $(awk -v a="$g_p99" -v b="$n_p99" 'BEGIN{printf "%.2f", a/b}')"
 
+fi
+if [[ " $PARTS " == *" tcp "* ]]; then
 echo "TCP: redis-benchmark -t set,get -n 200000 -c 50, $ROUNDS alternating rounds (nginx stream proxy as the peer proxy)"
 : > "$WORK/route.txt"; : > "$WORK/direct.txt"; : > "$WORK/nstream.txt"
 rb() { redis-benchmark -p "$1" -t set,get -n 200000 -c 50 -q 2>/dev/null | tr '\r' '\n' | awk '/requests per second/ { for (i=1;i<=NF;i++) if ($i ~ /^[0-9.]+$/) { s+=$i; n++; break } } END { printf "%.0f\n", s/n }'; }
@@ -95,3 +100,4 @@ for r in $(seq "$ROUNDS"); do
 done
 a=$(median < "$WORK/route.txt"); b=$(median < "$WORK/direct.txt"); c=$(median < "$WORK/nstream.txt")
 echo "TCP median: grid route $a ops/s | nginx stream $c ops/s | direct $b ops/s | grid/direct $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}') | nginx/direct $(awk -v a="$c" -v b="$b" 'BEGIN{printf "%.2f", a/b}')"
+fi

@@ -155,7 +155,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         websocket = isWebSocketUpgrade(req);
         prepare(req);
         request = req;
-        connect(service, new HashSet<>(), route.service());
+        connect(service, Set.of(), route.service());
     }
 
     /** A random UUID without SecureRandom's lock: request ids need uniqueness, not secrecy. */
@@ -211,8 +211,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             if (done.isSuccess()) {
                 attach(b, done.channel());
             } else {
-                failed.add(b);
-                connect(service, failed, serviceName);
+                Set<Backend> tried = new HashSet<>(failed); // allocated only when a connect fails
+                tried.add(b);
+                connect(service, tried, serviceName);
             }
         });
     }
