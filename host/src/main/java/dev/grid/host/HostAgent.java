@@ -7,9 +7,11 @@ import dev.grid.core.JobSpec;
 import dev.grid.core.JobState;
 import dev.grid.core.JobStatus;
 import dev.grid.discovery.Discovery;
+import dev.grid.store.CoalescedTask;
 import dev.grid.store.Keys;
 import dev.grid.store.Lease;
 import dev.grid.store.Store;
+import dev.grid.store.Subscription;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -24,10 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,11 +50,11 @@ public final class HostAgent implements AutoCloseable {
     private final Docker docker;
     private final HostConfig config;
     private final Discovery discovery;
-    private final ScheduledExecutorService loop;
-    private final AtomicBoolean queued = new AtomicBoolean();
+    private final CoalescedTask loop;
     private final Map<String, JobStatus> reported = new ConcurrentHashMap<>();
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
-    private final List<AutoCloseable> subscriptions = new ArrayList<>();
+    private Subscription jobsWatch;
+    private Closeable dockerEvents;
     private volatile Lease lease;
     private volatile LogServer logServer;
     private volatile boolean closed;
@@ -66,11 +64,7 @@ public final class HostAgent implements AutoCloseable {
         this.docker = docker;
         this.config = config;
         this.discovery = new Discovery(store);
-        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "host-" + config.hostId());
-            t.setDaemon(true);
-            return t;
-        });
+        this.loop = new CoalescedTask("host-" + config.hostId(), this::reconcile);
     }
 
     public HostConfig config() {
@@ -82,10 +76,9 @@ public final class HostAgent implements AutoCloseable {
         logServer = new LogServer(config.address(), config.apiPort(), this::currentContainer, docker);
         register();
         long rev = store.list(Keys.hostJobs(config.hostId())).revision();
-        subscriptions.add(store.watch(Keys.hostJobs(config.hostId()), rev + 1, changes -> requestReconcile(), this::requestReconcile));
-        Closeable events = docker.events(Map.of(LABEL_HOST, config.hostId()), event -> requestReconcile());
-        subscriptions.add(events::close);
-        loop.scheduleWithFixedDelay(this::reconcileSafely, 0, 1, TimeUnit.SECONDS);
+        jobsWatch = store.watch(Keys.hostJobs(config.hostId()), rev + 1, changes -> requestReconcile(), this::requestReconcile);
+        dockerEvents = docker.events(Map.of(LABEL_HOST, config.hostId()), event -> requestReconcile());
+        loop.every(Duration.ofSeconds(1));
         log.info("host {} at {} is up (ports {}-{}, API {})", config.hostId(), config.address(), config.portMin(), config.portMax(), logServer.url());
         return this;
     }
@@ -99,20 +92,11 @@ public final class HostAgent implements AutoCloseable {
     }
 
     public void requestReconcile() {
-        if (!closed && queued.compareAndSet(false, true)) loop.execute(this::reconcileSafely);
-    }
-
-    private void reconcileSafely() {
-        queued.set(false);
-        if (closed) return;
-        try {
-            reconcile();
-        } catch (RuntimeException e) {
-            log.warn("host {}: reconcile failed: {}", config.hostId(), e.toString());
-        }
+        if (!closed) loop.request();
     }
 
     private void reconcile() {
+        if (closed) return;
         if (!lease.isAlive()) {
             log.warn("host {}: lease lost; registering again", config.hostId());
             register();
@@ -140,7 +124,7 @@ public final class HostAgent implements AutoCloseable {
         }
         // While a job waits for its port (or a back-off ends), look again soon rather than on the next tick.
         if (reported.values().stream().anyMatch(s -> s.state() == JobState.STARTING || s.state() == JobState.PENDING)) {
-            loop.schedule(this::requestReconcile, 150, TimeUnit.MILLISECONDS);
+            loop.requestAfter(150);
         }
     }
 
@@ -297,19 +281,15 @@ public final class HostAgent implements AutoCloseable {
     /** Stops the agent. With {@code stopJobs} its containers are stopped and removed (volumes stay) and its lease revoked; without, they keep running for the next agent to adopt. */
     public void stop(boolean stopJobs) {
         closed = true;
-        for (AutoCloseable s : subscriptions) {
+        if (jobsWatch != null) jobsWatch.close();
+        if (dockerEvents != null) {
             try {
-                s.close();
-            } catch (Exception ignored) {
-                // closing anyway
+                dockerEvents.close();
+            } catch (IOException ignored) {
+                // the event stream is going away anyway
             }
         }
-        loop.shutdownNow();
-        try {
-            loop.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.close();
         if (logServer != null) logServer.close();
         if (stopJobs) {
             for (Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {

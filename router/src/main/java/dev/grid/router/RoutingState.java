@@ -4,18 +4,17 @@ import dev.grid.core.Certificate;
 import dev.grid.core.Instance;
 import dev.grid.core.Route;
 import dev.grid.discovery.Discovery;
+import dev.grid.store.CoalescedTask;
 import dev.grid.store.Keys;
 import dev.grid.store.Snapshot;
 import dev.grid.store.Store;
+import dev.grid.store.Subscription;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,15 +34,10 @@ public final class RoutingState implements AutoCloseable {
     }
 
     private final Store store;
-    private final ExecutorService rebuilds = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "router-state");
-        t.setDaemon(true);
-        return t;
-    });
-    private final AtomicBoolean queued = new AtomicBoolean();
+    private final CoalescedTask rebuilds = new CoalescedTask("router-state", this::rebuild);
     private final Map<String, Backend> known = new HashMap<>();
     private final List<Consumer<View>> listeners = new CopyOnWriteArrayList<>();
-    private final List<AutoCloseable> watches = new ArrayList<>();
+    private final List<Subscription> watches = new ArrayList<>();
     private volatile View view = new View(new RouteTable(List.of()), Map.of(), Map.of(), List.of());
 
     public RoutingState(Store store) {
@@ -52,9 +46,9 @@ public final class RoutingState implements AutoCloseable {
 
     public RoutingState start() {
         long rev = rebuild();
-        watches.add(store.watch(Keys.ROUTES, rev + 1, c -> requestRebuild(), this::requestRebuild));
-        watches.add(store.watch(Keys.SERVICES, rev + 1, c -> requestRebuild(), this::requestRebuild));
-        watches.add(store.watch(Keys.CERTS, rev + 1, c -> requestRebuild(), this::requestRebuild));
+        for (String prefix : List.of(Keys.ROUTES, Keys.SERVICES, Keys.CERTS)) {
+            watches.add(store.watch(prefix, rev + 1, c -> rebuilds.request(), rebuilds::request));
+        }
         return this;
     }
 
@@ -66,19 +60,6 @@ public final class RoutingState implements AutoCloseable {
     public void onChange(Consumer<View> listener) {
         listeners.add(listener);
         listener.accept(view);
-    }
-
-    private void requestRebuild() {
-        if (queued.compareAndSet(false, true)) {
-            rebuilds.execute(() -> {
-                queued.set(false);
-                try {
-                    rebuild();
-                } catch (RuntimeException e) {
-                    log.warn("router: rebuilding routes failed: {}", e.toString());
-                }
-            });
-        }
     }
 
     private synchronized long rebuild() {
@@ -119,13 +100,7 @@ public final class RoutingState implements AutoCloseable {
 
     @Override
     public void close() {
-        for (AutoCloseable w : watches) {
-            try {
-                w.close();
-            } catch (Exception ignored) {
-                // closing anyway
-            }
-        }
-        rebuilds.shutdownNow();
+        watches.forEach(Subscription::close);
+        rebuilds.close();
     }
 }

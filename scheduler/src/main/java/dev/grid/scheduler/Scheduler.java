@@ -1,21 +1,19 @@
 package dev.grid.scheduler;
 
 import dev.grid.core.JobSpec;
+import dev.grid.store.CoalescedTask;
 import dev.grid.store.Entry;
 import dev.grid.store.Keys;
 import dev.grid.store.LeaderElection;
 import dev.grid.store.Snapshot;
 import dev.grid.store.Store;
+import dev.grid.store.Subscription;
 import dev.grid.store.Txn;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,9 +33,8 @@ public final class Scheduler implements AutoCloseable {
     private final String id;
     private final LeaderElection election;
     private final Clock clock;
-    private final ScheduledExecutorService loop;
-    private final AtomicBoolean queued = new AtomicBoolean();
-    private final List<AutoCloseable> watches = new java.util.ArrayList<>();
+    private final CoalescedTask loop;
+    private final List<Subscription> watches = new java.util.ArrayList<>();
     private volatile Set<String> lastUnplaceable = Set.of();
 
     /** @param electionTtlSeconds 0 runs without an election: every such scheduler acts (used to prove the transactions safe). */
@@ -46,17 +43,13 @@ public final class Scheduler implements AutoCloseable {
         this.id = id;
         this.clock = clock;
         this.election = electionTtlSeconds > 0 ? new LeaderElection(store, "scheduler", id, electionTtlSeconds) : null;
-        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "scheduler-" + id);
-            t.setDaemon(true);
-            return t;
-        });
+        this.loop = new CoalescedTask("scheduler-" + id, this::reconcile);
     }
 
     public Scheduler start() {
         long rev = store.list(Keys.HOSTS).revision();
         for (String prefix : WATCHED) watches.add(store.watch(prefix, rev + 1, c -> requestReconcile(), this::requestReconcile));
-        loop.scheduleWithFixedDelay(this::reconcileSafely, 0, 1, TimeUnit.SECONDS);
+        loop.every(java.time.Duration.ofSeconds(1));
         return this;
     }
 
@@ -65,20 +58,15 @@ public final class Scheduler implements AutoCloseable {
     }
 
     public void requestReconcile() {
-        if (queued.compareAndSet(false, true)) loop.execute(this::reconcileSafely);
+        loop.request();
     }
 
-    private void reconcileSafely() {
-        queued.set(false);
+    private void reconcile() {
         if (!isLeader()) return;
-        try {
-            for (int tries = 0; tries < 10; tries++) {
-                if (reconcileOnce()) return;
-            }
-            log.warn("scheduler {}: plans kept conflicting; trying again on the next change", id);
-        } catch (RuntimeException e) {
-            log.warn("scheduler {}: reconcile failed: {}", id, e.toString());
+        for (int tries = 0; tries < 10; tries++) {
+            if (reconcileOnce()) return;
         }
+        log.warn("scheduler {}: plans kept conflicting; trying again on the next change", id);
     }
 
     /** One round: returns false if the plan lost a race and must be recomputed. */
@@ -114,14 +102,8 @@ public final class Scheduler implements AutoCloseable {
 
     @Override
     public void close() {
-        for (AutoCloseable w : watches) {
-            try {
-                w.close();
-            } catch (Exception ignored) {
-                // closing anyway
-            }
-        }
-        loop.shutdownNow();
+        watches.forEach(Subscription::close);
+        loop.close();
         if (election != null) election.close();
     }
 }

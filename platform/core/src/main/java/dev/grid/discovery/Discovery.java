@@ -6,6 +6,7 @@ import dev.grid.store.Entry;
 import dev.grid.store.Keys;
 import dev.grid.store.Snapshot;
 import dev.grid.store.Store;
+import dev.grid.store.Subscription;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -59,7 +60,7 @@ public final class Discovery {
     }
 
     /** Calls {@code onChange} with every change to the service's instances or leader, from now on. */
-    public AutoCloseable watch(String service, Consumer<List<Change>> onChange) {
+    public Subscription watch(String service, Consumer<List<Change>> onChange) {
         long rev = store.list(Keys.SERVICES + service + "/").revision();
         return store.watch(Keys.SERVICES + service + "/", rev + 1, onChange, () -> onChange.accept(List.of()));
     }

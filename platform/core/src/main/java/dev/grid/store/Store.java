@@ -127,11 +127,11 @@ public final class Store implements AutoCloseable {
      * if that revision was compacted away, {@code onResync} is called so the
      * caller can re-read the prefix, and the watch resumes from the present.
      */
-    public AutoCloseable watch(String keyPrefix, long fromRevision, Consumer<List<Change>> onChanges, Runnable onResync) {
+    public Subscription watch(String keyPrefix, long fromRevision, Consumer<List<Change>> onChanges, Runnable onResync) {
         return new ResumingWatch(keyPrefix, fromRevision, onChanges, onResync);
     }
 
-    private final class ResumingWatch implements AutoCloseable {
+    private final class ResumingWatch implements Subscription {
         private final String keyPrefix;
         private final Consumer<List<Change>> onChanges;
         private final Runnable onResync;

@@ -7,6 +7,7 @@ import dev.grid.store.Change;
 import dev.grid.store.Keys;
 import dev.grid.store.Snapshot;
 import dev.grid.store.Store;
+import dev.grid.store.Subscription;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
@@ -52,7 +53,7 @@ public class ClusterController {
             long rev = store.list(Keys.APPS).revision();
             // The first event tells the client it is connected (and sends the headers), then every change follows.
             sink.next(Event.of(Map.<String, Object>of("type", "connected", "revision", rev)));
-            AutoCloseable watch = store.watch("", rev + 1, changes -> {
+            Subscription watch = store.watch("", rev + 1, changes -> {
                 for (Change c : changes) {
                     if (c.key().startsWith(Keys.CLAIMS) || c.key().startsWith("elections/")) continue;
                     Map<String, Object> e = new LinkedHashMap<>();
@@ -63,13 +64,7 @@ public class ClusterController {
                     sink.next(Event.of(e));
                 }
             }, () -> {});
-            sink.onDispose(() -> {
-                try {
-                    watch.close();
-                } catch (Exception ignored) {
-                    // the client went away
-                }
-            });
+            sink.onDispose(watch::close);
         });
     }
 }
