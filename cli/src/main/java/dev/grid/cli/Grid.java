@@ -22,7 +22,9 @@ import picocli.CommandLine.Spec;
                 Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
                 Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Scale.class, Grid.Run.class, Grid.Logs.class,
                 RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Remove.class,
-                RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class})
+                RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class,
+                ConfigCommands.Show.class, ConfigCommands.Get.class, ConfigCommands.Set.class, ConfigCommands.Unset.class,
+                ConfigCommands.Info.class, ConfigCommands.Rollback.class})
 public final class Grid implements Callable<Integer> {
     private Api api;
 
@@ -203,11 +205,11 @@ public final class Grid implements Callable<Integer> {
                 json(rs);
                 return 0;
             }
-            Table t = new Table("VERSION", "IMAGE", "PROCESSES", "CREATED");
+            Table t = new Table("VERSION", "DESCRIPTION", "IMAGE", "PROCESSES", "CREATED");
             for (JsonNode r : rs) {
                 StringBuilder types = new StringBuilder();
                 r.path("processes").fieldNames().forEachRemaining(n -> types.append(types.length() > 0 ? "," : "").append(n));
-                t.row("v" + r.path("version").asText(), r.path("image").asText(), types, r.path("createdAt").asText());
+                t.row("v" + r.path("version").asText(), r.path("description").asText(""), r.path("image").asText(), types, r.path("createdAt").asText());
             }
             t.print(out());
             return 0;

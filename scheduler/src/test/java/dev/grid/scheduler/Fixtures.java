@@ -36,7 +36,7 @@ final class Fixtures {
     }
 
     Release release(String app, int version, Map<String, ProcessType> processes) {
-        Release r = new Release(app + "-v" + version, app, version, "img", processes, Map.of("K", "V"), NOW);
+        Release r = new Release(app + "-v" + version, app, version, "img", processes, Map.of("K", "V"), NOW, "Deploy");
         releases.put(r.id(), r);
         return r;
     }

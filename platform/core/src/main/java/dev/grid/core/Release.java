@@ -3,9 +3,9 @@ package dev.grid.core;
 import java.time.Instant;
 import java.util.Map;
 
-/** Immutable: an artifact (image), its config (env) and its process types. */
+/** Immutable: an artifact (image), its config (env), its process types, and what made it ("Deploy", "Set FOO config vars", "Rollback to v2"). */
 public record Release(String id, String app, int version, String image,
-                      Map<String, ProcessType> processes, Map<String, String> env, Instant createdAt) {
+                      Map<String, ProcessType> processes, Map<String, String> env, Instant createdAt, String description) {
     public Release {
         processes = processes == null ? Map.of() : Map.copyOf(processes);
         env = env == null ? Map.of() : Map.copyOf(env);

@@ -34,6 +34,11 @@ class RoutedAppTest {
     }
 
     static String viaRouter(String host, String path) {
+        return viaRouter(grid, host, path);
+    }
+
+    /** One GET through the cluster's router with this Host; "STATUS-LINE | BODY". */
+    static String viaRouter(TestCluster grid, String host, String path) {
         try (Socket s = new Socket("127.0.0.1", grid.router.httpPort())) {
             s.setSoTimeout(5000);
             s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));

@@ -27,4 +27,23 @@ public class ReleasesController {
     public List<Release> list(String app) {
         return releases.list(app);
     }
+
+    /** One release; {@code version} is N or vN. */
+    @Get("/{version}")
+    public Release get(String app, String version) {
+        return releases.get(app, parseVersion(version));
+    }
+
+    @Post("/rollback")
+    public HttpResponse<Release> rollback(String app, @Body Requests.Rollback body) {
+        return HttpResponse.created(releases.rollback(app, body.version()));
+    }
+
+    static int parseVersion(String v) {
+        try {
+            return Integer.parseInt(v.startsWith("v") ? v.substring(1) : v);
+        } catch (NumberFormatException e) {
+            throw dev.grid.core.GridException.invalid("invalid release '" + v + "': use vN, e.g. v3");
+        }
+    }
 }

@@ -15,6 +15,10 @@ public final class Requests {
 
     public record Run(String command, Integer timeoutSeconds) {}
 
+    public record ChangeConfig(Map<String, String> set, java.util.List<String> unset) {}
+
+    public record Rollback(Integer version) {}
+
     public record AddCert(String domain, String cert, String key) {}
 
     public record AddRoute(String type, String host, String path, String service, Integer port, Boolean leader) {}

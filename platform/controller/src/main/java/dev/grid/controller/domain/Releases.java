@@ -10,15 +10,23 @@ import dev.grid.store.Snapshot;
 import dev.grid.store.Store;
 import jakarta.inject.Singleton;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 
-/** Releases are immutable; creating one deploys it by pointing the app's formation at it. */
+/**
+ * Releases are immutable. Every change an app's running code or config goes
+ * through — a deploy, a config change, a rollback — makes a new release and
+ * deploys it by pointing the app's formation at it.
+ */
 @Singleton
 public final class Releases {
+    private static final Pattern CONFIG_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private final Store store;
     private final Apps apps;
 
@@ -38,30 +46,48 @@ public final class Releases {
                 throw GridException.invalid("process type '" + e.getKey() + "' has no command");
             }
         }
-        if (env != null) {
-            for (String k : env.keySet()) {
-                if (!k.matches("[A-Za-z_][A-Za-z0-9_]*")) throw GridException.invalid("invalid config var name '" + k + "'");
-            }
+        if (env != null) checkKeys(env.keySet());
+        return deploy(app, image, processes, env, "Deploy " + image);
+    }
+
+    /** Sets and unsets config vars through a new release of the current code. */
+    public Release changeConfig(String app, Map<String, String> set, Collection<String> unset) {
+        Release current = requireCurrent(app);
+        Map<String, String> s = set == null ? Map.of() : set;
+        Collection<String> u = unset == null ? List.of() : unset;
+        if (s.isEmpty() && u.isEmpty()) throw GridException.invalid("say what to change, e.g. config:set KEY=VALUE or config:unset KEY");
+        checkKeys(s.keySet());
+        for (String k : u) {
+            if (!current.env().containsKey(k)) throw GridException.invalid("config var " + k + " is not set on " + app);
+            if (s.containsKey(k)) throw GridException.invalid("config var " + k + " is both set and unset");
         }
-        for (int tries = 0; tries < 20; tries++) {
-            Snapshot existing = store.list(Keys.releases(app));
-            int version = existing.values(Keys.releases(app), Release.class).mapToInt(Release::version).max().orElse(0) + 1;
-            String id = app + "-v" + version;
-            Release release = new Release(id, app, version, image, processes, env, Instant.now());
-            Entry formationEntry = store.get(Keys.formation(app)).orElse(null);
-            Formation old = formationEntry == null ? null : formationEntry.as(Formation.class);
-            Map<String, Integer> counts = new HashMap<>(old == null ? Map.of() : old.processes());
-            if (old == null && processes.containsKey("web")) counts.put("web", 1);
-            Formation formation = new Formation(app, id, counts);
-            boolean ok = store.txn()
-                    .ifUnchanged(Keys.release(app, id), 0)
-                    .ifUnchanged(Keys.formation(app), formationEntry == null ? 0 : formationEntry.modRevision())
-                    .put(Keys.release(app, id), release)
-                    .put(Keys.formation(app), formation)
-                    .commit();
-            if (ok) return release;
-        }
-        throw GridException.conflict("too many concurrent releases of " + app + "; try again");
+        Map<String, String> env = new HashMap<>(current.env());
+        env.putAll(s);
+        u.forEach(env::remove);
+        String what = !s.isEmpty() ? "Set " + String.join(", ", new java.util.TreeSet<>(s.keySet())) + " config vars"
+                : "Remove " + String.join(", ", new java.util.TreeSet<>(u)) + " config vars";
+        return deploy(app, current.image(), current.processes(), env, what);
+    }
+
+    /** Deploys again the code and config of an earlier release (default: the one before the current), as a new release. */
+    public Release rollback(String app, Integer version) {
+        Release current = requireCurrent(app);
+        int target = version == null ? current.version() - 1 : version;
+        if (target < 1) throw GridException.invalid(app + " has no release before v" + current.version() + " to roll back to");
+        if (target == current.version()) throw GridException.invalid("v" + target + " is the current release of " + app);
+        Release to = get(app, target);
+        return deploy(app, to.image(), to.processes(), to.env(), "Rollback to v" + target);
+    }
+
+    public Release get(String app, int version) {
+        apps.get(app);
+        return store.get(Keys.release(app, app + "-v" + version), Release.class)
+                .orElseThrow(() -> GridException.notFound("no release v" + version + " of " + app + ": see 'grid releases -a " + app + "'"));
+    }
+
+    public Map<String, String> config(String app) {
+        apps.get(app);
+        return new TreeMap<>(current(app).map(Release::env).orElse(Map.of()));
     }
 
     public List<Release> list(String app) {
@@ -73,5 +99,38 @@ public final class Releases {
     public Optional<Release> current(String app) {
         return store.get(Keys.formation(app), Formation.class)
                 .flatMap(f -> store.get(Keys.release(app, f.releaseId()), Release.class));
+    }
+
+    private Release requireCurrent(String app) {
+        apps.get(app);
+        return current(app).orElseThrow(() -> GridException.invalid("app '" + app + "' has no release yet: deploy one first"));
+    }
+
+    private static void checkKeys(Collection<String> keys) {
+        for (String k : keys) {
+            if (!CONFIG_KEY.matcher(k).matches()) throw GridException.invalid("invalid config var name '" + k + "': use letters, digits and _, not starting with a digit");
+        }
+    }
+
+    /** Writes release vN+1 and points the formation at it, in one transaction (retried if another release won the version). */
+    private Release deploy(String app, String image, Map<String, ProcessType> processes, Map<String, String> env, String description) {
+        for (int tries = 0; tries < 20; tries++) {
+            Snapshot existing = store.list(Keys.releases(app));
+            int version = existing.values(Keys.releases(app), Release.class).mapToInt(Release::version).max().orElse(0) + 1;
+            String id = app + "-v" + version;
+            Release release = new Release(id, app, version, image, processes, env, Instant.now(), description);
+            Entry formationEntry = store.get(Keys.formation(app)).orElse(null);
+            Formation old = formationEntry == null ? null : formationEntry.as(Formation.class);
+            Map<String, Integer> counts = new HashMap<>(old == null ? Map.of() : old.processes());
+            if (old == null && processes.containsKey("web")) counts.put("web", 1);
+            boolean ok = store.txn()
+                    .ifUnchanged(Keys.release(app, id), 0)
+                    .ifUnchanged(Keys.formation(app), formationEntry == null ? 0 : formationEntry.modRevision())
+                    .put(Keys.release(app, id), release)
+                    .put(Keys.formation(app), new Formation(app, id, counts))
+                    .commit();
+            if (ok) return release;
+        }
+        throw GridException.conflict("too many concurrent releases of " + app + "; try again");
     }
 }
