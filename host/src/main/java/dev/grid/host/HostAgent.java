@@ -45,6 +45,8 @@ public final class HostAgent implements AutoCloseable {
     static final String LABEL_ATTEMPT = "grid.attempt";
     static final String LABEL_PORT = "grid.port";
     static final String WEB = "web";
+    /** How long a job leaves discovery before its container is stopped. */
+    static final Duration DRAIN = Duration.ofSeconds(2);
 
     private final Store store;
     private final Docker docker;
@@ -53,6 +55,8 @@ public final class HostAgent implements AutoCloseable {
     private final CoalescedTask loop;
     private final Map<String, JobStatus> reported = new ConcurrentHashMap<>();
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
+    /** Jobs taken away from this host, out of discovery, waiting to be stopped: when (System.nanoTime). */
+    private final Map<String, Long> draining = new HashMap<>();
     private Subscription jobsWatch;
     private Closeable dockerEvents;
     private volatile Lease lease;
@@ -111,10 +115,7 @@ public final class HostAgent implements AutoCloseable {
             usedPorts.add(Integer.parseInt(c.getLabels().getOrDefault(LABEL_PORT, "0")));
         }
         for (var e : byJob.entrySet()) {
-            if (!desired.containsKey(e.getKey())) {
-                for (Container c : e.getValue()) docker.remove(c.getId(), 10);
-                forget(e.getKey(), e.getValue().get(0).getLabels());
-            }
+            if (!desired.containsKey(e.getKey())) retire(e.getKey(), e.getValue());
         }
         for (String jobId : Set.copyOf(reported.keySet())) {
             if (!desired.containsKey(jobId) && !byJob.containsKey(jobId)) forget(jobId, null);
@@ -174,6 +175,27 @@ public final class HostAgent implements AutoCloseable {
             String message = code == 0 ? "exited" : "exited with code " + code + (Boolean.TRUE.equals(state.getOOMKilled()) ? " (out of memory)" : "");
             report(spec, code == 0 ? JobState.EXITED : JobState.CRASHED, current.getId(), port, (int) code, started, finished, message);
         }
+    }
+
+    /**
+     * A job no longer assigned here: first it leaves discovery, so routers send it
+     * nothing new, then — after {@link #DRAIN}, time for its in-flight requests —
+     * its container is stopped. A container that is not running goes at once.
+     */
+    private void retire(String jobId, List<Container> containers) {
+        boolean running = containers.stream().anyMatch(c -> "running".equals(c.getState()));
+        Long deadline = draining.get(jobId);
+        if (running && deadline == null) {
+            Map<String, String> labels = containers.get(0).getLabels();
+            if (registered.remove(jobId)) discovery.deregister(labels.get("grid.app") + "-" + labels.get("grid.type"), jobId);
+            draining.put(jobId, System.nanoTime() + DRAIN.toNanos());
+            loop.requestAfter(DRAIN.toMillis() + 20);
+            return;
+        }
+        if (running && System.nanoTime() < deadline) return;
+        for (Container c : containers) docker.remove(c.getId(), 10);
+        draining.remove(jobId);
+        forget(jobId, containers.get(0).getLabels());
     }
 
     private void start(JobSpec spec, Set<Integer> usedPorts) {

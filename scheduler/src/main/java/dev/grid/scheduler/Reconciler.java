@@ -35,14 +35,19 @@ public final class Reconciler {
         Placement placement = new Placement(view.hosts().values(), live);
 
         Map<String, List<JobSpec>> groups = new java.util.HashMap<>();
+        Map<String, List<JobSpec>> previous = new java.util.HashMap<>();
         for (JobSpec job : view.jobs()) {
             if (job.oneOff()) {
                 if (!runIds.contains(job.id()) || !view.hosts().containsKey(job.hostId())) plan.stop().add(job);
                 continue;
             }
             Formation f = view.formations().get(job.app());
-            if (f == null || !job.releaseId().equals(f.releaseId())) {
+            if (f == null) {
                 plan.stop().add(job);
+                continue;
+            }
+            if (!job.releaseId().equals(f.releaseId())) {
+                previous.computeIfAbsent(job.app() + "\u0000" + job.type(), k -> new ArrayList<>()).add(job);
                 continue;
             }
             groups.computeIfAbsent(job.app() + "\u0000" + job.type(), k -> new ArrayList<>()).add(job);
@@ -56,10 +61,19 @@ public final class Reconciler {
             for (String type : types) {
                 ProcessType process = release.processes().get(type);
                 int want = process == null ? 0 : f.count(type);
-                List<JobSpec> jobs = groups.getOrDefault(f.app() + "\u0000" + type, List.of());
-                reconcileGroup(view, release, type, process, want, jobs, placement, plan, now, newId);
+                String group = f.app() + "\u0000" + type;
+                List<JobSpec> old = previous.getOrDefault(group, List.of());
+                // A volume is used by one job at a time: such a type is replaced stop-first.
+                boolean stopFirst = (process != null && !process.volumes().isEmpty()) || old.stream().anyMatch(j -> !j.volumes().isEmpty());
+                List<JobSpec> current = groups.getOrDefault(group, List.of());
+                // Stop-first: while old jobs exist, place nothing new (and stop nothing current).
+                int target = stopFirst && !old.isEmpty() ? Math.min(want, current.size()) : want;
+                int serving = reconcileGroup(view, release, type, process, target, current, placement, plan, now, newId);
+                retire(view, old, stopFirst || process == null ? 0 : Math.max(0, want - serving), placement, plan);
+                previous.remove(group);
             }
         }
+        for (List<JobSpec> leftover : previous.values()) plan.stop().addAll(leftover); // types the app no longer has
 
         Set<String> jobIds = new HashSet<>();
         for (JobSpec j : view.jobs()) jobIds.add(j.id());
@@ -81,8 +95,27 @@ public final class Reconciler {
         return plan;
     }
 
-    private static void reconcileGroup(ClusterView view, Release release, String type, ProcessType process, int want,
-                                       List<JobSpec> jobs, Placement placement, Plan plan, Instant now, Supplier<String> newId) {
+    /**
+     * Jobs of an earlier release keep serving while the current release comes up
+     * (zero-downtime deploys): {@code keep} of them stay — those serving first —
+     * and the rest stop. A release that never comes up leaves the old one serving.
+     */
+    private static void retire(ClusterView view, List<JobSpec> old, int keep, Placement placement, Plan plan) {
+        List<JobSpec> live = new ArrayList<>();
+        for (JobSpec j : old) {
+            if (view.hosts().containsKey(j.hostId()) && j.blocked() == null) live.add(j);
+            else plan.stop().add(j);
+        }
+        live.sort(Comparator.comparingInt((JobSpec j) -> stopPriority(j, view.statuses().get(j.id()))).thenComparing(JobSpec::id));
+        for (int i = 0; i < live.size() - keep; i++) {
+            plan.stop().add(live.get(i));
+            placement.remove(live.get(i));
+        }
+    }
+
+    /** Converges the current release's jobs of one type; returns how many of them are serving (up). */
+    private static int reconcileGroup(ClusterView view, Release release, String type, ProcessType process, int want,
+                                      List<JobSpec> jobs, Placement placement, Plan plan, Instant now, Supplier<String> newId) {
         List<JobSpec> kept = new ArrayList<>();
         for (JobSpec job : jobs) {
             boolean hostUp = view.hosts().containsKey(job.hostId());
@@ -133,6 +166,12 @@ public final class Reconciler {
             placement.add(job);
             plan.place().add(job);
         }
+        int serving = 0;
+        for (JobSpec j : kept) {
+            JobStatus s = view.statuses().get(j.id());
+            if (j.blocked() == null && s != null && s.attempt() == j.attempt() && s.state() == JobState.UP) serving++;
+        }
+        return serving;
     }
 
     /** A job is rewritten at most once per plan (etcd refuses a transaction that writes a key twice). */

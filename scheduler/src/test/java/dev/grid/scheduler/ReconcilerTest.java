@@ -125,14 +125,70 @@ class ReconcilerTest {
     }
 
     @Test
-    void aNewReleaseReplacesTheOldReleasesJobs() {
+    void aNewReleaseReplacesTheOldOnlyAsItsJobsComeUp() {
+        f.host("a").host("b");
+        JobSpec old1 = f.job(v1, "web", "a");
+        JobSpec old2 = f.job(v1, "web", "b");
+        f.status(old1, JobState.UP, Fixtures.NOW, null);
+        f.status(old2, JobState.UP, Fixtures.NOW, null);
+        Release v2 = f.release("web1", 2, Map.of("web", ProcessType.of("serve2")));
+        f.formation(v2, Map.of("web", 2));
+
+        Plan start = f.plan();
+        assertEquals(2, start.place().size(), "the new release's jobs start first");
+        assertTrue(start.place().stream().allMatch(j -> j.command().equals("serve2")));
+        assertTrue(start.stop().isEmpty(), "the old release keeps serving meanwhile");
+
+        f.jobs.addAll(start.place());
+        f.status(start.place().get(0), JobState.UP, Fixtures.NOW, null);
+        f.status(start.place().get(1), JobState.STARTING, Fixtures.NOW, null);
+        Plan half = f.plan();
+        assertEquals(1, half.stop().size(), "one new job serves: one old job goes");
+        assertTrue(half.place().isEmpty());
+
+        f.status(start.place().get(1), JobState.UP, Fixtures.NOW, null);
+        f.jobs.remove(half.stop().get(0));
+        Plan done = f.plan();
+        assertEquals(1, done.stop().size());
+        assertEquals(v1.id(), done.stop().get(0).releaseId());
+    }
+
+    @Test
+    void aReleaseThatCrashesOnBootLeavesTheOldOneServing() {
         f.host("a");
         JobSpec old = f.job(v1, "web", "a");
-        Release v2 = f.release("web1", 2, Map.of("web", ProcessType.of("serve2")));
+        f.status(old, JobState.UP, Fixtures.NOW, null);
+        Release v2 = f.release("web1", 2, Map.of("web", ProcessType.of("crash")));
         f.formation(v2, Map.of("web", 1));
+        JobSpec crashing = f.job(v2, "web", "a", 5, List.of());
+        f.status(crashing, JobState.CRASHED, Fixtures.NOW, Fixtures.NOW);
         Plan plan = f.plan();
-        assertEquals(List.of(old.id()), plan.stop().stream().map(JobSpec::id).toList());
-        assertEquals("serve2", plan.place().get(0).command());
+        assertTrue(plan.stop().isEmpty(), "the old job keeps serving");
+        assertEquals(6, plan.update().get(0).attempt(), "the new one keeps being retried with back-off");
+    }
+
+    @Test
+    void volumeBoundTypesAreReplacedStopFirst() {
+        Release db1 = f.release("db", 1, Map.of("node", new ProcessType("run", Map.of(), 256, List.of(new VolumeMount("d", "/data")))));
+        f.host("a");
+        JobSpec old = f.job(db1, "node", "a", 0, db1.processes().get("node").volumes());
+        f.status(old, JobState.UP, Fixtures.NOW, null);
+        Release db2 = f.release("db", 2, Map.of("node", new ProcessType("run2", Map.of(), 256, List.of(new VolumeMount("d", "/data")))));
+        f.formation(db2, Map.of("node", 1));
+        Plan first = f.plan();
+        assertEquals(List.of(old), first.stop(), "two jobs never share the volume");
+        assertTrue(first.place().isEmpty());
+        f.jobs.clear();
+        assertEquals("run2", f.plan().place().get(0).command());
+    }
+
+    @Test
+    void typesDroppedByTheNewReleaseStop() {
+        f.host("a");
+        JobSpec worker = f.job(v1, "worker", "a");
+        Release v2 = f.release("web1", 2, Map.of("web", ProcessType.of("serve2")));
+        f.formation(v2, Map.of("web", 1, "worker", 1));
+        assertTrue(f.plan().stop().contains(worker));
     }
 
     @Test

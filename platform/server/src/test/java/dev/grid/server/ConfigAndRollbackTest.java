@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
 /** Config changes and rollbacks each make a new release; the running app sees them, through the router. */
 class ConfigAndRollbackTest {
     static TestCluster grid;
-    static final String GREETER = "node -e \"require('http').createServer((q,s)=>s.end(process.env.GREETING||'none')).listen(process.env.PORT)\"";
+    /** Answers its GREETING config var; /slow answers after 300 ms. */
+    static final String GREETER = "node -e \"require('http').createServer((q,s)=>setTimeout(()=>s.end(process.env.GREETING||'none'),"
+            + "q.url==='/slow'?300:0)).listen(process.env.PORT)\"";
 
     @BeforeAll
     static void start() {
