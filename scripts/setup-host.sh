@@ -4,7 +4,7 @@
 # On a machine that already has everything it costs a few seconds.
 set -euo pipefail
 
-STACK_IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-1}"
+STACK_IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-2}"
 MIRROR="${GRID_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 STACK_PACKAGES="openjdk-17-jre-headless,postgresql-15,redis-server,nodejs,npm,maven,git,ca-certificates,procps,netcat-openbsd,curl"
 say() { printf '==> %s\n' "$*" >&2; }
@@ -43,11 +43,21 @@ if ! docker image inspect "$STACK_IMAGE" >/dev/null 2>&1; then
     | grep --line-buffered -E '^I: (Retrieving|Validating|Installing|Configuring|Base system)' \
     | awk '{ n++; if (n % 40 == 0 || /Base system/) { print "    debootstrap: " $0; fflush() } }' >&2 || true
   [ -x "$root/usr/bin/node" ] && [ -x "$root/usr/bin/java" ] || { say "debootstrap failed: the image root has no node/java"; exit 1; }
+  # debootstrap does not resolve virtual dependencies (npm's node-color-support, ...): let apt finish the job.
+  say "completing the stack's dependencies with apt inside it"
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  mount -t proc proc "$root/proc"
+  trap 'umount "$root/proc" 2>/dev/null; rm -rf "$root"' EXIT
+  chroot "$root" apt-get update -qq
+  chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get -f install -y -qq --no-install-recommends >/dev/null
+  chroot "$root" apt-get check >/dev/null || { say "the stack image still has unmet dependencies"; exit 1; }
+  chroot "$root" npm --version >/dev/null || { say "npm does not run in the stack image"; exit 1; }
+  umount "$root/proc"
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/debootstrap
   say "importing the stack image into Docker"
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -c 'ENV LANG=C.UTF-8' -c 'LABEL grid.stack=bookworm-1' - "$STACK_IMAGE" >/dev/null
+    -c 'ENV LANG=C.UTF-8' -c 'LABEL grid.stack=bookworm-2' - "$STACK_IMAGE" >/dev/null
   rm -rf "$root"; trap - EXIT
   say "stack image $STACK_IMAGE ready"
 fi

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
                 RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Remove.class,
                 RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class,
                 ConfigCommands.Show.class, ConfigCommands.Get.class, ConfigCommands.Set.class, ConfigCommands.Unset.class,
-                ConfigCommands.Info.class, ConfigCommands.Rollback.class})
+                ConfigCommands.Info.class, ConfigCommands.Rollback.class,
+                KeysCommands.List.class, KeysCommands.Add.class, KeysCommands.Remove.class})
 public final class Grid implements Callable<Integer> {
     private Api api;
 

@@ -70,8 +70,18 @@ public final class Docker implements AutoCloseable {
         }
     }
 
+    /** A named volume or an absolute host path, mounted at {@code path}. */
     public static Bind bind(String volume, String path) {
         return new Bind(volume, new Volume(path));
+    }
+
+    public static Bind bindReadOnly(String volumeOrHostPath, String path) {
+        return new Bind(volumeOrHostPath, new Volume(path), com.github.dockerjava.api.model.AccessMode.ro);
+    }
+
+    /** Waits for a container to exit and returns its exit code. */
+    public int await(String id) {
+        return client.waitContainerCmd(id).start().awaitStatusCode();
     }
 
     /** Creates the named volume if it does not exist yet; volumes outlive every container. */

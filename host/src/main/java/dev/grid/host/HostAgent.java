@@ -52,6 +52,7 @@ public final class HostAgent implements AutoCloseable {
     private final Docker docker;
     private final HostConfig config;
     private final Discovery discovery;
+    private final Slugs slugs;
     private final CoalescedTask loop;
     private final Map<String, JobStatus> reported = new ConcurrentHashMap<>();
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
@@ -68,6 +69,7 @@ public final class HostAgent implements AutoCloseable {
         this.docker = docker;
         this.config = config;
         this.discovery = new Discovery(store);
+        this.slugs = new Slugs(config.stateDir().resolve("slugs"));
         this.loop = new CoalescedTask("host-" + config.hostId(), this::reconcile);
     }
 
@@ -225,9 +227,23 @@ public final class HostAgent implements AutoCloseable {
             docker.ensureVolume(volume, Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), "grid.app", spec.app()));
             binds.add(Docker.bind(volume, v.path()));
         }
+        List<String> command = List.of("/bin/sh", "-c", spec.command());
+        if (spec.slugUrl() != null) {
+            try {
+                binds.add(Docker.bindReadOnly(slugs.unpacked(spec.slugUrl()).toString(), "/app"));
+            } catch (IOException e) {
+                report(spec, JobState.FAILED, null, 0, null, null, Instant.now(), "cannot fetch slug " + spec.slugUrl() + ": " + e.getMessage());
+                return;
+            }
+            // As on Heroku: the app in /app as HOME, .profile.d sourced, then the process's command.
+            env.put("HOME", "/app");
+            env.put("DYNO", spec.type() + "." + spec.id().substring(spec.id().lastIndexOf('-') + 1));
+            env.put("GRID_COMMAND", spec.command());
+            command = List.of("/bin/sh", "-c", "cd /app && for f in /app/.profile.d/*.sh; do [ -r \"$f\" ] && . \"$f\"; done; exec /bin/sh -c \"$GRID_COMMAND\"");
+        }
         String name = "grid-" + config.hostId() + "-" + spec.id() + "-" + spec.attempt();
         try {
-            String id = docker.run(new Docker.ContainerSpec(name, spec.image(), List.of("/bin/sh", "-c", spec.command()),
+            String id = docker.run(new Docker.ContainerSpec(name, spec.image(), command,
                     env, labels, spec.memoryMb() * 1024 * 1024, binds));
             report(spec, JobState.STARTING, id, port, null, Instant.now(), null, WEB.equals(spec.type()) ? "waiting for port " + port : null);
             log.info("host {}: started job {} ({} {}) attempt {} on port {}", config.hostId(), spec.id(), spec.app(), spec.type(), spec.attempt(), port);

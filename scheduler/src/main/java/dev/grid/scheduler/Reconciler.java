@@ -88,7 +88,7 @@ public final class Reconciler {
                 continue;
             }
             JobSpec job = new JobSpec(run.id(), host.get().id(), run.app(), release.id(), ONE_OFF_TYPE, release.image(),
-                    run.command(), release.env(), process.memoryMb(), List.of(), true, 0, null, null);
+                    run.command(), release.env(), process.memoryMb(), List.of(), true, 0, null, null, release.slugUrl());
             placement.add(job);
             plan.place().add(job);
         }
@@ -162,7 +162,7 @@ public final class Reconciler {
                 break;
             }
             JobSpec job = new JobSpec(release.app() + "-" + type + "-" + newId.get(), host.get().id(), release.app(), release.id(),
-                    type, release.image(), process.command(), release.env(), process.memoryMb(), process.volumes(), false, 0, null, null);
+                    type, release.image(), process.command(), release.env(), process.memoryMb(), process.volumes(), false, 0, null, null, release.slugUrl());
             placement.add(job);
             plan.place().add(job);
         }

@@ -16,7 +16,7 @@ class PlacementTest {
     }
 
     private static JobSpec job(String host, String app, String type, long mb) {
-        return new JobSpec(app + type + host + mb, host, app, "r", type, "i", "c", Map.of(), mb, List.of(), false, 0, null, null);
+        return new JobSpec(app + type + host + mb, host, app, "r", type, "i", "c", Map.of(), mb, List.of(), false, 0, null, null, null);
     }
 
     @Test

@@ -31,7 +31,7 @@ class TwoSchedulersTest {
         for (String h : new String[] {"h1", "h2", "h3"}) {
             store.put(Keys.host(h), new HostInfo(h, "127.0.0.1", 1, 2, 100_000, Map.of(), ""));
         }
-        Release r = new Release("app-v1", "app", 1, "img", Map.of("web", ProcessType.of("x"), "worker", ProcessType.of("y")), Map.of(), Instant.now(), "Deploy");
+        Release r = new Release("app-v1", "app", 1, "img", Map.of("web", ProcessType.of("x"), "worker", ProcessType.of("y")), Map.of(), Instant.now(), "Deploy", null);
         store.put(Keys.release("app", r.id()), r);
         store.put(Keys.formation("app"), new Formation("app", r.id(), Map.of("web", web, "worker", web / 2)));
     }

@@ -15,6 +15,7 @@ public final class Keys {
     public static final String CLAIMS = "claims/";
     public static final String ROUTES = "routes/";
     public static final String CERTS = "certs/";
+    public static final String SSH_KEYS = "keys/";
 
     public static String app(String name) { return APPS + name; }
     public static String releases(String app) { return RELEASES + app + "/"; }
@@ -32,6 +33,7 @@ public final class Keys {
     /** Held by the TCP route that owns the port: two routes can never get one port. */
     public static String tcpPort(int port) { return CLAIMS + "tcp-ports/" + port; }
     public static String cert(String domain) { return CERTS + domain; }
+    public static String sshKey(String id) { return SSH_KEYS + id; }
     /** Bumped by every scheduler plan that touches the app's jobs: two plans from one view cannot both commit. */
     public static String appClaim(String app) { return CLAIMS + "apps/" + app; }
     /** Bumped by every plan that places on the host: capacity is never over-committed. */

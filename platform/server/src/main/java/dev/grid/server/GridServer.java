@@ -1,5 +1,9 @@
 package dev.grid.server;
 
+import dev.grid.builder.Blobs;
+import dev.grid.builder.ControllerClient;
+import dev.grid.builder.GitServer;
+import dev.grid.builder.SlugBuilder;
 import dev.grid.controller.ControllerConfig;
 import dev.grid.controller.ControllerServer;
 import dev.grid.core.Json;
@@ -14,6 +18,7 @@ import dev.grid.store.Store;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -72,7 +77,7 @@ public final class GridServer implements AutoCloseable {
             parts.add(docker);
             // Closing the agent stops its jobs and keeps every volume: what `grid down` promises.
             parts.add(new HostAgent(store, docker, new HostConfig(config.hostId(), config.hostAddress(), config.portMin(), config.portMax(),
-                    config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost())).start());
+                    config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost(), config.home().resolve("host"))).start());
         }
         if (config.roles().contains("scheduler")) {
             parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).start());
@@ -89,6 +94,15 @@ public final class GridServer implements AutoCloseable {
             Files.writeString(cliConfig, Json.write(Map.of("url", url, "token", token)) + "\n");
             cliConfig.toFile().setReadable(false, false);
             cliConfig.toFile().setReadable(true, true);
+        }
+        if (config.roles().contains("builder")) {
+            String api = url != null ? url : System.getenv("GRID_API_URL");
+            if (api == null) throw new IllegalArgumentException("the builder role needs the controller: run it with the controller role or set GRID_API_URL");
+            Blobs blobs = new Blobs(config.home().resolve("blobs"), config.blobAddress(), config.blobPort());
+            parts.add(blobs);
+            SlugBuilder builder = new SlugBuilder(new Docker(config.dockerHost()), config.stackImage(), config.home().resolve("builder"), blobs,
+                    new ControllerClient(api, token), config.domain(), Duration.ofSeconds(120));
+            parts.add(new GitServer(store, config.home(), config.apiAddress(), config.sshPort(), builder).start());
         }
     }
 

@@ -18,14 +18,15 @@ import java.util.Set;
 public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdPort, String prefix, Set<String> roles,
                            String apiAddress, int apiPort, String hostId, String hostAddress, int portMin, int portMax,
                            long memoryMb, Map<String, String> hostTags, long leaseTtlSeconds, String dockerHost,
-                           String domain, String routerAddress, int httpPort, int httpsPort, int tcpPortMin, int tcpPortMax) {
-    public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router");
+                           String domain, String routerAddress, int httpPort, int httpsPort, int tcpPortMin, int tcpPortMax,
+                           int sshPort, String blobAddress, int blobPort, String stackImage) {
+    public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder");
 
     public static ServerConfig fromEnv(Map<String, String> env) throws IOException {
         Path home = Path.of(env.getOrDefault("GRID_HOME", System.getProperty("user.home") + "/.grid"));
         Files.createDirectories(home);
         String etcd = env.getOrDefault("GRID_ETCD", "");
-        Set<String> roles = Set.of(env.getOrDefault("GRID_ROLES", "controller,scheduler,host,router").split(","));
+        Set<String> roles = Set.of(env.getOrDefault("GRID_ROLES", "controller,scheduler,host,router,builder").split(","));
         for (String r : roles) {
             if (!ALL_ROLES.contains(r)) throw new IllegalArgumentException("unknown role '" + r + "' in GRID_ROLES: use " + ALL_ROLES);
         }
@@ -50,7 +51,11 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 env.getOrDefault("GRID_ROUTER_ADDRESS", "0.0.0.0"),
                 Integer.parseInt(env.getOrDefault("GRID_HTTP_PORT", "80")),
                 Integer.parseInt(env.getOrDefault("GRID_HTTPS_PORT", "443")),
-                tcp[0], tcp[1]);
+                tcp[0], tcp[1],
+                Integer.parseInt(env.getOrDefault("GRID_SSH_PORT", "2222")),
+                env.getOrDefault("GRID_BLOB_ADDRESS", env.getOrDefault("GRID_API_ADDRESS", "127.0.0.1")),
+                Integer.parseInt(env.getOrDefault("GRID_BLOB_PORT", "7071")),
+                env.getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-2"));
     }
 
     private static int[] range(String spec, String name) {

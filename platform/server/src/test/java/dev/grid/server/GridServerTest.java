@@ -32,6 +32,10 @@ class GridServerTest {
                 "GRID_HOST_ADDRESS", "127.0.0.4",
                 "GRID_PORT_RANGE", "25000-25099",
                 "GRID_LEASE_TTL", "5"));
+        for (String port : new String[] {"GRID_HTTP_PORT", "GRID_HTTPS_PORT", "GRID_SSH_PORT", "GRID_BLOB_PORT"}) {
+            env.put(port, String.valueOf(LocalEtcd.freePort()));
+        }
+        env.put("GRID_ROUTER_ADDRESS", "127.0.0.1");
         ServerConfig config = ServerConfig.fromEnv(env);
         Docker docker = new Docker(Docker.DEFAULT_HOST);
         String volume = hostId + "-keep";

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is labelled with its own host ids and removed on close.
  */
 final class TestCluster implements AutoCloseable {
-    static final String STACK_IMAGE = System.getenv().getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-1");
+    static final String STACK_IMAGE = System.getenv().getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-2");
     /** A web process: answers with its job id, logs each request. */
     static final String WEB = "node -e \"require('http').createServer((q,s)=>{console.log('request '+q.url);"
             + "s.end(process.env.GRID_JOB_ID)}).listen(process.env.PORT)\"";
@@ -42,6 +42,7 @@ final class TestCluster implements AutoCloseable {
     final String token = UUID.randomUUID().toString();
     final List<HostAgent> hosts = new ArrayList<>();
     final long leaseTtl;
+    final java.nio.file.Path stateDir;
     final ControllerServer controller;
     final Scheduler scheduler;
     final Router router;
@@ -49,6 +50,11 @@ final class TestCluster implements AutoCloseable {
 
     TestCluster(long leaseTtl) {
         this.leaseTtl = leaseTtl;
+        try {
+            this.stateDir = java.nio.file.Files.createTempDirectory("grid-test-" + id);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
         if (!docker.hasImage(STACK_IMAGE)) {
             throw new IllegalStateException("the stack image " + STACK_IMAGE + " is missing: run scripts/setup-host.sh");
         }
@@ -71,7 +77,7 @@ final class TestCluster implements AutoCloseable {
     HostAgent startHost(String name, String address, int portMin, int portMax) {
         try {
             HostAgent agent = new HostAgent(store, docker, new HostConfig(hostId(name), address, portMin, portMax, 8192,
-                    Map.of(), leaseTtl, 0, Docker.DEFAULT_HOST)).start();
+                    Map.of(), leaseTtl, 0, Docker.DEFAULT_HOST, stateDir.resolve(name))).start();
             hosts.add(agent);
             return agent;
         } catch (IOException e) {

@@ -9,7 +9,7 @@ public final class Requests {
 
     public record CreateApp(String name) {}
 
-    public record CreateRelease(String image, Map<String, ProcessType> processes, Map<String, String> env) {}
+    public record CreateRelease(String image, String slug, Map<String, ProcessType> processes, Map<String, String> env) {}
 
     public record Scale(Map<String, Integer> processes) {}
 
@@ -18,6 +18,8 @@ public final class Requests {
     public record ChangeConfig(Map<String, String> set, java.util.List<String> unset) {}
 
     public record Rollback(Integer version) {}
+
+    public record AddKey(String publicKey) {}
 
     public record AddCert(String domain, String cert, String key) {}
 

@@ -35,7 +35,8 @@ public final class Releases {
         this.apps = apps;
     }
 
-    public Release create(String app, String image, Map<String, ProcessType> processes, Map<String, String> env) {
+    /** A release of new code; it keeps the app's config vars, with {@code env} set on top. */
+    public Release create(String app, String image, String slugUrl, Map<String, ProcessType> processes, Map<String, String> env) {
         apps.get(app);
         if (image == null || image.isBlank()) throw GridException.invalid("an image is required: name a local Docker image");
         if (processes == null || processes.isEmpty()) throw GridException.invalid("a release needs at least one process type, e.g. web");
@@ -46,8 +47,15 @@ public final class Releases {
                 throw GridException.invalid("process type '" + e.getKey() + "' has no command");
             }
         }
-        if (env != null) checkKeys(env.keySet());
-        return deploy(app, image, processes, env, "Deploy " + image);
+        if (slugUrl != null && !slugUrl.startsWith("http://") && !slugUrl.startsWith("https://")) {
+            throw GridException.invalid("invalid slug '" + slugUrl + "': give the http(s) URL of a slug tarball");
+        }
+        Map<String, String> merged = new HashMap<>(current(app).map(Release::env).orElse(Map.of()));
+        if (env != null) {
+            checkKeys(env.keySet());
+            merged.putAll(env);
+        }
+        return deploy(app, image, slugUrl, processes, merged, slugUrl == null ? "Deploy " + image : "Deploy " + slugUrl.substring(slugUrl.lastIndexOf('/') + 1));
     }
 
     /** Sets and unsets config vars through a new release of the current code. */
@@ -66,7 +74,7 @@ public final class Releases {
         u.forEach(env::remove);
         String what = !s.isEmpty() ? "Set " + String.join(", ", new java.util.TreeSet<>(s.keySet())) + " config vars"
                 : "Remove " + String.join(", ", new java.util.TreeSet<>(u)) + " config vars";
-        return deploy(app, current.image(), current.processes(), env, what);
+        return deploy(app, current.image(), current.slugUrl(), current.processes(), env, what);
     }
 
     /** Deploys again the code and config of an earlier release (default: the one before the current), as a new release. */
@@ -76,7 +84,7 @@ public final class Releases {
         if (target < 1) throw GridException.invalid(app + " has no release before v" + current.version() + " to roll back to");
         if (target == current.version()) throw GridException.invalid("v" + target + " is the current release of " + app);
         Release to = get(app, target);
-        return deploy(app, to.image(), to.processes(), to.env(), "Rollback to v" + target);
+        return deploy(app, to.image(), to.slugUrl(), to.processes(), to.env(), "Rollback to v" + target);
     }
 
     public Release get(String app, int version) {
@@ -113,12 +121,12 @@ public final class Releases {
     }
 
     /** Writes release vN+1 and points the formation at it, in one transaction (retried if another release won the version). */
-    private Release deploy(String app, String image, Map<String, ProcessType> processes, Map<String, String> env, String description) {
+    private Release deploy(String app, String image, String slugUrl, Map<String, ProcessType> processes, Map<String, String> env, String description) {
         for (int tries = 0; tries < 20; tries++) {
             Snapshot existing = store.list(Keys.releases(app));
             int version = existing.values(Keys.releases(app), Release.class).mapToInt(Release::version).max().orElse(0) + 1;
             String id = app + "-v" + version;
-            Release release = new Release(id, app, version, image, processes, env, Instant.now(), description);
+            Release release = new Release(id, app, version, image, processes, env, Instant.now(), description, slugUrl);
             Entry formationEntry = store.get(Keys.formation(app)).orElse(null);
             Formation old = formationEntry == null ? null : formationEntry.as(Formation.class);
             Map<String, Integer> counts = new HashMap<>(old == null ? Map.of() : old.processes());

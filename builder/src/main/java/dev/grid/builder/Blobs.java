@@ -1,0 +1,61 @@
+package dev.grid.builder;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.Executors;
+import java.util.regex.Pattern;
+
+/**
+ * Where slugs (and later, backups) live: files in a directory, served over HTTP
+ * at {@code GET /blobs/NAME} so that every host can fetch them.
+ */
+public final class Blobs implements AutoCloseable {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,200}");
+    private final Path dir;
+    private final HttpServer server;
+    private final String url;
+
+    public Blobs(Path dir, String address, int port) throws IOException {
+        this.dir = Files.createDirectories(dir);
+        server = HttpServer.create(new InetSocketAddress(address, port), 64);
+        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "blobs");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.createContext("/blobs/", ex -> {
+            try (ex) {
+                String name = ex.getRequestURI().getPath().substring("/blobs/".length());
+                Path file = dir.resolve(name);
+                if (!"GET".equals(ex.getRequestMethod()) || !NAME.matcher(name).matches() || !Files.isRegularFile(file)) {
+                    ex.sendResponseHeaders(404, -1);
+                    return;
+                }
+                ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+                ex.sendResponseHeaders(200, Files.size(file));
+                try (OutputStream out = ex.getResponseBody()) {
+                    Files.copy(file, out);
+                }
+            }
+        });
+        server.start();
+        url = "http://" + address + ":" + server.getAddress().getPort() + "/blobs/";
+    }
+
+    /** Stores the file under the name and returns its URL. */
+    public String put(String name, Path file) throws IOException {
+        if (!NAME.matcher(name).matches()) throw new IllegalArgumentException("invalid blob name " + name);
+        Files.copy(file, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        return url + name;
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,123 @@
+package dev.grid.builder;
+
+import dev.grid.core.SshKey;
+import dev.grid.store.Keys;
+import dev.grid.store.Store;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.git.GitLocationResolver;
+import org.apache.sshd.git.pack.GitPackCommandFactory;
+import org.apache.sshd.git.pack.GitPackConfiguration;
+import org.apache.sshd.server.SshServer;
+import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
+import org.apache.sshd.server.session.ServerSession;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.transport.ReceiveCommand;
+import org.eclipse.jgit.transport.ReceivePack;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * `git push` over SSH. A key must have been added with `grid keys:add`; the
+ * repository must be {@code APP.git} for an existing app (one bare repository per
+ * app). A push to main or master is built and deployed inside the push, so its
+ * output streams to the pusher and a failure rejects the push with the reason;
+ * any other branch is refused.
+ */
+public final class GitServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GitServer.class);
+    private static final Pattern REPO = Pattern.compile("/?([a-z][a-z0-9-]{0,29})\\.git/?");
+
+    private final Store store;
+    private final Path repos;
+    private final SlugBuilder builder;
+    private final SshServer sshd;
+
+    public GitServer(Store store, Path home, String address, int port, SlugBuilder builder) throws IOException {
+        this.store = store;
+        this.repos = Files.createDirectories(home.resolve("repos"));
+        this.builder = builder;
+        this.sshd = SshServer.setUpDefaultServer();
+        sshd.setHost(address);
+        sshd.setPort(port);
+        sshd.setKeyPairProvider(new SimpleGeneratorHostKeyProvider(home.resolve("ssh_host_key")));
+        sshd.setPasswordAuthenticator(null);
+        sshd.setKeyboardInteractiveAuthenticator(null);
+        sshd.setPublickeyAuthenticator((user, key, session) -> {
+            String id = SshKey.parse(PublicKeyEntry.toString(key)).id();
+            return store.get(Keys.sshKey(id)).isPresent();
+        });
+        sshd.setCommandFactory(new GitPackCommandFactory(resolver()).withGitPackConfiguration(new GitPackConfiguration() {
+            @Override
+            public void configureReceivePack(ServerSession session, ReceivePack pack) {
+                pack.setPreReceiveHook(GitServer.this::preReceive);
+            }
+        }));
+    }
+
+    public GitServer start() throws IOException {
+        sshd.start();
+        log.info("git push over SSH on {}:{}", sshd.getHost(), sshd.getPort());
+        return this;
+    }
+
+    public int port() {
+        return sshd.getPort();
+    }
+
+    /** Only "APP.git" of an existing app resolves (never a path outside the repository root); its bare repository is made on first push. */
+    private GitLocationResolver resolver() {
+        return (command, args, session, fs) -> {
+            Matcher m = args.length == 2 ? REPO.matcher(args[1]) : null;
+            if (m == null || !m.matches()) throw new IOException("no such repository: push to APP.git, e.g. ssh://git@HOST:PORT/myapp.git");
+            String app = m.group(1);
+            if (store.get(Keys.app(app)).isEmpty()) throw new IOException("no app named '" + app + "': create it with 'grid apps:create " + app + "'");
+            Path repo = repos.resolve(app + ".git");
+            if (!Files.exists(repo)) {
+                try (Git ignored = Git.init().setBare(true).setDirectory(repo.toFile()).setInitialBranch("main").call()) {
+                    log.info("created repository for {}", app);
+                } catch (Exception e) {
+                    throw new IOException("cannot create the repository for " + app + ": " + e.getMessage(), e);
+                }
+            }
+            return repos;
+        };
+    }
+
+    private void preReceive(ReceivePack pack, Collection<ReceiveCommand> commands) {
+        Repository repo = pack.getRepository();
+        String app = repo.getDirectory().getName().replaceFirst("\\.git$", "");
+        for (ReceiveCommand cmd : commands) {
+            String ref = cmd.getRefName();
+            if (!ref.equals("refs/heads/main") && !ref.equals("refs/heads/master")) {
+                cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON,
+                        "only main or master deploys; push with 'git push grid HEAD:main' (you pushed " + ref.replaceFirst("^refs/heads/", "") + ")");
+                continue;
+            }
+            if (cmd.getType() == ReceiveCommand.Type.DELETE) {
+                cmd.setResult(ReceiveCommand.Result.REJECTED_NODELETE, "the deployed branch cannot be deleted");
+                continue;
+            }
+            try {
+                builder.build(app, repo, cmd.getNewId(), line -> pack.sendMessage(line));
+            } catch (BuildFailure e) {
+                pack.sendMessage(" !     " + e.getMessage());
+                cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                log.warn("build of {} failed", app, e);
+                cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, "internal error: " + e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        sshd.stop(true);
+    }
+}

@@ -1,0 +1,134 @@
+package dev.grid.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grid.builder.Blobs;
+import dev.grid.builder.ControllerClient;
+import dev.grid.builder.GitServer;
+import dev.grid.builder.SlugBuilder;
+import dev.grid.testing.Eventually;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The real git client pushing over SSH to Grid's git server; builds run in containers; apps answer through the router. */
+class GitPushTest {
+    static TestCluster grid;
+    static Blobs blobs;
+    static GitServer git;
+    static Path work;
+    static Path key;
+
+    @BeforeAll
+    static void start() throws Exception {
+        grid = new TestCluster(5);
+        grid.startHost("a", "127.0.0.2");
+        work = Files.createTempDirectory("grid-push");
+        blobs = new Blobs(work.resolve("blobs"), "127.0.0.1", 0);
+        SlugBuilder builder = new SlugBuilder(grid.docker, TestCluster.STACK_IMAGE, work.resolve("builder"), blobs,
+                new ControllerClient(grid.controller.url(), grid.token), "grid.test", Duration.ofSeconds(60));
+        git = new GitServer(grid.store, work, "127.0.0.1", 0, builder).start();
+        key = work.resolve("id_ed25519");
+        run(work, List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "pusher@test", "-f", key.toString()));
+        var added = grid.api.cli("keys:add", key + ".pub");
+        assertEquals(0, added.exitCode(), added.err());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        git.close();
+        blobs.close();
+        grid.close();
+        grid.docker.removeVolumes(Map.of(), v -> v.startsWith("grid-cache-push"));
+    }
+
+    record Result(int exit, String output) {}
+
+    static Result run(Path dir, List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().put("GIT_SSH_COMMAND", "ssh -i " + key + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR");
+        pb.environment().put("GIT_AUTHOR_NAME", "t");
+        pb.environment().put("GIT_AUTHOR_EMAIL", "t@t");
+        pb.environment().put("GIT_COMMITTER_NAME", "t");
+        pb.environment().put("GIT_COMMITTER_EMAIL", "t@t");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Result(p.waitFor(), out);
+    }
+
+    /** A git repository with these files, committed on main. */
+    static Path repo(String name, Map<String, String> files) throws Exception {
+        Path dir = Files.createDirectories(work.resolve("src-" + name));
+        for (var f : files.entrySet()) Files.writeString(dir.resolve(f.getKey()), f.getValue());
+        run(dir, List.of("git", "init", "-q", "-b", "main"));
+        run(dir, List.of("git", "add", "-A"));
+        run(dir, List.of("git", "commit", "-q", "-m", "app"));
+        return dir;
+    }
+
+    static Result push(Path dir, String app, String refspec) throws Exception {
+        return run(dir, List.of("git", "push", "ssh://git@127.0.0.1:" + git.port() + "/" + app + ".git", refspec));
+    }
+
+    static Result commitAndPush(Path dir, String app, String file, String content) throws Exception {
+        Files.writeString(dir.resolve(file), content);
+        run(dir, List.of("git", "commit", "-q", "-am", "change"));
+        return push(dir, app, "main");
+    }
+
+    static final String NODE_SERVER = "require('http').createServer((q,s)=>s.end('pushed '+require('./package.json').version)).listen(process.env.PORT)\n";
+
+    @Test
+    void aNodeAppIsBuiltByItsBuildpackStreamedAndServed() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"pushnode\"}");
+        Path src = repo("node", Map.of("package.json", "{\"name\":\"pushnode\",\"version\":\"1.0.0\",\"scripts\":{\"start\":\"node server.js\"},\"engines\":{\"node\":\"20.x\"}}\n",
+                "server.js", NODE_SERVER));
+        Result first = push(src, "pushnode", "main");
+        System.out.println(first.output());
+        assertEquals(0, first.exit(), first.output());
+        assertTrue(first.output().contains("remote: -----> Node.js app detected"), first.output());
+        assertTrue(first.output().contains("asks for node '20.x'"), "engines the stack cannot honour get a warning: " + first.output());
+        assertTrue(first.output().contains("http://pushnode.grid.test/ deployed to Grid"), first.output());
+        Eventually.await("the app through the router", Duration.ofSeconds(10),
+                () -> RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"), "HTTP/1.1 200 OK | pushed 1.0.0"::equals);
+
+        // A bad Procfile fails the push and names the line; the old release keeps serving.
+        Files.writeString(src.resolve("Procfile"), "web: npm start\nworker sidekiq\n");
+        run(src, List.of("git", "add", "Procfile"));
+        Result bad = commitAndPush(src, "pushnode", "package.json", "{\"name\":\"pushnode\",\"version\":\"2.0.0\",\"scripts\":{\"start\":\"node server.js\"}}\n");
+        assertTrue(bad.exit() != 0, bad.output());
+        assertTrue(bad.output().contains("Procfile line 2: expected 'type: command'"), bad.output());
+        assertEquals("HTTP/1.1 200 OK | pushed 1.0.0", RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"));
+    }
+
+    @Test
+    void otherBranchesUnknownAppsAndCrashingReleasesAreRefusedWithTheReason() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"pushproc\"}");
+        Path src = repo("proc", Map.of("Procfile", "web: node server.js\n", "server.js", "require('http').createServer((q,s)=>s.end('procfile v1')).listen(process.env.PORT)\n"));
+        Result wrongBranch = push(src, "pushproc", "main:feature");
+        assertTrue(wrongBranch.exit() != 0);
+        assertTrue(wrongBranch.output().contains("only main or master deploys"), wrongBranch.output());
+
+        Result unknown = push(src, "nosuchapp", "main");
+        assertTrue(unknown.exit() != 0);
+
+        Result ok = push(src, "pushproc", "main");
+        assertEquals(0, ok.exit(), ok.output());
+        assertTrue(ok.output().contains("-----> Procfile app detected"), ok.output());
+        Eventually.await("v1 serving", Duration.ofSeconds(10), () -> RoutedAppTest.viaRouter(grid, "pushproc.grid.test", "/"), "HTTP/1.1 200 OK | procfile v1"::equals);
+
+        Result crash = commitAndPush(src, "pushproc", "server.js", "process.exit(3)\n");
+        assertTrue(crash.exit() != 0, crash.output());
+        assertTrue(crash.output().contains("crashed on boot") && crash.output().contains("the previous release keeps serving"), crash.output());
+        assertEquals("HTTP/1.1 200 OK | procfile v1", RoutedAppTest.viaRouter(grid, "pushproc.grid.test", "/"));
+    }
+}
