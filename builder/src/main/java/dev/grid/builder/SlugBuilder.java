@@ -38,6 +38,8 @@ public final class SlugBuilder {
     private final ControllerClient controller;
     private final String domain;
     private final Duration bootTimeout;
+    private final Path caBundle;
+    private static final String CA_IN_BUILD = "/etc/ssl/certs/ca-certificates.crt";
 
     public SlugBuilder(Docker docker, String stackImage, Path workDir, Blobs blobs, ControllerClient controller, String domain,
                        Duration bootTimeout) throws IOException {
@@ -49,6 +51,8 @@ public final class SlugBuilder {
         this.controller = controller;
         this.domain = domain;
         this.bootTimeout = bootTimeout;
+        String ca = System.getenv().getOrDefault("GRID_BUILD_CA_BUNDLE", CA_IN_BUILD);
+        this.caBundle = ca.isBlank() ? null : Path.of(ca);
     }
 
     /** Builds and deploys; returns the new release's version, or throws {@link BuildFailure} with the reason. */
@@ -97,11 +101,23 @@ public final class SlugBuilder {
     }
 
     private int runBuild(String app, String tag, Path src, Path env, Path outDir, Consumer<String> out) {
+        Map<String, String> vars = new java.util.HashMap<>(Map.of("HOME", "/tmp/build", "STACK", "bookworm"));
+        List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(
+                Docker.bind(src.toString(), "/tmp/build"), Docker.bind("grid-cache-" + app, "/tmp/cache"),
+                Docker.bindReadOnly(env.toString(), "/tmp/env"), Docker.bindReadOnly(buildpacks.toString(), "/buildpacks"),
+                Docker.bind(outDir.toString(), "/tmp/out")));
+        // Builds reach package registries as this machine does: its CA bundle (a TLS-intercepting proxy's CA
+        // included) and its proxy settings.
+        if (caBundle != null && Files.isReadable(caBundle)) {
+            binds.add(Docker.bindReadOnly(caBundle.toString(), CA_IN_BUILD));
+            for (String v : List.of("SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "npm_config_cafile", "GIT_SSL_CAINFO", "CURL_CA_BUNDLE")) vars.put(v, CA_IN_BUILD);
+        }
+        for (String v : List.of("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")) {
+            String value = System.getenv(v);
+            if (value != null) vars.put(v, value);
+        }
         String id = docker.run(new Docker.ContainerSpec("grid-build-" + tag, stackImage, List.of("/bin/bash", "/buildpacks/build.sh"),
-                Map.of("HOME", "/tmp/build", "STACK", "bookworm"), Map.of("grid.managed", "true", "grid.build", app), 0,
-                List.of(Docker.bind(src.toString(), "/tmp/build"), Docker.bind("grid-cache-" + app, "/tmp/cache"),
-                        Docker.bindReadOnly(env.toString(), "/tmp/env"), Docker.bindReadOnly(buildpacks.toString(), "/buildpacks"),
-                        Docker.bind(outDir.toString(), "/tmp/out"))));
+                vars, Map.of("grid.managed", "true", "grid.build", app), 0, binds));
         try {
             CountDownLatch ended = new CountDownLatch(1);
             try (var logs = docker.logs(id, true, -1, out, ended::countDown)) {

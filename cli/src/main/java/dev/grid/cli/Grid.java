@@ -119,9 +119,17 @@ public final class Grid implements Callable<Integer> {
     static final class AppsCreate extends Base {
         @Parameters(paramLabel = "NAME") String name;
 
-        public Integer call() {
-            api().post("/apps", Api.map("name", name));
+        public Integer call() throws Exception {
+            JsonNode app = api().post("/apps", Api.map("name", name));
             out().println("Creating " + name + "... done");
+            out().println(app.path("webUrl").asText() + (app.path("gitUrl").isTextual() ? " | " + app.path("gitUrl").asText() : ""));
+            // As heroku create does: inside a git repository, add a remote named grid.
+            if (app.path("gitUrl").isTextual() && new ProcessBuilder("git", "rev-parse", "--git-dir").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor() == 0) {
+                Process add = new ProcessBuilder("git", "remote", "add", "grid", app.path("gitUrl").asText())
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                out().println(add.waitFor() == 0 ? "Git remote grid added" : "Git remote grid exists already: not changed");
+            }
             out().flush();
             return 0;
         }

@@ -87,7 +87,9 @@ public final class GridServer implements AutoCloseable {
         }
         if (config.roles().contains("controller")) {
             ControllerServer controller = ControllerServer.start(store,
-                    new ControllerConfig(token, config.domain(), config.tcpPortMin(), config.tcpPortMax()), config.apiAddress(), config.apiPort());
+                    new ControllerConfig(token, config.domain(), config.tcpPortMin(), config.tcpPortMax(),
+                            config.roles().contains("builder") ? "ssh://git@" + config.apiAddress() + ":" + config.sshPort() + "/" : null),
+                    config.apiAddress(), config.apiPort());
             parts.add(controller);
             url = controller.url();
             Path cliConfig = config.home().resolve("cli.json");

@@ -87,27 +87,49 @@ class GitPushTest {
 
     static final String NODE_SERVER = "require('http').createServer((q,s)=>s.end('pushed '+require('./package.json').version)).listen(process.env.PORT)\n";
 
+    static long buildMs(String output) {
+        var m = java.util.regex.Pattern.compile("\\(build (\\d+) ms\\)").matcher(output);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    static String packageJson(String version) {
+        return "{\"name\":\"pushnode\",\"version\":\"" + version + "\",\"scripts\":{\"start\":\"node server.js\"},"
+                + "\"engines\":{\"node\":\"20.x\"},\"dependencies\":{\"is-number\":\"7.0.0\"}}\n";
+    }
+
     @Test
-    void aNodeAppIsBuiltByItsBuildpackStreamedAndServed() throws Exception {
+    void aNodeAppIsBuiltByItsBuildpackStreamedServedAndRebuiltFromItsCache() throws Exception {
         grid.api.ok("POST", "/apps", "{\"name\":\"pushnode\"}");
-        Path src = repo("node", Map.of("package.json", "{\"name\":\"pushnode\",\"version\":\"1.0.0\",\"scripts\":{\"start\":\"node server.js\"},\"engines\":{\"node\":\"20.x\"}}\n",
-                "server.js", NODE_SERVER));
+        Path src = repo("node", Map.of("package.json", packageJson("1.0.0"),
+                "server.js", "require('is-number');" + NODE_SERVER));
+        long t0 = System.nanoTime();
         Result first = push(src, "pushnode", "main");
-        System.out.println(first.output());
+        long firstMs = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(0, first.exit(), first.output());
         assertTrue(first.output().contains("remote: -----> Node.js app detected"), first.output());
+        assertTrue(first.output().contains("No npm cache yet"), first.output());
         assertTrue(first.output().contains("asks for node '20.x'"), "engines the stack cannot honour get a warning: " + first.output());
         assertTrue(first.output().contains("http://pushnode.grid.test/ deployed to Grid"), first.output());
         Eventually.await("the app through the router", Duration.ofSeconds(10),
                 () -> RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"), "HTTP/1.1 200 OK | pushed 1.0.0"::equals);
 
-        // A bad Procfile fails the push and names the line; the old release keeps serving.
+        t0 = System.nanoTime();
+        Result second = commitAndPush(src, "pushnode", "package.json", packageJson("1.0.1"));
+        long secondMs = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(0, second.exit(), second.output());
+        assertTrue(second.output().contains("Reusing the npm cache of earlier builds"), second.output());
+        Eventually.await("v2 through the router", Duration.ofSeconds(10),
+                () -> RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"), "HTTP/1.1 200 OK | pushed 1.0.1"::equals);
+        System.out.printf("push timings: first %d ms (build %d ms), second with warm cache %d ms (build %d ms); platform overhead %d ms%n",
+                firstMs, buildMs(first.output()), secondMs, buildMs(second.output()), secondMs - buildMs(second.output()));
+
+        // A bad Procfile fails the push and names the line; the running release keeps serving.
         Files.writeString(src.resolve("Procfile"), "web: npm start\nworker sidekiq\n");
         run(src, List.of("git", "add", "Procfile"));
-        Result bad = commitAndPush(src, "pushnode", "package.json", "{\"name\":\"pushnode\",\"version\":\"2.0.0\",\"scripts\":{\"start\":\"node server.js\"}}\n");
+        Result bad = commitAndPush(src, "pushnode", "package.json", packageJson("2.0.0"));
         assertTrue(bad.exit() != 0, bad.output());
         assertTrue(bad.output().contains("Procfile line 2: expected 'type: command'"), bad.output());
-        assertEquals("HTTP/1.1 200 OK | pushed 1.0.0", RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"));
+        assertEquals("HTTP/1.1 200 OK | pushed 1.0.1", RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"));
     }
 
     @Test

@@ -58,7 +58,7 @@ final class TestCluster implements AutoCloseable {
         if (!docker.hasImage(STACK_IMAGE)) {
             throw new IllegalStateException("the stack image " + STACK_IMAGE + " is missing: run scripts/setup-host.sh");
         }
-        controller = ControllerServer.start(store, new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10, 31009 + PORT_BLOCK.get() * 10), "127.0.0.1", 0);
+        controller = ControllerServer.start(store, new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10, 31009 + PORT_BLOCK.get() * 10, null), "127.0.0.1", 0);
         scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).start();
         api = new TestApi(controller.url(), token);
         try {

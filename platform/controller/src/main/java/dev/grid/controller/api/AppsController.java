@@ -21,8 +21,10 @@ public class AppsController {
     private final Releases releases;
     private final Formations formations;
     private final Jobs jobs;
+    private final dev.grid.controller.ControllerConfig config;
 
-    public AppsController(Apps apps, Releases releases, Formations formations, Jobs jobs) {
+    public AppsController(Apps apps, Releases releases, Formations formations, Jobs jobs, dev.grid.controller.ControllerConfig config) {
+        this.config = config;
         this.apps = apps;
         this.releases = releases;
         this.formations = formations;
@@ -30,8 +32,14 @@ public class AppsController {
     }
 
     @Post
-    public HttpResponse<App> create(@Body Requests.CreateApp body) {
-        return HttpResponse.created(apps.create(body.name()));
+    public HttpResponse<Map<String, Object>> create(@Body Requests.CreateApp body) {
+        App app = apps.create(body.name());
+        Map<String, Object> created = new LinkedHashMap<>();
+        created.put("name", app.name());
+        created.put("createdAt", app.createdAt());
+        created.put("gitUrl", config.gitUrl(app.name()));
+        created.put("webUrl", "http://" + app.name() + "." + config.domain() + "/");
+        return HttpResponse.created(created);
     }
 
     @Get
@@ -43,6 +51,8 @@ public class AppsController {
     public Map<String, Object> info(String app) {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("app", apps.get(app));
+        info.put("gitUrl", config.gitUrl(app));
+        info.put("webUrl", "http://" + app + "." + config.domain() + "/");
         info.put("release", releases.current(app).orElse(null));
         info.put("formation", formations.get(app));
         info.put("jobs", jobs.list(app));
