@@ -101,6 +101,7 @@ public final class SlugBuilder {
     }
 
     private int runBuild(String app, String tag, Path src, Path env, Path outDir, Consumer<String> out) {
+        docker.ensureVolume("grid-cache-" + app, Map.of("grid.managed", "true", "grid.cache", app));
         Map<String, String> vars = new java.util.HashMap<>(Map.of("HOME", "/tmp/build", "STACK", "bookworm"));
         List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(
                 Docker.bind(src.toString(), "/tmp/build"), Docker.bind("grid-cache-" + app, "/tmp/cache"),

@@ -48,7 +48,7 @@ class GitPushTest {
         git.close();
         blobs.close();
         grid.close();
-        grid.docker.removeVolumes(Map.of(), v -> v.startsWith("grid-cache-push"));
+        grid.docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-cache-push"));
     }
 
     record Result(int exit, String output) {}
