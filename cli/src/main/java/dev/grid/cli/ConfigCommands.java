@@ -13,22 +13,20 @@ final class ConfigCommands {
     private ConfigCommands() {}
 
     @Command(name = "config", description = "Show an app's config vars.")
-    static final class Show extends Grid.AppCommand {
-        @Option(names = "--json") boolean asJson;
+    static final class Show extends Grid.AppRead {
+        @Override
+        JsonNode fetch() {
+            return api().get("/apps/" + app + "/config");
+        }
 
-        public Integer call() throws Exception {
-            JsonNode vars = api().get("/apps/" + app + "/config");
-            if (asJson) {
-                json(vars);
-                return 0;
-            }
+        @Override
+        void render(JsonNode vars) throws Exception {
             out().println("=== " + app + " Config Vars");
             int width = 0;
             for (var it = vars.fieldNames(); it.hasNext(); ) width = Math.max(width, it.next().length());
             int w = width;
             vars.fields().forEachRemaining(e -> out().println(e.getKey() + ":" + " ".repeat(w - e.getKey().length() + 1) + e.getValue().asText()));
             out().flush();
-            return 0;
         }
     }
 
@@ -75,16 +73,15 @@ final class ConfigCommands {
     }
 
     @Command(name = "releases:info", description = "Show one release.")
-    static final class Info extends Grid.AppCommand {
+    static final class Info extends Grid.AppRead {
         @Parameters(paramLabel = "vN") String version;
-        @Option(names = "--json") boolean asJson;
+        @Override
+        JsonNode fetch() {
+            return api().get("/apps/" + app + "/releases/" + version);
+        }
 
-        public Integer call() throws Exception {
-            JsonNode r = api().get("/apps/" + app + "/releases/" + version);
-            if (asJson) {
-                json(r);
-                return 0;
-            }
+        @Override
+        void render(JsonNode r) throws Exception {
             out().println("=== Release v" + r.path("version").asInt());
             out().println("By:      " + r.path("description").asText(""));
             out().println("Image:   " + r.path("image").asText());
@@ -92,7 +89,6 @@ final class ConfigCommands {
             r.path("processes").fields().forEachRemaining(e -> out().println("Process: " + e.getKey() + ": " + e.getValue().path("command").asText()));
             out().println("Config:  " + String.join(", ", (Iterable<String>) r.path("env")::fieldNames));
             out().flush();
-            return 0;
         }
     }
 

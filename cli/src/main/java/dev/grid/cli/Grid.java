@@ -98,20 +98,45 @@ public final class Grid implements Callable<Integer> {
         String app;
     }
 
-    @Command(name = "apps", description = "List apps.")
-    static final class Apps extends Base {
-        @Option(names = "--json") boolean asJson;
+    /** A read command: fetches JSON from the API, then prints it as is (--json) or for people. */
+    @Command
+    abstract static class Read extends Base {
+        @Option(names = "--json", description = "print the API's JSON")
+        boolean asJson;
 
+        abstract JsonNode fetch();
+
+        abstract void render(JsonNode data) throws Exception;
+
+        @Override
         public Integer call() throws Exception {
-            JsonNode apps = api().get("/apps");
-            if (asJson) {
-                json(apps);
-                return 0;
-            }
+            JsonNode data = fetch();
+            if (asJson) json(data);
+            else render(data);
+            out().flush();
+            return 0;
+        }
+    }
+
+    /** A read command about one app. */
+    @Command
+    abstract static class AppRead extends Read {
+        @Option(names = {"-a", "--app"}, required = true, description = "the app")
+        String app;
+    }
+
+    @Command(name = "apps", description = "List apps.")
+    static final class Apps extends Read {
+        @Override
+        JsonNode fetch() {
+            return api().get("/apps");
+        }
+
+        @Override
+        void render(JsonNode apps) throws Exception {
             out().println("=== Apps");
             for (JsonNode a : apps) out().println(a.path("name").asText());
             out().flush();
-            return 0;
         }
     }
 
@@ -136,15 +161,14 @@ public final class Grid implements Callable<Integer> {
     }
 
     @Command(name = "apps:info", description = "Show an app: its release, formation and jobs.")
-    static final class AppsInfo extends AppCommand {
-        @Option(names = "--json") boolean asJson;
+    static final class AppsInfo extends AppRead {
+        @Override
+        JsonNode fetch() {
+            return api().get("/apps/" + app);
+        }
 
-        public Integer call() throws Exception {
-            JsonNode info = api().get("/apps/" + app);
-            if (asJson) {
-                json(info);
-                return 0;
-            }
+        @Override
+        void render(JsonNode info) throws Exception {
             JsonNode r = info.path("release");
             out().println("=== " + app);
             out().println("Release:   " + (r.isNull() ? "(none)" : "v" + r.path("version").asText() + " " + r.path("image").asText()));
@@ -154,7 +178,6 @@ public final class Grid implements Callable<Integer> {
             out().println("Formation: " + (dynos.length() == 0 ? "(none)" : dynos));
             out().println("Jobs:      " + info.path("jobs").size());
             out().flush();
-            return 0;
         }
     }
 
@@ -205,15 +228,14 @@ public final class Grid implements Callable<Integer> {
     }
 
     @Command(name = "releases", description = "List an app's releases, newest first.")
-    static final class Releases extends AppCommand {
-        @Option(names = "--json") boolean asJson;
+    static final class Releases extends AppRead {
+        @Override
+        JsonNode fetch() {
+            return api().get("/apps/" + app + "/releases");
+        }
 
-        public Integer call() throws Exception {
-            JsonNode rs = api().get("/apps/" + app + "/releases");
-            if (asJson) {
-                json(rs);
-                return 0;
-            }
+        @Override
+        void render(JsonNode rs) throws Exception {
             Table t = new Table("VERSION", "DESCRIPTION", "IMAGE", "PROCESSES", "CREATED");
             for (JsonNode r : rs) {
                 StringBuilder types = new StringBuilder();
@@ -221,20 +243,18 @@ public final class Grid implements Callable<Integer> {
                 t.row("v" + r.path("version").asText(), r.path("description").asText(""), r.path("image").asText(), types, r.path("createdAt").asText());
             }
             t.print(out());
-            return 0;
         }
     }
 
     @Command(name = "ps", description = "List an app's jobs and their state.")
-    static final class Ps extends AppCommand {
-        @Option(names = "--json") boolean asJson;
+    static final class Ps extends AppRead {
+        @Override
+        JsonNode fetch() {
+            return api().get("/apps/" + app + "/jobs");
+        }
 
-        public Integer call() throws Exception {
-            JsonNode jobs = api().get("/apps/" + app + "/jobs");
-            if (asJson) {
-                json(jobs);
-                return 0;
-            }
+        @Override
+        void render(JsonNode jobs) throws Exception {
             Table t = new Table("TYPE", "JOB", "STATE", "HOST", "PORT", "RESTARTS", "RELEASE", "NOTE");
             for (JsonNode j : jobs) {
                 t.row(j.path("type").asText(), j.path("id").asText(), j.path("state").asText(), j.path("hostId").asText(),
@@ -242,7 +262,6 @@ public final class Grid implements Callable<Integer> {
                         j.path("releaseId").asText(), j.path("message").isNull() ? "" : j.path("message").asText());
             }
             t.print(out());
-            return 0;
         }
     }
 

@@ -14,19 +14,17 @@ final class KeysCommands {
     private KeysCommands() {}
 
     @Command(name = "keys", description = "List the SSH keys that may git push.")
-    static final class List extends Grid.Base {
-        @Option(names = "--json") boolean asJson;
+    static final class List extends Grid.Read {
+        @Override
+        JsonNode fetch() {
+            return api().get("/keys");
+        }
 
-        public Integer call() throws Exception {
-            JsonNode keys = api().get("/keys");
-            if (asJson) {
-                json(keys);
-                return 0;
-            }
+        @Override
+        void render(JsonNode keys) throws Exception {
             Table t = new Table("FINGERPRINT", "TYPE", "COMMENT");
             for (JsonNode k : keys) t.row(k.path("fingerprint").asText(), k.path("type").asText(), k.path("comment").asText());
             t.print(out());
-            return 0;
         }
     }
 

@@ -131,15 +131,14 @@ final class Lifecycle {
     }
 
     @Command(name = "status", description = "Show hosts, the scheduler leader and what runs where.")
-    static final class Status extends Grid.Base {
-        @Option(names = "--json") boolean asJson;
+    static final class Status extends Grid.Read {
+        @Override
+        JsonNode fetch() {
+            return api().get("/status");
+        }
 
-        public Integer call() throws Exception {
-            JsonNode s = api().get("/status");
-            if (asJson) {
-                json(s);
-                return 0;
-            }
+        @Override
+        void render(JsonNode s) throws Exception {
             out().println("Grid at " + api().url + ": " + s.path("apps").asInt() + " app(s), " + s.path("jobs").asInt()
                     + " job(s); scheduler leader " + s.path("scheduler").asText("(none)"));
             Table t = new Table("HOST", "ADDRESS", "PORTS", "MEMORY", "JOBS");
@@ -152,7 +151,6 @@ final class Lifecycle {
                         jobs.isEmpty() ? "-" : String.join(" ", jobs));
             }
             t.print(out());
-            return 0;
         }
     }
 }

@@ -10,15 +10,14 @@ final class RoutesCommands {
     private RoutesCommands() {}
 
     @Command(name = "routes", description = "List HTTP and TCP routes.")
-    static final class List extends Grid.Base {
-        @Option(names = "--json") boolean asJson;
+    static final class List extends Grid.Read {
+        @Override
+        JsonNode fetch() {
+            return api().get("/routes");
+        }
 
-        public Integer call() throws Exception {
-            JsonNode routes = api().get("/routes");
-            if (asJson) {
-                json(routes);
-                return 0;
-            }
+        @Override
+        void render(JsonNode routes) throws Exception {
             Table t = new Table("ID", "TYPE", "ROUTE", "SERVICE", "LEADER");
             for (JsonNode r : routes) {
                 boolean http = r.path("type").asText().equals("HTTP");
@@ -27,7 +26,6 @@ final class RoutesCommands {
                         r.path("service").asText(), r.path("leader").asBoolean() ? "yes" : "");
             }
             t.print(out());
-            return 0;
         }
     }
 
@@ -72,19 +70,17 @@ final class RoutesCommands {
     }
 
     @Command(name = "certs", description = "List the TLS certificates the router serves.")
-    static final class Certs extends Grid.Base {
-        @Option(names = "--json") boolean asJson;
+    static final class Certs extends Grid.Read {
+        @Override
+        JsonNode fetch() {
+            return api().get("/certs");
+        }
 
-        public Integer call() throws Exception {
-            JsonNode certs = api().get("/certs");
-            if (asJson) {
-                json(certs);
-                return 0;
-            }
+        @Override
+        void render(JsonNode certs) throws Exception {
             Table t = new Table("DOMAIN", "SUBJECT", "EXPIRES");
             for (JsonNode c : certs) t.row(c.path("domain").asText(), c.path("subject").asText(), c.path("notAfter").asText());
             t.print(out());
-            return 0;
         }
     }
 
