@@ -2,6 +2,7 @@ package dev.grid.builder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.grid.host.Docker;
+import dev.grid.host.SlugProcess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -77,19 +78,41 @@ public final class SlugBuilder {
             procfile.forEach((t, c) -> processes.put(t, Map.of("command", c)));
             processes.remove("release");
             if (processes.isEmpty()) throw new BuildFailure("no process types: add a Procfile, e.g. 'web: node server.js'");
+            if (procfile.containsKey("release")) releasePhase(app, tag, src, env, procfile.get("release"), out);
             String slug = blobs.put(tag + ".tgz", outDir.resolve("slug.tgz"));
 
             out.accept("-----> Launching...");
             JsonNode release = controller.send("POST", "/apps/" + app + "/releases",
                     Map.of("image", stackImage, "slug", slug, "processes", processes));
             int version = release.path("version").asInt();
-            awaitUp(app, release.path("id").asText(), version);
+            JsonNode formation = controller.send("GET", "/apps/" + app + "/formation", null).path("processes");
+            int scaled = 0;
+            for (String type : processes.keySet()) scaled += formation.path(type).asInt(0);
+            if (scaled == 0) {
+                out.accept("       No process of v" + version + " is scaled up: run 'grid ps:scale -a " + app + " TYPE=1'");
+            } else {
+                awaitUp(app, release.path("id").asText(), version);
+            }
             out.accept("       Released v" + version + " (build " + compileMs + " ms)");
             out.accept("       http://" + app + "." + domain + "/ deployed to Grid");
             return version;
         } finally {
             new ProcessBuilder("rm", "-rf", dir.toString()).start();
         }
+    }
+
+    /** The Procfile's release command, run once with the new code and the app's config before the release goes live. */
+    private void releasePhase(String app, String tag, Path build, Path envDir, String command, Consumer<String> out) throws IOException {
+        out.accept("-----> Running release command: " + command);
+        Map<String, String> env = new java.util.HashMap<>();
+        try (var files = Files.list(envDir)) {
+            for (Path f : files.toList()) env.put(f.getFileName().toString(), Files.readString(f));
+        }
+        SlugProcess.env(env, "release.1", command);
+        String id = docker.run(new Docker.ContainerSpec("grid-release-" + tag, stackImage, SlugProcess.command(), env,
+                Map.of("grid.managed", "true", "grid.build", app), 0, List.of(Docker.bindReadOnly(build.toString(), SlugProcess.APP_DIR))));
+        int exit = streamUntilExit(id, line -> out.accept("       " + line));
+        if (exit != 0) throw new BuildFailure("the release command failed (exit code " + exit + "); nothing was deployed");
     }
 
     private static Map<String, String> parseProcfile(Path file) throws IOException {
@@ -119,11 +142,16 @@ public final class SlugBuilder {
         }
         String id = docker.run(new Docker.ContainerSpec("grid-build-" + tag, stackImage, List.of("/bin/bash", "/buildpacks/build.sh"),
                 vars, Map.of("grid.managed", "true", "grid.build", app), 0, binds));
+        return streamUntilExit(id, out);
+    }
+
+    /** Streams a container's output line by line until it exits; returns the exit code and removes the container. */
+    private int streamUntilExit(String id, Consumer<String> out) {
         try {
             CountDownLatch ended = new CountDownLatch(1);
             try (var logs = docker.logs(id, true, -1, out, ended::countDown)) {
                 int exit = docker.await(id);
-                ended.await(java.util.concurrent.TimeUnit.SECONDS.toMillis(10), java.util.concurrent.TimeUnit.MILLISECONDS);
+                ended.await(10, java.util.concurrent.TimeUnit.SECONDS);
                 return exit;
             }
         } catch (IOException e) {

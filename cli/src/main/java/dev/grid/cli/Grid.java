@@ -240,7 +240,7 @@ public final class Grid implements Callable<Integer> {
             for (JsonNode r : rs) {
                 StringBuilder types = new StringBuilder();
                 r.path("processes").fieldNames().forEachRemaining(n -> types.append(types.length() > 0 ? "," : "").append(n));
-                t.row("v" + r.path("version").asText(), r.path("description").asText(""), r.path("image").asText(), types, r.path("createdAt").asText());
+                t.row("v" + r.path("version").asText(), r.path("description").asText(""), r.path("image").isTextual() ? r.path("image").asText() : "", types, r.path("createdAt").asText());
             }
             t.print(out());
         }

@@ -230,16 +230,13 @@ public final class HostAgent implements AutoCloseable {
         List<String> command = List.of("/bin/sh", "-c", spec.command());
         if (spec.slugUrl() != null) {
             try {
-                binds.add(Docker.bindReadOnly(slugs.unpacked(spec.slugUrl()).toString(), "/app"));
+                binds.add(Docker.bindReadOnly(slugs.unpacked(spec.slugUrl()).toString(), SlugProcess.APP_DIR));
             } catch (IOException e) {
                 report(spec, JobState.FAILED, null, 0, null, null, Instant.now(), "cannot fetch slug " + spec.slugUrl() + ": " + e.getMessage());
                 return;
             }
-            // As on Heroku: the app in /app as HOME, .profile.d sourced, then the process's command.
-            env.put("HOME", "/app");
-            env.put("DYNO", spec.type() + "." + spec.id().substring(spec.id().lastIndexOf('-') + 1));
-            env.put("GRID_COMMAND", spec.command());
-            command = List.of("/bin/sh", "-c", "cd /app && for f in /app/.profile.d/*.sh; do [ -r \"$f\" ] && . \"$f\"; done; exec /bin/sh -c \"$GRID_COMMAND\"");
+            SlugProcess.env(env, spec.type() + "." + spec.id().substring(spec.id().lastIndexOf('-') + 1), spec.command());
+            command = SlugProcess.command();
         }
         String name = "grid-" + config.hostId() + "-" + spec.id() + "-" + spec.attempt();
         try {

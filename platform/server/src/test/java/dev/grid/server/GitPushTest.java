@@ -153,4 +153,23 @@ class GitPushTest {
         assertTrue(crash.output().contains("crashed on boot") && crash.output().contains("the previous release keeps serving"), crash.output());
         assertEquals("HTTP/1.1 200 OK | procfile v1", RoutedAppTest.viaRouter(grid, "pushproc.grid.test", "/"));
     }
+
+    @Test
+    void theReleaseCommandRunsBeforeGoingLiveAndItsFailureAbortsTheDeploy() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"pushrel\"}");
+        grid.api.ok("PATCH", "/apps/pushrel/config", "{\"set\":{\"SCHEMA\":\"v7\"}}");
+        String server = "require('http').createServer((q,s)=>s.end('release ok')).listen(process.env.PORT)\n";
+        Path src = repo("rel", Map.of("Procfile", "web: node server.js\nrelease: echo migrating to $SCHEMA from $(pwd)\n", "server.js", server));
+        Result ok = push(src, "pushrel", "main");
+        assertEquals(0, ok.exit(), ok.output());
+        assertTrue(ok.output().contains("Running release command"), ok.output());
+        assertTrue(ok.output().contains("migrating to v7 from /app"), "it ran with the config, in the new code: " + ok.output());
+        Eventually.await("serving", Duration.ofSeconds(10), () -> RoutedAppTest.viaRouter(grid, "pushrel.grid.test", "/"), "HTTP/1.1 200 OK | release ok"::equals);
+
+        Result failing = commitAndPush(src, "pushrel", "Procfile", "web: node server.js\nrelease: echo broken migration; exit 4\n");
+        assertTrue(failing.exit() != 0, failing.output());
+        assertTrue(failing.output().contains("the release command failed (exit code 4)"), failing.output());
+        assertEquals(2, grid.api.ok("GET", "/apps/pushrel/releases", null).size(), "no release was made (v1 config, v2 first push)");
+        assertEquals("HTTP/1.1 200 OK | release ok", RoutedAppTest.viaRouter(grid, "pushrel.grid.test", "/"));
+    }
 }

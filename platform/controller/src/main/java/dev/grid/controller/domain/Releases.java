@@ -60,7 +60,9 @@ public final class Releases {
 
     /** Sets and unsets config vars through a new release of the current code. */
     public Release changeConfig(String app, Map<String, String> set, Collection<String> unset) {
-        Release current = requireCurrent(app);
+        apps.get(app);
+        // Before the first deploy (as on Heroku) config makes a release that runs nothing; the first push inherits it.
+        Release current = current(app).orElse(new Release(null, app, 0, null, Map.of(), Map.of(), null, null, null));
         Map<String, String> s = set == null ? Map.of() : set;
         Collection<String> u = unset == null ? List.of() : unset;
         if (s.isEmpty() && u.isEmpty()) throw GridException.invalid("say what to change, e.g. config:set KEY=VALUE or config:unset KEY");
@@ -130,7 +132,8 @@ public final class Releases {
             Entry formationEntry = store.get(Keys.formation(app)).orElse(null);
             Formation old = formationEntry == null ? null : formationEntry.as(Formation.class);
             Map<String, Integer> counts = new HashMap<>(old == null ? Map.of() : old.processes());
-            if (old == null && processes.containsKey("web")) counts.put("web", 1);
+            // As on Heroku, web starts at 1 the first time a release has it; an explicit count (even 0) is kept.
+            if (processes.containsKey("web")) counts.putIfAbsent("web", 1);
             boolean ok = store.txn()
                     .ifUnchanged(Keys.release(app, id), 0)
                     .ifUnchanged(Keys.formation(app), formationEntry == null ? 0 : formationEntry.modRevision())
