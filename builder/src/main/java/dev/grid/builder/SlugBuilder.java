@@ -68,6 +68,9 @@ public final class SlugBuilder {
             Map<String, String> procfile = Files.exists(src.resolve("Procfile")) ? parseProcfile(src.resolve("Procfile")) : Map.of();
             for (var e : controller.config(app).entrySet()) Files.writeString(env.resolve(e.getKey()), e.getValue());
 
+            boolean buildpackApp = Files.exists(src.resolve("package.json")) || Files.exists(src.resolve("pom.xml"));
+            if (Files.exists(src.resolve("Dockerfile")) && !buildpackApp) return dockerBuild(app, tag, src, procfile, out);
+
             Instant started = Instant.now();
             int exit = runBuild(app, tag, src, env, outDir, out);
             if (exit != 0) throw new BuildFailure("the build failed (exit code " + exit + "); see the output above");
@@ -81,24 +84,54 @@ public final class SlugBuilder {
             if (procfile.containsKey("release")) releasePhase(app, tag, src, env, procfile.get("release"), out);
             String slug = blobs.put(tag + ".tgz", outDir.resolve("slug.tgz"));
 
-            out.accept("-----> Launching...");
-            JsonNode release = controller.send("POST", "/apps/" + app + "/releases",
-                    Map.of("image", stackImage, "slug", slug, "processes", processes));
-            int version = release.path("version").asInt();
-            JsonNode formation = controller.send("GET", "/apps/" + app + "/formation", null).path("processes");
-            int scaled = 0;
-            for (String type : processes.keySet()) scaled += formation.path(type).asInt(0);
-            if (scaled == 0) {
-                out.accept("       No process of v" + version + " is scaled up: run 'grid ps:scale -a " + app + " TYPE=1'");
-            } else {
-                awaitUp(app, release.path("id").asText(), version);
-            }
-            out.accept("       Released v" + version + " (build " + compileMs + " ms)");
-            out.accept("       http://" + app + "." + domain + "/ deployed to Grid");
-            return version;
+            return launch(app, stackImage, slug, processes, "build " + compileMs + " ms", out);
         } finally {
             new ProcessBuilder("rm", "-rf", dir.toString()).start();
         }
+    }
+
+    /**
+     * A repository with a Dockerfile (and no package.json or pom.xml) becomes a local
+     * image; its process types come from the Procfile, else web runs the image's command.
+     * The image exists on this machine only: with several hosts, its jobs must run here.
+     */
+    private int dockerBuild(String app, String tag, Path src, Map<String, String> procfile, Consumer<String> out) {
+        out.accept("-----> Dockerfile app detected: building an image");
+        String image = "grid-app/" + app + ":" + tag.substring(app.length() + 1);
+        try {
+            docker.buildImage(src, image, line -> out.accept("       " + line));
+        } catch (RuntimeException e) {
+            throw new BuildFailure("the Dockerfile build failed: " + e.getMessage());
+        }
+        Map<String, Object> processes = new LinkedHashMap<>();
+        procfile.forEach((t, c) -> processes.put(t, Map.of("command", c)));
+        processes.remove("release");
+        if (processes.isEmpty()) {
+            String cmd = docker.defaultCommand(image);
+            if (cmd.isBlank()) throw new BuildFailure("the image has no CMD and there is no Procfile: say how to run it");
+            processes.put("web", Map.of("command", cmd));
+        }
+        return launch(app, image, null, processes, "image " + image, out);
+    }
+
+    /** Releases the artifact through the controller and waits for it to be up. */
+    private int launch(String app, String image, String slug, Map<String, Object> processes, String what, Consumer<String> out) {
+        out.accept("-----> Launching...");
+        Map<String, Object> body = new LinkedHashMap<>(Map.of("image", image, "processes", processes));
+        if (slug != null) body.put("slug", slug);
+        JsonNode release = controller.send("POST", "/apps/" + app + "/releases", body);
+        int version = release.path("version").asInt();
+        JsonNode formation = controller.send("GET", "/apps/" + app + "/formation", null).path("processes");
+        int scaled = 0;
+        for (String type : processes.keySet()) scaled += formation.path(type).asInt(0);
+        if (scaled == 0) {
+            out.accept("       No process of v" + version + " is scaled up: run 'grid ps:scale -a " + app + " TYPE=1'");
+        } else {
+            awaitUp(app, release.path("id").asText(), version);
+        }
+        out.accept("       Released v" + version + " (" + what + ")");
+        out.accept("       http://" + app + "." + domain + "/ deployed to Grid");
+        return version;
     }
 
     /** The Procfile's release command, run once with the new code and the app's config before the release goes live. */

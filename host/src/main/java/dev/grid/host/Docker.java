@@ -104,6 +104,35 @@ public final class Docker implements AutoCloseable {
         }
     }
 
+    /** Builds an image from a directory with a Dockerfile (host networking, no pulls); streams its output; returns the image id. */
+    public String buildImage(java.nio.file.Path dir, String tag, Consumer<String> onLine) {
+        return client.buildImageCmd(dir.toFile()).withTags(java.util.Set.of(tag)).withNetworkMode("host").withPull(false)
+                .exec(new com.github.dockerjava.api.command.BuildImageResultCallback() {
+                    @Override
+                    public void onNext(com.github.dockerjava.api.model.BuildResponseItem item) {
+                        if (item.getStream() != null) item.getStream().lines().filter(l -> !l.isBlank()).forEach(onLine);
+                        super.onNext(item);
+                    }
+                }).awaitImageId();
+    }
+
+    /** The image's default command (entrypoint then cmd), as one shell line; empty if it has none. */
+    public String defaultCommand(String image) {
+        var config = client.inspectImageCmd(image).exec().getConfig();
+        List<String> parts = new ArrayList<>();
+        if (config != null && config.getEntrypoint() != null) parts.addAll(List.of(config.getEntrypoint()));
+        if (config != null && config.getCmd() != null) parts.addAll(List.of(config.getCmd()));
+        return String.join(" ", parts);
+    }
+
+    public void removeImage(String image) {
+        try {
+            client.removeImageCmd(image).withForce(true).exec();
+        } catch (NotFoundException gone) {
+            // already removed
+        }
+    }
+
     public boolean hasImage(String image) {
         try {
             client.inspectImageCmd(image).exec();

@@ -172,4 +172,24 @@ class GitPushTest {
         assertEquals(2, grid.api.ok("GET", "/apps/pushrel/releases", null).size(), "no release was made (v1 config, v2 first push)");
         assertEquals("HTTP/1.1 200 OK | release ok", RoutedAppTest.viaRouter(grid, "pushrel.grid.test", "/"));
     }
+
+    @Test
+    void aDockerfileAppIsBuiltIntoAnImageAndRunsItsCommand() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"pushdocker\"}");
+        Path src = repo("docker", Map.of(
+                "Dockerfile", "FROM " + TestCluster.STACK_IMAGE + "\nCOPY server.js /srv/server.js\nCMD [\"node\", \"/srv/server.js\"]\n",
+                "server.js", "require('http').createServer((q,s)=>s.end('from a Dockerfile')).listen(process.env.PORT)\n"));
+        Result pushed = push(src, "pushdocker", "main");
+        assertEquals(0, pushed.exit(), pushed.output());
+        assertTrue(pushed.output().contains("Dockerfile app detected"), pushed.output());
+        Eventually.await("served", Duration.ofSeconds(10), () -> RoutedAppTest.viaRouter(grid, "pushdocker.grid.test", "/"),
+                "HTTP/1.1 200 OK | from a Dockerfile"::equals);
+        var release = grid.api.ok("GET", "/apps/pushdocker/releases/v1", null);
+        assertEquals("node /srv/server.js", release.path("processes").path("web").path("command").asText());
+        grid.api.ok("DELETE", "/apps/pushdocker", null);
+        Eventually.await("its jobs gone", Duration.ofSeconds(15), () -> grid.api.call("GET", "/apps/pushdocker", null).status(), s -> s == 404);
+        Eventually.await("its containers gone", Duration.ofSeconds(15), () -> grid.containers("a").stream()
+                .filter(c -> "pushdocker".equals(c.getLabels().get("grid.app"))).count(), n -> n == 0);
+        grid.docker.removeImage(release.path("image").asText());
+    }
 }
