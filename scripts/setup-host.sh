@@ -4,9 +4,9 @@
 # On a machine that already has everything it costs a few seconds.
 set -euo pipefail
 
-STACK_IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-2}"
+STACK_IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-3}"
 MIRROR="${GRID_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-STACK_PACKAGES="openjdk-17-jre-headless,postgresql-15,redis-server,nodejs,npm,maven,git,ca-certificates,procps,netcat-openbsd,curl"
+STACK_PACKAGES="openjdk-17-jdk-headless,postgresql-15,redis-server,nodejs,npm,maven,git,ca-certificates,procps,netcat-openbsd,curl"
 say() { printf '==> %s\n' "$*" >&2; }
 
 need_pkgs=()
@@ -57,7 +57,7 @@ if ! docker image inspect "$STACK_IMAGE" >/dev/null 2>&1; then
   say "importing the stack image into Docker"
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -c 'ENV LANG=C.UTF-8' -c 'LABEL grid.stack=bookworm-2' - "$STACK_IMAGE" >/dev/null
+    -c 'ENV LANG=C.UTF-8' -c 'LABEL grid.stack=bookworm-3' - "$STACK_IMAGE" >/dev/null
   rm -rf "$root"; trap - EXIT
   say "stack image $STACK_IMAGE ready"
 fi

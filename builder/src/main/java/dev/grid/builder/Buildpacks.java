@@ -9,7 +9,7 @@ import java.util.List;
 
 /** The built-in buildpacks, shipped in the jar and written out for build containers to mount. */
 final class Buildpacks {
-    static final List<String> FILES = List.of("build.sh",
+    static final List<String> FILES = List.of("build.sh", "lib/Truststore.java",
             "packs/10-nodejs/bin/detect", "packs/10-nodejs/bin/compile", "packs/10-nodejs/bin/release",
             "packs/20-java/bin/detect", "packs/20-java/bin/compile", "packs/20-java/bin/release",
             "packs/90-procfile/bin/detect", "packs/90-procfile/bin/compile", "packs/90-procfile/bin/release");

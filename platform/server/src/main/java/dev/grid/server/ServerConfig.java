@@ -55,7 +55,7 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 Integer.parseInt(env.getOrDefault("GRID_SSH_PORT", "2222")),
                 env.getOrDefault("GRID_BLOB_ADDRESS", env.getOrDefault("GRID_API_ADDRESS", "127.0.0.1")),
                 Integer.parseInt(env.getOrDefault("GRID_BLOB_PORT", "7071")),
-                env.getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-2"));
+                env.getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-3"));
     }
 
     private static int[] range(String spec, String name) {

@@ -68,7 +68,10 @@ class GitPushTest {
     /** A git repository with these files, committed on main. */
     static Path repo(String name, Map<String, String> files) throws Exception {
         Path dir = Files.createDirectories(work.resolve("src-" + name));
-        for (var f : files.entrySet()) Files.writeString(dir.resolve(f.getKey()), f.getValue());
+        for (var f : files.entrySet()) {
+            Files.createDirectories(dir.resolve(f.getKey()).getParent());
+            Files.writeString(dir.resolve(f.getKey()), f.getValue());
+        }
         run(dir, List.of("git", "init", "-q", "-b", "main"));
         run(dir, List.of("git", "add", "-A"));
         run(dir, List.of("git", "commit", "-q", "-m", "app"));
@@ -191,5 +194,67 @@ class GitPushTest {
         Eventually.await("its containers gone", Duration.ofSeconds(15), () -> grid.containers("a").stream()
                 .filter(c -> "pushdocker".equals(c.getLabels().get("grid.app"))).count(), n -> n == 0);
         grid.docker.removeImage(release.path("image").asText());
+    }
+
+    static final String POM = """
+            <project xmlns="http://maven.apache.org/POM/4.0.0">
+              <modelVersion>4.0.0</modelVersion>
+              <groupId>test</groupId><artifactId>hello</artifactId><version>1.0</version>
+              <properties><maven.compiler.release>17</maven.compiler.release><project.build.sourceEncoding>UTF-8</project.build.sourceEncoding></properties>
+              <build><plugins>
+                <plugin><artifactId>maven-compiler-plugin</artifactId><version>3.14.0</version></plugin>
+                <plugin><artifactId>maven-resources-plugin</artifactId><version>3.3.1</version></plugin>
+                <plugin><artifactId>maven-surefire-plugin</artifactId><version>3.5.2</version></plugin>
+                <plugin><artifactId>maven-jar-plugin</artifactId><version>3.4.2</version>
+                  <configuration><archive><manifest><mainClass>App</mainClass></manifest></archive></configuration></plugin>
+              </plugins></build>
+            </project>
+            """;
+
+    @Test
+    void aJavaMavenAppIsBuiltByMavenAndServed() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"pushjava\"}");
+        Path src = repo("java", Map.of("pom.xml", POM, "src/main/java/App.java", """
+                import com.sun.net.httpserver.HttpServer;
+                import java.net.InetSocketAddress;
+                public class App {
+                    public static void main(String[] args) throws Exception {
+                        HttpServer s = HttpServer.create(new InetSocketAddress(Integer.parseInt(System.getenv("PORT"))), 0);
+                        s.createContext("/", e -> { byte[] b = "hello from maven".getBytes(); e.sendResponseHeaders(200, b.length); e.getResponseBody().write(b); e.close(); });
+                        s.start();
+                    }
+                }
+                """));
+        long t0 = System.nanoTime();
+        Result pushed = push(src, "pushjava", "main");
+        assertEquals(0, pushed.exit(), pushed.output());
+        assertTrue(pushed.output().contains("-----> Java app detected"), pushed.output());
+        assertTrue(pushed.output().contains("BUILD SUCCESS"), pushed.output());
+        System.out.println("java push: " + (System.nanoTime() - t0) / 1_000_000 + " ms (build " + buildMs(pushed.output()) + " ms)");
+        Eventually.await("served", Duration.ofSeconds(20), () -> RoutedAppTest.viaRouter(grid, "pushjava.grid.test", "/"),
+                "HTTP/1.1 200 OK | hello from maven"::equals);
+    }
+
+    @Test
+    void dotBuildpacksChoosesTheBuildpacksAndTheyRunInOrder() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"pushbp\"}");
+        Path src = repo("bp", Map.of(
+                ".buildpacks", "# ours first, then the built-in Node.js one\nmy-buildpack\n/buildpacks/packs/10-nodejs\n",
+                "my-buildpack/bin/detect", "echo Greeting\n",
+                "my-buildpack/bin/compile", "echo '       writing greeting.txt'; echo 'made by my buildpack' > $1/greeting.txt\n",
+                "my-buildpack/bin/release", "echo ---\n",
+                "package.json", "{\"name\":\"pushbp\",\"version\":\"1.0.0\",\"scripts\":{\"start\":\"node server.js\"}}\n",
+                "server.js", "require('http').createServer((q,s)=>s.end(require('fs').readFileSync('greeting.txt'))).listen(process.env.PORT)\n"));
+        Result pushed = push(src, "pushbp", "main");
+        assertEquals(0, pushed.exit(), pushed.output());
+        String out = pushed.output();
+        assertTrue(out.indexOf("Greeting app detected") < out.indexOf("Node.js app detected") && out.contains("writing greeting.txt"), out);
+        Eventually.await("served", Duration.ofSeconds(10), () -> RoutedAppTest.viaRouter(grid, "pushbp.grid.test", "/"),
+                "HTTP/1.1 200 OK | made by my buildpack\n"::equals);
+
+        grid.api.ok("PATCH", "/apps/pushbp/config", "{\"set\":{\"BUILDPACK_URL\":\"no-such-dir\"}}");
+        Result bad = commitAndPush(src, "pushbp", "server.js", "// changed\n" + Files.readString(src.resolve("server.js")));
+        assertTrue(bad.exit() != 0, bad.output());
+        assertTrue(bad.output().contains("no buildpack at no-such-dir in the repository"), bad.output());
     }
 }
