@@ -45,6 +45,10 @@ public final class HostAgent implements AutoCloseable {
     static final String LABEL_ATTEMPT = "grid.attempt";
     static final String LABEL_PORT = "grid.port";
     static final String WEB = "web";
+    /** A config var: the path a web job must answer with 2xx/3xx before it counts as up and gets traffic. */
+    public static final String HEALTHCHECK = "GRID_HEALTHCHECK_PATH";
+    private static final java.net.http.HttpClient HEALTH_HTTP = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(1)).build();
     /** How long a job leaves discovery before its container is stopped. */
     static final Duration DRAIN = Duration.ofSeconds(2);
 
@@ -157,15 +161,22 @@ public final class HostAgent implements AutoCloseable {
         if ("running".equals(current.getState())) {
             Instant started = reported.containsKey(spec.id()) && reported.get(spec.id()).startedAt() != null
                     ? reported.get(spec.id()).startedAt() : startedAt(current.getId());
-            boolean listening = !spec.oneOff() && (registered.contains(spec.id()) || accepts(port));
-            if (listening && registered.add(spec.id())) {
+            String healthPath = WEB.equals(spec.type()) ? spec.env().get(HEALTHCHECK) : null;
+            String notReady = null;
+            if (!spec.oneOff() && !registered.contains(spec.id())) {
+                if (!accepts(port)) notReady = "waiting for port " + port;
+                else if (healthPath != null) notReady = healthProblem(port, healthPath);
+            }
+            boolean ready = !spec.oneOff() && notReady == null;
+            if (ready && registered.add(spec.id())) {
                 discovery.register(new Instance(spec.service(), spec.id(), config.address(), port, spec.id(), config.hostId()), lease.id());
             }
-            // As on Heroku, a web process is up once it accepts connections on PORT; other types once they run.
-            if (listening || !WEB.equals(spec.type())) {
+            // As on Heroku, a web process is up once it accepts connections on PORT (and passes its
+            // health check, if the app configures one); other types once they run.
+            if (ready || !WEB.equals(spec.type())) {
                 report(spec, JobState.UP, current.getId(), port, null, started, null, null);
             } else {
-                report(spec, JobState.STARTING, current.getId(), port, null, started, null, "waiting for port " + port);
+                report(spec, JobState.STARTING, current.getId(), port, null, started, null, notReady);
             }
         } else if (!reported.containsKey(spec.id()) || !reported.get(spec.id()).state().isDown()
                 || reported.get(spec.id()).attempt() != spec.attempt()) {
@@ -260,6 +271,21 @@ public final class HostAgent implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /** Null if GET path answers 2xx or 3xx within a second; else what it answered. */
+    private String healthProblem(int port, String path) {
+        try {
+            var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + config.address() + ":" + port + path))
+                    .timeout(Duration.ofSeconds(1)).build();
+            int status = HEALTH_HTTP.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+            return status < 400 ? null : "health check " + path + " answered HTTP " + status;
+        } catch (IOException | IllegalArgumentException e) {
+            return "health check " + path + " failed: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
     }
 
     private boolean accepts(int port) {

@@ -256,5 +256,22 @@ class GitPushTest {
         Result bad = commitAndPush(src, "pushbp", "server.js", "// changed\n" + Files.readString(src.resolve("server.js")));
         assertTrue(bad.exit() != 0, bad.output());
         assertTrue(bad.output().contains("no buildpack at no-such-dir in the repository"), bad.output());
+        assertEquals("HTTP/1.1 200 OK | made by my buildpack\n", RoutedAppTest.viaRouter(grid, "pushbp.grid.test", "/"), "a failed build leaves the release running");
+    }
+
+    @Test
+    void aKeyThatWasNotAddedCannotPush() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"pushkey\"}");
+        Path stranger = work.resolve("stranger");
+        run(work, List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stranger.toString()));
+        Path src = repo("key", Map.of("Procfile", "web: true\n"));
+        ProcessBuilder pb = new ProcessBuilder("git", "push", "ssh://git@127.0.0.1:" + git.port() + "/pushkey.git", "main")
+                .directory(src.toFile()).redirectErrorStream(true);
+        pb.environment().put("GIT_SSH_COMMAND", "ssh -i " + stranger + " -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor() != 0, out);
+        assertTrue(out.contains("Permission denied (publickey)"), out);
+        assertEquals(0, grid.api.ok("GET", "/apps/pushkey/releases", null).size(), "nothing was deployed");
     }
 }

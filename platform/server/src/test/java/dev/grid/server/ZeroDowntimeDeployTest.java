@@ -83,4 +83,20 @@ class ZeroDowntimeDeployTest {
         assertEquals(Map.of(), failures, "no request failed during five deploys");
         assertTrue(ok.get() > 100, "the load was real: " + ok.get());
     }
+
+    @Test
+    void aConfiguredHealthCheckHoldsTrafficUntilItPasses() {
+        grid.api.ok("POST", "/apps", "{\"name\":\"healthy\"}");
+        // /health answers 503 for the first 3 s of the process's life, then 200.
+        String server = "node -e \"const t=Date.now();require('http').createServer((q,s)=>{if(q.url==='/health'){s.statusCode=Date.now()-t<3000?503:200}"
+                + ";s.end('ok')}).listen(process.env.PORT)\"";
+        grid.api.ok("POST", "/apps/healthy/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"web\":{\"command\":"
+                + TestApi.JSON.valueToTree(server) + "}},\"env\":{\"GRID_HEALTHCHECK_PATH\":\"/health\"}}");
+        JsonNode starting = Eventually.await("the job held back by its health check", Duration.ofSeconds(10), () -> grid.api.jobs("healthy"),
+                j -> j.size() == 1 && j.get(0).path("message").asText().contains("health check /health answered HTTP 503")).get(0);
+        assertEquals("starting", starting.path("state").asText());
+        assertTrue(RoutedAppTest.viaRouter(grid, "healthy.grid.test", "/").startsWith("HTTP/1.1 503"), "no traffic before it passes");
+        Eventually.await("up once /health passes", Duration.ofSeconds(10), () -> grid.api.upJobs("healthy"), j -> j.size() == 1);
+        Eventually.await("traffic", Duration.ofSeconds(5), () -> RoutedAppTest.viaRouter(grid, "healthy.grid.test", "/"), "HTTP/1.1 200 OK | ok"::equals);
+    }
 }
