@@ -218,9 +218,7 @@ public final class SlugBuilder {
                 last = j.path("type").asText() + " " + state;
             }
             if (mine > 0 && up == mine) return;
-            if (mine == 0 && !jobs.isEmpty() && jobs.findValuesAsText("releaseId").stream().noneMatch(r -> r.equals(releaseId))) {
-                last = "no job of v" + version + " is scaled up";
-            }
+            if (mine == 0) last = "no job of v" + version + " is placed yet";
             sleep(200);
         }
         throw new BuildFailure("v" + version + " was not up within " + bootTimeout.toSeconds() + " s (" + last + ")");

@@ -51,6 +51,8 @@ public final class HostAgent implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(1)).build();
     /** How long a job leaves discovery before its container is stopped. */
     static final Duration DRAIN = Duration.ofSeconds(2);
+    /** How often a starting job's port (or health check) is tried. */
+    private static final long STARTING_POLL_MILLIS = 150;
 
     private final Store store;
     private final Docker docker;
@@ -62,6 +64,8 @@ public final class HostAgent implements AutoCloseable {
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
     /** Jobs taken away from this host, out of discovery, waiting to be stopped: when (System.nanoTime). */
     private final Map<String, Long> draining = new HashMap<>();
+    /** Within one reconcile: how soon the next one is due (Long.MAX_VALUE: the tick will do). Reconcile thread only. */
+    private long nextLookMillis = Long.MAX_VALUE;
     private Subscription jobsWatch;
     private Closeable dockerEvents;
     private volatile Lease lease;
@@ -107,6 +111,7 @@ public final class HostAgent implements AutoCloseable {
 
     private void reconcile() {
         if (closed) return;
+        nextLookMillis = Long.MAX_VALUE;
         if (!lease.isAlive()) {
             log.warn("host {}: lease lost; registering again", config.hostId());
             register();
@@ -129,10 +134,14 @@ public final class HostAgent implements AutoCloseable {
         for (JobSpec spec : desired.values()) {
             converge(spec, byJob.getOrDefault(spec.id(), List.of()), usedPorts);
         }
-        // While a job waits for its port (or a back-off ends), look again soon rather than on the next tick.
-        if (reported.values().stream().anyMatch(s -> s.state() == JobState.STARTING || s.state() == JobState.PENDING)) {
-            loop.requestAfter(150);
-        }
+        // Look again when something is due — a job's port or health check, the end of a back-off —
+        // rather than on the next tick.
+        if (nextLookMillis != Long.MAX_VALUE) loop.requestAfter(nextLookMillis);
+    }
+
+    /** Asks for the next reconcile within {@code millis} (the soonest request of a round wins). */
+    private void lookAgainIn(long millis) {
+        nextLookMillis = Math.min(nextLookMillis, Math.max(0, millis));
     }
 
     private void converge(JobSpec spec, List<Container> containers, Set<Integer> usedPorts) {
@@ -149,6 +158,7 @@ public final class HostAgent implements AutoCloseable {
         Instant now = Instant.now();
         if (current == null) {
             if (spec.notBefore() != null && now.isBefore(spec.notBefore())) {
+                lookAgainIn(Duration.between(now, spec.notBefore()).toMillis());
                 long wait = Math.max(1, (Duration.between(now, spec.notBefore()).toMillis() + 999) / 1000);
                 report(spec, JobState.PENDING, null, 0, null, null, null,
                         "crashed; restart " + spec.attempt() + " in " + wait + " s (back-off)");
@@ -177,6 +187,7 @@ public final class HostAgent implements AutoCloseable {
                 report(spec, JobState.UP, current.getId(), port, null, started, null, null);
             } else {
                 report(spec, JobState.STARTING, current.getId(), port, null, started, null, notReady);
+                lookAgainIn(STARTING_POLL_MILLIS);
             }
         } else if (!reported.containsKey(spec.id()) || !reported.get(spec.id()).state().isDown()
                 || reported.get(spec.id()).attempt() != spec.attempt()) {
@@ -202,10 +213,13 @@ public final class HostAgent implements AutoCloseable {
             Map<String, String> labels = containers.get(0).getLabels();
             if (registered.remove(jobId)) discovery.deregister(labels.get("grid.app") + "-" + labels.get("grid.type"), jobId);
             draining.put(jobId, System.nanoTime() + DRAIN.toNanos());
-            loop.requestAfter(DRAIN.toMillis() + 20);
+            lookAgainIn(DRAIN.toMillis() + 20);
             return;
         }
-        if (running && System.nanoTime() < deadline) return;
+        if (running && System.nanoTime() < deadline) {
+            lookAgainIn((deadline - System.nanoTime()) / 1_000_000 + 20);
+            return;
+        }
         for (Container c : containers) docker.remove(c.getId(), 10);
         draining.remove(jobId);
         forget(jobId, containers.get(0).getLabels());
@@ -254,6 +268,7 @@ public final class HostAgent implements AutoCloseable {
             String id = docker.run(new Docker.ContainerSpec(name, spec.image(), command,
                     env, labels, spec.memoryMb() * 1024 * 1024, binds));
             report(spec, JobState.STARTING, id, port, null, Instant.now(), null, WEB.equals(spec.type()) ? "waiting for port " + port : null);
+            lookAgainIn(STARTING_POLL_MILLIS);
             log.info("host {}: started job {} ({} {}) attempt {} on port {}", config.hostId(), spec.id(), spec.app(), spec.type(), spec.attempt(), port);
         } catch (RuntimeException e) {
             report(spec, JobState.FAILED, null, port, null, null, Instant.now(), "cannot start container: " + e.getMessage());

@@ -72,9 +72,13 @@ public final class GridServer implements AutoCloseable {
         }
         Store store = Store.connect(endpoints, config.prefix());
         parts.add(store);
-        if (config.roles().contains("host")) {
-            Docker docker = new Docker(config.dockerHost()).verify();
+        // One Docker client for the roles that run containers (host, builder).
+        Docker docker = null;
+        if (config.roles().contains("host") || config.roles().contains("builder")) {
+            docker = new Docker(config.dockerHost()).verify();
             parts.add(docker);
+        }
+        if (config.roles().contains("host")) {
             // Closing the agent stops its jobs and keeps every volume: what `grid down` promises.
             parts.add(new HostAgent(store, docker, new HostConfig(config.hostId(), config.hostAddress(), config.portMin(), config.portMax(),
                     config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost(), config.home().resolve("host"))).start());
@@ -102,7 +106,7 @@ public final class GridServer implements AutoCloseable {
             if (api == null) throw new IllegalArgumentException("the builder role needs the controller: run it with the controller role or set GRID_API_URL");
             Blobs blobs = new Blobs(config.home().resolve("blobs"), config.blobAddress(), config.blobPort());
             parts.add(blobs);
-            SlugBuilder builder = new SlugBuilder(new Docker(config.dockerHost()), config.stackImage(), config.home().resolve("builder"), blobs,
+            SlugBuilder builder = new SlugBuilder(docker, config.stackImage(), config.home().resolve("builder"), blobs,
                     new ControllerClient(api, token), config.domain(), Duration.ofSeconds(120));
             parts.add(new GitServer(store, config.home(), config.apiAddress(), config.sshPort(), builder).start());
         }
