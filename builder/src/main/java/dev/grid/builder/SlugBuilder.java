@@ -1,6 +1,7 @@
 package dev.grid.builder;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.grid.blobs.Blobs;
 import dev.grid.host.Docker;
 import dev.grid.host.SlugProcess;
 import java.io.IOException;

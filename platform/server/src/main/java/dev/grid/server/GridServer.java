@@ -1,6 +1,6 @@
 package dev.grid.server;
 
-import dev.grid.builder.Blobs;
+import dev.grid.blobs.Blobs;
 import dev.grid.builder.ControllerClient;
 import dev.grid.builder.GitServer;
 import dev.grid.builder.SlugBuilder;

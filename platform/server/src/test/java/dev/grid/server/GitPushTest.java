@@ -3,7 +3,7 @@ package dev.grid.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.grid.builder.Blobs;
+import dev.grid.blobs.Blobs;
 import dev.grid.builder.ControllerClient;
 import dev.grid.builder.GitServer;
 import dev.grid.builder.SlugBuilder;

@@ -1,4 +1,4 @@
-package dev.grid.builder;
+package dev.grid.blobs;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -11,7 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
 
 /**
- * Where slugs (and later, backups) live: files in a directory, served over HTTP
+ * Where slugs, keeper programs and backups live: files in a directory, served over HTTP
  * at {@code GET /blobs/NAME} so that every host can fetch them.
  */
 public final class Blobs implements AutoCloseable {
@@ -51,6 +51,21 @@ public final class Blobs implements AutoCloseable {
     public String put(String name, Path file) throws IOException {
         if (!NAME.matcher(name).matches()) throw new IllegalArgumentException("invalid blob name " + name);
         Files.copy(file, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        return url + name;
+    }
+
+    /** Where the named blob lives on this machine, if it exists. */
+    public java.util.Optional<Path> file(String name) {
+        if (!NAME.matcher(name).matches()) return java.util.Optional.empty();
+        Path file = dir.resolve(name);
+        return Files.isRegularFile(file) ? java.util.Optional.of(file) : java.util.Optional.empty();
+    }
+
+    public boolean delete(String name) throws IOException {
+        return NAME.matcher(name).matches() && Files.deleteIfExists(dir.resolve(name));
+    }
+
+    public String url(String name) {
         return url + name;
     }
 

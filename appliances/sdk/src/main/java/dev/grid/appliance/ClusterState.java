@@ -1,0 +1,48 @@
+package dev.grid.appliance;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The topology of one appliance cluster, owned by the manager and changed only by
+ * compare-and-swap. Every change bumps {@code generation}; keepers act on the newest.
+ *
+ * <p>{@code syncReady} says the synchronous replica is known to hold every write the
+ * primary acknowledged: the primary's keeper confirmed it caught up after it was made
+ * the sync. Only then may it be promoted.
+ */
+public record ClusterState(long generation, String primary, String sync, List<String> asyncs, List<String> deposed,
+                           boolean syncReady, LastFailover lastFailover, long changedAtMillis) {
+    public ClusterState {
+        asyncs = asyncs == null ? List.of() : List.copyOf(asyncs);
+        deposed = deposed == null ? List.of() : List.copyOf(deposed);
+    }
+
+    /** What happened at the last failover, for {@code addons:info}. */
+    public record LastFailover(long atMillis, String from, String to, String reason) {}
+
+    public String roleOf(String node) {
+        if (node.equals(primary)) return "primary";
+        if (node.equals(sync)) return syncReady ? "sync" : "sync (catching up)";
+        if (asyncs.contains(node)) return "async";
+        if (deposed.contains(node)) return "deposed (rejoining)";
+        return "new";
+    }
+
+    ClusterState next(String primary, String sync, List<String> asyncs, List<String> deposed, boolean syncReady,
+                      LastFailover lastFailover, long now) {
+        return new ClusterState(generation + 1, primary, sync, asyncs, deposed, syncReady, lastFailover, now);
+    }
+
+    static List<String> without(List<String> list, String... nodes) {
+        List<String> out = new ArrayList<>(list);
+        for (String n : nodes) out.remove(n);
+        return out;
+    }
+
+    static List<String> with(List<String> list, String node) {
+        List<String> out = new ArrayList<>(list);
+        if (node != null && !out.contains(node)) out.add(node);
+        return out;
+    }
+}

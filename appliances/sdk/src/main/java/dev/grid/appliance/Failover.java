@@ -1,0 +1,133 @@
+package dev.grid.appliance;
+
+import dev.grid.appliance.ClusterState.LastFailover;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import static dev.grid.appliance.ClusterState.with;
+import static dev.grid.appliance.ClusterState.without;
+
+/**
+ * The manager's whole decision, as a pure function of (cluster state, live node
+ * reports, time). The manager applies what it returns with compare-and-swap; the
+ * simulator suite drives it without any datastore.
+ *
+ * <p>Rules, in the order they apply:
+ * <ol>
+ *   <li>No state yet: once {@link Policy#bootstrapNodes} members report, the first
+ *       reporting member is the primary and the next the sync.</li>
+ *   <li>The primary is lost when its report is gone (its keeper's lease expired) or it
+ *       has been down longer than {@link Policy#primaryDownGrace}. Anything shorter is
+ *       waited out, so a restart of the datastore is not a failover.</li>
+ *   <li>Synchronous policy (Postgres): only the sync may be promoted, and only when the
+ *       primary confirmed it caught up ({@code syncReady}) and it is a live replica. Otherwise
+ *       the cluster waits for the primary: promoting anything else could lose an
+ *       acknowledged write. Asynchronous policy (Redis): the live replica with the highest
+ *       position is promoted.</li>
+ *   <li>The old primary is deposed; it returns to the topology as an async only once it
+ *       reports as a replica of the current primary.</li>
+ *   <li>With the primary healthy: a lost sync is replaced by the live async replica with the
+ *       highest position (not yet ready until the primary confirms it caught up).</li>
+ * </ol>
+ * Applying a decision and deciding again on the same reports changes nothing: no flapping.
+ */
+public final class Failover {
+    private Failover() {}
+
+    /**
+     * @param synchronous      whether acknowledged writes are on the sync (only it may be promoted)
+     * @param primaryDownGrace how long a primary whose keeper lives may be down before it is replaced
+     * @param bootstrapNodes   how many members must report before the first primary is chosen
+     */
+    public record Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes) {}
+
+    /** {@code next} is null when nothing changes; {@code why} says what was decided or awaited. */
+    public record Decision(ClusterState next, String why) {
+        public boolean changed() {
+            return next != null;
+        }
+    }
+
+    public static Decision decide(ClusterState s, List<String> members, Map<String, NodeReport> alive, long now, Policy policy) {
+        if (s == null) return bootstrap(members, alive, now, policy);
+        String p = s.primary();
+        NodeReport pr = alive.get(p);
+        boolean primaryLost = pr == null
+                || (!pr.healthy() && pr.downSinceMillis() > 0 && now - pr.downSinceMillis() > policy.primaryDownGrace().toMillis());
+        if (primaryLost) return failover(s, alive, now, policy, pr == null ? "its keeper stopped reporting" : "it has been down for "
+                + Duration.ofMillis(now - pr.downSinceMillis()).toSeconds() + " s");
+
+        if (s.sync() == null || !alive.containsKey(s.sync())) {
+            Optional<String> candidate = best(s.asyncs().stream(), alive, r -> r.isReplicaOf(p));
+            if (candidate.isPresent()) {
+                String c = candidate.get();
+                List<String> asyncs = with(without(s.asyncs(), c), s.sync());
+                return new Decision(s.next(p, c, asyncs, s.deposed(), false, s.lastFailover(), now),
+                        (s.sync() == null ? "no sync" : "sync " + s.sync() + " lost") + ": " + c + " is the new sync");
+            }
+        } else if (!s.syncReady() && pr.generation() == s.generation() && s.sync().equals(pr.syncCaughtUp())) {
+            return new Decision(s.next(p, s.sync(), s.asyncs(), s.deposed(), true, s.lastFailover(), now),
+                    "sync " + s.sync() + " caught up with primary " + p);
+        }
+
+        for (String d : s.deposed()) {
+            NodeReport r = alive.get(d);
+            if (r != null && r.isReplicaOf(p) && r.generation() == s.generation()) {
+                return new Decision(s.next(p, s.sync(), with(s.asyncs(), d), without(s.deposed(), d), s.syncReady(), s.lastFailover(), now),
+                        d + " rejoined as a replica of " + p);
+            }
+        }
+        return new Decision(null, "primary " + p + " is healthy");
+    }
+
+    private static Decision bootstrap(List<String> members, Map<String, NodeReport> alive, long now, Policy policy) {
+        List<String> ready = members.stream().filter(alive::containsKey).toList();
+        int needed = Math.min(policy.bootstrapNodes(), members.size());
+        if (ready.size() < needed || ready.isEmpty())
+            return new Decision(null, "waiting for " + needed + " nodes to report (" + ready.size() + " have)");
+        String primary = ready.get(0);
+        String sync = ready.size() > 1 ? ready.get(1) : null;
+        List<String> asyncs = members.stream().filter(m -> !m.equals(primary) && !m.equals(sync)).toList();
+        return new Decision(new ClusterState(1, primary, sync, asyncs, List.of(), false, null, now),
+                "new cluster: primary " + primary + (sync == null ? "" : ", sync " + sync));
+    }
+
+    private static Decision failover(ClusterState s, Map<String, NodeReport> alive, long now, Policy policy, String cause) {
+        String p = s.primary();
+        String promoted;
+        if (policy.synchronous()) {
+            if (s.sync() == null || !s.syncReady())
+                return new Decision(null, "primary " + p + " lost (" + cause + ") and no sync is known to hold every acknowledged write;"
+                        + " waiting for " + p + " to return rather than risk losing writes");
+            NodeReport sr = alive.get(s.sync());
+            if (sr == null || !sr.healthy() || !NodeReport.REPLICA.equals(sr.role()))
+                return new Decision(null, "primary " + p + " lost (" + cause + ") and sync " + s.sync()
+                        + " is unavailable; waiting for either to return");
+            promoted = s.sync();
+        } else {
+            Optional<String> best = best(Stream.concat(Stream.ofNullable(s.sync()), s.asyncs().stream()), alive,
+                    r -> r.healthy() && NodeReport.REPLICA.equals(r.role()));
+            if (best.isEmpty()) return new Decision(null, "primary " + p + " lost (" + cause + ") and no replica is available; waiting");
+            promoted = best.get();
+        }
+        List<String> rest = new ArrayList<>();
+        if (s.sync() != null && !s.sync().equals(promoted)) rest.add(s.sync());
+        for (String a : s.asyncs()) if (!a.equals(promoted)) rest.add(a);
+        String newSync = best(rest.stream(), alive, r -> r.healthy() && NodeReport.REPLICA.equals(r.role())).orElse(null);
+        List<String> asyncs = without(rest, newSync);
+        String why = "primary " + p + " lost (" + cause + "): promoted " + promoted;
+        return new Decision(s.next(promoted, newSync, asyncs, with(s.deposed(), p), false, new LastFailover(now, p, promoted, cause), now), why);
+    }
+
+    /** The live node with the highest position among {@code nodes} that passes {@code ok}; ties go to the earlier node. */
+    private static Optional<String> best(Stream<String> nodes, Map<String, NodeReport> alive, java.util.function.Predicate<NodeReport> ok) {
+        List<String> list = nodes.toList();
+        return list.stream().filter(n -> alive.containsKey(n) && ok.test(alive.get(n)))
+                .max(Comparator.<String>comparingLong(n -> alive.get(n).position()).thenComparing(n -> -list.indexOf(n)));
+    }
+}

@@ -1,0 +1,29 @@
+package dev.grid.appliance;
+
+/**
+ * What a keeper reports about its node, under its lease: gone when the keeper is.
+ *
+ * @param role          "primary", "replica", "starting" or "stopped": what the datastore is now
+ * @param generation    the cluster generation the keeper last converged to
+ * @param upstream      for a replica, the node it streams from (null if not streaming)
+ * @param position      the node's replication position: written (primary) or received (replica)
+ * @param syncCaughtUp  for a primary: the sync replica it confirmed holds every acknowledged
+ *                      write for this generation, or null
+ * @param healthy       the datastore answers
+ * @param downSinceMillis when the datastore stopped answering (0 while healthy)
+ * @param message       what the keeper is doing, for people
+ */
+public record NodeReport(String id, String address, int port, String role, long generation, String upstream,
+                         long position, String syncCaughtUp, boolean healthy, long downSinceMillis, long reportedAtMillis,
+                         String message) {
+    public static final String PRIMARY = "primary";
+    public static final String REPLICA = "replica";
+
+    public boolean isReplicaOf(String node) {
+        return healthy && REPLICA.equals(role) && node != null && node.equals(upstream);
+    }
+
+    public boolean isWritablePrimary() {
+        return healthy && PRIMARY.equals(role);
+    }
+}

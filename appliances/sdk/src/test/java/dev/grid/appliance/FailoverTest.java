@@ -1,0 +1,154 @@
+package dev.grid.appliance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grid.appliance.Failover.Decision;
+import dev.grid.appliance.Failover.Policy;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The failover rules one by one; {@link FailoverSimulationTest} drives them through random histories. */
+class FailoverTest {
+    static final Policy SYNC = new Policy(true, Duration.ofSeconds(5), 2);
+    static final Policy ASYNC = new Policy(false, Duration.ofSeconds(5), 2);
+    static final List<String> MEMBERS = List.of("n0", "n1", "n2");
+    static final long NOW = 1_000_000;
+
+    static NodeReport primary(String id, long gen, long pos, String caughtUp) {
+        return new NodeReport(id, "127.0.0.1", 1, NodeReport.PRIMARY, gen, null, pos, caughtUp, true, 0, NOW, "");
+    }
+
+    static NodeReport replica(String id, long gen, String upstream, long pos) {
+        return new NodeReport(id, "127.0.0.1", 1, NodeReport.REPLICA, gen, upstream, pos, null, true, 0, NOW, "");
+    }
+
+    static NodeReport down(String id, long gen, long since) {
+        return new NodeReport(id, "127.0.0.1", 1, "stopped", gen, null, 0, null, false, since, NOW, "");
+    }
+
+    static ClusterState ready(long gen) {
+        return new ClusterState(gen, "n0", "n1", List.of("n2"), List.of(), true, null, 0);
+    }
+
+    static Map<String, NodeReport> reports(NodeReport... rs) {
+        Map<String, NodeReport> m = new HashMap<>();
+        for (NodeReport r : rs) m.put(r.id(), r);
+        return m;
+    }
+
+    @Test
+    void bootstrapWaitsForTwoNodesThenPicksInMemberOrder() {
+        Decision one = Failover.decide(null, MEMBERS, reports(replica("n2", 0, null, 0)), NOW, SYNC);
+        assertFalse(one.changed());
+        assertTrue(one.why().contains("waiting for 2 nodes"), one.why());
+
+        Decision two = Failover.decide(null, MEMBERS, reports(down("n2", 0, 0), down("n1", 0, 0)), NOW, SYNC);
+        assertEquals("n1", two.next().primary());
+        assertEquals("n2", two.next().sync());
+        assertEquals(List.of("n0"), two.next().asyncs());
+        assertFalse(two.next().syncReady());
+        assertEquals(1, two.next().generation());
+    }
+
+    @Test
+    void syncBecomesReadyOnlyWhenThePrimaryConfirmsItForThisGeneration() {
+        ClusterState s = new ClusterState(4, "n0", "n1", List.of("n2"), List.of(), false, null, 0);
+        assertFalse(Failover.decide(s, MEMBERS, reports(primary("n0", 3, 9, "n1"), replica("n1", 4, "n0", 9)), NOW, SYNC).changed(),
+                "a confirmation from an older generation does not count");
+        assertFalse(Failover.decide(s, MEMBERS, reports(primary("n0", 4, 9, "n2"), replica("n1", 4, "n0", 9)), NOW, SYNC).changed(),
+                "a confirmation of another node does not count");
+        Decision d = Failover.decide(s, MEMBERS, reports(primary("n0", 4, 9, "n1"), replica("n1", 4, "n0", 9)), NOW, SYNC);
+        assertTrue(d.next().syncReady());
+        assertEquals(5, d.next().generation());
+    }
+
+    @Test
+    void lostPrimaryPromotesTheReadySyncAndTheAsyncBecomesSync() {
+        Decision d = Failover.decide(ready(7), MEMBERS, reports(replica("n1", 7, "n0", 40), replica("n2", 7, "n0", 50)), NOW, SYNC);
+        ClusterState n = d.next();
+        assertEquals("n1", n.primary(), "the sync is promoted even though the async received more");
+        assertEquals("n2", n.sync());
+        assertFalse(n.syncReady());
+        assertEquals(List.of(), n.asyncs());
+        assertEquals(List.of("n0"), n.deposed());
+        assertEquals(8, n.generation());
+        assertEquals("n0", n.lastFailover().from());
+        assertEquals("n1", n.lastFailover().to());
+    }
+
+    @Test
+    void aSyncThatIsNotKnownCaughtUpIsNeverPromoted() {
+        ClusterState notReady = new ClusterState(7, "n0", "n1", List.of("n2"), List.of(), false, null, 0);
+        Decision d = Failover.decide(notReady, MEMBERS, reports(replica("n1", 7, "n0", 40), replica("n2", 7, "n0", 50)), NOW, SYNC);
+        assertFalse(d.changed());
+        assertTrue(d.why().contains("waiting for n0"), d.why());
+    }
+
+    @Test
+    void primaryAndSyncBothLostMeansWaitingNotPromotingTheAsync() {
+        Decision d = Failover.decide(ready(7), MEMBERS, reports(replica("n2", 7, "n0", 50)), NOW, SYNC);
+        assertFalse(d.changed());
+        assertTrue(d.why().contains("sync n1 is unavailable"), d.why());
+    }
+
+    @Test
+    void aBrieflyDownPrimaryIsWaitedOutButALongDownOneIsReplaced() {
+        var brief = reports(down("n0", 7, NOW - 2_000), replica("n1", 7, "n0", 40), replica("n2", 7, "n0", 40));
+        assertFalse(Failover.decide(ready(7), MEMBERS, brief, NOW, SYNC).changed());
+        var longDown = reports(down("n0", 7, NOW - 6_000), replica("n1", 7, "n0", 40), replica("n2", 7, "n0", 40));
+        assertEquals("n1", Failover.decide(ready(7), MEMBERS, longDown, NOW, SYNC).next().primary());
+    }
+
+    @Test
+    void lostSyncIsReplacedByAReplicaOfThePrimary() {
+        Decision d = Failover.decide(ready(7), MEMBERS, reports(primary("n0", 7, 50, "n1"), replica("n2", 7, "n0", 50)), NOW, SYNC);
+        assertEquals("n2", d.next().sync());
+        assertFalse(d.next().syncReady());
+        assertEquals(List.of("n1"), d.next().asyncs());
+        assertEquals("n0", d.next().primary());
+    }
+
+    @Test
+    void aLostSyncWithNoReplicaLeftChangesNothing() {
+        assertFalse(Failover.decide(ready(7), MEMBERS, reports(primary("n0", 7, 50, "n1")), NOW, SYNC).changed());
+    }
+
+    @Test
+    void aDeposedNodeRejoinsOnlyAsAReplicaOfTheCurrentPrimaryAtThisGeneration() {
+        ClusterState s = new ClusterState(8, "n1", "n2", List.of(), List.of("n0"), true, null, 0);
+        var stillOld = reports(primary("n1", 8, 60, "n2"), replica("n2", 8, "n1", 60), primary("n0", 7, 70, null));
+        assertFalse(Failover.decide(s, MEMBERS, stillOld, NOW, SYNC).changed(), "a node still acting as primary is not taken back");
+        var rejoined = reports(primary("n1", 8, 60, "n2"), replica("n2", 8, "n1", 60), replica("n0", 8, "n1", 60));
+        ClusterState n = Failover.decide(s, MEMBERS, rejoined, NOW, SYNC).next();
+        assertEquals(List.of("n0"), n.asyncs());
+        assertEquals(List.of(), n.deposed());
+    }
+
+    @Test
+    void decidingAgainOnTheSameReportsIsAFixedPoint() {
+        var rs = reports(replica("n1", 7, "n0", 40), replica("n2", 7, "n0", 50));
+        ClusterState after = Failover.decide(ready(7), MEMBERS, rs, NOW, SYNC).next();
+        Decision again = Failover.decide(after, MEMBERS, rs, NOW + 100, SYNC);
+        assertFalse(again.changed(), "the new primary has not reported yet: no second failover; " + again.why());
+    }
+
+    @Test
+    void asyncPolicyPromotesTheReplicaWithTheHighestPosition() {
+        ClusterState s = new ClusterState(3, "n0", "n1", List.of("n2"), List.of(), false, null, 0);
+        ClusterState n = Failover.decide(s, MEMBERS, reports(replica("n1", 3, "n0", 40), replica("n2", 3, "n0", 55)), NOW, ASYNC).next();
+        assertEquals("n2", n.primary());
+        assertEquals("n1", n.sync());
+    }
+
+    @Test
+    void asyncPolicyWithNoReplicaWaits() {
+        ClusterState s = new ClusterState(3, "n0", "n1", List.of(), List.of(), false, null, 0);
+        assertNull(Failover.decide(s, List.of("n0", "n1"), reports(down("n1", 3, NOW - 60_000)), NOW, ASYNC).next());
+    }
+}
