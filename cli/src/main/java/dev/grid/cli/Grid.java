@@ -25,7 +25,10 @@ import picocli.CommandLine.Spec;
                 RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class,
                 ConfigCommands.Show.class, ConfigCommands.Get.class, ConfigCommands.Set.class, ConfigCommands.Unset.class,
                 ConfigCommands.Info.class, ConfigCommands.Rollback.class,
-                KeysCommands.List.class, KeysCommands.Add.class, KeysCommands.Remove.class})
+                KeysCommands.List.class, KeysCommands.Add.class, KeysCommands.Remove.class,
+                AddonsCommands.List.class, AddonsCommands.Services.class, AddonsCommands.Create.class, AddonsCommands.Info.class,
+                AddonsCommands.Attach.class, AddonsCommands.Detach.class, AddonsCommands.Destroy.class,
+                PgCommands.Info.class, PgCommands.Psql.class})
 public final class Grid implements Callable<Integer> {
     private Api api;
 

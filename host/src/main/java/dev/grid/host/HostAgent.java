@@ -248,7 +248,8 @@ public final class HostAgent implements AutoCloseable {
                 "grid.app", spec.app(), "grid.type", spec.type());
         List<com.github.dockerjava.api.model.Bind> binds = new ArrayList<>();
         for (var v : spec.volumes()) {
-            String volume = "grid-" + v.name();
+            // Named after the host too: hosts (and Grids) may share one Docker engine.
+            String volume = "grid-" + config.hostId() + "-" + v.name();
             docker.ensureVolume(volume, Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), "grid.app", spec.app()));
             binds.add(Docker.bind(volume, v.path()));
         }

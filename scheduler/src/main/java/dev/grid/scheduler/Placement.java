@@ -12,7 +12,9 @@ import java.util.Optional;
 /**
  * Feasibility and ranking for one placement: hosts with the process type's tags
  * and enough free memory, preferring the one with the fewest jobs of that app
- * and type, then the fewest jobs, then the lowest id (so the choice is stable).
+ * and type, then of that app (so an appliance's nodes, one type each, land on
+ * distinct hosts when there are enough), then the fewest jobs, then the lowest
+ * id (so the choice is stable).
  */
 public final class Placement {
     private final List<HostInfo> hosts;
@@ -28,6 +30,7 @@ public final class Placement {
                 .filter(h -> h.hasTags(process.tags()))
                 .filter(h -> freeMemoryMb(h) >= process.memoryMb())
                 .min(Comparator.<HostInfo>comparingLong(h -> count(h, app, type))
+                        .thenComparingLong(h -> count(h, app, null))
                         .thenComparingLong(h -> count(h, null, null))
                         .thenComparing(HostInfo::id));
     }
@@ -53,6 +56,7 @@ public final class Placement {
 
     private long count(HostInfo h, String app, String type) {
         return assigned.stream().filter(j -> j.hostId().equals(h.id()))
-                .filter(j -> app == null || (j.app().equals(app) && j.type().equals(type))).count();
+                .filter(j -> app == null || j.app().equals(app))
+                .filter(j -> type == null || j.type().equals(type)).count();
     }
 }

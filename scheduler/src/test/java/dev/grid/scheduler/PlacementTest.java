@@ -42,4 +42,17 @@ class PlacementTest {
         assertEquals("a", p.choose("x", "web", ProcessType.of("c")).orElseThrow().id());
         assertEquals("b", p.choose("y", "web", ProcessType.of("c")).orElseThrow().id(), "no y jobs anywhere: fewest jobs wins");
     }
+
+    @Test
+    void spreadsOneAppsTypesOverHostsBeforeBalancingJobCounts() {
+        // An appliance runs one type per node: n0, n1, n2 must not share a host while another is free.
+        Placement p = new Placement(List.of(host("a", 10000, Map.of()), host("b", 10000, Map.of()), host("c", 10000, Map.of())),
+                List.of(job("b", "busy", "web", 1), job("b", "busy", "worker", 2), job("c", "busy", "web", 3), job("c", "busy", "worker", 4)));
+        var n0 = p.choose("db", "n0", ProcessType.of("c")).orElseThrow();
+        p.add(job(n0.id(), "db", "n0", 1));
+        var n1 = p.choose("db", "n1", ProcessType.of("c")).orElseThrow();
+        p.add(job(n1.id(), "db", "n1", 1));
+        var n2 = p.choose("db", "n2", ProcessType.of("c")).orElseThrow();
+        assertEquals(3, java.util.Set.of(n0.id(), n1.id(), n2.id()).size(), n0.id() + n1.id() + n2.id());
+    }
 }

@@ -18,6 +18,10 @@ public final class ControllerServer implements AutoCloseable {
 
     /** @param port 0 picks a free port */
     public static ControllerServer start(Store store, ControllerConfig config, String bindAddress, int port) {
+        return start(store, config, ApplianceCatalog.none(), bindAddress, port);
+    }
+
+    public static ControllerServer start(Store store, ControllerConfig config, ApplianceCatalog appliances, String bindAddress, int port) {
         // Not Micronaut.run: it installs a shutdown hook of its own, which deadlocks with the server's.
         ApplicationContext ctx = ApplicationContext.builder()
                 .deduceEnvironment(false)
@@ -31,7 +35,7 @@ public final class ControllerServer implements AutoCloseable {
                         "jackson.deserialization.failOnUnknownProperties", true,
                         "jackson.serialization.writeDatesAsTimestamps", false,
                         "jackson.serializationInclusion", "ALWAYS"))
-                .singletons(store, config)
+                .singletons(store, config, appliances)
                 .start();
         ctx.getBean(EmbeddedServer.class).start();
         return new ControllerServer(ctx);

@@ -46,13 +46,21 @@ public final class Store implements AutoCloseable {
 
     private final List<ResumingWatch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private Store(Client client, String prefix) {
+    private final List<String> endpoints;
+
+    private Store(Client client, List<String> endpoints, String prefix) {
         this.client = client;
+        this.endpoints = List.copyOf(endpoints);
         this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
     }
 
     public static Store connect(List<String> endpoints, String prefix) {
-        return new Store(Client.builder().endpoints(endpoints.toArray(String[]::new)).build(), prefix);
+        return new Store(Client.builder().endpoints(endpoints.toArray(String[]::new)).build(), endpoints, prefix);
+    }
+
+    /** The etcd endpoints this store talks to, for processes that must reach the same etcd. */
+    public List<String> endpoints() {
+        return endpoints;
     }
 
     public String prefix() {

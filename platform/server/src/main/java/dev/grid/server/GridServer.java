@@ -4,6 +4,9 @@ import dev.grid.blobs.Blobs;
 import dev.grid.builder.ControllerClient;
 import dev.grid.builder.GitServer;
 import dev.grid.builder.SlugBuilder;
+import dev.grid.appliance.Appliance;
+import dev.grid.appliance.Manager;
+import dev.grid.controller.ApplianceCatalog;
 import dev.grid.controller.ControllerConfig;
 import dev.grid.controller.ControllerServer;
 import dev.grid.core.Json;
@@ -89,11 +92,22 @@ public final class GridServer implements AutoCloseable {
         if (config.roles().contains("router")) {
             parts.add(new Router(store, RouterConfig.defaults(config.routerAddress(), config.httpPort(), config.httpsPort())).start());
         }
+        // The blob store (slugs, keeper programs, backups) lives with the controller and the builder.
+        Blobs blobs = null;
+        if (config.roles().contains("controller") || config.roles().contains("builder")) {
+            blobs = new Blobs(config.home().resolve("blobs"), config.blobAddress(), config.blobPort());
+            parts.add(blobs);
+        }
+        List<Appliance> appliances = Appliances.installed();
+        if (config.roles().contains("appliances")) {
+            for (Appliance a : appliances) parts.add(new Manager(store, a.name(), a.policy(), config.hostId()).start());
+        }
         if (config.roles().contains("controller")) {
             ControllerServer controller = ControllerServer.start(store,
                     new ControllerConfig(token, config.domain(), config.tcpPortMin(), config.tcpPortMax(),
-                            config.roles().contains("builder") ? "ssh://git@" + config.apiAddress() + ":" + config.sshPort() + "/" : null),
-                    config.apiAddress(), config.apiPort());
+                            config.roles().contains("builder") ? "ssh://git@" + config.apiAddress() + ":" + config.sshPort() + "/" : null,
+                            config.addonHost(), config.stackImage()),
+                    new ApplianceCatalog(appliances, blobs), config.apiAddress(), config.apiPort());
             parts.add(controller);
             url = controller.url();
             Path cliConfig = config.home().resolve("cli.json");
@@ -104,8 +118,6 @@ public final class GridServer implements AutoCloseable {
         if (config.roles().contains("builder")) {
             String api = url != null ? url : System.getenv("GRID_API_URL");
             if (api == null) throw new IllegalArgumentException("the builder role needs the controller: run it with the controller role or set GRID_API_URL");
-            Blobs blobs = new Blobs(config.home().resolve("blobs"), config.blobAddress(), config.blobPort());
-            parts.add(blobs);
             SlugBuilder builder = new SlugBuilder(docker, config.stackImage(), config.home().resolve("builder"), blobs,
                     new ControllerClient(api, token), config.domain(), Duration.ofSeconds(120));
             parts.add(new GitServer(store, config.home(), config.apiAddress(), config.sshPort(), builder).start());

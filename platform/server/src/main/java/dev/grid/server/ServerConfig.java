@@ -19,14 +19,14 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                            String apiAddress, int apiPort, String hostId, String hostAddress, int portMin, int portMax,
                            long memoryMb, Map<String, String> hostTags, long leaseTtlSeconds, String dockerHost,
                            String domain, String routerAddress, int httpPort, int httpsPort, int tcpPortMin, int tcpPortMax,
-                           int sshPort, String blobAddress, int blobPort, String stackImage) {
-    public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder");
+                           int sshPort, String blobAddress, int blobPort, String stackImage, String addonHost) {
+    public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder", "appliances");
 
     public static ServerConfig fromEnv(Map<String, String> env) throws IOException {
         Path home = Path.of(env.getOrDefault("GRID_HOME", System.getProperty("user.home") + "/.grid"));
         Files.createDirectories(home);
         String etcd = env.getOrDefault("GRID_ETCD", "");
-        Set<String> roles = Set.of(env.getOrDefault("GRID_ROLES", "controller,scheduler,host,router,builder").split(","));
+        Set<String> roles = Set.of(env.getOrDefault("GRID_ROLES", "controller,scheduler,host,router,builder,appliances").split(","));
         for (String r : roles) {
             if (!ALL_ROLES.contains(r)) throw new IllegalArgumentException("unknown role '" + r + "' in GRID_ROLES: use " + ALL_ROLES);
         }
@@ -55,7 +55,8 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 Integer.parseInt(env.getOrDefault("GRID_SSH_PORT", "2222")),
                 env.getOrDefault("GRID_BLOB_ADDRESS", env.getOrDefault("GRID_API_ADDRESS", "127.0.0.1")),
                 Integer.parseInt(env.getOrDefault("GRID_BLOB_PORT", "7071")),
-                env.getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-3"));
+                env.getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-3"),
+                env.getOrDefault("GRID_ADDON_HOST", "127.0.0.1"));
     }
 
     private static int[] range(String spec, String name) {

@@ -66,7 +66,7 @@ class GridServerTest {
             assertTrue(logs.contains("runs=2"), "the volume survived grid down: " + logs);
         } finally {
             server.close();
-            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.equals("grid-" + volume));
+            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.equals("grid-" + hostId + "-" + volume));
         }
     }
 }

@@ -1,6 +1,10 @@
 package dev.grid.server;
 
 import com.github.dockerjava.api.model.Container;
+import dev.grid.appliance.Appliance;
+import dev.grid.appliance.Manager;
+import dev.grid.blobs.Blobs;
+import dev.grid.controller.ApplianceCatalog;
 import dev.grid.controller.ControllerConfig;
 import dev.grid.controller.ControllerServer;
 import dev.grid.host.Docker;
@@ -44,6 +48,8 @@ final class TestCluster implements AutoCloseable {
     final long leaseTtl;
     final java.nio.file.Path stateDir;
     final ControllerServer controller;
+    final Blobs blobs;
+    final List<Manager> managers = new ArrayList<>();
     final Scheduler scheduler;
     final Router router;
     final TestApi api;
@@ -58,7 +64,15 @@ final class TestCluster implements AutoCloseable {
         if (!docker.hasImage(STACK_IMAGE)) {
             throw new IllegalStateException("the stack image " + STACK_IMAGE + " is missing: run scripts/setup-host.sh");
         }
-        controller = ControllerServer.start(store, new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10, 31009 + PORT_BLOCK.get() * 10, null), "127.0.0.1", 0);
+        try {
+            blobs = new Blobs(stateDir.resolve("blobs"), "127.0.0.1", 0);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        List<Appliance> appliances = Appliances.installed();
+        for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.policy(), id).start());
+        controller = ControllerServer.start(store, new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10,
+                31009 + PORT_BLOCK.get() * 10, null, "127.0.0.1", STACK_IMAGE), new ApplianceCatalog(appliances, blobs), "127.0.0.1", 0);
         scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).start();
         api = new TestApi(controller.url(), token);
         try {
@@ -105,8 +119,10 @@ final class TestCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        managers.forEach(Manager::close);
         scheduler.close();
         controller.close();
+        blobs.close();
         router.close();
         for (HostAgent h : hosts) {
             try {

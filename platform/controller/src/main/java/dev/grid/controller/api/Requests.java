@@ -24,4 +24,8 @@ public final class Requests {
     public record AddCert(String domain, String cert, String key) {}
 
     public record AddRoute(String type, String host, String path, String service, Integer port, Boolean leader) {}
+
+    public record CreateAddon(String provider, String plan, String name, String app) {}
+
+    public record Attach(String app) {}
 }

@@ -19,15 +19,29 @@ public final class Apps {
         this.routes = routes;
     }
 
+    /** Names starting with this belong to Grid's own apps, such as appliance clusters. */
+    public static final String SYSTEM_PREFIX = "grid-";
+
     public App create(String name) {
         String problem = App.nameProblem(name);
         if (problem != null) throw GridException.invalid(problem);
-        App app = new App(name, Instant.now());
+        if (name.startsWith(SYSTEM_PREFIX))
+            throw GridException.invalid("app names starting with '" + SYSTEM_PREFIX + "' are reserved for Grid's own apps: choose another");
         // Every app's web process is reachable at APP.DOMAIN from the start.
-        var route = routes.defaultRoute(name);
-        if (!store.txn().ifUnchanged(Keys.app(name), 0).put(Keys.app(name), app).put(Keys.route(route.id()), route).commit()) {
-            throw GridException.conflict("the name '" + name + "' is taken: choose another");
-        }
+        return create(name, routes.defaultRoute(name));
+    }
+
+    /** One of Grid's own apps (an appliance cluster): no web route; returns the existing one if it exists. */
+    public App createSystem(String name) {
+        if (!name.startsWith(SYSTEM_PREFIX) || App.nameProblem(name) != null) throw new IllegalArgumentException("not a system app name: " + name);
+        return store.get(Keys.app(name), App.class).orElseGet(() -> create(name, null));
+    }
+
+    private App create(String name, dev.grid.core.Route route) {
+        App app = new App(name, Instant.now());
+        var txn = store.txn().ifUnchanged(Keys.app(name), 0).put(Keys.app(name), app);
+        if (route != null) txn.put(Keys.route(route.id()), route);
+        if (!txn.commit()) throw GridException.conflict("the name '" + name + "' is taken: choose another");
         return app;
     }
 

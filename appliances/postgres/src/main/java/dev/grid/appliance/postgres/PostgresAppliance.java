@@ -1,0 +1,25 @@
+package dev.grid.appliance.postgres;
+
+import dev.grid.appliance.Appliance;
+import dev.grid.appliance.Failover;
+import dev.grid.appliance.Platform;
+import dev.grid.appliance.Provider;
+import java.time.Duration;
+
+/** Postgres: one shared three-node cluster (primary, sync, async); a database and role per add-on. */
+public final class PostgresAppliance implements Appliance {
+    @Override
+    public String name() {
+        return "postgres";
+    }
+
+    @Override
+    public Failover.Policy policy() {
+        return new Failover.Policy(true, Duration.ofSeconds(10), 2);
+    }
+
+    @Override
+    public Provider provider(Platform platform) {
+        return new PostgresProvider(platform);
+    }
+}

@@ -1,0 +1,290 @@
+package dev.grid.appliance.postgres;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grid.appliance.Datastore;
+import dev.grid.appliance.NodeConfig;
+import dev.grid.appliance.NodeReport;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Postgres 15 as a Grid data node, driven by the keeper inside the node's container:
+ * initdb for a new primary, pg_basebackup for a new replica, streaming replication with
+ * one synchronous standby, {@code pg_ctl promote}, and pg_rewind (or a fresh base backup)
+ * for a node whose history diverged — a deposed primary, or a replica that got ahead of
+ * the promoted sync. Everything Grid sets lives in {@code grid.conf}, rewritten whole.
+ */
+public final class PostgresDatastore implements Datastore {
+    static final String BIN = "/usr/lib/postgresql/15/bin/";
+    /** Until the keeper names a sync, writes wait for a standby that does not exist: none is acknowledged unreplicated. */
+    static final String NO_SYNC = "grid_no_sync_replica";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private NodeConfig node;
+    private Path pgdata;
+    private Process postgres;
+    private Peer upstream;
+    private String syncNames = "FIRST 1 (" + NO_SYNC + ")";
+    /** Rewound since it last streamed: if it still does not stream, rebuild instead. */
+    private boolean rewound;
+
+    @Override
+    public void configure(NodeConfig node) throws Exception {
+        this.node = node;
+        this.pgdata = node.dataDir().resolve("pg");
+        run(List.of("chown", "postgres:postgres", node.dataDir().toString()));
+    }
+
+    private boolean initialised() {
+        return Files.exists(pgdata.resolve("grid-initialised"));
+    }
+
+    @Override
+    public void becomePrimary() throws Exception {
+        if (!initialised()) {
+            initPrimary();
+            return;
+        }
+        upstream = null;
+        boolean standby = Files.exists(pgdata.resolve("standby.signal"));
+        writeConf();
+        if (!running()) start();
+        if (standby) {
+            asPostgres(BIN + "pg_ctl", "promote", "-w", "-t", "60", "-D", pgdata.toString());
+        } else {
+            reload();
+        }
+    }
+
+    private void initPrimary() throws Exception {
+        run(List.of("rm", "-rf", pgdata.toString()));
+        asPostgres(BIN + "initdb", "-D", pgdata.toString(), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
+                "--data-checksums", "-E", "UTF8", "--locale=C");
+        Files.writeString(pgdata.resolve("postgresql.conf"), "\ninclude_if_exists = 'grid.conf'\n", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(pgdata.resolve("pg_hba.conf"), """
+                # Grid: the keeper over the container's socket; replication and apps by password.
+                local all all trust
+                host replication replicator 0.0.0.0/0 scram-sha-256
+                host all all 0.0.0.0/0 scram-sha-256
+                """);
+        writeConf();
+        start();
+        // The roles exist before any standby is named, so they need no acknowledgement.
+        sql("SET synchronous_commit = local; "
+                + "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD " + literal(node.secret("REPLICATION_PASSWORD")) + "; "
+                + "CREATE ROLE grid WITH SUPERUSER LOGIN PASSWORD " + literal(node.secret("SUPERUSER_PASSWORD")) + "; "
+                + "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC; REVOKE CONNECT ON DATABASE template1 FROM PUBLIC; "
+                + "CHECKPOINT;");
+        Files.writeString(pgdata.resolve("grid-initialised"), "");
+    }
+
+    @Override
+    public void follow(Peer peer, boolean stalled) throws Exception {
+        if (!initialised()) {
+            stop();
+            baseBackup(peer);
+        } else if (stalled && rewound) {
+            // Rewinding did not make it stream (pg_rewind can misjudge a standby that replayed
+            // past the fork point): start again from a copy of the primary.
+            stop();
+            baseBackup(peer);
+        } else if (!Files.exists(pgdata.resolve("standby.signal")) || stalled) {
+            // A deposed primary, or a replica whose history diverged: rewind to the new primary.
+            stop();
+            rewind(peer);
+            rewound = true;
+        } else {
+            upstream = peer;
+            writeConf();
+            if (running()) reload();
+            else start();
+            return;
+        }
+        upstream = peer;
+        Files.writeString(pgdata.resolve("standby.signal"), "");
+        writeConf();
+        start();
+    }
+
+    private void baseBackup(Peer peer) throws Exception {
+        run(List.of("rm", "-rf", pgdata.toString()));
+        run(List.of("runuser", "-u", "postgres", "--", BIN + "pg_basebackup", "-h", peer.address(), "-p", String.valueOf(peer.port()),
+                "-U", "replicator", "-w", "-D", pgdata.toString(), "-X", "stream", "-c", "fast"), node.secret("REPLICATION_PASSWORD"));
+    }
+
+    private void rewind(Peer peer) throws Exception {
+        String source = "host=" + peer.address() + " port=" + peer.port() + " user=grid dbname=postgres";
+        Files.deleteIfExists(pgdata.resolve("postmaster.pid"));
+        try {
+            String out = run(List.of("runuser", "-u", "postgres", "--", BIN + "pg_rewind", "-D", pgdata.toString(), "--source-server=" + source),
+                    node.secret("SUPERUSER_PASSWORD"));
+            System.out.println("keeper: pg_rewind from " + peer.id() + ": " + out.lines().reduce((a, b) -> b).orElse("done"));
+        } catch (IOException e) {
+            System.out.println("keeper: pg_rewind failed (" + e.getMessage().lines().reduce((a, b) -> b).orElse("") + "): taking a fresh base backup");
+            baseBackup(peer);
+        }
+    }
+
+    @Override
+    public void requireSync(String replica) throws Exception {
+        syncNames = "FIRST 1 (" + (replica == null ? NO_SYNC : "\"" + replica + "\"") + ")";
+        writeConf();
+        reload();
+    }
+
+    @Override
+    public Observation observe() {
+        if (postgres == null || !postgres.isAlive()) {
+            return Observation.stopped(postgres == null ? "postgres not started" : "postgres exited with " + postgres.exitValue());
+        }
+        try {
+            JsonNode o = JSON.readTree(sql("""
+                    SELECT json_build_object(
+                      'recovery', pg_is_in_recovery(),
+                      'position', (CASE WHEN pg_is_in_recovery()
+                                   THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+                                   ELSE pg_current_wal_lsn() END) - '0/0'::pg_lsn,
+                      'sender', (SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'),
+                      'replicas', (SELECT coalesce(json_agg(json_build_object('name', application_name, 'state', sync_state,
+                                   'flush', flush_lsn - '0/0'::pg_lsn)), '[]') FROM pg_stat_replication))"""));
+            long position = o.path("position").asLong(0);
+            if (!o.path("recovery").asBoolean()) {
+                Map<String, Long> replicas = new HashMap<>();
+                String active = null;
+                for (JsonNode r : o.path("replicas")) {
+                    replicas.put(r.path("name").asText(), r.path("flush").asLong(0));
+                    if ("sync".equals(r.path("state").asText())) active = r.path("name").asText();
+                }
+                return new Observation(NodeReport.PRIMARY, position, null, active, replicas, "primary");
+            }
+            String sender = o.path("sender").isNull() ? null : o.path("sender").asText();
+            String from = upstream != null && (upstream.address() + ":" + upstream.port()).equals(sender) ? upstream.id() : null;
+            if (from != null) rewound = false;
+            return new Observation(NodeReport.REPLICA, position, from, null, Map.of(),
+                    from == null ? "replica, not streaming" : "replica of " + from);
+        } catch (Exception e) {
+            return Observation.stopped("postgres does not answer: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (postgres == null || !postgres.isAlive()) return;
+        try {
+            asPostgres(BIN + "pg_ctl", "stop", "-D", pgdata.toString(), "-m", "fast", "-w", "-t", "30");
+        } catch (Exception e) {
+            postgres.destroyForcibly();
+        }
+        try {
+            postgres.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean running() {
+        return postgres != null && postgres.isAlive();
+    }
+
+    private void start() throws Exception {
+        if (running()) return;
+        // Only this keeper starts postgres in this container, so a pid file is a dead node's.
+        Files.deleteIfExists(pgdata.resolve("postmaster.pid"));
+        postgres = new ProcessBuilder("runuser", "-u", "postgres", "--", BIN + "postgres", "-D", pgdata.toString())
+                .directory(new java.io.File("/tmp")).inheritIO().start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            if (!postgres.isAlive()) throw new IOException("postgres exited with " + postgres.exitValue() + " while starting (see the log above)");
+            Process ready = new ProcessBuilder(BIN + "pg_isready", "-q", "-h", "/tmp", "-p", String.valueOf(node.port()), "-U", "postgres").start();
+            if (ready.waitFor() == 0) return;
+            Thread.sleep(100);
+        }
+        throw new IOException("postgres did not accept connections within 120 s");
+    }
+
+    private void reload() throws Exception {
+        asPostgres(BIN + "pg_ctl", "reload", "-D", pgdata.toString());
+    }
+
+    private void writeConf() throws Exception {
+        List<String> lines = new ArrayList<>(List.of(
+                "# Written by the Grid keeper; changes here are overwritten.",
+                "listen_addresses = " + literal(node.address()),
+                "port = " + node.port(),
+                "unix_socket_directories = '/tmp'",
+                "wal_level = replica",
+                "max_wal_senders = 10",
+                "wal_keep_size = '512MB'",
+                "wal_log_hints = on",
+                "hot_standby = on",
+                "shared_buffers = '32MB'",
+                "max_connections = 100",
+                "password_encryption = 'scram-sha-256'",
+                "synchronous_commit = on",
+                "synchronous_standby_names = " + literal(syncNames),
+                "log_line_prefix = '%m " + node.id() + " '"));
+        if (upstream != null) {
+            lines.add("primary_conninfo = " + literal("host=" + upstream.address() + " port=" + upstream.port()
+                    + " user=replicator application_name=" + node.id() + " password=" + node.secret("REPLICATION_PASSWORD")));
+        }
+        Path conf = pgdata.resolve("grid.conf");
+        Files.writeString(conf, String.join("\n", lines) + "\n");
+        run(List.of("chown", "postgres:postgres", conf.toString()));
+    }
+
+    /** Runs SQL as the postgres superuser over the container's socket; returns the output. */
+    private String sql(String sql) throws Exception {
+        return asPostgres(BIN + "psql", "-h", "/tmp", "-p", String.valueOf(node.port()), "-U", "postgres", "-d", "postgres",
+                "-Atqw", "-v", "ON_ERROR_STOP=1", "-c", sql);
+    }
+
+    private static String asPostgres(String... command) throws Exception {
+        List<String> c = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
+        c.addAll(List.of(command));
+        return run(c);
+    }
+
+    private static String run(List<String> command) throws Exception {
+        return run(command, null);
+    }
+
+    /**
+     * Runs a command from /tmp (the postgres user cannot enter /app) and returns its standard
+     * output; a failure carries its standard error. A password goes in PGPASSWORD, never in
+     * arguments or messages.
+     */
+    private static String run(List<String> command, String password) throws Exception {
+        java.io.File err = java.io.File.createTempFile("grid-keeper", ".err");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command).directory(new java.io.File("/tmp")).redirectError(err);
+            if (password != null) pb.environment().put("PGPASSWORD", password);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(program(command) + " timed out");
+            }
+            if (p.exitValue() != 0) throw new IOException(program(command) + " failed: " + (out + Files.readString(err.toPath())).strip());
+            return out.strip();
+        } finally {
+            err.delete();
+        }
+    }
+
+    private static String program(List<String> command) {
+        int i = command.indexOf("--");
+        return command.get(i >= 0 && i + 1 < command.size() ? i + 1 : 0);
+    }
+
+    static String literal(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+}

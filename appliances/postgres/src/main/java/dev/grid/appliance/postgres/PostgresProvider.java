@@ -1,0 +1,150 @@
+package dev.grid.appliance.postgres;
+
+import dev.grid.appliance.ClusterKeys;
+import dev.grid.appliance.ClusterSpec;
+import dev.grid.appliance.ClusterState;
+import dev.grid.appliance.Clusters;
+import dev.grid.appliance.NodeReport;
+import dev.grid.appliance.Platform;
+import dev.grid.appliance.Platform.Endpoint;
+import dev.grid.appliance.Provider;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Provisions Postgres add-ons on the shared cluster: each gets a database, and a role that
+ * owns it and may connect to nothing else ({@code CONNECT} is revoked from {@code PUBLIC}).
+ * Apps reach the primary through the cluster's leader-routed TCP route.
+ */
+public final class PostgresProvider implements Provider {
+    static final String PLAN = "shared";
+    static final ClusterSpec CLUSTER = new ClusterSpec("postgres", "main", Clusters.members(3), true);
+    static final ClusterKeys KEYS = new ClusterKeys(CLUSTER.appliance(), CLUSTER.cluster());
+    private static final String SECRETS = KEYS.root() + "secrets";
+    private static final SecureRandom RANDOM = new SecureRandom();
+    static final String PROMISE = "Writes are acknowledged only once the synchronous replica has them; on failover only that replica,"
+            + " known to be caught up, is promoted, so no acknowledged write is lost. If the primary and the sync are both lost,"
+            + " the cluster waits for one of them rather than promote the asynchronous replica.";
+
+    private final Platform platform;
+
+    PostgresProvider(Platform platform) {
+        this.platform = platform;
+    }
+
+    @Override
+    public List<String> plans() {
+        return List.of(PLAN);
+    }
+
+    @Override
+    public Resource provision(String addon, String plan, Consumer<String> progress) throws Exception {
+        if (!PLAN.equals(plan)) throw new IllegalArgumentException("postgres has no plan '" + plan + "': the plans are " + plans());
+        NodeReport primary = ensureCluster(progress);
+        Endpoint endpoint = platform.tcpEndpoint(KEYS.service());
+        String name = addon.replace('-', '_');
+        String password = token(32);
+        try (Connection c = superuser(primary); Statement st = c.createStatement()) {
+            st.execute("CREATE ROLE " + ident(name) + " LOGIN PASSWORD " + PostgresDatastore.literal(password));
+            st.execute("CREATE DATABASE " + ident(name) + " OWNER " + ident(name));
+            st.execute("REVOKE ALL ON DATABASE " + ident(name) + " FROM PUBLIC");
+        }
+        String host = endpoint.host();
+        int port = endpoint.port();
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("DATABASE_URL", "postgres://" + name + ":" + password + "@" + host + ":" + port + "/" + name);
+        env.put("JDBC_DATABASE_URL", "jdbc:postgresql://" + host + ":" + port + "/" + name + "?user=" + name + "&password=" + password);
+        env.put("JDBC_DATABASE_USERNAME", name);
+        env.put("JDBC_DATABASE_PASSWORD", password);
+        env.put("PGHOST", host);
+        env.put("PGPORT", String.valueOf(port));
+        env.put("PGUSER", name);
+        env.put("PGPASSWORD", password);
+        env.put("PGDATABASE", name);
+        return new Resource(name, env, Map.of("database", name, "role", name));
+    }
+
+    /** Starts the shared cluster on first use and waits until it can acknowledge writes safely. */
+    private NodeReport ensureCluster(Consumer<String> progress) throws Exception {
+        var store = platform.store();
+        @SuppressWarnings("unchecked")
+        Map<String, String> secrets = store.get(SECRETS, Map.class).orElse(null);
+        if (secrets == null) {
+            store.txn().ifUnchanged(SECRETS, 0).put(SECRETS, Map.of("SUPERUSER_PASSWORD", token(32), "REPLICATION_PASSWORD", token(32))).commit();
+            secrets = store.get(SECRETS, Map.class).orElseThrow();
+        }
+        if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, secrets, 256)) {
+            progress.accept("starting the shared Postgres cluster (3 nodes: primary, sync, async); the first add-on waits for it");
+        }
+        return Clusters.awaitReady(store, CLUSTER, Duration.ofMinutes(3), progress);
+    }
+
+    private Connection superuser(NodeReport primary) throws SQLException {
+        String password = (String) platform.store().get(SECRETS, Map.class).orElseThrow().get("SUPERUSER_PASSWORD");
+        return DriverManager.getConnection("jdbc:postgresql://" + primary.address() + ":" + primary.port() + "/postgres", "grid", password);
+    }
+
+    private NodeReport primary() {
+        ClusterState s = Clusters.state(platform.store(), KEYS).orElseThrow(() -> new IllegalStateException("the Postgres cluster has no state yet"));
+        NodeReport p = Clusters.reports(platform.store(), KEYS).get(s.primary());
+        if (p == null || !p.isWritablePrimary()) throw new IllegalStateException("the Postgres primary " + s.primary() + " is not serving; try again shortly");
+        return p;
+    }
+
+    @Override
+    public void deprovision(Resource resource) throws Exception {
+        String name = resource.internal().get("database");
+        try (Connection c = superuser(primary()); Statement st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + ident(name) + " WITH (FORCE)");
+            st.execute("DROP ROLE IF EXISTS " + ident(name));
+        }
+    }
+
+    @Override
+    public Map<String, Object> info(Resource resource) {
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("database", resource.internal().get("database"));
+        ClusterState s = Clusters.state(platform.store(), KEYS).orElse(null);
+        Map<String, NodeReport> reports = Clusters.reports(platform.store(), KEYS);
+        info.put("cluster", CLUSTER.cluster() + " (" + CLUSTER.members().size() + " nodes)");
+        info.put("generation", s == null ? 0 : s.generation());
+        NodeReport p = s == null ? null : reports.get(s.primary());
+        List<Map<String, Object>> nodes = new ArrayList<>();
+        for (String m : CLUSTER.members()) {
+            NodeReport r = reports.get(m);
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("node", m);
+            n.put("role", s == null ? "starting" : s.roleOf(m));
+            n.put("state", r == null ? "down (no report)" : r.message());
+            n.put("address", r == null ? "" : r.address() + ":" + r.port());
+            if (r != null && p != null && !m.equals(s.primary())) n.put("lag_bytes", Math.max(0, p.position() - r.position()));
+            nodes.add(n);
+        }
+        info.put("nodes", nodes);
+        info.put("last_failover", s == null || s.lastFailover() == null ? "none"
+                : java.time.Instant.ofEpochMilli(s.lastFailover().atMillis()) + ": " + s.lastFailover().from() + " -> "
+                + s.lastFailover().to() + " (" + s.lastFailover().reason() + ")");
+        info.put("promise", PROMISE);
+        return info;
+    }
+
+    static String ident(String s) {
+        return "\"" + s.replace("\"", "\"\"") + "\"";
+    }
+
+    static String token(int length) {
+        String alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < length; i++) b.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+        return b.toString();
+    }
+}

@@ -1,0 +1,44 @@
+package dev.grid.appliance;
+
+/**
+ * Where one appliance cluster lives in etcd, under {@code appliances/APPLIANCE/CLUSTER/}:
+ * {@code spec} (members and service, written at creation), {@code state} (the manager's,
+ * by compare-and-swap) and {@code nodes/NODE} (each keeper's report, leased).
+ */
+public record ClusterKeys(String appliance, String cluster) {
+    public static final String ROOT = "appliances/";
+
+    public static String appliance(String appliance) {
+        return ROOT + appliance + "/";
+    }
+
+    public String root() {
+        return appliance(appliance) + cluster + "/";
+    }
+
+    public String spec() {
+        return root() + "spec";
+    }
+
+    public String state() {
+        return root() + "state";
+    }
+
+    public String nodes() {
+        return root() + "nodes/";
+    }
+
+    public String node(String id) {
+        return nodes() + id;
+    }
+
+    /** The service whose leader is the primary: what the cluster's TCP route follows. */
+    public String service() {
+        return "grid-" + appliance + "-" + cluster;
+    }
+
+    /** The layer-0 app that runs the cluster's data nodes. */
+    public String app() {
+        return "grid-" + appliance + "-" + cluster;
+    }
+}

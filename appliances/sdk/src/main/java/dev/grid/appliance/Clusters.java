@@ -1,0 +1,90 @@
+package dev.grid.appliance;
+
+import dev.grid.core.ProcessType;
+import dev.grid.core.VolumeMount;
+import dev.grid.store.Store;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+
+/**
+ * Running an appliance cluster on layer 0: one process type per member node (so each has
+ * its own volume and the scheduler spreads them over hosts), each running the keeper.
+ */
+public final class Clusters {
+    /** Where a node's volume is mounted in its container. */
+    public static final String DATA_DIR = "/data";
+
+    private Clusters() {}
+
+    public static List<String> members(int count) {
+        return IntStream.range(0, count).mapToObj(i -> "n" + i).toList();
+    }
+
+    /**
+     * Starts the cluster unless it exists. {@code secrets} reach the keepers as
+     * {@code GRID_SECRET_*} and {@link NodeConfig#secret}. Returns whether it was created now.
+     */
+    public static boolean ensure(Platform platform, ClusterSpec spec, Class<? extends Datastore> datastore,
+                                 Map<String, String> secrets, long memoryMb) throws Exception {
+        Store store = platform.store();
+        ClusterKeys keys = new ClusterKeys(spec.appliance(), spec.cluster());
+        if (store.get(keys.spec()).isPresent()) return false;
+        String slug = KeeperProgram.publish(platform.blobs(), datastore);
+        Map<String, ProcessType> processes = new LinkedHashMap<>();
+        for (String m : spec.members()) {
+            processes.put(m, new ProcessType("exec env GRID_NODE=" + m + " /app/keeper", Map.of(), memoryMb,
+                    List.of(new VolumeMount(spec.appliance() + "-" + spec.cluster() + "-" + m, DATA_DIR))));
+        }
+        Map<String, String> env = new HashMap<>();
+        env.put("GRID_ETCD", String.join(",", store.endpoints()));
+        env.put("GRID_PREFIX", store.prefix());
+        env.put("GRID_APPLIANCE", spec.appliance());
+        env.put("GRID_CLUSTER", spec.cluster());
+        secrets.forEach((k, v) -> env.put("GRID_SECRET_" + k, v));
+        if (!store.txn().ifUnchanged(keys.spec(), 0).put(keys.spec(), spec).commit()) return false;
+        platform.runApp(keys.app(), processes, env, slug);
+        return true;
+    }
+
+    /** The cluster state and the keepers' reports now. */
+    public static Optional<ClusterState> state(Store store, ClusterKeys keys) {
+        return store.get(keys.state(), ClusterState.class);
+    }
+
+    public static Map<String, NodeReport> reports(Store store, ClusterKeys keys) {
+        Map<String, NodeReport> out = new LinkedHashMap<>();
+        store.list(keys.nodes()).entries().forEach(e -> out.put(e.name(), e.as(NodeReport.class)));
+        return out;
+    }
+
+    /**
+     * Waits until the primary serves (and, for a synchronous cluster, a sync is known to be
+     * caught up, so the first acknowledged write is already safe). Returns the primary's report.
+     */
+    public static NodeReport awaitReady(Store store, ClusterSpec spec, Duration timeout, Consumer<String> progress) throws InterruptedException {
+        ClusterKeys keys = new ClusterKeys(spec.appliance(), spec.cluster());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String said = null;
+        while (true) {
+            ClusterState s = state(store, keys).orElse(null);
+            Map<String, NodeReport> nodes = reports(store, keys);
+            NodeReport p = s == null || s.primary() == null ? null : nodes.get(s.primary());
+            boolean serving = p != null && p.isWritablePrimary() && p.generation() == s.generation();
+            if (serving && (!spec.synchronous() || s.syncReady() || spec.members().size() == 1)) return p;
+            String now = s == null ? nodes.size() + " of " + spec.members().size() + " nodes started"
+                    : !serving ? "primary " + s.primary() + " starting"
+                    : "sync " + s.sync() + " catching up with primary " + s.primary();
+            if (!now.equals(said)) progress.accept("waiting for the " + spec.appliance() + " cluster: " + now);
+            said = now;
+            if (System.nanoTime() > deadline)
+                throw new IllegalStateException("the " + spec.appliance() + " cluster is not ready after " + timeout.toSeconds() + " s: " + now);
+            Thread.sleep(200);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.grid.appliance;
+
+import java.util.Map;
+
+/**
+ * What a datastore implements to become a Grid appliance: how to bring one node to
+ * a role. The keeper calls these from one thread, again and again as the cluster
+ * state changes, so each must be idempotent: asking a running primary to become
+ * primary does nothing. An implementation needs a JDK and nothing else; it runs
+ * inside the data node's container, beside the datastore, with its data directory
+ * on the node's volume.
+ */
+public interface Datastore {
+    /** Called once before anything else. */
+    void configure(NodeConfig node) throws Exception;
+
+    /** Makes this node the writable primary: initialises an empty node, starts a stopped one, promotes a replica. */
+    void becomePrimary() throws Exception;
+
+    /**
+     * Makes this node a replica streaming from {@code upstream}: clones an empty node, and
+     * rewinds (or rebuilds) one whose history diverged, such as a deposed primary.
+     *
+     * @param stalled the node has been a replica of {@code upstream} for a while without
+     *                streaming: rewind or rebuild rather than wait
+     */
+    void follow(Peer upstream, boolean stalled) throws Exception;
+
+    /**
+     * On the primary: from now on a write is acknowledged only once {@code replica} has it
+     * (null: by no replica — an asynchronous datastore ignores this).
+     */
+    void requireSync(String replica) throws Exception;
+
+    /** What the node is now; never throws (a datastore that does not answer is "stopped"). */
+    Observation observe();
+
+    /** Stops the datastore: a deposed primary must not take writes. */
+    void stop();
+
+    /** Another node of the cluster. */
+    record Peer(String id, String address, int port) {}
+
+    /**
+     * @param role          {@link NodeReport#PRIMARY}, {@link NodeReport#REPLICA} or "stopped"
+     * @param position      written (primary) or received (replica) position
+     * @param upstream      for a replica, the node it is streaming from now (null: not streaming)
+     * @param activeSync    on a primary, the replica the datastore is now waiting for on commit
+     * @param replicas      on a primary, each connected replica's durable position
+     */
+    record Observation(String role, long position, String upstream, String activeSync, Map<String, Long> replicas, String message) {
+        public static Observation stopped(String message) {
+            return new Observation("stopped", 0, null, null, Map.of(), message);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package dev.grid.appliance;
+
+import dev.grid.blobs.Blobs;
+import dev.grid.core.ProcessType;
+import dev.grid.store.Store;
+import java.util.Map;
+
+/** What Grid offers an appliance's provider: layer 0 (apps, jobs, volumes), routes and blobs. */
+public interface Platform {
+    Store store();
+
+    Blobs blobs();
+
+    /** The image data nodes run from (the stack: a JDK and the datastores' Debian packages). */
+    String stackImage();
+
+    /**
+     * Runs {@code processes} as the system app {@code app}, one job each: creates the app if it
+     * does not exist and deploys one release. The app's first release is its last: data nodes are
+     * never replaced by a deploy.
+     */
+    void runApp(String app, Map<String, ProcessType> processes, Map<String, String> env, String slugUrl);
+
+    /** Stops and deletes the system app; with {@code deleteVolumes}, its data goes too. */
+    void destroyApp(String app, boolean deleteVolumes);
+
+    /** A leader-routed TCP route to {@code service}, made on first use: where apps reach the primary. */
+    Endpoint tcpEndpoint(String service);
+
+    /** Removes the TCP route to {@code service}, if any. */
+    void removeTcpEndpoint(String service);
+
+    /** A stable address apps use. */
+    record Endpoint(String host, int port) {}
+}

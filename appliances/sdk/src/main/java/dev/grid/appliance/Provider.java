@@ -1,0 +1,38 @@
+package dev.grid.appliance;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the controller calls for an appliance's add-ons, in the shape of Flynn's provider
+ * protocol: provision a resource and return its id and env, deprovision it, describe it.
+ * Binding to apps (merging the env into a release, and removing exactly those keys again)
+ * is the controller's, so every appliance gets it the same way.
+ */
+public interface Provider {
+    List<String> plans();
+
+    default String defaultPlan() {
+        return plans().get(0);
+    }
+
+    /**
+     * Creates a resource for the add-on {@code addon} and returns once its credentials work.
+     * {@code progress} receives lines for the person waiting.
+     */
+    Resource provision(String addon, String plan, java.util.function.Consumer<String> progress) throws Exception;
+
+    /** Deletes the resource and its data. */
+    void deprovision(Resource resource) throws Exception;
+
+    /** What {@code grid addons:info} shows: topology, roles, lag, generation, last failover, promises. */
+    Map<String, Object> info(Resource resource);
+
+    /** A provisioned resource: its id, the env apps get, and what the provider needs to find it again. */
+    record Resource(String id, Map<String, String> env, Map<String, String> internal) {
+        public Resource {
+            env = Map.copyOf(env);
+            internal = internal == null ? Map.of() : Map.copyOf(internal);
+        }
+    }
+}

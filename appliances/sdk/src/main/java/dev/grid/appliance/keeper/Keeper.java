@@ -1,0 +1,232 @@
+package dev.grid.appliance.keeper;
+
+import dev.grid.appliance.ClusterKeys;
+import dev.grid.appliance.ClusterState;
+import dev.grid.appliance.Datastore;
+import dev.grid.appliance.Datastore.Observation;
+import dev.grid.appliance.Datastore.Peer;
+import dev.grid.appliance.NodeConfig;
+import dev.grid.appliance.NodeReport;
+import dev.grid.core.Instance;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs in each data node's container beside the datastore. It reads the cluster state
+ * the manager owns and converges the local datastore to this node's part in it —
+ * primary, replica of the primary, or stopped — and reports what the node is under a
+ * short lease, so that a dead node's report vanishes within {@link #TTL_SECONDS}.
+ *
+ * <p>A primary registers itself as the one instance of the cluster's service; that is
+ * what the cluster's leader-routed TCP route sends clients to. A node that is not the
+ * primary of the current generation never takes writes: it stops its datastore first.
+ */
+public final class Keeper implements AutoCloseable {
+    public static final long TTL_SECONDS = 2;
+    private static final long TICK_MILLIS = 300;
+    private static final long STALL_MILLIS = 3_000;
+
+    private final EtcdGateway etcd;
+    private final ClusterKeys keys;
+    private final NodeConfig node;
+    private final Datastore datastore;
+    private final String jobId;
+    private final String hostId;
+    private final ScheduledExecutorService leaseLoop = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "keeper-lease");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile long lease;
+    private volatile NodeReport report;
+    private volatile boolean registered;
+
+    private long appliedGeneration;
+    private String appliedSync = "\0";
+    private long syncFrom = -1;
+    private String following;
+    private long notStreamingSince;
+    private long downSince;
+    private String lastMessage = "";
+
+    public Keeper(EtcdGateway etcd, ClusterKeys keys, NodeConfig node, Datastore datastore, String jobId, String hostId) {
+        this.etcd = etcd;
+        this.keys = keys;
+        this.node = node;
+        this.datastore = datastore;
+        this.jobId = jobId;
+        this.hostId = hostId;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: keeper DATASTORE_CLASS (with GRID_ETCD, GRID_PREFIX, GRID_APPLIANCE, GRID_CLUSTER, GRID_NODE, PORT set)");
+            System.exit(2);
+        }
+        Map<String, String> env = System.getenv();
+        Datastore datastore = (Datastore) Class.forName(args[0]).getDeclaredConstructor().newInstance();
+        Map<String, String> secrets = new HashMap<>();
+        env.forEach((k, v) -> {
+            if (k.startsWith("GRID_SECRET_")) secrets.put(k.substring("GRID_SECRET_".length()), v);
+        });
+        NodeConfig node = new NodeConfig(require(env, "GRID_NODE"), env.getOrDefault("GRID_HOST_ADDRESS", "127.0.0.1"),
+                Integer.parseInt(require(env, "PORT")), Path.of(env.getOrDefault("GRID_DATA_DIR", "/data")), secrets);
+        ClusterKeys keys = new ClusterKeys(require(env, "GRID_APPLIANCE"), require(env, "GRID_CLUSTER"));
+        EtcdGateway etcd = new EtcdGateway(Arrays.asList(require(env, "GRID_ETCD").split(",")), env.getOrDefault("GRID_PREFIX", "grid"));
+        datastore.configure(node);
+        try (Keeper keeper = new Keeper(etcd, keys, node, datastore, env.get("GRID_JOB_ID"), env.get("GRID_HOST_ID"))) {
+            Runtime.getRuntime().addShutdownHook(new Thread(keeper::close));
+            keeper.run();
+        }
+    }
+
+    private static String require(Map<String, String> env, String name) {
+        String v = env.get(name);
+        if (v == null || v.isBlank()) throw new IllegalArgumentException(name + " is not set");
+        return v;
+    }
+
+    public void run() throws InterruptedException {
+        log("keeper for " + keys.appliance() + "/" + keys.cluster() + " node " + node.id() + " on " + node.address() + ":" + node.port());
+        leaseLoop.scheduleWithFixedDelay(this::renew, 0, 500, TimeUnit.MILLISECONDS);
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                tick();
+            } catch (Exception e) {
+                say("error: " + e.getMessage());
+            }
+            Thread.sleep(TICK_MILLIS);
+        }
+    }
+
+    /** One round: read the state, converge, report. */
+    void tick() throws Exception {
+        ClusterState state = etcd.get(keys.state(), ClusterState.class).orElse(null);
+        Observation obs = datastore.observe();
+        String caughtUp = null;
+        if (state != null && node.id().equals(state.primary())) {
+            if (!NodeReport.PRIMARY.equals(obs.role())) {
+                say("becoming primary (generation " + state.generation() + ")");
+                datastore.becomePrimary();
+                obs = datastore.observe();
+            }
+            if (!Objects.equals(appliedSync, state.sync()) && NodeReport.PRIMARY.equals(obs.role())) {
+                say("writes now wait for " + (state.sync() == null ? "no replica" : state.sync()));
+                datastore.requireSync(state.sync());
+                appliedSync = state.sync();
+                syncFrom = -1;
+                obs = datastore.observe();
+            }
+            if (state.sync() != null && state.sync().equals(obs.activeSync())) {
+                // Everything acknowledged before the sync was in effect lies at or below this position.
+                if (syncFrom < 0) syncFrom = obs.position();
+                Long flushed = obs.replicas().get(state.sync());
+                if (flushed != null && flushed >= syncFrom) caughtUp = state.sync();
+            }
+            following = null;
+            if (NodeReport.PRIMARY.equals(obs.role())) appliedGeneration = state.generation();
+            register(NodeReport.PRIMARY.equals(obs.role()));
+        } else {
+            register(false);
+            appliedSync = "\0";
+            if (NodeReport.PRIMARY.equals(obs.role())) {
+                say("not the primary of generation " + (state == null ? 0 : state.generation()) + ": stopping to take no writes");
+                datastore.stop();
+                obs = datastore.observe();
+            }
+            if (state != null && state.primary() != null) obs = followPrimary(state, obs);
+        }
+        long now = System.currentTimeMillis();
+        boolean healthy = !"stopped".equals(obs.role());
+        if (healthy) downSince = 0;
+        else if (downSince == 0) downSince = now;
+        report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), appliedGeneration, obs.upstream(), obs.position(),
+                caughtUp, healthy, downSince, now, obs.message());
+        publish();
+    }
+
+    private Observation followPrimary(ClusterState state, Observation obs) throws Exception {
+        NodeReport primary = etcd.get(keys.node(state.primary()), NodeReport.class).orElse(null);
+        if (primary == null || !primary.isWritablePrimary()) {
+            say("waiting for primary " + state.primary() + " (generation " + state.generation() + ")");
+            return obs;
+        }
+        Peer upstream = new Peer(primary.id(), primary.address(), primary.port());
+        boolean streaming = NodeReport.REPLICA.equals(obs.role()) && primary.id().equals(obs.upstream());
+        long now = System.currentTimeMillis();
+        if (streaming || !primary.id().equals(following)) notStreamingSince = 0;
+        else if (notStreamingSince == 0) notStreamingSince = now;
+        boolean stalled = notStreamingSince > 0 && now - notStreamingSince > STALL_MILLIS;
+        if (!primary.id().equals(following) || !NodeReport.REPLICA.equals(obs.role()) || stalled) {
+            say("following " + upstream.id() + " at " + upstream.address() + ":" + upstream.port() + (stalled ? " (not streaming: rewinding)" : ""));
+            following = primary.id();
+            try {
+                datastore.follow(upstream, stalled);
+                notStreamingSince = 0;
+            } catch (Exception e) {
+                notStreamingSince = 1; // long ago: the next round counts it as stalled and tries harder
+                throw e;
+            }
+            obs = datastore.observe();
+        }
+        if (NodeReport.REPLICA.equals(obs.role())) appliedGeneration = state.generation();
+        return obs;
+    }
+
+    private void register(boolean primary) throws IOException {
+        String key = dev.grid.store.Keys.instance(keys.service(), node.id());
+        if (primary && !registered) {
+            etcd.put(key, new Instance(keys.service(), node.id(), node.address(), node.port(), jobId, hostId), lease);
+            registered = true;
+            say("serving as primary: registered in " + keys.service());
+        } else if (!primary && registered) {
+            etcd.delete(key);
+            registered = false;
+        }
+    }
+
+    private synchronized void renew() {
+        try {
+            if (lease == 0 || !etcd.keepAlive(lease)) {
+                lease = etcd.grant(TTL_SECONDS);
+                registered = false;
+                publish();
+            }
+        } catch (Exception e) {
+            say("cannot reach etcd: " + e.getMessage());
+        }
+    }
+
+    private synchronized void publish() {
+        NodeReport r = report;
+        if (r == null || lease == 0) return;
+        try {
+            etcd.put(keys.node(node.id()), r, lease);
+        } catch (IOException e) {
+            say("cannot report: " + e.getMessage());
+        }
+    }
+
+    private void say(String message) {
+        if (!message.equals(lastMessage)) log(message);
+        lastMessage = message;
+    }
+
+    private static void log(String message) {
+        System.out.println("keeper: " + message);
+        System.out.flush();
+    }
+
+    @Override
+    public void close() {
+        leaseLoop.shutdownNow();
+    }
+}

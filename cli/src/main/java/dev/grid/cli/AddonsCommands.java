@@ -1,0 +1,150 @@
+package dev.grid.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Add-ons, as on Heroku: {@code addons}, {@code addons:create}, {@code :info}, {@code :attach}, {@code :detach}, {@code :destroy}. */
+final class AddonsCommands {
+    private AddonsCommands() {}
+
+    @Command(name = "addons", description = "List add-ons and the apps they are attached to.")
+    static final class List extends Grid.Read {
+        @Override
+        JsonNode fetch() {
+            return api().get("/addons");
+        }
+
+        @Override
+        void render(JsonNode addons) throws Exception {
+            Table t = new Table("NAME", "PROVIDER", "PLAN", "STATE", "ATTACHED TO");
+            for (JsonNode a : addons) {
+                t.row(a.path("name").asText(), a.path("provider").asText(), a.path("plan").asText(), a.path("state").asText(),
+                        join(a.path("attachedTo")));
+            }
+            t.print(out());
+        }
+    }
+
+    @Command(name = "addons:services", description = "List the add-on providers and their plans.")
+    static final class Services extends Grid.Read {
+        @Override
+        JsonNode fetch() {
+            return api().get("/providers");
+        }
+
+        @Override
+        void render(JsonNode providers) throws Exception {
+            Table t = new Table("PROVIDER", "PLANS");
+            providers.fields().forEachRemaining(e -> t.row(e.getKey(), join(e.getValue())));
+            t.print(out());
+        }
+    }
+
+    @Command(name = "addons:create", description = {"Provision an add-on and attach it to an app, e.g.",
+            "  grid addons:create postgres -a myapp"})
+    static final class Create extends Grid.Base {
+        @Parameters(paramLabel = "PROVIDER[:PLAN]") String service;
+        @Option(names = "--plan", description = "the plan (default: the provider's first)") String plan;
+        @Option(names = "--as", description = "the add-on's name (default: PROVIDER-random)") String name;
+        @Option(names = {"-a", "--app"}, description = "attach to this app") String app;
+
+        public Integer call() {
+            String provider = service;
+            if (service.contains(":")) {
+                provider = service.substring(0, service.indexOf(':'));
+                plan = service.substring(service.indexOf(':') + 1);
+            }
+            out().println("Creating " + (name == null ? "a " + provider + " add-on" : name) + (app == null ? "" : " for " + app)
+                    + "... (the first one of a kind starts its cluster: a minute or so)");
+            out().flush();
+            long start = System.nanoTime();
+            JsonNode a = api().post("/addons", Api.map("provider", provider, "plan", plan, "name", name, "app", app));
+            out().printf("Created %s (%s:%s) in %.1f s%n", a.path("name").asText(), a.path("provider").asText(), a.path("plan").asText(),
+                    (System.nanoTime() - start) / 1e9);
+            if (app != null) out().println("Attached to " + app + " as " + join(a.path("configVars")) + ": a new release deploys with them");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "addons:info", description = "Show an add-on: its attachments and what its appliance reports (roles, lag, failovers).")
+    static final class Info extends Grid.Read {
+        @Parameters(paramLabel = "NAME") String name;
+
+        @Override
+        JsonNode fetch() {
+            return api().get("/addons/" + name);
+        }
+
+        @Override
+        void render(JsonNode info) {
+            renderInfo(out(), info);
+        }
+    }
+
+    static void renderInfo(java.io.PrintWriter out, JsonNode info) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = info.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().equals("nodes")) continue;
+            out.printf("%-14s %s%n", e.getKey().replace('_', ' ') + ":", e.getValue().isArray() ? join(e.getValue()) : e.getValue().asText());
+        }
+        if (info.has("nodes")) {
+            out.println();
+            Table t = new Table("NODE", "ROLE", "ADDRESS", "LAG", "STATE");
+            for (JsonNode n : info.path("nodes")) {
+                t.row(n.path("node").asText(), n.path("role").asText(), n.path("address").asText(),
+                        n.has("lag_bytes") ? n.path("lag_bytes").asLong() + " B" : "", n.path("state").asText());
+            }
+            t.print(out);
+        }
+        out.flush();
+    }
+
+    @Command(name = "addons:attach", description = "Attach an add-on to an app: its config vars are set by a new release.")
+    static final class Attach extends Grid.AppCommand {
+        @Parameters(paramLabel = "NAME") String name;
+
+        public Integer call() {
+            JsonNode a = api().post("/addons/" + name + "/attachments", Api.map("app", app));
+            out().println("Attached " + name + " to " + app + " (" + join(a.path("configVars")) + ")");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "addons:detach", description = "Detach an add-on: removes the config vars it set that are unchanged since.")
+    static final class Detach extends Grid.AppCommand {
+        @Parameters(paramLabel = "NAME") String name;
+
+        public Integer call() {
+            api().delete("/addons/" + name + "/attachments/" + app);
+            out().println("Detached " + name + " from " + app);
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "addons:destroy", description = "Detach an add-on from every app and delete it with its data.")
+    static final class Destroy extends Grid.Base {
+        @Parameters(paramLabel = "NAME") String name;
+        @Option(names = "--confirm", description = "the add-on's name again: its data is deleted for good") String confirm;
+
+        public Integer call() {
+            api().delete("/addons/" + name + (confirm == null ? "" : "?confirm=" + java.net.URLEncoder.encode(confirm, java.nio.charset.StandardCharsets.UTF_8)));
+            out().println("Destroyed " + name);
+            out().flush();
+            return 0;
+        }
+    }
+
+    static String join(JsonNode array) {
+        java.util.List<String> out = new ArrayList<>();
+        array.forEach(v -> out.add(v.asText()));
+        return String.join(", ", out);
+    }
+}

@@ -1,0 +1,75 @@
+package dev.grid.controller.api;
+
+import dev.grid.controller.domain.Addon;
+import dev.grid.controller.domain.Addons;
+import dev.grid.core.GridException;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Add-ons and their attachments. Responses never carry credentials except in an app's config. */
+@Controller
+public class AddonsController {
+    private static final Logger log = LoggerFactory.getLogger(AddonsController.class);
+    private final Addons addons;
+
+    public AddonsController(Addons addons) {
+        this.addons = addons;
+    }
+
+    /** An add-on as listed: no env values. */
+    public record AddonView(String name, String provider, String plan, String state, List<String> attachedTo, List<String> configVars) {
+        static AddonView of(Addon a) {
+            return new AddonView(a.name(), a.provider(), a.plan(), a.provisioned() ? "ready" : "provisioning",
+                    a.attachments().keySet().stream().sorted().toList(), a.env().keySet().stream().sorted().toList());
+        }
+    }
+
+    @Get("/providers")
+    public Map<String, List<String>> providers() {
+        return addons.providers();
+    }
+
+    @Get("/addons")
+    public List<AddonView> list() {
+        return addons.list().stream().map(AddonView::of).toList();
+    }
+
+    @Post("/addons")
+    public HttpResponse<AddonView> create(@Body Requests.CreateAddon body) {
+        if (body.provider() == null || body.provider().isBlank()) throw GridException.invalid("name the provider, e.g. postgres: see 'grid addons:services'");
+        Addon addon = addons.create(body.provider(), body.plan(), body.name(), body.app(), line -> log.info("{}", line));
+        return HttpResponse.created(AddonView.of(addon));
+    }
+
+    @Get("/addons/{name}")
+    public Map<String, Object> info(String name) {
+        return addons.info(name);
+    }
+
+    @Post("/addons/{name}/attachments")
+    public AddonView attach(String name, @Body Requests.Attach body) {
+        if (body.app() == null || body.app().isBlank()) throw GridException.invalid("name the app to attach to");
+        return AddonView.of(addons.attach(name, body.app()));
+    }
+
+    @Delete("/addons/{name}/attachments/{app}")
+    public AddonView detach(String name, String app) {
+        return AddonView.of(addons.detach(name, app));
+    }
+
+    @Delete("/addons/{name}")
+    public Map<String, String> destroy(String name, @Nullable @QueryValue String confirm) {
+        addons.destroy(name, confirm);
+        return Map.of("destroyed", name);
+    }
+}

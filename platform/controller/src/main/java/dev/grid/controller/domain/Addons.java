@@ -1,0 +1,171 @@
+package dev.grid.controller.domain;
+
+import dev.grid.appliance.Appliance;
+import dev.grid.appliance.Provider;
+import dev.grid.appliance.Provider.Resource;
+import dev.grid.controller.ApplianceCatalog;
+import dev.grid.core.GridException;
+import dev.grid.store.Entry;
+import dev.grid.store.Store;
+import jakarta.inject.Singleton;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Add-ons, Heroku style: create one from a provider (and attach it to an app), attach and
+ * detach it, destroy it. Attaching merges the resource's env into the app's config as a new
+ * release, which deploys; detaching removes the keys that attachment set and that still hold
+ * what it set. Every request is checked completely before anything changes.
+ */
+@Singleton
+public final class Addons {
+    public static final String KEY = "addons/";
+    private static final Logger log = LoggerFactory.getLogger(Addons.class);
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,28}[a-z0-9]");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Store store;
+    private final Apps apps;
+    private final Releases releases;
+    private final Map<String, Provider> providers = new TreeMap<>();
+
+    public Addons(Store store, Apps apps, Releases releases, ApplianceCatalog catalog, AppliancePlatform platform) {
+        this.store = store;
+        this.apps = apps;
+        this.releases = releases;
+        for (Appliance a : catalog.appliances()) providers.put(a.name(), a.provider(platform));
+    }
+
+    public Map<String, List<String>> providers() {
+        Map<String, List<String>> out = new TreeMap<>();
+        providers.forEach((name, p) -> out.put(name, p.plans()));
+        return out;
+    }
+
+    public List<Addon> list() {
+        return store.values(KEY, Addon.class).stream().sorted(Comparator.comparing(Addon::name)).toList();
+    }
+
+    public Addon get(String name) {
+        return store.get(KEY + name, Addon.class).filter(Addon::provisioned)
+                .orElseThrow(() -> GridException.notFound("no add-on named '" + name + "': see 'grid addons'"));
+    }
+
+    public Provider provider(Addon addon) {
+        Provider p = providers.get(addon.provider());
+        if (p == null) throw GridException.conflict("the provider '" + addon.provider() + "' of " + addon.name() + " is not installed in this Grid");
+        return p;
+    }
+
+    /** Provisions an add-on (its name is chosen if null) and attaches it to {@code app} if given. */
+    public Addon create(String providerName, String plan, String name, String app, Consumer<String> progress) {
+        Provider provider = providers.get(providerName);
+        if (provider == null) throw GridException.invalid("no add-on provider '" + providerName + "': use one of " + providers.keySet());
+        String chosenPlan = plan == null ? provider.defaultPlan() : plan;
+        if (!provider.plans().contains(chosenPlan))
+            throw GridException.invalid(providerName + " has no plan '" + chosenPlan + "': the plans are " + provider.plans());
+        String addonName = name == null ? providerName + "-" + suffix() : name;
+        if (!NAME.matcher(addonName).matches())
+            throw GridException.invalid("invalid add-on name '" + addonName + "': use 2-30 lowercase letters, digits and dashes, starting with a letter");
+        if (app != null) apps.get(app);
+        Addon placeholder = new Addon(addonName, providerName, chosenPlan, null, null, null, null, Instant.now());
+        if (!store.txn().ifUnchanged(KEY + addonName, 0).put(KEY + addonName, placeholder).commit())
+            throw GridException.conflict("an add-on named '" + addonName + "' exists already: choose another name");
+        Resource resource;
+        try {
+            resource = provider.provision(addonName, chosenPlan, progress);
+        } catch (Exception e) {
+            store.delete(KEY + addonName);
+            log.warn("provisioning {} failed", addonName, e);
+            throw new GridException(503, "provisioning " + addonName + " failed: " + e.getMessage());
+        }
+        Addon addon = new Addon(addonName, providerName, chosenPlan, resource.id(), resource.env(), resource.internal(), Map.of(), placeholder.createdAt());
+        store.put(KEY + addonName, addon);
+        return app == null ? addon : attach(addonName, app);
+    }
+
+    public Addon attach(String name, String app) {
+        Entry entry = store.get(KEY + name).orElseThrow(() -> GridException.notFound("no add-on named '" + name + "': see 'grid addons'"));
+        Addon addon = entry.as(Addon.class);
+        if (!addon.provisioned()) throw GridException.notFound("no add-on named '" + name + "': see 'grid addons'");
+        apps.get(app);
+        if (addon.attachments().containsKey(app)) throw GridException.conflict(name + " is attached to " + app + " already");
+        Map<String, String> config = releases.config(app);
+        for (var e : new java.util.TreeMap<>(addon.env()).entrySet()) {
+            String current = config.get(e.getKey());
+            if (current != null && !current.equals(e.getValue()))
+                throw GridException.conflict(app + " already has " + e.getKey() + " (from another add-on or set by hand): detach that add-on or unset it first");
+        }
+        Map<String, Map<String, String>> attachments = new HashMap<>(addon.attachments());
+        attachments.put(app, addon.env());
+        Addon updated = addon.withAttachments(attachments);
+        if (!store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, updated).commit())
+            throw GridException.conflict(name + " changed meanwhile: try again");
+        releases.changeConfig(app, addon.env(), List.of());
+        return updated;
+    }
+
+    /** Removes the config this add-on's attachment set on {@code app}, where it still holds what was set. */
+    public Addon detach(String name, String app) {
+        Entry entry = store.get(KEY + name).orElseThrow(() -> GridException.notFound("no add-on named '" + name + "': see 'grid addons'"));
+        Addon addon = entry.as(Addon.class);
+        apps.get(app);
+        Map<String, String> added = addon.attachments().get(app);
+        if (added == null) throw GridException.notFound(name + " is not attached to " + app + ": see 'grid addons'");
+        Map<String, String> config = releases.config(app);
+        List<String> unset = added.entrySet().stream().filter(e -> e.getValue().equals(config.get(e.getKey()))).map(Map.Entry::getKey).sorted().toList();
+        Map<String, Map<String, String>> attachments = new HashMap<>(addon.attachments());
+        attachments.remove(app);
+        Addon updated = addon.withAttachments(attachments);
+        if (!store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, updated).commit())
+            throw GridException.conflict(name + " changed meanwhile: try again");
+        if (!unset.isEmpty()) releases.changeConfig(app, Map.of(), unset);
+        return updated;
+    }
+
+    /** Detaches the add-on from every app and deletes its resource and data. */
+    public void destroy(String name, String confirm) {
+        Addon addon = get(name);
+        if (!name.equals(confirm))
+            throw GridException.invalid("destroying " + name + " deletes its data for good: confirm with --confirm " + name);
+        Provider provider = provider(addon);
+        for (String app : addon.attachments().keySet()) detach(name, app);
+        try {
+            provider.deprovision(new Resource(addon.resourceId(), addon.env(), addon.internal()));
+        } catch (Exception e) {
+            throw new GridException(503, "deleting the resource of " + name + " failed: " + e.getMessage() + " (it is detached; destroy again to retry)");
+        }
+        store.delete(KEY + name);
+    }
+
+    /** The add-on as {@code grid addons:info} shows it: attachments, then what the provider says. */
+    public Map<String, Object> info(String name) {
+        Addon addon = get(name);
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("name", addon.name());
+        info.put("provider", addon.provider());
+        info.put("plan", addon.plan());
+        info.put("created_at", addon.createdAt().toString());
+        info.put("attached_to", addon.attachments().keySet().stream().sorted().toList());
+        info.put("config_vars", addon.env().keySet().stream().sorted().toList());
+        info.putAll(provider(addon).info(new Resource(addon.resourceId(), addon.env(), addon.internal())));
+        return info;
+    }
+
+    private static String suffix() {
+        String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 6; i++) b.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+        return b.toString();
+    }
+}

@@ -1,0 +1,77 @@
+package dev.grid.controller.domain;
+
+import dev.grid.appliance.Platform;
+import dev.grid.blobs.Blobs;
+import dev.grid.controller.ApplianceCatalog;
+import dev.grid.controller.ControllerConfig;
+import dev.grid.core.ProcessType;
+import dev.grid.core.Route;
+import dev.grid.store.Store;
+import jakarta.inject.Singleton;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Layer 0 and routes as appliance providers see them: through the same domain objects as the API. */
+@Singleton
+public final class AppliancePlatform implements Platform {
+    private final Store store;
+    private final ControllerConfig config;
+    private final ApplianceCatalog catalog;
+    private final Apps apps;
+    private final Releases releases;
+    private final Formations formations;
+    private final Routes routes;
+
+    public AppliancePlatform(Store store, ControllerConfig config, ApplianceCatalog catalog, Apps apps, Releases releases,
+                             Formations formations, Routes routes) {
+        this.store = store;
+        this.config = config;
+        this.catalog = catalog;
+        this.apps = apps;
+        this.releases = releases;
+        this.formations = formations;
+        this.routes = routes;
+    }
+
+    @Override
+    public Store store() {
+        return store;
+    }
+
+    @Override
+    public Blobs blobs() {
+        if (catalog.blobs() == null) throw new IllegalStateException("this controller has no blob store");
+        return catalog.blobs();
+    }
+
+    @Override
+    public String stackImage() {
+        return config.stackImage();
+    }
+
+    @Override
+    public void runApp(String app, Map<String, ProcessType> processes, Map<String, String> env, String slugUrl) {
+        apps.createSystem(app);
+        if (releases.current(app).isEmpty()) releases.create(app, config.stackImage(), slugUrl, processes, env);
+        Map<String, Integer> counts = new HashMap<>();
+        processes.keySet().forEach(t -> counts.put(t, 1));
+        formations.scale(app, counts);
+    }
+
+    @Override
+    public void destroyApp(String app, boolean deleteVolumes) {
+        apps.destroy(app);
+    }
+
+    @Override
+    public Endpoint tcpEndpoint(String service) {
+        Route route = routes.list().stream().filter(r -> r.type() == Route.Type.TCP && service.equals(r.service()) && r.leader())
+                .findFirst().orElseGet(() -> routes.addTcp(service, null, true));
+        return new Endpoint(config.addonHost(), route.port());
+    }
+
+    @Override
+    public void removeTcpEndpoint(String service) {
+        routes.list().stream().filter(r -> r.type() == Route.Type.TCP && service.equals(r.service())).forEach(r -> routes.remove(r.id()));
+    }
+}

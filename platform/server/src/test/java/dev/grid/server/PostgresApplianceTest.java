@@ -1,0 +1,302 @@
+package dev.grid.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.dockerjava.api.model.Container;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.grid.appliance.ClusterKeys;
+import dev.grid.appliance.ClusterState;
+import dev.grid.appliance.Clusters;
+import dev.grid.appliance.NodeReport;
+import dev.grid.testing.Eventually;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The Postgres appliance end to end: a real three-node cluster in containers on three
+ * loopback hosts, reached through the router's leader TCP route with real JDBC and psql.
+ * One cluster is shared by every test here (it takes a while to start); the tests run in
+ * order because the chaos test kills primaries.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PostgresApplianceTest {
+    static final ClusterKeys KEYS = new ClusterKeys("postgres", "main");
+    static final int CHAOS_ROUNDS = Integer.getInteger("grid.chaos.rounds", 5);
+    TestCluster grid;
+    TestApi api;
+
+    @BeforeAll
+    void start() {
+        grid = new TestCluster(4);
+        api = grid.api;
+        grid.startHost("a", "127.0.0.2");
+        grid.startHost("b", "127.0.0.3");
+        grid.startHost("c", "127.0.0.4");
+    }
+
+    @AfterAll
+    void stop() {
+        grid.close();
+    }
+
+    Map<String, String> config(String app) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        api.ok("GET", "/apps/" + app + "/config", null).fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+
+    ClusterState state() {
+        return Clusters.state(grid.store, KEYS).orElse(null);
+    }
+
+    Map<String, NodeReport> reports() {
+        return Clusters.reports(grid.store, KEYS);
+    }
+
+    /** Everything settled: a caught-up sync, every node reporting in the current generation, nobody deposed. */
+    boolean settled() {
+        ClusterState s = state();
+        if (s == null || !s.syncReady() || !s.deposed().isEmpty()) return false;
+        Map<String, NodeReport> r = reports();
+        for (String n : List.of("n0", "n1", "n2")) {
+            NodeReport nr = r.get(n);
+            if (nr == null || nr.generation() != s.generation()) return false;
+            if (!n.equals(s.primary()) && !nr.isReplicaOf(s.primary())) return false;
+        }
+        return true;
+    }
+
+    Container container(String node) {
+        return grid.docker.list(Map.of("grid.app", KEYS.app(), "grid.type", node)).stream()
+                .filter(c -> "running".equals(c.getState())).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
+    }
+
+    static Connection connect(Map<String, String> env) throws SQLException {
+        return DriverManager.getConnection(env.get("JDBC_DATABASE_URL"));
+    }
+
+    @Test
+    @Order(1)
+    void provisionAttachesCredentialsThatWorkWithJdbcAndPsql() throws Exception {
+        assertEquals(0, api.cli("apps:create", "shop").exitCode());
+        var created = api.cli("addons:create", "postgres", "-a", "shop", "--as", "shop-db");
+        assertEquals(0, created.exitCode(), created.err());
+        Map<String, String> env = config("shop");
+        for (String k : List.of("DATABASE_URL", "JDBC_DATABASE_URL", "JDBC_DATABASE_USERNAME", "JDBC_DATABASE_PASSWORD",
+                "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")) {
+            assertTrue(env.containsKey(k), k + " in " + env.keySet());
+        }
+        assertTrue(env.get("DATABASE_URL").startsWith("postgres://shop_db:"), env.get("DATABASE_URL"));
+
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(env.get("JDBC_DATABASE_URL"));
+        hc.setUsername(env.get("JDBC_DATABASE_USERNAME"));
+        hc.setPassword(env.get("JDBC_DATABASE_PASSWORD"));
+        hc.setMaximumPoolSize(2);
+        try (HikariDataSource ds = new HikariDataSource(hc); Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE orders (id bigint PRIMARY KEY, item text)");
+            st.execute("INSERT INTO orders VALUES (1, 'tea')");
+        }
+        Process psql = new ProcessBuilder("psql", env.get("DATABASE_URL"), "-Atc", "SELECT item FROM orders").redirectErrorStream(true).start();
+        assertEquals("tea", new String(psql.getInputStream().readAllBytes()).strip());
+        assertEquals(0, psql.waitFor());
+        var viaCli = api.cli("pg:psql", "-a", "shop", "-c", "SELECT count(*) FROM orders");
+        assertEquals(0, viaCli.exitCode(), viaCli.out() + viaCli.err());
+
+        // The nodes spread over the three hosts, one each.
+        Set<String> hosts = new HashSet<>();
+        for (String n : List.of("n0", "n1", "n2")) hosts.add(container(n).getLabels().get("grid.host"));
+        assertEquals(3, hosts.size(), "one node per host: " + hosts);
+
+        // On the running cluster, a second add-on is quick.
+        assertEquals(0, api.cli("apps:create", "other").exitCode());
+        long t0 = System.nanoTime();
+        assertEquals(0, api.cli("addons:create", "postgres", "-a", "other", "--as", "other-db").exitCode());
+        System.out.printf("BENCH postgres provision on a running cluster: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+
+        var info = api.cli("pg:info", "-a", "shop");
+        assertEquals(0, info.exitCode(), info.err());
+        assertTrue(info.out().contains("primary") && info.out().contains("sync") && info.out().contains("async"), info.out());
+    }
+
+    @Test
+    @Order(2)
+    void oneAddonsCredentialsOpenNothingOfAnothers() throws Exception {
+        Map<String, String> shop = config("shop");
+        Map<String, String> other = config("other");
+        String shopDbWithOthersRole = shop.get("JDBC_DATABASE_URL").replaceAll("\\?.*", "");
+        SQLException e = assertThrows(SQLException.class,
+                () -> DriverManager.getConnection(shopDbWithOthersRole, other.get("PGUSER"), other.get("PGPASSWORD")).close());
+        assertTrue(e.getMessage().contains("permission denied for database"), e.getMessage());
+        String postgresDb = shopDbWithOthersRole.replaceAll("/[^/]+$", "/postgres");
+        assertThrows(SQLException.class, () -> DriverManager.getConnection(postgresDb, other.get("PGUSER"), other.get("PGPASSWORD")).close());
+        // and with its own database, the other role sees none of shop's tables
+        try (Connection c = connect(other); Statement st = c.createStatement()) {
+            assertThrows(SQLException.class, () -> st.executeQuery("SELECT * FROM orders"));
+        }
+    }
+
+    @Test
+    @Order(3)
+    void badInputIsRefusedWithAReasonAndChangesNothing() {
+        JsonNode addonsBefore = api.ok("GET", "/addons", null);
+        Map<String, String> shopBefore = config("shop");
+        Map<String, String> otherBefore = config("other");
+        record Bad(String[] args, String says) {}
+        List<Bad> bad = List.of(
+                new Bad(new String[] {"addons:create", "mysql", "-a", "shop"}, "no add-on provider 'mysql'"),
+                new Bad(new String[] {"addons:create", "postgres:huge", "-a", "shop"}, "postgres has no plan 'huge'"),
+                new Bad(new String[] {"addons:create", "postgres", "-a", "nope"}, "no app named 'nope'"),
+                new Bad(new String[] {"addons:create", "postgres", "--as", "Bad_Name"}, "invalid add-on name"),
+                new Bad(new String[] {"addons:create", "postgres", "--as", "shop-db"}, "exists already"),
+                new Bad(new String[] {"addons:destroy", "shop-db"}, "confirm with --confirm shop-db"),
+                new Bad(new String[] {"addons:destroy", "shop-db", "--confirm", "other-db"}, "confirm with --confirm shop-db"),
+                new Bad(new String[] {"addons:detach", "shop-db", "-a", "other"}, "shop-db is not attached to other"),
+                new Bad(new String[] {"addons:attach", "shop-db", "-a", "shop"}, "attached to shop already"),
+                new Bad(new String[] {"addons:attach", "shop-db", "-a", "other"}, "other already has DATABASE_URL"),
+                new Bad(new String[] {"addons:info", "ghost"}, "no add-on named 'ghost'"),
+                new Bad(new String[] {"pg:info", "-a", "nope"}, "no app named 'nope'"));
+        for (Bad b : bad) {
+            var r = api.cli(b.args());
+            assertNotEquals(0, r.exitCode(), String.join(" ", b.args()));
+            assertTrue(r.err().contains(b.says()), String.join(" ", b.args()) + " says: " + r.err());
+        }
+        assertEquals(addonsBefore, api.ok("GET", "/addons", null));
+        assertEquals(shopBefore, config("shop"));
+        assertEquals(otherBefore, config("other"));
+    }
+
+    @Test
+    @Order(4)
+    void detachRemovesOnlyTheKeysItSetThatAreUnchanged() {
+        assertEquals(0, api.cli("config:set", "-a", "other", "PGHOST=db.example.test", "KEEP=me").exitCode());
+        var r = api.cli("addons:detach", "other-db", "-a", "other");
+        assertEquals(0, r.exitCode(), r.err());
+        Map<String, String> after = config("other");
+        assertEquals("db.example.test", after.get("PGHOST"), "changed by hand since attaching: kept");
+        assertEquals("me", after.get("KEEP"));
+        for (String k : List.of("DATABASE_URL", "JDBC_DATABASE_URL", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGPORT")) {
+            assertFalse(after.containsKey(k), k + " was removed");
+        }
+        var attach = api.cli("addons:attach", "other-db", "-a", "other");
+        assertTrue(attach.err().contains("other already has PGHOST"), attach.err());
+        assertEquals(0, api.cli("config:unset", "-a", "other", "PGHOST").exitCode());
+        assertEquals(0, api.cli("addons:attach", "other-db", "-a", "other").exitCode());
+        assertTrue(config("other").containsKey("DATABASE_URL"));
+    }
+
+    @Test
+    @Order(5)
+    void killingThePrimaryLosesNoAcknowledgedWriteAndTheOldPrimaryRejoins() throws Exception {
+        Eventually.await("the cluster settled", Duration.ofSeconds(60), this::settled, ok -> ok);
+        Map<String, String> env = config("shop");
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE chaos (id bigint PRIMARY KEY)");
+        }
+        Set<Long> acked = ConcurrentHashMap.newKeySet();
+        AtomicLong lastAck = new AtomicLong();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong failures = new AtomicLong();
+        Thread writer = new Thread(() -> {
+            long id = 0;
+            Connection c = null;
+            while (writing.get()) {
+                long next = ++id;
+                try {
+                    if (c == null) {
+                        c = DriverManager.getConnection(env.get("JDBC_DATABASE_URL") + "&connectTimeout=2&socketTimeout=10");
+                    }
+                    try (Statement st = c.createStatement()) {
+                        st.execute("INSERT INTO chaos VALUES (" + next + ")");
+                    }
+                    acked.add(next);
+                    lastAck.set(System.nanoTime());
+                } catch (SQLException e) {
+                    failures.incrementAndGet();
+                    try {
+                        if (c != null) c.close();
+                    } catch (SQLException ignored) {
+                        // reconnecting anyway
+                    }
+                    c = null;
+                    Eventually.sleep(50);
+                }
+            }
+        }, "chaos-writer");
+        writer.start();
+        List<Long> failoverMillis = new ArrayList<>();
+        try {
+            for (int round = 1; round <= CHAOS_ROUNDS; round++) {
+                Eventually.await("the cluster settled before round " + round, Duration.ofSeconds(90), this::settled, ok -> ok);
+                Eventually.await("writes flowing", Duration.ofSeconds(10), () -> System.nanoTime() - lastAck.get() < 500_000_000L, ok -> ok);
+                ClusterState before = state();
+                String victim = before.primary();
+                grid.docker.kill(container(victim).getId());
+                long killed = System.nanoTime();
+                Eventually.await("a write after killing " + victim, Duration.ofSeconds(60), () -> lastAck.get() > killed, ok -> ok);
+                long millis = (lastAck.get() - killed) / 1_000_000;
+                failoverMillis.add(millis);
+                ClusterState after = state();
+                assertNotEquals(victim, after.primary(), "round " + round + ": a new primary");
+                assertEquals(before.sync(), after.primary(), "round " + round + ": the sync was promoted");
+                System.out.printf("BENCH postgres failover round %d: %s -> %s, first write %d ms after the kill%n", round, victim, after.primary(), millis);
+                // The killed node rejoins by itself, as a replica of the new primary.
+                Eventually.await(victim + " rejoined as a replica", Duration.ofSeconds(90),
+                        () -> reports().get(victim), r -> r != null && r.isReplicaOf(state().primary()));
+            }
+        } finally {
+            writing.set(false);
+            writer.join(15_000);
+        }
+        Set<Long> present = new HashSet<>();
+        try (Connection c = connect(env); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id FROM chaos")) {
+            while (rs.next()) present.add(rs.getLong(1));
+        }
+        Set<Long> lost = new HashSet<>(acked);
+        lost.removeAll(present);
+        assertTrue(acked.size() > 100, "the writer wrote: " + acked.size());
+        assertEquals(Set.of(), lost, "acknowledged rows lost (of " + acked.size() + ")");
+        failoverMillis.sort(Long::compare);
+        System.out.printf("BENCH postgres failover: %d rounds, %d rows acknowledged, %d failed attempts, kill-to-write median %d ms, max %d ms%n",
+                failoverMillis.size(), acked.size(), failures.get(), failoverMillis.get(failoverMillis.size() / 2), failoverMillis.get(failoverMillis.size() - 1));
+        Eventually.await("the cluster settled after the chaos", Duration.ofSeconds(90), this::settled, ok -> ok);
+    }
+
+    @Test
+    @Order(6)
+    void destroyDropsTheDatabaseAndTheRole() {
+        Map<String, String> other = config("other");
+        var r = api.cli("addons:destroy", "other-db", "--confirm", "other-db");
+        assertEquals(0, r.exitCode(), r.err());
+        assertFalse(config("other").containsKey("DATABASE_URL"), "detached first");
+        SQLException e = assertThrows(SQLException.class, () -> connect(other).close());
+        assertTrue(e.getMessage().contains("password authentication failed") || e.getMessage().contains("does not exist"), e.getMessage());
+        assertTrue(api.ok("GET", "/addons", null).findValuesAsText("name").stream().noneMatch("other-db"::equals));
+    }
+}
