@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
                 KeysCommands.List.class, KeysCommands.Add.class, KeysCommands.Remove.class,
                 AddonsCommands.List.class, AddonsCommands.Services.class, AddonsCommands.Create.class, AddonsCommands.Info.class,
                 AddonsCommands.Attach.class, AddonsCommands.Detach.class, AddonsCommands.Destroy.class,
-                PgCommands.Info.class, PgCommands.Psql.class})
+                PgCommands.Info.class, PgCommands.Psql.class,
+                PgCommands.Backups.class, PgCommands.Capture.class, PgCommands.Restore.class})
 public final class Grid implements Callable<Integer> {
     private Api api;
 

@@ -12,6 +12,7 @@ final class PgCommands {
 
     /** The Postgres add-on attached to the app (the one that set its DATABASE_URL), or a clear error. */
     static String addonOf(Api api, String app) {
+        api.get("/apps/" + app); // a clear error for an app that does not exist
         List<String> names = new ArrayList<>();
         for (JsonNode a : api.get("/addons")) {
             if (!a.path("provider").asText().equals("postgres")) continue;
@@ -55,6 +56,50 @@ final class PgCommands {
                 out().flush();
             }
             return p.waitFor();
+        }
+    }
+
+    @Command(name = "pg:backups", description = "List the backups of the app's Postgres add-on.")
+    static final class Backups extends Grid.AppRead {
+        @Override
+        JsonNode fetch() {
+            return api().get("/addons/" + addonOf(api(), app) + "/backups");
+        }
+
+        @Override
+        void render(JsonNode backups) throws Exception {
+            Table t = new Table("ID", "TAKEN", "SIZE");
+            for (JsonNode b : backups) t.row(b.path("id").asText(), b.path("createdAt").asText(), b.path("bytes").asLong() + " B");
+            t.print(out());
+        }
+    }
+
+    @Command(name = "pg:backups:capture", description = "Back up the app's Postgres database (pg_dump, custom format) into the blob store.")
+    static final class Capture extends Grid.AppCommand {
+        public Integer call() {
+            String addon = addonOf(api(), app);
+            out().println("Backing up " + addon + "...");
+            out().flush();
+            JsonNode b = api().post("/addons/" + addon + "/backups", java.util.Map.of());
+            out().println("Captured " + b.path("id").asText() + " (" + b.path("bytes").asLong() + " B)");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "pg:backups:restore", description = {"Replace the app's Postgres data with a backup (the latest by default).",
+            "All or nothing: a restore that fails leaves the data as it was."})
+    static final class Restore extends Grid.AppCommand {
+        @picocli.CommandLine.Parameters(arity = "0..1", paramLabel = "ID") String id;
+        @Option(names = "--confirm", description = "the app's name: the database's current data is replaced") String confirm;
+
+        public Integer call() {
+            if (!app.equals(confirm)) throw new CliException("restoring replaces the data of " + app + "'s database: confirm with --confirm " + app);
+            String addon = addonOf(api(), app);
+            JsonNode b = api().post("/addons/" + addon + "/restore", Api.map("backup", id));
+            out().println("Restored " + b.path("id").asText() + " into " + addon);
+            out().flush();
+            return 0;
         }
     }
 }

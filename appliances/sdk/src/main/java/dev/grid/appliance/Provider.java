@@ -28,6 +28,22 @@ public interface Provider {
     /** What {@code grid addons:info} shows: topology, roles, lag, generation, last failover, promises. */
     Map<String, Object> info(Resource resource);
 
+    /** Backups, if the datastore has them; the controller keeps the files in the blob store. */
+    default java.util.Optional<Backups> backups() {
+        return java.util.Optional.empty();
+    }
+
+    /** Dumping a resource to a file and restoring it from one. */
+    interface Backups {
+        void dump(Resource resource, java.nio.file.Path to) throws Exception;
+
+        /**
+         * Replaces the resource's data with the dump's, all or nothing. A file that is not a
+         * valid dump is refused with {@link IllegalArgumentException} before anything changes.
+         */
+        void restore(Resource resource, java.nio.file.Path from) throws Exception;
+    }
+
     /** A provisioned resource: its id, the env apps get, and what the provider needs to find it again. */
     record Resource(String id, Map<String, String> env, Map<String, String> internal) {
         public Resource {

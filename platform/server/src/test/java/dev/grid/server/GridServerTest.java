@@ -31,7 +31,8 @@ class GridServerTest {
                 "GRID_HOST_ID", hostId,
                 "GRID_HOST_ADDRESS", "127.0.0.4",
                 "GRID_PORT_RANGE", "25000-25099",
-                "GRID_LEASE_TTL", "5"));
+                "GRID_LEASE_TTL", "5",
+                "GRID_TCP_PORT_RANGE", "32000-32009"));
         for (String port : new String[] {"GRID_HTTP_PORT", "GRID_HTTPS_PORT", "GRID_SSH_PORT", "GRID_BLOB_PORT"}) {
             env.put(port, String.valueOf(LocalEtcd.freePort()));
         }
@@ -52,6 +53,10 @@ class GridServerTest {
                     + "\"volumes\":[{\"name\":\"" + volume + "\",\"path\":\"/v\"}]}}}");
             assertEquals(0, api.cli("ps:scale", "-a", "keeper", "web=2", "worker=1").exitCode());
             Eventually.await("3 jobs up", Duration.ofSeconds(20), () -> api.upJobs("keeper").size(), n -> n == 3);
+            // A Postgres add-on: its three nodes share this one host.
+            assertEquals(0, api.cli("addons:create", "postgres", "-a", "keeper").exitCode());
+            String databaseUrl = api.ok("GET", "/apps/keeper/config", null).path("DATABASE_URL").asText();
+            assertEquals("", psql(databaseUrl, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before down')"));
 
             server.close(); // grid down
             assertEquals(0, docker.list(Map.of("grid.host", hostId)).size(), "grid down stops every job");
@@ -60,13 +65,28 @@ class GridServerTest {
             server.start(config, config.token(env)); // grid up again, same GRID_HOME
             Eventually.await("the same 3 jobs up again", Duration.ofSeconds(30), () -> api.upJobs("keeper").size(), n -> n == 3);
             JsonNode releases = api.ok("GET", "/apps/keeper/releases", null);
-            assertEquals(2, releases.size(), "state survived in the local etcd");
+            assertEquals(3, releases.size(), "state survived in the local etcd (2 deploys, 1 add-on attachment)");
             var logs = Eventually.await("the worker's second run in its log", Duration.ofSeconds(5),
                     () -> api.cli("logs", "-a", "keeper").out(), out -> out.contains("runs="));
             assertTrue(logs.contains("runs=2"), "the volume survived grid down: " + logs);
+            assertEquals(databaseUrl, api.ok("GET", "/apps/keeper/config", null).path("DATABASE_URL").asText());
+            String kept = Eventually.await("the Postgres add-on serving again through the same DATABASE_URL", Duration.ofSeconds(60),
+                    () -> psql(databaseUrl, "SELECT v FROM kept"), out -> out.equals("before down"));
+            assertEquals("before down", kept);
         } finally {
             server.close();
-            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.equals("grid-" + hostId + "-" + volume));
+            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + hostId + "-"));
+        }
+    }
+
+    /** Runs SQL with the real psql; its output, or the error. */
+    static String psql(String url, String sql) {
+        try {
+            Process p = new ProcessBuilder("psql", url, "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            return p.waitFor() == 0 ? out : "psql failed: " + out;
+        } catch (Exception e) {
+            return "psql failed: " + e;
         }
     }
 }

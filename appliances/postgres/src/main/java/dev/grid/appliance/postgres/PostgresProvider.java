@@ -137,6 +137,50 @@ public final class PostgresProvider implements Provider {
         return info;
     }
 
+    @Override
+    public java.util.Optional<Backups> backups() {
+        return java.util.Optional.of(new Backups() {
+            @Override
+            public void dump(Resource r, java.nio.file.Path to) throws Exception {
+                tool(r, "pg_dump", "--format=custom", "--no-owner", "--file=" + to);
+            }
+
+            @Override
+            public void restore(Resource r, java.nio.file.Path from) throws Exception {
+                try {
+                    tool(null, "pg_restore", "--list", from.toString());
+                } catch (java.io.IOException e) {
+                    throw new IllegalArgumentException("the backup is not a valid pg_dump archive, so nothing was restored ("
+                            + e.getMessage().lines().reduce((a, b) -> b).orElse("") + ")");
+                }
+                // One transaction: a restore that fails part-way leaves the database as it was.
+                tool(r, "pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+                        "--exit-on-error", from.toString());
+            }
+        });
+    }
+
+    /** Runs a Postgres client tool on this machine against the resource's database on the primary. */
+    private void tool(Resource r, String tool, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(tool));
+        if (r != null) {
+            NodeReport p = primary();
+            cmd.addAll(List.of("--host=" + p.address(), "--port=" + p.port(), "--username=" + r.internal().get("role"),
+                    "--dbname=" + r.internal().get("database")));
+        }
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        if (r != null) pb.environment().put("PGPASSWORD", r.env().get("PGPASSWORD"));
+        Process proc;
+        try {
+            proc = pb.start();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(tool + " is not installed on the controller's machine: apt-get install postgresql-client");
+        }
+        String out = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (proc.waitFor() != 0) throw new java.io.IOException(tool + " failed: " + out.strip());
+    }
+
     static String ident(String s) {
         return "\"" + s.replace("\"", "\"\"") + "\"";
     }

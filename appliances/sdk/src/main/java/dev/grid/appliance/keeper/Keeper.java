@@ -83,7 +83,11 @@ public final class Keeper implements AutoCloseable {
         EtcdGateway etcd = new EtcdGateway(Arrays.asList(require(env, "GRID_ETCD").split(",")), env.getOrDefault("GRID_PREFIX", "grid"));
         datastore.configure(node);
         try (Keeper keeper = new Keeper(etcd, keys, node, datastore, env.get("GRID_JOB_ID"), env.get("GRID_HOST_ID"))) {
-            Runtime.getRuntime().addShutdownHook(new Thread(keeper::close));
+            // Stopping the container (grid down) stops the datastore cleanly rather than at the kill timeout.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                keeper.close();
+                datastore.stop();
+            }));
             keeper.run();
         }
     }

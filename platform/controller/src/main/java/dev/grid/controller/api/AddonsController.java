@@ -72,4 +72,20 @@ public class AddonsController {
         addons.destroy(name, confirm);
         return Map.of("destroyed", name);
     }
+
+    @Get("/addons/{name}/backups")
+    public List<Addons.Backup> backups(String name) {
+        addons.get(name);
+        return addons.backups(name);
+    }
+
+    @Post("/addons/{name}/backups")
+    public HttpResponse<Addons.Backup> capture(String name) {
+        return HttpResponse.created(addons.capture(name));
+    }
+
+    @Post("/addons/{name}/restore")
+    public Addons.Backup restore(String name, @Body Requests.Restore body) {
+        return addons.restore(name, body.backup());
+    }
 }

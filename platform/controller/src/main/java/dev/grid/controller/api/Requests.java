@@ -28,4 +28,6 @@ public final class Requests {
     public record CreateAddon(String provider, String plan, String name, String app) {}
 
     public record Attach(String app) {}
+
+    public record Restore(String backup) {}
 }

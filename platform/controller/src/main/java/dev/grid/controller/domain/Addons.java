@@ -38,9 +38,11 @@ public final class Addons {
     private final Apps apps;
     private final Releases releases;
     private final Map<String, Provider> providers = new TreeMap<>();
+    private final AppliancePlatform platform;
 
     public Addons(Store store, Apps apps, Releases releases, ApplianceCatalog catalog, AppliancePlatform platform) {
         this.store = store;
+        this.platform = platform;
         this.apps = apps;
         this.releases = releases;
         for (Appliance a : catalog.appliances()) providers.put(a.name(), a.provider(platform));
@@ -141,11 +143,84 @@ public final class Addons {
         Provider provider = provider(addon);
         for (String app : addon.attachments().keySet()) detach(name, app);
         try {
-            provider.deprovision(new Resource(addon.resourceId(), addon.env(), addon.internal()));
+            provider.deprovision(resource(addon));
         } catch (Exception e) {
             throw new GridException(503, "deleting the resource of " + name + " failed: " + e.getMessage() + " (it is detached; destroy again to retry)");
         }
         store.delete(KEY + name);
+        for (Backup b : backups(name)) deleteBackup(b);
+    }
+
+    /** A backup of an add-on's data, kept in the blob store. Key backups/ADDON/ID. */
+    public record Backup(String id, String addon, Instant createdAt, long bytes) {
+        String blob() {
+            return "backup-" + addon + "-" + id + ".dump";
+        }
+    }
+
+    private Provider.Backups backupsOf(Addon addon) {
+        return provider(addon).backups()
+                .orElseThrow(() -> GridException.invalid(addon.provider() + " add-ons have no backups"));
+    }
+
+    public List<Backup> backups(String name) {
+        return store.values("backups/" + name + "/", Backup.class).stream().sorted(Comparator.comparing(Backup::id)).toList();
+    }
+
+    public Backup capture(String name) {
+        Addon addon = get(name);
+        Provider.Backups backups = backupsOf(addon);
+        List<Backup> existing = backups(name);
+        String id = String.format("b%03d", existing.isEmpty() ? 1 : Integer.parseInt(existing.get(existing.size() - 1).id().substring(1)) + 1);
+        java.nio.file.Path file = null;
+        try {
+            file = java.nio.file.Files.createTempFile("grid-backup", ".dump");
+            backups.dump(resource(addon), file);
+            Backup backup = new Backup(id, name, Instant.now(), java.nio.file.Files.size(file));
+            platform.blobs().put(backup.blob(), file);
+            if (!store.txn().ifUnchanged("backups/" + name + "/" + id, 0).put("backups/" + name + "/" + id, backup).commit())
+                throw GridException.conflict("another backup of " + name + " was taken meanwhile: try again");
+            return backup;
+        } catch (GridException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new GridException(503, "backing up " + name + " failed: " + e.getMessage());
+        } finally {
+            if (file != null) file.toFile().delete();
+        }
+    }
+
+    /** Restores the backup (the latest if {@code id} is null) over the add-on's data. */
+    public Backup restore(String name, String id) {
+        Addon addon = get(name);
+        Provider.Backups backups = backupsOf(addon);
+        List<Backup> all = backups(name);
+        if (all.isEmpty()) throw GridException.notFound(name + " has no backups: capture one first");
+        Backup backup = id == null ? all.get(all.size() - 1) : all.stream().filter(b -> b.id().equals(id)).findFirst()
+                .orElseThrow(() -> GridException.notFound(name + " has no backup " + id + ": see 'grid pg:backups'"));
+        java.nio.file.Path file = platform.blobs().file(backup.blob())
+                .orElseThrow(() -> GridException.conflict("the file of backup " + backup.id() + " is missing from the blob store"));
+        try {
+            backups.restore(resource(addon), file);
+            return backup;
+        } catch (IllegalArgumentException e) {
+            throw GridException.invalid(e.getMessage());
+        } catch (Exception e) {
+            throw new GridException(503, "restoring " + backup.id() + " into " + name + " failed, and the data is as it was: " + e.getMessage());
+        }
+    }
+
+    private void deleteBackup(Backup b) {
+        try {
+            platform.blobs().delete(b.blob());
+        } catch (java.io.IOException e) {
+            log.warn("cannot delete {}: {}", b.blob(), e.toString());
+        }
+        store.delete("backups/" + b.addon() + "/" + b.id());
+    }
+
+    private static Resource resource(Addon addon) {
+        return new Resource(addon.resourceId(), addon.env(), addon.internal());
     }
 
     /** The add-on as {@code grid addons:info} shows it: attachments, then what the provider says. */
@@ -158,7 +233,7 @@ public final class Addons {
         info.put("created_at", addon.createdAt().toString());
         info.put("attached_to", addon.attachments().keySet().stream().sorted().toList());
         info.put("config_vars", addon.env().keySet().stream().sorted().toList());
-        info.putAll(provider(addon).info(new Resource(addon.resourceId(), addon.env(), addon.internal())));
+        info.putAll(provider(addon).info(resource(addon)));
         return info;
     }
 
