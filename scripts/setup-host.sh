@@ -17,8 +17,9 @@ command -v git >/dev/null || need_pkgs+=(git)
 command -v ssh >/dev/null || need_pkgs+=(openssh-client)
 command -v mvn >/dev/null || need_pkgs+=(maven)
 command -v java >/dev/null || need_pkgs+=(openjdk-17-jdk-headless)
-# psql, pg_dump and pg_restore: grid pg:psql and Postgres backups run them on this machine.
+# psql, pg_dump, pg_restore, redis-cli: grid pg:psql, Postgres backups and grid redis:cli run them here.
 command -v pg_restore >/dev/null || need_pkgs+=(postgresql-client)
+command -v redis-cli >/dev/null || need_pkgs+=(redis-tools)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_pkgs[*]}"
   apt-get update -qq

@@ -52,8 +52,12 @@ final class AddonsCommands {
         @Option(names = "--plan", description = "the plan (default: the provider's first)") String plan;
         @Option(names = "--as", description = "the add-on's name (default: PROVIDER-random)") String name;
         @Option(names = {"-a", "--app"}, description = "attach to this app") String app;
+        @Option(names = "--replicas", description = "Redis: how many replicas (default 1)") Integer replicas;
+        @Option(names = "--option", description = "a provider option KEY=VALUE") Map<String, String> options;
 
         public Integer call() {
+            Map<String, String> opts = new java.util.TreeMap<>(options == null ? Map.of() : options);
+            if (replicas != null) opts.put("replicas", String.valueOf(replicas));
             String provider = service;
             if (service.contains(":")) {
                 provider = service.substring(0, service.indexOf(':'));
@@ -63,7 +67,8 @@ final class AddonsCommands {
                     + "... (the first one of a kind starts its cluster: a minute or so)");
             out().flush();
             long start = System.nanoTime();
-            JsonNode a = api().post("/addons", Api.map("provider", provider, "plan", plan, "name", name, "app", app));
+            JsonNode a = api().post("/addons", Api.map("provider", provider, "plan", plan, "name", name, "app", app,
+                    "options", opts.isEmpty() ? null : opts));
             out().printf("Created %s (%s:%s) in %.1f s%n", a.path("name").asText(), a.path("provider").asText(), a.path("plan").asText(),
                     (System.nanoTime() - start) / 1e9);
             if (app != null) out().println("Attached to " + app + " as " + join(a.path("configVars")) + ": a new release deploys with them");

@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
                 AddonsCommands.List.class, AddonsCommands.Services.class, AddonsCommands.Create.class, AddonsCommands.Info.class,
                 AddonsCommands.Attach.class, AddonsCommands.Detach.class, AddonsCommands.Destroy.class,
                 PgCommands.Info.class, PgCommands.Psql.class,
-                PgCommands.Backups.class, PgCommands.Capture.class, PgCommands.Restore.class})
+                PgCommands.Backups.class, PgCommands.Capture.class, PgCommands.Restore.class,
+                RedisCommands.Info.class, RedisCommands.Cli.class})
 public final class Grid implements Callable<Integer> {
     private Api api;
 

@@ -10,15 +10,20 @@ import picocli.CommandLine.Option;
 final class PgCommands {
     private PgCommands() {}
 
-    /** The Postgres add-on attached to the app (the one that set its DATABASE_URL), or a clear error. */
+    /** The Postgres add-on attached to the app, or a clear error. */
     static String addonOf(Api api, String app) {
+        return addonOf(api, app, "postgres");
+    }
+
+    /** The add-on of {@code provider} attached to the app, or a clear error. */
+    static String addonOf(Api api, String app, String provider) {
         api.get("/apps/" + app); // a clear error for an app that does not exist
         List<String> names = new ArrayList<>();
         for (JsonNode a : api.get("/addons")) {
-            if (!a.path("provider").asText().equals("postgres")) continue;
+            if (!a.path("provider").asText().equals(provider)) continue;
             for (JsonNode at : a.path("attachedTo")) if (at.asText().equals(app)) names.add(a.path("name").asText());
         }
-        if (names.isEmpty()) throw new CliException(app + " has no Postgres add-on: grid addons:create postgres -a " + app);
+        if (names.isEmpty()) throw new CliException(app + " has no " + provider + " add-on: grid addons:create " + provider + " -a " + app);
         return names.get(0);
     }
 

@@ -93,14 +93,18 @@ public final class Docker implements AutoCloseable {
         }
     }
 
-    /** Removes the volumes with these labels whose names pass the filter (test and operator clean-up). */
-    public void removeVolumes(Map<String, String> labels, java.util.function.Predicate<String> names) {
+    /** The names of the volumes with these labels. */
+    public List<String> volumes(Map<String, String> labels) {
         List<String> filter = new ArrayList<>();
         labels.forEach((k, v) -> filter.add(k + "=" + v));
         var volumes = client.listVolumesCmd().withFilter("label", filter).exec().getVolumes();
-        if (volumes == null) return;
-        for (var v : volumes) {
-            if (names.test(v.getName())) client.removeVolumeCmd(v.getName()).exec();
+        return volumes == null ? List.of() : volumes.stream().map(v -> v.getName()).toList();
+    }
+
+    /** Removes the volumes with these labels whose names pass the filter. */
+    public void removeVolumes(Map<String, String> labels, java.util.function.Predicate<String> names) {
+        for (String v : volumes(labels)) {
+            if (names.test(v)) client.removeVolumeCmd(v).exec();
         }
     }
 

@@ -62,6 +62,8 @@ public final class HostAgent implements AutoCloseable {
     private final CoalescedTask loop;
     private final Map<String, JobStatus> reported = new ConcurrentHashMap<>();
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
+    /** Deleted-volume requests this host has carried out. */
+    private final Set<String> cleaned = ConcurrentHashMap.newKeySet();
     /** Jobs taken away from this host, out of discovery, waiting to be stopped: when (System.nanoTime). */
     private final Map<String, Long> draining = new HashMap<>();
     /** Within one reconcile: how soon the next one is due (Long.MAX_VALUE: the tick will do). Reconcile thread only. */
@@ -134,9 +136,31 @@ public final class HostAgent implements AutoCloseable {
         for (JobSpec spec : desired.values()) {
             converge(spec, byJob.getOrDefault(spec.id(), List.of()), usedPorts);
         }
+        removeDeletedVolumes();
         // Look again when something is due — a job's port or health check, the end of a back-off —
         // rather than on the next tick.
         if (nextLookMillis != Long.MAX_VALUE) loop.requestAfter(nextLookMillis);
+    }
+
+    /**
+     * Volumes of apps destroyed with their data ({@link Keys#DELETED_VOLUMES}): removed here once
+     * none of the app's containers is left on this host.
+     */
+    private void removeDeletedVolumes() {
+        for (var e : store.list(Keys.DELETED_VOLUMES).entries()) {
+            String app = e.name();
+            if (cleaned.contains(e.key() + "@" + e.modRevision()) || store.get(Keys.app(app)).isPresent()) continue;
+            if (docker.list(Map.of(LABEL_HOST, config.hostId(), "grid.app", app)).isEmpty()) {
+                try {
+                    docker.removeVolumes(Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), "grid.app", app), v -> true);
+                    cleaned.add(e.key() + "@" + e.modRevision());
+                } catch (RuntimeException inUse) {
+                    lookAgainIn(1000);
+                }
+            } else {
+                lookAgainIn(1000);
+            }
+        }
     }
 
     /** Asks for the next reconcile within {@code millis} (the soonest request of a round wins). */

@@ -9,10 +9,16 @@ import java.util.List;
  *
  * <p>{@code syncReady} says the synchronous replica is known to hold every write the
  * primary acknowledged: the primary's keeper confirmed it caught up after it was made
- * the sync. Only then may it be promoted.
+ * the sync. Only then may it be promoted. {@code primaryIncarnation} is the primary's keeper
+ * process as the manager accepted it: a primary that restarts must be accepted again.
  */
 public record ClusterState(long generation, String primary, String sync, List<String> asyncs, List<String> deposed,
-                           boolean syncReady, LastFailover lastFailover, long changedAtMillis) {
+                           boolean syncReady, LastFailover lastFailover, long changedAtMillis, String primaryIncarnation) {
+    public ClusterState(long generation, String primary, String sync, List<String> asyncs, List<String> deposed,
+                        boolean syncReady, LastFailover lastFailover, long changedAtMillis) {
+        this(generation, primary, sync, asyncs, deposed, syncReady, lastFailover, changedAtMillis, null);
+    }
+
     public ClusterState {
         asyncs = asyncs == null ? List.of() : List.copyOf(asyncs);
         deposed = deposed == null ? List.of() : List.copyOf(deposed);
@@ -31,7 +37,12 @@ public record ClusterState(long generation, String primary, String sync, List<St
 
     ClusterState next(String primary, String sync, List<String> asyncs, List<String> deposed, boolean syncReady,
                       LastFailover lastFailover, long now) {
-        return new ClusterState(generation + 1, primary, sync, asyncs, deposed, syncReady, lastFailover, now);
+        return new ClusterState(generation + 1, primary, sync, asyncs, deposed, syncReady, lastFailover, now,
+                primary.equals(this.primary) ? primaryIncarnation : null);
+    }
+
+    ClusterState withPrimaryIncarnation(String incarnation) {
+        return new ClusterState(generation, primary, sync, asyncs, deposed, syncReady, lastFailover, changedAtMillis, incarnation);
     }
 
     static List<String> without(List<String> list, String... nodes) {

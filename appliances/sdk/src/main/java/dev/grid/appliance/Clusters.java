@@ -37,9 +37,11 @@ public final class Clusters {
         if (store.get(keys.spec()).isPresent()) return false;
         String slug = KeeperProgram.publish(platform.blobs(), datastore);
         Map<String, ProcessType> processes = new LinkedHashMap<>();
+        // A fresh volume name per cluster: a cluster made again under the same name never finds old data.
+        String volumes = spec.appliance() + "-" + spec.cluster() + "-" + Secrets.token(6).toLowerCase();
         for (String m : spec.members()) {
             processes.put(m, new ProcessType("exec env GRID_NODE=" + m + " /app/keeper", Map.of(), memoryMb,
-                    List.of(new VolumeMount(spec.appliance() + "-" + spec.cluster() + "-" + m, DATA_DIR))));
+                    List.of(new VolumeMount(volumes + "-" + m, DATA_DIR))));
         }
         Map<String, String> env = new HashMap<>();
         env.put("GRID_ETCD", String.join(",", store.endpoints()));
@@ -86,5 +88,47 @@ public final class Clusters {
                 throw new IllegalStateException("the " + spec.appliance() + " cluster is not ready after " + timeout.toSeconds() + " s: " + now);
             Thread.sleep(200);
         }
+    }
+
+    /** The primary's report if it serves now, or a clear error. */
+    public static NodeReport servingPrimary(Store store, ClusterKeys keys) {
+        ClusterState s = state(store, keys).orElseThrow(() -> new IllegalStateException("the " + keys.appliance() + " cluster has no state yet"));
+        NodeReport p = reports(store, keys).get(s.primary());
+        if (p == null || !p.isWritablePrimary())
+            throw new IllegalStateException("the " + keys.appliance() + " primary " + s.primary() + " is not serving; try again shortly");
+        return p;
+    }
+
+    /**
+     * What {@code addons:info} shows of a cluster: generation, each node's role, state,
+     * address and lag behind the primary, the last failover and what the appliance promises.
+     */
+    public static Map<String, Object> describe(Store store, ClusterSpec spec, String promise) {
+        ClusterKeys keys = new ClusterKeys(spec.appliance(), spec.cluster());
+        ClusterState s = state(store, keys).orElse(null);
+        Map<String, NodeReport> reports = reports(store, keys);
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("cluster", spec.cluster() + " (" + spec.members().size() + " nodes)");
+        info.put("generation", s == null ? 0 : s.generation());
+        NodeReport p = s == null ? null : reports.get(s.primary());
+        List<Map<String, Object>> nodes = new java.util.ArrayList<>();
+        for (String m : spec.members()) {
+            NodeReport r = reports.get(m);
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("node", m);
+            String role = s == null ? "starting" : s.roleOf(m);
+            if (!spec.synchronous() && s != null && !m.equals(s.primary()) && !s.deposed().contains(m)) role = "replica";
+            n.put("role", role);
+            n.put("state", r == null ? "down (no report)" : r.message());
+            n.put("address", r == null ? "" : r.address() + ":" + r.port());
+            if (r != null && p != null && !m.equals(s.primary())) n.put("lag_bytes", Math.max(0, p.position() - r.position()));
+            nodes.add(n);
+        }
+        info.put("nodes", nodes);
+        info.put("last_failover", s == null || s.lastFailover() == null ? "none"
+                : java.time.Instant.ofEpochMilli(s.lastFailover().atMillis()) + ": " + s.lastFailover().from() + " -> "
+                + s.lastFailover().to() + " (" + s.lastFailover().reason() + ")");
+        info.put("promise", promise);
+        return info;
     }
 }

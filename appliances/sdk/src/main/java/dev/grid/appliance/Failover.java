@@ -43,8 +43,15 @@ public final class Failover {
      * @param synchronous      whether acknowledged writes are on the sync (only it may be promoted)
      * @param primaryDownGrace how long a primary whose keeper lives may be down before it is replaced
      * @param bootstrapNodes   how many members must report before the first primary is chosen
+     * @param restartIsFailover whether a primary that restarted is replaced by a replica if one can be
+     *                          promoted (a datastore that may lose acknowledged writes on restart,
+     *                          such as Redis with AOF everysec, whose replicas would then copy the loss)
      */
-    public record Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes) {}
+    public record Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover) {
+        public Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes) {
+            this(synchronous, primaryDownGrace, bootstrapNodes, false);
+        }
+    }
 
     /** {@code next} is null when nothing changes; {@code why} says what was decided or awaited. */
     public record Decision(ClusterState next, String why) {
@@ -61,6 +68,15 @@ public final class Failover {
                 || (!pr.healthy() && pr.downSinceMillis() > 0 && now - pr.downSinceMillis() > policy.primaryDownGrace().toMillis());
         if (primaryLost) return failover(s, alive, now, policy, pr == null ? "its keeper stopped reporting" : "it has been down for "
                 + Duration.ofMillis(now - pr.downSinceMillis()).toSeconds() + " s");
+        if (pr.incarnation() != null && !pr.incarnation().equals(s.primaryIncarnation())) {
+            // The primary's keeper restarted: it waits for this decision before serving again.
+            if (policy.restartIsFailover() && s.primaryIncarnation() != null) {
+                Decision replaced = failover(s, alive, now, policy, "it restarted and may have lost writes it had not replicated");
+                if (replaced.changed()) return replaced;
+            }
+            return new Decision(s.next(p, s.sync(), s.asyncs(), s.deposed(), s.syncReady(), s.lastFailover(), now)
+                    .withPrimaryIncarnation(pr.incarnation()), "primary " + p + " (re)started: it stays primary");
+        }
 
         if (s.sync() == null || !alive.containsKey(s.sync())) {
             Optional<String> candidate = best(s.asyncs().stream(), alive, r -> r.isReplicaOf(p));
@@ -93,7 +109,7 @@ public final class Failover {
         String primary = ready.get(0);
         String sync = ready.size() > 1 ? ready.get(1) : null;
         List<String> asyncs = members.stream().filter(m -> !m.equals(primary) && !m.equals(sync)).toList();
-        return new Decision(new ClusterState(1, primary, sync, asyncs, List.of(), false, null, now),
+        return new Decision(new ClusterState(1, primary, sync, asyncs, List.of(), false, null, now, alive.get(primary).incarnation()),
                 "new cluster: primary " + primary + (sync == null ? "" : ", sync " + sync));
     }
 
@@ -121,7 +137,8 @@ public final class Failover {
         String newSync = best(rest.stream(), alive, r -> r.healthy() && NodeReport.REPLICA.equals(r.role())).orElse(null);
         List<String> asyncs = without(rest, newSync);
         String why = "primary " + p + " lost (" + cause + "): promoted " + promoted;
-        return new Decision(s.next(promoted, newSync, asyncs, with(s.deposed(), p), false, new LastFailover(now, p, promoted, cause), now), why);
+        return new Decision(s.next(promoted, newSync, asyncs, with(s.deposed(), p), false, new LastFailover(now, p, promoted, cause), now)
+                .withPrimaryIncarnation(alive.get(promoted).incarnation()), why);
     }
 
     /** The live node with the highest position among {@code nodes} that passes {@code ok}; ties go to the earlier node. */

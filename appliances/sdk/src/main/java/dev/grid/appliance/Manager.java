@@ -72,7 +72,7 @@ public final class Manager implements AutoCloseable {
         Map<String, NodeReport> alive = new HashMap<>();
         all.under(keys.nodes()).forEach(n -> alive.put(n.name(), n.as(NodeReport.class)));
         Decision d = Failover.decide(state, spec.members(), alive, System.currentTimeMillis(),
-                new Policy(spec.synchronous(), policy.primaryDownGrace(), policy.bootstrapNodes()));
+                new Policy(spec.synchronous(), policy.primaryDownGrace(), policy.bootstrapNodes(), policy.restartIsFailover()));
         if (!d.why().equals(lastWhy.put(keys.cluster(), d.why()))) log.info("{} {}: {}", appliance, spec.cluster(), d.why());
         if (d.changed()) {
             long rev = stateEntry == null ? 0 : stateEntry.modRevision();

@@ -12,10 +12,16 @@ package dev.grid.appliance;
  * @param healthy       the datastore answers
  * @param downSinceMillis when the datastore stopped answering (0 while healthy)
  * @param message       what the keeper is doing, for people
+ * @param incarnation   the keeper process's random id: a new one means the node restarted
  */
 public record NodeReport(String id, String address, int port, String role, long generation, String upstream,
                          long position, String syncCaughtUp, boolean healthy, long downSinceMillis, long reportedAtMillis,
-                         String message) {
+                         String message, String incarnation) {
+    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
+                      String syncCaughtUp, boolean healthy, long downSinceMillis, long reportedAtMillis, String message) {
+        this(id, address, port, role, generation, upstream, position, syncCaughtUp, healthy, downSinceMillis, reportedAtMillis, message, null);
+    }
+
     public static final String PRIMARY = "primary";
     public static final String REPLICA = "replica";
 

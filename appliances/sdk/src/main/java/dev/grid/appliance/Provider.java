@@ -18,9 +18,11 @@ public interface Provider {
 
     /**
      * Creates a resource for the add-on {@code addon} and returns once its credentials work.
+     * {@code options} are the provider's own (e.g. Redis's replicas); an unknown option or a bad
+     * value is refused with {@link IllegalArgumentException} before anything is made.
      * {@code progress} receives lines for the person waiting.
      */
-    Resource provision(String addon, String plan, java.util.function.Consumer<String> progress) throws Exception;
+    Resource provision(String addon, String plan, Map<String, String> options, java.util.function.Consumer<String> progress) throws Exception;
 
     /** Deletes the resource and its data. */
     void deprovision(Resource resource) throws Exception;

@@ -151,4 +151,32 @@ class FailoverTest {
         ClusterState s = new ClusterState(3, "n0", "n1", List.of(), List.of(), false, null, 0);
         assertNull(Failover.decide(s, List.of("n0", "n1"), reports(down("n1", 3, NOW - 60_000)), NOW, ASYNC).next());
     }
+
+    static NodeReport restarted(String id, long gen, String incarnation) {
+        return new NodeReport(id, "127.0.0.1", 2, "stopped", gen, null, 0, null, false, NOW, NOW, "", incarnation);
+    }
+
+    @Test
+    void aRestartedPrimaryIsKeptWhenRestartsLoseNothing() {
+        ClusterState s = ready(7).withPrimaryIncarnation("first");
+        Decision d = Failover.decide(s, MEMBERS, reports(restarted("n0", 7, "second"), replica("n1", 7, "n0", 40)), NOW, SYNC);
+        assertEquals("n0", d.next().primary());
+        assertEquals("second", d.next().primaryIncarnation(), "the keeper may serve again");
+        assertFalse(Failover.decide(d.next(), MEMBERS, reports(restarted("n0", 7, "second"), replica("n1", 7, "n0", 40)), NOW, SYNC).changed());
+    }
+
+    @Test
+    void aRestartedPrimaryIsReplacedWhenRestartsMayLoseWrites() {
+        Policy redis = new Policy(false, Duration.ofSeconds(5), 1, true);
+        ClusterState s = new ClusterState(3, "n0", "n1", List.of(), List.of(), false, null, 0, "first");
+        var rs = reports(restarted("n0", 3, "second"), new NodeReport("n1", "127.0.0.1", 1, NodeReport.REPLICA, 3, "n0", 90, null, true, 0, NOW, "", "r1"));
+        Decision d = Failover.decide(s, List.of("n0", "n1"), rs, NOW, redis);
+        assertEquals("n1", d.next().primary(), d.why());
+        assertEquals("r1", d.next().primaryIncarnation());
+        assertEquals(List.of("n0"), d.next().deposed());
+        // with no replica to promote, the restarted primary is all there is: it is kept
+        Decision alone = Failover.decide(s, List.of("n0", "n1"), reports(restarted("n0", 3, "second")), NOW, redis);
+        assertEquals("n0", alone.next().primary());
+        assertEquals("second", alone.next().primaryIncarnation());
+    }
 }

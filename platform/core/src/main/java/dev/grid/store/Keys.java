@@ -17,6 +17,9 @@ public final class Keys {
     public static final String CERTS = "certs/";
     public static final String SSH_KEYS = "keys/";
 
+    /** Apps destroyed with their volumes: each host removes the app's volumes it holds. */
+    public static final String DELETED_VOLUMES = "trash/volumes/";
+
     public static String app(String name) { return APPS + name; }
     public static String releases(String app) { return RELEASES + app + "/"; }
     public static String release(String app, String id) { return RELEASES + app + "/" + id; }

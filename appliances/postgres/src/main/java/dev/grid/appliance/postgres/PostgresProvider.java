@@ -2,13 +2,12 @@ package dev.grid.appliance.postgres;
 
 import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterSpec;
-import dev.grid.appliance.ClusterState;
 import dev.grid.appliance.Clusters;
 import dev.grid.appliance.NodeReport;
 import dev.grid.appliance.Platform;
 import dev.grid.appliance.Platform.Endpoint;
 import dev.grid.appliance.Provider;
-import java.security.SecureRandom;
+import dev.grid.appliance.Secrets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -30,7 +29,6 @@ public final class PostgresProvider implements Provider {
     static final ClusterSpec CLUSTER = new ClusterSpec("postgres", "main", Clusters.members(3), true);
     static final ClusterKeys KEYS = new ClusterKeys(CLUSTER.appliance(), CLUSTER.cluster());
     private static final String SECRETS = KEYS.root() + "secrets";
-    private static final SecureRandom RANDOM = new SecureRandom();
     static final String PROMISE = "Writes are acknowledged only once the synchronous replica has them; on failover only that replica,"
             + " known to be caught up, is promoted, so no acknowledged write is lost. If the primary and the sync are both lost,"
             + " the cluster waits for one of them rather than promote the asynchronous replica.";
@@ -47,12 +45,13 @@ public final class PostgresProvider implements Provider {
     }
 
     @Override
-    public Resource provision(String addon, String plan, Consumer<String> progress) throws Exception {
+    public Resource provision(String addon, String plan, Map<String, String> options, Consumer<String> progress) throws Exception {
         if (!PLAN.equals(plan)) throw new IllegalArgumentException("postgres has no plan '" + plan + "': the plans are " + plans());
+        if (!options.isEmpty()) throw new IllegalArgumentException("postgres takes no options (got " + options.keySet() + ")");
         NodeReport primary = ensureCluster(progress);
         Endpoint endpoint = platform.tcpEndpoint(KEYS.service());
         String name = addon.replace('-', '_');
-        String password = token(32);
+        String password = Secrets.token(32);
         try (Connection c = superuser(primary); Statement st = c.createStatement()) {
             st.execute("CREATE ROLE " + ident(name) + " LOGIN PASSWORD " + PostgresDatastore.literal(password));
             st.execute("CREATE DATABASE " + ident(name) + " OWNER " + ident(name));
@@ -79,7 +78,7 @@ public final class PostgresProvider implements Provider {
         @SuppressWarnings("unchecked")
         Map<String, String> secrets = store.get(SECRETS, Map.class).orElse(null);
         if (secrets == null) {
-            store.txn().ifUnchanged(SECRETS, 0).put(SECRETS, Map.of("SUPERUSER_PASSWORD", token(32), "REPLICATION_PASSWORD", token(32))).commit();
+            store.txn().ifUnchanged(SECRETS, 0).put(SECRETS, Map.of("SUPERUSER_PASSWORD", Secrets.token(32), "REPLICATION_PASSWORD", Secrets.token(32))).commit();
             secrets = store.get(SECRETS, Map.class).orElseThrow();
         }
         if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, secrets, 256)) {
@@ -94,10 +93,7 @@ public final class PostgresProvider implements Provider {
     }
 
     private NodeReport primary() {
-        ClusterState s = Clusters.state(platform.store(), KEYS).orElseThrow(() -> new IllegalStateException("the Postgres cluster has no state yet"));
-        NodeReport p = Clusters.reports(platform.store(), KEYS).get(s.primary());
-        if (p == null || !p.isWritablePrimary()) throw new IllegalStateException("the Postgres primary " + s.primary() + " is not serving; try again shortly");
-        return p;
+        return Clusters.servingPrimary(platform.store(), KEYS);
     }
 
     @Override
@@ -113,27 +109,7 @@ public final class PostgresProvider implements Provider {
     public Map<String, Object> info(Resource resource) {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("database", resource.internal().get("database"));
-        ClusterState s = Clusters.state(platform.store(), KEYS).orElse(null);
-        Map<String, NodeReport> reports = Clusters.reports(platform.store(), KEYS);
-        info.put("cluster", CLUSTER.cluster() + " (" + CLUSTER.members().size() + " nodes)");
-        info.put("generation", s == null ? 0 : s.generation());
-        NodeReport p = s == null ? null : reports.get(s.primary());
-        List<Map<String, Object>> nodes = new ArrayList<>();
-        for (String m : CLUSTER.members()) {
-            NodeReport r = reports.get(m);
-            Map<String, Object> n = new LinkedHashMap<>();
-            n.put("node", m);
-            n.put("role", s == null ? "starting" : s.roleOf(m));
-            n.put("state", r == null ? "down (no report)" : r.message());
-            n.put("address", r == null ? "" : r.address() + ":" + r.port());
-            if (r != null && p != null && !m.equals(s.primary())) n.put("lag_bytes", Math.max(0, p.position() - r.position()));
-            nodes.add(n);
-        }
-        info.put("nodes", nodes);
-        info.put("last_failover", s == null || s.lastFailover() == null ? "none"
-                : java.time.Instant.ofEpochMilli(s.lastFailover().atMillis()) + ": " + s.lastFailover().from() + " -> "
-                + s.lastFailover().to() + " (" + s.lastFailover().reason() + ")");
-        info.put("promise", PROMISE);
+        info.putAll(Clusters.describe(platform.store(), CLUSTER, PROMISE));
         return info;
     }
 
@@ -185,10 +161,4 @@ public final class PostgresProvider implements Provider {
         return "\"" + s.replace("\"", "\"\"") + "\"";
     }
 
-    static String token(int length) {
-        String alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < length; i++) b.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
-        return b.toString();
-    }
 }

@@ -49,6 +49,8 @@ public final class Keeper implements AutoCloseable {
     private volatile NodeReport report;
     private volatile boolean registered;
 
+    /** This keeper process: a restarted node is a new incarnation, and a primary must be accepted again. */
+    private final String incarnation = java.util.UUID.randomUUID().toString();
     private long appliedGeneration;
     private String appliedSync = "\0";
     private long syncFrom = -1;
@@ -116,7 +118,11 @@ public final class Keeper implements AutoCloseable {
         ClusterState state = etcd.get(keys.state(), ClusterState.class).orElse(null);
         Observation obs = datastore.observe();
         String caughtUp = null;
-        if (state != null && node.id().equals(state.primary())) {
+        if (state != null && node.id().equals(state.primary()) && state.primaryIncarnation() != null
+                && !incarnation.equals(state.primaryIncarnation()) && !NodeReport.PRIMARY.equals(obs.role())) {
+            say("restarted as the primary of generation " + state.generation() + ": waiting for the manager to keep or replace it");
+            register(false);
+        } else if (state != null && node.id().equals(state.primary())) {
             if (!NodeReport.PRIMARY.equals(obs.role())) {
                 say("becoming primary (generation " + state.generation() + ")");
                 datastore.becomePrimary();
@@ -153,7 +159,7 @@ public final class Keeper implements AutoCloseable {
         if (healthy) downSince = 0;
         else if (downSince == 0) downSince = now;
         report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), appliedGeneration, obs.upstream(), obs.position(),
-                caughtUp, healthy, downSince, now, obs.message());
+                caughtUp, healthy, downSince, now, obs.message(), incarnation);
         publish();
     }
 
@@ -164,12 +170,13 @@ public final class Keeper implements AutoCloseable {
             return obs;
         }
         Peer upstream = new Peer(primary.id(), primary.address(), primary.port());
-        boolean streaming = NodeReport.REPLICA.equals(obs.role()) && primary.id().equals(obs.upstream());
+        // Connected to the primary (streaming, or receiving a full copy): not stalled.
+        boolean streaming = primary.id().equals(obs.upstream());
         long now = System.currentTimeMillis();
         if (streaming || !primary.id().equals(following)) notStreamingSince = 0;
         else if (notStreamingSince == 0) notStreamingSince = now;
         boolean stalled = notStreamingSince > 0 && now - notStreamingSince > STALL_MILLIS;
-        if (!primary.id().equals(following) || !NodeReport.REPLICA.equals(obs.role()) || stalled) {
+        if (!primary.id().equals(following) || "stopped".equals(obs.role()) || NodeReport.PRIMARY.equals(obs.role()) || stalled) {
             say("following " + upstream.id() + " at " + upstream.address() + ":" + upstream.port() + (stalled ? " (not streaming: rewinding)" : ""));
             following = primary.id();
             try {

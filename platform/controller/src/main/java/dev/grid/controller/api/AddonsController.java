@@ -47,7 +47,7 @@ public class AddonsController {
     @Post("/addons")
     public HttpResponse<AddonView> create(@Body Requests.CreateAddon body) {
         if (body.provider() == null || body.provider().isBlank()) throw GridException.invalid("name the provider, e.g. postgres: see 'grid addons:services'");
-        Addon addon = addons.create(body.provider(), body.plan(), body.name(), body.app(), line -> log.info("{}", line));
+        Addon addon = addons.create(body.provider(), body.plan(), body.name(), body.app(), body.options(), line -> log.info("{}", line));
         return HttpResponse.created(AddonView.of(addon));
     }
 

@@ -25,7 +25,7 @@ public final class Requests {
 
     public record AddRoute(String type, String host, String path, String service, Integer port, Boolean leader) {}
 
-    public record CreateAddon(String provider, String plan, String name, String app) {}
+    public record CreateAddon(String provider, String plan, String name, String app, Map<String, String> options) {}
 
     public record Attach(String app) {}
 

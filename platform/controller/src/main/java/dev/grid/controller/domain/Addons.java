@@ -70,7 +70,7 @@ public final class Addons {
     }
 
     /** Provisions an add-on (its name is chosen if null) and attaches it to {@code app} if given. */
-    public Addon create(String providerName, String plan, String name, String app, Consumer<String> progress) {
+    public Addon create(String providerName, String plan, String name, String app, Map<String, String> options, Consumer<String> progress) {
         Provider provider = providers.get(providerName);
         if (provider == null) throw GridException.invalid("no add-on provider '" + providerName + "': use one of " + providers.keySet());
         String chosenPlan = plan == null ? provider.defaultPlan() : plan;
@@ -85,7 +85,10 @@ public final class Addons {
             throw GridException.conflict("an add-on named '" + addonName + "' exists already: choose another name");
         Resource resource;
         try {
-            resource = provider.provision(addonName, chosenPlan, progress);
+            resource = provider.provision(addonName, chosenPlan, options == null ? Map.of() : options, progress);
+        } catch (IllegalArgumentException e) {
+            store.delete(KEY + addonName);
+            throw GridException.invalid(e.getMessage());
         } catch (Exception e) {
             store.delete(KEY + addonName);
             log.warn("provisioning {} failed", addonName, e);

@@ -60,6 +60,8 @@ public final class AppliancePlatform implements Platform {
 
     @Override
     public void destroyApp(String app, boolean deleteVolumes) {
+        if (store.get(dev.grid.store.Keys.app(app)).isEmpty()) return;
+        if (deleteVolumes) store.put(dev.grid.store.Keys.DELETED_VOLUMES + app, java.time.Instant.now().toString());
         apps.destroy(app);
     }
 

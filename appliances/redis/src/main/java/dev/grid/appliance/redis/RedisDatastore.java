@@ -1,0 +1,190 @@
+package dev.grid.appliance.redis;
+
+import dev.grid.appliance.Datastore;
+import dev.grid.appliance.NodeConfig;
+import dev.grid.appliance.NodeReport;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Redis 7 as a Grid data node, driven by the keeper: AOF ({@code everysec}) on the node's
+ * volume, a password for clients and replicas, {@code REPLICAOF} to follow and
+ * {@code REPLICAOF NO ONE} to promote. A replica is started as a replica (its config names
+ * the primary), so a deposed primary never serves writes again: it resynchronises from the
+ * new primary, discarding what it had that was never replicated.
+ */
+public final class RedisDatastore implements Datastore {
+    static final int MAX_LAG_SECONDS = 10;
+
+    private NodeConfig node;
+    private Path dir;
+    private Process redis;
+    private Peer upstream;
+    private int minReplicas;
+
+    @Override
+    public void configure(NodeConfig node) throws Exception {
+        this.node = node;
+        this.dir = node.dataDir().resolve("redis");
+        Files.createDirectories(dir);
+    }
+
+    @Override
+    public void becomePrimary() throws Exception {
+        upstream = null;
+        writeConf();
+        if (running()) cli("REPLICAOF", "NO", "ONE");
+        else start();
+    }
+
+    @Override
+    public void follow(Peer peer, boolean stalled) throws Exception {
+        upstream = peer;
+        writeConf();
+        if (running() && !stalled) cli("REPLICAOF", peer.address(), String.valueOf(peer.port()));
+        else {
+            stop();
+            start();
+        }
+    }
+
+    /**
+     * Replication is asynchronous; what a named replica changes is {@code min-replicas-to-write}:
+     * while the cluster has a live replica, the primary refuses writes that no replica has
+     * acknowledged within {@value #MAX_LAG_SECONDS} s, which bounds what a failover can lose.
+     */
+    @Override
+    public void requireSync(String replica) throws Exception {
+        minReplicas = replica == null ? 0 : 1;
+        writeConf();
+        if (running()) cli("CONFIG", "SET", "min-replicas-to-write", String.valueOf(minReplicas));
+    }
+
+    @Override
+    public Observation observe() {
+        if (!running()) return Observation.stopped(redis == null ? "redis not started" : "redis exited with " + redis.exitValue());
+        try {
+            Map<String, String> info = new HashMap<>();
+            for (String line : cli("INFO", "replication").split("\r?\n")) {
+                int i = line.indexOf(':');
+                if (i > 0) info.put(line.substring(0, i), line.substring(i + 1).strip());
+            }
+            if ("master".equals(info.get("role"))) {
+                Map<String, Long> replicas = new HashMap<>();
+                for (var e : info.entrySet()) {
+                    if (!e.getKey().matches("slave\\d+")) continue;
+                    Map<String, String> r = new HashMap<>();
+                    for (String kv : e.getValue().split(",")) {
+                        int i = kv.indexOf('=');
+                        if (i > 0) r.put(kv.substring(0, i), kv.substring(i + 1));
+                    }
+                    replicas.put(r.get("ip") + ":" + r.get("port"), Long.parseLong(r.getOrDefault("offset", "0")));
+                }
+                return new Observation(NodeReport.PRIMARY, Long.parseLong(info.getOrDefault("master_repl_offset", "0")), null, null,
+                        replicas, "primary, " + replicas.size() + " replica(s) connected");
+            }
+            boolean ours = upstream != null && upstream.address().equals(info.get("master_host"))
+                    && String.valueOf(upstream.port()).equals(info.get("master_port"));
+            if (ours && "1".equals(info.get("master_sync_in_progress"))) {
+                // Receiving a full copy: connected to its upstream, but its data is not a replica's yet,
+                // so it is no candidate for promotion.
+                return new Observation("syncing", 0, upstream.id(), null, Map.of(), "full sync from " + upstream.id());
+            }
+            String from = ours && "up".equals(info.get("master_link_status")) ? upstream.id() : null;
+            return new Observation(NodeReport.REPLICA, Long.parseLong(info.getOrDefault("slave_repl_offset", "0")), from, null, Map.of(),
+                    from == null ? "replica, link down" : "replica of " + from);
+        } catch (Exception e) {
+            return Observation.stopped("redis does not answer: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (!running()) return;
+        redis.destroy(); // SIGTERM: Redis flushes its AOF and exits
+        try {
+            if (!redis.waitFor(20, TimeUnit.SECONDS)) redis.destroyForcibly().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean running() {
+        return redis != null && redis.isAlive();
+    }
+
+    private void start() throws Exception {
+        if (running()) return;
+        redis = new ProcessBuilder("redis-server", dir.resolve("redis.conf").toString()).directory(dir.toFile()).inheritIO().start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            if (!redis.isAlive()) throw new IOException("redis-server exited with " + redis.exitValue() + " while starting (see the log above)");
+            try {
+                if (cli("PING").equals("PONG")) return;
+            } catch (IOException loading) {
+                // not yet listening, or still loading its AOF
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException("redis did not answer within 120 s");
+    }
+
+    private void writeConf() throws IOException {
+        String password = node.secret("PASSWORD");
+        List<String> lines = new ArrayList<>(List.of(
+                "# Written by the Grid keeper; changes here are overwritten.",
+                "bind " + node.address(),
+                "port " + node.port(),
+                "protected-mode no",
+                "daemonize no",
+                "logfile \"\"",
+                "dir " + dir,
+                "requirepass " + password,
+                "masterauth " + password,
+                "appendonly yes",
+                "appendfsync everysec",
+                "save \"\"",
+                "replica-read-only yes",
+                "repl-diskless-sync-delay 0",
+                "replica-announce-ip " + node.address(),
+                "replica-announce-port " + node.port(),
+                "min-replicas-to-write " + minReplicas,
+                "min-replicas-max-lag " + MAX_LAG_SECONDS));
+        if (upstream != null) lines.add("replicaof " + upstream.address() + " " + upstream.port());
+        Path conf = dir.resolve("redis.conf");
+        Files.writeString(conf, String.join("\n", lines) + "\n");
+        conf.toFile().setReadable(false, false);
+        conf.toFile().setReadable(true, true);
+    }
+
+    /** redis-cli against this node; the password goes in REDISCLI_AUTH, not in arguments. */
+    private String cli(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", node.address(), "-p", String.valueOf(node.port())));
+        cmd.addAll(List.of(args));
+        File err = File.createTempFile("grid-keeper", ".err");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(cmd).directory(new File("/tmp")).redirectError(err);
+            pb.environment().put("REDISCLI_AUTH", node.secret("PASSWORD"));
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("redis-cli " + args[0] + " timed out");
+            }
+            if (p.exitValue() != 0 || out.startsWith("ERR") || out.startsWith("LOADING") || out.startsWith("NOAUTH") || out.startsWith("WRONGPASS")) {
+                throw new IOException("redis-cli " + args[0] + ": " + (out + Files.readString(err.toPath())).strip());
+            }
+            return out;
+        } finally {
+            err.delete();
+        }
+    }
+}

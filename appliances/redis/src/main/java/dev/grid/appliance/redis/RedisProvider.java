@@ -1,0 +1,101 @@
+package dev.grid.appliance.redis;
+
+import dev.grid.appliance.ClusterKeys;
+import dev.grid.appliance.ClusterSpec;
+import dev.grid.appliance.Clusters;
+import dev.grid.appliance.NodeReport;
+import dev.grid.appliance.Platform;
+import dev.grid.appliance.Platform.Endpoint;
+import dev.grid.appliance.Provider;
+import dev.grid.appliance.Secrets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Provisions a dedicated Redis per add-on: a primary and {@code replicas} replicas (default
+ * 1) on distinct hosts where there are enough, a password of its own, and a leader-routed
+ * TCP route that follows the primary.
+ */
+public final class RedisProvider implements Provider {
+    static final String PLAN = "dedicated";
+    static final int MAX_REPLICAS = 4;
+    /** The cluster's app is grid-redis-NAME, and app names have at most 30 characters. */
+    static final int MAX_NAME = 30 - "grid-redis-".length();
+    static final String PROMISE = "Replication is asynchronous. On failover the live replica with the highest replication offset is"
+            + " promoted and the old primary rejoins as a replica, dropping what it never replicated. A write confirmed by"
+            + " WAIT 1 is on a replica and is not lost as long as that replica lives (with one replica, the default, it is"
+            + " the one promoted). While a replica is attached the primary refuses writes no replica acknowledged within "
+            + RedisDatastore.MAX_LAG_SECONDS + " s (min-replicas-to-write 1, min-replicas-max-lag " + RedisDatastore.MAX_LAG_SECONDS
+            + "), so unconfirmed writes lost by a failover are bounded by that lag; while no replica is alive (after a failover,"
+            + " until the old primary rejoins) the primary takes writes alone.";
+
+    private final Platform platform;
+
+    RedisProvider(Platform platform) {
+        this.platform = platform;
+    }
+
+    @Override
+    public List<String> plans() {
+        return List.of(PLAN);
+    }
+
+    static ClusterSpec spec(String addon, int replicas) {
+        return new ClusterSpec("redis", addon, Clusters.members(1 + replicas), false);
+    }
+
+    @Override
+    public Resource provision(String addon, String plan, Map<String, String> options, Consumer<String> progress) throws Exception {
+        if (!PLAN.equals(plan)) throw new IllegalArgumentException("redis has no plan '" + plan + "': the plans are " + plans());
+        for (String k : options.keySet()) {
+            if (!k.equals("replicas")) throw new IllegalArgumentException("redis has no option '" + k + "': the options are [replicas]");
+        }
+        int replicas;
+        try {
+            replicas = Integer.parseInt(options.getOrDefault("replicas", "1"));
+        } catch (NumberFormatException e) {
+            replicas = -1;
+        }
+        if (replicas < 0 || replicas > MAX_REPLICAS)
+            throw new IllegalArgumentException("invalid replicas '" + options.get("replicas") + "': use 0-" + MAX_REPLICAS);
+        if (addon.length() > MAX_NAME) throw new IllegalArgumentException("a Redis add-on's name has at most " + MAX_NAME + " characters");
+        ClusterSpec spec = spec(addon, replicas);
+        String password = Secrets.token(32);
+        Clusters.ensure(platform, spec, RedisDatastore.class, Map.of("PASSWORD", password), 128);
+        progress.accept("starting Redis " + addon + " (a primary and " + replicas + " replica(s))");
+        ClusterKeys keys = new ClusterKeys(spec.appliance(), spec.cluster());
+        NodeReport primary = Clusters.awaitReady(platform.store(), spec, Duration.ofMinutes(2), progress);
+        if (replicas > 0) {
+            // Writes need a replica while one is named (min-replicas-to-write): wait for the first.
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (Clusters.reports(platform.store(), keys).values().stream().noneMatch(r -> r.isReplicaOf(primary.id()))
+                    || Clusters.state(platform.store(), keys).map(s -> s.sync() == null).orElse(true)) {
+                if (System.nanoTime() > deadline) throw new IllegalStateException("no Redis replica of " + addon + " streams after 2 minutes");
+                Thread.sleep(200);
+            }
+        }
+        Endpoint endpoint = platform.tcpEndpoint(keys.service());
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("REDIS_URL", "redis://:" + password + "@" + endpoint.host() + ":" + endpoint.port());
+        env.put("REDIS_HOST", endpoint.host());
+        env.put("REDIS_PORT", String.valueOf(endpoint.port()));
+        env.put("REDIS_PASSWORD", password);
+        return new Resource(addon, env, Map.of("cluster", addon, "replicas", String.valueOf(replicas)));
+    }
+
+    @Override
+    public void deprovision(Resource resource) {
+        ClusterKeys keys = new ClusterKeys("redis", resource.internal().get("cluster"));
+        platform.removeTcpEndpoint(keys.service());
+        platform.destroyApp(keys.app(), true);
+        platform.store().deletePrefix(keys.root());
+    }
+
+    @Override
+    public Map<String, Object> info(Resource resource) {
+        return Clusters.describe(platform.store(), spec(resource.internal().get("cluster"), Integer.parseInt(resource.internal().get("replicas"))), PROMISE);
+    }
+}

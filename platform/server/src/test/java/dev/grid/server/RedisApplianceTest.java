@@ -1,0 +1,257 @@
+package dev.grid.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.github.dockerjava.api.model.Container;
+import dev.grid.appliance.ClusterKeys;
+import dev.grid.appliance.ClusterState;
+import dev.grid.appliance.Clusters;
+import dev.grid.appliance.NodeReport;
+import dev.grid.testing.Eventually;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * The Redis appliance end to end: dedicated clusters per add-on in real containers on two
+ * loopback hosts, reached with Jedis and redis-cli through each add-on's leader TCP route.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RedisApplianceTest {
+    static final int CHAOS_ROUNDS = Integer.getInteger("grid.chaos.rounds", 3);
+    TestCluster grid;
+    TestApi api;
+
+    @BeforeAll
+    void start() {
+        grid = new TestCluster(4);
+        api = grid.api;
+        grid.startHost("a", "127.0.0.2");
+        grid.startHost("b", "127.0.0.3");
+    }
+
+    @AfterAll
+    void stop() {
+        grid.close();
+    }
+
+    Map<String, String> config(String app) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        api.ok("GET", "/apps/" + app + "/config", null).fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+
+    static ClusterKeys keys(String addon) {
+        return new ClusterKeys("redis", addon);
+    }
+
+    ClusterState state(String addon) {
+        return Clusters.state(grid.store, keys(addon)).orElse(null);
+    }
+
+    Container container(String addon, String node) {
+        return grid.docker.list(Map.of("grid.app", keys(addon).app(), "grid.type", node)).stream()
+                .filter(c -> "running".equals(c.getState())).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
+    }
+
+    /** The node's address as the node itself says (one node per host): which node a connection through the route reached. */
+    static String address(Jedis j) {
+        return j.configGet("bind").get("bind");
+    }
+
+    @Test
+    @Order(1)
+    void provisionGivesAWorkingRedisUrlOnAPrimaryAndAReplicaOnTwoHosts() {
+        assertEquals(0, api.cli("apps:create", "cache").exitCode());
+        long t0 = System.nanoTime();
+        var r = api.cli("addons:create", "redis", "-a", "cache", "--as", "cache-kv");
+        assertEquals(0, r.exitCode(), r.err());
+        System.out.printf("BENCH redis provision (a new 2-node cluster): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        Map<String, String> env = config("cache");
+        for (String k : List.of("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")) assertTrue(env.containsKey(k), k + " in " + env);
+        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            assertEquals("OK", j.set("greeting", "hello"));
+            assertEquals("hello", j.get("greeting"));
+            assertEquals(1, j.waitReplicas(1, 5000), "the replica acknowledges");
+        }
+        var cli = api.cli("redis:cli", "-a", "cache", "GET", "greeting");
+        assertEquals(0, cli.exitCode(), cli.err());
+        assertEquals("hello", cli.out().strip());
+        Set<String> hosts = new HashSet<>();
+        for (String n : List.of("n0", "n1")) hosts.add(container("cache-kv", n).getLabels().get("grid.host"));
+        assertEquals(2, hosts.size(), "primary and replica on distinct hosts: " + hosts);
+        var info = api.cli("redis:info", "-a", "cache");
+        assertTrue(info.out().contains("primary") && info.out().contains("replica") && info.out().contains("WAIT 1"), info.out());
+    }
+
+    @Test
+    @Order(2)
+    void oneAddonsPasswordOpensNothingOfAnothers() {
+        assertEquals(0, api.cli("apps:create", "other").exitCode());
+        var r = api.cli("addons:create", "redis", "--replicas", "0", "-a", "other", "--as", "other-kv");
+        assertEquals(0, r.exitCode(), r.err());
+        Map<String, String> cache = config("cache");
+        Map<String, String> other = config("other");
+        assertNotEquals(cache.get("REDIS_PORT"), other.get("REDIS_PORT"), "each add-on has its own route");
+        try (Jedis j = new Jedis(other.get("REDIS_HOST"), Integer.parseInt(other.get("REDIS_PORT")))) {
+            JedisException e = assertThrows(JedisException.class, () -> j.auth(cache.get("REDIS_PASSWORD")));
+            assertTrue(e.getMessage().contains("WRONGPASS"), e.getMessage());
+        }
+        try (Jedis j = new Jedis(cache.get("REDIS_HOST"), Integer.parseInt(cache.get("REDIS_PORT")))) {
+            JedisException e = assertThrows(JedisException.class, () -> j.get("greeting"));
+            assertTrue(e.getMessage().contains("NOAUTH"), e.getMessage());
+        }
+    }
+
+    @Test
+    @Order(3)
+    void aNodesDataSurvivesItsRestartFromItsVolume() {
+        Map<String, String> other = config("other");
+        try (Jedis j = new Jedis(URI.create(other.get("REDIS_URL")))) {
+            for (int i = 0; i < 100; i++) j.set("k" + i, "v" + i);
+        }
+        Eventually.sleep(1500); // appendfsync everysec
+        grid.docker.kill(container("other-kv", "n0").getId());
+        String back = Eventually.await("the single node back from its volume", Duration.ofSeconds(60), () -> {
+            try (Jedis j = new Jedis(URI.create(other.get("REDIS_URL")))) {
+                return j.get("k99");
+            } catch (JedisException e) {
+                return "unreachable: " + e.getMessage();
+            }
+        }, v -> "v99".equals(v));
+        assertEquals("v99", back);
+        try (Jedis j = new Jedis(URI.create(other.get("REDIS_URL")))) {
+            assertEquals(100, j.dbSize());
+        }
+    }
+
+    @Test
+    @Order(4)
+    void failoverKeepsEveryWaitConfirmedWriteAndTheOldPrimaryRejoins() throws Exception {
+        Map<String, String> env = config("cache");
+        Set<Long> confirmed = ConcurrentHashMap.newKeySet();
+        AtomicLong lastWrite = new AtomicLong();
+        AtomicReference<String> lastPort = new AtomicReference<>("");
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong failures = new AtomicLong();
+        Thread writer = new Thread(() -> {
+            long i = 0;
+            Jedis j = null;
+            String port = null;
+            while (writing.get()) {
+                long next = ++i;
+                try {
+                    if (j == null) {
+                        j = new Jedis(URI.create(env.get("REDIS_URL")), 2000);
+                        port = address(j);
+                    }
+                    j.set("w:" + next, String.valueOf(next));
+                    lastPort.set(port);
+                    lastWrite.set(System.nanoTime());
+                    if (j.waitReplicas(1, 1000) >= 1) confirmed.add(next);
+                } catch (JedisException e) {
+                    failures.incrementAndGet();
+                    if (j != null) j.close();
+                    j = null;
+                    Eventually.sleep(50);
+                }
+            }
+            if (j != null) j.close();
+        }, "redis-writer");
+        writer.start();
+        List<Long> millis = new ArrayList<>();
+        try {
+            for (int round = 1; round <= CHAOS_ROUNDS; round++) {
+                ClusterState before = Eventually.await("a replica attached before round " + round, Duration.ofSeconds(60), () -> state("cache-kv"),
+                        s -> s != null && s.sync() != null && Clusters.reports(grid.store, keys("cache-kv")).values().stream().anyMatch(r -> r.isReplicaOf(s.primary())));
+                Eventually.await("writes flowing", Duration.ofSeconds(10), () -> System.nanoTime() - lastWrite.get() < 500_000_000L, ok -> ok);
+                String victim = before.primary();
+                String victimAddress = Clusters.reports(grid.store, keys("cache-kv")).get(victim).address();
+                grid.docker.kill(container("cache-kv", victim).getId());
+                long killed = System.nanoTime();
+                Eventually.await("a write on another node than " + victim, Duration.ofSeconds(60),
+                        () -> lastWrite.get() > killed && !lastPort.get().equals(victimAddress), ok -> ok);
+                long ms = (lastWrite.get() - killed) / 1_000_000;
+                millis.add(ms);
+                System.out.printf("BENCH redis failover round %d: %s -> %s, first write %d ms after the kill%n", round, victim, state("cache-kv").primary(), ms);
+                Eventually.await(victim + " rejoined as a replica", Duration.ofSeconds(60),
+                        () -> Clusters.reports(grid.store, keys("cache-kv")).get(victim), r -> r != null && r.isReplicaOf(state("cache-kv").primary()));
+            }
+        } finally {
+            writing.set(false);
+            writer.join(10_000);
+        }
+        List<Long> lost = new ArrayList<>();
+        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            for (long k : confirmed) if (j.get("w:" + k) == null) lost.add(k);
+        }
+        assertTrue(confirmed.size() > 100, "writes were confirmed: " + confirmed.size());
+        assertEquals(List.of(), lost, "WAIT-confirmed writes lost (of " + confirmed.size() + ")");
+        millis.sort(Long::compare);
+        System.out.printf("BENCH redis failover: %d rounds, %d writes confirmed by WAIT 1, %d failed attempts, kill-to-write median %d ms, max %d ms%n",
+                millis.size(), confirmed.size(), failures.get(), millis.get(millis.size() / 2), millis.get(millis.size() - 1));
+    }
+
+    @Test
+    @Order(5)
+    void badInputIsRefusedWithAReasonAndChangesNothing() {
+        var before = api.ok("GET", "/addons", null);
+        record Bad(String[] args, String says) {}
+        for (Bad b : List.of(
+                new Bad(new String[] {"addons:create", "redis", "--replicas", "9"}, "invalid replicas '9': use 0-4"),
+                new Bad(new String[] {"addons:create", "redis", "--option", "replicas=x"}, "invalid replicas 'x'"),
+                new Bad(new String[] {"addons:create", "redis", "--option", "maxmemory=1gb"}, "redis has no option 'maxmemory'"),
+                new Bad(new String[] {"addons:create", "redis", "--as", "a-very-long-redis-addon-name"}, "at most 19 characters"),
+                new Bad(new String[] {"addons:create", "postgres", "--replicas", "2"}, "postgres takes no options"),
+                new Bad(new String[] {"redis:info", "-a", "nope"}, "no app named 'nope'"),
+                new Bad(new String[] {"addons:destroy", "cache-kv"}, "confirm with --confirm cache-kv"))) {
+            var r = api.cli(b.args());
+            assertNotEquals(0, r.exitCode(), String.join(" ", b.args()));
+            assertTrue(r.err().contains(b.says()), String.join(" ", b.args()) + " says: " + r.err());
+        }
+        assertEquals(before, api.ok("GET", "/addons", null));
+        assertTrue(grid.store.list(ClusterKeys.appliance("redis")).entries().stream().noneMatch(e -> e.key().contains("redis-")),
+                "no cluster was made for a refused add-on");
+    }
+
+    @Test
+    @Order(6)
+    void destroyRemovesTheClusterItsRouteAndItsVolumes() {
+        Map<String, String> other = config("other");
+        var r = api.cli("addons:destroy", "other-kv", "--confirm", "other-kv");
+        assertEquals(0, r.exitCode(), r.err());
+        Eventually.await("other-kv's volume removed from its host", Duration.ofSeconds(30),
+                () -> grid.docker.list(Map.of("grid.app", keys("other-kv").app())).size()
+                        + volumes(keys("other-kv").app()), n -> n == 0);
+        assertThrows(JedisException.class, () -> {
+            try (Jedis j = new Jedis(other.get("REDIS_HOST"), Integer.parseInt(other.get("REDIS_PORT")), 1000)) {
+                j.ping();
+            }
+        }, "the route is gone");
+    }
+
+    int volumes(String app) {
+        return grid.docker.volumes(Map.of("grid.app", app)).size();
+    }
+}
