@@ -49,18 +49,7 @@ final class PgCommands {
             if (url == null) throw new CliException(app + " has no DATABASE_URL: grid addons:create postgres -a " + app);
             List<String> cmd = new ArrayList<>(List.of("psql", url));
             if (command != null) cmd.addAll(List.of("-v", "ON_ERROR_STOP=1", "-c", command));
-            ProcessBuilder pb = new ProcessBuilder(cmd);
-            Process p;
-            try {
-                p = command == null ? pb.inheritIO().start() : pb.redirectErrorStream(true).start();
-            } catch (java.io.IOException e) {
-                throw new CliException("cannot run psql (" + e.getMessage() + "): apt-get install postgresql-client");
-            }
-            if (command != null) {
-                out().print(new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-                out().flush();
-            }
-            return p.waitFor();
+            return Tool.run(cmd, java.util.Map.of(), command == null, out(), "postgresql-client");
         }
     }
 

@@ -32,19 +32,7 @@ final class RedisCommands {
             if (!config.has("REDIS_URL")) throw new CliException(app + " has no REDIS_URL: grid addons:create redis -a " + app);
             List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", config.path("REDIS_HOST").asText(), "-p", config.path("REDIS_PORT").asText()));
             if (command != null) cmd.addAll(command);
-            ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().put("REDISCLI_AUTH", config.path("REDIS_PASSWORD").asText());
-            Process p;
-            try {
-                p = command == null ? pb.inheritIO().start() : pb.redirectErrorStream(true).start();
-            } catch (java.io.IOException e) {
-                throw new CliException("cannot run redis-cli (" + e.getMessage() + "): apt-get install redis-tools");
-            }
-            if (command != null) {
-                out().print(new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-                out().flush();
-            }
-            return p.waitFor();
+            return Tool.run(cmd, java.util.Map.of("REDISCLI_AUTH", config.path("REDIS_PASSWORD").asText()), command == null, out(), "redis-tools");
         }
     }
 }

@@ -66,9 +66,7 @@ class PostgresApplianceTest {
     }
 
     Map<String, String> config(String app) {
-        Map<String, String> out = new java.util.TreeMap<>();
-        api.ok("GET", "/apps/" + app + "/config", null).fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
-        return out;
+        return api.config(app);
     }
 
     ClusterState state() {

@@ -57,9 +57,7 @@ class RedisApplianceTest {
     }
 
     Map<String, String> config(String app) {
-        Map<String, String> out = new java.util.TreeMap<>();
-        api.ok("GET", "/apps/" + app + "/config", null).fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
-        return out;
+        return api.config(app);
     }
 
     static ClusterKeys keys(String addon) {

@@ -42,6 +42,13 @@ record TestApi(String url, String token) {
         return r.body();
     }
 
+    /** The app's config vars, sorted. */
+    java.util.Map<String, String> config(String app) {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        ok("GET", "/apps/" + app + "/config", null).fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+
     List<JsonNode> jobs(String app) {
         return StreamSupport.stream(ok("GET", "/apps/" + app + "/jobs", null).spliterator(), false).toList();
     }

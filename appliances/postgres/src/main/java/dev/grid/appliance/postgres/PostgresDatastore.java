@@ -2,11 +2,11 @@ package dev.grid.appliance.postgres;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grid.appliance.Command;
 import dev.grid.appliance.Datastore;
 import dev.grid.appliance.NodeConfig;
 import dev.grid.appliance.NodeReport;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -256,32 +256,9 @@ public final class PostgresDatastore implements Datastore {
         return run(command, null);
     }
 
-    /**
-     * Runs a command from /tmp (the postgres user cannot enter /app) and returns its standard
-     * output; a failure carries its standard error. A password goes in PGPASSWORD, never in
-     * arguments or messages.
-     */
+    /** Runs a command (see {@link Command#run}); a password goes in PGPASSWORD. */
     private static String run(List<String> command, String password) throws Exception {
-        java.io.File err = java.io.File.createTempFile("grid-keeper", ".err");
-        try {
-            ProcessBuilder pb = new ProcessBuilder(command).directory(new java.io.File("/tmp")).redirectError(err);
-            if (password != null) pb.environment().put("PGPASSWORD", password);
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException(program(command) + " timed out");
-            }
-            if (p.exitValue() != 0) throw new IOException(program(command) + " failed: " + (out + Files.readString(err.toPath())).strip());
-            return out.strip();
-        } finally {
-            err.delete();
-        }
-    }
-
-    private static String program(List<String> command) {
-        int i = command.indexOf("--");
-        return command.get(i >= 0 && i + 1 < command.size() ? i + 1 : 0);
+        return Command.run(command, password == null ? Map.of() : Map.of("PGPASSWORD", password), java.time.Duration.ofMinutes(5));
     }
 
     static String literal(String s) {

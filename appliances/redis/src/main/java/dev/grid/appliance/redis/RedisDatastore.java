@@ -1,11 +1,10 @@
 package dev.grid.appliance.redis;
 
+import dev.grid.appliance.Command;
 import dev.grid.appliance.Datastore;
 import dev.grid.appliance.NodeConfig;
 import dev.grid.appliance.NodeReport;
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -165,26 +164,14 @@ public final class RedisDatastore implements Datastore {
         conf.toFile().setReadable(true, true);
     }
 
-    /** redis-cli against this node; the password goes in REDISCLI_AUTH, not in arguments. */
+    /** redis-cli against this node; the password goes in REDISCLI_AUTH, not in arguments. An error reply fails. */
     private String cli(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", node.address(), "-p", String.valueOf(node.port())));
         cmd.addAll(List.of(args));
-        File err = File.createTempFile("grid-keeper", ".err");
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).directory(new File("/tmp")).redirectError(err);
-            pb.environment().put("REDISCLI_AUTH", node.secret("PASSWORD"));
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("redis-cli " + args[0] + " timed out");
-            }
-            if (p.exitValue() != 0 || out.startsWith("ERR") || out.startsWith("LOADING") || out.startsWith("NOAUTH") || out.startsWith("WRONGPASS")) {
-                throw new IOException("redis-cli " + args[0] + ": " + (out + Files.readString(err.toPath())).strip());
-            }
-            return out;
-        } finally {
-            err.delete();
+        String out = Command.run(cmd, Map.of("REDISCLI_AUTH", node.secret("PASSWORD")), java.time.Duration.ofSeconds(10));
+        for (String error : List.of("ERR", "LOADING", "NOAUTH", "WRONGPASS")) {
+            if (out.startsWith(error)) throw new IOException("redis-cli " + args[0] + ": " + out);
         }
+        return out;
     }
 }

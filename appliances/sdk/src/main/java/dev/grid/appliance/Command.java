@@ -1,0 +1,45 @@
+package dev.grid.appliance;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Running a datastore's tools from a keeper: standard output back, standard error in the failure. */
+public final class Command {
+    private Command() {}
+
+    /**
+     * Runs {@code command} from /tmp (a datastore's own user may not enter /app) with {@code env}
+     * added — the place for passwords, which never belong in arguments or messages — and
+     * returns its standard output, stripped. A non-zero exit, or not finishing within
+     * {@code timeout}, is an IOException naming the program and carrying what it printed.
+     */
+    public static String run(List<String> command, Map<String, String> env, Duration timeout) throws IOException, InterruptedException {
+        File err = File.createTempFile("grid-keeper", ".err");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(command).directory(new File("/tmp")).redirectError(err);
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(program(command) + " timed out after " + timeout.toSeconds() + " s");
+            }
+            if (p.exitValue() != 0) throw new IOException(program(command) + " failed: " + (out + Files.readString(err.toPath())).strip());
+            return out.strip();
+        } finally {
+            err.delete();
+        }
+    }
+
+    /** The program's name, past a {@code runuser -u USER --} prefix. */
+    static String program(List<String> command) {
+        int i = command.indexOf("--");
+        return command.get(i >= 0 && i + 1 < command.size() ? i + 1 : 0);
+    }
+}
