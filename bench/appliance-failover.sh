@@ -28,7 +28,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/
 max() { sort -n | tail -1; }
 prov=$(grep 'provision' "$OUT" | sed -E 's/.*: ([0-9]+) ms/\1/')
 fail=$(grep 'failover round' "$OUT" | sed -E 's/.*first write ([0-9]+) ms.*/\1/')
-back=$(grep 'rejoin round' "$OUT" | sed -E 's/.* ([0-9]+) ms after.*/\1/')
+back=$(grep 'rejoin round' "$OUT" | sed -E 's/.* ([0-9]+) ms after.*/\1/' || true)  # postgres only
 echo
 echo "provision (ms):            median $(echo "$prov" | median)  max $(echo "$prov" | max)  (n=$(echo "$prov" | wc -l))"
 echo "kill -> first write (ms):  median $(echo "$fail" | median)  max $(echo "$fail" | max)  (n=$(echo "$fail" | wc -l))"

@@ -32,7 +32,7 @@ export REDISCLI_AUTH=$(grid config:get -a bench REDIS_PASSWORD)
 PRIMARY=$(grid redis:info -a bench --json | python3 -c 'import json,sys; print([n["address"] for n in json.load(sys.stdin)["nodes"] if n["role"]=="primary"][0])')
 echo "route 127.0.0.1:$ROUTE_PORT -> primary $PRIMARY"
 ops() { redis-benchmark -h "$1" -p "$2" -a "$REDISCLI_AUTH" -t set,get -n "$REQUESTS" -c 50 -q 2>/dev/null \
-          | tr '\r' '\n' | grep -E '^(SET|GET):' | sed -E 's/.*: ([0-9.]+) requests.*/\1/' | awk '{s+=$1} END {printf "%d", s/NR}'; }
+          | tr '\r' '\n' | grep -E '^(SET|GET): [0-9.]+ requests per second' | sed -E 's/.*: ([0-9.]+) requests.*/\1/' | awk '{s+=$1} END {printf "%d", s/NR}'; }
 route=(); direct=()
 for r in $(seq 1 "$ROUNDS"); do
   d=$(ops "${PRIMARY%:*}" "${PRIMARY#*:}"); t=$(ops 127.0.0.1 "$ROUTE_PORT")
