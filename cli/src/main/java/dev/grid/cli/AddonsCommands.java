@@ -64,7 +64,7 @@ final class AddonsCommands {
                 plan = service.substring(service.indexOf(':') + 1);
             }
             out().println("Creating " + (name == null ? "a " + provider + " add-on" : name) + (app == null ? "" : " for " + app)
-                    + "... (the first one of a kind starts its cluster: a minute or so)");
+                    + "... (an add-on that needs a new cluster waits for it: about 10 s)");
             out().flush();
             long start = System.nanoTime();
             JsonNode a = api().post("/addons", Api.map("provider", provider, "plan", plan, "name", name, "app", app,

@@ -393,9 +393,19 @@ public final class HostAgent implements AutoCloseable {
         loop.close();
         if (logServer != null) logServer.close();
         if (stopJobs) {
+            // All at once: each job gets its grace period, not the sum of everyone's.
+            var stopping = java.util.concurrent.Executors.newFixedThreadPool(16);
             for (Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
-                docker.remove(c.getId(), 10);
-                store.delete(Keys.status(c.getLabels().get(LABEL_JOB)));
+                stopping.execute(() -> {
+                    docker.remove(c.getId(), 10);
+                    store.delete(Keys.status(c.getLabels().get(LABEL_JOB)));
+                });
+            }
+            stopping.shutdown();
+            try {
+                stopping.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             lease.revoke();
         } else {

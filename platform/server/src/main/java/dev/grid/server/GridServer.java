@@ -81,11 +81,6 @@ public final class GridServer implements AutoCloseable {
             docker = new Docker(config.dockerHost()).verify();
             parts.add(docker);
         }
-        if (config.roles().contains("host")) {
-            // Closing the agent stops its jobs and keeps every volume: what `grid down` promises.
-            parts.add(new HostAgent(store, docker, new HostConfig(config.hostId(), config.hostAddress(), config.portMin(), config.portMax(),
-                    config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost(), config.home().resolve("host"))).start());
-        }
         if (config.roles().contains("scheduler")) {
             parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).start());
         }
@@ -121,6 +116,13 @@ public final class GridServer implements AutoCloseable {
             SlugBuilder builder = new SlugBuilder(docker, config.stackImage(), config.home().resolve("builder"), blobs,
                     new ControllerClient(api, token), config.domain(), Duration.ofSeconds(120));
             parts.add(new GitServer(store, config.home(), config.apiAddress(), config.sshPort(), builder).start());
+        }
+        // The host agent last: the jobs it starts (appliance nodes run a JVM each) compete for CPU,
+        // and the API and router should be up first.
+        if (config.roles().contains("host")) {
+            // Closing the agent stops its jobs and keeps every volume: what `grid down` promises.
+            parts.add(new HostAgent(store, docker, new HostConfig(config.hostId(), config.hostAddress(), config.portMin(), config.portMax(),
+                    config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost(), config.home().resolve("host"))).start());
         }
     }
 
