@@ -179,4 +179,17 @@ class FailoverTest {
         assertEquals("n0", alone.next().primary());
         assertEquals("second", alone.next().primaryIncarnation());
     }
+
+    @Test
+    void underTheSynchronousPolicyARestartedPrimaryIsReplacedOnlyByAReadySync() {
+        Policy postgres = new Policy(true, Duration.ofSeconds(5), 2, true);
+        var rs = reports(restarted("n0", 7, "second"), replica("n1", 7, "n0", 40), replica("n2", 7, "n0", 50));
+        Decision d = Failover.decide(ready(7).withPrimaryIncarnation("first"), MEMBERS, rs, NOW, postgres);
+        assertEquals("n1", d.next().primary(), "the ready sync, not the async that received more");
+        assertEquals(List.of("n0"), d.next().deposed());
+        ClusterState notReady = new ClusterState(7, "n0", "n1", List.of("n2"), List.of(), false, null, 0, "first");
+        Decision kept = Failover.decide(notReady, MEMBERS, rs, NOW, postgres);
+        assertEquals("n0", kept.next().primary(), "no sync known to hold every write: the restarted primary is kept");
+        assertEquals("second", kept.next().primaryIncarnation());
+    }
 }

@@ -351,6 +351,10 @@ class PostgresApplianceTest {
     @Order(7)
     void destroyDropsTheDatabaseAndTheRole() {
         Map<String, String> other = config("other");
+        // also attached to an app destroyed since: that does not stand in the way
+        assertEquals(0, api.cli("apps:create", "gone").exitCode());
+        assertEquals(0, api.cli("addons:attach", "other-db", "-a", "gone").exitCode());
+        assertEquals(0, api.cli("apps:destroy", "gone", "--confirm", "gone").exitCode());
         var r = api.cli("addons:destroy", "other-db", "--confirm", "other-db");
         assertEquals(0, r.exitCode(), r.err());
         assertFalse(config("other").containsKey("DATABASE_URL"), "detached first");

@@ -15,7 +15,10 @@ public final class PostgresAppliance implements Appliance {
 
     @Override
     public Failover.Policy policy() {
-        return new Failover.Policy(true, Duration.ofSeconds(10), 2);
+        // A primary that restarted (its container killed and back before its lease ran out) is
+        // replaced like a lost one when the caught-up sync can take over: a kill is a failover
+        // whatever the timing. With no promotable sync it is simply accepted back.
+        return new Failover.Policy(true, Duration.ofSeconds(10), 2, true);
     }
 
     @Override

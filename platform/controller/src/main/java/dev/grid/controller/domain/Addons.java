@@ -124,10 +124,12 @@ public final class Addons {
     public Addon detach(String name, String app) {
         Entry entry = store.get(KEY + name).orElseThrow(() -> GridException.notFound("no add-on named '" + name + "': see 'grid addons'"));
         Addon addon = entry.as(Addon.class);
-        apps.get(app);
         Map<String, String> added = addon.attachments().get(app);
+        boolean appGone = added != null && store.get(dev.grid.store.Keys.app(app)).isEmpty();
+        if (!appGone) apps.get(app);
         if (added == null) throw GridException.notFound(name + " is not attached to " + app + ": see 'grid addons'");
-        Map<String, String> config = releases.config(app);
+        // An app destroyed since has no config left to clean: only the attachment goes.
+        Map<String, String> config = appGone ? Map.of() : releases.config(app);
         List<String> unset = added.entrySet().stream().filter(e -> e.getValue().equals(config.get(e.getKey()))).map(Map.Entry::getKey).sorted().toList();
         Map<String, Map<String, String>> attachments = new HashMap<>(addon.attachments());
         attachments.remove(app);
