@@ -6,6 +6,7 @@ import dev.grid.appliance.Command;
 import dev.grid.appliance.Datastore;
 import dev.grid.appliance.NodeConfig;
 import dev.grid.appliance.NodeReport;
+import dev.grid.appliance.ServerProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * Postgres 15 as a Grid data node, driven by the keeper inside the node's container:
@@ -30,7 +31,7 @@ public final class PostgresDatastore implements Datastore {
 
     private NodeConfig node;
     private Path pgdata;
-    private Process postgres;
+    private final ServerProcess postgres = new ServerProcess("postgres");
     private Peer upstream;
     private String syncNames = "FIRST 1 (" + NO_SYNC + ")";
     /** Rewound since it last streamed: if it still does not stream, rebuild instead. */
@@ -142,9 +143,7 @@ public final class PostgresDatastore implements Datastore {
 
     @Override
     public Observation observe() {
-        if (postgres == null || !postgres.isAlive()) {
-            return Observation.stopped(postgres == null ? "postgres not started" : "postgres exited with " + postgres.exitValue());
-        }
+        if (!postgres.running()) return Observation.stopped(postgres.notRunning());
         try {
             JsonNode o = JSON.readTree(sql("""
                     SELECT json_build_object(
@@ -177,37 +176,22 @@ public final class PostgresDatastore implements Datastore {
 
     @Override
     public void stop() {
-        if (postgres == null || !postgres.isAlive()) return;
-        try {
-            asPostgres(BIN + "pg_ctl", "stop", "-D", pgdata.toString(), "-m", "fast", "-w", "-t", "30");
-        } catch (Exception e) {
-            postgres.destroyForcibly();
-        }
-        try {
-            postgres.waitFor(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        postgres.stop(p -> asPostgres(BIN + "pg_ctl", "stop", "-D", pgdata.toString(), "-m", "fast", "-w", "-t", "30"), Duration.ofSeconds(30));
     }
 
     private boolean running() {
-        return postgres != null && postgres.isAlive();
+        return postgres.running();
     }
 
     private void start() throws Exception {
         if (running()) return;
         // Only this keeper starts postgres in this container, so a pid file is a dead node's.
         Files.deleteIfExists(pgdata.resolve("postmaster.pid"));
-        postgres = new ProcessBuilder("runuser", "-u", "postgres", "--", BIN + "postgres", "-D", pgdata.toString())
-                .directory(new java.io.File("/tmp")).inheritIO().start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            if (!postgres.isAlive()) throw new IOException("postgres exited with " + postgres.exitValue() + " while starting (see the log above)");
-            Process ready = new ProcessBuilder(BIN + "pg_isready", "-q", "-h", "/tmp", "-p", String.valueOf(node.port()), "-U", "postgres").start();
-            if (ready.waitFor() == 0) return;
-            Thread.sleep(100);
-        }
-        throw new IOException("postgres did not accept connections within 120 s");
+        postgres.start(new ProcessBuilder("runuser", "-u", "postgres", "--", BIN + "postgres", "-D", pgdata.toString())
+                        .directory(new java.io.File("/tmp")),
+                () -> new ProcessBuilder(BIN + "pg_isready", "-q", "-h", "/tmp", "-p", String.valueOf(node.port()), "-U", "postgres")
+                        .start().waitFor() == 0,
+                Duration.ofMinutes(2));
     }
 
     private void reload() throws Exception {
@@ -258,7 +242,7 @@ public final class PostgresDatastore implements Datastore {
 
     /** Runs a command (see {@link Command#run}); a password goes in PGPASSWORD. */
     private static String run(List<String> command, String password) throws Exception {
-        return Command.run(command, password == null ? Map.of() : Map.of("PGPASSWORD", password), java.time.Duration.ofMinutes(5));
+        return Command.run(command, password == null ? Map.of() : Map.of("PGPASSWORD", password), Duration.ofMinutes(5));
     }
 
     static String literal(String s) {

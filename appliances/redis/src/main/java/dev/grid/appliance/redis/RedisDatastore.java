@@ -4,6 +4,7 @@ import dev.grid.appliance.Command;
 import dev.grid.appliance.Datastore;
 import dev.grid.appliance.NodeConfig;
 import dev.grid.appliance.NodeReport;
+import dev.grid.appliance.ServerProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * Redis 7 as a Grid data node, driven by the keeper: AOF ({@code everysec}) on the node's
@@ -25,7 +26,7 @@ public final class RedisDatastore implements Datastore {
 
     private NodeConfig node;
     private Path dir;
-    private Process redis;
+    private final ServerProcess redis = new ServerProcess("redis-server");
     private Peer upstream;
     private int minReplicas;
 
@@ -69,7 +70,7 @@ public final class RedisDatastore implements Datastore {
 
     @Override
     public Observation observe() {
-        if (!running()) return Observation.stopped(redis == null ? "redis not started" : "redis exited with " + redis.exitValue());
+        if (!running()) return Observation.stopped(redis.notRunning());
         try {
             Map<String, String> info = new HashMap<>();
             for (String line : cli("INFO", "replication").split("\r?\n")) {
@@ -107,33 +108,16 @@ public final class RedisDatastore implements Datastore {
 
     @Override
     public void stop() {
-        if (!running()) return;
-        redis.destroy(); // SIGTERM: Redis flushes its AOF and exits
-        try {
-            if (!redis.waitFor(20, TimeUnit.SECONDS)) redis.destroyForcibly().waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        redis.stop(Process::destroy, Duration.ofSeconds(20)); // SIGTERM: Redis flushes its AOF and exits
     }
 
     private boolean running() {
-        return redis != null && redis.isAlive();
+        return redis.running();
     }
 
     private void start() throws Exception {
-        if (running()) return;
-        redis = new ProcessBuilder("redis-server", dir.resolve("redis.conf").toString()).directory(dir.toFile()).inheritIO().start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            if (!redis.isAlive()) throw new IOException("redis-server exited with " + redis.exitValue() + " while starting (see the log above)");
-            try {
-                if (cli("PING").equals("PONG")) return;
-            } catch (IOException loading) {
-                // not yet listening, or still loading its AOF
-            }
-            Thread.sleep(100);
-        }
-        throw new IOException("redis did not answer within 120 s");
+        redis.start(new ProcessBuilder("redis-server", dir.resolve("redis.conf").toString()).directory(dir.toFile()),
+                () -> cli("PING").equals("PONG"), Duration.ofMinutes(2));
     }
 
     private void writeConf() throws IOException {
@@ -168,7 +152,7 @@ public final class RedisDatastore implements Datastore {
     private String cli(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", node.address(), "-p", String.valueOf(node.port())));
         cmd.addAll(List.of(args));
-        String out = Command.run(cmd, Map.of("REDISCLI_AUTH", node.secret("PASSWORD")), java.time.Duration.ofSeconds(10));
+        String out = Command.run(cmd, Map.of("REDISCLI_AUTH", node.secret("PASSWORD")), Duration.ofSeconds(10));
         for (String error : List.of("ERR", "LOADING", "NOAUTH", "WRONGPASS")) {
             if (out.startsWith(error)) throw new IOException("redis-cli " + args[0] + ": " + out);
         }
