@@ -50,7 +50,12 @@ public final class Clusters {
         env.put("GRID_CLUSTER", spec.cluster());
         secrets.forEach((k, v) -> env.put("GRID_SECRET_" + k, v));
         if (!store.txn().ifUnchanged(keys.spec(), 0).put(keys.spec(), spec).commit()) return false;
-        platform.runApp(keys.app(), processes, env, slug);
+        try {
+            platform.runApp(keys.app(), processes, env, slug);
+        } catch (RuntimeException e) {
+            store.delete(keys.spec()); // not made: the next attempt starts over
+            throw e;
+        }
         return true;
     }
 

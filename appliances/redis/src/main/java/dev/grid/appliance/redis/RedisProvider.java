@@ -64,9 +64,22 @@ public final class RedisProvider implements Provider {
         if (addon.length() > MAX_NAME) throw new IllegalArgumentException("a Redis add-on's name has at most " + MAX_NAME + " characters");
         ClusterSpec spec = spec(addon, replicas);
         String password = Secrets.token(32);
-        Clusters.ensure(platform, spec, RedisDatastore.class, Map.of("PASSWORD", password), 128);
+        if (!Clusters.ensure(platform, spec, RedisDatastore.class, Map.of("PASSWORD", password), 128)) {
+            throw new IllegalStateException("a Redis cluster named " + addon + " exists already (left by an add-on whose destroy failed):"
+                    + " choose another name");
+        }
         progress.accept("starting Redis " + addon + " (a primary and " + replicas + " replica(s))");
         ClusterKeys keys = new ClusterKeys(spec.appliance(), spec.cluster());
+        try {
+            return await(addon, replicas, password, keys, progress);
+        } catch (Exception e) {
+            deprovision(new Resource(addon, Map.of(), Map.of("cluster", addon, "replicas", String.valueOf(replicas))));
+            throw e;
+        }
+    }
+
+    private Resource await(String addon, int replicas, String password, ClusterKeys keys, Consumer<String> progress) throws Exception {
+        ClusterSpec spec = spec(addon, replicas);
         NodeReport primary = Clusters.awaitReady(platform.store(), spec, Duration.ofMinutes(2), progress);
         if (replicas > 0) {
             // Writes need a replica while one is named (min-replicas-to-write): wait for the first.
