@@ -50,7 +50,7 @@ public interface Datastore {
      */
     record Observation(String role, long position, String upstream, String activeSync, Map<String, Long> replicas, String message) {
         public static Observation stopped(String message) {
-            return new Observation("stopped", 0, null, null, Map.of(), message);
+            return new Observation(NodeReport.STOPPED, 0, null, null, Map.of(), message);
         }
     }
 }

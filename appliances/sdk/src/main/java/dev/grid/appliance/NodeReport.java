@@ -3,33 +3,38 @@ package dev.grid.appliance;
 /**
  * What a keeper reports about its node, under its lease: gone when the keeper is.
  *
- * @param role          "primary", "replica", "starting" or "stopped": what the datastore is now
+ * @param role          "primary", "replica", "stopped", or another word for a datastore that answers
+ *                      but is neither yet (Redis: "syncing"): what the datastore is now
  * @param generation    the cluster generation the keeper last converged to
  * @param upstream      for a replica, the node it streams from (null if not streaming)
  * @param position      the node's replication position: written (primary) or received (replica)
  * @param syncCaughtUp  for a primary: the sync replica it confirmed holds every acknowledged
  *                      write for this generation, or null
- * @param healthy       the datastore answers
- * @param downSinceMillis when the datastore stopped answering (0 while healthy)
+ * @param downSinceMillis when the datastore stopped answering (0 while it answers)
  * @param message       what the keeper is doing, for people
  * @param incarnation   the keeper process's random id: a new one means the node restarted
  */
 public record NodeReport(String id, String address, int port, String role, long generation, String upstream,
-                         long position, String syncCaughtUp, boolean healthy, long downSinceMillis, long reportedAtMillis,
-                         String message, String incarnation) {
-    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
-                      String syncCaughtUp, boolean healthy, long downSinceMillis, long reportedAtMillis, String message) {
-        this(id, address, port, role, generation, upstream, position, syncCaughtUp, healthy, downSinceMillis, reportedAtMillis, message, null);
-    }
-
+                         long position, String syncCaughtUp, long downSinceMillis, String message, String incarnation) {
     public static final String PRIMARY = "primary";
     public static final String REPLICA = "replica";
+    public static final String STOPPED = "stopped";
+
+    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
+                      String syncCaughtUp, long downSinceMillis, String message) {
+        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, null);
+    }
+
+    /** The datastore answers. */
+    public boolean healthy() {
+        return !STOPPED.equals(role);
+    }
 
     public boolean isReplicaOf(String node) {
-        return healthy && REPLICA.equals(role) && node != null && node.equals(upstream);
+        return healthy() && REPLICA.equals(role) && node != null && node.equals(upstream);
     }
 
     public boolean isWritablePrimary() {
-        return healthy && PRIMARY.equals(role);
+        return healthy() && PRIMARY.equals(role);
     }
 }

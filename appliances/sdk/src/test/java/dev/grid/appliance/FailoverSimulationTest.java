@@ -65,8 +65,7 @@ class FailoverSimulationTest {
                     Node s = nodes.get(n.configuredSync);
                     if (s.alive && n.id.equals(s.upstream) && isPrefix(s.log, n.log) && s.log.size() >= n.syncFrom) caught = s.id;
                 }
-                m.put(n.id, new NodeReport(n.id, "127.0.0.1", 1, n.role, n.generation, n.upstream, n.log.size(), caught,
-                        !"stopped".equals(n.role), 0, now, ""));
+                m.put(n.id, new NodeReport(n.id, "127.0.0.1", 1, n.role, n.generation, n.upstream, n.log.size(), caught, 0, ""));
             }
             return m;
         }

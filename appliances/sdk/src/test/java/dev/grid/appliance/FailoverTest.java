@@ -21,15 +21,15 @@ class FailoverTest {
     static final long NOW = 1_000_000;
 
     static NodeReport primary(String id, long gen, long pos, String caughtUp) {
-        return new NodeReport(id, "127.0.0.1", 1, NodeReport.PRIMARY, gen, null, pos, caughtUp, true, 0, NOW, "");
+        return new NodeReport(id, "127.0.0.1", 1, NodeReport.PRIMARY, gen, null, pos, caughtUp, 0, "");
     }
 
     static NodeReport replica(String id, long gen, String upstream, long pos) {
-        return new NodeReport(id, "127.0.0.1", 1, NodeReport.REPLICA, gen, upstream, pos, null, true, 0, NOW, "");
+        return new NodeReport(id, "127.0.0.1", 1, NodeReport.REPLICA, gen, upstream, pos, null, 0, "");
     }
 
     static NodeReport down(String id, long gen, long since) {
-        return new NodeReport(id, "127.0.0.1", 1, "stopped", gen, null, 0, null, false, since, NOW, "");
+        return new NodeReport(id, "127.0.0.1", 1, "stopped", gen, null, 0, null, since, "");
     }
 
     static ClusterState ready(long gen) {
@@ -153,7 +153,7 @@ class FailoverTest {
     }
 
     static NodeReport restarted(String id, long gen, String incarnation) {
-        return new NodeReport(id, "127.0.0.1", 2, "stopped", gen, null, 0, null, false, NOW, NOW, "", incarnation);
+        return new NodeReport(id, "127.0.0.1", 2, "stopped", gen, null, 0, null, NOW, "", incarnation);
     }
 
     @Test
@@ -169,7 +169,7 @@ class FailoverTest {
     void aRestartedPrimaryIsReplacedWhenRestartsMayLoseWrites() {
         Policy redis = new Policy(false, Duration.ofSeconds(5), 1, true);
         ClusterState s = new ClusterState(3, "n0", "n1", List.of(), List.of(), false, null, 0, "first");
-        var rs = reports(restarted("n0", 3, "second"), new NodeReport("n1", "127.0.0.1", 1, NodeReport.REPLICA, 3, "n0", 90, null, true, 0, NOW, "", "r1"));
+        var rs = reports(restarted("n0", 3, "second"), new NodeReport("n1", "127.0.0.1", 1, NodeReport.REPLICA, 3, "n0", 90, null, 0, "", "r1"));
         Decision d = Failover.decide(s, List.of("n0", "n1"), rs, NOW, redis);
         assertEquals("n1", d.next().primary(), d.why());
         assertEquals("r1", d.next().primaryIncarnation());

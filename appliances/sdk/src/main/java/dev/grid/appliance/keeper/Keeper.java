@@ -47,6 +47,8 @@ public final class Keeper implements AutoCloseable {
     });
     private volatile long lease;
     private volatile NodeReport report;
+    /** The report as last written under the current lease. */
+    private NodeReport published;
     private volatile boolean registered;
 
     /** This keeper process: a restarted node is a new incarnation, and a primary must be accepted again. */
@@ -154,12 +156,10 @@ public final class Keeper implements AutoCloseable {
             }
             if (state != null && state.primary() != null) obs = followPrimary(state, obs);
         }
-        long now = System.currentTimeMillis();
-        boolean healthy = !"stopped".equals(obs.role());
-        if (healthy) downSince = 0;
-        else if (downSince == 0) downSince = now;
+        if (!NodeReport.STOPPED.equals(obs.role())) downSince = 0;
+        else if (downSince == 0) downSince = System.currentTimeMillis();
         report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), appliedGeneration, obs.upstream(), obs.position(),
-                caughtUp, healthy, downSince, now, obs.message(), incarnation);
+                caughtUp, downSince, obs.message(), incarnation);
         publish();
     }
 
@@ -176,7 +176,7 @@ public final class Keeper implements AutoCloseable {
         if (streaming || !primary.id().equals(following)) notStreamingSince = 0;
         else if (notStreamingSince == 0) notStreamingSince = now;
         boolean stalled = notStreamingSince > 0 && now - notStreamingSince > STALL_MILLIS;
-        if (!primary.id().equals(following) || "stopped".equals(obs.role()) || NodeReport.PRIMARY.equals(obs.role()) || stalled) {
+        if (!primary.id().equals(following) || NodeReport.STOPPED.equals(obs.role()) || NodeReport.PRIMARY.equals(obs.role()) || stalled) {
             say("following " + upstream.id() + " at " + upstream.address() + ":" + upstream.port() + (stalled ? " (not streaming: rewinding)" : ""));
             following = primary.id();
             try {
@@ -209,6 +209,7 @@ public final class Keeper implements AutoCloseable {
             if (lease == 0 || !etcd.keepAlive(lease)) {
                 lease = etcd.grant(TTL_SECONDS);
                 registered = false;
+                published = null;
                 publish();
             }
         } catch (Exception e) {
@@ -216,11 +217,13 @@ public final class Keeper implements AutoCloseable {
         }
     }
 
+    /** Writes the report if it changed since it was last written under this lease (the lease alone keeps it alive). */
     private synchronized void publish() {
         NodeReport r = report;
-        if (r == null || lease == 0) return;
+        if (r == null || lease == 0 || r.equals(published)) return;
         try {
             etcd.put(keys.node(node.id()), r, lease);
+            published = r;
         } catch (IOException e) {
             say("cannot report: " + e.getMessage());
         }
