@@ -7,4 +7,8 @@ public record ClusterSpec(String appliance, String cluster, List<String> members
     public ClusterSpec {
         members = List.copyOf(members);
     }
+
+    public ClusterKeys keys() {
+        return new ClusterKeys(appliance, cluster);
+    }
 }

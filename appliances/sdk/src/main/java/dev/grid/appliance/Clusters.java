@@ -33,7 +33,7 @@ public final class Clusters {
     public static boolean ensure(Platform platform, ClusterSpec spec, Class<? extends Datastore> datastore,
                                  Map<String, String> secrets, long memoryMb) throws Exception {
         Store store = platform.store();
-        ClusterKeys keys = new ClusterKeys(spec.appliance(), spec.cluster());
+        ClusterKeys keys = spec.keys();
         if (store.get(keys.spec()).isPresent()) return false;
         String slug = KeeperProgram.publish(platform.blobs(), datastore);
         Map<String, ProcessType> processes = new LinkedHashMap<>();
@@ -71,11 +71,12 @@ public final class Clusters {
     }
 
     /**
-     * Waits until the primary serves (and, for a synchronous cluster, a sync is known to be
-     * caught up, so the first acknowledged write is already safe). Returns the primary's report.
+     * Waits until the primary serves and, if the cluster has replicas, one holds its writes (for a
+     * synchronous cluster: a sync known to be caught up, so the first acknowledged write is already
+     * safe). Returns the primary's report.
      */
     public static NodeReport awaitReady(Store store, ClusterSpec spec, Duration timeout, Consumer<String> progress) throws InterruptedException {
-        ClusterKeys keys = new ClusterKeys(spec.appliance(), spec.cluster());
+        ClusterKeys keys = spec.keys();
         long deadline = System.nanoTime() + timeout.toNanos();
         String said = null;
         while (true) {
@@ -83,10 +84,15 @@ public final class Clusters {
             Map<String, NodeReport> nodes = reports(store, keys);
             NodeReport p = s == null || s.primary() == null ? null : nodes.get(s.primary());
             boolean serving = p != null && p.isWritablePrimary() && p.generation() == s.generation();
-            if (serving && (!spec.synchronous() || s.syncReady() || spec.members().size() == 1)) return p;
+            // With replicas, one must hold the writes: caught up (synchronous), or attached (asynchronous,
+            // where a named replica also makes the primary refuse writes no replica acknowledged).
+            boolean ready = serving && (spec.members().size() == 1 || (spec.synchronous() ? s.syncReady()
+                    : s.sync() != null && nodes.containsKey(s.sync()) && nodes.get(s.sync()).isReplicaOf(s.primary())));
+            if (ready) return p;
             String now = s == null ? nodes.size() + " of " + spec.members().size() + " nodes started"
                     : !serving ? "primary " + s.primary() + " starting"
-                    : "sync " + s.sync() + " catching up with primary " + s.primary();
+                    : s.sync() == null ? "no replica attached to primary " + s.primary() + " yet"
+                    : "replica " + s.sync() + " catching up with primary " + s.primary();
             if (!now.equals(said)) progress.accept("waiting for the " + spec.appliance() + " cluster: " + now);
             said = now;
             if (System.nanoTime() > deadline)
@@ -109,7 +115,7 @@ public final class Clusters {
      * address and lag behind the primary, the last failover and what the appliance promises.
      */
     public static Map<String, Object> describe(Store store, ClusterSpec spec, String promise) {
-        ClusterKeys keys = new ClusterKeys(spec.appliance(), spec.cluster());
+        ClusterKeys keys = spec.keys();
         ClusterState s = state(store, keys).orElse(null);
         Map<String, NodeReport> reports = reports(store, keys);
         Map<String, Object> info = new LinkedHashMap<>();

@@ -33,6 +33,7 @@ public final class Manager implements AutoCloseable {
     private final Failover.Policy policy;
     private final LeaderElection election;
     private final CoalescedTask task;
+    /** Each cluster's last decision, so that only a new one is logged. */
     private final Map<String, String> lastWhy = new ConcurrentHashMap<>();
     private Subscription watch;
 
@@ -66,7 +67,7 @@ public final class Manager implements AutoCloseable {
     }
 
     private void manage(Snapshot all, ClusterSpec spec) {
-        ClusterKeys keys = new ClusterKeys(appliance, spec.cluster());
+        ClusterKeys keys = spec.keys();
         Entry stateEntry = all.get(keys.state());
         ClusterState state = stateEntry == null ? null : stateEntry.as(ClusterState.class);
         Map<String, NodeReport> alive = new HashMap<>();
@@ -88,11 +89,6 @@ public final class Manager implements AutoCloseable {
                 new Discovery(store).setLeader(keys.service(), state.primary(), leader == null ? 0 : leader.modRevision());
             }
         }
-    }
-
-    /** The last decision for a cluster, for {@code addons:info}; null before the first. */
-    public String lastDecision(String cluster) {
-        return lastWhy.get(cluster);
     }
 
     @Override

@@ -11,11 +11,9 @@ public interface Platform {
 
     Blobs blobs();
 
-    /** The image data nodes run from (the stack: a JDK and the datastores' Debian packages). */
-    String stackImage();
-
     /**
-     * Runs {@code processes} as the system app {@code app}, one job each: creates the app if it
+     * Runs {@code processes} as the system app {@code app}, one job each, from the stack image
+     * (a JDK and the datastores' Debian packages): creates the app if it
      * does not exist and deploys one release. The app's first release is its last: data nodes are
      * never replaced by a deploy.
      */

@@ -27,7 +27,7 @@ import java.util.function.Consumer;
 public final class PostgresProvider implements Provider {
     static final String PLAN = "shared";
     static final ClusterSpec CLUSTER = new ClusterSpec("postgres", "main", Clusters.members(3), true);
-    static final ClusterKeys KEYS = new ClusterKeys(CLUSTER.appliance(), CLUSTER.cluster());
+    static final ClusterKeys KEYS = CLUSTER.keys();
     private static final String SECRETS = KEYS.root() + "secrets";
     static final String PROMISE = "Writes are acknowledged only once the synchronous replica has them; on failover only that replica,"
             + " known to be caught up, is promoted, so no acknowledged write is lost. If the primary and the sync are both lost,"

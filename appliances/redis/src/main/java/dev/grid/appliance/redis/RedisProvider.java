@@ -3,7 +3,6 @@ package dev.grid.appliance.redis;
 import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterSpec;
 import dev.grid.appliance.Clusters;
-import dev.grid.appliance.NodeReport;
 import dev.grid.appliance.Platform;
 import dev.grid.appliance.Platform.Endpoint;
 import dev.grid.appliance.Provider;
@@ -69,34 +68,20 @@ public final class RedisProvider implements Provider {
                     + " choose another name");
         }
         progress.accept("starting Redis " + addon + " (a primary and " + replicas + " replica(s))");
-        ClusterKeys keys = new ClusterKeys(spec.appliance(), spec.cluster());
+        Map<String, String> internal = Map.of("cluster", addon, "replicas", String.valueOf(replicas));
         try {
-            return await(addon, replicas, password, keys, progress);
+            Clusters.awaitReady(platform.store(), spec, Duration.ofMinutes(2), progress);
         } catch (Exception e) {
-            deprovision(new Resource(addon, Map.of(), Map.of("cluster", addon, "replicas", String.valueOf(replicas))));
+            deprovision(new Resource(addon, Map.of(), internal)); // never became ready: leave nothing behind
             throw e;
         }
-    }
-
-    private Resource await(String addon, int replicas, String password, ClusterKeys keys, Consumer<String> progress) throws Exception {
-        ClusterSpec spec = spec(addon, replicas);
-        NodeReport primary = Clusters.awaitReady(platform.store(), spec, Duration.ofMinutes(2), progress);
-        if (replicas > 0) {
-            // Writes need a replica while one is named (min-replicas-to-write): wait for the first.
-            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-            while (Clusters.reports(platform.store(), keys).values().stream().noneMatch(r -> r.isReplicaOf(primary.id()))
-                    || Clusters.state(platform.store(), keys).map(s -> s.sync() == null).orElse(true)) {
-                if (System.nanoTime() > deadline) throw new IllegalStateException("no Redis replica of " + addon + " streams after 2 minutes");
-                Thread.sleep(200);
-            }
-        }
-        Endpoint endpoint = platform.tcpEndpoint(keys.service());
+        Endpoint endpoint = platform.tcpEndpoint(spec.keys().service());
         Map<String, String> env = new LinkedHashMap<>();
         env.put("REDIS_URL", "redis://:" + password + "@" + endpoint.host() + ":" + endpoint.port());
         env.put("REDIS_HOST", endpoint.host());
         env.put("REDIS_PORT", String.valueOf(endpoint.port()));
         env.put("REDIS_PASSWORD", password);
-        return new Resource(addon, env, Map.of("cluster", addon, "replicas", String.valueOf(replicas)));
+        return new Resource(addon, env, internal);
     }
 
     @Override

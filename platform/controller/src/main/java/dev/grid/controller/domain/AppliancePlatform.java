@@ -45,11 +45,6 @@ public final class AppliancePlatform implements Platform {
     }
 
     @Override
-    public String stackImage() {
-        return config.stackImage();
-    }
-
-    @Override
     public void runApp(String app, Map<String, ProcessType> processes, Map<String, String> env, String slugUrl) {
         apps.createSystem(app);
         if (releases.current(app).isEmpty()) releases.create(app, config.stackImage(), slugUrl, processes, env);
