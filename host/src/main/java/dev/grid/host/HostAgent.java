@@ -62,6 +62,8 @@ public final class HostAgent implements AutoCloseable {
     private final CoalescedTask loop;
     private final Map<String, JobStatus> reported = new ConcurrentHashMap<>();
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
+    private static final Duration TRASH_CHECK = Duration.ofSeconds(5);
+    private long nextTrashCheck;
     /** Deleted-volume requests this host has carried out. */
     private final Set<String> cleaned = ConcurrentHashMap.newKeySet();
     /** Jobs taken away from this host, out of discovery, waiting to be stopped: when (System.nanoTime). */
@@ -147,18 +149,19 @@ public final class HostAgent implements AutoCloseable {
      * none of the app's containers is left on this host.
      */
     private void removeDeletedVolumes() {
+        // Not on every round: an extra etcd read per reconcile for something that happens on destroy.
+        if (System.nanoTime() < nextTrashCheck) return;
+        nextTrashCheck = System.nanoTime() + TRASH_CHECK.toNanos();
         for (var e : store.list(Keys.DELETED_VOLUMES).entries()) {
             String app = e.name();
             if (cleaned.contains(e.key() + "@" + e.modRevision()) || store.get(Keys.app(app)).isPresent()) continue;
-            if (docker.list(Map.of(LABEL_HOST, config.hostId(), "grid.app", app)).isEmpty()) {
-                try {
-                    docker.removeVolumes(Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), "grid.app", app), v -> true);
-                    cleaned.add(e.key() + "@" + e.modRevision());
-                } catch (RuntimeException inUse) {
-                    lookAgainIn(1000);
-                }
-            } else {
-                lookAgainIn(1000);
+            // Containers still stopping keep their volumes in use: the next check tries again.
+            if (!docker.list(Map.of(LABEL_HOST, config.hostId(), "grid.app", app)).isEmpty()) continue;
+            try {
+                docker.removeVolumes(Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), "grid.app", app), v -> true);
+                cleaned.add(e.key() + "@" + e.modRevision());
+            } catch (RuntimeException inUse) {
+                log.warn("host {}: cannot remove the volumes of destroyed app {} yet: {}", config.hostId(), app, inUse.toString());
             }
         }
     }
