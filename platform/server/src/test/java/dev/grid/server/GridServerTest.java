@@ -56,7 +56,7 @@ class GridServerTest {
             // A Postgres add-on: its three nodes share this one host.
             assertEquals(0, api.cli("addons:create", "postgres", "-a", "keeper").exitCode());
             String databaseUrl = api.ok("GET", "/apps/keeper/config", null).path("DATABASE_URL").asText();
-            assertEquals("", psql(databaseUrl, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before down')"));
+            assertEquals("", TestCluster.psql(databaseUrl, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before down')"));
 
             server.close(); // grid down
             assertEquals(0, docker.list(Map.of("grid.host", hostId)).size(), "grid down stops every job");
@@ -71,22 +71,11 @@ class GridServerTest {
             assertTrue(logs.contains("runs=2"), "the volume survived grid down: " + logs);
             assertEquals(databaseUrl, api.ok("GET", "/apps/keeper/config", null).path("DATABASE_URL").asText());
             String kept = Eventually.await("the Postgres add-on serving again through the same DATABASE_URL", Duration.ofSeconds(60),
-                    () -> psql(databaseUrl, "SELECT v FROM kept"), out -> out.equals("before down"));
+                    () -> TestCluster.psql(databaseUrl, "SELECT v FROM kept"), out -> out.equals("before down"));
             assertEquals("before down", kept);
         } finally {
             server.close();
             docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + hostId + "-"));
-        }
-    }
-
-    /** Runs SQL with the real psql; its output, or the error. */
-    static String psql(String url, String sql) {
-        try {
-            Process p = new ProcessBuilder("psql", url, "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes()).strip();
-            return p.waitFor() == 0 ? out : "psql failed: " + out;
-        } catch (Exception e) {
-            return "psql failed: " + e;
         }
     }
 }

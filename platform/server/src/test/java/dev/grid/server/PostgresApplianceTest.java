@@ -65,10 +65,6 @@ class PostgresApplianceTest {
         grid.close();
     }
 
-    Map<String, String> config(String app) {
-        return api.config(app);
-    }
-
     ClusterState state() {
         return Clusters.state(grid.store, KEYS).orElse(null);
     }
@@ -105,7 +101,7 @@ class PostgresApplianceTest {
         assertEquals(0, api.cli("apps:create", "shop").exitCode());
         var created = api.cli("addons:create", "postgres", "-a", "shop", "--as", "shop-db");
         assertEquals(0, created.exitCode(), created.err());
-        Map<String, String> env = config("shop");
+        Map<String, String> env = api.config("shop");
         for (String k : List.of("DATABASE_URL", "JDBC_DATABASE_URL", "JDBC_DATABASE_USERNAME", "JDBC_DATABASE_PASSWORD",
                 "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")) {
             assertTrue(env.containsKey(k), k + " in " + env.keySet());
@@ -121,9 +117,7 @@ class PostgresApplianceTest {
             st.execute("CREATE TABLE orders (id bigint PRIMARY KEY, item text)");
             st.execute("INSERT INTO orders VALUES (1, 'tea')");
         }
-        Process psql = new ProcessBuilder("psql", env.get("DATABASE_URL"), "-Atc", "SELECT item FROM orders").redirectErrorStream(true).start();
-        assertEquals("tea", new String(psql.getInputStream().readAllBytes()).strip());
-        assertEquals(0, psql.waitFor());
+        assertEquals("tea", TestCluster.psql(env.get("DATABASE_URL"), "SELECT item FROM orders"));
         var viaCli = api.cli("pg:psql", "-a", "shop", "-c", "SELECT count(*) FROM orders");
         assertEquals(0, viaCli.exitCode(), viaCli.out() + viaCli.err());
 
@@ -152,8 +146,8 @@ class PostgresApplianceTest {
     @Test
     @Order(2)
     void oneAddonsCredentialsOpenNothingOfAnothers() throws Exception {
-        Map<String, String> shop = config("shop");
-        Map<String, String> other = config("other");
+        Map<String, String> shop = api.config("shop");
+        Map<String, String> other = api.config("other");
         String shopDbWithOthersRole = shop.get("JDBC_DATABASE_URL").replaceAll("\\?.*", "");
         SQLException e = assertThrows(SQLException.class,
                 () -> DriverManager.getConnection(shopDbWithOthersRole, other.get("PGUSER"), other.get("PGPASSWORD")).close());
@@ -170,8 +164,8 @@ class PostgresApplianceTest {
     @Order(3)
     void badInputIsRefusedWithAReasonAndChangesNothing() {
         JsonNode addonsBefore = api.ok("GET", "/addons", null);
-        Map<String, String> shopBefore = config("shop");
-        Map<String, String> otherBefore = config("other");
+        Map<String, String> shopBefore = api.config("shop");
+        Map<String, String> otherBefore = api.config("other");
         record Bad(String[] args, String says) {}
         List<Bad> bad = List.of(
                 new Bad(new String[] {"addons:create", "mysql", "-a", "shop"}, "no add-on provider 'mysql'"),
@@ -192,8 +186,8 @@ class PostgresApplianceTest {
             assertTrue(r.err().contains(b.says()), String.join(" ", b.args()) + " says: " + r.err());
         }
         assertEquals(addonsBefore, api.ok("GET", "/addons", null));
-        assertEquals(shopBefore, config("shop"));
-        assertEquals(otherBefore, config("other"));
+        assertEquals(shopBefore, api.config("shop"));
+        assertEquals(otherBefore, api.config("other"));
     }
 
     @Test
@@ -202,7 +196,7 @@ class PostgresApplianceTest {
         assertEquals(0, api.cli("config:set", "-a", "other", "PGHOST=db.example.test", "KEEP=me").exitCode());
         var r = api.cli("addons:detach", "other-db", "-a", "other");
         assertEquals(0, r.exitCode(), r.err());
-        Map<String, String> after = config("other");
+        Map<String, String> after = api.config("other");
         assertEquals("db.example.test", after.get("PGHOST"), "changed by hand since attaching: kept");
         assertEquals("me", after.get("KEEP"));
         for (String k : List.of("DATABASE_URL", "JDBC_DATABASE_URL", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGPORT")) {
@@ -212,14 +206,14 @@ class PostgresApplianceTest {
         assertTrue(attach.err().contains("other already has PGHOST"), attach.err());
         assertEquals(0, api.cli("config:unset", "-a", "other", "PGHOST").exitCode());
         assertEquals(0, api.cli("addons:attach", "other-db", "-a", "other").exitCode());
-        assertTrue(config("other").containsKey("DATABASE_URL"));
+        assertTrue(api.config("other").containsKey("DATABASE_URL"));
     }
 
     @Test
     @Order(5)
     void killingThePrimaryLosesNoAcknowledgedWriteAndTheOldPrimaryRejoins() throws Exception {
         Eventually.await("the cluster settled", Duration.ofSeconds(60), this::settled, ok -> ok);
-        Map<String, String> env = config("shop");
+        Map<String, String> env = api.config("shop");
         try (Connection c = connect(env); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE chaos (id bigint PRIMARY KEY)");
         }
@@ -312,7 +306,7 @@ class PostgresApplianceTest {
     @Test
     @Order(6)
     void backupsRestoreAllOrNothingAndACorruptDumpChangesNothing() throws Exception {
-        Map<String, String> env = config("shop");
+        Map<String, String> env = api.config("shop");
         try (Connection c = connect(env); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE notes (note text)");
             st.execute("INSERT INTO notes VALUES ('first')");
@@ -350,14 +344,14 @@ class PostgresApplianceTest {
     @Test
     @Order(7)
     void destroyDropsTheDatabaseAndTheRole() {
-        Map<String, String> other = config("other");
+        Map<String, String> other = api.config("other");
         // also attached to an app destroyed since: that does not stand in the way
         assertEquals(0, api.cli("apps:create", "gone").exitCode());
         assertEquals(0, api.cli("addons:attach", "other-db", "-a", "gone").exitCode());
         assertEquals(0, api.cli("apps:destroy", "gone", "--confirm", "gone").exitCode());
         var r = api.cli("addons:destroy", "other-db", "--confirm", "other-db");
         assertEquals(0, r.exitCode(), r.err());
-        assertFalse(config("other").containsKey("DATABASE_URL"), "detached first");
+        assertFalse(api.config("other").containsKey("DATABASE_URL"), "detached first");
         SQLException e = assertThrows(SQLException.class, () -> connect(other).close());
         assertTrue(e.getMessage().contains("password authentication failed") || e.getMessage().contains("does not exist"), e.getMessage());
         assertTrue(api.ok("GET", "/addons", null).findValuesAsText("name").stream().noneMatch("other-db"::equals));

@@ -56,10 +56,6 @@ class RedisApplianceTest {
         grid.close();
     }
 
-    Map<String, String> config(String app) {
-        return api.config(app);
-    }
-
     static ClusterKeys keys(String addon) {
         return new ClusterKeys("redis", addon);
     }
@@ -86,7 +82,7 @@ class RedisApplianceTest {
         var r = api.cli("addons:create", "redis", "-a", "cache", "--as", "cache-kv");
         assertEquals(0, r.exitCode(), r.err());
         System.out.printf("BENCH redis provision (a new 2-node cluster): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-        Map<String, String> env = config("cache");
+        Map<String, String> env = api.config("cache");
         for (String k : List.of("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")) assertTrue(env.containsKey(k), k + " in " + env);
         try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
             assertEquals("OK", j.set("greeting", "hello"));
@@ -109,8 +105,8 @@ class RedisApplianceTest {
         assertEquals(0, api.cli("apps:create", "other").exitCode());
         var r = api.cli("addons:create", "redis", "--replicas", "0", "-a", "other", "--as", "other-kv");
         assertEquals(0, r.exitCode(), r.err());
-        Map<String, String> cache = config("cache");
-        Map<String, String> other = config("other");
+        Map<String, String> cache = api.config("cache");
+        Map<String, String> other = api.config("other");
         assertNotEquals(cache.get("REDIS_PORT"), other.get("REDIS_PORT"), "each add-on has its own route");
         try (Jedis j = new Jedis(other.get("REDIS_HOST"), Integer.parseInt(other.get("REDIS_PORT")))) {
             JedisException e = assertThrows(JedisException.class, () -> j.auth(cache.get("REDIS_PASSWORD")));
@@ -125,7 +121,7 @@ class RedisApplianceTest {
     @Test
     @Order(3)
     void aNodesDataSurvivesItsRestartFromItsVolume() {
-        Map<String, String> other = config("other");
+        Map<String, String> other = api.config("other");
         try (Jedis j = new Jedis(URI.create(other.get("REDIS_URL")))) {
             for (int i = 0; i < 100; i++) j.set("k" + i, "v" + i);
         }
@@ -147,25 +143,25 @@ class RedisApplianceTest {
     @Test
     @Order(4)
     void failoverKeepsEveryWaitConfirmedWriteAndTheOldPrimaryRejoins() throws Exception {
-        Map<String, String> env = config("cache");
+        Map<String, String> env = api.config("cache");
         Set<Long> confirmed = ConcurrentHashMap.newKeySet();
         AtomicLong lastWrite = new AtomicLong();
-        AtomicReference<String> lastPort = new AtomicReference<>("");
+        AtomicReference<String> lastServer = new AtomicReference<>("");
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicLong failures = new AtomicLong();
         Thread writer = new Thread(() -> {
             long i = 0;
             Jedis j = null;
-            String port = null;
+            String server = null;
             while (writing.get()) {
                 long next = ++i;
                 try {
                     if (j == null) {
                         j = new Jedis(URI.create(env.get("REDIS_URL")), 2000);
-                        port = address(j);
+                        server = address(j);
                     }
                     j.set("w:" + next, String.valueOf(next));
-                    lastPort.set(port);
+                    lastServer.set(server);
                     lastWrite.set(System.nanoTime());
                     if (j.waitReplicas(1, 1000) >= 1) confirmed.add(next);
                 } catch (JedisException e) {
@@ -189,7 +185,7 @@ class RedisApplianceTest {
                 grid.docker.kill(container("cache-kv", victim).getId());
                 long killed = System.nanoTime();
                 Eventually.await("a write on another node than " + victim, Duration.ofSeconds(60),
-                        () -> lastWrite.get() > killed && !lastPort.get().equals(victimAddress), ok -> ok);
+                        () -> lastWrite.get() > killed && !lastServer.get().equals(victimAddress), ok -> ok);
                 long ms = (lastWrite.get() - killed) / 1_000_000;
                 millis.add(ms);
                 System.out.printf("BENCH redis failover round %d: %s -> %s, first write %d ms after the kill%n", round, victim, state("cache-kv").primary(), ms);
@@ -236,7 +232,7 @@ class RedisApplianceTest {
     @Test
     @Order(6)
     void destroyRemovesTheClusterItsRouteAndItsVolumes() {
-        Map<String, String> other = config("other");
+        Map<String, String> other = api.config("other");
         var r = api.cli("addons:destroy", "other-kv", "--confirm", "other-kv");
         assertEquals(0, r.exitCode(), r.err());
         Eventually.await("other-kv's volume removed from its host", Duration.ofSeconds(30),

@@ -107,6 +107,17 @@ final class TestCluster implements AutoCloseable {
         return docker.list(Map.of("grid.host", hostId(hostName)));
     }
 
+    /** Runs SQL with the real psql; its output, or the error. */
+    static String psql(String url, String sql) {
+        try {
+            Process p = new ProcessBuilder("psql", url, "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            return p.waitFor() == 0 ? out : "psql failed: " + out;
+        } catch (Exception e) {
+            return "psql failed: " + e;
+        }
+    }
+
     static String get(String address, int port) {
         try {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + address + ":" + port + "/")).build(),
