@@ -2,13 +2,13 @@ package dev.grid.controller.domain;
 
 import dev.grid.appliance.Appliance;
 import dev.grid.appliance.Provider;
+import dev.grid.appliance.Secrets;
 import dev.grid.appliance.Provider.Resource;
 import dev.grid.controller.ApplianceCatalog;
 import dev.grid.core.GridException;
 import dev.grid.store.Entry;
 import dev.grid.store.Store;
 import jakarta.inject.Singleton;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -32,7 +32,6 @@ public final class Addons {
     public static final String KEY = "addons/";
     private static final Logger log = LoggerFactory.getLogger(Addons.class);
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,28}[a-z0-9]");
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Store store;
     private final Apps apps;
@@ -76,7 +75,7 @@ public final class Addons {
         String chosenPlan = plan == null ? provider.defaultPlan() : plan;
         if (!provider.plans().contains(chosenPlan))
             throw GridException.invalid(providerName + " has no plan '" + chosenPlan + "': the plans are " + provider.plans());
-        String addonName = name == null ? providerName + "-" + suffix() : name;
+        String addonName = name == null ? providerName + "-" + Secrets.token(6).toLowerCase() : name;
         if (!NAME.matcher(addonName).matches())
             throw GridException.invalid("invalid add-on name '" + addonName + "': use 2-30 lowercase letters, digits and dashes, starting with a letter");
         if (app != null) apps.get(app);
@@ -240,12 +239,5 @@ public final class Addons {
         info.put("config_vars", addon.env().keySet().stream().sorted().toList());
         info.putAll(provider(addon).info(resource(addon)));
         return info;
-    }
-
-    private static String suffix() {
-        String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < 6; i++) b.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
-        return b.toString();
     }
 }
