@@ -226,8 +226,10 @@ public final class PostgresDatastore implements Datastore {
 
     /** Runs SQL as the postgres superuser over the container's socket; returns the output. */
     private String sql(String sql) throws Exception {
-        return asPostgres(BIN + "psql", "-h", "/tmp", "-p", String.valueOf(node.port()), "-U", "postgres", "-d", "postgres",
-                "-Atqw", "-v", "ON_ERROR_STOP=1", "-c", sql);
+        // psql runs as root (the socket trusts the role named, not the OS user): without runuser's
+        // PAM session each call costs 14 ms rather than 22 ms, and observe() runs every 300 ms.
+        return run(List.of(BIN + "psql", "-h", "/tmp", "-p", String.valueOf(node.port()), "-U", "postgres", "-d", "postgres",
+                "-Atqw", "-v", "ON_ERROR_STOP=1", "-c", sql), null);
     }
 
     private static String asPostgres(String... command) throws Exception {
