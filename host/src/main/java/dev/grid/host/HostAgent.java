@@ -292,6 +292,8 @@ public final class HostAgent implements AutoCloseable {
             command = SlugProcess.command();
         }
         String name = "grid-" + config.hostId() + "-" + spec.id() + "-" + spec.attempt();
+        // Stopping: a container made now would outlive the agent and keep its volumes in use.
+        if (closed) return;
         try {
             String id = docker.run(new Docker.ContainerSpec(name, spec.image(), command,
                     env, labels, spec.memoryMb() * 1024 * 1024, binds));
@@ -383,7 +385,9 @@ public final class HostAgent implements AutoCloseable {
     }
 
     /** Stops the agent. With {@code stopJobs} its containers are stopped and removed (volumes stay) and its lease revoked; without, they keep running for the next agent to adopt. */
-    public void stop(boolean stopJobs) {
+    public synchronized void stop(boolean stopJobs) {
+        // Once only: a second stop must not touch the containers of an agent restarted under the same host id.
+        if (closed) return;
         closed = true;
         if (jobsWatch != null) jobsWatch.close();
         if (dockerEvents != null) {

@@ -65,12 +65,15 @@ public final class CoalescedTask implements AutoCloseable {
         }
     }
 
-    /** Stops; waits for a run in progress to end. */
+    /**
+     * Stops; waits for a run in progress to end (a run may itself wait for a container's
+     * stop grace period), so that nothing the task does happens after close returns.
+     */
     @Override
     public void close() {
         thread.shutdownNow();
         try {
-            thread.awaitTermination(10, TimeUnit.SECONDS);
+            if (!thread.awaitTermination(60, TimeUnit.SECONDS)) log.warn("{}: a run still in progress after 60 s", name);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -77,8 +77,10 @@ class MultiHostTest {
         Set<String> before = grid.containers("a").stream().map(Container::getId).collect(Collectors.toSet());
         Map<String, Integer> restarts = jobs("steady").stream().collect(Collectors.toMap(j -> j.path("id").asText(), j -> j.path("restarts").asInt()));
 
-        a.stop(false);
-        a = grid.startHost("a", "127.0.0.2", a.config().portMin(), a.config().portMax());
+        HostAgent old = a;
+        old.stop(false);
+        a = grid.startHost("a", "127.0.0.2", old.config().portMin(), old.config().portMax());
+        old.stop(true); // a second stop of the old agent must not touch the new one's containers
         Eventually.sleep((TTL + 2) * 1000); // past the old lease's lifetime
 
         Set<String> after = grid.containers("a").stream().map(Container::getId).collect(Collectors.toSet());

@@ -135,13 +135,7 @@ final class TestCluster implements AutoCloseable {
         controller.close();
         blobs.close();
         router.close();
-        for (HostAgent h : hosts) {
-            try {
-                h.stop(true);
-            } catch (RuntimeException alreadyStopped) {
-                // stopped by the test
-            }
-        }
+        hosts.forEach(h -> h.stop(true)); // an agent the test stopped already is left as it is
         for (Container c : docker.list(Map.of("grid.managed", "true"))) {
             if (c.getLabels().getOrDefault("grid.host", "").startsWith(id + "-")) docker.remove(c.getId(), 1);
         }
