@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks Grid's router against its peers, in one run, on loopback:
-#   HTTP: wrk through Grid's router vs through nginx (reverse proxy with upstream
-#         keep-alive), both in front of the same nginx backend.
-#   TCP:  redis-benchmark through a Grid TCP route vs straight to redis-server.
-# Rounds alternate between the contenders; medians and ratios are printed.
-# Usage: bench/router.sh [ROUNDS] [SECONDS]   (defaults: 3 rounds of 30 s)
+#   HTTP: wrk through Grid's router vs through nginx as a reverse proxy (its own
+#         process, upstream keep-alive), both in front of the same nginx backend.
+#         For reference it also runs nginx proxying from inside the backend's own
+#         worker processes: one process then serves both sides of the hop, which
+#         no real deployment has (apps are processes of their own).
+#   TCP:  redis-benchmark through a Grid TCP route vs straight to redis-server,
+#         with nginx's stream proxy as the peer proxy.
+# Rounds alternate between the contenders; medians and ratios are printed, and
+# for the two proxies their own CPU time per request (all their threads).
+# Usage: bench/router.sh [ROUNDS] [SECONDS]   (defaults: 5 rounds of 30 s)
 #        BENCH_PARTS=http (or tcp) runs only that half.
 set -euo pipefail
-ROUNDS="${1:-3}"; SECONDS_PER_RUN="${2:-30}"; CONNS=64; THREADS=2
+ROUNDS="${1:-5}"; SECONDS_PER_RUN="${2:-30}"; CONNS=64; THREADS=2
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 WORK="$(mktemp -d /tmp/grid-bench.XXXXXX)"
 pids=()
@@ -21,8 +26,26 @@ done
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
 [ -f "$ROOT/platform/server/target/grid-server.jar" ] || (cd "$ROOT" && mvn -B -q -DskipTests package)
 
-BACKEND=18081 NGINX=18080 ROUTER=18090 ETCD=18379 REDIS=18479 TCPROUTE=18480 NGINXTCP=18481
-mkdir -p "$WORK/nginx"
+BACKEND=18081 NGINX=18080 NGINXSAME=18082 ROUTER=18090 ETCD=18379 REDIS=18479 TCPROUTE=18480 NGINXTCP=18481
+mkdir -p "$WORK/backend" "$WORK/nginx"
+# The backend: its own nginx, as an app is its own process. It also hosts the reference
+# proxy that runs inside the backend's workers ($NGINXSAME).
+cat > "$WORK/backend/nginx.conf" <<NGINX
+worker_processes auto;
+pid $WORK/backend/nginx.pid;
+error_log $WORK/backend/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream backend { server 127.0.0.1:$BACKEND; keepalive 128; }
+  server { listen 127.0.0.1:$BACKEND; location / { return 200 "hello from the backend\n"; } }
+  server {
+    listen 127.0.0.1:$NGINXSAME;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
+  }
+}
+NGINX
+# The peer: nginx as a reverse proxy in its own processes, as Grid's router is.
 cat > "$WORK/nginx/nginx.conf" <<NGINX
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 worker_processes auto;
@@ -32,7 +55,6 @@ events { worker_connections 4096; }
 http {
   access_log off;
   upstream backend { server 127.0.0.1:$BACKEND; keepalive 128; }
-  server { listen 127.0.0.1:$BACKEND; location / { return 200 "hello from the backend\n"; } }
   server {
     listen 127.0.0.1:$NGINX;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
@@ -40,7 +62,8 @@ http {
 }
 stream { server { listen 127.0.0.1:$NGINXTCP; proxy_pass 127.0.0.1:$REDIS; } }
 NGINX
-nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+nginx -c "$WORK/backend/nginx.conf" -g 'daemon off;' & pids+=($!)
+nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' & pids+=($!); NGINX_PID=$!
 
 etcd --data-dir "$WORK/etcd" --listen-client-urls http://127.0.0.1:$ETCD --advertise-client-urls http://127.0.0.1:$ETCD \
   --listen-peer-urls http://127.0.0.1:$((ETCD+1)) --initial-advertise-peer-urls http://127.0.0.1:$((ETCD+1)) \
@@ -57,37 +80,54 @@ put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\
 # The router alone, with the same JVM flags `grid up` uses.
 GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
   GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=-1 \
-  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$ROOT/platform/server/target/grid-server.jar" > "$WORK/router.log" 2>&1 & pids+=($!)
+  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$ROOT/platform/server/target/grid-server.jar" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
 for i in $(seq 100); do curl -s -o /dev/null -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ && break; sleep 0.2; done
 for i in $(seq 50); do redis-cli -p $TCPROUTE ping >/dev/null 2>&1 && break; sleep 0.2; done
 curl -sf -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null || { echo "router not answering; log:"; tail -20 "$WORK/router.log"; exit 1; }
-curl -sf http://127.0.0.1:$NGINX/ >/dev/null || { echo "nginx not answering"; exit 1; }
+for p in $NGINX $NGINXSAME; do curl -sf http://127.0.0.1:$p/ >/dev/null || { echo "nginx on $p not answering"; exit 1; }; done
 
 # Warm-up, not counted: 15 s each, enough for the JIT (5 s left the first Grid round cold).
 wrk -t$THREADS -c$CONNS -d15s -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null
 wrk -t$THREADS -c$CONNS -d15s http://127.0.0.1:$NGINX/ >/dev/null
+wrk -t$THREADS -c$CONNS -d15s http://127.0.0.1:$NGINXSAME/ >/dev/null
 
-run_wrk() { # url host -> "rps p99_ms non2xx"
-  wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s --latency -H "Host: $2" "$1" | awk '
+cpu_ticks() { # pids... -> user+system clock ticks of all their threads
+  for p in "$@"; do cat /proc/"$p"/task/*/stat 2>/dev/null; done | awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t+0 }'
+}
+run_wrk() { # url host [proxy pids...] -> "rps p99_ms non2xx cpu_us_per_request"
+  local url=$1 host=$2; shift 2
+  local before; before=$(cpu_ticks "$@")
+  wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s --latency -H "Host: $host" "$url" | awk -v ticks0="$before" -v hz="$(getconf CLK_TCK)" -v pids="$*" '
+    /requests in/ { n=$1 }
     /Requests\/sec/ { rps=$2 }
     /^ +99%/ { v=$2; if (v ~ /us$/) { sub(/us$/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v=v*1000 } p99=v }
     /Non-2xx/ { bad=$NF }
-    END { printf "%s %s %s\n", rps, p99, (bad==""?0:bad) }'
+    END {
+      cpu="-"
+      if (pids != "") { cmd="for p in " pids "; do cat /proc/$p/task/*/stat 2>/dev/null; done"; t=0
+        while ((cmd | getline line) > 0) { sub(/^.*\) /, "", line); split(line, f, " "); t += f[12] + f[13] }
+        cpu=sprintf("%.1f", (t - ticks0) / hz * 1e6 / n) }
+      printf "%s %s %s %s\n", rps, p99, (bad==""?0:bad), cpu }'
 }
 median() { sort -g | awk '{a[NR]=$1} END { print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2) }'; }
 
 PARTS="${BENCH_PARTS:-http tcp}"
 if [[ " $PARTS " == *" http "* ]]; then
 echo "HTTP: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS alternating rounds"
-: > "$WORK/grid.txt"; : > "$WORK/nginx.txt"
+: > "$WORK/grid.txt"; : > "$WORK/nginx.txt"; : > "$WORK/same.txt"
 for r in $(seq "$ROUNDS"); do
-  g=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test); echo "  round $r grid:  rps p99ms non2xx = $g"; echo "$g" >> "$WORK/grid.txt"
-  n=$(run_wrk http://127.0.0.1:$NGINX/ bench.test); echo "  round $r nginx: rps p99ms non2xx = $n"; echo "$n" >> "$WORK/nginx.txt"
+  g=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r grid:  rps p99ms non2xx cpu-us/req = $g"; echo "$g" >> "$WORK/grid.txt"
+  n=$(run_wrk http://127.0.0.1:$NGINX/ bench.test $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx: rps p99ms non2xx cpu-us/req = $n"; echo "$n" >> "$WORK/nginx.txt"
+  m=$(run_wrk http://127.0.0.1:$NGINXSAME/ bench.test); echo "  round $r nginx inside the backend's workers (reference): rps p99ms non2xx = $m"; echo "$m" >> "$WORK/same.txt"
 done
-g_rps=$(cut -d' ' -f1 "$WORK/grid.txt" | median); n_rps=$(cut -d' ' -f1 "$WORK/nginx.txt" | median)
-g_p99=$(cut -d' ' -f2 "$WORK/grid.txt" | median); n_p99=$(cut -d' ' -f2 "$WORK/nginx.txt" | median)
-echo "HTTP median: grid $g_rps req/s p99 ${g_p99} ms | nginx $n_rps req/s p99 ${n_p99} ms | req/s ratio $(awk -v a="$g_rps" -v b="$n_rps" 'BEGIN{printf "%.2f", a/b}') | p99 ratio $(awk -v a="$g_p99" -v b="$n_p99" 'BEGIN{printf "%.2f", a/b}')"
-
+col() { cut -d' ' -f"$2" "$WORK/$1.txt" | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+g_rps=$(col grid 1); n_rps=$(col nginx 1); m_rps=$(col same 1)
+g_p99=$(col grid 2); n_p99=$(col nginx 2); m_p99=$(col same 2)
+g_cpu=$(col grid 4); n_cpu=$(col nginx 4)
+echo "HTTP median: grid $g_rps req/s p99 ${g_p99} ms | nginx $n_rps req/s p99 ${n_p99} ms | req/s ratio $(ratio "$g_rps" "$n_rps") | p99 ratio $(ratio "$g_p99" "$n_p99")"
+echo "  the proxy's own CPU per request (median): grid $g_cpu us | nginx $n_cpu us | ratio $(ratio "$g_cpu" "$n_cpu")"
+echo "  reference, nginx inside the backend's workers: $m_rps req/s p99 ${m_p99} ms | grid/it req/s $(ratio "$g_rps" "$m_rps") p99 $(ratio "$g_p99" "$m_p99")"
 fi
 if [[ " $PARTS " == *" tcp "* ]]; then
 echo "TCP: redis-benchmark -t set,get -n 200000 -c 50, $ROUNDS alternating rounds (nginx stream proxy as the peer proxy)"
