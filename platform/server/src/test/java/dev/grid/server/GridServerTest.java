@@ -57,6 +57,12 @@ class GridServerTest {
             assertEquals(0, api.cli("addons:create", "postgres", "-a", "keeper").exitCode());
             String databaseUrl = api.ok("GET", "/apps/keeper/config", null).path("DATABASE_URL").asText();
             assertEquals("", TestCluster.psql(databaseUrl, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before down')"));
+            // The attachment made a release that restarts every process; let that settle before going down.
+            String newest = Eventually.await("the add-on's release", Duration.ofSeconds(5), () -> newestRelease(api), r -> r != null);
+            Eventually.await("3 jobs up on the add-on's release", Duration.ofSeconds(30), () -> api.upJobs("keeper"),
+                    jobs -> jobs.size() == 3 && jobs.stream().allMatch(j -> j.path("releaseId").asText().equals(newest)));
+            int runsBefore = Eventually.await("the worker's run on the add-on's release in its log", Duration.ofSeconds(5),
+                    () -> maxRuns(api.cli("logs", "-a", "keeper").out()), n -> n >= 2);
 
             server.close(); // grid down
             assertEquals(0, docker.list(Map.of("grid.host", hostId)).size(), "grid down stops every job");
@@ -68,7 +74,7 @@ class GridServerTest {
             assertEquals(3, releases.size(), "state survived in the local etcd (2 deploys, 1 add-on attachment)");
             var logs = Eventually.await("the worker's second run in its log", Duration.ofSeconds(5),
                     () -> api.cli("logs", "-a", "keeper").out(), out -> out.contains("runs="));
-            assertTrue(logs.contains("runs=2"), "the volume survived grid down: " + logs);
+            assertTrue(logs.contains("runs=" + (runsBefore + 1)), "the volume survived grid down (" + runsBefore + " runs before): " + logs);
             assertEquals(databaseUrl, api.ok("GET", "/apps/keeper/config", null).path("DATABASE_URL").asText());
             String kept = Eventually.await("the Postgres add-on serving again through the same DATABASE_URL", Duration.ofSeconds(60),
                     () -> TestCluster.psql(databaseUrl, "SELECT v FROM kept"), out -> out.equals("before down"));
@@ -77,5 +83,19 @@ class GridServerTest {
             server.close();
             docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + hostId + "-"));
         }
+    }
+
+    private static String newestRelease(TestApi api) {
+        JsonNode newest = null;
+        for (JsonNode r : api.ok("GET", "/apps/keeper/releases", null)) {
+            if (newest == null || r.path("version").asInt() > newest.path("version").asInt()) newest = r;
+        }
+        return newest == null || newest.path("version").asInt() < 3 ? null : newest.path("id").asText();
+    }
+
+    /** The highest "runs=N" the worker has logged. */
+    private static int maxRuns(String logs) {
+        return java.util.regex.Pattern.compile("runs=(\\d+)").matcher(logs).results()
+                .mapToInt(m -> Integer.parseInt(m.group(1))).max().orElse(0);
     }
 }
