@@ -28,40 +28,28 @@ if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractiv
 
 BACKEND=18081 NGINX=18080 NGINXSAME=18082 ROUTER=18090 ETCD=18379 REDIS=18479 TCPROUTE=18480 NGINXTCP=18481
 mkdir -p "$WORK/backend" "$WORK/nginx"
+nginx_head() { # dir: the settings both nginx instances share
+  printf 'worker_processes auto;\npid %s/nginx.pid;\nerror_log %s/error.log warn;\nevents { worker_connections 4096; }\n' "$1" "$1"
+}
+proxy_server() { # port: a reverse proxy to the backend, with upstream keep-alive
+  cat <<NGINX
+  upstream backend { server 127.0.0.1:$BACKEND; keepalive 128; }
+  server {
+    listen 127.0.0.1:$1;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
+  }
+NGINX
+}
 # The backend: its own nginx, as an app is its own process. It also hosts the reference
 # proxy that runs inside the backend's workers ($NGINXSAME).
-cat > "$WORK/backend/nginx.conf" <<NGINX
-worker_processes auto;
-pid $WORK/backend/nginx.pid;
-error_log $WORK/backend/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream backend { server 127.0.0.1:$BACKEND; keepalive 128; }
-  server { listen 127.0.0.1:$BACKEND; location / { return 200 "hello from the backend\n"; } }
-  server {
-    listen 127.0.0.1:$NGINXSAME;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
-  }
-}
-NGINX
+{ nginx_head "$WORK/backend"
+  echo 'http {'; echo '  access_log off;'
+  echo "  server { listen 127.0.0.1:$BACKEND; location / { return 200 \"hello from the backend\\n\"; } }"
+  proxy_server $NGINXSAME; echo '}'; } > "$WORK/backend/nginx.conf"
 # The peer: nginx as a reverse proxy in its own processes, as Grid's router is.
-cat > "$WORK/nginx/nginx.conf" <<NGINX
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-worker_processes auto;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream backend { server 127.0.0.1:$BACKEND; keepalive 128; }
-  server {
-    listen 127.0.0.1:$NGINX;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
-  }
-}
-stream { server { listen 127.0.0.1:$NGINXTCP; proxy_pass 127.0.0.1:$REDIS; } }
-NGINX
+{ echo 'load_module /usr/lib/nginx/modules/ngx_stream_module.so;'; nginx_head "$WORK/nginx"
+  echo 'http {'; echo '  access_log off;'; proxy_server $NGINX; echo '}'
+  echo "stream { server { listen 127.0.0.1:$NGINXTCP; proxy_pass 127.0.0.1:$REDIS; } }"; } > "$WORK/nginx/nginx.conf"
 nginx -c "$WORK/backend/nginx.conf" -g 'daemon off;' & pids+=($!)
 nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' & pids+=($!); NGINX_PID=$!
 
