@@ -130,17 +130,21 @@ final class TestCluster implements AutoCloseable {
 
     @Override
     public void close() {
-        managers.forEach(Manager::close);
-        scheduler.close();
-        controller.close();
-        blobs.close();
-        router.close();
-        hosts.forEach(h -> h.stop(true)); // an agent the test stopped already is left as it is
-        for (Container c : docker.list(Map.of("grid.managed", "true"))) {
-            if (c.getLabels().getOrDefault("grid.host", "").startsWith(id + "-")) docker.remove(c.getId(), 1);
+        // Whatever fails while stopping, the containers and volumes this cluster made still go.
+        try {
+            managers.forEach(Manager::close);
+            scheduler.close();
+            controller.close();
+            blobs.close();
+            router.close();
+            hosts.forEach(h -> h.stop(true)); // an agent the test stopped already is left as it is
+        } finally {
+            for (Container c : docker.list(Map.of("grid.managed", "true"))) {
+                if (c.getLabels().getOrDefault("grid.host", "").startsWith(id + "-")) docker.remove(c.getId(), 1);
+            }
+            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + id));
+            store.deletePrefix("");
+            store.close();
         }
-        docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + id));
-        store.deletePrefix("");
-        store.close();
     }
 }
