@@ -397,7 +397,8 @@ public final class HostAgent implements AutoCloseable {
                 // the event stream is going away anyway
             }
         }
-        loop.close();
+        // A reconcile round may sit in a container's stop grace (10 s); once it ends, no container starts.
+        loop.close(Duration.ofSeconds(60));
         if (logServer != null) logServer.close();
         if (stopJobs) {
             // All at once: each job gets its grace period, not the sum of everyone's.

@@ -65,15 +65,20 @@ public final class CoalescedTask implements AutoCloseable {
         }
     }
 
-    /**
-     * Stops; waits for a run in progress to end (a run may itself wait for a container's
-     * stop grace period), so that nothing the task does happens after close returns.
-     */
+    /** Stops; waits up to 10 s for a run in progress to end. */
     @Override
     public void close() {
+        close(Duration.ofSeconds(10));
+    }
+
+    /**
+     * Stops; waits up to {@code maxWait} for a run in progress to end, for a caller that
+     * must know nothing the task does happens after this returns.
+     */
+    public void close(Duration maxWait) {
         thread.shutdownNow();
         try {
-            if (!thread.awaitTermination(60, TimeUnit.SECONDS)) log.warn("{}: a run still in progress after 60 s", name);
+            if (!thread.awaitTermination(maxWait.toMillis(), TimeUnit.MILLISECONDS)) log.warn("{}: a run still in progress after {}", name, maxWait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -72,7 +72,7 @@ class GridServerTest {
             Eventually.await("the same 3 jobs up again", Duration.ofSeconds(30), () -> api.upJobs("keeper").size(), n -> n == 3);
             JsonNode releases = api.ok("GET", "/apps/keeper/releases", null);
             assertEquals(3, releases.size(), "state survived in the local etcd (2 deploys, 1 add-on attachment)");
-            var logs = Eventually.await("the worker's second run in its log", Duration.ofSeconds(5),
+            var logs = Eventually.await("the worker's run after grid up in its log", Duration.ofSeconds(5),
                     () -> api.cli("logs", "-a", "keeper").out(), out -> out.contains("runs="));
             assertTrue(logs.contains("runs=" + (runsBefore + 1)), "the volume survived grid down (" + runsBefore + " runs before): " + logs);
             assertEquals(databaseUrl, api.ok("GET", "/apps/keeper/config", null).path("DATABASE_URL").asText());
