@@ -74,7 +74,7 @@ for i in $(seq 50); do redis-cli -p $TCPROUTE ping >/dev/null 2>&1 && break; sle
 curl -sf -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null || { echo "router not answering; log:"; tail -20 "$WORK/router.log"; exit 1; }
 for p in $NGINX $NGINXSAME; do curl -sf http://127.0.0.1:$p/ >/dev/null || { echo "nginx on $p not answering"; exit 1; }; done
 
-# Warm-up, not counted: 15 s each, enough for the JIT (5 s left the first Grid round cold).
+# Warm-up, not counted: 15 s each. Grid's first round may still be warming up (JIT); the median over rounds absorbs it.
 wrk -t$THREADS -c$CONNS -d15s -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null
 wrk -t$THREADS -c$CONNS -d15s http://127.0.0.1:$NGINX/ >/dev/null
 wrk -t$THREADS -c$CONNS -d15s http://127.0.0.1:$NGINXSAME/ >/dev/null
