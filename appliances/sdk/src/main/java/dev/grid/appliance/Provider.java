@@ -18,6 +18,7 @@ public interface Provider {
 
     /**
      * Creates a resource for the add-on {@code addon} and returns once its credentials work.
+     * {@code plan} is one of {@link #plans()}: the controller refuses any other before calling.
      * {@code options} are the provider's own (e.g. Redis's replicas); an unknown option or a bad
      * value is refused with {@link IllegalArgumentException} before anything is made.
      * {@code progress} receives lines for the person waiting.

@@ -48,7 +48,6 @@ public final class RedisProvider implements Provider {
 
     @Override
     public Resource provision(String addon, String plan, Map<String, String> options, Consumer<String> progress) throws Exception {
-        if (!PLAN.equals(plan)) throw new IllegalArgumentException("redis has no plan '" + plan + "': the plans are " + plans());
         for (String k : options.keySet()) {
             if (!k.equals("replicas")) throw new IllegalArgumentException("redis has no option '" + k + "': the options are [replicas]");
         }
