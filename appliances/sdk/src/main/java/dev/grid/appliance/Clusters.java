@@ -59,6 +59,13 @@ public final class Clusters {
         return true;
     }
 
+    /** Removes a cluster made by {@link #ensure}: its route, its nodes with their volumes on every host, its keys. */
+    public static void destroy(Platform platform, ClusterKeys keys) {
+        platform.removeTcpEndpoint(keys.service());
+        platform.destroyApp(keys.app(), true);
+        platform.store().deletePrefix(keys.root());
+    }
+
     /** The cluster state and the keepers' reports now. */
     public static Optional<ClusterState> state(Store store, ClusterKeys keys) {
         return store.get(keys.state(), ClusterState.class);

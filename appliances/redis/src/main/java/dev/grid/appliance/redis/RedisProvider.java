@@ -85,10 +85,7 @@ public final class RedisProvider implements Provider {
 
     @Override
     public void deprovision(Resource resource) {
-        ClusterKeys keys = new ClusterKeys("redis", resource.internal().get("cluster"));
-        platform.removeTcpEndpoint(keys.service());
-        platform.destroyApp(keys.app(), true);
-        platform.store().deletePrefix(keys.root());
+        Clusters.destroy(platform, new ClusterKeys("redis", resource.internal().get("cluster")));
     }
 
     @Override
