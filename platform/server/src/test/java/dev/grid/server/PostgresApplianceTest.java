@@ -55,9 +55,7 @@ class PostgresApplianceTest {
     void start() {
         grid = new TestCluster(4);
         api = grid.api;
-        grid.startHost("a", "127.0.0.2");
-        grid.startHost("b", "127.0.0.3");
-        grid.startHost("c", "127.0.0.4");
+        grid.startHosts(3);
     }
 
     @AfterAll

@@ -47,8 +47,7 @@ class RedisApplianceTest {
     void start() {
         grid = new TestCluster(4);
         api = grid.api;
-        grid.startHost("a", "127.0.0.2");
-        grid.startHost("b", "127.0.0.3");
+        grid.startHosts(2);
     }
 
     @AfterAll

@@ -88,6 +88,13 @@ final class TestCluster implements AutoCloseable {
         return startHost(name, address, block, block + 99);
     }
 
+    /** Starts {@code count} host agents, a, b, c, ... at 127.0.0.2, 127.0.0.3, ... */
+    List<HostAgent> startHosts(int count) {
+        List<HostAgent> started = new ArrayList<>();
+        for (int i = 0; i < count; i++) started.add(startHost(String.valueOf((char) ('a' + i)), "127.0.0." + (2 + i)));
+        return started;
+    }
+
     HostAgent startHost(String name, String address, int portMin, int portMax) {
         try {
             HostAgent agent = new HostAgent(store, docker, new HostConfig(hostId(name), address, portMin, portMax, 8192,
