@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Running a datastore's tools from a keeper: standard output back, standard error in the failure. */
+/** Running a datastore's tools, from a keeper or a provider: standard output back, standard error in the failure. */
 public final class Command {
     private Command() {}
 
@@ -17,14 +17,20 @@ public final class Command {
      * Runs {@code command} from /tmp (a datastore's own user may not enter /app) with {@code env}
      * added — the place for passwords, which never belong in arguments or messages — and
      * returns its standard output, stripped. A non-zero exit, or not finishing within
-     * {@code timeout}, is an IOException naming the program and carrying what it printed.
+     * {@code timeout}, is an IOException naming the program and carrying what it printed; a
+     * program that is not installed is a {@link java.io.FileNotFoundException}.
      */
     public static String run(List<String> command, Map<String, String> env, Duration timeout) throws IOException, InterruptedException {
         File err = File.createTempFile("grid-keeper", ".err");
         try {
             ProcessBuilder pb = new ProcessBuilder(command).directory(new File("/tmp")).redirectError(err);
             pb.environment().putAll(env);
-            Process p = pb.start();
+            Process p;
+            try {
+                p = pb.start();
+            } catch (IOException e) {
+                throw new java.io.FileNotFoundException(program(command) + " is not installed: " + e.getMessage());
+            }
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();

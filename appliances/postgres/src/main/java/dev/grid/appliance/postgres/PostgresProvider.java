@@ -3,6 +3,7 @@ package dev.grid.appliance.postgres;
 import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterSpec;
 import dev.grid.appliance.Clusters;
+import dev.grid.appliance.Command;
 import dev.grid.appliance.NodeReport;
 import dev.grid.appliance.Platform;
 import dev.grid.appliance.Platform.Endpoint;
@@ -33,6 +34,8 @@ public final class PostgresProvider implements Provider {
             + " known to be caught up, is promoted, so no acknowledged write is lost. If the primary and the sync are both lost,"
             + " the cluster waits for one of them rather than promote the asynchronous replica.";
 
+    /** A dump or a restore of a large database takes long; this only bounds a hung one. */
+    private static final Duration TOOL_TIMEOUT = Duration.ofHours(6);
     private final Platform platform;
 
     PostgresProvider(Platform platform) {
@@ -144,16 +147,11 @@ public final class PostgresProvider implements Provider {
                     "--dbname=" + r.internal().get("database")));
         }
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        if (r != null) pb.environment().put("PGPASSWORD", r.env().get("PGPASSWORD"));
-        Process proc;
         try {
-            proc = pb.start();
-        } catch (java.io.IOException e) {
+            Command.run(cmd, r == null ? Map.of() : Map.of("PGPASSWORD", r.env().get("PGPASSWORD")), TOOL_TIMEOUT);
+        } catch (java.io.FileNotFoundException e) {
             throw new IllegalStateException(tool + " is not installed on the controller's machine: apt-get install postgresql-client");
         }
-        String out = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        if (proc.waitFor() != 0) throw new java.io.IOException(tool + " failed: " + out.strip());
     }
 
     static String ident(String s) {
