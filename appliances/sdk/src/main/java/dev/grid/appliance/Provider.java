@@ -16,11 +16,16 @@ public interface Provider {
         return plans().get(0);
     }
 
+    /** The names of the options {@link #provision} takes (e.g. Redis's replicas); none by default. */
+    default List<String> options() {
+        return List.of();
+    }
+
     /**
      * Creates a resource for the add-on {@code addon} and returns once its credentials work.
-     * {@code plan} is one of {@link #plans()}: the controller refuses any other before calling.
-     * {@code options} are the provider's own (e.g. Redis's replicas); an unknown option or a bad
-     * value is refused with {@link IllegalArgumentException} before anything is made.
+     * {@code plan} is one of {@link #plans()} and {@code options} are among {@link #options()}:
+     * the controller refuses anything else before calling. A bad option value is refused with
+     * {@link IllegalArgumentException} before anything is made.
      * {@code progress} receives lines for the person waiting.
      */
     Resource provision(String addon, String plan, Map<String, String> options, java.util.function.Consumer<String> progress) throws Exception;

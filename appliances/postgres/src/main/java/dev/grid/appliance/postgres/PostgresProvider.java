@@ -49,7 +49,6 @@ public final class PostgresProvider implements Provider {
 
     @Override
     public Resource provision(String addon, String plan, Map<String, String> options, Consumer<String> progress) throws Exception {
-        if (!options.isEmpty()) throw new IllegalArgumentException("postgres takes no options (got " + options.keySet() + ")");
         NodeReport primary = ensureCluster(progress);
         Endpoint endpoint = platform.tcpEndpoint(KEYS.service());
         String name = addon.replace('-', '_');

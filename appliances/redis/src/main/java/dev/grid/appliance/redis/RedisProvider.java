@@ -42,15 +42,17 @@ public final class RedisProvider implements Provider {
         return List.of(PLAN);
     }
 
+    @Override
+    public List<String> options() {
+        return List.of("replicas");
+    }
+
     static ClusterSpec spec(String addon, int replicas) {
         return new ClusterSpec("redis", addon, Clusters.members(1 + replicas), false);
     }
 
     @Override
     public Resource provision(String addon, String plan, Map<String, String> options, Consumer<String> progress) throws Exception {
-        for (String k : options.keySet()) {
-            if (!k.equals("replicas")) throw new IllegalArgumentException("redis has no option '" + k + "': the options are [replicas]");
-        }
         int replicas;
         try {
             replicas = Integer.parseInt(options.getOrDefault("replicas", "1"));

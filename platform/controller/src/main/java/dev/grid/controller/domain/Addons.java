@@ -75,6 +75,12 @@ public final class Addons {
         String chosenPlan = plan == null ? provider.defaultPlan() : plan;
         if (!provider.plans().contains(chosenPlan))
             throw GridException.invalid(providerName + " has no plan '" + chosenPlan + "': the plans are " + provider.plans());
+        Map<String, String> opts = options == null ? Map.of() : options;
+        for (String k : opts.keySet()) {
+            if (provider.options().contains(k)) continue;
+            throw GridException.invalid(provider.options().isEmpty() ? providerName + " takes no options (got " + opts.keySet() + ")"
+                    : providerName + " has no option '" + k + "': the options are " + provider.options());
+        }
         String addonName = name == null ? providerName + "-" + Secrets.token(6).toLowerCase() : name;
         if (!NAME.matcher(addonName).matches())
             throw GridException.invalid("invalid add-on name '" + addonName + "': use 2-30 lowercase letters, digits and dashes, starting with a letter");
@@ -84,7 +90,7 @@ public final class Addons {
             throw GridException.conflict("an add-on named '" + addonName + "' exists already: choose another name");
         Resource resource;
         try {
-            resource = provider.provision(addonName, chosenPlan, options == null ? Map.of() : options, progress);
+            resource = provider.provision(addonName, chosenPlan, opts, progress);
         } catch (IllegalArgumentException e) {
             store.delete(KEY + addonName);
             throw GridException.invalid(e.getMessage());
