@@ -33,10 +33,10 @@ public final class Router implements AutoCloseable {
     }
 
     public Router start() throws InterruptedException {
-        boss = Transport.group(1);
-        workers = Transport.group(config.ioThreads());
+        boss = config.transport().group(1);
+        workers = config.transport().group(config.ioThreads());
         state = new RoutingState(store).start();
-        Bootstrap backends = new Bootstrap().channel(Transport.channel())
+        Bootstrap backends = new Bootstrap().channel(config.transport().channel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
                 .handler(new ChannelInitializer<SocketChannel>() {
@@ -52,15 +52,15 @@ public final class Router implements AutoCloseable {
             state.onChange(view -> certificates.update(view.certs()));
             https = listen(config.httpsPort(), backends, certificates);
         }
-        tcp = new TcpRoutes(config.tcpBindAddress(), boss, workers, state::view);
+        tcp = new TcpRoutes(config.tcpBindAddress(), config.transport(), boss, workers, state::view);
         state.onChange(tcp::apply);
-        log.info("router: HTTP on {}:{}, HTTPS on {} ({})", config.bindAddress(), httpPort(), httpsPort(), Transport.EPOLL ? "epoll" : "nio");
+        log.info("router: HTTP on {}:{}, HTTPS on {} ({})", config.bindAddress(), httpPort(), httpsPort(), config.transport());
         return this;
     }
 
     /** An HTTP listener; with certificates, TLS is terminated first, choosing the certificate by SNI. */
     private Channel listen(int port, Bootstrap backends, Certificates certificates) throws InterruptedException {
-        return new ServerBootstrap().group(boss, workers).channel(Transport.serverChannel())
+        return new ServerBootstrap().group(boss, workers).channel(config.transport().serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {

@@ -43,13 +43,15 @@ final class TcpRoutes implements AutoCloseable {
     }
 
     private final String bindAddress;
+    private final Transport transport;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Supplier<RoutingState.View> routes;
     private final Map<Integer, Listener> listeners = new HashMap<>();
 
-    TcpRoutes(String bindAddress, EventLoopGroup boss, EventLoopGroup workers, Supplier<RoutingState.View> routes) {
+    TcpRoutes(String bindAddress, Transport transport, EventLoopGroup boss, EventLoopGroup workers, Supplier<RoutingState.View> routes) {
         this.bindAddress = bindAddress;
+        this.transport = transport;
         this.boss = boss;
         this.workers = workers;
         this.routes = routes;
@@ -83,7 +85,7 @@ final class TcpRoutes implements AutoCloseable {
     private void bind(Route route) {
         Listener[] self = new Listener[1];
         try {
-            Channel server = new ServerBootstrap().group(boss, workers).channel(Transport.serverChannel())
+            Channel server = new ServerBootstrap().group(boss, workers).channel(transport.serverChannel())
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -126,7 +128,7 @@ final class TcpRoutes implements AutoCloseable {
                 client.close();
                 return;
             }
-            new Bootstrap().group(client.eventLoop()).channel(Transport.channel())
+            new Bootstrap().group(client.eventLoop()).channel(transport.channel())
                     .option(ChannelOption.TCP_NODELAY, true).option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
                     .handler(new Relay(client))
                     .connect(b.address).addListener((ChannelFutureListener) f -> {

@@ -1,6 +1,7 @@
 package dev.grid.router;
 
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -11,22 +12,90 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
-/** Native epoll where the platform has it, NIO elsewhere. */
-final class Transport {
-    static final boolean EPOLL = Epoll.isAvailable();
+/**
+ * How the router's sockets talk to the kernel. io_uring batches a loop round's
+ * reads and writes into one system call, which on a proxy's many small messages
+ * costs a third less CPU than epoll (docs/benchmarks.md); epoll is the fallback
+ * where io_uring is missing or turned off (kernel.io_uring_disabled, seccomp), NIO
+ * where neither exists.
+ */
+public enum Transport {
+    IO_URING("io_uring", IoUring::isAvailable, IoUring::unavailabilityCause, IoUringIoHandler::newFactory,
+            IoUringServerSocketChannel.class, IoUringSocketChannel.class),
+    EPOLL("epoll", Epoll::isAvailable, Epoll::unavailabilityCause, EpollIoHandler::newFactory,
+            EpollServerSocketChannel.class, EpollSocketChannel.class),
+    NIO("nio", () -> true, () -> null, NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class);
 
-    private Transport() {}
+    /** The setting that picks the best transport this machine has. */
+    public static final String AUTO = "auto";
 
-    static EventLoopGroup group(int threads) {
-        return new MultiThreadIoEventLoopGroup(threads, EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    private final String setting;
+    private final Supplier<Boolean> available;
+    private final Supplier<Throwable> unavailabilityCause;
+    private final Supplier<IoHandlerFactory> handlers;
+    private final Class<? extends ServerChannel> serverChannel;
+    private final Class<? extends SocketChannel> channel;
+
+    Transport(String setting, Supplier<Boolean> available, Supplier<Throwable> unavailabilityCause, Supplier<IoHandlerFactory> handlers,
+              Class<? extends ServerChannel> serverChannel, Class<? extends SocketChannel> channel) {
+        this.setting = setting;
+        this.available = available;
+        this.unavailabilityCause = unavailabilityCause;
+        this.handlers = handlers;
+        this.serverChannel = serverChannel;
+        this.channel = channel;
     }
 
-    static Class<? extends ServerChannel> serverChannel() {
-        return EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    /**
+     * The transport a setting names: {@code auto} is the first of io_uring, epoll
+     * and NIO that works here; a named one that does not work here is an error
+     * saying why, not a silent fallback.
+     */
+    public static Transport choose(String wanted) {
+        return choose(wanted, t -> t.available.get(), t -> t.unavailabilityCause.get());
     }
 
-    static Class<? extends SocketChannel> channel() {
-        return EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
+    /** {@link #choose(String)} on a machine where {@code works} says what works, and {@code why} why not. */
+    static Transport choose(String wanted, Predicate<Transport> works, Function<Transport, Throwable> why) {
+        String w = wanted == null ? AUTO : wanted.trim().toLowerCase(Locale.ROOT);
+        if (w.isEmpty() || w.equals(AUTO)) {
+            for (Transport t : values()) if (works.test(t)) return t;
+        }
+        for (Transport t : values()) {
+            if (!t.setting.equals(w)) continue;
+            if (works.test(t)) return t;
+            Throwable cause = why.apply(t);
+            throw new IllegalArgumentException("router transport '" + t.setting + "' is not available on this machine ("
+                    + (cause == null ? "unknown reason" : cause.getMessage()) + "): use " + AUTO + " to take the best one that is");
+        }
+        throw new IllegalArgumentException("unknown router transport '" + wanted + "': use " + AUTO + " or one of "
+                + Arrays.stream(values()).map(Transport::toString).toList());
+    }
+
+    EventLoopGroup group(int threads) {
+        return new MultiThreadIoEventLoopGroup(threads, handlers.get());
+    }
+
+    Class<? extends ServerChannel> serverChannel() {
+        return serverChannel;
+    }
+
+    Class<? extends SocketChannel> channel() {
+        return channel;
+    }
+
+    @Override
+    public String toString() {
+        return setting;
     }
 }

@@ -1,5 +1,6 @@
 package dev.grid.server;
 
+import dev.grid.router.Transport;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -18,7 +19,8 @@ import java.util.Set;
 public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdPort, String prefix, Set<String> roles,
                            String apiAddress, int apiPort, String hostId, String hostAddress, int portMin, int portMax,
                            long memoryMb, Map<String, String> hostTags, long leaseTtlSeconds, String dockerHost,
-                           String domain, String routerAddress, int httpPort, int httpsPort, int tcpPortMin, int tcpPortMax,
+                           String domain, String routerAddress, int httpPort, int httpsPort, Transport routerTransport,
+                           int tcpPortMin, int tcpPortMax,
                            int sshPort, String blobAddress, int blobPort, String stackImage, String addonHost) {
     public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder", "appliances");
 
@@ -51,12 +53,21 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 env.getOrDefault("GRID_ROUTER_ADDRESS", "0.0.0.0"),
                 Integer.parseInt(env.getOrDefault("GRID_HTTP_PORT", "80")),
                 Integer.parseInt(env.getOrDefault("GRID_HTTPS_PORT", "443")),
+                routerTransport(env.getOrDefault("GRID_ROUTER_TRANSPORT", Transport.AUTO)),
                 tcp[0], tcp[1],
                 Integer.parseInt(env.getOrDefault("GRID_SSH_PORT", "2222")),
                 env.getOrDefault("GRID_BLOB_ADDRESS", env.getOrDefault("GRID_API_ADDRESS", "127.0.0.1")),
                 Integer.parseInt(env.getOrDefault("GRID_BLOB_PORT", "7071")),
                 env.getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-3"),
                 env.getOrDefault("GRID_ADDON_HOST", "127.0.0.1"));
+    }
+
+    private static Transport routerTransport(String setting) {
+        try {
+            return Transport.choose(setting);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid GRID_ROUTER_TRANSPORT: " + e.getMessage());
+        }
     }
 
     private static int[] range(String spec, String name) {

@@ -12,6 +12,7 @@ import dev.grid.host.HostAgent;
 import dev.grid.host.HostConfig;
 import dev.grid.router.Router;
 import dev.grid.router.RouterConfig;
+import dev.grid.router.Transport;
 import dev.grid.scheduler.Scheduler;
 import dev.grid.store.Store;
 import dev.grid.testing.SharedEtcd;
@@ -76,7 +77,7 @@ final class TestCluster implements AutoCloseable {
         scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).start();
         api = new TestApi(controller.url(), token);
         try {
-            router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1)).start();
+            router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1, Transport.choose(Transport.AUTO))).start();
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }

@@ -1,0 +1,391 @@
+package dev.grid.router;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grid.core.Route;
+import dev.grid.discovery.Discovery;
+import dev.grid.store.Keys;
+import dev.grid.store.Store;
+import dev.grid.testing.Eventually;
+import dev.grid.testing.SharedEtcd;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The router against real servers on loopback, with routes and backends in a real
+ * etcd; each subclass starts it on one transport.
+ */
+abstract class AbstractRouterTest {
+    static Store store;
+    static Router router;
+    static Backends backends;
+    static Transport transport;
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    static void start(Transport t) throws Exception {
+        transport = t;
+        store = SharedEtcd.newStore();
+        router = new Router(store, new RouterConfig("127.0.0.1", 0, 0, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), 1 << 20, 2, t)).start();
+        backends = new Backends(store);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        backends.close();
+        router.close();
+        store.deletePrefix("");
+        store.close();
+    }
+
+    static void route(Route r) {
+        store.put(Keys.route(r.id()), r);
+    }
+
+    static HttpResponse<String> get(String host, String path, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.httpPort() + path)).timeout(Duration.ofSeconds(5));
+        // The JDK client will not set Host itself; the router sees the one in the URI unless we go raw.
+        headers.forEach(b::header);
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A raw HTTP/1.1 exchange, so the Host header is ours. */
+    static String raw(String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", router.httpPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    static String fetch(String host, String path) throws IOException {
+        String r = raw("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+        return r.substring(0, r.indexOf("\r\n")) + " | " + r.substring(r.indexOf("\r\n\r\n") + 4);
+    }
+
+    static String awaitFetch(String host, String path, String expect) {
+        return Eventually.await(host + path + " to answer " + expect, Duration.ofSeconds(5), () -> {
+            try {
+                return fetch(host, path);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, s -> s.contains(expect));
+    }
+
+    @Test
+    void routesByHostWildcardAndPathPrefix() throws Exception {
+        backends.http("t1-shop", "shop", 0);
+        backends.http("t1-api", "api", 0);
+        backends.http("t1-wild", "wild", 0);
+        route(Route.http("t1-shop", "shop.t1.test", "/", "t1-shop"));
+        route(Route.http("t1-api", "shop.t1.test", "/api", "t1-api"));
+        route(Route.http("t1-wild", "*.t1.test", "/", "t1-wild"));
+        awaitFetch("shop.t1.test", "/", "shop /");
+        awaitFetch("shop.t1.test", "/api", "api /api");
+        awaitFetch("blog.t1.test", "/", "wild /");
+        assertEquals("HTTP/1.1 200 OK | api /api/users?x=1", fetch("shop.t1.test", "/api/users?x=1"));
+        assertEquals("HTTP/1.1 200 OK | shop /apix", fetch("SHOP.t1.test:80", "/apix"));
+        assertEquals("HTTP/1.1 200 OK | wild /", fetch("blog.t1.test", "/"));
+    }
+
+    @Test
+    void noRouteIs404AndNoBackendIs503WithAClearBody() throws Exception {
+        route(Route.http("t2-empty", "empty.t2.test", "/", "t2-nobody"));
+        awaitFetch("empty.t2.test", "/", "503");
+        assertEquals("HTTP/1.1 503 Service Unavailable | 503 Service Unavailable: no backend is up for service 't2-nobody'\n", fetch("empty.t2.test", "/"));
+        assertEquals("HTTP/1.1 404 Not Found | 404 Not Found: no route for host 'nowhere.t2.test' and path '/x'\n", fetch("nowhere.t2.test", "/x"));
+    }
+
+    @Test
+    void forwardedHeadersAndRequestId() throws Exception {
+        backends.http("t3", "b", 0);
+        route(Route.http("t3", "127.0.0.1", "/t3", "t3"));
+        awaitFetch("127.0.0.1", "/t3", "b /t3");
+        HttpResponse<String> r = get(null, "/t3", Map.of("X-Forwarded-For", "203.0.113.9"));
+        assertEquals(200, r.statusCode());
+        assertEquals("203.0.113.9, 127.0.0.1", r.headers().firstValue("X-Seen-Forwarded-For").orElseThrow());
+        assertEquals("http", r.headers().firstValue("X-Seen-Forwarded-Proto").orElseThrow());
+        assertEquals(String.valueOf(router.httpPort()), r.headers().firstValue("X-Seen-Forwarded-Port").orElseThrow());
+        assertTrue(r.headers().firstValue("X-Seen-Request-Start").orElseThrow().startsWith("t="));
+        String generated = r.headers().firstValue("X-Seen-Request-Id").orElseThrow();
+        assertEquals(36, generated.length(), generated);
+
+        String mine = "abcdefghijklmnopqrstuvwxyz-0123456789";
+        assertEquals(mine, get(null, "/t3", Map.of("X-Request-Id", mine)).headers().firstValue("X-Seen-Request-Id").orElseThrow(), "a valid id is kept");
+        String bad = get(null, "/t3", Map.of("X-Request-Id", "short")).headers().firstValue("X-Seen-Request-Id").orElseThrow();
+        assertNotEquals("short", bad, "an invalid id is replaced");
+    }
+
+    @Test
+    void keepAliveSpreadsOverBackendsAndAConnectFailureIsRetriedElsewhere() throws Exception {
+        backends.http("t4", "one", 0);
+        backends.http("t4", "two", 0);
+        backends.register("t4", "dead", Backends.deadPort());
+        route(Route.http("t4", "spread.t4.test", "/", "t4"));
+        awaitFetch("spread.t4.test", "/", " /");
+        Map<String, Integer> seen = new HashMap<>();
+        StringBuilder pipeline = new StringBuilder();
+        for (int i = 0; i < 60; i++) pipeline.append("GET /").append(i).append(" HTTP/1.1\r\nHost: spread.t4.test\r\n\r\n");
+        pipeline.append("GET /last HTTP/1.1\r\nHost: spread.t4.test\r\nConnection: close\r\n\r\n");
+        String all = raw(pipeline.toString()); // one keep-alive connection, requests pipelined
+        int ok = 0;
+        for (String part : all.split("HTTP/1.1 ")) {
+            if (part.isEmpty()) continue;
+            assertTrue(part.startsWith("200 OK"), "every request succeeds even with a dead backend registered: " + part);
+            ok++;
+            String body = part.substring(part.indexOf("\r\n\r\n") + 4);
+            seen.merge(body.substring(0, body.indexOf(' ')), 1, Integer::sum);
+        }
+        assertEquals(61, ok);
+        assertTrue(seen.getOrDefault("one", 0) > 5 && seen.getOrDefault("two", 0) > 5, "both live backends serve: " + seen);
+        assertNull(seen.get("dead"));
+    }
+
+    @Test
+    void routeChangesApplyLiveAndAFinishedBackendDrains() throws Exception {
+        var slow = backends.http("t5", "slow", 1500);
+        route(Route.http("t5", "drain.t5.test", "/", "t5"));
+        awaitFetch("drain.t5.test", "/", "slow /");
+        CompletableFuture<String> inFlight = CompletableFuture.supplyAsync(() -> {
+            try {
+                return fetch("drain.t5.test", "/long");
+            } catch (IOException e) {
+                return e.toString();
+            }
+        });
+        Eventually.sleep(300);
+        backends.http("t5", "fresh", 0);
+        backends.deregister("t5", "slow");
+        awaitFetch("drain.t5.test", "/", "fresh /");
+        assertEquals("HTTP/1.1 200 OK | slow /long", inFlight.get(5, TimeUnit.SECONDS), "the removed backend finished its request");
+        for (int i = 0; i < 5; i++) assertEquals("HTTP/1.1 200 OK | fresh /", fetch("drain.t5.test", "/"));
+
+        // A new route is live as soon as the watch delivers it; measured by polling every 5 ms.
+        Instant added = Instant.now();
+        route(Route.http("t5-new", "new.t5.test", "/", "t5"));
+        String answer = "";
+        while (!answer.contains("fresh /") && Duration.between(added, Instant.now()).toMillis() < 2000) {
+            answer = fetch("new.t5.test", "/");
+            if (!answer.contains("fresh /")) Eventually.sleep(5);
+        }
+        long ms = Duration.between(added, Instant.now()).toMillis();
+        System.out.println("new route live after " + ms + " ms");
+        assertEquals("HTTP/1.1 200 OK | fresh /", answer);
+        slow.stop(0);
+    }
+
+    @Test
+    void malformedHugeAndSlowClientsAreAnsweredAndOthersKeepBeingServed() throws Exception {
+        backends.http("t6", "ok", 0);
+        route(Route.http("t6", "guard.t6.test", "/", "t6"));
+        awaitFetch("guard.t6.test", "/", "ok /");
+        assertTrue(raw("GARBAGE\r\n\r\n").startsWith("HTTP/1.1 400 Bad Request"));
+        String huge = "GET / HTTP/1.1\r\nHost: guard.t6.test\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n";
+        assertTrue(raw(huge).startsWith("HTTP/1.1 431 Request Header Fields Too Large"));
+        assertTrue(raw("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: guard.t6.test\r\n\r\n").startsWith("HTTP/1.1 414"));
+        assertTrue(raw("POST / HTTP/1.1\r\nHost: guard.t6.test\r\nContent-Length: 2000000\r\n\r\n").startsWith("HTTP/1.1 413 Request Entity Too Large"));
+
+        // Slowloris: a header byte every 300 ms never completes the head; the router answers 408 after 2 s.
+        try (Socket slow = new Socket("127.0.0.1", router.httpPort())) {
+            slow.setSoTimeout(10_000);
+            OutputStream out = slow.getOutputStream();
+            out.write("GET / HTTP/1.1\r\nHost: guard.t6.test\r\n".getBytes(StandardCharsets.US_ASCII));
+            Instant start = Instant.now();
+            String answer = null;
+            for (int i = 0; i < 30 && answer == null; i++) {
+                try {
+                    out.write('X');
+                    out.flush();
+                } catch (IOException closed) {
+                    break;
+                }
+                assertEquals("HTTP/1.1 200 OK | ok /", fetch("guard.t6.test", "/"), "others are served meanwhile");
+                Eventually.sleep(300);
+                if (slow.getInputStream().available() > 0) answer = new BufferedReader(new InputStreamReader(slow.getInputStream())).readLine();
+            }
+            if (answer == null) answer = new BufferedReader(new InputStreamReader(slow.getInputStream())).readLine();
+            assertEquals("HTTP/1.1 408 Request Timeout", answer);
+            long ms = Duration.between(start, Instant.now()).toMillis();
+            assertTrue(ms >= 1500 && ms < 6000, "closed after the header timeout: " + ms + " ms");
+        }
+        assertEquals("HTTP/1.1 200 OK | ok /", fetch("guard.t6.test", "/"));
+    }
+
+    @Test
+    void webSocketUpgradeRelaysFramesBothWays() throws Exception {
+        EventLoopGroup group = transport.group(1);
+        Channel server = new ServerBootstrap().group(group).channel(transport.serverChannel())
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536), new WebSocketServerProtocolHandler("/ws"),
+                                new SimpleChannelInboundHandler<TextWebSocketFrame>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, TextWebSocketFrame f) {
+                                        ctx.writeAndFlush(new TextWebSocketFrame("echo:" + f.text()));
+                                    }
+                                });
+                    }
+                }).bind("127.0.0.1", 0).sync().channel();
+        try {
+            backends.register("t7", "ws", ((InetSocketAddress) server.localAddress()).getPort());
+            route(Route.http("t7", "127.0.0.1", "/ws", "t7"));
+            Eventually.await("the ws route", Duration.ofSeconds(5), () -> {
+                try {
+                    return fetch("127.0.0.1", "/ws");
+                } catch (IOException e) {
+                    return e.toString();
+                }
+            }, s -> !s.contains("404") && !s.contains("503"));
+            CompletableFuture<String> received = new CompletableFuture<>();
+            WebSocket ws = HTTP.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + router.httpPort() + "/ws"), new WebSocket.Listener() {
+                final StringBuilder text = new StringBuilder();
+
+                @Override
+                public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                    text.append(data);
+                    if (last && text.toString().contains("echo:two")) received.complete(text.toString());
+                    webSocket.request(1);
+                    return null;
+                }
+            }).get(5, TimeUnit.SECONDS);
+            ws.sendText("one", true).get(5, TimeUnit.SECONDS);
+            ws.sendText("two", true).get(5, TimeUnit.SECONDS);
+            assertEquals("echo:oneecho:two", received.get(5, TimeUnit.SECONDS));
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+        } finally {
+            server.close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    static String tcpLine(int port, String line) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        }
+    }
+
+    @Test
+    void tcpRouteForwardsToAnyInstanceOrOnlyTheLeaderAndMovesWithTheLeader() throws Exception {
+        backends.echo("t8-any", "e1");
+        backends.echo("t8-any", "e2");
+        int anyPort = Backends.deadPort();
+        route(Route.tcp("t8-any", anyPort, "t8-any", false));
+        String first = Eventually.await("tcp route up", Duration.ofSeconds(5), () -> {
+            try {
+                return tcpLine(anyPort, "hi");
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, s -> s != null && s.endsWith(":hi"));
+        assertTrue(first.equals("e1:hi") || first.equals("e2:hi"), first);
+
+        backends.echo("t8-db", "primary");
+        Eventually.sleep(50);
+        backends.echo("t8-db", "standby");
+        int leaderPort = Backends.deadPort();
+        route(Route.tcp("t8-db", leaderPort, "t8-db", true));
+        Eventually.await("leader route up", Duration.ofSeconds(5), () -> {
+            try {
+                return tcpLine(leaderPort, "x");
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, s -> "primary:x".equals(s));
+        for (int i = 0; i < 5; i++) assertEquals("primary:x", tcpLine(leaderPort, "x"), "only the leader (the oldest instance)");
+
+        try (Socket client = new Socket("127.0.0.1", leaderPort)) {
+            client.setSoTimeout(5000);
+            var in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
+            client.getOutputStream().write("before\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("primary:before", in.readLine());
+            long rev = store.get(Keys.leader("t8-db")).map(e -> e.modRevision()).orElse(0L);
+            assertTrue(new Discovery(store).setLeader("t8-db", "standby", rev));
+            assertNull(in.readLine(), "the connection to the old leader is closed");
+        }
+        assertEquals("standby:after", Eventually.await("reconnect reaches the new leader", Duration.ofSeconds(5), () -> {
+            try {
+                return tcpLine(leaderPort, "after");
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, "standby:after"::equals));
+    }
+
+    /** Connects with TLS, naming {@code sni}, trusting anything; returns the served certificate's subject and the HTTP answer. */
+    static String[] tls(String sni, String path) throws Exception {
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
+        }}, null);
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", router.httpsPort())) {
+            var params = s.getSSLParameters();
+            params.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(sni)));
+            s.setSSLParameters(params);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + sni + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            var peer = (java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0];
+            return new String[] {peer.getSubjectX500Principal().getName(), answer};
+        }
+    }
+
+    @Test
+    void tlsIsTerminatedWithTheCertificateNamedBySni() throws Exception {
+        backends.http("t9", "secure", 0);
+        route(Route.http("t9", "secure.t9.test", "/", "t9"));
+        route(Route.http("t9-other", "other.t9.test", "/", "t9"));
+        var self = new io.netty.handler.ssl.util.SelfSignedCertificate("secure.t9.test");
+        store.put(Keys.cert("secure.t9.test"), new dev.grid.core.Certificate("secure.t9.test",
+                java.nio.file.Files.readString(self.certificate().toPath()), java.nio.file.Files.readString(self.privateKey().toPath()),
+                self.cert().getNotAfter().toInstant(), Instant.now()));
+        String[] secure = Eventually.await("the domain's own certificate", Duration.ofSeconds(5), () -> {
+            try {
+                return tls("secure.t9.test", "/");
+            } catch (Exception e) {
+                return new String[] {e.toString(), ""};
+            }
+        }, r -> r[0].equals("CN=secure.t9.test"));
+        assertTrue(secure[1].startsWith("HTTP/1.1 200 OK"), secure[1]);
+        assertTrue(secure[1].contains("X-Seen-Forwarded-Proto: https") || secure[1].toLowerCase().contains("x-seen-forwarded-proto: https"), secure[1]);
+        assertEquals("CN=grid.default", tls("other.t9.test", "/")[0], "a name without its own certificate gets the default");
+        assertTrue(tls("other.t9.test", "/")[1].startsWith("HTTP/1.1 200 OK"));
+    }
+}
