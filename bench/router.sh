@@ -11,6 +11,8 @@
 # for the two proxies their own CPU time per request (all their threads).
 # Usage: bench/router.sh [ROUNDS] [SECONDS]   (defaults: 5 rounds of 30 s)
 #        BENCH_PARTS=http (or tcp) runs only that half.
+#        GRID_ROUTER_TRANSPORT=epoll (or io_uring, nio) measures the router on that transport
+#        instead of the one it picks by itself (auto).
 set -euo pipefail
 ROUNDS="${1:-5}"; SECONDS_PER_RUN="${2:-30}"; CONNS=64; THREADS=2
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -67,11 +69,12 @@ put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\
 
 # The router alone, with the same JVM flags `grid up` uses.
 GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
-  GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=-1 \
+  GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" \
   java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$ROOT/platform/server/target/grid-server.jar" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
 for i in $(seq 100); do curl -s -o /dev/null -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ && break; sleep 0.2; done
 for i in $(seq 50); do redis-cli -p $TCPROUTE ping >/dev/null 2>&1 && break; sleep 0.2; done
 curl -sf -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null || { echo "router not answering; log:"; tail -20 "$WORK/router.log"; exit 1; }
+echo "Grid's router: $(grep -o 'HTTPS on .*' "$WORK/router.log" | sed 's/.*(\(.*\))/transport \1/')"
 for p in $NGINX $NGINXSAME; do curl -sf http://127.0.0.1:$p/ >/dev/null || { echo "nginx on $p not answering"; exit 1; }; done
 
 # Warm-up, not counted: 15 s each. Grid's first round may still be warming up (JIT); the median over rounds absorbs it.
@@ -98,6 +101,8 @@ run_wrk() { # url host [proxy pids...] -> "rps p99_ms non2xx cpu_us_per_request"
       printf "%s %s %s %s\n", rps, p99, (bad==""?0:bad), cpu }'
 }
 median() { sort -g | awk '{a[NR]=$1} END { print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2) }'; }
+col() { cut -d' ' -f"$2" "$WORK/$1.txt" | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 
 PARTS="${BENCH_PARTS:-http tcp}"
 if [[ " $PARTS " == *" http "* ]]; then
@@ -108,8 +113,6 @@ for r in $(seq "$ROUNDS"); do
   n=$(run_wrk http://127.0.0.1:$NGINX/ bench.test $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx: rps p99ms non2xx cpu-us/req = $n"; echo "$n" >> "$WORK/nginx.txt"
   m=$(run_wrk http://127.0.0.1:$NGINXSAME/ bench.test); echo "  round $r nginx inside the backend's workers (reference): rps p99ms non2xx = $m"; echo "$m" >> "$WORK/same.txt"
 done
-col() { cut -d' ' -f"$2" "$WORK/$1.txt" | median; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 g_rps=$(col grid 1); n_rps=$(col nginx 1); m_rps=$(col same 1)
 g_p99=$(col grid 2); n_p99=$(col nginx 2); m_p99=$(col same 2)
 g_cpu=$(col grid 4); n_cpu=$(col nginx 4)
@@ -118,14 +121,24 @@ echo "  the proxy's own CPU per request (median): grid $g_cpu us | nginx $n_cpu 
 echo "  reference, nginx inside the backend's workers: $m_rps req/s p99 ${m_p99} ms | grid/it req/s $(ratio "$g_rps" "$m_rps") p99 $(ratio "$g_p99" "$m_p99")"
 fi
 if [[ " $PARTS " == *" tcp "* ]]; then
+REDIS_PID=$(pgrep -f "redis-server 127.0.0.1:$REDIS" | head -1)
 echo "TCP: redis-benchmark -t set,get -n 200000 -c 50, $ROUNDS alternating rounds (nginx stream proxy as the peer proxy)"
+echo "  CPU per op (µs, all threads): the proxy's, redis-server's and redis-benchmark's own"
 : > "$WORK/route.txt"; : > "$WORK/direct.txt"; : > "$WORK/nstream.txt"
-rb() { redis-benchmark -p "$1" -t set,get -n 200000 -c 50 -q 2>/dev/null | tr '\r' '\n' | awk '/requests per second/ { for (i=1;i<=NF;i++) if ($i ~ /^[0-9.]+$/) { s+=$i; n++; break } } END { printf "%.0f\n", s/n }'; }
+rb() { # port [proxy pids...] -> "ops/s (mean of SET and GET) proxy_us server_us client_us" per op
+  local port=$1; shift
+  local p0 s0 out t; p0=$(cpu_ticks "$@"); s0=$(cpu_ticks "$REDIS_PID")
+  t=$( { TIMEFORMAT='%U %S'; time redis-benchmark -p "$port" -t set,get -n 200000 -c 50 -q > "$WORK/rb.out" 2>/dev/null; } 2>&1 )
+  out=$(tr '\r' '\n' < "$WORK/rb.out" | awk '/requests per second/ { for (i=1;i<=NF;i++) if ($i ~ /^[0-9.]+$/) { s+=$i; n++; break } } END { printf "%.0f", s/n }')
+  awk -v ops="$out" -v p="$(( $(cpu_ticks "$@") - p0 ))" -v s="$(( $(cpu_ticks "$REDIS_PID") - s0 ))" -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(t, c, " "); n = 400000; printf "%s %.1f %.1f %.1f\n", ops, p / hz * 1e6 / n, s / hz * 1e6 / n, (c[1] + c[2]) * 1e6 / n }'
+}
 for r in $(seq "$ROUNDS"); do
-  a=$(rb $TCPROUTE); echo "  round $r grid route:   $a ops/s (mean of SET and GET)"; echo "$a" >> "$WORK/route.txt"
-  c=$(rb $NGINXTCP); echo "  round $r nginx stream: $c ops/s"; echo "$c" >> "$WORK/nstream.txt"
-  b=$(rb $REDIS); echo "  round $r direct:       $b ops/s"; echo "$b" >> "$WORK/direct.txt"
+  a=$(rb $TCPROUTE $ROUTER_PID); echo "  round $r grid route:   ops/s proxy-us server-us client-us = $a"; echo "$a" >> "$WORK/route.txt"
+  c=$(rb $NGINXTCP $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx stream: ops/s proxy-us server-us client-us = $c"; echo "$c" >> "$WORK/nstream.txt"
+  b=$(rb $REDIS); echo "  round $r direct:       ops/s proxy-us server-us client-us = $b"; echo "$b" >> "$WORK/direct.txt"
 done
-a=$(median < "$WORK/route.txt"); b=$(median < "$WORK/direct.txt"); c=$(median < "$WORK/nstream.txt")
-echo "TCP median: grid route $a ops/s | nginx stream $c ops/s | direct $b ops/s | grid/direct $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}') | nginx/direct $(awk -v a="$c" -v b="$b" 'BEGIN{printf "%.2f", a/b}')"
+a=$(col route 1); b=$(col direct 1); c=$(col nstream 1)
+echo "TCP median: grid route $a ops/s | nginx stream $c ops/s | direct $b ops/s | grid/direct $(ratio "$a" "$b") | nginx/direct $(ratio "$c" "$b")"
+echo "  CPU per op (median): grid route $(col route 2) us | nginx stream $(col nstream 2) us | redis-server + redis-benchmark, direct: $(awk -v s="$(col direct 3)" -v c="$(col direct 4)" 'BEGIN{printf "%.1f", s+c}') us"
 fi
