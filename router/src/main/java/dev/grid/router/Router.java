@@ -4,6 +4,7 @@ import dev.grid.store.Store;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -32,7 +33,17 @@ public final class Router implements AutoCloseable {
         this.config = config;
     }
 
+    /** Starts routing; a start that fails (a port taken) leaves nothing running. */
     public Router start() throws InterruptedException {
+        try {
+            return start0();
+        } catch (RuntimeException | InterruptedException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private Router start0() throws InterruptedException {
         boss = config.transport().group(1);
         workers = config.transport().group(config.ioThreads());
         state = new RoutingState(store).start();
@@ -58,8 +69,25 @@ public final class Router implements AutoCloseable {
         return this;
     }
 
-    /** An HTTP listener; with certificates, TLS is terminated first, choosing the certificate by SNI. */
+    /**
+     * An HTTP listener; with certificates, TLS is terminated first, choosing the
+     * certificate by SNI. A port in use is tried again for up to 5 s, since a router
+     * closed just before (a `grid down`/`grid up` in one process) may still hold it
+     * on io_uring; after that the error is the caller's.
+     */
     private Channel listen(int port, Bootstrap backends, Certificates certificates) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            ChannelFuture f = bind(port, backends, certificates).await();
+            if (f.isSuccess()) return f.channel();
+            if (!Transport.addressInUse(f.cause()) || System.nanoTime() > deadline) {
+                throw new IllegalStateException("router: cannot listen on " + config.bindAddress() + ":" + port + ": " + f.cause().getMessage(), f.cause());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private ChannelFuture bind(int port, Bootstrap backends, Certificates certificates) {
         return new ServerBootstrap().group(boss, workers).channel(config.transport().serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -72,7 +100,7 @@ public final class Router implements AutoCloseable {
                                 .addLast(new HttpServerCodec(RouterConfig.MAX_INITIAL_LINE, RouterConfig.MAX_HEADER_BYTES, 8192))
                                 .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, timeouts));
                     }
-                }).bind(config.bindAddress(), port).sync().channel();
+                }).bind(config.bindAddress(), port);
     }
 
     public int httpsPort() {
@@ -83,13 +111,23 @@ public final class Router implements AutoCloseable {
         return ((InetSocketAddress) http.localAddress()).getPort();
     }
 
+    /** Stops routing; returns once its event loops have ended (bounded: 5 s each). */
     @Override
     public void close() {
         if (state != null) state.close();
         if (tcp != null) tcp.close();
         if (http != null) http.close();
         if (https != null) https.close();
-        if (boss != null) boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        if (workers != null) workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        // A quiet period, not 0: on io_uring a close is an operation queued on the loop,
+        // and a loop that ends before submitting it leaves the socket open (seen: the
+        // HTTPS port still listening after close).
+        for (EventLoopGroup g : new EventLoopGroup[] {boss, workers}) {
+            if (g != null) g.shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS);
+        }
+        for (EventLoopGroup g : new EventLoopGroup[] {boss, workers}) {
+            if (g != null && !g.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+                log.warn("router: event loops still running 5 s after close; its ports may not be free yet");
+            }
+        }
     }
 }

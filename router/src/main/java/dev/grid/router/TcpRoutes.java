@@ -4,6 +4,7 @@ import dev.grid.core.Route;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -16,6 +17,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,17 +30,21 @@ import org.slf4j.LoggerFactory;
  */
 final class TcpRoutes implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TcpRoutes.class);
+    private static final int BIND_ATTEMPTS = 100;
+    private static final long BIND_RETRY_MS = 20;
 
     private record Connection(Channel client, Backend backend) {}
 
+    /** One route's port: bound once its bind succeeds, never again once closed. */
     private final class Listener {
         final Route route;
-        final Channel server;
         final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+        Channel server;
+        boolean closed;
+        int attempts;
 
-        Listener(Route route, Channel server) {
+        Listener(Route route) {
             this.route = route;
-            this.server = server;
         }
     }
 
@@ -68,13 +74,17 @@ final class TcpRoutes implements AutoCloseable {
             }
         }
         for (Route r : view.tcp().values()) {
-            if (!listeners.containsKey(r.port())) bind(r);
+            if (!listeners.containsKey(r.port())) {
+                Listener l = new Listener(r);
+                listeners.put(r.port(), l);
+                bind(l);
+            }
         }
         for (Listener l : listeners.values()) {
-            ServiceBackends service = view.service(l.route.service());
+            if (!l.route.leader()) continue; // a connection to any instance lives as long as that instance's end of it
+            Backend leader = view.service(l.route.service()).leader();
             for (Connection c : l.connections) {
-                boolean stale = l.route.leader() ? c.backend() != service.leader() : c.backend().removed;
-                if (stale && l.route.leader()) {
+                if (c.backend() != leader) {
                     c.client().close();
                     l.connections.remove(c);
                 }
@@ -82,28 +92,50 @@ final class TcpRoutes implements AutoCloseable {
         }
     }
 
-    private void bind(Route route) {
-        Listener[] self = new Listener[1];
-        try {
-            Channel server = new ServerBootstrap().group(boss, workers).channel(transport.serverChannel())
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.AUTO_READ, false)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new Accept(self[0]));
-                        }
-                    }).bind(bindAddress, route.port()).sync().channel();
-            self[0] = new Listener(route, server);
-            listeners.put(route.port(), self[0]);
+    /**
+     * Binds the route's port. A port in use is tried again for a while: on io_uring a
+     * listener closed a moment ago (the same port's previous route) holds its port
+     * until the kernel has finished closing it. Anything else, or a port still taken
+     * after that, is logged and tried again at the next change of routes.
+     */
+    private void bind(Listener l) {
+        new ServerBootstrap().group(boss, workers).channel(transport.serverChannel())
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new Accept(l));
+                    }
+                }).bind(bindAddress, l.route.port()).addListener((ChannelFutureListener) f -> bound(l, f));
+    }
+
+    private synchronized void bound(Listener l, ChannelFuture f) {
+        Route route = l.route;
+        if (f.isSuccess()) {
+            if (l.closed) {
+                f.channel().close();
+                return;
+            }
+            l.server = f.channel();
             log.info("router: TCP route {} on port {} -> {}{}", route.id(), route.port(), route.service(), route.leader() ? " (leader)" : "");
-        } catch (Exception e) {
-            log.warn("router: cannot listen on port {} for TCP route {}: {}", route.port(), route.id(), e.toString());
+        } else if (!l.closed) {
+            if (Transport.addressInUse(f.cause()) && ++l.attempts < BIND_ATTEMPTS && !boss.isShuttingDown()) {
+                boss.schedule(() -> retry(l), BIND_RETRY_MS, TimeUnit.MILLISECONDS);
+                return;
+            }
+            listeners.remove(route.port(), l);
+            log.warn("router: cannot listen on port {} for TCP route {}: {}", route.port(), route.id(), f.cause().toString());
         }
     }
 
+    private synchronized void retry(Listener l) {
+        if (!l.closed) bind(l);
+    }
+
     private void close(Listener l) {
-        l.server.close();
+        l.closed = true;
+        if (l.server != null) l.server.close();
         for (Connection c : l.connections) c.client().close();
         log.info("router: TCP route {} on port {} removed", l.route.id(), l.route.port());
     }

@@ -83,6 +83,18 @@ public enum Transport {
                 + Arrays.stream(values()).map(Transport::toString).toList());
     }
 
+    /**
+     * Whether a bind failed because the port is taken. On io_uring that includes a
+     * port this process just closed: the socket is closed by a queued operation,
+     * after {@code close()} has returned.
+     */
+    static boolean addressInUse(Throwable bindFailure) {
+        for (Throwable t = bindFailure; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) return true;
+        }
+        return false;
+    }
+
     EventLoopGroup group(int threads) {
         return new MultiThreadIoEventLoopGroup(threads, handlers.get());
     }

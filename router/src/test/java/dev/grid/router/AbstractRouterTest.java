@@ -347,6 +347,45 @@ abstract class AbstractRouterTest {
         }, "standby:after"::equals));
     }
 
+    /** Remove-and-add on one port: the new route's listener binds the port the old one just let go of. */
+    @Test
+    void aTcpRouteReplacedOnTheSamePortIsServed() throws Exception {
+        backends.echo("t10-old", "old");
+        backends.echo("t10-new", "new");
+        int port = Backends.deadPort();
+        route(Route.tcp("t10-a", port, "t10-old", false));
+        awaitTcpLine(port, "x", "old:x");
+        for (int round = 0; round < 5; round++) {
+            String from = round % 2 == 0 ? "t10-a" : "t10-b";
+            String to = round % 2 == 0 ? "t10-b" : "t10-a";
+            String service = round % 2 == 0 ? "t10-new" : "t10-old";
+            // One transaction, so that one rebuild closes the old listener and binds the new one.
+            assertTrue(store.txn().delete(Keys.route(from)).put(Keys.route(to), Route.tcp(to, port, service, false)).commit());
+            awaitTcpLine(port, "x", (round % 2 == 0 ? "new" : "old") + ":x");
+        }
+    }
+
+    /** `grid down` then `grid up` in one process: the new router binds the ports the old one had. */
+    @Test
+    void aClosedRouterHasLetGoOfItsPorts() throws Exception {
+        int http = Backends.deadPort();
+        int https = Backends.deadPort();
+        for (int i = 0; i < 3; i++) {
+            new Router(store, new RouterConfig("127.0.0.1", http, https, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), 1 << 20, 1, transport))
+                    .start().close();
+        }
+    }
+
+    static void awaitTcpLine(int port, String line, String expect) {
+        Eventually.await("'" + expect + "' through port " + port, Duration.ofSeconds(5), () -> {
+            try {
+                return tcpLine(port, line);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, expect::equals);
+    }
+
     /** Connects with TLS, naming {@code sni}, trusting anything; returns the served certificate's subject and the HTTP answer. */
     static String[] tls(String sni, String path) throws Exception {
         javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
