@@ -41,7 +41,14 @@ public final class GridServer implements AutoCloseable {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> env = System.getenv();
-        ServerConfig config = ServerConfig.fromEnv(env);
+        ServerConfig config;
+        try {
+            config = ServerConfig.fromEnv(env);
+        } catch (IllegalArgumentException e) { // a bad setting: its message says which and what to use
+            System.err.println("grid: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         GridServer server = new GridServer();
         Path pidFile = config.home().resolve("grid.pid");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
