@@ -306,13 +306,7 @@ abstract class AbstractRouterTest {
         backends.echo("t8-any", "e2");
         int anyPort = Backends.deadPort();
         route(Route.tcp("t8-any", anyPort, "t8-any", false));
-        String first = Eventually.await("tcp route up", Duration.ofSeconds(5), () -> {
-            try {
-                return tcpLine(anyPort, "hi");
-            } catch (IOException e) {
-                return e.toString();
-            }
-        }, s -> s != null && s.endsWith(":hi"));
+        String first = awaitTcpLine(anyPort, "hi", s -> s != null && s.endsWith(":hi"));
         assertTrue(first.equals("e1:hi") || first.equals("e2:hi"), first);
 
         backends.echo("t8-db", "primary");
@@ -320,13 +314,7 @@ abstract class AbstractRouterTest {
         backends.echo("t8-db", "standby");
         int leaderPort = Backends.deadPort();
         route(Route.tcp("t8-db", leaderPort, "t8-db", true));
-        Eventually.await("leader route up", Duration.ofSeconds(5), () -> {
-            try {
-                return tcpLine(leaderPort, "x");
-            } catch (IOException e) {
-                return e.toString();
-            }
-        }, s -> "primary:x".equals(s));
+        awaitTcpLine(leaderPort, "x", "primary:x");
         for (int i = 0; i < 5; i++) assertEquals("primary:x", tcpLine(leaderPort, "x"), "only the leader (the oldest instance)");
 
         try (Socket client = new Socket("127.0.0.1", leaderPort)) {
@@ -338,13 +326,7 @@ abstract class AbstractRouterTest {
             assertTrue(new Discovery(store).setLeader("t8-db", "standby", rev));
             assertNull(in.readLine(), "the connection to the old leader is closed");
         }
-        assertEquals("standby:after", Eventually.await("reconnect reaches the new leader", Duration.ofSeconds(5), () -> {
-            try {
-                return tcpLine(leaderPort, "after");
-            } catch (IOException e) {
-                return e.toString();
-            }
-        }, "standby:after"::equals));
+        assertEquals("standby:after", awaitTcpLine(leaderPort, "after", "standby:after"), "reconnect reaches the new leader");
     }
 
     /** Remove-and-add on one port: the new route's listener binds the port the old one just let go of. */
@@ -376,14 +358,20 @@ abstract class AbstractRouterTest {
         }
     }
 
-    static void awaitTcpLine(int port, String line, String expect) {
-        Eventually.await("'" + expect + "' through port " + port, Duration.ofSeconds(5), () -> {
+    /** Sends {@code line} through {@code port} until the answer is {@code expect}; returns it. */
+    static String awaitTcpLine(int port, String line, String expect) {
+        return awaitTcpLine(port, line, expect::equals);
+    }
+
+    /** Sends {@code line} through {@code port} until the answer passes {@code ok} (5 s at most); returns it. */
+    static String awaitTcpLine(int port, String line, java.util.function.Predicate<String> ok) {
+        return Eventually.await("an answer to '" + line + "' through port " + port, Duration.ofSeconds(5), () -> {
             try {
                 return tcpLine(port, line);
             } catch (IOException e) {
                 return e.toString();
             }
-        }, expect::equals);
+        }, ok);
     }
 
     /** Connects with TLS, naming {@code sni}, trusting anything; returns the served certificate's subject and the HTTP answer. */
