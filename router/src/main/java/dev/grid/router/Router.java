@@ -4,14 +4,15 @@ import dev.grid.store.Store;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SniHandler;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,24 +72,11 @@ public final class Router implements AutoCloseable {
 
     /**
      * An HTTP listener; with certificates, TLS is terminated first, choosing the
-     * certificate by SNI. A port in use is tried again for up to 5 s, since a router
-     * closed just before (a `grid down`/`grid up` in one process) may still hold it
-     * on io_uring; after that the error is the caller's.
+     * certificate by SNI. A port in use is tried again for up to 5 s (see
+     * {@link Transport#bind}); after that the error is the caller's.
      */
     private Channel listen(int port, Bootstrap backends, Certificates certificates) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (true) {
-            ChannelFuture f = bind(port, backends, certificates).await();
-            if (f.isSuccess()) return f.channel();
-            if (!Transport.addressInUse(f.cause()) || System.nanoTime() > deadline) {
-                throw new IllegalStateException("router: cannot listen on " + config.bindAddress() + ":" + port + ": " + f.cause().getMessage(), f.cause());
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    private ChannelFuture bind(int port, Bootstrap backends, Certificates certificates) {
-        return new ServerBootstrap().group(boss, workers).channel(config.transport().serverChannel())
+        ServerBootstrap server = new ServerBootstrap().group(boss, workers).channel(config.transport().serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -100,7 +88,12 @@ public final class Router implements AutoCloseable {
                                 .addLast(new HttpServerCodec(RouterConfig.MAX_INITIAL_LINE, RouterConfig.MAX_HEADER_BYTES, 8192))
                                 .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, timeouts));
                     }
-                }).bind(config.bindAddress(), port);
+                });
+        Future<Channel> bound = Transport.bind(server, config.bindAddress(), port, Duration.ofSeconds(5), () -> true).await();
+        if (!bound.isSuccess()) {
+            throw new IllegalStateException("router: cannot listen on " + config.bindAddress() + ":" + port + ": " + bound.cause().getMessage(), bound.cause());
+        }
+        return bound.getNow();
     }
 
     public int httpsPort() {

@@ -4,7 +4,6 @@ import dev.grid.core.Route;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -12,12 +11,14 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TcpRoutes implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TcpRoutes.class);
-    private static final int BIND_ATTEMPTS = 100;
-    private static final long BIND_RETRY_MS = 20;
+    private static final Duration BIND_PATIENCE = Duration.ofSeconds(2);
 
     private record Connection(Channel client, Backend backend) {}
 
@@ -40,8 +40,7 @@ final class TcpRoutes implements AutoCloseable {
         final Route route;
         final Set<Connection> connections = ConcurrentHashMap.newKeySet();
         Channel server;
-        boolean closed;
-        int attempts;
+        volatile boolean closed;
 
         Listener(Route route) {
             this.route = route;
@@ -93,13 +92,13 @@ final class TcpRoutes implements AutoCloseable {
     }
 
     /**
-     * Binds the route's port. A port in use is tried again for a while: on io_uring a
-     * listener closed a moment ago (the same port's previous route) holds its port
-     * until the kernel has finished closing it. Anything else, or a port still taken
-     * after that, is logged and tried again at the next change of routes.
+     * Binds the route's port; a port in use is tried again for a while (the same
+     * port's previous route may be closing: see {@link Transport#bind}). Anything
+     * else, or a port still taken after that, is logged and tried again at the next
+     * change of routes.
      */
     private void bind(Listener l) {
-        new ServerBootstrap().group(boss, workers).channel(transport.serverChannel())
+        ServerBootstrap server = new ServerBootstrap().group(boss, workers).channel(transport.serverChannel())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -107,30 +106,24 @@ final class TcpRoutes implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new Accept(l));
                     }
-                }).bind(bindAddress, l.route.port()).addListener((ChannelFutureListener) f -> bound(l, f));
+                });
+        Transport.bind(server, bindAddress, l.route.port(), BIND_PATIENCE, () -> !l.closed)
+                .addListener((GenericFutureListener<Future<Channel>>) f -> bound(l, f));
     }
 
-    private synchronized void bound(Listener l, ChannelFuture f) {
+    private synchronized void bound(Listener l, Future<Channel> f) {
         Route route = l.route;
         if (f.isSuccess()) {
             if (l.closed) {
-                f.channel().close();
+                f.getNow().close();
                 return;
             }
-            l.server = f.channel();
+            l.server = f.getNow();
             log.info("router: TCP route {} on port {} -> {}{}", route.id(), route.port(), route.service(), route.leader() ? " (leader)" : "");
         } else if (!l.closed) {
-            if (Transport.addressInUse(f.cause()) && ++l.attempts < BIND_ATTEMPTS && !boss.isShuttingDown()) {
-                boss.schedule(() -> retry(l), BIND_RETRY_MS, TimeUnit.MILLISECONDS);
-                return;
-            }
             listeners.remove(route.port(), l);
             log.warn("router: cannot listen on port {} for TCP route {}: {}", route.port(), route.id(), f.cause().toString());
         }
-    }
-
-    private synchronized void retry(Listener l) {
-        if (!l.closed) bind(l);
     }
 
     private void close(Listener l) {

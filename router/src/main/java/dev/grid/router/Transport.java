@@ -1,5 +1,9 @@
 package dev.grid.router;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -16,8 +20,13 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -36,6 +45,8 @@ public enum Transport {
     EPOLL("epoll", Epoll::isAvailable, Epoll::unavailabilityCause, EpollIoHandler::newFactory,
             EpollServerSocketChannel.class, EpollSocketChannel.class),
     NIO("nio", () -> true, () -> null, NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class);
+
+    private static final long BIND_RETRY_MS = 20;
 
     /** The setting that picks the best transport this machine has. */
     public static final String AUTO = "auto";
@@ -84,11 +95,33 @@ public enum Transport {
     }
 
     /**
-     * Whether a bind failed because the port is taken. On io_uring that includes a
-     * port this process just closed: the socket is closed by a queued operation,
-     * after {@code close()} has returned.
+     * Binds, trying a port in use again every 20 ms for {@code patience} while
+     * {@code wanted} holds. On io_uring a socket is closed by an operation queued on
+     * its event loop, so a port this process closed a moment ago (a router stopped
+     * and started in one process, a TCP route replaced on its port) is free only a
+     * little after {@code close()} has returned. Any other failure ends at once.
      */
-    static boolean addressInUse(Throwable bindFailure) {
+    static Future<Channel> bind(ServerBootstrap bootstrap, String host, int port, Duration patience, BooleanSupplier wanted) {
+        EventLoop loop = bootstrap.config().group().next();
+        Promise<Channel> bound = loop.newPromise();
+        bind(bootstrap, host, port, System.nanoTime() + patience.toNanos(), wanted, loop, bound);
+        return bound;
+    }
+
+    private static void bind(ServerBootstrap bootstrap, String host, int port, long deadline, BooleanSupplier wanted,
+                             EventLoop loop, Promise<Channel> bound) {
+        bootstrap.bind(host, port).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                bound.setSuccess(f.channel());
+            } else if (addressInUse(f.cause()) && System.nanoTime() < deadline && wanted.getAsBoolean() && !loop.isShuttingDown()) {
+                loop.schedule(() -> bind(bootstrap, host, port, deadline, wanted, loop, bound), BIND_RETRY_MS, TimeUnit.MILLISECONDS);
+            } else {
+                bound.setFailure(f.cause());
+            }
+        });
+    }
+
+    private static boolean addressInUse(Throwable bindFailure) {
         for (Throwable t = bindFailure; t != null; t = t.getCause()) {
             if (t instanceof java.net.BindException || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) return true;
         }
