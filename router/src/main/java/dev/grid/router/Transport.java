@@ -52,13 +52,13 @@ public enum Transport {
     public static final String AUTO = "auto";
 
     private final String setting;
-    private final Supplier<Boolean> available;
+    private final BooleanSupplier available;
     private final Supplier<Throwable> unavailabilityCause;
     private final Supplier<IoHandlerFactory> handlers;
     private final Class<? extends ServerChannel> serverChannel;
     private final Class<? extends SocketChannel> channel;
 
-    Transport(String setting, Supplier<Boolean> available, Supplier<Throwable> unavailabilityCause, Supplier<IoHandlerFactory> handlers,
+    Transport(String setting, BooleanSupplier available, Supplier<Throwable> unavailabilityCause, Supplier<IoHandlerFactory> handlers,
               Class<? extends ServerChannel> serverChannel, Class<? extends SocketChannel> channel) {
         this.setting = setting;
         this.available = available;
@@ -74,7 +74,7 @@ public enum Transport {
      * saying why, not a silent fallback.
      */
     public static Transport choose(String wanted) {
-        return choose(wanted, t -> t.available.get(), t -> t.unavailabilityCause.get());
+        return choose(wanted, t -> t.available.getAsBoolean(), t -> t.unavailabilityCause.get());
     }
 
     /** {@link #choose(String)} on a machine where {@code works} says what works, and {@code why} why not. */
