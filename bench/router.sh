@@ -62,8 +62,8 @@ redis-server --port $REDIS --bind 127.0.0.1 --save '' --appendonly no --daemoniz
 for i in $(seq 50); do ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:$ETCD endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 
 put() { ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:$ETCD put "/grid/$1" "$2" >/dev/null; }
-put routes/bench '{"id":"bench","type":"HTTP","host":"bench.test","path":"/","service":"bench-web","port":0,"leader":false}'
-put services/bench-web/instances/b1 "{\"service\":\"bench-web\",\"id\":\"b1\",\"address\":\"127.0.0.1\",\"port\":$BACKEND,\"jobId\":\"b1\",\"hostId\":\"bench\"}"
+put routes/bench '{"id":"bench","type":"HTTP","host":"bench.test","path":"/","service":"bench.web","port":0,"leader":false}'
+put services/bench.web/instances/b1 "{\"service\":\"bench.web\",\"id\":\"b1\",\"address\":\"127.0.0.1\",\"port\":$BACKEND,\"jobId\":\"b1\",\"hostId\":\"bench\"}"
 put routes/bench-tcp "{\"id\":\"bench-tcp\",\"type\":\"TCP\",\"service\":\"bench-redis\",\"port\":$TCPROUTE,\"leader\":true}"
 put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\",\"address\":\"127.0.0.1\",\"port\":$REDIS,\"jobId\":\"r1\",\"hostId\":\"bench\"}"
 

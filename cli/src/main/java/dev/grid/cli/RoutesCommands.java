@@ -36,14 +36,14 @@ final class RoutesCommands {
         @Parameters(index = "0", paramLabel = "http|tcp") String type;
         @Parameters(index = "1", arity = "0..1", paramLabel = "HOST") String host;
         @Option(names = "--path", description = "path prefix (HTTP)") String path;
-        @Option(names = "--service", description = "the service to route to, e.g. myapp-web") String service;
+        @Option(names = "--service", description = "the service to route to, e.g. myapp.web") String service;
         @Option(names = {"-a", "--app"}, description = "route to this app's process (default web)") String app;
         @Option(names = "--process", description = "with -a: the process type (default web)") String process = "web";
         @Option(names = "--port", description = "TCP: this port instead of one from the range") Integer port;
         @Option(names = "--leader", description = "TCP: only to the service's leader") boolean leader;
 
         public Integer call() {
-            String svc = service != null ? service : app != null ? app + "-" + process : null;
+            String svc = service != null ? service : app != null ? app + "." + process : null;
             if (svc == null) throw new CliException("say where the route goes: --service SERVICE, or -a APP [--process TYPE]");
             JsonNode r = api().post("/routes", Api.map("type", type, "host", host, "path", path, "service", svc,
                     "port", port, "leader", leader ? Boolean.TRUE : null));

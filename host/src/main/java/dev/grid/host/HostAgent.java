@@ -238,7 +238,7 @@ public final class HostAgent implements AutoCloseable {
         Long deadline = draining.get(jobId);
         if (running && deadline == null) {
             Map<String, String> labels = containers.get(0).getLabels();
-            if (registered.remove(jobId)) discovery.deregister(labels.get("grid.app") + "-" + labels.get("grid.type"), jobId);
+            if (registered.remove(jobId)) discovery.deregister(dev.grid.core.App.service(labels.get("grid.app"), labels.get("grid.type")), jobId);
             draining.put(jobId, System.nanoTime() + DRAIN.toNanos());
             lookAgainIn(DRAIN.toMillis() + 20);
             return;
@@ -370,7 +370,7 @@ public final class HostAgent implements AutoCloseable {
 
     private void forget(String jobId, Map<String, String> labels) {
         if (registered.remove(jobId) && labels != null) {
-            discovery.deregister(labels.get("grid.app") + "-" + labels.get("grid.type"), jobId);
+            discovery.deregister(dev.grid.core.App.service(labels.get("grid.app"), labels.get("grid.type")), jobId);
         }
         reported.remove(jobId);
         store.delete(Keys.status(jobId));

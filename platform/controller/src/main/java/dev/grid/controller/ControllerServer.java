@@ -37,6 +37,7 @@ public final class ControllerServer implements AutoCloseable {
                         "jackson.serializationInclusion", "ALWAYS"))
                 .singletons(store, config, appliances)
                 .start();
+        ctx.getBean(dev.grid.controller.domain.Upgrades.class).run();
         ctx.getBean(EmbeddedServer.class).start();
         return new ControllerServer(ctx);
     }

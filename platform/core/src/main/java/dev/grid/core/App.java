@@ -6,6 +6,22 @@ import java.util.regex.Pattern;
 /** An application: a name that releases, formations and jobs hang off. */
 public record App(String name, Instant createdAt) {
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,29}");
+    /** Names starting with this belong to Grid's own apps, such as appliance clusters. */
+    public static final String SYSTEM_PREFIX = "grid-";
+
+    /** One of Grid's own apps: no push, clone or one-off run; its data nodes run as the datastore needs. */
+    public static boolean isSystem(String name) {
+        return name != null && name.startsWith(SYSTEM_PREFIX);
+    }
+
+    /**
+     * The discovery service of an app's process type: APP.TYPE. Neither app names nor process
+     * types may contain a dot, so no two pairs share a service, and no pair produces the name
+     * of a service that is not an app's (an appliance cluster's, say).
+     */
+    public static String service(String app, String type) {
+        return app + "." + type;
+    }
 
     /** Returns null when the name is valid, else what is wrong with it. */
     public static String nameProblem(String name) {

@@ -20,7 +20,7 @@ public record JobSpec(String id, String hostId, String app, String releaseId, St
     }
 
     public String service() {
-        return app + "-" + type;
+        return App.service(app, type);
     }
 
     public JobSpec withRestart(int attempt, Instant notBefore) {

@@ -15,8 +15,9 @@ import java.util.function.Consumer;
 /**
  * Service discovery over etcd. An instance is a key under the registering
  * process's lease, so it disappears when that process does. A service's leader
- * is the instance named by its leader key if that instance is alive, otherwise
- * the oldest instance.
+ * is the instance its leader key names, if one is named (none while that instance
+ * is not alive: a failover in progress never falls back to another instance);
+ * a service whose leader is never named is led by its oldest instance.
  */
 public final class Discovery {
     private final Store store;
@@ -46,7 +47,7 @@ public final class Discovery {
         List<Entry> live = snapshot.under(Keys.instances(service)).toList();
         Entry chosen = snapshot.get(Keys.leader(service));
         if (chosen != null) {
-            for (Entry e : live) if (e.name().equals(chosen.value())) return Optional.of(e.as(Instance.class));
+            return live.stream().filter(e -> e.name().equals(chosen.value())).findFirst().map(e -> e.as(Instance.class));
         }
         return live.stream().min(Comparator.comparingLong(Entry::createRevision)).map(e -> e.as(Instance.class));
     }

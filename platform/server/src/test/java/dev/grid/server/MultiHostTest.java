@@ -89,7 +89,7 @@ class MultiHostTest {
         List<JsonNode> now = up("steady");
         assertEquals(4, now.size());
         assertEquals(restarts, now.stream().collect(Collectors.toMap(j -> j.path("id").asText(), j -> j.path("restarts").asInt())));
-        assertEquals(4, grid.store.list("services/steady-web/instances/").entries().size(), "still registered with discovery");
+        assertEquals(4, grid.store.list("services/steady.web/instances/").entries().size(), "still registered with discovery");
     }
 
     @Test

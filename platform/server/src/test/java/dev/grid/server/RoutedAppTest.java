@@ -61,7 +61,7 @@ class RoutedAppTest {
             return answered.size();
         }, n -> n == 2);
         var routes = grid.api.cli("routes");
-        assertTrue(routes.out().contains("routed.grid.test/") && routes.out().contains("routed-web"), routes.out());
+        assertTrue(routes.out().contains("routed.grid.test/") && routes.out().contains("routed.web"), routes.out());
 
         assertEquals(0, grid.api.cli("ps:scale", "-a", "routed", "web=0").exitCode());
         Eventually.await("503 once no job is left", Duration.ofSeconds(10), () -> viaRouter("routed.grid.test", "/"),

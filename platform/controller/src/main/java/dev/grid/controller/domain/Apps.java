@@ -19,21 +19,18 @@ public final class Apps {
         this.routes = routes;
     }
 
-    /** Names starting with this belong to Grid's own apps, such as appliance clusters. */
-    public static final String SYSTEM_PREFIX = "grid-";
-
     public App create(String name) {
         String problem = App.nameProblem(name);
         if (problem != null) throw GridException.invalid(problem);
-        if (name.startsWith(SYSTEM_PREFIX))
-            throw GridException.invalid("app names starting with '" + SYSTEM_PREFIX + "' are reserved for Grid's own apps: choose another");
+        if (App.isSystem(name))
+            throw GridException.invalid("app names starting with '" + App.SYSTEM_PREFIX + "' are reserved for Grid's own apps: choose another");
         // Every app's web process is reachable at APP.DOMAIN from the start.
         return create(name, routes.defaultRoute(name));
     }
 
     /** One of Grid's own apps (an appliance cluster): no web route; returns the existing one if it exists. */
     public App createSystem(String name) {
-        if (!name.startsWith(SYSTEM_PREFIX) || App.nameProblem(name) != null) throw new IllegalArgumentException("not a system app name: " + name);
+        if (!App.isSystem(name) || App.nameProblem(name) != null) throw new IllegalArgumentException("not a system app name: " + name);
         return store.get(Keys.app(name), App.class).orElseGet(() -> create(name, null));
     }
 

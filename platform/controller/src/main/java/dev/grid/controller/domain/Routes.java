@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 @Singleton
 public final class Routes {
     private static final Pattern HOST = Pattern.compile("(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
-    private static final Pattern SERVICE = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+    /** APP.TYPE (an app's process type), or a system service such as an appliance cluster's. */
+    private static final Pattern SERVICE = Pattern.compile("[a-z][a-z0-9-]{0,29}(\\.[a-z][a-z0-9_-]{0,29})?");
     private final Store store;
     private final ControllerConfig config;
 
@@ -36,7 +37,7 @@ public final class Routes {
     }
 
     public Route defaultRoute(String app) {
-        return Route.http(defaultRouteId(app), app + "." + config.domain(), "/", app + "-web");
+        return Route.http(defaultRouteId(app), app + "." + config.domain(), "/", dev.grid.core.App.service(app, "web"));
     }
 
     public Route addHttp(String host, String path, String service) {
@@ -86,7 +87,7 @@ public final class Routes {
 
     private static void checkService(String service) {
         if (service == null || !SERVICE.matcher(service).matches()) {
-            throw GridException.invalid("invalid service '" + service + "': name a service such as APP-web (an app's process type)");
+            throw GridException.invalid("invalid service '" + service + "': name a service such as APP.web (an app's process type)");
         }
     }
 }
