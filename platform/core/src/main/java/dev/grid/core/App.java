@@ -3,8 +3,12 @@ package dev.grid.core;
 import java.time.Instant;
 import java.util.regex.Pattern;
 
-/** An application: a name that releases, formations and jobs hang off. */
-public record App(String name, Instant createdAt) {
+/**
+ * An application: a name that releases, formations and jobs hang off, and the Unix user its
+ * processes and builds run as ({@code uid}: its own, never another app's; null for Grid's own
+ * apps, whose data nodes run as root in their containers).
+ */
+public record App(String name, Instant createdAt, Integer uid) {
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]{0,29}");
     /** Names starting with this belong to Grid's own apps, such as appliance clusters. */
     public static final String SYSTEM_PREFIX = "grid-";
@@ -21,6 +25,15 @@ public record App(String name, Instant createdAt) {
      */
     public static String service(String app, String type) {
         return app + "." + type;
+    }
+
+    /**
+     * The UID a new app gets: one above every UID given so far (never one of a destroyed app, whose
+     * files may outlive it), or the range's first. Empty when the range is used up.
+     */
+    public static java.util.OptionalInt nextUid(java.util.Collection<Integer> given, int min, int max) {
+        int next = given.stream().mapToInt(Integer::intValue).filter(u -> u >= min && u <= max).max().orElse(min - 1) + 1;
+        return next <= max ? java.util.OptionalInt.of(next) : java.util.OptionalInt.empty();
     }
 
     /** Returns null when the name is valid, else what is wrong with it. */

@@ -9,14 +9,22 @@ import java.util.Map;
  * its containers to these. {@code attempt} counts restarts: when the scheduler
  * bumps it the host replaces the container, not before {@code notBefore}.
  * {@code blocked} says why a volume-bound job cannot run (its host is gone).
- * With a {@code slugUrl}, the host unpacks that slug read-only at /app.
+ * With a {@code slugUrl}, the host puts that slug at /app. {@code capabilities}: see
+ * {@link ProcessType#capabilities}.
  */
 public record JobSpec(String id, String hostId, String app, String releaseId, String type, String image,
                       String command, Map<String, String> env, long memoryMb, List<VolumeMount> volumes,
-                      boolean oneOff, int attempt, Instant notBefore, String blocked, String slugUrl) {
+                      boolean oneOff, int attempt, Instant notBefore, String blocked, String slugUrl, List<String> capabilities) {
     public JobSpec {
         env = env == null ? Map.of() : Map.copyOf(env);
         volumes = volumes == null ? List.of() : List.copyOf(volumes);
+        capabilities = capabilities == null ? List.of() : List.copyOf(capabilities);
+    }
+
+    public JobSpec(String id, String hostId, String app, String releaseId, String type, String image,
+                   String command, Map<String, String> env, long memoryMb, List<VolumeMount> volumes,
+                   boolean oneOff, int attempt, Instant notBefore, String blocked, String slugUrl) {
+        this(id, hostId, app, releaseId, type, image, command, env, memoryMb, volumes, oneOff, attempt, notBefore, blocked, slugUrl, List.of());
     }
 
     public String service() {
@@ -24,10 +32,10 @@ public record JobSpec(String id, String hostId, String app, String releaseId, St
     }
 
     public JobSpec withRestart(int attempt, Instant notBefore) {
-        return new JobSpec(id, hostId, app, releaseId, type, image, command, env, memoryMb, volumes, oneOff, attempt, notBefore, blocked, slugUrl);
+        return new JobSpec(id, hostId, app, releaseId, type, image, command, env, memoryMb, volumes, oneOff, attempt, notBefore, blocked, slugUrl, capabilities);
     }
 
     public JobSpec withBlocked(String reason) {
-        return new JobSpec(id, hostId, app, releaseId, type, image, command, env, memoryMb, volumes, oneOff, attempt, notBefore, reason, slugUrl);
+        return new JobSpec(id, hostId, app, releaseId, type, image, command, env, memoryMb, volumes, oneOff, attempt, notBefore, reason, slugUrl, capabilities);
     }
 }

@@ -16,6 +16,26 @@ public final class Keys {
     public static final String ROUTES = "routes/";
     public static final String CERTS = "certs/";
     public static final String SSH_KEYS = "keys/";
+    /** The UIDs apps are given, MIN-MAX: one range for every machine of a Grid. */
+    public static final String APP_UIDS = "settings/app-uids";
+    /** Ports of Grid's own parts, leased: see {@code GridEndpoint}. */
+    public static final String ENDPOINTS = "endpoints/";
+
+    /**
+     * What only Grid's own parts read: no API answer and no event carries a key under these.
+     * {@code secrets/apps/APP} is env the host adds to APP's jobs (a keeper's etcd credentials).
+     */
+    public static final String SECRETS = "secrets/";
+    /** Hashes of the bearer tokens Grid's parts present to each other's HTTP endpoints (blobs, logs). */
+    public static final String CREDENTIALS = "credentials/";
+
+    public static String appSecrets(String app) { return SECRETS + "apps/" + app; }
+
+    /** Whether the key holds a secret: a password, a private key, a credential. */
+    public static boolean isSecret(String key) {
+        return key.startsWith(SECRETS) || key.startsWith(CREDENTIALS) || key.startsWith(CERTS)
+                || (key.startsWith("appliances/") && key.endsWith("/secrets"));
+    }
 
     /** Apps destroyed with their volumes: each host removes the app's volumes it holds. */
     public static final String DELETED_VOLUMES = "trash/volumes/";
@@ -41,4 +61,7 @@ public final class Keys {
     public static String appClaim(String app) { return CLAIMS + "apps/" + app; }
     /** Bumped by every plan that places on the host: capacity is never over-committed. */
     public static String hostClaim(String hostId) { return CLAIMS + "hosts/" + hostId; }
+    /** Held for good by the app given the UID: no two apps, not even one after another, share one. */
+    public static final String UID_CLAIMS = CLAIMS + "uids/";
+    public static String uidClaim(int uid) { return UID_CLAIMS + uid; }
 }

@@ -18,10 +18,12 @@ import java.util.List;
 public final class LocalEtcd implements AutoCloseable {
     private final Process process;
     private final String clientUrl;
+    private final String peerUrl;
 
-    private LocalEtcd(Process process, String clientUrl) {
+    private LocalEtcd(Process process, String clientUrl, String peerUrl) {
         this.process = process;
         this.clientUrl = clientUrl;
+        this.peerUrl = peerUrl;
     }
 
     /** Starts etcd with its data in {@code dataDir}, listening on 127.0.0.1 ports; 0 picks free ones. */
@@ -43,7 +45,7 @@ public final class LocalEtcd implements AutoCloseable {
                     .redirectOutput(dataDir.resolve("etcd.log").toFile());
             pb.environment().put("ETCD_UNSUPPORTED_ARCH", "");
             Process p = pb.start();
-            LocalEtcd etcd = new LocalEtcd(p, client);
+            LocalEtcd etcd = new LocalEtcd(p, client, peer);
             etcd.awaitReady(clientPort, Duration.ofSeconds(30), dataDir.resolve("etcd.log"));
             return etcd;
         } catch (IOException e) {
@@ -97,6 +99,10 @@ public final class LocalEtcd implements AutoCloseable {
 
     public String clientUrl() {
         return clientUrl;
+    }
+
+    public String peerUrl() {
+        return peerUrl;
     }
 
     public long pid() {

@@ -47,20 +47,52 @@ public final class Store implements AutoCloseable {
     private final List<ResumingWatch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private final List<String> endpoints;
+    private final EtcdAccess access;
 
-    private Store(Client client, List<String> endpoints, String prefix) {
+    private Store(Client client, List<String> endpoints, String prefix, EtcdAccess access) {
         this.client = client;
         this.endpoints = List.copyOf(endpoints);
         this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+        this.access = access;
     }
 
+    /** A store on an etcd without authentication (an operator's choice; Grid's own etcd has it on). */
     public static Store connect(List<String> endpoints, String prefix) {
-        return new Store(Client.builder().endpoints(endpoints.toArray(String[]::new)).build(), endpoints, prefix);
+        return connect(endpoints, prefix, EtcdAccess.NONE);
+    }
+
+    public static Store connect(List<String> endpoints, String prefix, EtcdAccess access) {
+        var builder = Client.builder().endpoints(endpoints.toArray(String[]::new));
+        if (access.authenticated()) {
+            builder.user(ByteSequence.from(access.user(), StandardCharsets.UTF_8))
+                    .password(ByteSequence.from(access.password(), StandardCharsets.UTF_8));
+        }
+        if (access.tls()) {
+            try {
+                builder.sslContext(ssl -> {
+                    if (access.ca() != null) ssl.trustManager(access.ca().toFile());
+                    if (access.cert() != null) ssl.keyManager(access.cert().toFile(), access.key().toFile());
+                });
+            } catch (javax.net.ssl.SSLException e) {
+                throw new StoreException("cannot set up TLS to etcd: " + e.getMessage(), e);
+            }
+        }
+        return new Store(builder.build(), endpoints, prefix, access);
     }
 
     /** The etcd endpoints this store talks to, for processes that must reach the same etcd. */
     public List<String> endpoints() {
         return endpoints;
+    }
+
+    /** How this store authenticates: keepers get the same TLS settings with a user of their own. */
+    public EtcdAccess access() {
+        return access;
+    }
+
+    /** etcd's users and roles, for the parts that make keepers' users (needs etcd's root role). */
+    public EtcdUsers users() {
+        return new EtcdUsers(client.getAuthClient(), prefix);
     }
 
     public String prefix() {

@@ -11,6 +11,15 @@ import org.junit.jupiter.api.Test;
 
 class AppTest {
     @Test
+    void aNewAppGetsAUidNoAppEverHad() {
+        assertEquals(java.util.OptionalInt.of(200000), App.nextUid(List.of(), 200000, 200002));
+        assertEquals(java.util.OptionalInt.of(200002), App.nextUid(List.of(200000, 200001), 200000, 200002), "above every one given");
+        assertEquals(java.util.OptionalInt.of(200006), App.nextUid(List.of(200005), 200000, 200009), "a gap a destroyed app left stays unused");
+        assertEquals(java.util.OptionalInt.of(200000), App.nextUid(List.of(5, 999999), 200000, 200009), "UIDs outside the range do not count");
+        assertEquals(java.util.OptionalInt.empty(), App.nextUid(List.of(200002), 200000, 200002), "used up");
+    }
+
+    @Test
     void noTwoAppAndProcessTypePairsShareAServiceName() {
         // Every pair that a dash-joined name made ambiguous, and the names Grid's own services use.
         List<String[]> pairs = List.of(new String[] {"shop", "api-web"}, new String[] {"shop-api", "web"},

@@ -2,6 +2,7 @@ package dev.grid.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grid.testing.Eventually;
@@ -46,29 +47,75 @@ class StoreTest {
         }
     }
 
-    /** The watch survives etcd going away and coming back, and misses nothing written meanwhile. */
+    /**
+     * The watch survives etcd going away and coming back, and misses nothing written meanwhile;
+     * the store signs in again by itself (etcd forgets its tokens when it restarts).
+     */
     @Test
     void watchResumesAfterEtcdRestartWithoutMissingChanges() throws Exception {
         Path dir = Files.createTempDirectory("grid-etcd-restart");
         int port = LocalEtcd.freePort();
         int peer = LocalEtcd.freePort();
         LocalEtcd etcd = LocalEtcd.start(dir, port, peer);
-        try (Store watcher = Store.connect(List.of(etcd.clientUrl()), "/w/")) {
+        assertTrue(EtcdUsers.enableAuth(List.of(etcd.clientUrl()), "restart-pw"));
+        assertFalse(EtcdUsers.enableAuth(List.of(etcd.clientUrl()), "restart-pw"), "once on, it stays as it is");
+        EtcdAccess root = EtcdAccess.password("root", "restart-pw");
+        try (Store watcher = Store.connect(List.of(etcd.clientUrl()), "/w/", root)) {
             List<String> seen = new CopyOnWriteArrayList<>();
             watcher.watch("", watcher.list("").revision() + 1, changes -> changes.forEach(c -> seen.add(c.key())), () -> {});
             watcher.put("a", "1");
             Eventually.await("first event", Duration.ofSeconds(5), () -> seen, s -> s.contains("a"));
             etcd.close();
             etcd = LocalEtcd.start(dir, port, peer);
-            try (Store writer = Store.connect(List.of(etcd.clientUrl()), "/w/")) {
-                writer.put("b", "2");
+            watcher.put("b", "2"); // the same client, with a token etcd no longer knows
+            try (Store writer = Store.connect(List.of(etcd.clientUrl()), "/w/", root)) {
                 writer.put("c", "3");
             }
-            Eventually.await("events written while the watch was broken", Duration.ofSeconds(20), () -> seen, s -> s.contains("c"));
+            Eventually.await("events written after the restart", Duration.ofSeconds(20), () -> seen, s -> s.contains("c"));
             assertEquals(List.of("a", "b", "c"), seen);
         } finally {
             etcd.close();
         }
+    }
+
+    @Test
+    void etcdRefusesAStoreWithoutCredentials() {
+        try (Store open = Store.connect(List.of(SharedEtcd.url()), "/anyone/")) {
+            StoreException refused = assertThrows(StoreException.class, () -> open.get("apps/x"));
+            assertTrue(refused.getMessage().contains("user name is empty"), refused.getMessage());
+            assertThrows(StoreException.class, () -> open.put("apps/x", "planted"));
+        }
+    }
+
+    @Test
+    void aLimitedUserReachesOnlyWhatItsGrantsName() {
+        try (Store root = SharedEtcd.newStore()) {
+            root.put("appliances/x/c1/state", "s");
+            root.put("appliances/x/c2/state", "other");
+            root.put("apps/secret", "nope");
+            String user = "test-keeper-" + root.prefix().replace("/", "");
+            root.users().ensure(user, "pw-1", List.of(EtcdUsers.Grant.read("appliances/x/c1/"), EtcdUsers.Grant.readWrite("appliances/x/c1/nodes/")));
+            try (Store keeper = Store.connect(List.of(SharedEtcd.url()), root.prefix(), EtcdAccess.password(user, "pw-1"))) {
+                assertEquals("s", keeper.get("appliances/x/c1/state").orElseThrow().value());
+                keeper.put("appliances/x/c1/nodes/n0", "report");
+                assertThrows(StoreException.class, () -> keeper.put("appliances/x/c1/state", "forged"), "read only");
+                assertThrows(StoreException.class, () -> keeper.get("appliances/x/c2/state"), "another cluster");
+                assertThrows(StoreException.class, () -> keeper.get("apps/secret"));
+                assertThrows(StoreException.class, () -> keeper.list(""), "the whole prefix");
+            }
+            assertEquals("s", root.get("appliances/x/c1/state").orElseThrow().value(), "nothing changed");
+            root.users().remove(user);
+            try (Store gone = Store.connect(List.of(SharedEtcd.url()), root.prefix(), EtcdAccess.password(user, "pw-1"))) {
+                assertThrows(StoreException.class, () -> gone.get("appliances/x/c1/state"), "a removed user signs in no more");
+            }
+            root.users().remove(user); // twice is nothing
+        }
+    }
+
+    @Test
+    void rangeEndCoversExactlyThePrefix() {
+        assertEquals("/g/b", new String(EtcdUsers.rangeEnd("/g/a".getBytes())));
+        assertEquals("/g0", new String(EtcdUsers.rangeEnd("/g/".getBytes())));
     }
 
     @Test

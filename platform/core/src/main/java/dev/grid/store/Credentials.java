@@ -1,0 +1,105 @@
+package dev.grid.store;
+
+import dev.grid.core.SecretFile;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Bearer tokens Grid's parts present to each other's HTTP endpoints (the blob store, the hosts'
+ * log servers). Each part issues its own at start: a random token whose SHA-256 is registered
+ * under {@code credentials/PRINCIPAL} with the part's lease, so it lapses with the part. Only
+ * Grid's parts can write there (etcd's root role), and nothing ever serves the tokens.
+ */
+public final class Credentials {
+    private Credentials() {}
+
+    /** A fresh token for {@code principal}, registered until {@code leaseId} ends. */
+    public static String issue(Store store, String principal, long leaseId) {
+        String token = SecretFile.randomHex(32);
+        store.put(Keys.CREDENTIALS + principal, sha256(token), leaseId);
+        return token;
+    }
+
+    /** The Authorization header that carries {@code token}. */
+    public static String header(String token) {
+        return "Bearer " + token;
+    }
+
+    static String sha256(String token) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A part's own token under a lease of its own, issued again if etcd let that lease lapse. */
+    public static final class Own implements AutoCloseable {
+        private final Store store;
+        private final String principal;
+        private Lease lease;
+        private String token;
+
+        public Own(Store store, String principal) {
+            this.store = store;
+            this.principal = principal;
+        }
+
+        public synchronized String token() {
+            if (lease == null || !lease.isAlive()) {
+                if (lease != null) lease.close();
+                lease = store.lease(10);
+                token = issue(store, principal, lease.id());
+            }
+            return token;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (lease != null) {
+                try {
+                    lease.revoke();
+                } catch (StoreException e) {
+                    lease.close(); // etcd is gone: the lease lapses by itself
+                }
+            }
+        }
+    }
+
+    /** Accepts the tokens of live parts: a watch keeps the registered hashes here. */
+    public static final class Verifier implements AutoCloseable {
+        private final Store store;
+        private final Set<String> hashes = ConcurrentHashMap.newKeySet();
+        private final Subscription watch;
+
+        public Verifier(Store store) {
+            this.store = store;
+            long rev = reload();
+            this.watch = store.watch(Keys.CREDENTIALS, rev + 1, changes -> reload(), this::reload);
+        }
+
+        private synchronized long reload() {
+            Snapshot s = store.list(Keys.CREDENTIALS);
+            Set<String> now = ConcurrentHashMap.newKeySet();
+            s.entries().forEach(e -> now.add(e.value()));
+            hashes.retainAll(now);
+            hashes.addAll(now);
+            return s.revision();
+        }
+
+        /** Whether the Authorization header carries the token of a live Grid part. */
+        public boolean accepts(String authorization) {
+            if (authorization == null || !authorization.startsWith("Bearer ")) return false;
+            return hashes.contains(sha256(authorization.substring("Bearer ".length()).trim()));
+        }
+
+        @Override
+        public void close() {
+            watch.close();
+        }
+    }
+}
