@@ -24,8 +24,9 @@ import java.util.function.Consumer;
 
 /**
  * The one way Grid starts and inspects containers. Every container runs with host
- * networking (Grid never uses Docker's bridge) and an init process, so SIGTERM
- * stops it promptly.
+ * networking (Grid never uses Docker's bridge), an init process, so SIGTERM
+ * stops it promptly, and its {@link Sandbox}: every capability dropped but the ones it
+ * names, no-new-privileges, a pids and a memory limit, and the sandbox's user.
  */
 public final class Docker implements AutoCloseable {
     public static final String DEFAULT_HOST = "unix:///var/run/docker.sock";
@@ -53,21 +54,111 @@ public final class Docker implements AutoCloseable {
         }
     }
 
+    /** A tar stream to unpack at {@code path} in a container before it starts (owned as its entries say: see {@link Tars}). */
+    public record Archive(String path, TarSource tar) {
+        public static Archive of(String path, byte[] tar) {
+            return new Archive(path, () -> new java.io.ByteArrayInputStream(tar));
+        }
+
+        public static Archive of(String path, java.nio.file.Path tarFile) {
+            return new Archive(path, () -> java.nio.file.Files.newInputStream(tarFile));
+        }
+    }
+
+    @FunctionalInterface
+    public interface TarSource {
+        java.io.InputStream open() throws java.io.IOException;
+    }
+
+    /**
+     * A container to make. {@code command} replaces the image's entrypoint and command;
+     * {@code workingDir} null keeps the image's.
+     */
     public record ContainerSpec(String name, String image, List<String> command, Map<String, String> env,
-                                Map<String, String> labels, long memoryBytes, List<Bind> binds) {}
+                                Map<String, String> labels, Sandbox sandbox, List<Bind> binds, List<Archive> archives, String workingDir) {
+        public ContainerSpec {
+            binds = binds == null ? List.of() : List.copyOf(binds);
+            archives = archives == null ? List.of() : List.copyOf(archives);
+        }
+
+        public ContainerSpec(String name, String image, List<String> command, Map<String, String> env,
+                             Map<String, String> labels, Sandbox sandbox, List<Bind> binds, List<Archive> archives) {
+            this(name, image, command, env, labels, sandbox, binds, archives, null);
+        }
+    }
 
     public String run(ContainerSpec spec) {
+        String id = create(spec);
+        try {
+            client.startContainerCmd(id).exec();
+        } catch (RuntimeException e) {
+            remove(id, 0);
+            throw e;
+        }
+        return id;
+    }
+
+    /** Makes the container and puts its archives in, without starting it (a step to commit, say). */
+    public String create(ContainerSpec spec) {
         List<String> env = new ArrayList<>();
         spec.env().forEach((k, v) -> env.add(k + "=" + v));
-        HostConfig hc = HostConfig.newHostConfig().withNetworkMode("host").withInit(true);
-        if (spec.memoryBytes() > 0) hc.withMemory(spec.memoryBytes());
-        if (!spec.binds().isEmpty()) hc.withBinds(spec.binds());
-        try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
-            String id = cmd.withName(spec.name()).withEnv(env).withLabels(spec.labels())
-                    .withCmd(spec.command()).withHostConfig(hc).exec().getId();
-            client.startContainerCmd(id).exec();
-            return id;
+        Sandbox box = spec.sandbox();
+        HostConfig hc = HostConfig.newHostConfig().withNetworkMode("host").withInit(true)
+                .withCapDrop(com.github.dockerjava.api.model.Capability.ALL)
+                .withSecurityOpts(List.of("no-new-privileges"))
+                .withPidsLimit(box.pidsLimit());
+        if (!box.capabilities().isEmpty()) {
+            hc.withCapAdd(box.capabilities().stream().map(com.github.dockerjava.api.model.Capability::valueOf)
+                    .toArray(com.github.dockerjava.api.model.Capability[]::new));
         }
+        if (box.memoryBytes() > 0) hc.withMemory(box.memoryBytes()).withMemorySwap(box.memoryBytes());
+        if (box.nanoCpus() > 0) hc.withNanoCPUs(box.nanoCpus());
+        if (!spec.binds().isEmpty()) hc.withBinds(spec.binds());
+        String id;
+        try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
+            cmd.withName(spec.name()).withEnv(env).withLabels(spec.labels())
+                    .withEntrypoint(spec.command()).withCmd(List.of()).withHostConfig(hc);
+            if (box.user() != null) cmd.withUser(box.user());
+            if (spec.workingDir() != null) cmd.withWorkingDir(spec.workingDir());
+            id = cmd.exec().getId();
+        }
+        try {
+            for (Archive a : spec.archives()) {
+                try (var in = a.tar().open()) {
+                    client.copyArchiveToContainerCmd(id).withRemotePath(a.path()).withTarInputStream(in).exec();
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            remove(id, 0);
+            throw new IllegalStateException("cannot put files into container " + spec.name() + ": " + e.getMessage(), e);
+        }
+        return id;
+    }
+
+    /** A tar stream of {@code path} inside the container (Docker resolves it in the container's own root). */
+    public java.io.InputStream archive(String id, String path) {
+        return client.copyArchiveFromContainerCmd(id, path).exec();
+    }
+
+    /** Commits the container's file system (and its configuration) as {@code repository:tag}, or untagged if null; returns the image id. */
+    public String commit(String id, String repository, String tag) {
+        var cmd = client.commitCmd(id);
+        if (repository != null) cmd.withRepository(repository).withTag(tag);
+        return cmd.exec();
+    }
+
+    /** The exit code once the container has stopped, or empty if it still runs after {@code timeout}. */
+    public java.util.OptionalInt await(String id, Duration timeout) {
+        try {
+            return java.util.OptionalInt.of(client.waitContainerCmd(id).start().awaitStatusCode(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+        } catch (com.github.dockerjava.api.exception.DockerClientException notYet) {
+            return java.util.OptionalInt.empty();
+        }
+    }
+
+    /** Whether the container was killed for using more memory than its limit. */
+    public boolean oomKilled(String id) {
+        return Boolean.TRUE.equals(inspect(id).getState().getOOMKilled());
     }
 
     /** A named volume or an absolute host path, mounted at {@code path}. */
@@ -93,6 +184,22 @@ public final class Docker implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes the volume's top directory belong to {@code uid}, from a short-lived container of
+     * {@code image} that may only chown (the directory alone: nothing in it is followed).
+     */
+    public void giveVolume(String volume, int uid, String image) {
+        String id = run(new ContainerSpec("grid-chown-" + volume + "-" + System.nanoTime(), image,
+                List.of("chown", "-h", uid + ":" + uid, "/volume"), Map.of(), Map.of("grid.managed", "true"),
+                new Sandbox(null, List.of("CHOWN"), 64L << 20, 0, 16), List.of(bind(volume, "/volume")), List.of()));
+        try {
+            int code = await(id);
+            if (code != 0) throw new IllegalStateException("cannot give volume " + volume + " to UID " + uid + " (chown exited with " + code + ")");
+        } finally {
+            remove(id, 0);
+        }
+    }
+
     /** The names of the volumes with these labels. */
     public List<String> volumes(Map<String, String> labels) {
         List<String> filter = new ArrayList<>();
@@ -108,25 +215,13 @@ public final class Docker implements AutoCloseable {
         }
     }
 
-    /** Builds an image from a directory with a Dockerfile (host networking, no pulls); streams its output; returns the image id. */
-    public String buildImage(java.nio.file.Path dir, String tag, Consumer<String> onLine) {
-        return client.buildImageCmd(dir.toFile()).withTags(java.util.Set.of(tag)).withNetworkMode("host").withPull(false)
-                .exec(new com.github.dockerjava.api.command.BuildImageResultCallback() {
-                    @Override
-                    public void onNext(com.github.dockerjava.api.model.BuildResponseItem item) {
-                        if (item.getStream() != null) item.getStream().lines().filter(l -> !l.isBlank()).forEach(onLine);
-                        super.onNext(item);
-                    }
-                }).awaitImageId();
-    }
-
-    /** The image's default command (entrypoint then cmd), as one shell line; empty if it has none. */
-    public String defaultCommand(String image) {
-        var config = client.inspectImageCmd(image).exec().getConfig();
-        List<String> parts = new ArrayList<>();
-        if (config != null && config.getEntrypoint() != null) parts.addAll(List.of(config.getEntrypoint()));
-        if (config != null && config.getCmd() != null) parts.addAll(List.of(config.getCmd()));
-        return String.join(" ", parts);
+    /** The image's configuration (env, working directory, entrypoint, command), or empty if it is not on this machine. */
+    public java.util.Optional<com.github.dockerjava.api.model.ContainerConfig> imageConfig(String image) {
+        try {
+            return java.util.Optional.ofNullable(client.inspectImageCmd(image).exec().getConfig());
+        } catch (NotFoundException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     public void removeImage(String image) {

@@ -7,7 +7,10 @@ import dev.grid.core.JobSpec;
 import dev.grid.core.JobState;
 import dev.grid.core.JobStatus;
 import dev.grid.discovery.Discovery;
+import dev.grid.core.App;
+import dev.grid.core.GridEndpoint;
 import dev.grid.store.CoalescedTask;
+import dev.grid.store.Credentials;
 import dev.grid.store.Keys;
 import dev.grid.store.Lease;
 import dev.grid.store.Store;
@@ -74,6 +77,10 @@ public final class HostAgent implements AutoCloseable {
     private Closeable dockerEvents;
     private volatile Lease lease;
     private volatile LogServer logServer;
+    private Credentials.Verifier verifier;
+    private HostFirewall firewall;
+    /** This host's credential for the blob store, issued under its lease. */
+    private volatile String token;
     private volatile boolean closed;
 
     public HostAgent(Store store, Docker docker, HostConfig config) {
@@ -81,7 +88,7 @@ public final class HostAgent implements AutoCloseable {
         this.docker = docker;
         this.config = config;
         this.discovery = new Discovery(store);
-        this.slugs = new Slugs(config.stateDir().resolve("slugs"));
+        this.slugs = new Slugs(config.stateDir().resolve("slugs"), () -> token);
         this.loop = new CoalescedTask("host-" + config.hostId(), this::reconcile);
     }
 
@@ -91,8 +98,18 @@ public final class HostAgent implements AutoCloseable {
 
     public synchronized HostAgent start() throws IOException {
         docker.verify();
-        logServer = new LogServer(config.address(), config.apiPort(), this::currentContainer, docker);
+        if (config.isolation()) {
+            String why = HostFirewall.unusable();
+            if (why != null) throw new IllegalStateException("nftables cannot be used here (" + why + "): install nftables "
+                    + "(apt-get install nftables), or set GRID_ISOLATION=off to run apps without the host firewall");
+        } else {
+            log.warn("host {}: GRID_ISOLATION=off: app processes and builds can reach etcd, the API, data nodes and other apps' jobs", config.hostId());
+        }
+        verifier = new Credentials.Verifier(store);
+        logServer = new LogServer(config.address(), config.apiPort(), this::currentContainer, docker, verifier);
         register();
+        // The firewall is in place before any job of this host starts.
+        if (config.isolation()) firewall = new HostFirewall(store, config, this::info).start();
         long rev = store.list(Keys.hostJobs(config.hostId())).revision();
         jobsWatch = store.watch(Keys.hostJobs(config.hostId()), rev + 1, changes -> requestReconcile(), this::requestReconcile);
         dockerEvents = docker.events(Map.of(LABEL_HOST, config.hostId()), event -> requestReconcile());
@@ -104,9 +121,14 @@ public final class HostAgent implements AutoCloseable {
     private void register() {
         lease = store.lease(config.leaseTtlSeconds());
         registered.clear();
-        HostInfo info = new HostInfo(config.hostId(), config.address(), config.portMin(), config.portMax(),
+        token = Credentials.issue(store, "host-" + config.hostId(), lease.id());
+        store.put(Keys.host(config.hostId()), info(), lease.id());
+        GridEndpoint.register(store, lease.id(), new GridEndpoint("logs of host " + config.hostId(), config.address(), logServer.port()));
+    }
+
+    private HostInfo info() {
+        return new HostInfo(config.hostId(), config.address(), config.portMin(), config.portMax(),
                 config.memoryMb(), config.tags(), logServer.url());
-        store.put(Keys.host(config.hostId()), info, lease.id());
     }
 
     public void requestReconcile() {
@@ -264,8 +286,26 @@ public final class HostAgent implements AutoCloseable {
                     "no free port in " + config.portMin() + "-" + config.portMax() + " on host " + config.hostId());
             return;
         }
+        Sandbox sandbox;
+        int uid = 0;
+        if (App.isSystem(spec.app())) {
+            sandbox = Sandbox.dataNode(spec.capabilities(), spec.memoryMb());
+        } else {
+            Integer appUid = store.get(Keys.app(spec.app()), App.class).map(App::uid).orElse(null);
+            if (appUid == null) {
+                report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
+                        "app " + spec.app() + " has no UID of its own yet (a controller gives it one when it starts)");
+                return;
+            }
+            uid = appUid;
+            sandbox = Sandbox.app(uid, spec.memoryMb());
+        }
         usedPorts.add(port);
         Map<String, String> env = new HashMap<>(spec.env());
+        // Grid's own apps' secrets (a keeper's etcd user) reach their data nodes only: never a release, a one-off or the API.
+        if (App.isSystem(spec.app()) && !spec.oneOff()) {
+            store.get(Keys.appSecrets(spec.app()), Map.class).ifPresent(s -> s.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v))));
+        }
         env.put("PORT", String.valueOf(port));
         env.put("GRID_JOB_ID", spec.id());
         env.put("GRID_HOST_ID", config.hostId());
@@ -278,12 +318,15 @@ public final class HostAgent implements AutoCloseable {
             // Named after the host too: hosts (and Grids) may share one Docker engine.
             String volume = "grid-" + config.hostId() + "-" + v.name();
             docker.ensureVolume(volume, Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), "grid.app", spec.app()));
+            // An app's process writes its volume as its own user: the volume's top directory is its.
+            if (uid != 0) docker.giveVolume(volume, uid, spec.image());
             binds.add(Docker.bind(volume, v.path()));
         }
         List<String> command = List.of("/bin/sh", "-c", spec.command());
+        List<Docker.Archive> archives = List.of();
         if (spec.slugUrl() != null) {
             try {
-                binds.add(Docker.bindReadOnly(slugs.unpacked(spec.slugUrl()).toString(), SlugProcess.APP_DIR));
+                archives = SlugProcess.archives(slugs.owned(spec.slugUrl(), uid), uid);
             } catch (IOException e) {
                 report(spec, JobState.FAILED, null, 0, null, null, Instant.now(), "cannot fetch slug " + spec.slugUrl() + ": " + e.getMessage());
                 return;
@@ -295,8 +338,7 @@ public final class HostAgent implements AutoCloseable {
         // Stopping: a container made now would outlive the agent and keep its volumes in use.
         if (closed) return;
         try {
-            String id = docker.run(new Docker.ContainerSpec(name, spec.image(), command,
-                    env, labels, spec.memoryMb() * 1024 * 1024, binds));
+            String id = docker.run(new Docker.ContainerSpec(name, spec.image(), command, env, labels, sandbox, binds, archives));
             report(spec, JobState.STARTING, id, port, null, Instant.now(), null, WEB.equals(spec.type()) ? "waiting for port " + port : null);
             lookAgainIn(STARTING_POLL_MILLIS);
             log.info("host {}: started job {} ({} {}) attempt {} on port {}", config.hostId(), spec.id(), spec.app(), spec.type(), spec.attempt(), port);
@@ -400,6 +442,7 @@ public final class HostAgent implements AutoCloseable {
         // A reconcile round may sit in a container's stop grace (10 s); once it ends, no container starts.
         loop.close(Duration.ofSeconds(60));
         if (logServer != null) logServer.close();
+        if (verifier != null) verifier.close();
         if (stopJobs) {
             // All at once: each job gets its grace period, not the sum of everyone's.
             var stopping = java.util.concurrent.Executors.newFixedThreadPool(16);
@@ -416,7 +459,9 @@ public final class HostAgent implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             lease.revoke();
+            if (firewall != null) firewall.stop(true); // the jobs are gone: so is their table
         } else {
+            if (firewall != null) firewall.stop(false); // jobs that keep running keep their firewall
             lease.close();
         }
         log.info("host {} stopped{}", config.hostId(), stopJobs ? " with its jobs" : "");

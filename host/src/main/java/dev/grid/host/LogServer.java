@@ -17,13 +17,13 @@ import java.util.function.Function;
 /**
  * The host's own small HTTP API: {@code GET /jobs/ID/logs[?follow=true&tail=N]}
  * streams a job's output as plain text, so the controller can serve logs of jobs
- * on any host.
+ * on any host. Only Grid's own parts may ask: a request without a live part's token is 401.
  */
 final class LogServer implements AutoCloseable {
     private final HttpServer server;
     private final String url;
 
-    LogServer(String address, int port, Function<String, String> containerOfJob, Docker docker) throws IOException {
+    LogServer(String address, int port, Function<String, String> containerOfJob, Docker docker, dev.grid.store.Credentials.Verifier verifier) throws IOException {
         server = HttpServer.create(new InetSocketAddress(address, port), 64);
         server.setExecutor(Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "host-logs");
@@ -32,6 +32,11 @@ final class LogServer implements AutoCloseable {
         }));
         server.createContext("/jobs/", exchange -> {
             try (exchange) {
+                if (!verifier.accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                    exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                    send(exchange, 401, "a Grid part's credential is required\n");
+                    return;
+                }
                 String[] parts = exchange.getRequestURI().getPath().split("/");
                 if (parts.length != 4 || !"logs".equals(parts[3]) || !"GET".equals(exchange.getRequestMethod())) {
                     send(exchange, 404, "not found: use GET /jobs/ID/logs\n");
@@ -88,6 +93,10 @@ final class LogServer implements AutoCloseable {
 
     String url() {
         return url;
+    }
+
+    int port() {
+        return server.getAddress().getPort();
     }
 
     @Override

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How a process runs from a slug, as on Heroku: the slug at /app as HOME,
+ * How a process runs from a slug, as on Heroku: the slug at /app (its own copy) as HOME,
  * /app/.profile.d/*.sh sourced, then the command. Used by the host agent for
  * jobs and by the builder for the release phase.
  */
@@ -15,6 +15,15 @@ public final class SlugProcess {
 
     public static List<String> command() {
         return List.of("/bin/sh", "-c", "cd /app && for f in /app/.profile.d/*.sh; do [ -r \"$f\" ] && . \"$f\"; done; exec /bin/sh -c \"$GRID_COMMAND\"");
+    }
+
+    /**
+     * What puts a slug at /app in a container before it starts: /app itself, then the slug's files
+     * (a tar from {@link Tars#reown}), both owned by the container's user {@code uid}. Each container has its own copy, writable and gone
+     * with the container, as on a Heroku dyno.
+     */
+    public static List<Docker.Archive> archives(java.nio.file.Path ownedSlugTar, int uid) {
+        return List.of(Docker.Archive.of("/", Tars.directories(uid, "app")), Docker.Archive.of(APP_DIR, ownedSlugTar));
     }
 
     /** Adds what the wrapper and the app expect to {@code env}. */

@@ -1,5 +1,6 @@
 package dev.grid.host;
 
+import dev.grid.store.Credentials;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,38 +13,55 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.function.Supplier;
 
-/** Slugs this host has fetched and unpacked, one directory each, mounted read-only at /app by the jobs that use them. */
+/**
+ * Slugs this host has fetched from the blob store (with its credential), one tarball each, and
+ * as tars owned by each user that runs them. They are never unpacked on the host: Docker unpacks
+ * a slug inside each container that runs it, at /app.
+ */
 final class Slugs {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Path dir;
+    private final Supplier<String> token;
 
-    Slugs(Path dir) {
+    Slugs(Path dir, Supplier<String> token) {
         this.dir = dir;
+        this.token = token;
     }
 
-    /** The unpacked slug, fetched and unpacked first if this host does not have it yet. */
-    synchronized Path unpacked(String url) throws IOException {
-        Path target = dir.resolve(digest(url));
-        if (Files.isDirectory(target)) return target;
+    /** The slug as a tar owned by {@code uid} (see {@link Tars#reown}), made once per slug and user. */
+    synchronized Path owned(String url, int uid) throws IOException {
+        Path target = dir.resolve(digest(url) + "-" + uid + ".tar");
+        if (Files.isRegularFile(target)) return target;
         Files.createDirectories(dir);
-        Path tarball = Files.createTempFile(dir, "slug", ".tgz");
-        Path staging = Files.createTempDirectory(dir, "unpack");
+        Path partial = Files.createTempFile(dir, "owned", ".part");
         try {
-            HttpResponse<Path> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(5)).build(),
-                    HttpResponse.BodyHandlers.ofFile(tarball));
+            Tars.reown(tarball(url), uid, partial);
+            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+            return target;
+        } finally {
+            Files.deleteIfExists(partial);
+        }
+    }
+
+    /** The slug's tarball on this host, fetched first if this host does not have it yet. */
+    private Path tarball(String url) throws IOException {
+        Path target = dir.resolve(digest(url) + ".tgz");
+        if (Files.isRegularFile(target)) return target;
+        Files.createDirectories(dir);
+        Path partial = Files.createTempFile(dir, "slug", ".part");
+        try {
+            HttpResponse<Path> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(5))
+                    .header("Authorization", Credentials.header(token.get())).build(), HttpResponse.BodyHandlers.ofFile(partial));
             if (r.statusCode() != 200) throw new IOException("HTTP " + r.statusCode());
-            Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", staging.toString()).redirectErrorStream(true).start();
-            String out = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (tar.waitFor() != 0) throw new IOException("tar failed: " + out.strip());
-            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
             return target;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         } finally {
-            Files.deleteIfExists(tarball);
-            if (Files.exists(staging)) new ProcessBuilder("rm", "-rf", staging.toString()).start();
+            Files.deleteIfExists(partial);
         }
     }
 

@@ -1,0 +1,103 @@
+package dev.grid.host;
+
+import dev.grid.core.GridEndpoint;
+import dev.grid.core.HostInfo;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * What one host's nftables table allows the sockets of app UIDs (processes, one-offs, builds)
+ * to connect to, as a pure function of the cluster's state, and that table as an nft script.
+ * They may not reach Grid's own ports on any machine, any job port (other apps' jobs and every
+ * data node) except their own app's, on this host or another; they may reach the router (HTTP
+ * and TCP routes), and the outside world. Only a connection's first packet is judged (a TCP
+ * SYN; every UDP datagram), so replies, and sockets of Grid and of data nodes, pass one compare.
+ */
+public record FirewallRules(String table, int uidMin, int uidMax, int portMin, int portMax,
+                            TreeSet<Integer> gridPorts, TreeSet<String> gridRemote,
+                            TreeSet<String> ownLocal, TreeSet<String> ownRemote, List<String> remoteJobs) {
+
+    /** A job of an app with a UID: where it listens. */
+    public record AppJob(int uid, String hostId, int port) {}
+
+    /**
+     * The rules of host {@code self}: {@code endpoints} are Grid's parts, {@code hosts} every
+     * live host (this one included), {@code jobs} the app jobs with a known port.
+     */
+    public static FirewallRules of(HostInfo self, int uidMin, int uidMax, Collection<GridEndpoint> endpoints,
+                                   Collection<HostInfo> hosts, Collection<AppJob> jobs) {
+        TreeSet<Integer> gridPorts = new TreeSet<>();
+        TreeSet<String> gridRemote = new TreeSet<>();
+        for (GridEndpoint e : endpoints) {
+            // On this machine (loopback, or its own address): the port on every local address.
+            if (isLoopback(e.address()) || e.address().equals(self.address())) gridPorts.add(e.port());
+            else if (isIpv4(e.address())) gridRemote.add(e.address() + " . " + e.port());
+        }
+        TreeSet<String> ownLocal = new TreeSet<>();
+        TreeSet<String> ownRemote = new TreeSet<>();
+        java.util.Map<String, HostInfo> byId = new java.util.HashMap<>();
+        for (HostInfo h : hosts) byId.put(h.id(), h);
+        for (AppJob j : jobs) {
+            if (j.port() <= 0) continue;
+            if (j.hostId().equals(self.id())) ownLocal.add(j.uid() + " . " + j.port());
+            else if (byId.containsKey(j.hostId()) && isIpv4(byId.get(j.hostId()).address()))
+                ownRemote.add(j.uid() + " . " + byId.get(j.hostId()).address() + " . " + j.port());
+        }
+        List<String> remoteJobs = new ArrayList<>();
+        for (HostInfo h : hosts) {
+            if (h.id().equals(self.id()) || isLoopback(h.address()) || h.address().equals(self.address()) || !isIpv4(h.address())) continue;
+            remoteJobs.add(h.address() + " . " + h.portMin() + "-" + h.portMax());
+        }
+        remoteJobs.sort(null);
+        return new FirewallRules(tableName(self.id()), uidMin, uidMax, self.portMin(), self.portMax(),
+                gridPorts, gridRemote, ownLocal, ownRemote, remoteJobs);
+    }
+
+    /** One table per host: Grids (and test hosts) sharing a machine never replace each other's. */
+    public static String tableName(String hostId) {
+        return "grid_" + hostId.replaceAll("[^A-Za-z0-9_]", "_");
+    }
+
+    /** An nft script that replaces the table in one transaction (a leftover of a killed run included). */
+    public String script() {
+        StringBuilder b = new StringBuilder();
+        b.append("table inet ").append(table).append(" {}\n");
+        b.append("delete table inet ").append(table).append("\n");
+        b.append("table inet ").append(table).append(" {\n");
+        set(b, "grid_ports", "inet_service", false, gridPorts.stream().map(String::valueOf).toList());
+        set(b, "grid_remote", "ipv4_addr . inet_service", false, gridRemote);
+        set(b, "own_local", "uid . inet_service", false, ownLocal);
+        set(b, "own_remote", "uid . ipv4_addr . inet_service", false, ownRemote);
+        set(b, "remote_jobs", "ipv4_addr . inet_service", true, remoteJobs);
+        b.append("  chain output {\n");
+        b.append("    type filter hook output priority filter; policy accept;\n");
+        b.append("    meta skuid != ").append(uidMin).append("-").append(uidMax).append(" accept\n");
+        b.append("    meta l4proto != { tcp, udp, udplite, sctp, dccp } accept\n");
+        b.append("    meta l4proto tcp tcp flags & (syn | ack) != syn accept\n");
+        b.append("    fib daddr type local th dport @grid_ports counter reject\n");
+        b.append("    ip daddr . th dport @grid_remote counter reject\n");
+        b.append("    fib daddr type local meta skuid . th dport @own_local accept\n");
+        b.append("    fib daddr type local th dport ").append(portMin).append("-").append(portMax).append(" counter reject\n");
+        b.append("    meta skuid . ip daddr . th dport @own_remote accept\n");
+        b.append("    ip daddr . th dport @remote_jobs counter reject\n");
+        b.append("  }\n}\n");
+        return b.toString();
+    }
+
+    private static void set(StringBuilder b, String name, String type, boolean interval, Collection<String> elements) {
+        b.append("  set ").append(name).append(" {\n    type ").append(type).append(";\n");
+        if (interval) b.append("    flags interval;\n");
+        if (!elements.isEmpty()) b.append("    elements = { ").append(String.join(", ", elements)).append(" }\n");
+        b.append("  }\n");
+    }
+
+    static boolean isLoopback(String address) {
+        return address.startsWith("127.") || address.equals("localhost") || address.equals("::1");
+    }
+
+    static boolean isIpv4(String address) {
+        return address.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    }
+}

@@ -1,0 +1,133 @@
+package dev.grid.host;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * Tar streams Grid writes into containers and reads out of them, so that nothing a build or an
+ * app wrote is ever opened as a path on the host: what comes out is read as entries, and a
+ * symbolic link is an entry, never followed. What goes in is owned by the container's user:
+ * every entry is written with that UID and GID (Docker unpacks as they say), without
+ * setuid or setgid bits.
+ */
+public final class Tars {
+    private Tars() {}
+
+    /** A writer of tar entries (long names allowed) whose every entry is owned by {@code uid}, for streaming into a container. */
+    public static TarArchiveOutputStream writer(OutputStream out, int uid) {
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(out, StandardCharsets.UTF_8.name()) {
+            @Override
+            public void putArchiveEntry(TarArchiveEntry e) throws IOException {
+                e.setIds(uid, uid);
+                e.setUserName("");
+                e.setGroupName("");
+                e.setMode(e.getMode() & ~06000);
+                super.putArchiveEntry(e);
+            }
+        };
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+        return tar;
+    }
+
+    /**
+     * The gzipped tarball {@code tgz} (a slug) as a plain tar owned by {@code uid}: files,
+     * directories and links only (a device or a fifo is left out), modes kept but setuid/setgid.
+     */
+    public static void reown(java.nio.file.Path tgz, int uid, java.nio.file.Path out) throws IOException {
+        try (InputStream raw = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(tgz));
+             TarArchiveInputStream in = new TarArchiveInputStream(new java.util.zip.GZIPInputStream(raw, 1 << 16));
+             TarArchiveOutputStream o = writer(new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(out), 1 << 16), uid)) {
+            TarArchiveEntry e;
+            while ((e = in.getNextEntry()) != null) {
+                boolean regular = regular(e);
+                if (!(regular || e.isDirectory() || e.isSymbolicLink() || e.isLink())) continue;
+                TarArchiveEntry n = new TarArchiveEntry(e.getName(), regular ? TarArchiveEntry.LF_NORMAL : e.getLinkFlag());
+                n.setMode(e.getMode());
+                n.setModTime(e.getModTime());
+                if (e.isSymbolicLink() || e.isLink()) n.setLinkName(e.getLinkName());
+                if (regular) n.setSize(e.getSize());
+                o.putArchiveEntry(n);
+                if (regular) in.transferTo(o);
+                o.closeArchiveEntry();
+            }
+        }
+    }
+
+    /**
+     * Whether the entry is a regular file. Not {@code isFile()}: commons-compress counts every
+     * entry that is not a directory as a file, a symbolic link or a device among them.
+     */
+    public static boolean regular(TarArchiveEntry e) {
+        byte f = e.getLinkFlag();
+        return (f == TarArchiveEntry.LF_NORMAL || f == TarArchiveEntry.LF_OLDNORM || f == TarArchiveEntry.LF_CONTIG) && !e.getName().endsWith("/");
+    }
+
+    /** A tar of empty directories (mode 0755) owned by {@code uid}, such as {@code app} for /app. */
+    public static byte[] directories(int uid, String... paths) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = writer(bytes, uid)) {
+            for (String p : paths) {
+                TarArchiveEntry e = new TarArchiveEntry(p.endsWith("/") ? p : p + "/");
+                e.setMode(040755);
+                tar.putArchiveEntry(e);
+                tar.closeArchiveEntry();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** A tar of regular files (mode 0600) owned by {@code uid}, name to content. */
+    public static byte[] files(int uid, Map<String, String> files) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = writer(bytes, uid)) {
+            for (var f : files.entrySet()) {
+                byte[] content = f.getValue().getBytes(StandardCharsets.UTF_8);
+                TarArchiveEntry e = new TarArchiveEntry(f.getKey());
+                e.setMode(0100600);
+                e.setSize(content.length);
+                tar.putArchiveEntry(e);
+                tar.write(content);
+                tar.closeArchiveEntry();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Copies the regular files of a tar stream whose names (without the leading directory Docker
+     * puts first, e.g. {@code out/}) are keys of {@code targets} into those host files (which the
+     * caller made), each at most {@code maxBytes}. An entry that is a link or anything but a
+     * regular file, or a larger one, is an error that names it. Returns the names copied.
+     */
+    public static java.util.Set<String> copyRegularFiles(InputStream in, Map<String, java.nio.file.Path> targets, long maxBytes) throws IOException {
+        java.util.Set<String> copied = new java.util.TreeSet<>();
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                String name = e.getName().contains("/") ? e.getName().substring(e.getName().indexOf('/') + 1) : e.getName();
+                java.nio.file.Path target = targets.get(name);
+                if (target == null) continue;
+                if (!regular(e)) throw new IOException(name + " is not a regular file (a link or a directory): it was not read");
+                if (e.getSize() > maxBytes) throw new IOException(name + " is larger than " + (maxBytes >> 20) + " MB");
+                try (OutputStream o = java.nio.file.Files.newOutputStream(target)) {
+                    tar.transferTo(o);
+                }
+                copied.add(name);
+            }
+        }
+        return copied;
+    }
+}
