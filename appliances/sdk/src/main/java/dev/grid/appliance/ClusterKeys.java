@@ -3,7 +3,8 @@ package dev.grid.appliance;
 /**
  * Where one appliance cluster lives in etcd, under {@code appliances/APPLIANCE/CLUSTER/}:
  * {@code spec} (members and service, written at creation), {@code state} (the manager's,
- * by compare-and-swap) and {@code nodes/NODE} (each keeper's report, leased).
+ * by compare-and-swap), {@code nodes/NODE} (each keeper's report, leased) and {@code secrets}
+ * (the cluster's passwords: only its keepers and Grid's own parts read them).
  */
 public record ClusterKeys(String appliance, String cluster) {
     public static final String ROOT = "appliances/";
@@ -22,6 +23,10 @@ public record ClusterKeys(String appliance, String cluster) {
 
     public String state() {
         return root() + "state";
+    }
+
+    public String secrets() {
+        return root() + "secrets";
     }
 
     public String nodes() {

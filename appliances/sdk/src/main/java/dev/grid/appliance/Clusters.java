@@ -2,6 +2,8 @@ package dev.grid.appliance;
 
 import dev.grid.core.ProcessType;
 import dev.grid.core.VolumeMount;
+import dev.grid.store.EtcdUsers;
+import dev.grid.store.Keys;
 import dev.grid.store.Store;
 import java.time.Duration;
 import java.util.HashMap;
@@ -27,28 +29,45 @@ public final class Clusters {
     }
 
     /**
-     * Starts the cluster unless it exists. {@code secrets} reach the keepers as
-     * {@code GRID_SECRET_*} and {@link NodeConfig#secret}. Returns whether it was created now.
+     * Starts the cluster unless it exists, with a random password for each of {@code secretNames}
+     * (kept at {@link ClusterKeys#secrets}: {@link #secrets} for the provider,
+     * {@link NodeConfig#secret} in the keepers). Each keeper signs in to etcd as the cluster's own
+     * user, which reaches the cluster's keys and the discovery keys it registers the primary under,
+     * and nothing else. Returns whether the cluster was created now.
      */
     public static boolean ensure(Platform platform, ClusterSpec spec, Class<? extends Datastore> datastore,
-                                 Map<String, String> secrets, long memoryMb) throws Exception {
+                                 List<String> secretNames, long memoryMb) throws Exception {
         Store store = platform.store();
         ClusterKeys keys = spec.keys();
         if (store.get(keys.spec()).isPresent()) return false;
         String slug = KeeperProgram.publish(platform.blobs(), datastore);
+        List<String> capabilities = List.copyOf(datastore.getDeclaredConstructor().newInstance().capabilities());
         Map<String, ProcessType> processes = new LinkedHashMap<>();
         // A fresh volume name per cluster: a cluster made again under the same name never finds old data.
         String volumes = spec.appliance() + "-" + spec.cluster() + "-" + Secrets.token(6).toLowerCase();
         for (String m : spec.members()) {
             processes.put(m, new ProcessType("exec env GRID_NODE=" + m + " /app/keeper", Map.of(), memoryMb,
-                    List.of(new VolumeMount(volumes + "-" + m, DATA_DIR))));
+                    List.of(new VolumeMount(volumes + "-" + m, DATA_DIR)), capabilities));
         }
+        Map<String, String> secrets = new LinkedHashMap<>();
+        for (String name : secretNames) secrets.put(name, Secrets.token(32));
+        // A cluster whose making was cut short keeps the passwords it has: its volumes may hold them.
+        store.txn().ifUnchanged(keys.secrets(), 0).put(keys.secrets(), secrets).commit();
         Map<String, String> env = new HashMap<>();
         env.put("GRID_ETCD", String.join(",", store.endpoints()));
         env.put("GRID_PREFIX", store.prefix());
         env.put("GRID_APPLIANCE", spec.appliance());
         env.put("GRID_CLUSTER", spec.cluster());
-        secrets.forEach((k, v) -> env.put("GRID_SECRET_" + k, v));
+        if (store.access().ca() != null) env.put("GRID_ETCD_CA_PEM", java.nio.file.Files.readString(store.access().ca()));
+        if (store.access().authenticated()) {
+            // Never in the release (the API shows a release's env): the host adds it to the nodes' env only.
+            String password = Secrets.token(32);
+            store.users().ensure(keeperUser(store, keys), password, List.of(
+                    EtcdUsers.Grant.read(keys.root()),
+                    EtcdUsers.Grant.readWrite(keys.nodes()),
+                    EtcdUsers.Grant.readWrite(Keys.instances(keys.service()))));
+            store.put(Keys.appSecrets(keys.app()), Map.of("GRID_ETCD_USER", keeperUser(store, keys), "GRID_ETCD_PASSWORD", password));
+        }
         if (!store.txn().ifUnchanged(keys.spec(), 0).put(keys.spec(), spec).commit()) return false;
         try {
             platform.runApp(keys.app(), processes, env, slug);
@@ -59,11 +78,27 @@ public final class Clusters {
         return true;
     }
 
-    /** Removes a cluster made by {@link #ensure}: its route, its nodes with their volumes on every host, its keys. */
+    /** The cluster's passwords, made by {@link #ensure}. */
+    public static Map<String, String> secrets(Store store, ClusterKeys keys) {
+        Map<String, String> out = new LinkedHashMap<>();
+        store.get(keys.secrets(), Map.class).orElseThrow(() -> new IllegalStateException("the " + keys.appliance() + " cluster "
+                + keys.cluster() + " has no secrets")).forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+        return out;
+    }
+
+    /** etcd users are global, not under Grid's prefix: the name tells Grids sharing an etcd apart. */
+    public static String keeperUser(Store store, ClusterKeys keys) {
+        return "grid-keeper-" + Integer.toHexString(store.prefix().hashCode()) + "-" + keys.appliance() + "-" + keys.cluster();
+    }
+
+    /** Removes a cluster made by {@link #ensure}: its route, its nodes with their volumes on every host, its keys and etcd user. */
     public static void destroy(Platform platform, ClusterKeys keys) {
+        Store store = platform.store();
         platform.removeTcpEndpoint(keys.service());
         platform.destroyApp(keys.app(), true);
-        platform.store().deletePrefix(keys.root());
+        if (store.access().authenticated()) store.users().remove(keeperUser(store, keys));
+        store.delete(Keys.appSecrets(keys.app()));
+        store.deletePrefix(keys.root());
     }
 
     /** The cluster state and the keepers' reports now. */

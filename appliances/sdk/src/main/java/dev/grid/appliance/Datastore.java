@@ -11,6 +11,15 @@ import java.util.Map;
  * on the node's volume.
  */
 public interface Datastore {
+    /**
+     * The Linux capabilities the node's container keeps (it runs as root, with every other one
+     * dropped and no-new-privileges): what the datastore's own set-up needs, such as
+     * {@code SETUID} and {@code SETGID} to run the server as its own user. None by default.
+     */
+    default java.util.Set<String> capabilities() {
+        return java.util.Set.of();
+    }
+
     /** Called once before anything else. */
     void configure(NodeConfig node) throws Exception;
 

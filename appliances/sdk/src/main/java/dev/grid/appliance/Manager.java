@@ -35,6 +35,8 @@ public final class Manager implements AutoCloseable {
     private final CoalescedTask task;
     /** Each cluster's last decision, so that only a new one is logged. */
     private final Map<String, String> lastWhy = new ConcurrentHashMap<>();
+    /** Each cluster's primary as last published as its service's leader. */
+    private final Map<String, String> published = new ConcurrentHashMap<>();
     private Subscription watch;
 
     public Manager(Store store, String appliance, Policy policy, String candidate) {
@@ -83,10 +85,12 @@ public final class Manager implements AutoCloseable {
             }
             state = d.next();
         }
-        if (state != null && state.primary() != null) {
-            Entry leader = all.get(Keys.leader(keys.service()));
-            if (leader == null || !state.primary().equals(leader.value())) {
-                new Discovery(store).setLeader(keys.service(), state.primary(), leader == null ? 0 : leader.modRevision());
+        // The leader key lives under services/, outside the snapshot: read it when the primary is not the one last published.
+        if (state != null && state.primary() != null && !state.primary().equals(published.get(keys.cluster()))) {
+            Entry leader = store.get(Keys.leader(keys.service())).orElse(null);
+            if (leader != null && state.primary().equals(leader.value())
+                    || new Discovery(store).setLeader(keys.service(), state.primary(), leader == null ? 0 : leader.modRevision())) {
+                published.put(keys.cluster(), state.primary());
             }
         }
     }

@@ -37,6 +37,15 @@ public final class PostgresDatastore implements Datastore {
     /** Rewound since it last streamed: if it still does not stream, rebuild instead. */
     private boolean rewound;
 
+    /**
+     * As root: chown the volume to postgres, read its files (DAC_OVERRIDE), run postgres and its
+     * tools as postgres (runuser: SETUID, SETGID), and signal the server (KILL).
+     */
+    @Override
+    public java.util.Set<String> capabilities() {
+        return java.util.Set.of("CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "KILL");
+    }
+
     @Override
     public void configure(NodeConfig node) throws Exception {
         this.node = node;

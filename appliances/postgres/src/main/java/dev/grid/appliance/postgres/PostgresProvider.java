@@ -29,7 +29,6 @@ public final class PostgresProvider implements Provider {
     static final String PLAN = "shared";
     static final ClusterSpec CLUSTER = new ClusterSpec("postgres", "main", Clusters.members(3), true);
     static final ClusterKeys KEYS = CLUSTER.keys();
-    private static final String SECRETS = KEYS.root() + "secrets";
     static final String PROMISE = "Writes are acknowledged only once the synchronous replica has them; on failover only that replica,"
             + " known to be caught up, is promoted, so no acknowledged write is lost. If the primary and the sync are both lost,"
             + " the cluster waits for one of them rather than promote the asynchronous replica.";
@@ -76,20 +75,14 @@ public final class PostgresProvider implements Provider {
     /** Starts the shared cluster on first use and waits until it can acknowledge writes safely. */
     private NodeReport ensureCluster(Consumer<String> progress) throws Exception {
         var store = platform.store();
-        @SuppressWarnings("unchecked")
-        Map<String, String> secrets = store.get(SECRETS, Map.class).orElse(null);
-        if (secrets == null) {
-            store.txn().ifUnchanged(SECRETS, 0).put(SECRETS, Map.of("SUPERUSER_PASSWORD", Secrets.token(32), "REPLICATION_PASSWORD", Secrets.token(32))).commit();
-            secrets = store.get(SECRETS, Map.class).orElseThrow();
-        }
-        if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, secrets, 256)) {
+        if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, List.of("SUPERUSER_PASSWORD", "REPLICATION_PASSWORD"), 256)) {
             progress.accept("starting the shared Postgres cluster (3 nodes: primary, sync, async); the first add-on waits for it");
         }
         return Clusters.awaitReady(store, CLUSTER, Duration.ofMinutes(3), progress);
     }
 
     private Connection superuser(NodeReport primary) throws SQLException {
-        String password = (String) platform.store().get(SECRETS, Map.class).orElseThrow().get("SUPERUSER_PASSWORD");
+        String password = Clusters.secrets(platform.store(), KEYS).get("SUPERUSER_PASSWORD");
         return DriverManager.getConnection("jdbc:postgresql://" + primary.address() + ":" + primary.port() + "/postgres", "grid", password);
     }
 

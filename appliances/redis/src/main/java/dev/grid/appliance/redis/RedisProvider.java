@@ -6,7 +6,6 @@ import dev.grid.appliance.Clusters;
 import dev.grid.appliance.Platform;
 import dev.grid.appliance.Platform.Endpoint;
 import dev.grid.appliance.Provider;
-import dev.grid.appliance.Secrets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,8 +62,7 @@ public final class RedisProvider implements Provider {
             throw new IllegalArgumentException("invalid replicas '" + options.get("replicas") + "': use 0-" + MAX_REPLICAS);
         if (addon.length() > MAX_NAME) throw new IllegalArgumentException("a Redis add-on's name has at most " + MAX_NAME + " characters");
         ClusterSpec spec = spec(addon, replicas);
-        String password = Secrets.token(32);
-        if (!Clusters.ensure(platform, spec, RedisDatastore.class, Map.of("PASSWORD", password), 128)) {
+        if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD"), 128)) {
             throw new IllegalStateException("a Redis cluster named " + addon + " exists already (left by an add-on whose destroy failed):"
                     + " choose another name");
         }
@@ -77,6 +75,7 @@ public final class RedisProvider implements Provider {
             throw e;
         }
         Endpoint endpoint = platform.tcpEndpoint(spec.keys().service());
+        String password = Clusters.secrets(platform.store(), spec.keys()).get("PASSWORD");
         Map<String, String> env = new LinkedHashMap<>();
         env.put("REDIS_URL", "redis://:" + password + "@" + endpoint.host() + ":" + endpoint.port());
         env.put("REDIS_HOST", endpoint.host());

@@ -25,15 +25,48 @@ public final class EtcdGateway {
     private static final Base64.Encoder B64 = Base64.getEncoder();
     private static final Base64.Decoder B64D = Base64.getDecoder();
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
     private final List<String> endpoints;
     private final String prefix;
+    private final String user;
+    private final String password;
     private int current;
+    /** etcd's token for {@link #user}; null until signed in, and again once etcd no longer knows it. */
+    private volatile String token;
 
     public EtcdGateway(List<String> endpoints, String prefix) {
+        this(endpoints, prefix, null, null, null);
+    }
+
+    /** With {@code user} (and its password) signs in to an etcd with authentication; {@code caPem} trusts etcd's TLS certificate. */
+    public EtcdGateway(List<String> endpoints, String prefix, String user, String password, String caPem) {
         if (endpoints.isEmpty()) throw new IllegalArgumentException("no etcd endpoint");
+        if ((user == null) != (password == null)) throw new IllegalArgumentException("an etcd user needs its password");
         this.endpoints = List.copyOf(endpoints);
         this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+        this.user = user;
+        this.password = password;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (caPem != null && !caPem.isBlank()) b.sslContext(trusting(caPem));
+        this.http = b.build();
+    }
+
+    private static javax.net.ssl.SSLContext trusting(String caPem) {
+        try {
+            var certs = java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new java.io.ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII)));
+            var store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            store.load(null, null);
+            int i = 0;
+            for (var c : certs) store.setCertificateEntry("ca" + i++, c);
+            var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(store);
+            var ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+            ssl.init(null, tmf.getTrustManagers(), null);
+            return ssl;
+        } catch (java.security.GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("GRID_ETCD_CA_PEM is not a usable CA certificate: " + e.getMessage(), e);
+        }
     }
 
     public long grant(long ttlSeconds) throws IOException {
@@ -62,14 +95,42 @@ public final class EtcdGateway {
     }
 
     private JsonNode call(String path, Map<String, Object> body) throws IOException {
+        try {
+            return send(path, body);
+        } catch (InvalidToken e) {
+            token = null; // etcd restarted, or the token lapsed: sign in again, once
+            return send(path, body);
+        }
+    }
+
+    /** etcd no longer knows the token it gave. */
+    private static final class InvalidToken extends IOException {
+        InvalidToken(String message) {
+            super(message);
+        }
+    }
+
+    private JsonNode send(String path, Map<String, Object> body) throws IOException {
+        if (user != null && token == null) token = authenticate();
+        return post(path, body, token);
+    }
+
+    private String authenticate() throws IOException {
+        String t = post("/v3/auth/authenticate", Map.of("name", user, "password", password), null).path("token").asText("");
+        if (t.isEmpty()) throw new IOException("etcd gave no token to " + user);
+        return t;
+    }
+
+    private JsonNode post(String path, Map<String, Object> body, String auth) throws IOException {
         IOException last = null;
         for (int i = 0; i < endpoints.size(); i++) {
             String endpoint = endpoints.get((current + i) % endpoints.size());
             try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(endpoint + path))
-                        .timeout(Duration.ofSeconds(3))
-                        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(),
-                        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(endpoint + path)).timeout(Duration.ofSeconds(3))
+                        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+                if (auth != null) req.header("Authorization", auth);
+                HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                if (r.body().contains("invalid auth token")) throw new InvalidToken(endpoint + path + ": " + r.body());
                 if (r.statusCode() != 200) throw new IOException(endpoint + path + ": HTTP " + r.statusCode() + " " + r.body());
                 current = (current + i) % endpoints.size();
                 return JSON.readTree(r.body());

@@ -77,14 +77,12 @@ public final class Keeper implements AutoCloseable {
         }
         Map<String, String> env = System.getenv();
         Datastore datastore = (Datastore) Class.forName(args[0]).getDeclaredConstructor().newInstance();
-        Map<String, String> secrets = new HashMap<>();
-        env.forEach((k, v) -> {
-            if (k.startsWith("GRID_SECRET_")) secrets.put(k.substring("GRID_SECRET_".length()), v);
-        });
-        NodeConfig node = new NodeConfig(require(env, "GRID_NODE"), env.getOrDefault("GRID_HOST_ADDRESS", "127.0.0.1"),
-                Integer.parseInt(require(env, "PORT")), Path.of(env.getOrDefault("GRID_DATA_DIR", "/data")), secrets);
         ClusterKeys keys = new ClusterKeys(require(env, "GRID_APPLIANCE"), require(env, "GRID_CLUSTER"));
-        EtcdGateway etcd = new EtcdGateway(Arrays.asList(require(env, "GRID_ETCD").split(",")), env.getOrDefault("GRID_PREFIX", "grid"));
+        // The cluster's own etcd user (from the host, never in the release): it reaches this cluster's keys only.
+        EtcdGateway etcd = new EtcdGateway(Arrays.asList(require(env, "GRID_ETCD").split(",")), env.getOrDefault("GRID_PREFIX", "grid"),
+                env.get("GRID_ETCD_USER"), env.get("GRID_ETCD_PASSWORD"), env.get("GRID_ETCD_CA_PEM"));
+        NodeConfig node = new NodeConfig(require(env, "GRID_NODE"), env.getOrDefault("GRID_HOST_ADDRESS", "127.0.0.1"),
+                Integer.parseInt(require(env, "PORT")), Path.of(env.getOrDefault("GRID_DATA_DIR", "/data")), secrets(etcd, keys));
         datastore.configure(node);
         try (Keeper keeper = new Keeper(etcd, keys, node, datastore, env.get("GRID_JOB_ID"), env.get("GRID_HOST_ID"))) {
             // Stopping the container (grid down) stops the datastore cleanly rather than at the kill timeout.
@@ -93,6 +91,21 @@ public final class Keeper implements AutoCloseable {
                 datastore.stop();
             }));
             keeper.run();
+        }
+    }
+
+    /** The cluster's passwords, read from etcd (waiting while etcd does not answer). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> secrets(EtcdGateway etcd, ClusterKeys keys) throws InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Map<String, String> out = new HashMap<>();
+                etcd.get(keys.secrets(), Map.class).orElse(Map.of()).forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+                return out;
+            } catch (IOException e) {
+                if (attempt % 10 == 1) log("cannot read the cluster's secrets yet: " + e.getMessage());
+                Thread.sleep(500);
+            }
         }
     }
 
