@@ -1,5 +1,6 @@
 package dev.grid.builder;
 
+import dev.grid.core.App;
 import dev.grid.core.SshKey;
 import dev.grid.store.Keys;
 import dev.grid.store.Store;
@@ -17,6 +18,7 @@ import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.apache.sshd.server.session.ServerSession;
 import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.lib.ObjectChecker;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.transport.ReceiveCommand;
 import org.eclipse.jgit.transport.ReceivePack;
@@ -28,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * repository must be {@code APP.git} for an existing app (one bare repository per
  * app). A push to main or master is built and deployed inside the push, so its
  * output streams to the pusher and a failure rejects the push with the reason;
- * any other branch is refused.
+ * any other branch is refused. Grid's own apps ({@code grid-*}) take no push and no clone.
+ * What arrives is checked object by object (malformed trees, duplicate entries, {@code .git}
+ * and {@code ..} names are refused) and bounded in size; a refused push leaves nothing of
+ * itself in the repository.
  */
 public final class GitServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GitServer.class);
@@ -56,7 +61,12 @@ public final class GitServer implements AutoCloseable {
         sshd.setCommandFactory(new GitPackCommandFactory(resolver()).withGitPackConfiguration(new GitPackConfiguration() {
             @Override
             public void configureReceivePack(ServerSession session, ReceivePack pack) {
+                pack.setCheckReceivedObjects(true);
+                pack.setObjectChecker(new ObjectChecker());
+                pack.setCheckReferencedObjectsAreReachable(true);
+                pack.setMaxPackSizeLimit(builder.limits().pushBytes());
                 pack.setPreReceiveHook(GitServer.this::preReceive);
+                pack.setPostReceiveHook((rp, commands) -> pruneIfRefused(rp));
             }
         }));
     }
@@ -77,6 +87,7 @@ public final class GitServer implements AutoCloseable {
             Matcher m = args.length == 2 ? REPO.matcher(args[1]) : null;
             if (m == null || !m.matches()) throw new IOException("no such repository: push to APP.git, e.g. ssh://git@HOST:PORT/myapp.git");
             String app = m.group(1);
+            if (App.isSystem(app)) throw new IOException(app + " is one of Grid's own apps: it takes no push and no clone");
             if (store.get(Keys.app(app)).isEmpty()) throw new IOException("no app named '" + app + "': create it with 'grid apps:create " + app + "'");
             Path repo = repos.resolve(app + ".git");
             if (!Files.exists(repo)) {
@@ -88,6 +99,20 @@ public final class GitServer implements AutoCloseable {
             }
             return repos;
         };
+    }
+
+    /**
+     * Objects of a push that deployed nothing are unreachable: they go at once, so what a refused
+     * push sent is not kept (nor counted against the disk) until some later collection.
+     */
+    private void pruneIfRefused(ReceivePack pack) {
+        boolean refused = pack.getAllCommands().stream().anyMatch(c -> c.getResult() != ReceiveCommand.Result.OK);
+        if (!refused) return;
+        try {
+            Git.wrap(pack.getRepository()).gc().setExpire(new java.util.Date()).call();
+        } catch (Exception e) {
+            log.warn("cannot prune the refused push to {}: {}", pack.getRepository().getDirectory(), e.toString());
+        }
     }
 
     private void preReceive(ReceivePack pack, Collection<ReceiveCommand> commands) {

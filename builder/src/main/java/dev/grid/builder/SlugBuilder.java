@@ -4,10 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.grid.blobs.Blobs;
 import dev.grid.host.Docker;
 import dev.grid.host.SlugProcess;
+import dev.grid.host.Tars;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,21 +13,19 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.Set;
 import java.util.function.Consumer;
-import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
-import org.eclipse.jgit.revwalk.RevCommit;
-import org.eclipse.jgit.revwalk.RevWalk;
-import org.eclipse.jgit.treewalk.TreeWalk;
 
 /**
- * Turns a pushed commit into a running release: the tree is exported, built by
- * buildpacks in a container from the stack image (host networking, a per-app
- * cache volume, the config vars as ENV_DIR), packed as a slug into the blob
- * store, released through the controller, and watched until it is up. Every
- * line of output goes to the pusher as it happens.
+ * Turns a pushed commit into a running release: the tree is read from git's objects (never
+ * checked out on the host) and unpacked inside a build container from the stack image, which
+ * runs buildpacks as the app's own UID with no capabilities, within the build's limits, on
+ * host networking (the host firewall keeps it from Grid's ports and other apps' jobs), with a
+ * per-app cache and the config vars as ENV_DIR. The slug comes back out of the container as a
+ * tar entry, is stored in the blob store, released through the controller, and watched until
+ * it is up. Every line of output goes to the pusher as it happens.
  */
 public final class SlugBuilder {
     private final Docker docker;
@@ -40,11 +36,17 @@ public final class SlugBuilder {
     private final ControllerClient controller;
     private final String domain;
     private final Duration bootTimeout;
+    private final BuildContainers containers;
+    private final DockerfileBuild dockerfiles;
     private final Path caBundle;
     private static final String CA_IN_BUILD = "/etc/ssl/certs/ca-certificates.crt";
+    /** The Procfile and the other files the builder reads itself are small. */
+    private static final int MAX_READ = 256 << 10;
+    /** What bin/release may answer. */
+    private static final long MAX_RELEASE_YML = 1 << 20;
 
     public SlugBuilder(Docker docker, String stackImage, Path workDir, Blobs blobs, ControllerClient controller, String domain,
-                       Duration bootTimeout) throws IOException {
+                       Duration bootTimeout, BuildLimits limits) throws IOException {
         this.docker = docker;
         this.stackImage = stackImage;
         this.workDir = Files.createDirectories(workDir);
@@ -53,8 +55,14 @@ public final class SlugBuilder {
         this.controller = controller;
         this.domain = domain;
         this.bootTimeout = bootTimeout;
+        this.containers = new BuildContainers(docker, limits);
+        this.dockerfiles = new DockerfileBuild(docker, containers);
         String ca = System.getenv().getOrDefault("GRID_BUILD_CA_BUNDLE", CA_IN_BUILD);
         this.caBundle = ca.isBlank() ? null : Path.of(ca);
+    }
+
+    public BuildLimits limits() {
+        return containers.limits();
     }
 
     /** Builds and deploys; returns the new release's version, or throws {@link BuildFailure} with the reason. */
@@ -62,57 +70,52 @@ public final class SlugBuilder {
         String tag = app + "-" + commit.abbreviate(8).name() + "-" + System.currentTimeMillis();
         Path dir = Files.createDirectories(workDir.resolve("builds").resolve(tag));
         try {
-            Path src = Files.createDirectories(dir.resolve("build"));
-            Path env = Files.createDirectories(dir.resolve("env"));
-            Path outDir = Files.createDirectories(dir.resolve("out"));
-            export(repo, commit, src);
-            Map<String, String> procfile = Files.exists(src.resolve("Procfile")) ? parseProcfile(src.resolve("Procfile")) : Map.of();
-            for (var e : controller.config(app).entrySet()) Files.writeString(env.resolve(e.getKey()), e.getValue());
+            PushedTree tree = PushedTree.of(repo, commit);
+            Map<String, String> procfile = tree.text("Procfile", MAX_READ).map(SlugBuilder::parseProcfile).orElse(Map.of());
+            int uid = controller.send("GET", "/apps/" + app, null).path("app").path("uid").asInt(-1);
+            if (uid < 0) throw new BuildFailure(app + " has no UID of its own yet: a controller gives it one when it starts");
+            Map<String, String> config = controller.config(app);
 
-            boolean buildpackApp = Files.exists(src.resolve("package.json")) || Files.exists(src.resolve("pom.xml"));
-            if (Files.exists(src.resolve("Dockerfile")) && !buildpackApp) return dockerBuild(app, tag, src, procfile, out);
+            boolean buildpackApp = tree.has("package.json") || tree.has("pom.xml");
+            if (tree.has("Dockerfile") && !buildpackApp) {
+                out.accept("-----> Dockerfile app detected: building an image");
+                DockerfileBuild.Image image = dockerfiles.build(app, tag, uid, tree, config, dir, line -> out.accept("       " + line));
+                return launch(app, image.name(), null, processes(procfile, image.command()), "image " + image.name(), out);
+            }
 
             Instant started = Instant.now();
-            int exit = runBuild(app, tag, src, env, outDir, out);
-            if (exit != 0) throw new BuildFailure("the build failed (exit code " + exit + "); see the output above");
+            Path slug = dir.resolve("slug.tgz");
+            Path releaseYml = dir.resolve("release.yml");
+            runBuild(app, tag, uid, tree, config, dir, Map.of("slug.tgz", slug, "release.yml", releaseYml), out);
             long compileMs = Duration.between(started, Instant.now()).toMillis();
 
             Map<String, Object> processes = new LinkedHashMap<>();
-            defaultProcessTypes(outDir.resolve("release.yml")).forEach((t, c) -> processes.put(t, Map.of("command", c)));
+            defaultProcessTypes(releaseYml).forEach((t, c) -> processes.put(t, Map.of("command", c)));
             procfile.forEach((t, c) -> processes.put(t, Map.of("command", c)));
             processes.remove("release");
             if (processes.isEmpty()) throw new BuildFailure("no process types: add a Procfile, e.g. 'web: node server.js'");
-            if (procfile.containsKey("release")) releasePhase(app, tag, src, env, procfile.get("release"), out);
-            String slug = blobs.put(tag + ".tgz", outDir.resolve("slug.tgz"));
+            if (procfile.containsKey("release")) releasePhase(app, tag, uid, slug, dir.resolve("slug.tar"), config, procfile.get("release"), out);
+            String slugUrl = blobs.put(tag + ".tgz", slug);
 
-            return launch(app, stackImage, slug, processes, "build " + compileMs + " ms", out);
+            return launch(app, stackImage, slugUrl, processes, "build " + compileMs + " ms", out);
         } finally {
             new ProcessBuilder("rm", "-rf", dir.toString()).start();
         }
     }
 
     /**
-     * A repository with a Dockerfile (and no package.json or pom.xml) becomes a local
-     * image; its process types come from the Procfile, else web runs the image's command.
-     * The image exists on this machine only: with several hosts, its jobs must run here.
+     * A Dockerfile app's process types: the Procfile's, else web runs the image's command. The
+     * image exists on this machine only: with several hosts, its jobs must run here.
      */
-    private int dockerBuild(String app, String tag, Path src, Map<String, String> procfile, Consumer<String> out) {
-        out.accept("-----> Dockerfile app detected: building an image");
-        String image = "grid-app/" + app + ":" + tag.substring(app.length() + 1);
-        try {
-            docker.buildImage(src, image, line -> out.accept("       " + line));
-        } catch (RuntimeException e) {
-            throw new BuildFailure("the Dockerfile build failed: " + e.getMessage());
-        }
+    private static Map<String, Object> processes(Map<String, String> procfile, String imageCommand) {
         Map<String, Object> processes = new LinkedHashMap<>();
         procfile.forEach((t, c) -> processes.put(t, Map.of("command", c)));
         processes.remove("release");
         if (processes.isEmpty()) {
-            String cmd = docker.defaultCommand(image);
-            if (cmd.isBlank()) throw new BuildFailure("the image has no CMD and there is no Procfile: say how to run it");
-            processes.put("web", Map.of("command", cmd));
+            if (imageCommand.isBlank()) throw new BuildFailure("the image has no CMD and there is no Procfile: say how to run it");
+            processes.put("web", Map.of("command", imageCommand));
         }
-        return launch(app, image, null, processes, "image " + image, out);
+        return processes;
     }
 
     /** Releases the artifact through the controller and waits for it to be up. */
@@ -136,34 +139,36 @@ public final class SlugBuilder {
     }
 
     /** The Procfile's release command, run once with the new code and the app's config before the release goes live. */
-    private void releasePhase(String app, String tag, Path build, Path envDir, String command, Consumer<String> out) throws IOException {
+    private void releasePhase(String app, String tag, int uid, Path slug, Path ownedSlug, Map<String, String> config, String command,
+                              Consumer<String> out) throws IOException {
         out.accept("-----> Running release command: " + command);
-        Map<String, String> env = new java.util.HashMap<>();
-        try (var files = Files.list(envDir)) {
-            for (Path f : files.toList()) env.put(f.getFileName().toString(), Files.readString(f));
-        }
+        Tars.reown(slug, uid, ownedSlug);
+        Map<String, String> env = new java.util.HashMap<>(config);
         SlugProcess.env(env, "release.1", command);
-        String id = docker.run(new Docker.ContainerSpec("grid-release-" + tag, stackImage, SlugProcess.command(), env,
-                Map.of("grid.managed", "true", "grid.build", app), 0, List.of(Docker.bindReadOnly(build.toString(), SlugProcess.APP_DIR))));
-        int exit = streamUntilExit(id, line -> out.accept("       " + line));
+        int exit = containers.runAndRemove(new Docker.ContainerSpec("grid-release-" + tag, stackImage, SlugProcess.command(), env,
+                Map.of("grid.managed", "true", "grid.build", app), containers.sandbox(uid), List.of(), SlugProcess.archives(ownedSlug, uid)),
+                line -> out.accept("       " + line), "the release command", containers.deadline());
         if (exit != 0) throw new BuildFailure("the release command failed (exit code " + exit + "); nothing was deployed");
     }
 
-    private static Map<String, String> parseProcfile(Path file) throws IOException {
+    private static Map<String, String> parseProcfile(String text) {
         try {
-            return Procfile.parse(Files.readString(file));
+            return Procfile.parse(text);
         } catch (Procfile.ProcfileException e) {
             throw new BuildFailure(e.getMessage());
         }
     }
 
-    private int runBuild(String app, String tag, Path src, Path env, Path outDir, Consumer<String> out) {
-        docker.ensureVolume("grid-cache-" + app, Map.of("grid.managed", "true", "grid.cache", app));
+    /**
+     * Runs the buildpacks in a container as the app's UID: the tree and the config go in as tar
+     * streams, and the files named in {@code outputs} come back out of /tmp/out into the host
+     * files given (only as regular files: a link the build made there is refused).
+     */
+    private void runBuild(String app, String tag, int uid, PushedTree tree, Map<String, String> config, Path dir,
+                          Map<String, Path> outputs, Consumer<String> out) throws IOException {
         Map<String, String> vars = new java.util.HashMap<>(Map.of("HOME", "/tmp/build", "STACK", "bookworm"));
         List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(
-                Docker.bind(src.toString(), "/tmp/build"), Docker.bind("grid-cache-" + app, "/tmp/cache"),
-                Docker.bindReadOnly(env.toString(), "/tmp/env"), Docker.bindReadOnly(buildpacks.toString(), "/buildpacks"),
-                Docker.bind(outDir.toString(), "/tmp/out")));
+                Docker.bind(cacheDir(app, uid).toString(), "/tmp/cache"), Docker.bindReadOnly(buildpacks.toString(), "/buildpacks")));
         // Builds reach package registries as this machine does: its CA bundle (a TLS-intercepting proxy's CA
         // included) and its proxy settings.
         if (caBundle != null && Files.isReadable(caBundle)) {
@@ -174,28 +179,52 @@ public final class SlugBuilder {
             String value = System.getenv(v);
             if (value != null) vars.put(v, value);
         }
-        String id = docker.run(new Docker.ContainerSpec("grid-build-" + tag, stackImage, List.of("/bin/bash", "/buildpacks/build.sh"),
-                vars, Map.of("grid.managed", "true", "grid.build", app), 0, binds));
-        return streamUntilExit(id, out);
+        Path source = dir.resolve("source.tar");
+        try (var o = Files.newOutputStream(source)) {
+            tree.tar(o, "", uid);
+        }
+        List<Docker.Archive> archives = List.of(
+                Docker.Archive.of("/", Tars.directories(uid, "tmp/build", "tmp/env", "tmp/out")),
+                Docker.Archive.of("/tmp/build", source),
+                Docker.Archive.of("/tmp/env", Tars.files(uid, config)));
+        BuildContainers.Finished done = containers.run(new Docker.ContainerSpec("grid-build-" + tag, stackImage, List.of("/bin/bash", "/buildpacks/build.sh"),
+                vars, Map.of("grid.managed", "true", "grid.build", app), containers.sandbox(uid), binds, archives), out, "the build", containers.deadline());
+        try {
+            if (done.exitCode() != 0) throw new BuildFailure("the build failed (exit code " + done.exitCode() + "); see the output above");
+            Set<String> copied;
+            try (var tar = docker.archive(done.id(), "/tmp/out")) {
+                copied = Tars.copyRegularFiles(tar, outputs, containers.limits().pushBytes() * 2);
+            } catch (IOException e) {
+                throw new BuildFailure("the build's output cannot be used: " + e.getMessage());
+            }
+            if (!copied.contains("slug.tgz")) throw new BuildFailure("the build made no slug");
+            if (copied.contains("release.yml") && Files.size(outputs.get("release.yml")) > MAX_RELEASE_YML)
+                throw new BuildFailure("bin/release answered more than 1 MB");
+        } finally {
+            docker.remove(done.id(), 0);
+        }
     }
 
-    /** Streams a container's output line by line until it exits; returns the exit code and removes the container. */
-    private int streamUntilExit(String id, Consumer<String> out) {
-        try {
-            CountDownLatch ended = new CountDownLatch(1);
-            try (var logs = docker.logs(id, true, -1, out, ended::countDown)) {
-                int exit = docker.await(id);
-                ended.await(10, java.util.concurrent.TimeUnit.SECONDS);
-                return exit;
+    /**
+     * The app's build cache on this machine, owned by its UID. The build writes there, so the
+     * host never reads it; one that an earlier Grid filled as root is started afresh.
+     */
+    private Path cacheDir(String app, int uid) throws IOException {
+        Path dir = workDir.resolve("cache").resolve(app);
+        if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                && !Integer.valueOf(uid).equals(Files.getAttribute(dir, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+            try {
+                if (new ProcessBuilder("rm", "-rf", dir.toString()).start().waitFor() != 0) throw new IOException("cannot clear " + dir);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
             }
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        } finally {
-            docker.remove(id, 0);
         }
+        Files.createDirectories(dir);
+        Files.setAttribute(dir, "unix:uid", uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(dir, "unix:gid", uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        return dir;
     }
 
     /** Waits until every job of the release is up; a crash on boot fails the push (the old release keeps serving). */
@@ -241,31 +270,6 @@ public final class SlugBuilder {
             }
         }
         return types;
-    }
-
-    /** Writes the commit's tree to {@code dir}, keeping executable bits; symlinks are recreated. */
-    private static void export(Repository repo, ObjectId commit, Path dir) throws IOException {
-        try (RevWalk walk = new RevWalk(repo); TreeWalk tree = new TreeWalk(repo)) {
-            RevCommit c = walk.parseCommit(commit);
-            tree.addTree(c.getTree());
-            tree.setRecursive(true);
-            while (tree.next()) {
-                Path target = dir.resolve(tree.getPathString()).normalize();
-                if (!target.startsWith(dir)) continue;
-                Files.createDirectories(target.getParent());
-                FileMode mode = tree.getFileMode(0);
-                if (mode == FileMode.GITLINK) continue;
-                if (mode == FileMode.SYMLINK) {
-                    String link = new String(repo.open(tree.getObjectId(0)).getBytes(), StandardCharsets.UTF_8);
-                    Files.createSymbolicLink(target, Path.of(link));
-                    continue;
-                }
-                try (InputStream in = repo.open(tree.getObjectId(0)).openStream(); OutputStream o = Files.newOutputStream(target)) {
-                    in.transferTo(o);
-                }
-                if (mode == FileMode.EXECUTABLE_FILE) target.toFile().setExecutable(true, false);
-            }
-        }
     }
 
     private static void sleep(long ms) {
