@@ -15,6 +15,8 @@ command -v etcd >/dev/null || need_pkgs+=(etcd-server)
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 command -v git >/dev/null || need_pkgs+=(git)
 command -v ssh >/dev/null || need_pkgs+=(openssh-client)
+# nft: each host's firewall keeps app processes and builds from Grid's ports and other apps' jobs.
+command -v nft >/dev/null || need_pkgs+=(nftables)
 command -v mvn >/dev/null || need_pkgs+=(maven)
 command -v java >/dev/null || need_pkgs+=(openjdk-17-jdk-headless)
 # psql, pg_dump, pg_restore, redis-cli: grid pg:psql, Postgres backups and grid redis:cli run them here.

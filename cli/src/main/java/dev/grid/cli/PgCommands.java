@@ -45,11 +45,29 @@ final class PgCommands {
         @Option(names = {"-c", "--command"}, description = "run this SQL and exit") String command;
 
         public Integer call() throws Exception {
-            String url = api().get("/apps/" + app + "/config").path("DATABASE_URL").asText(null);
-            if (url == null) throw new CliException(app + " has no DATABASE_URL: grid addons:create postgres -a " + app);
-            List<String> cmd = new ArrayList<>(List.of("psql", url));
-            if (command != null) cmd.addAll(List.of("-v", "ON_ERROR_STOP=1", "-c", command));
-            return Tool.run(cmd, java.util.Map.of(), command == null, out(), "postgresql-client");
+            JsonNode config = api().get("/apps/" + app + "/config");
+            if (config.path("DATABASE_URL").isMissingNode()) throw new CliException(app + " has no DATABASE_URL: grid addons:create postgres -a " + app);
+            PsqlCall call = PsqlCall.of(config.path("DATABASE_URL").asText(), command);
+            return Tool.run(call.command(), call.env(), command == null, out(), "postgresql-client");
+        }
+    }
+
+    /**
+     * psql on a DATABASE_URL with the password in PGPASSWORD and not in the arguments, where
+     * every user of the machine could read it ({@code ps}, /proc/PID/cmdline).
+     */
+    record PsqlCall(List<String> command, java.util.Map<String, String> env) {
+        static PsqlCall of(String databaseUrl, String sql) {
+            java.net.URI u = java.net.URI.create(databaseUrl);
+            String info = u.getRawUserInfo() == null ? "" : u.getRawUserInfo();
+            int colon = info.indexOf(':');
+            String user = colon < 0 ? info : info.substring(0, colon);
+            String password = colon < 0 ? null : java.net.URLDecoder.decode(info.substring(colon + 1), java.nio.charset.StandardCharsets.UTF_8);
+            String bare = u.getScheme() + "://" + (user.isEmpty() ? "" : user + "@") + u.getRawAuthority().substring(u.getRawAuthority().indexOf('@') + 1)
+                    + (u.getRawPath() == null ? "" : u.getRawPath()) + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+            List<String> cmd = new ArrayList<>(List.of("psql", bare));
+            if (sql != null) cmd.addAll(List.of("-v", "ON_ERROR_STOP=1", "-c", sql));
+            return new PsqlCall(cmd, password == null ? java.util.Map.of() : java.util.Map.of("PGPASSWORD", password));
         }
     }
 

@@ -78,7 +78,8 @@ public final class Reconciler {
         Set<String> jobIds = new HashSet<>();
         for (JobSpec j : view.jobs()) jobIds.add(j.id());
         for (OneOffRun run : view.runs()) {
-            if (jobIds.contains(run.id())) continue;
+            // No one-off ever runs beside a data node: the controller refuses them, and so does the plan.
+            if (jobIds.contains(run.id()) || dev.grid.core.App.isSystem(run.app())) continue;
             Release release = view.releases().get(run.releaseId());
             if (release == null) continue;
             ProcessType process = ProcessType.of(run.command());
@@ -162,7 +163,7 @@ public final class Reconciler {
                 break;
             }
             JobSpec job = new JobSpec(release.app() + "-" + type + "-" + newId.get(), host.get().id(), release.app(), release.id(),
-                    type, release.image(), process.command(), release.env(), process.memoryMb(), process.volumes(), false, 0, null, null, release.slugUrl());
+                    type, release.image(), process.command(), release.env(), process.memoryMb(), process.volumes(), false, 0, null, null, release.slugUrl(), process.capabilities());
             placement.add(job);
             plan.place().add(job);
         }

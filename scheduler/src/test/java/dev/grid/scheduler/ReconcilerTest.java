@@ -223,6 +223,15 @@ class ReconcilerTest {
     }
 
     @Test
+    void noOneOffRunIsPlacedInOneOfGridsOwnApps() {
+        Release nodes = f.release("grid-postgres-main", 1, Map.of("n0", ProcessType.of("/app/keeper")));
+        f.host("a").formation(nodes, Map.of());
+        OneOffRun run = new OneOffRun("grid-postgres-main-run-1", "grid-postgres-main", nodes.id(), "env", Fixtures.NOW);
+        ClusterView withRun = new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(run));
+        assertTrue(Reconciler.plan(withRun, Fixtures.NOW, () -> "x").place().isEmpty());
+    }
+
+    @Test
     void whenNothingFitsThePlanSaysWhy() {
         f.formation(v1, Map.of("web", 1));
         Plan plan = f.plan();

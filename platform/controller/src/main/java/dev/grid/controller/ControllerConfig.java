@@ -5,12 +5,13 @@ package dev.grid.controller;
  * domain under which apps get their default route ({@code APP.DOMAIN}), and
  * the range TCP routes take their ports from, the base of apps' git URLs, the host
  * add-on URLs name (where apps reach the router's TCP routes: every host runs a
- * router, so 127.0.0.1 by default) and the image appliance nodes run from.
+ * router, so 127.0.0.1 by default), the image appliance nodes run from, and the UIDs apps
+ * are given (each app its own, for its processes and builds).
  */
 public record ControllerConfig(String token, String domain, int tcpPortMin, int tcpPortMax, String gitBaseUrl,
-                               String addonHost, String stackImage) {
+                               String addonHost, String stackImage, int appUidMin, int appUidMax) {
     public static ControllerConfig of(String token) {
-        return new ControllerConfig(token, "localhost", 30000, 30999, null, "127.0.0.1", "grid/stack:bookworm-3");
+        return new ControllerConfig(token, "localhost", 30000, 30999, null, "127.0.0.1", "grid/stack:bookworm-3", 200000, 299999);
     }
 
     /** Where `git push` goes for an app, e.g. ssh://git@127.0.0.1:2222/myapp.git; null when no builder runs. */

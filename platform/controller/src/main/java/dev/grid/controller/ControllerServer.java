@@ -1,5 +1,6 @@
 package dev.grid.controller;
 
+import dev.grid.store.Credentials;
 import dev.grid.store.Store;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
@@ -9,9 +10,11 @@ import java.util.Map;
 public final class ControllerServer implements AutoCloseable {
     private final ApplicationContext context;
     private final String url;
+    private final Credentials.Own credential;
 
-    private ControllerServer(ApplicationContext context) {
+    private ControllerServer(ApplicationContext context, Credentials.Own credential) {
         this.context = context;
+        this.credential = credential;
         EmbeddedServer server = context.getBean(EmbeddedServer.class);
         this.url = "http://" + server.getHost() + ":" + server.getPort();
     }
@@ -22,6 +25,8 @@ public final class ControllerServer implements AutoCloseable {
     }
 
     public static ControllerServer start(Store store, ControllerConfig config, ApplianceCatalog appliances, String bindAddress, int port) {
+        // What the controller shows the hosts' log servers: a credential of its own.
+        Credentials.Own credential = new Credentials.Own(store, "controller-" + java.util.UUID.randomUUID().toString().substring(0, 8));
         // Not Micronaut.run: it installs a shutdown hook of its own, which deadlocks with the server's.
         ApplicationContext ctx = ApplicationContext.builder()
                 .deduceEnvironment(false)
@@ -35,11 +40,11 @@ public final class ControllerServer implements AutoCloseable {
                         "jackson.deserialization.failOnUnknownProperties", true,
                         "jackson.serialization.writeDatesAsTimestamps", false,
                         "jackson.serializationInclusion", "ALWAYS"))
-                .singletons(store, config, appliances)
+                .singletons(store, config, appliances, credential)
                 .start();
         ctx.getBean(dev.grid.controller.domain.Upgrades.class).run();
         ctx.getBean(EmbeddedServer.class).start();
-        return new ControllerServer(ctx);
+        return new ControllerServer(ctx, credential);
     }
 
     public String url() {
@@ -49,5 +54,6 @@ public final class ControllerServer implements AutoCloseable {
     @Override
     public void close() {
         context.close();
+        credential.close();
     }
 }

@@ -16,6 +16,13 @@ import dev.grid.host.HostConfig;
 import dev.grid.router.Router;
 import dev.grid.router.RouterConfig;
 import dev.grid.scheduler.Scheduler;
+import dev.grid.core.GridEndpoint;
+import dev.grid.core.SecretFile;
+import dev.grid.store.Credentials;
+import dev.grid.store.Keys;
+import dev.grid.store.Lease;
+import dev.grid.store.EtcdAccess;
+import dev.grid.store.EtcdUsers;
 import dev.grid.store.LocalEtcd;
 import dev.grid.store.Store;
 import java.nio.file.Files;
@@ -72,6 +79,7 @@ public final class GridServer implements AutoCloseable {
 
     public void start(ServerConfig config, String token) throws Exception {
         List<String> endpoints = config.etcdEndpoints();
+        EtcdAccess access = config.etcdAccess();
         if (endpoints.isEmpty()) {
             stopLeftoverEtcd(config.home().resolve("etcd.pid"));
             log.info("starting local etcd on 127.0.0.1:{} with data in {}", config.localEtcdPort(), config.home().resolve("etcd"));
@@ -79,9 +87,24 @@ public final class GridServer implements AutoCloseable {
             Files.writeString(config.home().resolve("etcd.pid"), etcd.pid() + "\n");
             parts.add(etcd);
             endpoints = List.of(etcd.clientUrl());
+            // Grid's own etcd runs with authentication: its parts sign in as root, keepers as users of their own.
+            String password = SecretFile.readOrCreate(config.home().resolve("etcd-password"), () -> SecretFile.randomHex(24));
+            if (EtcdUsers.enableAuth(endpoints, password)) log.info("etcd authentication is on; the root password is in {}", config.home().resolve("etcd-password"));
+            access = EtcdAccess.password("root", password);
+        } else if (!access.authenticated()) {
+            log.warn("GRID_ETCD has no GRID_ETCD_USER: Grid assumes that etcd needs no credentials, so anything that reaches it reads every secret");
         }
-        Store store = Store.connect(endpoints, config.prefix());
+        Store store = Store.connect(endpoints, config.prefix(), access);
         parts.add(store);
+        agreeOnAppUids(store, config);
+        // Grid's own ports, for every host's firewall: this process's, under a lease of its own.
+        Lease partsLease = store.lease(config.leaseTtlSeconds());
+        parts.add(partsLease);
+        List<GridEndpoint> own = new ArrayList<>();
+        for (String e : endpoints) own.add(GridEndpoint.ofUrl("etcd", e));
+        if (config.etcdEndpoints().isEmpty()) own.add(new GridEndpoint("etcd peers", "127.0.0.1", config.localEtcdPort() + 1));
+        Credentials.Verifier verifier = new Credentials.Verifier(store);
+        parts.add(verifier);
         // One Docker client for the roles that run containers (host, builder).
         Docker docker = null;
         if (config.roles().contains("host") || config.roles().contains("builder")) {
@@ -97,8 +120,9 @@ public final class GridServer implements AutoCloseable {
         // The blob store (slugs, keeper programs, backups) lives with the controller and the builder.
         Blobs blobs = null;
         if (config.roles().contains("controller") || config.roles().contains("builder")) {
-            blobs = new Blobs(config.home().resolve("blobs"), config.blobAddress(), config.blobPort());
+            blobs = new Blobs(config.home().resolve("blobs"), config.blobAddress(), config.blobPort(), verifier);
             parts.add(blobs);
+            own.add(GridEndpoint.bound("blob store", config.blobAddress(), blobs.port(), config.hostAddress()));
         }
         List<Appliance> appliances = Appliances.installed();
         if (config.roles().contains("appliances")) {
@@ -108,29 +132,45 @@ public final class GridServer implements AutoCloseable {
             ControllerServer controller = ControllerServer.start(store,
                     new ControllerConfig(token, config.domain(), config.tcpPortMin(), config.tcpPortMax(),
                             config.roles().contains("builder") ? "ssh://git@" + config.apiAddress() + ":" + config.sshPort() + "/" : null,
-                            config.addonHost(), config.stackImage()),
+                            config.addonHost(), config.stackImage(), config.appUidMin(), config.appUidMax()),
                     new ApplianceCatalog(appliances, blobs), config.apiAddress(), config.apiPort());
             parts.add(controller);
             url = controller.url();
+            own.add(GridEndpoint.bound("API", config.apiAddress(), java.net.URI.create(url).getPort(), config.hostAddress()));
             Path cliConfig = config.home().resolve("cli.json");
-            Files.writeString(cliConfig, Json.write(Map.of("url", url, "token", token)) + "\n");
-            cliConfig.toFile().setReadable(false, false);
-            cliConfig.toFile().setReadable(true, true);
+            Files.deleteIfExists(cliConfig);
+            SecretFile.write(cliConfig, Json.write(Map.of("url", url, "token", token)));
         }
         if (config.roles().contains("builder")) {
             String api = url != null ? url : System.getenv("GRID_API_URL");
             if (api == null) throw new IllegalArgumentException("the builder role needs the controller: run it with the controller role or set GRID_API_URL");
             SlugBuilder builder = new SlugBuilder(docker, config.stackImage(), config.home().resolve("builder"), blobs,
-                    new ControllerClient(api, token), config.domain(), Duration.ofSeconds(120));
-            parts.add(new GitServer(store, config.home(), config.apiAddress(), config.sshPort(), builder).start());
+                    new ControllerClient(api, token), config.domain(), Duration.ofSeconds(120), config.buildLimits());
+            GitServer git = new GitServer(store, config.home(), config.apiAddress(), config.sshPort(), builder).start();
+            parts.add(git);
+            own.add(GridEndpoint.bound("git over SSH", config.apiAddress(), git.port(), config.hostAddress()));
         }
+        for (GridEndpoint e : own) GridEndpoint.register(store, partsLease.id(), e);
         // The host agent last: the jobs it starts (appliance nodes run a JVM each) compete for CPU,
         // and the API and router should be up first.
         if (config.roles().contains("host")) {
             // Closing the agent stops its jobs and keeps every volume: what `grid down` promises.
             parts.add(new HostAgent(store, docker, new HostConfig(config.hostId(), config.hostAddress(), config.portMin(), config.portMax(),
-                    config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost(), config.home().resolve("host"))).start());
+                    config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost(), config.home().resolve("host"),
+                    config.appUidMin(), config.appUidMax(), config.isolation())).start());
         }
+    }
+
+    /**
+     * App UIDs are given by the controller and judged by every host's firewall: all machines of a
+     * Grid must use one range. The first to start records it; a machine set up otherwise refuses to start.
+     */
+    private static void agreeOnAppUids(Store store, ServerConfig config) {
+        String mine = config.appUidMin() + "-" + config.appUidMax();
+        store.txn().ifUnchanged(Keys.APP_UIDS, 0).put(Keys.APP_UIDS, mine).commit();
+        String recorded = store.get(Keys.APP_UIDS).map(e -> e.value()).orElse(mine);
+        if (!recorded.equals(mine)) throw new IllegalArgumentException("GRID_APP_UIDS is " + mine + " here, but this Grid gives apps UIDs "
+                + recorded + ": set GRID_APP_UIDS=" + recorded);
     }
 
     /** An etcd left running by a Grid that was killed would hold the port and the data directory. */

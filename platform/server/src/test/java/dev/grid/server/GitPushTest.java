@@ -3,10 +3,8 @@ package dev.grid.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.grid.blobs.Blobs;
-import dev.grid.builder.ControllerClient;
+import dev.grid.builder.BuildLimits;
 import dev.grid.builder.GitServer;
-import dev.grid.builder.SlugBuilder;
 import dev.grid.testing.Eventually;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.Test;
 /** The real git client pushing over SSH to Grid's git server; builds run in containers; apps answer through the router. */
 class GitPushTest {
     static TestCluster grid;
-    static Blobs blobs;
     static GitServer git;
     static Path work;
     static Path key;
@@ -33,10 +30,7 @@ class GitPushTest {
         grid = new TestCluster(5);
         grid.startHost("a", "127.0.0.2");
         work = Files.createTempDirectory("grid-push");
-        blobs = new Blobs(work.resolve("blobs"), "127.0.0.1", 0);
-        SlugBuilder builder = new SlugBuilder(grid.docker, TestCluster.STACK_IMAGE, work.resolve("builder"), blobs,
-                new ControllerClient(grid.controller.url(), grid.token), "grid.test", Duration.ofSeconds(60));
-        git = new GitServer(grid.store, work, "127.0.0.1", 0, builder).start();
+        git = grid.startGit(BuildLimits.DEFAULTS);
         key = work.resolve("id_ed25519");
         run(work, List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "pusher@test", "-f", key.toString()));
         var added = grid.api.cli("keys:add", key + ".pub");
@@ -45,10 +39,7 @@ class GitPushTest {
 
     @AfterAll
     static void stop() throws Exception {
-        git.close();
-        blobs.close();
         grid.close();
-        grid.docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-cache-push"));
     }
 
     record Result(int exit, String output) {}

@@ -268,6 +268,8 @@ class PostgresApplianceTest {
                 ClusterState after = state();
                 assertNotEquals(victim, after.primary(), "round " + round + ": a new primary");
                 assertEquals(before.sync(), after.primary(), "round " + round + ": the sync was promoted");
+                assertEquals(after.primary(), grid.store.get(dev.grid.store.Keys.leader(KEYS.service())).orElseThrow().value(),
+                        "round " + round + ": the new primary is the leader its route follows, not just the oldest instance");
                 System.out.printf("BENCH postgres failover round %d: %s -> %s, first write %d ms after the kill%n", round, victim, after.primary(), millis);
                 // The killed node rejoins by itself, as a replica of the new primary.
                 Eventually.await(victim + " rejoined as a replica", Duration.ofSeconds(90),

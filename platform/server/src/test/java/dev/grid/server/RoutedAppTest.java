@@ -88,7 +88,7 @@ class RoutedAppTest {
         var added = grid.api.cli("routes:add", "tcp", "-a", "kv", "--process", "redis", "--leader");
         assertEquals(0, added.exitCode(), added.err());
         JsonNode route = grid.api.ok("GET", "/routes", null).findParents("service").stream()
-                .filter(r -> r.path("service").asText().equals("kv-redis")).findFirst().orElseThrow();
+                .filter(r -> r.path("service").asText().equals("kv.redis")).findFirst().orElseThrow();
         int port = route.path("port").asInt();
         assertTrue(added.out().contains("port " + port), added.out());
 

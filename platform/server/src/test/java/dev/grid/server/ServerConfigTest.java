@@ -26,11 +26,42 @@ class ServerConfigTest {
     }
 
     @Test
+    void limitsAndIsolationHaveSafeDefaultsAndReadTheirUnits() throws Exception {
+        ServerConfig c = config(Map.of());
+        assertEquals(true, c.isolation());
+        assertEquals(java.time.Duration.ofMinutes(15), c.buildLimits().timeout());
+        assertEquals(1L << 30, c.buildLimits().pushBytes());
+        assertEquals(200000, c.appUidMin());
+        ServerConfig set = config(Map.of("GRID_BUILD_TIMEOUT", "90s", "GRID_PUSH_LIMIT", "512m", "GRID_ISOLATION", "off"));
+        assertEquals(java.time.Duration.ofSeconds(90), set.buildLimits().timeout());
+        assertEquals(512L << 20, set.buildLimits().pushBytes());
+        assertEquals(false, set.isolation());
+    }
+
+    @Test
+    void secretsInGridHomeAreReadableByTheirOwnerOnly() throws Exception {
+        config(Map.of()).token(Map.of());
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(home.resolve("token"))));
+    }
+
+    @Test
     void badSettingsAreRefusedNamingTheVariable() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_ROUTER_TRANSPORT", "dpdk")));
         assertEquals("invalid GRID_ROUTER_TRANSPORT: unknown router transport 'dpdk': use auto or one of [io_uring, epoll, nio]", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_TCP_PORT_RANGE", "31000-30000")));
         assertEquals("invalid GRID_TCP_PORT_RANGE '31000-30000': use LOW-HIGH, e.g. 20000-20999", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_APP_UIDS", "1000-2000")));
+        assertEquals("invalid GRID_APP_UIDS '1000-2000': use LOW-HIGH from 10000 up, clear of the machine's own users, e.g. 200000-299999", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_ISOLATION", "maybe")));
+        assertEquals("invalid GRID_ISOLATION 'maybe': use on (the default) or off", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_BUILD_TIMEOUT", "soon")));
+        assertEquals("invalid GRID_BUILD_TIMEOUT 'soon': use a positive duration such as 900s, 15m or 1h", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_PUSH_LIMIT", "0")));
+        assertEquals("invalid GRID_PUSH_LIMIT '0': use a positive size such as 512m or 1g", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_ETCD_USER", "grid")));
+        assertEquals("GRID_ETCD_USER is set without a password: set GRID_ETCD_PASSWORD or GRID_ETCD_PASSWORD_FILE", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_ETCD_CA", "/no/such/ca.pem")));
+        assertEquals("invalid GRID_ETCD_CA '/no/such/ca.pem': no readable file there", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_ROLES", "router,dns")));
         assertEquals("unknown role 'dns' in GRID_ROLES: use " + ServerConfig.ALL_ROLES, e.getMessage());
     }

@@ -14,6 +14,13 @@ import dev.grid.router.Router;
 import dev.grid.router.RouterConfig;
 import dev.grid.router.Transport;
 import dev.grid.scheduler.Scheduler;
+import dev.grid.builder.BuildLimits;
+import dev.grid.builder.ControllerClient;
+import dev.grid.builder.GitServer;
+import dev.grid.builder.SlugBuilder;
+import dev.grid.core.GridEndpoint;
+import dev.grid.store.Credentials;
+import dev.grid.store.Lease;
 import dev.grid.store.Store;
 import dev.grid.testing.SharedEtcd;
 import java.io.IOException;
@@ -22,6 +29,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +48,8 @@ final class TestCluster implements AutoCloseable {
     static final String WEB = "node -e \"require('http').createServer((q,s)=>{console.log('request '+q.url);"
             + "s.end(process.env.GRID_JOB_ID)}).listen(process.env.PORT)\"";
     private static final AtomicInteger PORT_BLOCK = new AtomicInteger();
+    /** Each cluster gives its apps UIDs of its own, as two Grids on one machine must. */
+    private static final AtomicInteger UID_BLOCK = new AtomicInteger();
 
     final String id = "t" + UUID.randomUUID().toString().substring(0, 6);
     final Store store = SharedEtcd.newStore();
@@ -54,6 +64,12 @@ final class TestCluster implements AutoCloseable {
     final Scheduler scheduler;
     final Router router;
     final TestApi api;
+    final int uidMin = 300000 + UID_BLOCK.getAndIncrement() * 1000;
+    final int uidMax = uidMin + 999;
+    final Credentials.Verifier verifier;
+    /** Grid's own ports (etcd, API, blobs, SSH) for the hosts' firewalls, as GridServer registers them. */
+    final Lease endpointsLease;
+    GitServer git;
 
     TestCluster(long leaseTtl) {
         this.leaseTtl = leaseTtl;
@@ -65,15 +81,21 @@ final class TestCluster implements AutoCloseable {
         if (!docker.hasImage(STACK_IMAGE)) {
             throw new IllegalStateException("the stack image " + STACK_IMAGE + " is missing: run scripts/setup-host.sh");
         }
+        verifier = new Credentials.Verifier(store);
         try {
-            blobs = new Blobs(stateDir.resolve("blobs"), "127.0.0.1", 0);
+            blobs = new Blobs(stateDir.resolve("blobs"), "127.0.0.1", 0, verifier);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
         List<Appliance> appliances = Appliances.installed();
         for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.policy(), id).start());
         controller = ControllerServer.start(store, new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10,
-                31009 + PORT_BLOCK.get() * 10, null, "127.0.0.1", STACK_IMAGE), new ApplianceCatalog(appliances, blobs), "127.0.0.1", 0);
+                31009 + PORT_BLOCK.get() * 10, null, "127.0.0.1", STACK_IMAGE, uidMin, uidMax), new ApplianceCatalog(appliances, blobs), "127.0.0.1", 0);
+        endpointsLease = store.lease(30);
+        for (GridEndpoint e : List.of(GridEndpoint.ofUrl("etcd", SharedEtcd.url()), GridEndpoint.ofUrl("etcd peers", SharedEtcd.etcd().peerUrl()),
+                new GridEndpoint("API", "127.0.0.1", URI.create(controller.url()).getPort()), new GridEndpoint("blob store", "127.0.0.1", blobs.port()))) {
+            GridEndpoint.register(store, endpointsLease.id(), e);
+        }
         scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).start();
         api = new TestApi(controller.url(), token);
         try {
@@ -99,12 +121,21 @@ final class TestCluster implements AutoCloseable {
     HostAgent startHost(String name, String address, int portMin, int portMax) {
         try {
             HostAgent agent = new HostAgent(store, docker, new HostConfig(hostId(name), address, portMin, portMax, 8192,
-                    Map.of(), leaseTtl, 0, Docker.DEFAULT_HOST, stateDir.resolve(name))).start();
+                    Map.of(), leaseTtl, 0, Docker.DEFAULT_HOST, stateDir.resolve(name), uidMin, uidMax, true)).start();
             hosts.add(agent);
             return agent;
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Starts git push over SSH with a builder for this cluster (its SSH port is one of Grid's). */
+    GitServer startGit(BuildLimits limits) throws IOException {
+        SlugBuilder builder = new SlugBuilder(docker, STACK_IMAGE, stateDir.resolve("builder"), blobs,
+                new ControllerClient(controller.url(), token), "grid.test", Duration.ofSeconds(60), limits);
+        git = new GitServer(store, stateDir.resolve("git"), "127.0.0.1", 0, builder).start();
+        GridEndpoint.register(store, endpointsLease.id(), new GridEndpoint("git over SSH", "127.0.0.1", git.port()));
+        return git;
     }
 
     String hostId(String name) {
@@ -140,17 +171,42 @@ final class TestCluster implements AutoCloseable {
     public void close() {
         // Whatever fails while stopping, the containers and volumes this cluster made still go.
         try {
+            if (git != null) {
+                try {
+                    git.close();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
             managers.forEach(Manager::close);
             scheduler.close();
             controller.close();
             blobs.close();
             router.close();
             hosts.forEach(h -> h.stop(true)); // an agent the test stopped already is left as it is
+            verifier.close();
         } finally {
             for (Container c : docker.list(Map.of("grid.managed", "true"))) {
                 if (c.getLabels().getOrDefault("grid.host", "").startsWith(id + "-")) docker.remove(c.getId(), 1);
             }
+            // A host the test let die (stop without its jobs) leaves its firewall, as a crashed host does.
+            for (HostAgent h : hosts) {
+                try {
+                    new ProcessBuilder("nft", "delete", "table", "inet", dev.grid.host.FirewallRules.tableName(h.config().hostId()))
+                            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+                } catch (IOException | InterruptedException ignored) {
+                    // nothing more to clean
+                }
+            }
+            for (var e : store.list(dev.grid.store.Keys.APPS).entries()) {
+                for (Container c : docker.list(Map.of("grid.build", e.name()))) docker.remove(c.getId(), 0);
+            }
             docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + id));
+            for (var e : store.list(dev.grid.appliance.ClusterKeys.ROOT).entries()) {
+                if (!e.key().endsWith("/spec")) continue;
+                var spec = e.as(dev.grid.appliance.ClusterSpec.class);
+                store.users().remove(dev.grid.appliance.Clusters.keeperUser(store, spec.keys()));
+            }
             store.deletePrefix("");
             store.close();
         }

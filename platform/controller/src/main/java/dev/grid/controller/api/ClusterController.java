@@ -46,7 +46,10 @@ public class ClusterController {
         return status;
     }
 
-    /** Every change to Grid's state, as server-sent events: {type, key, value}. */
+    /**
+     * Every change to Grid's state, as server-sent events: {type, key, value}. Keys that hold a
+     * secret (passwords, private keys, credentials: {@link Keys#isSecret}) are never sent.
+     */
     @Get(value = "/events", produces = MediaType.TEXT_EVENT_STREAM)
     public Flux<Event<Map<String, Object>>> events() {
         return Flux.create(sink -> {
@@ -55,7 +58,7 @@ public class ClusterController {
             sink.next(Event.of(Map.<String, Object>of("type", "connected", "revision", rev)));
             Subscription watch = store.watch("", rev + 1, changes -> {
                 for (Change c : changes) {
-                    if (c.key().startsWith(Keys.CLAIMS) || c.key().startsWith("elections/")) continue;
+                    if (c.key().startsWith(Keys.CLAIMS) || c.key().startsWith("elections/") || Keys.isSecret(c.key())) continue;
                     Map<String, Object> e = new LinkedHashMap<>();
                     e.put("type", c.type().name().toLowerCase());
                     e.put("key", c.key());

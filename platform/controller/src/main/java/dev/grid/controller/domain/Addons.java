@@ -164,7 +164,7 @@ public final class Addons {
     /** A backup of an add-on's data, kept in the blob store. Key backups/ADDON/ID. */
     public record Backup(String id, String addon, Instant createdAt, long bytes) {
         String blob() {
-            return "backup-" + addon + "-" + id + ".dump";
+            return dev.grid.blobs.Blobs.BACKUP_PREFIX + addon + "-" + id + ".dump";
         }
     }
 

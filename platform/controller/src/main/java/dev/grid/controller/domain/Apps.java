@@ -1,5 +1,6 @@
 package dev.grid.controller.domain;
 
+import dev.grid.controller.ControllerConfig;
 import dev.grid.core.App;
 import dev.grid.core.GridException;
 import dev.grid.store.Keys;
@@ -13,10 +14,12 @@ import java.util.List;
 public final class Apps {
     private final Store store;
     private final Routes routes;
+    private final ControllerConfig config;
 
-    public Apps(Store store, Routes routes) {
+    public Apps(Store store, Routes routes, ControllerConfig config) {
         this.store = store;
         this.routes = routes;
+        this.config = config;
     }
 
     public App create(String name) {
@@ -35,11 +38,37 @@ public final class Apps {
     }
 
     private App create(String name, dev.grid.core.Route route) {
-        App app = new App(name, Instant.now());
-        var txn = store.txn().ifUnchanged(Keys.app(name), 0).put(Keys.app(name), app);
-        if (route != null) txn.put(Keys.route(route.id()), route);
-        if (!txn.commit()) throw GridException.conflict("the name '" + name + "' is taken: choose another");
-        return app;
+        for (int tries = 0; tries < 20; tries++) {
+            if (store.get(Keys.app(name)).isPresent()) break;
+            // An app's processes and builds run as its own UID; Grid's own apps' data nodes as root.
+            Integer uid = route == null ? null : freeUid();
+            App app = new App(name, Instant.now(), uid);
+            var txn = store.txn().ifUnchanged(Keys.app(name), 0).put(Keys.app(name), app);
+            if (uid != null) txn.ifUnchanged(Keys.uidClaim(uid), 0).put(Keys.uidClaim(uid), name);
+            if (route != null) txn.put(Keys.route(route.id()), route);
+            if (txn.commit()) return app;
+        }
+        throw GridException.conflict("the name '" + name + "' is taken: choose another");
+    }
+
+    /** The next UID no app was ever given. */
+    private int freeUid() {
+        List<Integer> given = store.list(Keys.UID_CLAIMS).entries().stream().map(e -> Integer.valueOf(e.name())).toList();
+        return App.nextUid(given, config.appUidMin(), config.appUidMax()).orElseThrow(() -> GridException.conflict(
+                "every app UID in " + config.appUidMin() + "-" + config.appUidMax() + " is taken: widen GRID_APP_UIDS"));
+    }
+
+    /** Gives a UID to each app an earlier Grid made without one (its jobs cannot start until it has one). */
+    public void giveMissingUids() {
+        for (var e : store.list(Keys.APPS).entries()) {
+            App app = e.as(App.class);
+            if (app.uid() != null || App.isSystem(app.name())) continue;
+            int uid = freeUid();
+            if (store.txn().ifUnchanged(e.key(), e.modRevision()).ifUnchanged(Keys.uidClaim(uid), 0)
+                    .put(e.key(), new App(app.name(), app.createdAt(), uid)).put(Keys.uidClaim(uid), app.name()).commit()) {
+                org.slf4j.LoggerFactory.getLogger(Apps.class).info("app {} runs as UID {} from now on", app.name(), uid);
+            }
+        }
     }
 
     public List<App> list() {

@@ -32,11 +32,13 @@ public final class Jobs {
     private final Store store;
     private final Apps apps;
     private final Releases releases;
+    private final dev.grid.store.Credentials.Own credential;
 
-    public Jobs(Store store, Apps apps, Releases releases) {
+    public Jobs(Store store, Apps apps, Releases releases, dev.grid.store.Credentials.Own credential) {
         this.store = store;
         this.apps = apps;
         this.releases = releases;
+        this.credential = credential;
     }
 
     public List<JobView> list(String app) {
@@ -54,6 +56,8 @@ public final class Jobs {
     /** Runs the command once from the app's current release and waits for it to end. */
     public RunResult run(String app, String command, Duration timeout) {
         apps.get(app);
+        // A one-off in a data node's app would run beside the datastore with the cluster's access.
+        if (dev.grid.core.App.isSystem(app)) throw GridException.invalid(app + " is one of Grid's own apps: it runs no one-off commands");
         if (command == null || command.isBlank()) throw GridException.invalid("say what to run, e.g. grid run -a " + app + " ls");
         Release release = releases.current(app).orElseThrow(() -> GridException.invalid("app '" + app + "' has no release yet: deploy one first"));
         String id = app + "-run-" + UUID.randomUUID().toString().substring(0, 8);
@@ -93,7 +97,8 @@ public final class Jobs {
         if (host == null) return Stream.of("(host " + job.hostId() + " is down; its logs are unavailable)");
         URI uri = URI.create(host.apiUrl() + "/jobs/" + job.id() + "/logs?follow=" + follow + "&tail=" + tail);
         try {
-            HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.ofLines());
+            HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(uri).GET()
+                    .header("Authorization", dev.grid.store.Credentials.header(credential.token())).build(), HttpResponse.BodyHandlers.ofLines());
             if (r.statusCode() != 200) return Stream.of("(no logs for " + job.id() + ": HTTP " + r.statusCode() + ")");
             return r.body();
         } catch (IOException e) {

@@ -46,6 +46,8 @@ public final class Releases {
             if (e.getValue() == null || e.getValue().command() == null || e.getValue().command().isBlank()) {
                 throw GridException.invalid("process type '" + e.getKey() + "' has no command");
             }
+            if (!e.getValue().capabilities().isEmpty() && !dev.grid.core.App.isSystem(app))
+                throw GridException.invalid("process type '" + e.getKey() + "' asks for capabilities: an app's processes run with none");
         }
         if (slugUrl != null && !slugUrl.startsWith("http://") && !slugUrl.startsWith("https://")) {
             throw GridException.invalid("invalid slug '" + slugUrl + "': give the http(s) URL of a slug tarball");

@@ -31,6 +31,7 @@ public final class Upgrades {
 
     public void run() {
         renameServices();
+        apps.giveMissingUids();
     }
 
     /** Routes name services APP.TYPE now; an earlier Grid named them APP-TYPE. */
