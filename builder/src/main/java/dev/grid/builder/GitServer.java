@@ -58,7 +58,13 @@ public final class GitServer implements AutoCloseable {
             String id = SshKey.parse(PublicKeyEntry.toString(key)).id();
             return store.get(Keys.sshKey(id)).isPresent();
         });
-        sshd.setCommandFactory(new GitPackCommandFactory(resolver()).withGitPackConfiguration(new GitPackConfiguration() {
+        GitPackCommandFactory git = new GitPackCommandFactory(resolver());
+        // A refusal reaches the pusher as the reason, not as "could not read from remote repository".
+        sshd.setCommandFactory((channel, command) -> {
+            String problem = problem(command.contains(" ") ? command.substring(command.indexOf(' ') + 1).replace("'", "").strip() : "");
+            return problem == null ? git.createCommand(channel, command) : new Refusal(problem);
+        });
+        git.withGitPackConfiguration(new GitPackConfiguration() {
             @Override
             public void configureReceivePack(ServerSession session, ReceivePack pack) {
                 pack.setCheckReceivedObjects(true);
@@ -68,7 +74,41 @@ public final class GitServer implements AutoCloseable {
                 pack.setPreReceiveHook(GitServer.this::preReceive);
                 pack.setPostReceiveHook((rp, commands) -> pruneIfRefused(rp));
             }
-        }));
+        });
+    }
+
+    /** What is wrong with pushing to or cloning {@code path}, or null if it is an app's repository. */
+    private String problem(String path) {
+        Matcher m = REPO.matcher(path);
+        if (!m.matches()) return "no such repository: push to APP.git, e.g. ssh://git@HOST:PORT/myapp.git";
+        String app = m.group(1);
+        if (App.isSystem(app)) return app + " is one of Grid's own apps: it takes no push and no clone";
+        if (store.get(Keys.app(app)).isEmpty()) return "no app named '" + app + "': create it with 'grid apps:create " + app + "'";
+        return null;
+    }
+
+    /** A command that only says why it was refused, on the client's stderr, and fails. */
+    private static final class Refusal implements org.apache.sshd.server.command.Command {
+        private final String reason;
+        private java.io.OutputStream err;
+        private org.apache.sshd.server.ExitCallback exit;
+
+        Refusal(String reason) {
+            this.reason = reason;
+        }
+
+        @Override public void setInputStream(java.io.InputStream in) {}
+        @Override public void setOutputStream(java.io.OutputStream out) {}
+        @Override public void setErrorStream(java.io.OutputStream err) { this.err = err; }
+        @Override public void setExitCallback(org.apache.sshd.server.ExitCallback exit) { this.exit = exit; }
+        @Override public void destroy(org.apache.sshd.server.channel.ChannelSession channel) {}
+
+        @Override
+        public void start(org.apache.sshd.server.channel.ChannelSession channel, org.apache.sshd.server.Environment env) throws IOException {
+            err.write(("grid: " + reason + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            err.flush();
+            exit.onExit(1, reason);
+        }
     }
 
     public GitServer start() throws IOException {
@@ -84,11 +124,11 @@ public final class GitServer implements AutoCloseable {
     /** Only "APP.git" of an existing app resolves (never a path outside the repository root); its bare repository is made on first push. */
     private GitLocationResolver resolver() {
         return (command, args, session, fs) -> {
-            Matcher m = args.length == 2 ? REPO.matcher(args[1]) : null;
-            if (m == null || !m.matches()) throw new IOException("no such repository: push to APP.git, e.g. ssh://git@HOST:PORT/myapp.git");
+            String problem = args.length == 2 ? problem(args[1]) : "no such repository";
+            if (problem != null) throw new IOException(problem); // checked before already: this is the last line
+            Matcher m = REPO.matcher(args[1]);
+            m.matches();
             String app = m.group(1);
-            if (App.isSystem(app)) throw new IOException(app + " is one of Grid's own apps: it takes no push and no clone");
-            if (store.get(Keys.app(app)).isEmpty()) throw new IOException("no app named '" + app + "': create it with 'grid apps:create " + app + "'");
             Path repo = repos.resolve(app + ".git");
             if (!Files.exists(repo)) {
                 try (Git ignored = Git.init().setBare(true).setDirectory(repo.toFile()).setInitialBranch("main").call()) {
@@ -109,7 +149,12 @@ public final class GitServer implements AutoCloseable {
         boolean refused = pack.getAllCommands().stream().anyMatch(c -> c.getResult() != ReceiveCommand.Result.OK);
         if (!refused) return;
         try {
-            Git.wrap(pack.getRepository()).gc().setExpire(new java.util.Date()).call();
+            // Packs younger than an hour are kept by default: a refused push's pack is seconds old.
+            var gc = new org.eclipse.jgit.internal.storage.file.GC((org.eclipse.jgit.internal.storage.file.FileRepository) pack.getRepository());
+            java.util.Date soon = new java.util.Date(System.currentTimeMillis() + 1000);
+            gc.setExpire(soon);
+            gc.setPackExpire(soon);
+            gc.gc().get();
         } catch (Exception e) {
             log.warn("cannot prune the refused push to {}: {}", pack.getRepository().getDirectory(), e.toString());
         }
