@@ -224,6 +224,7 @@ public final class HostAgent implements AutoCloseable {
             String notReady = null;
             if (!spec.oneOff() && !registered.contains(spec.id())) {
                 if (!accepts(port)) notReady = "waiting for port " + port;
+                else if (!App.isSystem(spec.app())) notReady = squatter(spec, port);
                 else if (healthPath != null) notReady = healthProblem(port, healthPath);
             }
             boolean ready = !spec.oneOff() && notReady == null;
@@ -358,6 +359,17 @@ public final class HostAgent implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /**
+     * Null if only the job's app listens on its port; else who else does. Another app that bound
+     * the port first would get the job's traffic: the job is not registered while it holds it.
+     */
+    private String squatter(JobSpec spec, int port) {
+        Integer uid = store.get(Keys.app(spec.app()), App.class).map(App::uid).orElse(null);
+        Set<Integer> owners = Listeners.owners(port);
+        owners.remove(uid);
+        return owners.isEmpty() ? null : "port " + port + " is also held by UID " + owners + ", not this app's: no traffic until it lets go";
     }
 
     /** Null if GET path answers 2xx or 3xx within a second; else what it answered. */
