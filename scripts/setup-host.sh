@@ -17,6 +17,8 @@ command -v git >/dev/null || need_pkgs+=(git)
 command -v ssh >/dev/null || need_pkgs+=(openssh-client)
 # nft: each host's firewall keeps app processes and builds from Grid's ports and other apps' jobs.
 command -v nft >/dev/null || need_pkgs+=(nftables)
+# openssl: the tests make TLS certificates (etcd over TLS, a route's key).
+command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v mvn >/dev/null || need_pkgs+=(maven)
 command -v java >/dev/null || need_pkgs+=(openjdk-17-jdk-headless)
 # psql, pg_dump, pg_restore, redis-cli: grid pg:psql, Postgres backups and grid redis:cli run them here.

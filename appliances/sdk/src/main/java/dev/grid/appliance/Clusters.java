@@ -59,15 +59,23 @@ public final class Clusters {
         env.put("GRID_APPLIANCE", spec.appliance());
         env.put("GRID_CLUSTER", spec.cluster());
         if (store.access().ca() != null) env.put("GRID_ETCD_CA_PEM", java.nio.file.Files.readString(store.access().ca()));
+        // Never in the release (the API shows a release's env): the host adds these to the nodes' env only.
+        Map<String, String> nodeSecrets = new HashMap<>();
         if (store.access().authenticated()) {
-            // Never in the release (the API shows a release's env): the host adds it to the nodes' env only.
             String password = Secrets.token(32);
             store.users().ensure(keeperUser(store, keys), password, List.of(
                     EtcdUsers.Grant.read(keys.root()),
                     EtcdUsers.Grant.readWrite(keys.nodes()),
                     EtcdUsers.Grant.readWrite(Keys.instances(keys.service()))));
-            store.put(Keys.appSecrets(keys.app()), Map.of("GRID_ETCD_USER", keeperUser(store, keys), "GRID_ETCD_PASSWORD", password));
+            nodeSecrets.put("GRID_ETCD_USER", keeperUser(store, keys));
+            nodeSecrets.put("GRID_ETCD_PASSWORD", password);
         }
+        if (store.access().cert() != null) {
+            // An etcd that asks every client for a certificate gets Grid's from the keepers too.
+            nodeSecrets.put("GRID_ETCD_CERT_PEM", java.nio.file.Files.readString(store.access().cert()));
+            nodeSecrets.put("GRID_ETCD_KEY_PEM", java.nio.file.Files.readString(store.access().key()));
+        }
+        if (!nodeSecrets.isEmpty()) store.put(Keys.appSecrets(keys.app()), nodeSecrets);
         if (!store.txn().ifUnchanged(keys.spec(), 0).put(keys.spec(), spec).commit()) return false;
         try {
             platform.runApp(keys.app(), processes, env, slug);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grid.testing.Eventually;
 import dev.grid.testing.SharedEtcd;
+import dev.grid.testing.TlsEtcd;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,6 +110,22 @@ class StoreTest {
                 assertThrows(StoreException.class, () -> gone.get("appliances/x/c1/state"), "a removed user signs in no more");
             }
             root.users().remove(user); // twice is nothing
+        }
+    }
+
+    /** Across machines etcd speaks TLS and wants a client certificate: the store shows Grid's. */
+    @Test
+    void aStoreReachesAnEtcdThatWantsTlsAndAClientCertificate() throws Exception {
+        try (TlsEtcd etcd = new TlsEtcd()) {
+            EtcdAccess tls = new EtcdAccess(null, null, etcd.ca, etcd.clientCert, etcd.clientKey);
+            try (Store store = Store.connect(List.of(etcd.url), "/tls/", tls)) {
+                store.put("k", "over tls");
+                assertEquals("over tls", store.get("k").orElseThrow().value());
+            }
+            EtcdAccess noCertificate = new EtcdAccess(null, null, etcd.ca, null, null);
+            try (Store store = Store.connect(List.of(etcd.url), "/tls/", noCertificate)) {
+                assertThrows(StoreException.class, () -> store.get("k"), "etcd refuses a client without a certificate");
+            }
         }
     }
 

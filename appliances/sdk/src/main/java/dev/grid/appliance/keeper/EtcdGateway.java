@@ -35,11 +35,15 @@ public final class EtcdGateway {
     private volatile String token;
 
     public EtcdGateway(List<String> endpoints, String prefix) {
-        this(endpoints, prefix, null, null, null);
+        this(endpoints, prefix, null, null, null, null, null);
     }
 
-    /** With {@code user} (and its password) signs in to an etcd with authentication; {@code caPem} trusts etcd's TLS certificate. */
-    public EtcdGateway(List<String> endpoints, String prefix, String user, String password, String caPem) {
+    /**
+     * With {@code user} (and its password) signs in to an etcd with authentication; {@code caPem}
+     * trusts etcd's TLS certificate, and {@code certPem} with {@code keyPem} (PKCS#8) is the client
+     * certificate an etcd that asks for one gets.
+     */
+    public EtcdGateway(List<String> endpoints, String prefix, String user, String password, String caPem, String certPem, String keyPem) {
         if (endpoints.isEmpty()) throw new IllegalArgumentException("no etcd endpoint");
         if ((user == null) != (password == null)) throw new IllegalArgumentException("an etcd user needs its password");
         this.endpoints = List.copyOf(endpoints);
@@ -47,25 +51,53 @@ public final class EtcdGateway {
         this.user = user;
         this.password = password;
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
-        if (caPem != null && !caPem.isBlank()) b.sslContext(trusting(caPem));
+        if (blank(caPem) != blank(certPem) && !blank(certPem)) throw new IllegalArgumentException("a client certificate needs the CA too");
+        if (!blank(caPem)) b.sslContext(tls(caPem, certPem, keyPem));
         this.http = b.build();
     }
 
-    private static javax.net.ssl.SSLContext trusting(String caPem) {
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    private static javax.net.ssl.SSLContext tls(String caPem, String certPem, String keyPem) {
         try {
-            var certs = java.security.cert.CertificateFactory.getInstance("X.509")
-                    .generateCertificates(new java.io.ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII)));
-            var store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
-            store.load(null, null);
+            var x509 = java.security.cert.CertificateFactory.getInstance("X.509");
+            var trusted = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            trusted.load(null, null);
             int i = 0;
-            for (var c : certs) store.setCertificateEntry("ca" + i++, c);
+            for (var c : x509.generateCertificates(new java.io.ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII)))) {
+                trusted.setCertificateEntry("ca" + i++, c);
+            }
             var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(store);
+            tmf.init(trusted);
+            javax.net.ssl.KeyManager[] keys = null;
+            if (!blank(certPem)) {
+                var chain = x509.generateCertificates(new java.io.ByteArrayInputStream(certPem.getBytes(StandardCharsets.US_ASCII)))
+                        .toArray(java.security.cert.Certificate[]::new);
+                var own = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+                own.load(null, null);
+                own.setKeyEntry("client", privateKey(keyPem), new char[0], chain);
+                var kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(own, new char[0]);
+                keys = kmf.getKeyManagers();
+            }
             var ssl = javax.net.ssl.SSLContext.getInstance("TLS");
-            ssl.init(null, tmf.getTrustManagers(), null);
+            ssl.init(keys, tmf.getTrustManagers(), null);
             return ssl;
         } catch (java.security.GeneralSecurityException | IOException e) {
-            throw new IllegalArgumentException("GRID_ETCD_CA_PEM is not a usable CA certificate: " + e.getMessage(), e);
+            throw new IllegalArgumentException("the etcd TLS settings cannot be used: " + e.getMessage(), e);
+        }
+    }
+
+    /** A PKCS#8 PEM key (BEGIN PRIVATE KEY), RSA or EC. */
+    private static java.security.PrivateKey privateKey(String pem) throws java.security.GeneralSecurityException {
+        String body = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        var spec = new java.security.spec.PKCS8EncodedKeySpec(Base64.getDecoder().decode(body));
+        try {
+            return java.security.KeyFactory.getInstance("RSA").generatePrivate(spec);
+        } catch (java.security.spec.InvalidKeySpecException notRsa) {
+            return java.security.KeyFactory.getInstance("EC").generatePrivate(spec);
         }
     }
 

@@ -80,7 +80,8 @@ public final class Keeper implements AutoCloseable {
         ClusterKeys keys = new ClusterKeys(require(env, "GRID_APPLIANCE"), require(env, "GRID_CLUSTER"));
         // The cluster's own etcd user (from the host, never in the release): it reaches this cluster's keys only.
         EtcdGateway etcd = new EtcdGateway(Arrays.asList(require(env, "GRID_ETCD").split(",")), env.getOrDefault("GRID_PREFIX", "grid"),
-                env.get("GRID_ETCD_USER"), env.get("GRID_ETCD_PASSWORD"), env.get("GRID_ETCD_CA_PEM"));
+                env.get("GRID_ETCD_USER"), env.get("GRID_ETCD_PASSWORD"), env.get("GRID_ETCD_CA_PEM"),
+                env.get("GRID_ETCD_CERT_PEM"), env.get("GRID_ETCD_KEY_PEM"));
         NodeConfig node = new NodeConfig(require(env, "GRID_NODE"), env.getOrDefault("GRID_HOST_ADDRESS", "127.0.0.1"),
                 Integer.parseInt(require(env, "PORT")), Path.of(env.getOrDefault("GRID_DATA_DIR", "/data")), secrets(etcd, keys));
         datastore.configure(node);
