@@ -74,7 +74,11 @@ final class Lifecycle {
             Instant deadline = started.plus(Duration.ofSeconds(timeout));
             while (Instant.now().isBefore(deadline)) {
                 if (!p.isAlive()) {
-                    throw new CliException("Grid exited with code " + p.exitValue() + " while starting:\n" + String.join("\n", tail(log, 15)));
+                    List<String> last = tail(log, 15);
+                    // A reason the server names itself is one line; anything else shows the end of the log.
+                    String reason = last.stream().filter(l -> l.startsWith("grid: ")).reduce((a, b) -> b).orElse(null);
+                    if (reason != null) throw new CliException(reason.substring("grid: ".length()));
+                    throw new CliException("Grid exited with code " + p.exitValue() + " while starting:\n" + String.join("\n", last));
                 }
                 String now;
                 if (!Files.exists(home.resolve("cli.json"))) {

@@ -71,6 +71,10 @@ public final class GridServer implements AutoCloseable {
             server.start(config, config.token(env));
             Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
             log.info("Grid is ready: API {}", server.url);
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            // A condition Grid names (nftables missing, a setting that disagrees): one line that says what to do.
+            System.err.println("grid: " + e.getMessage());
+            System.exit(1);
         } catch (RuntimeException e) {
             log.error("Grid failed to start: {}", e.getMessage(), e);
             System.exit(1);
