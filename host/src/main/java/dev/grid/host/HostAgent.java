@@ -224,8 +224,8 @@ public final class HostAgent implements AutoCloseable {
             String notReady = null;
             if (!spec.oneOff() && !registered.contains(spec.id())) {
                 if (!accepts(port)) notReady = "waiting for port " + port;
-                else if (!App.isSystem(spec.app())) notReady = squatter(spec, port);
-                else if (healthPath != null) notReady = healthProblem(port, healthPath);
+                if (notReady == null && !App.isSystem(spec.app())) notReady = squatter(spec, port);
+                if (notReady == null && healthPath != null) notReady = healthProblem(port, healthPath);
             }
             boolean ready = !spec.oneOff() && notReady == null;
             if (ready && registered.add(spec.id())) {
