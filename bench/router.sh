@@ -13,16 +13,20 @@
 #        BENCH_PARTS=http (or tcp) runs only that half.
 #        GRID_ROUTER_TRANSPORT=epoll (or io_uring, nio) measures the router on that transport
 #        instead of the one it picks by itself (auto).
+# HTTP also runs Grid's router with a host's firewall table loaded (the one FirewallRules
+# makes for a host of this machine), in the same alternating rounds: every packet of the
+# router, the backend and wrk then passes the table's first rule.
 set -euo pipefail
 ROUNDS="${1:-5}"; SECONDS_PER_RUN="${2:-30}"; CONNS=64; THREADS=2
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 WORK="$(mktemp -d /tmp/grid-bench.XXXXXX)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+FW_TABLE=grid_bench_router
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; nft delete table inet $FW_TABLE 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 need=()
-for c in wrk:wrk /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream nginx:nginx-light redis-server:redis-server redis-benchmark:redis-tools etcdctl:etcd-client etcd:etcd-server; do
+for c in nft:nftables wrk:wrk /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream nginx:nginx-light redis-server:redis-server redis-benchmark:redis-tools etcdctl:etcd-client etcd:etcd-server; do
   command -v "${c%%:*}" >/dev/null || [ -e "${c%%:*}" ] || need+=("${c##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
@@ -107,9 +111,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 PARTS="${BENCH_PARTS:-http tcp}"
 if [[ " $PARTS " == *" http "* ]]; then
 echo "HTTP: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS alternating rounds"
-: > "$WORK/grid.txt"; : > "$WORK/nginx.txt"; : > "$WORK/same.txt"
+: > "$WORK/grid.txt"; : > "$WORK/nginx.txt"; : > "$WORK/same.txt"; : > "$WORK/gridfw.txt"
+java -cp "$ROOT/platform/server/target/grid-server.jar" dev.grid.host.FirewallRules bench_router 127.0.0.1 200000-299999 20000-20999 \
+  $ETCD $((ETCD+1)) > "$WORK/firewall.nft"
 for r in $(seq "$ROUNDS"); do
   g=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r grid:  rps p99ms non2xx cpu-us/req = $g"; echo "$g" >> "$WORK/grid.txt"
+  nft -f "$WORK/firewall.nft"
+  f=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r grid with a host's firewall table: rps p99ms non2xx cpu-us/req = $f"; echo "$f" >> "$WORK/gridfw.txt"
+  nft delete table inet $FW_TABLE
   n=$(run_wrk http://127.0.0.1:$NGINX/ bench.test $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx: rps p99ms non2xx cpu-us/req = $n"; echo "$n" >> "$WORK/nginx.txt"
   m=$(run_wrk http://127.0.0.1:$NGINXSAME/ bench.test); echo "  round $r nginx inside the backend's workers (reference): rps p99ms non2xx = $m"; echo "$m" >> "$WORK/same.txt"
 done
@@ -119,6 +128,8 @@ g_cpu=$(col grid 4); n_cpu=$(col nginx 4)
 echo "HTTP median: grid $g_rps req/s p99 ${g_p99} ms | nginx $n_rps req/s p99 ${n_p99} ms | req/s ratio $(ratio "$g_rps" "$n_rps") | p99 ratio $(ratio "$g_p99" "$n_p99")"
 echo "  the proxy's own CPU per request (median): grid $g_cpu us | nginx $n_cpu us | ratio $(ratio "$g_cpu" "$n_cpu")"
 echo "  reference, nginx inside the backend's workers: $m_rps req/s p99 ${m_p99} ms | grid/it req/s $(ratio "$g_rps" "$m_rps") p99 $(ratio "$g_p99" "$m_p99")"
+f_rps=$(col gridfw 1); f_p99=$(col gridfw 2); f_cpu=$(col gridfw 4)
+echo "  grid with a host's firewall table: $f_rps req/s p99 ${f_p99} ms, $f_cpu us CPU per request | vs without: req/s $(ratio "$f_rps" "$g_rps") CPU $(ratio "$f_cpu" "$g_cpu")"
 fi
 if [[ " $PARTS " == *" tcp "* ]]; then
 REDIS_PID=$(pgrep -f "redis-server 127.0.0.1:$REDIS" | head -1)

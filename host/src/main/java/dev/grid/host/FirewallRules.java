@@ -55,6 +55,23 @@ public record FirewallRules(String table, int uidMin, int uidMax, int portMin, i
                 gridPorts, gridRemote, ownLocal, ownRemote, remoteJobs);
     }
 
+    /**
+     * Prints the table a host with no jobs yet would load, for a look at the rules or a benchmark:
+     * {@code FirewallRules HOST_ID ADDRESS UIDMIN-UIDMAX PORTMIN-PORTMAX [GRID_PORT...]}.
+     */
+    public static void main(String[] args) {
+        if (args.length < 4) {
+            System.err.println("usage: FirewallRules HOST_ID ADDRESS UIDMIN-UIDMAX PORTMIN-PORTMAX [GRID_PORT...]");
+            System.exit(2);
+        }
+        String[] uids = args[2].split("-");
+        String[] ports = args[3].split("-");
+        HostInfo self = new HostInfo(args[0], args[1], Integer.parseInt(ports[0]), Integer.parseInt(ports[1]), 0, java.util.Map.of(), "");
+        List<GridEndpoint> endpoints = new ArrayList<>();
+        for (int i = 4; i < args.length; i++) endpoints.add(new GridEndpoint("port", "127.0.0.1", Integer.parseInt(args[i])));
+        System.out.print(of(self, Integer.parseInt(uids[0]), Integer.parseInt(uids[1]), endpoints, List.of(self), List.of()).script());
+    }
+
     /** One table per host: Grids (and test hosts) sharing a machine never replace each other's. */
     public static String tableName(String hostId) {
         return "grid_" + hostId.replaceAll("[^A-Za-z0-9_]", "_");
