@@ -10,7 +10,8 @@
 # Rounds alternate between the contenders; medians and ratios are printed, and
 # for the two proxies their own CPU time per request (all their threads).
 # Usage: bench/router.sh [ROUNDS] [SECONDS]   (defaults: 5 rounds of 30 s)
-#        BENCH_PARTS=http (or tcp) runs only that half.
+#        BENCH_PARTS=http (or tcp) runs only that half; BENCH_PARTS=firewall measures the router
+#        with and without a host's firewall table, alternating.
 #        GRID_ROUTER_TRANSPORT=epoll (or io_uring, nio) measures the router on that transport
 #        instead of the one it picks by itself (auto).
 # HTTP also runs Grid's router with a host's firewall table loaded (the one FirewallRules
@@ -130,6 +131,22 @@ echo "  the proxy's own CPU per request (median): grid $g_cpu us | nginx $n_cpu 
 echo "  reference, nginx inside the backend's workers: $m_rps req/s p99 ${m_p99} ms | grid/it req/s $(ratio "$g_rps" "$m_rps") p99 $(ratio "$g_p99" "$m_p99")"
 f_rps=$(col gridfw 1); f_p99=$(col gridfw 2); f_cpu=$(col gridfw 4)
 echo "  grid with a host's firewall table: $f_rps req/s p99 ${f_p99} ms, $f_cpu us CPU per request | vs without: req/s $(ratio "$f_rps" "$g_rps") CPU $(ratio "$f_cpu" "$g_cpu")"
+fi
+if [[ " $PARTS " == *" firewall "* ]]; then
+# Grid's router alone, with and without a host's firewall table, alternating: what the table costs.
+echo "FIREWALL: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS pairs of rounds, the table loaded every other round"
+: > "$WORK/off.txt"; : > "$WORK/on.txt"; : > "$WORK/pair.txt"
+java -cp "$ROOT/platform/server/target/grid-server.jar" dev.grid.host.FirewallRules bench_router 127.0.0.1 200000-299999 20000-20999 \
+  $ETCD $((ETCD+1)) > "$WORK/firewall.nft"
+for r in $(seq "$ROUNDS"); do
+  a=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r without: rps p99ms non2xx cpu-us/req = $a"; echo "$a" >> "$WORK/off.txt"
+  nft -f "$WORK/firewall.nft"
+  b=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r with:    rps p99ms non2xx cpu-us/req = $b"; echo "$b" >> "$WORK/on.txt"
+  nft delete table inet $FW_TABLE
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.3f %.3f\n", y[1] / x[1], y[4] / x[4] }' >> "$WORK/pair.txt"
+done
+echo "FIREWALL median: without $(col off 1) req/s, $(col off 4) us CPU/req | with $(col on 1) req/s, $(col on 4) us CPU/req"
+echo "  per pair (median): req/s with/without $(col pair 1) | CPU per request with/without $(col pair 2)"
 fi
 if [[ " $PARTS " == *" tcp "* ]]; then
 REDIS_PID=$(pgrep -f "redis-server 127.0.0.1:$REDIS" | head -1)

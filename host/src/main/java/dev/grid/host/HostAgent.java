@@ -287,24 +287,18 @@ public final class HostAgent implements AutoCloseable {
                     "no free port in " + config.portMin() + "-" + config.portMax() + " on host " + config.hostId());
             return;
         }
-        Sandbox sandbox;
-        int uid = 0;
-        if (App.isSystem(spec.app())) {
-            sandbox = Sandbox.dataNode(spec.capabilities(), spec.memoryMb());
-        } else {
-            Integer appUid = store.get(Keys.app(spec.app()), App.class).map(App::uid).orElse(null);
-            if (appUid == null) {
-                report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
-                        "app " + spec.app() + " has no UID of its own yet (a controller gives it one when it starts)");
-                return;
-            }
-            uid = appUid;
-            sandbox = Sandbox.app(uid, spec.memoryMb());
+        Integer appUid = App.isSystem(spec.app()) ? null : store.get(Keys.app(spec.app()), App.class).map(App::uid).orElse(null);
+        Sandbox sandbox = Sandbox.of(spec, appUid).orElse(null);
+        if (sandbox == null) {
+            report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
+                    "app " + spec.app() + " has no UID of its own yet (a controller gives it one when it starts)");
+            return;
         }
+        int uid = sandbox.uid();
         usedPorts.add(port);
         Map<String, String> env = new HashMap<>(spec.env());
         // Grid's own apps' secrets (a keeper's etcd user) reach their data nodes only: never a release, a one-off or the API.
-        if (App.isSystem(spec.app()) && !spec.oneOff()) {
+        if (Sandbox.getsAppSecrets(spec)) {
             store.get(Keys.appSecrets(spec.app()), Map.class).ifPresent(s -> s.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v))));
         }
         env.put("PORT", String.valueOf(port));

@@ -18,6 +18,26 @@ public record Sandbox(String user, List<String> capabilities, long memoryBytes, 
         capabilities = capabilities == null ? List.of() : List.copyOf(capabilities);
     }
 
+    /**
+     * The sandbox of a job: a data node of one of Grid's own apps keeps its datastore's
+     * capabilities as root; an app's job runs as {@code appUid} with none, whatever its spec asks.
+     * An app without a UID yet gets no sandbox: its job must not start.
+     */
+    public static java.util.Optional<Sandbox> of(dev.grid.core.JobSpec job, Integer appUid) {
+        if (dev.grid.core.App.isSystem(job.app())) return java.util.Optional.of(dataNode(job.capabilities(), job.memoryMb()));
+        return appUid == null ? java.util.Optional.empty() : java.util.Optional.of(app(appUid, job.memoryMb()));
+    }
+
+    /** Whether the host adds the app's secret env (a keeper's etcd user) to this job: data nodes only, never a one-off. */
+    public static boolean getsAppSecrets(dev.grid.core.JobSpec job) {
+        return dev.grid.core.App.isSystem(job.app()) && !job.oneOff();
+    }
+
+    /** The UID the container runs as (0: root). */
+    public int uid() {
+        return user == null ? 0 : Integer.parseInt(user.substring(0, user.indexOf(':')));
+    }
+
     /** An app's process, build step or one-off run: its UID, no capabilities. */
     public static Sandbox app(int uid, long memoryMb) {
         return new Sandbox(uid + ":" + uid, List.of(), memoryMb << 20, 0, APP_PIDS);
