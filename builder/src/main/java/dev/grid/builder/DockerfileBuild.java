@@ -253,7 +253,7 @@ final class DockerfileBuild {
                 if (!dest.equals("/") && (destIsDir || sources.size() == 1)) {
                     // The destination directory is the app's, so its RUN steps can write there.
                     String dir = destIsDir ? dest : parent(dest);
-                    if (!dir.equals("/")) putDirectory(tar, dir.substring(1));
+                    if (!dir.equals("/")) Tars.putDirectory(tar, dir.substring(1));
                 }
                 String from = f.flags().get("from");
                 if (from == null) {
@@ -279,12 +279,6 @@ final class DockerfileBuild {
         return p == null ? "/" : p.toString();
     }
 
-    private static void putDirectory(TarArchiveOutputStream tar, String name) throws IOException {
-        TarArchiveEntry d = new TarArchiveEntry(name + "/");
-        d.setMode(040755);
-        tar.putArchiveEntry(d);
-        tar.closeArchiveEntry();
-    }
 
     private static void fromTree(PushedTree tree, String source, String dest, boolean destIsDir, TarArchiveOutputStream tar, String where) throws IOException {
         String src = Path.of("/" + source).normalize().toString().substring(1); // never above the tree's root

@@ -3,7 +3,6 @@ package dev.grid.builder;
 import dev.grid.host.Tars;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,11 +87,9 @@ public final class PushedTree {
         return Optional.of(new String(loader.getBytes(), StandardCharsets.UTF_8));
     }
 
-    /** Writes the whole tree as tar entries under {@code prefix} (such as "" or "app/"), owned by {@code uid}. */
-    public void tar(OutputStream out, String prefix, int uid) throws IOException {
-        try (TarArchiveOutputStream tar = Tars.writer(out, uid)) {
-            for (Entry e : entries) put(tar, e, prefix + e.path());
-        }
+    /** Adds the whole tree's entries under {@code prefix} (such as "tmp/build/") to a tar stream. */
+    public void put(TarArchiveOutputStream tar, String prefix) throws IOException {
+        for (Entry e : entries) put(tar, e, prefix + e.path());
     }
 
     /** Adds one entry to a tar stream under the name {@code name}. */

@@ -142,11 +142,11 @@ public final class SlugBuilder {
     private void releasePhase(String app, String tag, int uid, Path slug, Path ownedSlug, Map<String, String> config, String command,
                               Consumer<String> out) throws IOException {
         out.accept("-----> Running release command: " + command);
-        Tars.reown(slug, uid, ownedSlug);
+        SlugProcess.owned(slug, uid, ownedSlug);
         Map<String, String> env = new java.util.HashMap<>(config);
         SlugProcess.env(env, "release.1", command);
         int exit = containers.runAndRemove(new Docker.ContainerSpec("grid-release-" + tag, stackImage, SlugProcess.command(), env,
-                Map.of("grid.managed", "true", "grid.build", app), containers.sandbox(uid), List.of(), SlugProcess.archives(ownedSlug, uid)),
+                Map.of("grid.managed", "true", "grid.build", app), containers.sandbox(uid), List.of(), SlugProcess.archives(ownedSlug)),
                 line -> out.accept("       " + line), "the release command", containers.deadline());
         if (exit != 0) throw new BuildFailure("the release command failed (exit code " + exit + "); nothing was deployed");
     }
@@ -179,14 +179,15 @@ public final class SlugBuilder {
             String value = System.getenv(v);
             if (value != null) vars.put(v, value);
         }
-        Path source = dir.resolve("source.tar");
-        try (var o = Files.newOutputStream(source)) {
-            tree.tar(o, "", uid);
+        // One archive at "/" (Docker spends about 0.1 s on each): the tree, the config, the output directory.
+        Path input = dir.resolve("input.tar");
+        try (var o = new java.io.BufferedOutputStream(Files.newOutputStream(input), 1 << 16);
+             var tar = Tars.writer(o, uid)) {
+            for (String d : List.of("tmp/build", "tmp/env", "tmp/out")) Tars.putDirectory(tar, d);
+            tree.put(tar, "tmp/build/");
+            for (var e : config.entrySet()) Tars.putFile(tar, "tmp/env/" + e.getKey(), e.getValue());
         }
-        List<Docker.Archive> archives = List.of(
-                Docker.Archive.of("/", Tars.directories(uid, "tmp/build", "tmp/env", "tmp/out")),
-                Docker.Archive.of("/tmp/build", source),
-                Docker.Archive.of("/tmp/env", Tars.files(uid, config)));
+        List<Docker.Archive> archives = List.of(Docker.Archive.of("/", input));
         BuildContainers.Finished done = containers.run(new Docker.ContainerSpec("grid-build-" + tag, stackImage, List.of("/bin/bash", "/buildpacks/build.sh"),
                 vars, Map.of("grid.managed", "true", "grid.build", app), containers.sandbox(uid), binds, archives), out, "the build", containers.deadline());
         try {

@@ -321,7 +321,7 @@ public final class HostAgent implements AutoCloseable {
         List<Docker.Archive> archives = List.of();
         if (spec.slugUrl() != null) {
             try {
-                archives = SlugProcess.archives(slugs.owned(spec.slugUrl(), uid), uid);
+                archives = SlugProcess.archives(slugs.owned(spec.slugUrl(), uid));
             } catch (IOException e) {
                 report(spec, JobState.FAILED, null, 0, null, null, Instant.now(), "cannot fetch slug " + spec.slugUrl() + ": " + e.getMessage());
                 return;

@@ -18,12 +18,17 @@ public final class SlugProcess {
     }
 
     /**
-     * What puts a slug at /app in a container before it starts: /app itself, then the slug's files
-     * (a tar from {@link Tars#reown}), both owned by the container's user {@code uid}. Each container has its own copy, writable and gone
+     * What puts a slug at /app in a container before it starts: /app and the slug's files in one
+     * tar ({@link #owned}), owned by the container's user. Each container has its own copy, writable and gone
      * with the container, as on a Heroku dyno.
      */
-    public static List<Docker.Archive> archives(java.nio.file.Path ownedSlugTar, int uid) {
-        return List.of(Docker.Archive.of("/", Tars.directories(uid, "app")), Docker.Archive.of(APP_DIR, ownedSlugTar));
+    public static List<Docker.Archive> archives(java.nio.file.Path ownedSlugTar) {
+        return List.of(Docker.Archive.of("/", ownedSlugTar));
+    }
+
+    /** The slug as the tar {@link #archives} takes, owned by {@code uid}. */
+    public static void owned(java.nio.file.Path slugTarball, int uid, java.nio.file.Path out) throws java.io.IOException {
+        Tars.reown(slugTarball, uid, APP_DIR.substring(1), out);
     }
 
     /** Adds what the wrapper and the app expect to {@code env}. */

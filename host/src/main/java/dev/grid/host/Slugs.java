@@ -30,14 +30,14 @@ final class Slugs {
         this.token = token;
     }
 
-    /** The slug as a tar owned by {@code uid} (see {@link Tars#reown}), made once per slug and user. */
+    /** The slug as a tar owned by {@code uid} (see {@link SlugProcess#owned}), made once per slug and user. */
     synchronized Path owned(String url, int uid) throws IOException {
-        Path target = dir.resolve(digest(url) + "-" + uid + ".tar");
+        Path target = dir.resolve(digest(url) + "-" + uid + "-app.tar");
         if (Files.isRegularFile(target)) return target;
         Files.createDirectories(dir);
         Path partial = Files.createTempFile(dir, "owned", ".part");
         try {
-            Tars.reown(tarball(url), uid, partial);
+            SlugProcess.owned(tarball(url), uid, partial);
             Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
             return target;
         } finally {

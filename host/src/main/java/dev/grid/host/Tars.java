@@ -39,21 +39,27 @@ public final class Tars {
     }
 
     /**
-     * The gzipped tarball {@code tgz} (a slug) as a plain tar owned by {@code uid}: files,
+     * The gzipped tarball {@code tgz} (a slug) as a plain tar owned by {@code uid}, its entries
+     * under the directory {@code dir} (such as {@code app}, entry first), to unpack at "/": files,
      * directories and links only (a device or a fifo is left out), modes kept but setuid/setgid.
+     * One archive per container: Docker spends about 0.1 s on each.
      */
-    public static void reown(java.nio.file.Path tgz, int uid, java.nio.file.Path out) throws IOException {
+    public static void reown(java.nio.file.Path tgz, int uid, String dir, java.nio.file.Path out) throws IOException {
         try (InputStream raw = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(tgz));
              TarArchiveInputStream in = new TarArchiveInputStream(new java.util.zip.GZIPInputStream(raw, 1 << 16));
              TarArchiveOutputStream o = writer(new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(out), 1 << 16), uid)) {
+            putDirectory(o, dir);
             TarArchiveEntry e;
             while ((e = in.getNextEntry()) != null) {
                 boolean regular = regular(e);
                 if (!(regular || e.isDirectory() || e.isSymbolicLink() || e.isLink())) continue;
-                TarArchiveEntry n = new TarArchiveEntry(e.getName(), regular ? TarArchiveEntry.LF_NORMAL : e.getLinkFlag());
+                String name = under(dir, e.getName());
+                if (name == null) continue; // the slug's own root: dir is it
+                TarArchiveEntry n = new TarArchiveEntry(name, regular ? TarArchiveEntry.LF_NORMAL : e.getLinkFlag());
                 n.setMode(e.getMode());
                 n.setModTime(e.getModTime());
-                if (e.isSymbolicLink() || e.isLink()) n.setLinkName(e.getLinkName());
+                if (e.isSymbolicLink()) n.setLinkName(e.getLinkName());
+                if (e.isLink()) n.setLinkName(under(dir, e.getLinkName())); // a hard link names another entry
                 if (regular) n.setSize(e.getSize());
                 o.putArchiveEntry(n);
                 if (regular) in.transferTo(o);
@@ -71,39 +77,41 @@ public final class Tars {
         return (f == TarArchiveEntry.LF_NORMAL || f == TarArchiveEntry.LF_OLDNORM || f == TarArchiveEntry.LF_CONTIG) && !e.getName().endsWith("/");
     }
 
+    /** {@code name} of a tar's entry, relative to its root ("./x" or "x"), as a path under {@code dir}; null for the root itself. */
+    private static String under(String dir, String name) {
+        String rel = name.startsWith("./") ? name.substring(2) : name.equals(".") ? "" : name;
+        while (rel.startsWith("/")) rel = rel.substring(1);
+        return rel.isEmpty() ? null : dir + "/" + rel;
+    }
+
     /** A tar of empty directories (mode 0755) owned by {@code uid}, such as {@code app} for /app. */
     public static byte[] directories(int uid, String... paths) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = writer(bytes, uid)) {
-            for (String p : paths) {
-                TarArchiveEntry e = new TarArchiveEntry(p.endsWith("/") ? p : p + "/");
-                e.setMode(040755);
-                tar.putArchiveEntry(e);
-                tar.closeArchiveEntry();
-            }
+            for (String p : paths) putDirectory(tar, p);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return bytes.toByteArray();
     }
 
-    /** A tar of regular files (mode 0600) owned by {@code uid}, name to content. */
-    public static byte[] files(int uid, Map<String, String> files) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = writer(bytes, uid)) {
-            for (var f : files.entrySet()) {
-                byte[] content = f.getValue().getBytes(StandardCharsets.UTF_8);
-                TarArchiveEntry e = new TarArchiveEntry(f.getKey());
-                e.setMode(0100600);
-                e.setSize(content.length);
-                tar.putArchiveEntry(e);
-                tar.write(content);
-                tar.closeArchiveEntry();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+    /** Adds an empty directory (mode 0755). */
+    public static void putDirectory(TarArchiveOutputStream tar, String name) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/");
+        e.setMode(040755);
+        tar.putArchiveEntry(e);
+        tar.closeArchiveEntry();
+    }
+
+    /** Adds a regular file readable by its owner only (mode 0600). */
+    public static void putFile(TarArchiveOutputStream tar, String name, String content) throws IOException {
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setMode(0100600);
+        e.setSize(bytes.length);
+        tar.putArchiveEntry(e);
+        tar.write(bytes);
+        tar.closeArchiveEntry();
     }
 
     /**

@@ -46,7 +46,7 @@ class TarsTest {
             entry(tar, "./disk", TarArchiveEntry.LF_BLK, 060600, null, null);
         }
         Path owned = dir.resolve("owned.tar");
-        Tars.reown(tgz, 200123, owned);
+        Tars.reown(tgz, 200123, "app", owned);
         List<String> seen = new ArrayList<>();
         try (TarArchiveInputStream in = new TarArchiveInputStream(Files.newInputStream(owned))) {
             TarArchiveEntry e;
@@ -57,7 +57,8 @@ class TarsTest {
                 seen.add(e.getName() + (e.isSymbolicLink() ? " -> " + e.getLinkName() : ""));
             }
         }
-        assertEquals(List.of("./", "./server.js", "./link -> /etc/passwd"), seen, "a link stays a link (Docker resolves it inside the container); no device");
+        assertEquals(List.of("app/", "app/server.js", "app/link -> /etc/passwd"), seen,
+                "under app/, to unpack at /; a link stays a link (Docker resolves it inside the container); no device");
     }
 
     @Test
