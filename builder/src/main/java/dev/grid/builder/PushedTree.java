@@ -87,10 +87,37 @@ public final class PushedTree {
         return Optional.of(new String(loader.getBytes(), StandardCharsets.UTF_8));
     }
 
-    /** Adds the whole tree's entries under {@code prefix} (such as "tmp/build/") to a tar stream. */
-    public void put(TarArchiveOutputStream tar, String prefix) throws IOException {
-        for (Entry e : entries) put(tar, e, prefix + e.path());
+    /**
+     * Writes the tree into the empty directory {@code dir} as files owned by {@code uid}, for a
+     * build's container to mount. Only written, never read back: a link is made as a link and
+     * followed by no one here, every file is new (never written through an existing path), and
+     * every entry's parent must be a directory this wrote.
+     */
+    public void export(java.nio.file.Path dir, int uid) throws IOException {
+        for (Entry e : entries) {
+            java.nio.file.Path target = dir.resolve(e.path()).normalize();
+            java.nio.file.Path parent = target.getParent();
+            if (!target.startsWith(dir) || target.equals(dir) || parent == null
+                    || !java.nio.file.Files.isDirectory(parent, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new BuildFailure("the pushed tree has an entry that cannot be written: " + e.path());
+            }
+            switch (e.kind()) {
+                case DIRECTORY -> java.nio.file.Files.createDirectory(target);
+                case LINK -> java.nio.file.Files.createSymbolicLink(target,
+                        java.nio.file.Path.of(new String(repo.open(e.id()).getBytes(), StandardCharsets.UTF_8)));
+                default -> {
+                    try (InputStream in = repo.open(e.id()).openStream();
+                         var out = java.nio.file.Files.newOutputStream(target, java.nio.file.StandardOpenOption.CREATE_NEW)) {
+                        in.transferTo(out);
+                    }
+                    java.nio.file.Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString(
+                            e.kind() == Kind.EXECUTABLE ? "rwxr-xr-x" : "rw-r--r--"));
+                }
+            }
+            BuildOutput.own(target, uid);
+        }
     }
+
 
     /** Adds one entry to a tar stream under the name {@code name}. */
     public void put(TarArchiveOutputStream tar, Entry e, String name) throws IOException {

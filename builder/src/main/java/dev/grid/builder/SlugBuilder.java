@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.grid.blobs.Blobs;
 import dev.grid.host.Docker;
 import dev.grid.host.SlugProcess;
-import dev.grid.host.Tars;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +12,6 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
@@ -84,13 +82,13 @@ public final class SlugBuilder {
             }
 
             Instant started = Instant.now();
-            Path slug = dir.resolve("slug.tgz");
-            Path releaseYml = dir.resolve("release.yml");
-            runBuild(app, tag, uid, tree, config, dir, Map.of("slug.tgz", slug, "release.yml", releaseYml), out);
+            Map<String, Path> outputs = new java.util.HashMap<>();
+            runBuild(app, tag, uid, tree, config, dir, outputs, out);
+            Path slug = outputs.get("slug.tgz");
             long compileMs = Duration.between(started, Instant.now()).toMillis();
 
             Map<String, Object> processes = new LinkedHashMap<>();
-            defaultProcessTypes(releaseYml).forEach((t, c) -> processes.put(t, Map.of("command", c)));
+            if (outputs.containsKey("release.yml")) defaultProcessTypes(outputs.get("release.yml")).forEach((t, c) -> processes.put(t, Map.of("command", c)));
             procfile.forEach((t, c) -> processes.put(t, Map.of("command", c)));
             processes.remove("release");
             if (processes.isEmpty()) throw new BuildFailure("no process types: add a Procfile, e.g. 'web: node server.js'");
@@ -179,31 +177,22 @@ public final class SlugBuilder {
             String value = System.getenv(v);
             if (value != null) vars.put(v, value);
         }
-        // One archive at "/" (Docker spends about 0.1 s on each): the tree, the config, the output directory.
-        Path input = dir.resolve("input.tar");
-        try (var o = new java.io.BufferedOutputStream(Files.newOutputStream(input), 1 << 16);
-             var tar = Tars.writer(o, uid)) {
-            for (String d : List.of("tmp/build", "tmp/env", "tmp/out")) Tars.putDirectory(tar, d);
-            tree.put(tar, "tmp/build/");
-            for (var e : config.entrySet()) Tars.putFile(tar, "tmp/env/" + e.getKey(), e.getValue());
-        }
-        List<Docker.Archive> archives = List.of(Docker.Archive.of("/", input));
-        BuildContainers.Finished done = containers.run(new Docker.ContainerSpec("grid-build-" + tag, stackImage, List.of("/bin/bash", "/buildpacks/build.sh"),
-                vars, Map.of("grid.managed", "true", "grid.build", app), containers.sandbox(uid), binds, archives), out, "the build", containers.deadline());
-        try {
-            if (done.exitCode() != 0) throw new BuildFailure("the build failed (exit code " + done.exitCode() + "); see the output above");
-            Set<String> copied;
-            try (var tar = docker.archive(done.id(), "/tmp/out")) {
-                copied = Tars.copyRegularFiles(tar, outputs, containers.limits().pushBytes() * 2);
-            } catch (IOException e) {
-                throw new BuildFailure("the build's output cannot be used: " + e.getMessage());
-            }
-            if (!copied.contains("slug.tgz")) throw new BuildFailure("the build made no slug");
-            if (copied.contains("release.yml") && Files.size(outputs.get("release.yml")) > MAX_RELEASE_YML)
-                throw new BuildFailure("bin/release answered more than 1 MB");
-        } finally {
-            docker.remove(done.id(), 0);
-        }
+        // The tree and the config are written out as the app's files (the host never reads them back),
+        // and what the build leaves in out/ is read only as regular files (BuildOutput).
+        Path src = BuildOutput.ownedDirectory(dir.resolve("build"), uid);
+        Path env = BuildOutput.ownedDirectory(dir.resolve("env"), uid);
+        Path outDir = BuildOutput.ownedDirectory(dir.resolve("out"), uid);
+        tree.export(src, uid);
+        for (var e : config.entrySet()) BuildOutput.ownedFile(env.resolve(e.getKey()), e.getValue(), uid);
+        binds.addAll(List.of(Docker.bind(src.toString(), "/tmp/build"), Docker.bindReadOnly(env.toString(), "/tmp/env"),
+                Docker.bind(outDir.toString(), "/tmp/out")));
+        int exit = containers.runAndRemove(new Docker.ContainerSpec("grid-build-" + tag, stackImage, List.of("/bin/bash", "/buildpacks/build.sh"),
+                vars, Map.of("grid.managed", "true", "grid.build", app), containers.sandbox(uid), binds, List.of()), out, "the build", containers.deadline());
+        if (exit != 0) throw new BuildFailure("the build failed (exit code " + exit + "); see the output above");
+        // The build's container is gone, so nothing changes these files any more.
+        outputs.put("slug.tgz", BuildOutput.regularFile(outDir, "slug.tgz", containers.limits().pushBytes() * 2)
+                .orElseThrow(() -> new BuildFailure("the build made no slug")));
+        BuildOutput.regularFile(outDir, "release.yml", MAX_RELEASE_YML).ifPresent(f -> outputs.put("release.yml", f));
     }
 
     /**

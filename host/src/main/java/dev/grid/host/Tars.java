@@ -114,28 +114,4 @@ public final class Tars {
         tar.closeArchiveEntry();
     }
 
-    /**
-     * Copies the regular files of a tar stream whose names (without the leading directory Docker
-     * puts first, e.g. {@code out/}) are keys of {@code targets} into those host files (which the
-     * caller made), each at most {@code maxBytes}. An entry that is a link or anything but a
-     * regular file, or a larger one, is an error that names it. Returns the names copied.
-     */
-    public static java.util.Set<String> copyRegularFiles(InputStream in, Map<String, java.nio.file.Path> targets, long maxBytes) throws IOException {
-        java.util.Set<String> copied = new java.util.TreeSet<>();
-        try (TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
-            TarArchiveEntry e;
-            while ((e = tar.getNextEntry()) != null) {
-                String name = e.getName().contains("/") ? e.getName().substring(e.getName().indexOf('/') + 1) : e.getName();
-                java.nio.file.Path target = targets.get(name);
-                if (target == null) continue;
-                if (!regular(e)) throw new IOException(name + " is not a regular file (a link or a directory): it was not read");
-                if (e.getSize() > maxBytes) throw new IOException(name + " is larger than " + (maxBytes >> 20) + " MB");
-                try (OutputStream o = java.nio.file.Files.newOutputStream(target)) {
-                    tar.transferTo(o);
-                }
-                copied.add(name);
-            }
-        }
-        return copied;
-    }
 }

@@ -60,25 +60,4 @@ class TarsTest {
         assertEquals(List.of("app/", "app/server.js", "app/link -> /etc/passwd"), seen,
                 "under app/, to unpack at /; a link stays a link (Docker resolves it inside the container); no device");
     }
-
-    @Test
-    void whatABuildLeavesIsReadOnlyAsRegularFiles() throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-            entry(tar, "out/", TarArchiveEntry.LF_DIR, 040755, null, null);
-            entry(tar, "out/release.yml", TarArchiveEntry.LF_SYMLINK, 0120777, null, "/root/.grid/token");
-            entry(tar, "out/slug.tgz", TarArchiveEntry.LF_NORMAL, 0100644, "slug", null);
-        }
-        Path yml = Files.createFile(dir.resolve("release.yml"));
-        Path slug = Files.createFile(dir.resolve("slug.tgz"));
-        IOException refused = assertThrows(IOException.class,
-                () -> Tars.copyRegularFiles(new ByteArrayInputStream(bytes.toByteArray()), Map.of("release.yml", yml, "slug.tgz", slug), 1 << 20));
-        assertTrue(refused.getMessage().contains("release.yml is not a regular file"), refused.getMessage());
-        assertEquals(0, Files.size(yml), "the link's target was never read");
-
-        Path only = Files.createFile(dir.resolve("only.tgz"));
-        assertEquals(java.util.Set.of("slug.tgz"), Tars.copyRegularFiles(new ByteArrayInputStream(bytes.toByteArray()), Map.of("slug.tgz", only), 1 << 20));
-        assertEquals("slug", Files.readString(only));
-        assertThrows(IOException.class, () -> Tars.copyRegularFiles(new ByteArrayInputStream(bytes.toByteArray()), Map.of("slug.tgz", only), 2), "too large");
-    }
 }

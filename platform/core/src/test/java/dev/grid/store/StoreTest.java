@@ -130,6 +130,19 @@ class StoreTest {
     }
 
     @Test
+    void aPartsCredentialIsAcceptedAtOnceAndNoLongerOnceItsLeaseEnds() {
+        try (Store store = SharedEtcd.newStore(); Credentials.Verifier verifier = new Credentials.Verifier(store)) {
+            Lease lease = store.lease(30);
+            String token = Credentials.issue(store, "part", lease.id());
+            assertTrue(verifier.accepts(Credentials.header(token)), "a part that just started is not refused");
+            assertFalse(verifier.accepts(Credentials.header("made-up")));
+            assertFalse(verifier.accepts(token), "only as a bearer token");
+            lease.revoke();
+            Eventually.await("the lapsed credential refused", Duration.ofSeconds(5), () -> verifier.accepts(Credentials.header(token)), ok -> !ok);
+        }
+    }
+
+    @Test
     void rangeEndCoversExactlyThePrefix() {
         assertEquals("/g/b", new String(EtcdUsers.rangeEnd("/g/a".getBytes())));
         assertEquals("/g0", new String(EtcdUsers.rangeEnd("/g/".getBytes())));

@@ -268,6 +268,12 @@ class AttackTest {
             assertTrue(pushed.exit() != 0, linked + ": " + pushed.output());
             assertFalse(pushed.output().contains(secret), linked + " leaked the host file: " + pushed.output());
         }
+        // A build that leaves bin/release's answer as a link to the host's file.
+        Path leaver = repo("link-out", Map.of(".buildpacks", "leaver\n", "leaver/bin/detect", "echo Leaver\n", "leaver/bin/compile", "true\n",
+                "leaver/bin/release", "ln -sf " + file + " /tmp/out/release.yml\n", "Procfile", "web: sleep 1000\n"));
+        GitPushTest.Result left = push(leaver, "linker");
+        assertTrue(left.exit() != 0 && left.output().contains("the build left release.yml as a symbolic link: it was not read"), left.output());
+        assertFalse(left.output().contains(secret), left.output());
         assertEquals(0, grid.api.ok("GET", "/apps/linker/releases", null).size());
     }
 
@@ -326,7 +332,7 @@ class AttackTest {
         assertEquals(401, status(slug, "Bearer " + UUID.randomUUID()), "a made-up credential");
         try (Lease lease = grid.store.lease(30)) {
             String token = Credentials.issue(grid.store, "attack-test", lease.id());
-            assertEquals(200, status(slug, Credentials.header(token)), "a Grid part's credential");
+            assertEquals(200, status(slug, Credentials.header(token)), "a Grid part's credential, at once");
             grid.api.ok("POST", "/addons/victim-db/backups", "{}");
             String backup = slug.substring(0, slug.lastIndexOf('/') + 1) + "backup-victim-db-b001.dump";
             assertTrue(grid.blobs.file("backup-victim-db-b001.dump").isPresent(), "the backup exists");
