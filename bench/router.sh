@@ -105,6 +105,10 @@ run_wrk() { # url host [proxy pids...] -> "rps p99_ms non2xx cpu_us_per_request"
         cpu=sprintf("%.1f", (t - ticks0) / hz * 1e6 / n) }
       printf "%s %s %s %s\n", rps, p99, (bad==""?0:bad), cpu }'
 }
+# The table FirewallRules makes for a host of this machine (its Grid ports: the bench's etcd).
+java -cp "$ROOT/platform/server/target/grid-server.jar" dev.grid.host.FirewallRules bench_router 127.0.0.1 200000-299999 20000-20999 \
+  $ETCD $((ETCD+1)) > "$WORK/firewall.nft"
+with_firewall() { nft -f "$WORK/firewall.nft"; "$@"; nft delete table inet $FW_TABLE; }
 median() { sort -g | awk '{a[NR]=$1} END { print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2) }'; }
 col() { cut -d' ' -f"$2" "$WORK/$1.txt" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
@@ -113,13 +117,9 @@ PARTS="${BENCH_PARTS:-http tcp}"
 if [[ " $PARTS " == *" http "* ]]; then
 echo "HTTP: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS alternating rounds"
 : > "$WORK/grid.txt"; : > "$WORK/nginx.txt"; : > "$WORK/same.txt"; : > "$WORK/gridfw.txt"
-java -cp "$ROOT/platform/server/target/grid-server.jar" dev.grid.host.FirewallRules bench_router 127.0.0.1 200000-299999 20000-20999 \
-  $ETCD $((ETCD+1)) > "$WORK/firewall.nft"
 for r in $(seq "$ROUNDS"); do
   g=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r grid:  rps p99ms non2xx cpu-us/req = $g"; echo "$g" >> "$WORK/grid.txt"
-  nft -f "$WORK/firewall.nft"
-  f=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r grid with a host's firewall table: rps p99ms non2xx cpu-us/req = $f"; echo "$f" >> "$WORK/gridfw.txt"
-  nft delete table inet $FW_TABLE
+  f=$(with_firewall run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r grid with a host's firewall table: rps p99ms non2xx cpu-us/req = $f"; echo "$f" >> "$WORK/gridfw.txt"
   n=$(run_wrk http://127.0.0.1:$NGINX/ bench.test $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx: rps p99ms non2xx cpu-us/req = $n"; echo "$n" >> "$WORK/nginx.txt"
   m=$(run_wrk http://127.0.0.1:$NGINXSAME/ bench.test); echo "  round $r nginx inside the backend's workers (reference): rps p99ms non2xx = $m"; echo "$m" >> "$WORK/same.txt"
 done
@@ -136,13 +136,9 @@ if [[ " $PARTS " == *" firewall "* ]]; then
 # Grid's router alone, with and without a host's firewall table, alternating: what the table costs.
 echo "FIREWALL: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS pairs of rounds, the table loaded every other round"
 : > "$WORK/off.txt"; : > "$WORK/on.txt"; : > "$WORK/pair.txt"
-java -cp "$ROOT/platform/server/target/grid-server.jar" dev.grid.host.FirewallRules bench_router 127.0.0.1 200000-299999 20000-20999 \
-  $ETCD $((ETCD+1)) > "$WORK/firewall.nft"
 for r in $(seq "$ROUNDS"); do
   a=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r without: rps p99ms non2xx cpu-us/req = $a"; echo "$a" >> "$WORK/off.txt"
-  nft -f "$WORK/firewall.nft"
-  b=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r with:    rps p99ms non2xx cpu-us/req = $b"; echo "$b" >> "$WORK/on.txt"
-  nft delete table inet $FW_TABLE
+  b=$(with_firewall run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r with:    rps p99ms non2xx cpu-us/req = $b"; echo "$b" >> "$WORK/on.txt"
   awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.3f %.3f\n", y[1] / x[1], y[4] / x[4] }' >> "$WORK/pair.txt"
 done
 echo "FIREWALL median: without $(col off 1) req/s, $(col off 4) us CPU/req | with $(col on 1) req/s, $(col on 4) us CPU/req"

@@ -56,8 +56,8 @@ class AttackTest {
     static final ClusterKeys POSTGRES = new ClusterKeys("postgres", "main");
     static final long PUSH_LIMIT = 512 << 10;
     TestCluster grid;
+    TestGit git;
     Path work;
-    Path key;
     int attackerUid;
     JsonNode victimWeb;
     JsonNode attackerWeb;
@@ -70,11 +70,8 @@ class AttackTest {
         grid = new TestCluster(5);
         grid.startHost("a", "127.0.0.2");
         grid.startGit(BuildLimits.DEFAULTS.withPushBytes(PUSH_LIMIT));
-        work = Files.createTempDirectory("grid-attack");
-        key = work.resolve("id_ed25519");
-        GitPushTest.Result made = git(work, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.toString());
-        assertEquals(0, made.exit(), made.output());
-        assertEquals(0, grid.api.cli("keys:add", key + ".pub").exitCode());
+        git = new TestGit(grid);
+        work = git.work;
         // Every event from the start, add-on creation (when the cluster's secrets are made) included.
         eventReader = new Thread(this::readEvents, "attack-events");
         eventReader.setDaemon(true);
@@ -84,9 +81,9 @@ class AttackTest {
         grid.api.deployWeb("victim");
         assertEquals(0, grid.api.cli("addons:create", "postgres", "-a", "victim", "--as", "victim-db").exitCode());
         grid.api.ok("POST", "/apps", "{\"name\":\"attacker\"}");
-        Path src = repo("attacker", Map.of("Procfile", "web: node server.js\n",
+        Path src = git.repo("attacker", Map.of("Procfile", "web: node server.js\n",
                 "server.js", "require('http').createServer((q,s)=>s.end('attacker')).listen(process.env.PORT)\n"));
-        GitPushTest.Result pushed = push(src, "attacker");
+        TestGit.Result pushed = git.push(src, "attacker");
         assertEquals(0, pushed.exit(), pushed.output());
         attackerUid = grid.api.ok("GET", "/apps/attacker", null).path("app").path("uid").asInt();
         victimWeb = Eventually.await("victim up", Duration.ofSeconds(20), () -> grid.api.upJobs("victim"), j -> j.size() == 1).get(0);
@@ -215,9 +212,9 @@ class AttackTest {
         int uid = grid.api.ok("GET", "/apps/probe", null).path("app").path("uid").asInt();
         Map<String, String> targets = gridPorts();
         targets.put("victim-web-job", "127.0.0.2:" + victimWeb.path("port").asInt());
-        Path src = repo("probe", Map.of(".buildpacks", "probe\n", "probe/bin/detect", "echo Probe\n",
+        Path src = git.repo("probe", Map.of(".buildpacks", "probe\n", "probe/bin/detect", "echo Probe\n",
                 "probe/bin/compile", "echo \"uid $(id -u)\"; " + reach(targets) + " exit 1\n", "probe/bin/release", "echo ---\n"));
-        GitPushTest.Result pushed = push(src, "probe");
+        TestGit.Result pushed = git.push(src, "probe");
         assertTrue(pushed.exit() != 0, pushed.output());
         assertTrue(pushed.output().contains("uid " + uid), "the build ran as the app's UID: " + pushed.output());
         assertAll(pushed.output(), targets, "refused");
@@ -232,18 +229,18 @@ class AttackTest {
         Map<String, String> targets = gridPorts();
         String run = "echo \"uid $(id -u) $(grep CapEff /proc/self/status)\"; " + reach(targets) + " exit 1";
         assertFalse(run.contains(" refused") || run.contains(" open"), "the step's text cannot pass for its output");
-        Path src = repo("dockprobe", Map.of("Dockerfile", "FROM " + TestCluster.STACK_IMAGE + "\nRUN " + run.replace("\n", " ") + "\n"));
-        GitPushTest.Result pushed = push(src, "dockprobe");
+        Path src = git.repo("dockprobe", Map.of("Dockerfile", "FROM " + TestCluster.STACK_IMAGE + "\nRUN " + run.replace("\n", " ") + "\n"));
+        TestGit.Result pushed = git.push(src, "dockprobe");
         assertTrue(pushed.exit() != 0, pushed.output());
         assertTrue(pushed.output().contains("uid " + uid + " CapEff:\t0000000000000000"), "RUN ran as the app, without capabilities: " + pushed.output());
         assertAll(pushed.output(), targets, "refused");
 
-        Path adding = repo("dockadd", Map.of("Dockerfile", "FROM " + TestCluster.STACK_IMAGE + "\nADD http://127.0.0.1:" + grid.blobs.port()
+        Path adding = git.repo("dockadd", Map.of("Dockerfile", "FROM " + TestCluster.STACK_IMAGE + "\nADD http://127.0.0.1:" + grid.blobs.port()
                 + "/blobs/x /x\n"));
-        GitPushTest.Result add = push(adding, "dockprobe");
+        TestGit.Result add = git.push(adding, "dockprobe");
         assertTrue(add.exit() != 0 && add.output().contains("ADD of a URL is not supported"), add.output());
-        Path other = repo("dockfrom", Map.of("Dockerfile", "FROM grid-app/attacker:latest\n"));
-        GitPushTest.Result from = push(other, "dockprobe");
+        Path other = git.repo("dockfrom", Map.of("Dockerfile", "FROM grid-app/attacker:latest\n"));
+        TestGit.Result from = git.push(other, "dockprobe");
         assertTrue(from.exit() != 0 && from.output().contains("another app's image"), from.output());
         assertEquals(0, grid.api.ok("GET", "/apps/dockprobe/releases", null).size());
     }
@@ -258,20 +255,20 @@ class AttackTest {
         grid.api.ok("POST", "/apps", "{\"name\":\"linker\"}");
         // The Procfile, package.json and a file a Dockerfile copies: each a link to the host's file.
         for (String linked : List.of("Procfile", "package.json", "leak")) {
-            Path src = repo("link-" + linked, linked.equals("leak")
+            Path src = git.repo("link-" + linked, linked.equals("leak")
                     ? Map.of("Dockerfile", "FROM " + TestCluster.STACK_IMAGE + "\nCOPY leak /leak\nRUN cat /leak; exit 1\n")
                     : Map.of("server.js", "//\n"));
             Files.createSymbolicLink(src.resolve(linked), file);
-            git(src, "git", "add", "-A");
-            git(src, "git", "commit", "-q", "-m", "link");
-            GitPushTest.Result pushed = push(src, "linker");
+            git.run(src, "git", "add", "-A");
+            git.run(src, "git", "commit", "-q", "-m", "link");
+            TestGit.Result pushed = git.push(src, "linker");
             assertTrue(pushed.exit() != 0, linked + ": " + pushed.output());
             assertFalse(pushed.output().contains(secret), linked + " leaked the host file: " + pushed.output());
         }
         // A build that leaves bin/release's answer as a link to the host's file.
-        Path leaver = repo("link-out", Map.of(".buildpacks", "leaver\n", "leaver/bin/detect", "echo Leaver\n", "leaver/bin/compile", "true\n",
+        Path leaver = git.repo("link-out", Map.of(".buildpacks", "leaver\n", "leaver/bin/detect", "echo Leaver\n", "leaver/bin/compile", "true\n",
                 "leaver/bin/release", "ln -sf " + file + " /tmp/out/release.yml\n", "Procfile", "web: sleep 1000\n"));
-        GitPushTest.Result left = push(leaver, "linker");
+        TestGit.Result left = git.push(leaver, "linker");
         assertTrue(left.exit() != 0 && left.output().contains("the build left release.yml as a symbolic link: it was not read"), left.output());
         assertFalse(left.output().contains(secret), left.output());
         assertEquals(0, grid.api.ok("GET", "/apps/linker/releases", null).size());
@@ -280,8 +277,8 @@ class AttackTest {
     @Test
     void malformedTreesAndOversizedPushesAreRefusedAndLeaveNoObjects() throws Exception {
         grid.api.ok("POST", "/apps", "{\"name\":\"malformed\"}");
-        Path src = repo("malformed", Map.of("a.txt", "a\n"));
-        String blob = git(src, "git", "rev-parse", "HEAD:a.txt").output().strip();
+        Path src = git.repo("malformed", Map.of("a.txt", "a\n"));
+        String blob = git.run(src, "git", "rev-parse", "HEAD:a.txt").output().strip();
         byte[] id = java.util.HexFormat.of().parseHex(blob);
         for (List<String> names : List.of(List.of("a.txt", "a.txt"), List.of(".git"), List.of(".."))) {
             var tree = new java.io.ByteArrayOutputStream();
@@ -291,17 +288,17 @@ class AttackTest {
             }
             Path raw = work.resolve("tree.bin");
             Files.write(raw, tree.toByteArray());
-            String treeId = git(src, "git", "hash-object", "-t", "tree", "-w", "--literally", raw.toString()).output().strip();
-            String commit = git(src, "git", "commit-tree", treeId, "-m", "bad").output().strip();
-            GitPushTest.Result pushed = git(src, "git", "push", url("malformed"), commit + ":refs/heads/main");
+            String treeId = git.run(src, "git", "hash-object", "-t", "tree", "-w", "--literally", raw.toString()).output().strip();
+            String commit = git.run(src, "git", "commit-tree", treeId, "-m", "bad").output().strip();
+            TestGit.Result pushed = git.run(src, "git", "push", git.url("malformed"), commit + ":refs/heads/main");
             assertTrue(pushed.exit() != 0, names + ": " + pushed.output());
         }
         byte[] noise = new byte[(int) PUSH_LIMIT * 3];
         new SecureRandom().nextBytes(noise);
         Files.write(src.resolve("big.bin"), noise);
-        git(src, "git", "add", "big.bin");
-        git(src, "git", "commit", "-q", "-m", "big");
-        GitPushTest.Result big = push(src, "malformed");
+        git.run(src, "git", "add", "big.bin");
+        git.run(src, "git", "commit", "-q", "-m", "big");
+        TestGit.Result big = git.push(src, "malformed");
         assertTrue(big.exit() != 0, big.output());
         assertTrue(big.output().toLowerCase().contains("limit"), "says that the push is too large: " + big.output());
         assertEquals(0, looseAndPackedObjects("malformed"), "no refused push left objects behind");
@@ -311,10 +308,10 @@ class AttackTest {
     @Test
     void gridsOwnAppsTakeNoPushNoCloneAndNoOneOffRun() throws Exception {
         String system = POSTGRES.app();
-        Path src = repo("system", Map.of("Procfile", "release: env\nweb: env\n"));
-        GitPushTest.Result pushed = push(src, system);
+        Path src = git.repo("system", Map.of("Procfile", "release: env\nweb: env\n"));
+        TestGit.Result pushed = git.push(src, system);
         assertTrue(pushed.exit() != 0 && pushed.output().contains("is one of Grid's own apps"), pushed.output());
-        GitPushTest.Result cloned = git(work, "git", "clone", url(system), work.resolve("cloned").toString());
+        TestGit.Result cloned = git.run(work, "git", "clone", git.url(system), work.resolve("cloned").toString());
         assertTrue(cloned.exit() != 0 && cloned.output().contains("is one of Grid's own apps"), cloned.output());
         var run = grid.api.cli("run", "-a", system, "env");
         assertNotEquals(0, run.exitCode());
@@ -348,7 +345,7 @@ class AttackTest {
         Map<?, ?> keeper = grid.store.get(Keys.appSecrets(POSTGRES.app()), Map.class).orElseThrow();
         secrets.add(String.valueOf(keeper.get("GRID_ETCD_PASSWORD")));
         Path dir = Files.createTempDirectory(work, "cert");
-        GitPushTest.Result made = git(dir, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=leak.test",
+        TestGit.Result made = git.run(dir, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=leak.test",
                 "-keyout", "key.pem", "-out", "cert.pem", "-days", "1");
         assertEquals(0, made.exit(), made.output());
         String keyPem = Files.readString(dir.resolve("key.pem"));
@@ -411,7 +408,7 @@ class AttackTest {
     /** Objects in the app's repository on the git server, loose or in packs. */
     private long looseAndPackedObjects(String app) throws Exception {
         Path repo = grid.stateDir.resolve("git").resolve("repos").resolve(app + ".git");
-        GitPushTest.Result counted = git(repo, "git", "count-objects", "-v");
+        TestGit.Result counted = git.run(repo, "git", "count-objects", "-v");
         long n = 0;
         for (String line : counted.output().split("\n")) {
             if (line.startsWith("count: ") || line.startsWith("in-pack: ")) n += Long.parseLong(line.substring(line.indexOf(' ') + 1).strip());
@@ -419,32 +416,7 @@ class AttackTest {
         return n;
     }
 
-    private String url(String app) {
-        return "ssh://git@127.0.0.1:" + grid.git.port() + "/" + app + ".git";
-    }
 
-    private GitPushTest.Result push(Path dir, String app) throws Exception {
-        return git(dir, "git", "push", url(app), "main");
-    }
 
-    private Path repo(String name, Map<String, String> files) throws Exception {
-        Path dir = Files.createDirectories(work.resolve("src-" + name));
-        for (var f : files.entrySet()) {
-            Files.createDirectories(dir.resolve(f.getKey()).getParent());
-            Files.writeString(dir.resolve(f.getKey()), f.getValue());
-        }
-        git(dir, "git", "init", "-q", "-b", "main");
-        git(dir, "git", "add", "-A");
-        git(dir, "git", "commit", "-q", "--allow-empty", "-m", "app");
-        return dir;
-    }
 
-    private GitPushTest.Result git(Path dir, String... command) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-        pb.environment().put("GIT_SSH_COMMAND", "ssh -i " + key + " -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR");
-        pb.environment().putAll(Map.of("GIT_AUTHOR_NAME", "t", "GIT_AUTHOR_EMAIL", "t@t", "GIT_COMMITTER_NAME", "t", "GIT_COMMITTER_EMAIL", "t@t"));
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new GitPushTest.Result(p.waitFor(), out);
-    }
 }

@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grid.builder.BuildLimits;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,17 +13,14 @@ import org.junit.jupiter.api.Test;
 /** A build or a release command that outgrows the build's limits fails the push with that limit as the reason. */
 class BuildLimitsTest {
     static TestCluster grid;
-    static Path key;
+    static TestGit git;
 
     @BeforeAll
     static void start() throws Exception {
         grid = new TestCluster(5);
         grid.startHost("a", "127.0.0.2");
         grid.startGit(new BuildLimits(128, 1, Duration.ofSeconds(8), 1 << 20));
-        Path work = Files.createTempDirectory("grid-limits");
-        key = work.resolve("id_ed25519");
-        new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.toString()).start().waitFor();
-        assertEquals(0, grid.api.cli("keys:add", key + ".pub").exitCode());
+        git = new TestGit(grid);
     }
 
     @AfterAll
@@ -34,24 +28,9 @@ class BuildLimitsTest {
         grid.close();
     }
 
-    private GitPushTest.Result pushApp(String app, Map<String, String> files) throws Exception {
+    private TestGit.Result pushApp(String app, Map<String, String> files) throws Exception {
         grid.api.ok("POST", "/apps", "{\"name\":\"" + app + "\"}");
-        Path dir = Files.createTempDirectory("grid-limits-" + app);
-        for (var f : files.entrySet()) {
-            Files.createDirectories(dir.resolve(f.getKey()).getParent());
-            Files.writeString(dir.resolve(f.getKey()), f.getValue());
-        }
-        String ssh = "ssh -i " + key + " -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR";
-        for (List<String> c : List.of(List.of("git", "init", "-q", "-b", "main"), List.of("git", "add", "-A"),
-                List.of("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x"))) {
-            new ProcessBuilder(c).directory(dir.toFile()).start().waitFor();
-        }
-        ProcessBuilder pb = new ProcessBuilder("git", "push", "ssh://git@127.0.0.1:" + grid.git.port() + "/" + app + ".git", "main")
-                .directory(dir.toFile()).redirectErrorStream(true);
-        pb.environment().put("GIT_SSH_COMMAND", ssh);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        return new GitPushTest.Result(p.waitFor(), out);
+        return git.push(git.repo(app, files), app);
     }
 
     private static Map<String, String> buildpack(String compile) {

@@ -22,61 +22,35 @@ import org.junit.jupiter.api.Test;
 class GitPushTest {
     static TestCluster grid;
     static GitServer git;
-    static Path work;
-    static Path key;
+    static TestGit pusher;
 
     @BeforeAll
     static void start() throws Exception {
         grid = new TestCluster(5);
         grid.startHost("a", "127.0.0.2");
-        work = Files.createTempDirectory("grid-push");
         git = grid.startGit(BuildLimits.DEFAULTS);
-        key = work.resolve("id_ed25519");
-        run(work, List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "pusher@test", "-f", key.toString()));
-        var added = grid.api.cli("keys:add", key + ".pub");
-        assertEquals(0, added.exitCode(), added.err());
+        pusher = new TestGit(grid);
     }
 
     @AfterAll
-    static void stop() throws Exception {
+    static void stop() {
         grid.close();
     }
 
-    record Result(int exit, String output) {}
-
-    static Result run(Path dir, List<String> command) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-        pb.environment().put("GIT_SSH_COMMAND", "ssh -i " + key + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR");
-        pb.environment().put("GIT_AUTHOR_NAME", "t");
-        pb.environment().put("GIT_AUTHOR_EMAIL", "t@t");
-        pb.environment().put("GIT_COMMITTER_NAME", "t");
-        pb.environment().put("GIT_COMMITTER_EMAIL", "t@t");
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Result(p.waitFor(), out);
+    static TestGit.Result run(Path dir, List<String> command) throws IOException, InterruptedException {
+        return pusher.run(dir, command);
     }
 
-    /** A git repository with these files, committed on main. */
     static Path repo(String name, Map<String, String> files) throws Exception {
-        Path dir = Files.createDirectories(work.resolve("src-" + name));
-        for (var f : files.entrySet()) {
-            Files.createDirectories(dir.resolve(f.getKey()).getParent());
-            Files.writeString(dir.resolve(f.getKey()), f.getValue());
-        }
-        run(dir, List.of("git", "init", "-q", "-b", "main"));
-        run(dir, List.of("git", "add", "-A"));
-        run(dir, List.of("git", "commit", "-q", "-m", "app"));
-        return dir;
+        return pusher.repo(name, files);
     }
 
-    static Result push(Path dir, String app, String refspec) throws Exception {
-        return run(dir, List.of("git", "push", "ssh://git@127.0.0.1:" + git.port() + "/" + app + ".git", refspec));
+    static TestGit.Result push(Path dir, String app, String refspec) throws Exception {
+        return pusher.push(dir, app, refspec);
     }
 
-    static Result commitAndPush(Path dir, String app, String file, String content) throws Exception {
-        Files.writeString(dir.resolve(file), content);
-        run(dir, List.of("git", "commit", "-q", "-am", "change"));
-        return push(dir, app, "main");
+    static TestGit.Result commitAndPush(Path dir, String app, String file, String content) throws Exception {
+        return pusher.commitAndPush(dir, app, file, content);
     }
 
     static final String NODE_SERVER = "require('http').createServer((q,s)=>s.end('pushed '+require('./package.json').version)).listen(process.env.PORT)\n";
@@ -97,7 +71,7 @@ class GitPushTest {
         Path src = repo("node", Map.of("package.json", packageJson("1.0.0"),
                 "server.js", "require('is-number');" + NODE_SERVER));
         long t0 = System.nanoTime();
-        Result first = push(src, "pushnode", "main");
+        TestGit.Result first = push(src, "pushnode", "main");
         long firstMs = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(0, first.exit(), first.output());
         assertTrue(first.output().contains("remote: -----> Node.js app detected"), first.output());
@@ -108,7 +82,7 @@ class GitPushTest {
                 () -> RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"), "HTTP/1.1 200 OK | pushed 1.0.0"::equals);
 
         t0 = System.nanoTime();
-        Result second = commitAndPush(src, "pushnode", "package.json", packageJson("1.0.1"));
+        TestGit.Result second = commitAndPush(src, "pushnode", "package.json", packageJson("1.0.1"));
         long secondMs = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(0, second.exit(), second.output());
         assertTrue(second.output().contains("Reusing the npm cache of earlier builds"), second.output());
@@ -120,7 +94,7 @@ class GitPushTest {
         // A bad Procfile fails the push and names the line; the running release keeps serving.
         Files.writeString(src.resolve("Procfile"), "web: npm start\nworker sidekiq\n");
         run(src, List.of("git", "add", "Procfile"));
-        Result bad = commitAndPush(src, "pushnode", "package.json", packageJson("2.0.0"));
+        TestGit.Result bad = commitAndPush(src, "pushnode", "package.json", packageJson("2.0.0"));
         assertTrue(bad.exit() != 0, bad.output());
         assertTrue(bad.output().contains("Procfile line 2: expected 'type: command'"), bad.output());
         assertEquals("HTTP/1.1 200 OK | pushed 1.0.1", RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"));
@@ -130,19 +104,19 @@ class GitPushTest {
     void otherBranchesUnknownAppsAndCrashingReleasesAreRefusedWithTheReason() throws Exception {
         grid.api.ok("POST", "/apps", "{\"name\":\"pushproc\"}");
         Path src = repo("proc", Map.of("Procfile", "web: node server.js\n", "server.js", "require('http').createServer((q,s)=>s.end('procfile v1')).listen(process.env.PORT)\n"));
-        Result wrongBranch = push(src, "pushproc", "main:feature");
+        TestGit.Result wrongBranch = push(src, "pushproc", "main:feature");
         assertTrue(wrongBranch.exit() != 0);
         assertTrue(wrongBranch.output().contains("only main or master deploys"), wrongBranch.output());
 
-        Result unknown = push(src, "nosuchapp", "main");
+        TestGit.Result unknown = push(src, "nosuchapp", "main");
         assertTrue(unknown.exit() != 0);
 
-        Result ok = push(src, "pushproc", "main");
+        TestGit.Result ok = push(src, "pushproc", "main");
         assertEquals(0, ok.exit(), ok.output());
         assertTrue(ok.output().contains("-----> Procfile app detected"), ok.output());
         Eventually.await("v1 serving", Duration.ofSeconds(10), () -> RoutedAppTest.viaRouter(grid, "pushproc.grid.test", "/"), "HTTP/1.1 200 OK | procfile v1"::equals);
 
-        Result crash = commitAndPush(src, "pushproc", "server.js", "process.exit(3)\n");
+        TestGit.Result crash = commitAndPush(src, "pushproc", "server.js", "process.exit(3)\n");
         assertTrue(crash.exit() != 0, crash.output());
         assertTrue(crash.output().contains("crashed on boot") && crash.output().contains("the previous release keeps serving"), crash.output());
         assertEquals("HTTP/1.1 200 OK | procfile v1", RoutedAppTest.viaRouter(grid, "pushproc.grid.test", "/"));
@@ -154,13 +128,13 @@ class GitPushTest {
         grid.api.ok("PATCH", "/apps/pushrel/config", "{\"set\":{\"SCHEMA\":\"v7\"}}");
         String server = "require('http').createServer((q,s)=>s.end('release ok')).listen(process.env.PORT)\n";
         Path src = repo("rel", Map.of("Procfile", "web: node server.js\nrelease: echo migrating to $SCHEMA from $(pwd)\n", "server.js", server));
-        Result ok = push(src, "pushrel", "main");
+        TestGit.Result ok = push(src, "pushrel", "main");
         assertEquals(0, ok.exit(), ok.output());
         assertTrue(ok.output().contains("Running release command"), ok.output());
         assertTrue(ok.output().contains("migrating to v7 from /app"), "it ran with the config, in the new code: " + ok.output());
         Eventually.await("serving", Duration.ofSeconds(10), () -> RoutedAppTest.viaRouter(grid, "pushrel.grid.test", "/"), "HTTP/1.1 200 OK | release ok"::equals);
 
-        Result failing = commitAndPush(src, "pushrel", "Procfile", "web: node server.js\nrelease: echo broken migration; exit 4\n");
+        TestGit.Result failing = commitAndPush(src, "pushrel", "Procfile", "web: node server.js\nrelease: echo broken migration; exit 4\n");
         assertTrue(failing.exit() != 0, failing.output());
         assertTrue(failing.output().contains("the release command failed (exit code 4)"), failing.output());
         assertEquals(2, grid.api.ok("GET", "/apps/pushrel/releases", null).size(), "no release was made (v1 config, v2 first push)");
@@ -173,7 +147,7 @@ class GitPushTest {
         Path src = repo("docker", Map.of(
                 "Dockerfile", "FROM " + TestCluster.STACK_IMAGE + "\nCOPY server.js /srv/server.js\nCMD [\"node\", \"/srv/server.js\"]\n",
                 "server.js", "require('http').createServer((q,s)=>s.end('from a Dockerfile')).listen(process.env.PORT)\n"));
-        Result pushed = push(src, "pushdocker", "main");
+        TestGit.Result pushed = push(src, "pushdocker", "main");
         assertEquals(0, pushed.exit(), pushed.output());
         assertTrue(pushed.output().contains("Dockerfile app detected"), pushed.output());
         Eventually.await("served", Duration.ofSeconds(10), () -> RoutedAppTest.viaRouter(grid, "pushdocker.grid.test", "/"),
@@ -217,7 +191,7 @@ class GitPushTest {
                 }
                 """));
         long t0 = System.nanoTime();
-        Result pushed = push(src, "pushjava", "main");
+        TestGit.Result pushed = push(src, "pushjava", "main");
         assertEquals(0, pushed.exit(), pushed.output());
         assertTrue(pushed.output().contains("-----> Java app detected"), pushed.output());
         assertTrue(pushed.output().contains("BUILD SUCCESS"), pushed.output());
@@ -236,7 +210,7 @@ class GitPushTest {
                 "my-buildpack/bin/release", "echo ---\n",
                 "package.json", "{\"name\":\"pushbp\",\"version\":\"1.0.0\",\"scripts\":{\"start\":\"node server.js\"}}\n",
                 "server.js", "require('http').createServer((q,s)=>s.end(require('fs').readFileSync('greeting.txt'))).listen(process.env.PORT)\n"));
-        Result pushed = push(src, "pushbp", "main");
+        TestGit.Result pushed = push(src, "pushbp", "main");
         assertEquals(0, pushed.exit(), pushed.output());
         String out = pushed.output();
         assertTrue(out.indexOf("Greeting app detected") < out.indexOf("Node.js app detected") && out.contains("writing greeting.txt"), out);
@@ -244,7 +218,7 @@ class GitPushTest {
                 "HTTP/1.1 200 OK | made by my buildpack\n"::equals);
 
         grid.api.ok("PATCH", "/apps/pushbp/config", "{\"set\":{\"BUILDPACK_URL\":\"no-such-dir\"}}");
-        Result bad = commitAndPush(src, "pushbp", "server.js", "// changed\n" + Files.readString(src.resolve("server.js")));
+        TestGit.Result bad = commitAndPush(src, "pushbp", "server.js", "// changed\n" + Files.readString(src.resolve("server.js")));
         assertTrue(bad.exit() != 0, bad.output());
         assertTrue(bad.output().contains("no buildpack at no-such-dir in the repository"), bad.output());
         assertEquals("HTTP/1.1 200 OK | made by my buildpack\n", RoutedAppTest.viaRouter(grid, "pushbp.grid.test", "/"), "a failed build leaves the release running");
@@ -253,8 +227,8 @@ class GitPushTest {
     @Test
     void aKeyThatWasNotAddedCannotPush() throws Exception {
         grid.api.ok("POST", "/apps", "{\"name\":\"pushkey\"}");
-        Path stranger = work.resolve("stranger");
-        run(work, List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stranger.toString()));
+        Path stranger = pusher.work.resolve("stranger");
+        run(pusher.work, List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stranger.toString()));
         Path src = repo("key", Map.of("Procfile", "web: true\n"));
         ProcessBuilder pb = new ProcessBuilder("git", "push", "ssh://git@127.0.0.1:" + git.port() + "/pushkey.git", "main")
                 .directory(src.toFile()).redirectErrorStream(true);
