@@ -92,7 +92,7 @@ public final class SlugBuilder {
             procfile.forEach((t, c) -> processes.put(t, Map.of("command", c)));
             processes.remove("release");
             if (processes.isEmpty()) throw new BuildFailure("no process types: add a Procfile, e.g. 'web: node server.js'");
-            if (procfile.containsKey("release")) releasePhase(app, tag, uid, slug, dir.resolve("slug.tar"), config, procfile.get("release"), out);
+            if (procfile.containsKey("release")) releasePhase(app, tag, uid, slug, config, procfile.get("release"), out);
             String slugUrl = blobs.put(tag + ".tgz", slug);
 
             return launch(app, stackImage, slugUrl, processes, "build " + compileMs + " ms", out);
@@ -137,14 +137,13 @@ public final class SlugBuilder {
     }
 
     /** The Procfile's release command, run once with the new code and the app's config before the release goes live. */
-    private void releasePhase(String app, String tag, int uid, Path slug, Path ownedSlug, Map<String, String> config, String command,
-                              Consumer<String> out) throws IOException {
+    private void releasePhase(String app, String tag, int uid, Path slug, Map<String, String> config, String command,
+                              Consumer<String> out) {
         out.accept("-----> Running release command: " + command);
-        SlugProcess.owned(slug, uid, ownedSlug);
         Map<String, String> env = new java.util.HashMap<>(config);
         SlugProcess.env(env, "release.1", command);
-        int exit = containers.runAndRemove(new Docker.ContainerSpec("grid-release-" + tag, stackImage, SlugProcess.command(), env,
-                Map.of("grid.managed", "true", "grid.build", app), containers.sandbox(uid), List.of(), SlugProcess.archives(ownedSlug)),
+        int exit = containers.runAndRemove(new Docker.ContainerSpec("grid-release-" + tag, SlugProcess.base(docker, stackImage, uid), SlugProcess.command(),
+                env, Map.of("grid.managed", "true", "grid.build", app), containers.sandbox(uid), List.of(SlugProcess.bind(slug)), List.of()),
                 line -> out.accept("       " + line), "the release command", containers.deadline());
         if (exit != 0) throw new BuildFailure("the release command failed (exit code " + exit + "); nothing was deployed");
     }

@@ -232,6 +232,35 @@ public final class Docker implements AutoCloseable {
         }
     }
 
+    /** The tags of this repository's images on this engine ("name:tag" is {@code repository + ":" + tag}). */
+    public List<String> tags(String repository) {
+        List<String> tags = new ArrayList<>();
+        for (var image : client.listImagesCmd().withReferenceFilter(repository).exec()) {
+            if (image.getRepoTags() == null) continue;
+            for (String t : image.getRepoTags()) {
+                if (t.startsWith(repository + ":")) tags.add(t.substring(repository.length() + 1));
+            }
+        }
+        return tags;
+    }
+
+    /** Removes the image unless a container still uses it; whether it was removed. */
+    public boolean removeImageIfUnused(String image) {
+        try {
+            client.removeImageCmd(image).exec();
+            return true;
+        } catch (NotFoundException gone) {
+            return true;
+        } catch (com.github.dockerjava.api.exception.ConflictException inUse) {
+            return false;
+        }
+    }
+
+    /** The image's id (sha256:...). */
+    public String imageId(String image) {
+        return client.inspectImageCmd(image).exec().getId();
+    }
+
     public boolean hasImage(String image) {
         try {
             client.inspectImageCmd(image).exec();

@@ -67,6 +67,8 @@ public final class HostAgent implements AutoCloseable {
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
     private static final Duration TRASH_CHECK = Duration.ofSeconds(5);
     private long nextTrashCheck;
+    private static final Duration BASE_CHECK = Duration.ofMinutes(1);
+    private long nextBaseCheck;
     /** Deleted-volume requests this host has carried out. */
     private final Set<String> cleaned = ConcurrentHashMap.newKeySet();
     /** Jobs taken away from this host, out of discovery, waiting to be stopped: when (System.nanoTime). */
@@ -161,6 +163,7 @@ public final class HostAgent implements AutoCloseable {
             converge(spec, byJob.getOrDefault(spec.id(), List.of()), usedPorts);
         }
         removeDeletedVolumes();
+        removeStaleSlugBases();
         // Look again when something is due — a job's port or health check, the end of a back-off —
         // rather than on the next tick.
         if (nextLookMillis != Long.MAX_VALUE) loop.requestAfter(nextLookMillis);
@@ -185,6 +188,27 @@ public final class HostAgent implements AutoCloseable {
             } catch (RuntimeException inUse) {
                 log.warn("host {}: cannot remove the volumes of destroyed app {} yet: {}", config.hostId(), app, inUse.toString());
             }
+        }
+    }
+
+    /** The {@link SlugProcess#base} images of destroyed apps, removed once no container uses them. */
+    private void removeStaleSlugBases() {
+        if (System.nanoTime() < nextBaseCheck) return;
+        nextBaseCheck = System.nanoTime() + BASE_CHECK.toNanos();
+        List<String> tags = docker.tags(SlugProcess.BASE);
+        if (tags.isEmpty()) return;
+        Map<Integer, String> claims = new HashMap<>();
+        for (var e : store.list(Keys.UID_CLAIMS).entries()) {
+            try {
+                claims.put(Integer.parseInt(e.name()), e.as(String.class));
+            } catch (RuntimeException notAUid) {
+                // not a claim this code wrote
+            }
+        }
+        Set<String> apps = new HashSet<>();
+        for (var e : store.list(Keys.APPS).entries()) apps.add(e.name());
+        for (String tag : SlugProcess.staleBases(tags, claims, apps)) {
+            if (docker.removeImageIfUnused(SlugProcess.BASE + ":" + tag)) log.info("host {}: removed {}:{}, its app is gone", config.hostId(), SlugProcess.BASE, tag);
         }
     }
 
@@ -318,10 +342,11 @@ public final class HostAgent implements AutoCloseable {
             binds.add(Docker.bind(volume, v.path()));
         }
         List<String> command = List.of("/bin/sh", "-c", spec.command());
-        List<Docker.Archive> archives = List.of();
+        String image = spec.image();
         if (spec.slugUrl() != null) {
             try {
-                archives = SlugProcess.archives(slugs.owned(spec.slugUrl(), uid));
+                binds.add(SlugProcess.bind(slugs.tarball(spec.slugUrl())));
+                image = SlugProcess.base(docker, spec.image(), uid);
             } catch (IOException e) {
                 report(spec, JobState.FAILED, null, 0, null, null, Instant.now(), "cannot fetch slug " + spec.slugUrl() + ": " + e.getMessage());
                 return;
@@ -333,7 +358,7 @@ public final class HostAgent implements AutoCloseable {
         // Stopping: a container made now would outlive the agent and keep its volumes in use.
         if (closed) return;
         try {
-            String id = docker.run(new Docker.ContainerSpec(name, spec.image(), command, env, labels, sandbox, binds, archives));
+            String id = docker.run(new Docker.ContainerSpec(name, image, command, env, labels, sandbox, binds, List.of()));
             report(spec, JobState.STARTING, id, port, null, Instant.now(), null, WEB.equals(spec.type()) ? "waiting for port " + port : null);
             lookAgainIn(STARTING_POLL_MILLIS);
             log.info("host {}: started job {} ({} {}) attempt {} on port {}", config.hostId(), spec.id(), spec.app(), spec.type(), spec.attempt(), port);

@@ -10,15 +10,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.function.Supplier;
 
 /**
- * Slugs this host has fetched from the blob store (with its credential), one tarball each, and
- * as tars owned by each user that runs them. They are never unpacked on the host: Docker unpacks
- * a slug inside each container that runs it, at /app.
+ * Slugs this host has fetched from the blob store (with its credential), one tarball each. They
+ * are never unpacked on the host: each container that runs one unpacks it ({@link SlugProcess}).
  */
 final class Slugs {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -30,27 +30,17 @@ final class Slugs {
         this.token = token;
     }
 
-    /** The slug as a tar owned by {@code uid} (see {@link SlugProcess#owned}), made once per slug and user. */
-    synchronized Path owned(String url, int uid) throws IOException {
-        Path target = dir.resolve(digest(url) + "-" + uid + "-app.tar");
-        if (Files.isRegularFile(target)) return target;
-        Files.createDirectories(dir);
-        Path partial = Files.createTempFile(dir, "owned", ".part");
-        try {
-            SlugProcess.owned(tarball(url), uid, partial);
-            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-            return target;
-        } finally {
-            Files.deleteIfExists(partial);
-        }
-    }
-
-    /** The slug's tarball on this host, fetched first if this host does not have it yet. */
-    private Path tarball(String url) throws IOException {
+    /**
+     * The slug's tarball on this host, fetched first if this host does not have it yet. The file
+     * is readable by anyone (the container's user reads it through its bind mount) but its
+     * directory is root's alone: no other user of this host reaches it.
+     */
+    synchronized Path tarball(String url) throws IOException {
         Path target = dir.resolve(digest(url) + ".tgz");
         if (Files.isRegularFile(target)) return target;
         Files.createDirectories(dir);
-        Path partial = Files.createTempFile(dir, "slug", ".part");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        Path partial = Files.createTempFile(dir, "slug", ".part", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
         try {
             HttpResponse<Path> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(5))
                     .header("Authorization", Credentials.header(token.get())).build(), HttpResponse.BodyHandlers.ofFile(partial));

@@ -39,49 +39,12 @@ public final class Tars {
     }
 
     /**
-     * The gzipped tarball {@code tgz} (a slug) as a plain tar owned by {@code uid}, its entries
-     * under the directory {@code dir} (such as {@code app}, entry first), to unpack at "/": files,
-     * directories and links only (a device or a fifo is left out), modes kept but setuid/setgid.
-     * One archive per container: Docker spends about 0.1 s on each.
-     */
-    public static void reown(java.nio.file.Path tgz, int uid, String dir, java.nio.file.Path out) throws IOException {
-        try (InputStream raw = new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(tgz));
-             TarArchiveInputStream in = new TarArchiveInputStream(new java.util.zip.GZIPInputStream(raw, 1 << 16));
-             TarArchiveOutputStream o = writer(new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(out), 1 << 16), uid)) {
-            putDirectory(o, dir);
-            TarArchiveEntry e;
-            while ((e = in.getNextEntry()) != null) {
-                boolean regular = regular(e);
-                if (!(regular || e.isDirectory() || e.isSymbolicLink() || e.isLink())) continue;
-                String name = under(dir, e.getName());
-                if (name == null) continue; // the slug's own root: dir is it
-                TarArchiveEntry n = new TarArchiveEntry(name, regular ? TarArchiveEntry.LF_NORMAL : e.getLinkFlag());
-                n.setMode(e.getMode());
-                n.setModTime(e.getModTime());
-                if (e.isSymbolicLink()) n.setLinkName(e.getLinkName());
-                if (e.isLink()) n.setLinkName(under(dir, e.getLinkName())); // a hard link names another entry
-                if (regular) n.setSize(e.getSize());
-                o.putArchiveEntry(n);
-                if (regular) in.transferTo(o);
-                o.closeArchiveEntry();
-            }
-        }
-    }
-
-    /**
      * Whether the entry is a regular file. Not {@code isFile()}: commons-compress counts every
      * entry that is not a directory as a file, a symbolic link or a device among them.
      */
     public static boolean regular(TarArchiveEntry e) {
         byte f = e.getLinkFlag();
         return (f == TarArchiveEntry.LF_NORMAL || f == TarArchiveEntry.LF_OLDNORM || f == TarArchiveEntry.LF_CONTIG) && !e.getName().endsWith("/");
-    }
-
-    /** {@code name} of a tar's entry, relative to its root ("./x" or "x"), as a path under {@code dir}; null for the root itself. */
-    private static String under(String dir, String name) {
-        String rel = name.startsWith("./") ? name.substring(2) : name.equals(".") ? "" : name;
-        while (rel.startsWith("/")) rel = rel.substring(1);
-        return rel.isEmpty() ? null : dir + "/" + rel;
     }
 
     /** A tar of empty directories (mode 0755) owned by {@code uid}, such as {@code app} for /app. */
