@@ -10,29 +10,46 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A client connection's two clocks, checked by one periodic task (no timer per
- * request): the time from a request's first byte to its complete head — a
- * client that trickles headers (slowloris) gets 408 and is closed — and the
- * time a keep-alive connection may sit idle between requests. Sits before the
- * HTTP codec, so its 408 is written as raw bytes.
+ * A client connection's clocks, checked by one periodic task (no timer per request): the
+ * time from a request's first byte to its complete head — a client that trickles headers
+ * (slowloris) gets 408 and is closed —, the time a keep-alive connection may sit idle
+ * between requests, the time the app takes to start its answer once it has the whole
+ * request (past it, {@link #RESPONSE_TIMEOUT} goes down the pipeline, for the proxy to
+ * answer 503), and the time a body may stall: while a request is served, a connection on
+ * which no byte moves either way for that long is closed. Sits before the HTTP codec, so
+ * its 408 is written as raw bytes and every byte it sees is one on the wire.
  */
 final class ConnectionTimeouts extends ChannelDuplexHandler {
     private static final byte[] TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nConnection: close\r\n"
             + "Content-Length: 49\r\n\r\n408 Request Timeout: the request head was too slow\n").getBytes(StandardCharsets.US_ASCII);
+    /** The event for a response head that did not come in time. */
+    static final Object RESPONSE_TIMEOUT = new Object() {
+        @Override
+        public String toString() {
+            return "response timeout";
+        }
+    };
     private final long headerNanos;
     private final long idleNanos;
+    private final long responseNanos;
+    private final long bodyNanos;
     private final long checkMillis;
     /** Between a response's end and the next request's head. */
     private boolean awaitingHead = true;
     /** When the awaited head's first byte came; 0 if none has. */
     private long headStarted;
     private long lastActivity = System.nanoTime();
+    /** When the whole request was with the app and its answer had not begun; 0 otherwise. */
+    private long awaitingResponseSince;
     private ScheduledFuture<?> check;
 
-    ConnectionTimeouts(Duration header, Duration idle) {
+    ConnectionTimeouts(Duration header, Duration idle, Duration response, Duration body) {
         this.headerNanos = header.toNanos();
         this.idleNanos = idle.toNanos();
-        this.checkMillis = Math.max(50, Math.min(header.toMillis(), idle.toMillis()) / 4);
+        this.responseNanos = response.toNanos();
+        this.bodyNanos = body.toNanos();
+        long shortest = Math.min(Math.min(header.toMillis(), idle.toMillis()), Math.min(response.toMillis(), body.toMillis()));
+        this.checkMillis = Math.max(50, shortest / 4);
     }
 
     @Override
@@ -42,7 +59,18 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
 
     private void check(ChannelHandlerContext ctx) {
         long now = System.nanoTime();
-        if (!awaitingHead) return; // a request is being served: the backend decides how long that takes
+        if (!awaitingHead) {
+            if (awaitingResponseSince != 0) {
+                if (now - awaitingResponseSince > responseNanos) {
+                    awaitingResponseSince = 0;
+                    ctx.fireUserEventTriggered(RESPONSE_TIMEOUT);
+                }
+            } else if (now - lastActivity > bodyNanos) {
+                check.cancel(false);
+                ctx.close(); // a body stalled: mid-exchange, no answer can be framed any more
+            }
+            return;
+        }
         if (headStarted != 0 && now - headStarted > headerNanos) {
             check.cancel(false);
             ctx.writeAndFlush(Unpooled.wrappedBuffer(TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
@@ -53,8 +81,27 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (awaitingHead && headStarted == 0) headStarted = System.nanoTime();
+        long now = System.nanoTime();
+        if (awaitingHead && headStarted == 0) headStarted = now;
+        lastActivity = now;
         ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+        lastActivity = System.nanoTime();
+        ctx.write(msg, promise);
+    }
+
+    /** The whole request is with the app: its answer's clock starts. */
+    void requestSent() {
+        awaitingResponseSince = System.nanoTime();
+    }
+
+    /** The app's answer began (or the router answered itself). */
+    void responseStarted() {
+        awaitingResponseSince = 0;
+        lastActivity = System.nanoTime();
     }
 
     /** The request head is complete. */
@@ -66,6 +113,7 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
     /** The response is done; the next request's head is awaited. */
     void nextRequest() {
         awaitingHead = true;
+        awaitingResponseSince = 0;
         headStarted = 0;
         lastActivity = System.nanoTime();
     }

@@ -42,6 +42,12 @@ import java.util.regex.Pattern;
  * connection, and streams the response back. Requests on one connection are
  * handled in order; a WebSocket upgrade turns both connections into a byte relay.
  * A connect failure is retried on another backend; nothing else is retried.
+ *
+ * <p>Bodies are streamed with backpressure both ways, as {@link Relay} does for TCP: while
+ * the side a body goes to is not writable (its outbound buffer is past Netty's high-water
+ * mark, 64 KiB), the side it comes from is not read, and reading resumes when it drains.
+ * So a client that reads slowly slows the app's answer instead of filling the router's
+ * memory, and a slow app slows an upload.
  */
 final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private static final Pattern VALID_REQUEST_ID = Pattern.compile("[A-Za-z0-9+/=_-]{20,200}");
@@ -52,6 +58,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private static final io.netty.util.AsciiString X_REQUEST_ID = io.netty.util.AsciiString.cached("X-Request-Id");
     static final String BACKEND_CODEC = "backend-codec";
     private static final int MAX_QUEUED = 64;
+    /** Body bytes held for a backend that is still connecting, beyond which the client is not read. */
+    private static final int MAX_PENDING_BODY = 64 << 10;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HttpProxyHandler.class);
     static final String BACKEND_HANDLER = "backend-handler";
 
     private final Supplier<RoutingState.View> routes;
@@ -74,6 +83,12 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private boolean backendKeepAlive;
     private HttpRequest request;
     private final ArrayDeque<HttpContent> pendingBody = new ArrayDeque<>();
+    private long pendingBodyBytes;
+    /** The request body's bytes so far, whatever its framing (a chunked body has no Content-Length to check). */
+    private long bodyBytes;
+    /** A 1xx answer (100 Continue) was passed on: the empty end the codec adds to it is not the response's. */
+    private boolean interim;
+    private String serviceName;
     private Backend backend;
     private Channel backendChannel;
 
@@ -94,8 +109,55 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         queued.add(msg);
         drain();
-        // A client that pipelines far ahead is not read further until it is caught up with.
-        if (queued.size() > MAX_QUEUED) ctx.channel().config().setAutoRead(false);
+        updateReading();
+    }
+
+    /**
+     * Reads the client while what it sent can go somewhere: not while it pipelines far ahead,
+     * and not while the backend its body goes to (or the queue for one still connecting) is full.
+     */
+    private void updateReading() {
+        boolean read = queued.size() <= MAX_QUEUED
+                && (backendChannel != null ? backendChannel.isWritable() : pendingBodyBytes <= MAX_PENDING_BODY);
+        if (ctx.channel().config().isAutoRead() != read) ctx.channel().config().setAutoRead(read);
+    }
+
+    /** Whether the backend's answer may be read: while the client can take more of it. */
+    private void updateBackendReading() {
+        if (backendChannel == null) return;
+        boolean read = ctx.channel().isWritable();
+        if (backendChannel.config().isAutoRead() != read) backendChannel.config().setAutoRead(read);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        updateBackendReading();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == ConnectionTimeouts.RESPONSE_TIMEOUT) {
+            if (busy && !responseStarted && backendChannel != null) {
+                log.warn("router: H12 request timeout: {} {} to service '{}' ({}) had no answer within {} s",
+                        clientIp, backend.address, serviceName, backendChannel.remoteAddress(), config.responseTimeout().toSeconds());
+                dropBackend();
+                fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "the app did not answer within " + config.responseTimeout().toSeconds()
+                        + " s (H12 request timeout)", true);
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Lets go of the backend mid-exchange: its connection cannot be reused. */
+    private void dropBackend() {
+        if (backendChannel == null) return;
+        ((BackendHandler) backendChannel.pipeline().get(BACKEND_HANDLER)).frontend = null;
+        backend.inFlight.decrementAndGet();
+        backendChannel.close();
+        backendChannel = null;
+        backend = null;
     }
 
     /** Handles messages in order; a pipelined request's head waits until the current response is done. */
@@ -123,6 +185,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         requestDone = false;
         responseStarted = false;
         discardBody = false;
+        interim = false;
+        bodyBytes = 0;
         if (req.decoderResult().isFailure()) {
             Throwable cause = req.decoderResult().cause();
             if (cause instanceof TooLongHttpHeaderException) {
@@ -155,6 +219,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         websocket = isWebSocketUpgrade(req);
         prepare(req);
         request = req;
+        serviceName = route.service();
         connect(service, Set.of(), route.service());
     }
 
@@ -227,40 +292,86 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         request = null;
         HttpContent c;
         while ((c = pendingBody.poll()) != null) ch.write(c);
+        pendingBodyBytes = 0;
         ch.flush();
+        if (requestDone) headerTimeout.requestSent();
+        updateBackendReading();
+        updateReading();
     }
 
     private void onBody(HttpContent content) {
         boolean last = content instanceof LastHttpContent;
         if (discardBody || !busy) {
             content.release();
+        } else if ((bodyBytes += content.content().readableBytes()) > config.maxBodyBytes()) {
+            content.release();
+            bodyTooLarge();
+            return;
         } else if (backendChannel != null) {
             backendChannel.write(content, backendChannel.voidPromise()); // flushed at the end of this read batch
         } else {
+            pendingBodyBytes += content.content().readableBytes();
             pendingBody.add(content);
         }
         if (last) {
             requestDone = true;
             if (!busy) next();
+            else if (backendChannel != null && !responseStarted) headerTimeout.requestSent();
+        }
+    }
+
+    /** The body went past the limit without a Content-Length saying so (chunked): 413, and the connection ends. */
+    private void bodyTooLarge() {
+        discardBody = true;
+        dropBackend();
+        if (responseStarted) {
+            keepAlive = false;
+            finishExchange();
+        } else {
+            fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "the request body exceeds " + config.maxBodyBytes() + " bytes", true);
         }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (backendChannel != null) backendChannel.flush();
+        updateReading();
+    }
+
+    /** The backend can take more of the request's body. */
+    void backendWritabilityChanged() {
+        updateReading();
     }
 
     /** A message from the backend for the current request. */
     void fromBackend(Object msg) {
         if (msg instanceof HttpResponse resp) {
-            responseStarted = true;
-            if (websocket && resp.status().code() == 101) {
+            int code = resp.status().code();
+            if (websocket && code == 101) {
+                responseStarted = true;
                 upgrade(resp);
                 return;
             }
+            if (code >= 100 && code < 200 && code != 101) {
+                // Informational (100 Continue, 103 Early Hints): passed on; the final answer follows.
+                interim = true;
+                FullHttpResponse info = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, resp.status(), Unpooled.EMPTY_BUFFER);
+                info.headers().set(resp.headers());
+                ReferenceCountUtil.release(resp);
+                ctx.write(info, ctx.voidPromise());
+                return;
+            }
+            responseStarted = true;
+            headerTimeout.responseStarted();
             backendKeepAlive = HttpUtil.isKeepAlive(resp);
             resp.headers().remove("Keep-Alive");
             HttpUtil.setKeepAlive(resp, keepAlive);
+        }
+        if (interim && msg instanceof HttpContent) {
+            boolean end = msg instanceof LastHttpContent;
+            ReferenceCountUtil.release(msg);
+            if (end) interim = false;
+            return;
         }
         if (msg instanceof LastHttpContent) {
             ctx.writeAndFlush(msg, ctx.voidPromise());
@@ -272,6 +383,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     void backendReadComplete() {
         ctx.flush();
+        updateBackendReading();
     }
 
     void backendClosed() {
@@ -291,6 +403,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         backendChannel = null;
         backend.inFlight.decrementAndGet();
         ((BackendHandler) ch.pipeline().get(BACKEND_HANDLER)).frontend = null;
+        ch.config().setAutoRead(true); // pooled: it must see its close
         if (backendKeepAlive && requestDone) BackendPool.give(backend, ch);
         else ch.close();
         backend = null;
@@ -310,9 +423,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private void next() {
         headerTimeout.nextRequest();
         drain();
-        if (queued.size() <= MAX_QUEUED && !ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(true);
-        }
+        updateReading();
     }
 
     /** The backend accepted a WebSocket upgrade: from now on both connections are relayed byte for byte. */
@@ -334,6 +445,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private void fail(HttpResponseStatus status, String message, boolean close) {
         if (close) keepAlive = false;
         releasePending();
+        headerTimeout.responseStarted();
         byte[] body = (status.code() + " " + status.reasonPhrase() + ": " + message + "\n").getBytes(StandardCharsets.UTF_8);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
@@ -348,6 +460,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         request = null;
         HttpContent c;
         while ((c = pendingBody.poll()) != null) c.release();
+        pendingBodyBytes = 0;
     }
 
     @Override
@@ -385,6 +498,12 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             if (frontend != null) frontend.backendClosed();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (frontend != null) frontend.backendWritabilityChanged();
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override

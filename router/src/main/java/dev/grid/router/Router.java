@@ -82,7 +82,7 @@ public final class Router implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ConnectionTimeouts timeouts = new ConnectionTimeouts(config.headerTimeout(), config.idleTimeout());
+                        ConnectionTimeouts timeouts = new ConnectionTimeouts(config.headerTimeout(), config.idleTimeout(), config.responseTimeout(), config.bodyTimeout());
                         if (certificates != null) ch.pipeline().addLast(new SniHandler(certificates));
                         ch.pipeline().addLast(timeouts)
                                 .addLast(new HttpServerCodec(RouterConfig.MAX_INITIAL_LINE, RouterConfig.MAX_HEADER_BYTES, 8192))

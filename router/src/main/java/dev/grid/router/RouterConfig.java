@@ -6,17 +6,19 @@ import java.time.Duration;
  * Where the router listens and how it protects itself. {@code httpsPort} 0 picks
  * a free port, -1 turns HTTPS off; {@code headerTimeout} bounds how long a client
  * may take to send a request's headers (slowloris), {@code idleTimeout} how long
- * a keep-alive connection may sit idle. {@code transport} is how its sockets
- * talk to the kernel.
+ * a keep-alive connection may sit idle, {@code responseTimeout} how long an app may take
+ * to start its answer once it has the whole request (Heroku's H12: 30 s), and
+ * {@code bodyTimeout} how long a request or response body may stall, neither side moving a
+ * byte (Heroku's rolling 55 s). {@code transport} is how its sockets talk to the kernel.
  */
 public record RouterConfig(String bindAddress, int httpPort, int httpsPort, String tcpBindAddress,
-                           Duration headerTimeout, Duration idleTimeout, long maxBodyBytes, int ioThreads,
-                           Transport transport) {
+                           Duration headerTimeout, Duration idleTimeout, Duration responseTimeout, Duration bodyTimeout,
+                           long maxBodyBytes, int ioThreads, Transport transport) {
     public static final int MAX_INITIAL_LINE = 8192;
     public static final int MAX_HEADER_BYTES = 16384;
 
     public static RouterConfig defaults(String bindAddress, int httpPort, int httpsPort, Transport transport) {
         return new RouterConfig(bindAddress, httpPort, httpsPort, bindAddress, Duration.ofSeconds(10), Duration.ofSeconds(60),
-                100L << 20, Integer.getInteger("grid.router.threads", Runtime.getRuntime().availableProcessors()), transport);
+                Duration.ofSeconds(30), Duration.ofSeconds(55), 100L << 20, Integer.getInteger("grid.router.threads", Runtime.getRuntime().availableProcessors()), transport);
     }
 }

@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -54,11 +55,16 @@ abstract class AbstractRouterTest {
     static Backends backends;
     static Transport transport;
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Short, so that the tests of these timeouts take seconds. */
+    static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(3);
+    static final Duration BODY_TIMEOUT = Duration.ofSeconds(3);
+    /** Larger than every buffer between a client and a backend, so that backpressure shows. */
+    static final long MAX_BODY = 64L << 20;
 
     static void start(Transport t) throws Exception {
         transport = t;
         store = SharedEtcd.newStore();
-        router = new Router(store, new RouterConfig("127.0.0.1", 0, 0, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), 1 << 20, 2, t)).start();
+        router = new Router(store, new RouterConfig("127.0.0.1", 0, 0, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, 2, t)).start();
         backends = new Backends(store);
     }
 
@@ -216,7 +222,7 @@ abstract class AbstractRouterTest {
         String huge = "GET / HTTP/1.1\r\nHost: guard.t6.test\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n";
         assertTrue(raw(huge).startsWith("HTTP/1.1 431 Request Header Fields Too Large"));
         assertTrue(raw("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: guard.t6.test\r\n\r\n").startsWith("HTTP/1.1 414"));
-        assertTrue(raw("POST / HTTP/1.1\r\nHost: guard.t6.test\r\nContent-Length: 2000000\r\n\r\n").startsWith("HTTP/1.1 413 Request Entity Too Large"));
+        assertTrue(raw("POST / HTTP/1.1\r\nHost: guard.t6.test\r\nContent-Length: 100000000\r\n\r\n").startsWith("HTTP/1.1 413 Request Entity Too Large"));
 
         // Slowloris: a header byte every 300 ms never completes the head; the router answers 408 after 2 s.
         try (Socket slow = new Socket("127.0.0.1", router.httpPort())) {
@@ -242,6 +248,221 @@ abstract class AbstractRouterTest {
             assertTrue(ms >= 1500 && ms < 6000, "closed after the header timeout: " + ms + " ms");
         }
         assertEquals("HTTP/1.1 200 OK | ok /", fetch("guard.t6.test", "/"));
+    }
+
+    /** A client of the router with a small receive buffer, so that what it does not read stays upstream. */
+    static Socket client() throws IOException {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(64 << 10);
+        s.setSendBufferSize(64 << 10);
+        s.connect(new InetSocketAddress("127.0.0.1", router.httpPort()));
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
+    static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1 && c != '\n') if (c != '\r') line.append((char) c);
+        return line.toString();
+    }
+
+    @Test
+    void aClientThatDoesNotReadSlowsTheAppInsteadOfFillingTheRouter() throws Exception {
+        long size = 128L << 20;
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        backends.raw("t10", "big", s -> {
+            Backends.readHead(s.getInputStream());
+            OutputStream out = s.getOutputStream();
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[64 << 10];
+            for (long n = 0; n < size; n += chunk.length) {
+                out.write(chunk);
+                sent.addAndGet(chunk.length);
+            }
+            out.flush();
+            Backends.readHead(s.getInputStream()); // holds the connection until the router lets go
+        });
+        backends.http("t10-other", "other", 0);
+        route(Route.http("t10", "big.t10.test", "/", "t10"));
+        route(Route.http("t10-other", "other.t10.test", "/", "t10-other"));
+        awaitFetch("other.t10.test", "/", "other /");
+        try (Socket c = client()) {
+            c.getOutputStream().write("GET / HTTP/1.1\r\nHost: big.t10.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            Eventually.sleep(2000); // not reading
+            long early = sent.get();
+            assertTrue(early < 32L << 20, "the app could send only what the sockets' buffers and the router's hold: " + (early >> 20) + " MB");
+            assertEquals("HTTP/1.1 200 OK | other /", fetch("other.t10.test", "/"), "others are served meanwhile");
+            InputStream in = c.getInputStream();
+            assertEquals("HTTP/1.1 200 OK", readLine(in));
+            while (!readLine(in).isEmpty()) { /* headers */ }
+            byte[] buf = new byte[1 << 16];
+            long got = 0;
+            for (int n; got < size && (n = in.read(buf)) != -1; ) got += n;
+            assertEquals(size, got, "once read, the whole answer arrives");
+        }
+    }
+
+    @Test
+    void anAppThatDoesNotReadSlowsTheUploadInsteadOfFillingTheRouter() throws Exception {
+        long size = 60L << 20;
+        java.util.concurrent.CountDownLatch read = new java.util.concurrent.CountDownLatch(1);
+        backends.raw("t11", "sink", s -> {
+            InputStream in = s.getInputStream();
+            Backends.readHead(in);
+            read.await();
+            long got = 0;
+            byte[] buf = new byte[1 << 16];
+            for (int n; got < size && (n = in.read(buf)) != -1; ) got += n;
+            byte[] body = ("got " + got).getBytes(StandardCharsets.US_ASCII);
+            s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write(body);
+            s.getOutputStream().flush();
+            Backends.readHead(in);
+        });
+        route(Route.http("t11", "sink.t11.test", "/", "t11"));
+        backends.http("t11-other", "other", 0);
+        route(Route.http("t11-other", "other.t11.test", "/", "t11-other"));
+        awaitFetch("other.t11.test", "/", "other /");
+        try (Socket c = client()) {
+            java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+            Thread uploader = new Thread(() -> {
+                try {
+                    OutputStream out = c.getOutputStream();
+                    out.write(("POST / HTTP/1.1\r\nHost: sink.t11.test\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    byte[] chunk = new byte[64 << 10];
+                    for (long n = 0; n < size; n += chunk.length) {
+                        out.write(chunk);
+                        written.addAndGet(chunk.length);
+                    }
+                } catch (IOException ignored) {
+                    // seen by the assertions
+                }
+            });
+            uploader.start();
+            Eventually.sleep(2000); // the app reads nothing yet
+            long early = written.get();
+            assertTrue(early < 32L << 20, "the client could send only what the sockets' buffers and the router's hold: " + (early >> 20) + " MB");
+            assertEquals("HTTP/1.1 200 OK | other /", fetch("other.t11.test", "/"), "others are served meanwhile");
+            read.countDown();
+            uploader.join(20_000);
+            assertEquals(size, written.get());
+            InputStream in = c.getInputStream();
+            assertEquals("HTTP/1.1 200 OK", readLine(in));
+            while (!readLine(in).isEmpty()) { /* headers */ }
+            assertEquals("got " + size, new String(in.readNBytes(("got " + size).length()), StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
+    void aChunkedBodyPastTheLimitIs413() throws Exception {
+        backends.http("t12", "sink", 0);
+        route(Route.http("t12", "chunked.t12.test", "/", "t12"));
+        awaitFetch("chunked.t12.test", "/", "sink /");
+        try (Socket c = client()) {
+            Thread uploader = new Thread(() -> {
+                try {
+                    OutputStream out = c.getOutputStream();
+                    out.write("POST / HTTP/1.1\r\nHost: chunked.t12.test\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    byte[] chunk = new byte[1 << 20];
+                    byte[] size = (Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+                    for (int i = 0; i < 80; i++) {
+                        out.write(size);
+                        out.write(chunk);
+                        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    }
+                    out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException closedByTheRouter) {
+                    // expected once it has answered
+                }
+            });
+            uploader.start();
+            String status = readLine(c.getInputStream());
+            assertEquals("HTTP/1.1 413 Request Entity Too Large", status, "80 MB of chunks, over the 64 MB limit");
+            uploader.join(20_000);
+        }
+        assertEquals("HTTP/1.1 200 OK | sink /", fetch("chunked.t12.test", "/"));
+    }
+
+    @Test
+    void expect100ContinueIsPassedOnAndTheFinalAnswerFollows() throws Exception {
+        backends.raw("t13", "cont", s -> {
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            while (true) {
+                String head = Backends.readHead(in);
+                if (head.toLowerCase().contains("expect: 100-continue")) {
+                    out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+                int length = head.toLowerCase().contains("content-length: 5") ? 5 : 0;
+                String body = new String(in.readNBytes(length), StandardCharsets.US_ASCII);
+                byte[] answer = ("got " + body).getBytes(StandardCharsets.US_ASCII);
+                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + answer.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(answer);
+                out.flush();
+            }
+        });
+        route(Route.http("t13", "continue.t13.test", "/", "t13"));
+        try (Socket c = client()) {
+            InputStream in = c.getInputStream();
+            OutputStream out = c.getOutputStream();
+            Eventually.await("the route to be served", Duration.ofSeconds(5), () -> {
+                try {
+                    return fetch("continue.t13.test", "/");
+                } catch (IOException e) {
+                    return e.toString();
+                }
+            }, r -> !r.startsWith("HTTP/1.1 404") && !r.startsWith("HTTP/1.1 503"));
+            for (int round = 0; round < 2; round++) { // twice on one connection: the 100 did not end the exchange
+                out.write("POST / HTTP/1.1\r\nHost: continue.t13.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                assertEquals("HTTP/1.1 100 Continue", readLine(in), "the 100 comes before the body is sent");
+                assertEquals("", readLine(in));
+                out.write(("hell" + round).getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                assertEquals("HTTP/1.1 200 OK", readLine(in));
+                String line;
+                int length = -1;
+                while (!(line = readLine(in)).isEmpty()) if (line.toLowerCase().startsWith("content-length:")) length = Integer.parseInt(line.substring(15).trim());
+                assertEquals("got hell" + round, new String(in.readNBytes(length), StandardCharsets.US_ASCII));
+            }
+        }
+    }
+
+    @Test
+    void anAppThatDoesNotAnswerIs503AfterTheResponseTimeoutAndAStalledBodyIsCut() throws Exception {
+        backends.raw("t14", "mute", s -> {
+            InputStream in = s.getInputStream();
+            String head = Backends.readHead(in);
+            if (head.startsWith("GET /stall")) {
+                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+            }
+            Backends.readHead(in); // then silence, until the router lets go
+        });
+        route(Route.http("t14", "mute.t14.test", "/", "t14"));
+        Eventually.await("the route to be served", Duration.ofSeconds(15), () -> {
+            try {
+                return fetch("mute.t14.test", "/x");
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, r -> r.contains("H12"));
+        Instant start = Instant.now();
+        String answer = fetch("mute.t14.test", "/");
+        long ms = Duration.between(start, Instant.now()).toMillis();
+        assertTrue(answer.startsWith("HTTP/1.1 503 Service Unavailable | 503 Service Unavailable: the app did not answer within 3 s (H12"), answer);
+        assertTrue(ms >= 2500 && ms < 8000, "after the response timeout: " + ms + " ms");
+
+        try (Socket c = client()) {
+            c.getOutputStream().write("GET /stall HTTP/1.1\r\nHost: mute.t14.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            start = Instant.now();
+            String got = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            ms = Duration.between(start, Instant.now()).toMillis();
+            assertTrue(got.startsWith("HTTP/1.1 200 OK") && got.endsWith("partial"), got);
+            assertTrue(ms >= 2500 && ms < 8000, "a body that stalls is cut after the body timeout: " + ms + " ms");
+        }
     }
 
     @Test
@@ -353,7 +574,7 @@ abstract class AbstractRouterTest {
         int http = Backends.deadPort();
         int https = Backends.deadPort();
         for (int i = 0; i < 3; i++) {
-            new Router(store, new RouterConfig("127.0.0.1", http, https, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), 1 << 20, 1, transport))
+            new Router(store, new RouterConfig("127.0.0.1", http, https, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, 1, transport))
                     .start().close();
         }
     }

@@ -85,6 +85,51 @@ final class Backends implements AutoCloseable {
         return ss;
     }
 
+    /** What a {@link #raw} backend does with each connection. */
+    interface Conversation {
+        void talk(Socket s) throws Exception;
+    }
+
+    /** A backend that speaks for itself: {@code conversation} gets each connection's socket (a 64 KiB send buffer). */
+    ServerSocket raw(String service, String name, Conversation conversation) throws IOException {
+        ServerSocket ss = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        Thread t = new Thread(() -> {
+            while (!ss.isClosed()) {
+                try {
+                    Socket s = ss.accept();
+                    s.setSendBufferSize(64 << 10);
+                    Thread c = new Thread(() -> {
+                        try (s) {
+                            conversation.talk(s);
+                        } catch (Exception ignored) {
+                            // the router or the test let go
+                        }
+                    });
+                    c.setDaemon(true);
+                    c.start();
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        running.add(ss);
+        register(service, name, ss.getLocalPort());
+        return ss;
+    }
+
+    /** Reads an HTTP request's head (through the blank line) and returns it. */
+    static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1) {
+            head.append((char) c);
+            if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) return head.toString();
+        }
+        throw new IOException("the connection ended within the head: " + head);
+    }
+
     void register(String service, String name, int port) {
         discovery.register(new Instance(service, name, "127.0.0.1", port, name, "test"), lease.id());
     }
