@@ -9,16 +9,21 @@ import java.time.Duration;
  * a keep-alive connection may sit idle, {@code responseTimeout} how long an app may take
  * to start its answer once it has the whole request (Heroku's H12: 30 s), and
  * {@code bodyTimeout} how long a request or response body may stall, neither side moving a
- * byte (Heroku's rolling 55 s). {@code transport} is how its sockets talk to the kernel.
+ * byte (Heroku's rolling 55 s). {@code tcpIdleTimeout} closes a TCP route's connection on
+ * which nothing moved for that long, and {@code tcpMaxConnections} is what one TCP route
+ * takes at once. {@code transport} is how its sockets talk to the kernel.
  */
 public record RouterConfig(String bindAddress, int httpPort, int httpsPort, String tcpBindAddress,
                            Duration headerTimeout, Duration idleTimeout, Duration responseTimeout, Duration bodyTimeout,
-                           long maxBodyBytes, int ioThreads, Transport transport) {
+                           long maxBodyBytes, Duration tcpIdleTimeout, int tcpMaxConnections, int ioThreads, Transport transport) {
+    public static final Duration TCP_IDLE_TIMEOUT = Duration.ofHours(1);
+    public static final int TCP_MAX_CONNECTIONS = 10_000;
+
     public static final int MAX_INITIAL_LINE = 8192;
     public static final int MAX_HEADER_BYTES = 16384;
 
     public static RouterConfig defaults(String bindAddress, int httpPort, int httpsPort, Transport transport) {
         return new RouterConfig(bindAddress, httpPort, httpsPort, bindAddress, Duration.ofSeconds(10), Duration.ofSeconds(60),
-                Duration.ofSeconds(30), Duration.ofSeconds(55), 100L << 20, Integer.getInteger("grid.router.threads", Runtime.getRuntime().availableProcessors()), transport);
+                Duration.ofSeconds(30), Duration.ofSeconds(55), 100L << 20, TCP_IDLE_TIMEOUT, TCP_MAX_CONNECTIONS, Integer.getInteger("grid.router.threads", Runtime.getRuntime().availableProcessors()), transport);
     }
 }

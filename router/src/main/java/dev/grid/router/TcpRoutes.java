@@ -28,17 +28,26 @@ import org.slf4j.LoggerFactory;
  * Each connection is relayed byte for byte to one backend: any instance of the
  * service, or only its leader. When the leader changes, connections to the old
  * one are closed so that clients reconnect to the new one.
+ *
+ * <p>A connection on which no byte moves either way for {@code idleTimeout} is closed, and a
+ * route takes at most {@code maxConnections} at once: one more is closed as it arrives, with
+ * a log line that names the route (at most one per route every 10 s, with the count).
  */
 final class TcpRoutes implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TcpRoutes.class);
     private static final Duration BIND_PATIENCE = Duration.ofSeconds(2);
 
     private record Connection(Channel client, Backend backend) {}
+    private static final long REFUSAL_LOG_NANOS = Duration.ofSeconds(10).toNanos();
 
     /** One route's port: bound once its bind succeeds, never again once closed. */
     private final class Listener {
         final Route route;
         final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+        /** Accepted and not yet closed, relayed or not. */
+        final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicLong lastRefusalLog = new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - REFUSAL_LOG_NANOS);
         Channel server;
         volatile boolean closed;
 
@@ -53,9 +62,14 @@ final class TcpRoutes implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Supplier<RoutingState.View> routes;
     private final Map<Integer, Listener> listeners = new HashMap<>();
+    private final Duration idleTimeout;
+    private final int maxConnections;
 
-    TcpRoutes(String bindAddress, Transport transport, EventLoopGroup boss, EventLoopGroup workers, Supplier<RoutingState.View> routes) {
+    TcpRoutes(String bindAddress, Duration idleTimeout, int maxConnections, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
+              Supplier<RoutingState.View> routes) {
         this.bindAddress = bindAddress;
+        this.idleTimeout = idleTimeout;
+        this.maxConnections = maxConnections;
         this.transport = transport;
         this.boss = boss;
         this.workers = workers;
@@ -104,7 +118,13 @@ final class TcpRoutes implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new Accept(l));
+                        ch.pipeline().addLast(new io.netty.handler.timeout.IdleStateHandler(0, 0, idleTimeout.toMillis(),
+                                java.util.concurrent.TimeUnit.MILLISECONDS) {
+                            @Override
+                            protected void channelIdle(ChannelHandlerContext ctx, io.netty.handler.timeout.IdleStateEvent evt) {
+                                ctx.close(); // nothing either way for idleTimeout
+                            }
+                        }).addLast(new Accept(l));
                     }
                 });
         Transport.bind(server, bindAddress, l.route.port(), BIND_PATIENCE, () -> !l.closed)
@@ -143,7 +163,26 @@ final class TcpRoutes implements AutoCloseable {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            connect(ctx.channel(), new HashSet<>());
+            Channel client = ctx.channel();
+            if (listener.open.incrementAndGet() > maxConnections) {
+                listener.open.decrementAndGet();
+                refuse(client);
+                return;
+            }
+            client.closeFuture().addListener(x -> listener.open.decrementAndGet());
+            connect(client, new HashSet<>());
+        }
+
+        private void refuse(Channel client) {
+            client.close();
+            int count = listener.refused.incrementAndGet();
+            long last = listener.lastRefusalLog.get();
+            long now = System.nanoTime();
+            if (now - last >= REFUSAL_LOG_NANOS && listener.lastRefusalLog.compareAndSet(last, now)) {
+                listener.refused.addAndGet(-count);
+                log.warn("router: TCP route {} on port {} has {} connections, its limit: refused {} more since the last such line",
+                        listener.route.id(), listener.route.port(), maxConnections, count);
+            }
         }
 
         private void connect(Channel client, Set<Backend> failed) {

@@ -60,11 +60,13 @@ abstract class AbstractRouterTest {
     static final Duration BODY_TIMEOUT = Duration.ofSeconds(3);
     /** Larger than every buffer between a client and a backend, so that backpressure shows. */
     static final long MAX_BODY = 64L << 20;
+    static final Duration TCP_IDLE = Duration.ofSeconds(2);
+    static final int TCP_MAX = 20;
 
     static void start(Transport t) throws Exception {
         transport = t;
         store = SharedEtcd.newStore();
-        router = new Router(store, new RouterConfig("127.0.0.1", 0, 0, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, 2, t)).start();
+        router = new Router(store, new RouterConfig("127.0.0.1", 0, 0, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, 2, t)).start();
         backends = new Backends(store);
     }
 
@@ -568,13 +570,55 @@ abstract class AbstractRouterTest {
         }
     }
 
+    @Test
+    void aTcpRouteClosesIdleConnectionsAndRefusesPastItsCap() throws Exception {
+        backends.echo("t15", "e");
+        int port = Backends.deadPort();
+        route(Route.tcp("t15", port, "t15", false));
+        awaitTcpLine(port, "x", "e:x");
+        try (Socket idle = new Socket("127.0.0.1", port)) {
+            idle.setSoTimeout(10_000);
+            idle.getOutputStream().write("a\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("e:a", readLine(idle.getInputStream()));
+            Instant start = Instant.now();
+            assertEquals(-1, idle.getInputStream().read(), "closed by the router");
+            long ms = Duration.between(start, Instant.now()).toMillis();
+            assertTrue(ms >= TCP_IDLE.toMillis() - 500 && ms < TCP_IDLE.toMillis() + 4000, "after the idle timeout: " + ms + " ms");
+        }
+        java.util.List<Socket> flood = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < TCP_MAX; i++) {
+                Socket s = new Socket("127.0.0.1", port);
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(("c" + i + "\n").getBytes(StandardCharsets.US_ASCII));
+                assertEquals("e:c" + i, readLine(s.getInputStream()), "within the cap");
+                flood.add(s);
+            }
+            try (Socket over = new Socket("127.0.0.1", port)) {
+                over.setSoTimeout(10_000);
+                int answer;
+                try {
+                    over.getOutputStream().write("over\n".getBytes(StandardCharsets.US_ASCII));
+                    answer = over.getInputStream().read();
+                } catch (IOException reset) {
+                    answer = -1;
+                }
+                assertEquals(-1, answer, "one past the cap is closed as it arrives, unanswered");
+            }
+            flood.remove(0).close();
+            awaitTcpLine(port, "again", "e:again"); // a freed place is taken again
+        } finally {
+            for (Socket s : flood) s.close();
+        }
+    }
+
     /** `grid down` then `grid up` in one process: the new router binds the ports the old one had. */
     @Test
     void aClosedRouterHasLetGoOfItsPorts() throws Exception {
         int http = Backends.deadPort();
         int https = Backends.deadPort();
         for (int i = 0; i < 3; i++) {
-            new Router(store, new RouterConfig("127.0.0.1", http, https, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, 1, transport))
+            new Router(store, new RouterConfig("127.0.0.1", http, https, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, 1, transport))
                     .start().close();
         }
     }

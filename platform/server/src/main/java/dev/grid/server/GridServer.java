@@ -119,7 +119,7 @@ public final class GridServer implements AutoCloseable {
             parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).start());
         }
         if (config.roles().contains("router")) {
-            parts.add(new Router(store, RouterConfig.defaults(config.routerAddress(), config.httpPort(), config.httpsPort(), config.routerTransport())).start());
+            parts.add(new Router(store, config.routerConfig()).start());
         }
         // The blob store (slugs, keeper programs, backups) lives with the controller and the builder.
         Blobs blobs = null;

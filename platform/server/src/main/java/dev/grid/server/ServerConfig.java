@@ -2,6 +2,7 @@ package dev.grid.server;
 
 import dev.grid.builder.BuildLimits;
 import dev.grid.core.SecretFile;
+import dev.grid.router.RouterConfig;
 import dev.grid.router.Transport;
 import dev.grid.store.EtcdAccess;
 import java.io.IOException;
@@ -24,7 +25,8 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                            String domain, String routerAddress, int httpPort, int httpsPort, Transport routerTransport,
                            int tcpPortMin, int tcpPortMax,
                            int sshPort, String blobAddress, int blobPort, String stackImage, String addonHost,
-                           EtcdAccess etcdAccess, int appUidMin, int appUidMax, boolean isolation, BuildLimits buildLimits) {
+                           EtcdAccess etcdAccess, int appUidMin, int appUidMax, boolean isolation, BuildLimits buildLimits,
+                           Duration tcpIdleTimeout, int tcpMaxConnections) {
     public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder", "appliances");
 
     public static ServerConfig fromEnv(Map<String, String> env) throws IOException {
@@ -68,7 +70,9 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 Integer.parseInt(env.getOrDefault("GRID_BLOB_PORT", "7071")),
                 env.getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-3"),
                 env.getOrDefault("GRID_ADDON_HOST", "127.0.0.1"),
-                etcdAccess(env), uids[0], uids[1], isolation(env.getOrDefault("GRID_ISOLATION", "on")), buildLimits(env));
+                etcdAccess(env), uids[0], uids[1], isolation(env.getOrDefault("GRID_ISOLATION", "on")), buildLimits(env),
+                duration(env.getOrDefault("GRID_TCP_IDLE_TIMEOUT", "1h"), "GRID_TCP_IDLE_TIMEOUT"),
+                positive(env.getOrDefault("GRID_TCP_MAX_CONNECTIONS", String.valueOf(RouterConfig.TCP_MAX_CONNECTIONS)), "GRID_TCP_MAX_CONNECTIONS"));
     }
 
     /** How to sign in to an etcd named by GRID_ETCD (the local etcd's root password lives in GRID_HOME). */
@@ -118,6 +122,23 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("invalid GRID_BUILD_MEMORY_MB or GRID_BUILD_CPUS: use numbers, e.g. 2048 and 2");
         }
+    }
+
+    /** The router's settings: its defaults, with the TCP routes' limits set here. */
+    public RouterConfig routerConfig() {
+        RouterConfig d = RouterConfig.defaults(routerAddress, httpPort, httpsPort, routerTransport);
+        return new RouterConfig(d.bindAddress(), d.httpPort(), d.httpsPort(), d.tcpBindAddress(), d.headerTimeout(), d.idleTimeout(),
+                d.responseTimeout(), d.bodyTimeout(), d.maxBodyBytes(), tcpIdleTimeout, tcpMaxConnections, d.ioThreads(), d.transport());
+    }
+
+    private static int positive(String setting, String name) {
+        try {
+            int n = Integer.parseInt(setting.trim());
+            if (n > 0) return n;
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("invalid " + name + " '" + setting + "': use a number above 0, e.g. " + RouterConfig.TCP_MAX_CONNECTIONS);
     }
 
     /** 90s, 15m, 1h (or plain seconds). */

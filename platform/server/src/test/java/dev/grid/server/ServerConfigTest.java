@@ -36,6 +36,10 @@ class ServerConfigTest {
         assertEquals(java.time.Duration.ofSeconds(90), set.buildLimits().timeout());
         assertEquals(512L << 20, set.buildLimits().pushBytes());
         assertEquals(false, set.isolation());
+        assertEquals(java.time.Duration.ofHours(1), config(Map.of()).routerConfig().tcpIdleTimeout());
+        assertEquals(10_000, config(Map.of()).routerConfig().tcpMaxConnections());
+        assertEquals(java.time.Duration.ofMinutes(5), config(Map.of("GRID_TCP_IDLE_TIMEOUT", "5m")).routerConfig().tcpIdleTimeout());
+        assertEquals(50, config(Map.of("GRID_TCP_MAX_CONNECTIONS", "50")).routerConfig().tcpMaxConnections());
     }
 
     @Test
@@ -50,6 +54,8 @@ class ServerConfigTest {
         assertEquals("invalid GRID_ROUTER_TRANSPORT: unknown router transport 'dpdk': use auto or one of [io_uring, epoll, nio]", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_TCP_PORT_RANGE", "31000-30000")));
         assertEquals("invalid GRID_TCP_PORT_RANGE '31000-30000': use LOW-HIGH, e.g. 20000-20999", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_TCP_MAX_CONNECTIONS", "0")));
+        assertEquals("invalid GRID_TCP_MAX_CONNECTIONS '0': use a number above 0, e.g. 10000", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_APP_UIDS", "1000-2000")));
         assertEquals("invalid GRID_APP_UIDS '1000-2000': use LOW-HIGH from 10000 up, clear of the machine's own users, e.g. 200000-299999", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_ISOLATION", "maybe")));
