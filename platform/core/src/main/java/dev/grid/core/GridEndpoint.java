@@ -15,6 +15,11 @@ public record GridEndpoint(String what, String address, int port) {
         store.put(Keys.ENDPOINTS + e.address() + ":" + e.port(), e, leaseId);
     }
 
+    /** A listener of Grid's that apps may reach, such as the router's ({@link Keys#PUBLIC_ENDPOINTS}): not firewalled, but no TCP route's. */
+    public static void registerPublic(Store store, long leaseId, GridEndpoint e) {
+        store.put(Keys.PUBLIC_ENDPOINTS + e.address() + ":" + e.port(), e, leaseId);
+    }
+
     /** The endpoint of a part bound to {@code bind}: a wildcard bind is reached at the machine's own address. */
     public static GridEndpoint bound(String what, String bind, int port, String machineAddress) {
         boolean any = bind.equals("0.0.0.0") || bind.equals("::") || bind.isEmpty();

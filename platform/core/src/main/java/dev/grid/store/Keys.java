@@ -20,6 +20,8 @@ public final class Keys {
     public static final String APP_UIDS = "settings/app-uids";
     /** Ports of Grid's own parts, leased: see {@code GridEndpoint}. */
     public static final String ENDPOINTS = "endpoints/";
+    /** Grid's own listeners that apps may reach (the router's HTTP and HTTPS): no TCP route may take their ports. */
+    public static final String PUBLIC_ENDPOINTS = "public-endpoints/";
 
     /**
      * What only Grid's own parts read: no API answer and no event carries a key under these.

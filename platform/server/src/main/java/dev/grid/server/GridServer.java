@@ -119,7 +119,13 @@ public final class GridServer implements AutoCloseable {
             parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).start());
         }
         if (config.roles().contains("router")) {
-            parts.add(new Router(store, config.routerConfig()).start());
+            Router router = new Router(store, config.routerConfig()).start();
+            parts.add(router);
+            // Apps may reach these (they are the public face), but no TCP route may take their ports.
+            GridEndpoint.registerPublic(store, partsLease.id(), GridEndpoint.bound("the router's HTTP", config.routerAddress(), router.httpPort(), config.hostAddress()));
+            if (router.httpsPort() > 0) {
+                GridEndpoint.registerPublic(store, partsLease.id(), GridEndpoint.bound("the router's HTTPS", config.routerAddress(), router.httpsPort(), config.hostAddress()));
+            }
         }
         // The blob store (slugs, keeper programs, backups) lives with the controller and the builder.
         Blobs blobs = null;

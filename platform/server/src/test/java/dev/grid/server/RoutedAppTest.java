@@ -10,9 +10,11 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -133,6 +135,23 @@ class RoutedAppTest {
         var taken = grid.api.call("POST", "/routes", "{\"type\":\"tcp\",\"service\":\"b-web\",\"port\":31999}");
         assertEquals(409, taken.status());
         assertTrue(taken.body().path("error").asText().contains("already taken"));
+
+        // A TCP route on one of Grid's own ports would take its traffic (the router's HTTP) or be a
+        // squatter's way in front of it (the API, etcd, a host's job ports): refused, nothing written.
+        int routerHttp = grid.router.httpPort();
+        int api = URI.create(grid.controller.url()).getPort();
+        int jobPort = grid.hosts.get(0).config().portMin();
+        List<JsonNode> before = grid.api.ok("GET", "/routes", null).findParents("id");
+        for (int port : List.of(routerHttp, api, jobPort)) {
+            var own = grid.api.cli("routes:add", "tcp", "--service", "a.web", "--port", String.valueOf(port));
+            assertEquals(1, own.exitCode(), own.out());
+            assertTrue(own.err().contains("port " + port + " is "), own.err());
+        }
+        var routerPort = grid.api.call("POST", "/routes", "{\"type\":\"tcp\",\"service\":\"a.web\",\"port\":" + routerHttp + "}");
+        assertEquals(409, routerPort.status());
+        assertTrue(routerPort.body().path("error").asText().startsWith("port " + routerHttp + " is Grid's own: the router's HTTP on 127.0.0.1: "
+                + "choose another, or leave --port out for one from "), routerPort.body().toString());
+        assertEquals(before.size(), grid.api.ok("GET", "/routes", null).findParents("id").size(), "no route was added");
     }
 
     @Test

@@ -100,6 +100,7 @@ final class TestCluster implements AutoCloseable {
         api = new TestApi(controller.url(), token);
         try {
             router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1, Transport.choose(Transport.AUTO))).start();
+            GridEndpoint.registerPublic(store, endpointsLease.id(), new GridEndpoint("the router's HTTP", "127.0.0.1", router.httpPort()));
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }

@@ -59,8 +59,16 @@ public final class Routes {
 
     public Route addTcp(String service, Integer port, boolean leader) {
         checkService(service);
+        List<dev.grid.core.GridEndpoint> own = new java.util.ArrayList<>(store.values(Keys.ENDPOINTS, dev.grid.core.GridEndpoint.class));
+        own.addAll(store.values(Keys.PUBLIC_ENDPOINTS, dev.grid.core.GridEndpoint.class));
+        List<dev.grid.core.HostInfo> hosts = store.values(Keys.HOSTS, dev.grid.core.HostInfo.class);
         if (port != null) {
             if (port < 1 || port > 65535) throw GridException.invalid("invalid port " + port + ": use 1-65535");
+            var taken = TcpPorts.taken(port, own, hosts);
+            if (taken.isPresent()) {
+                throw GridException.conflict(taken.get() + ": choose another, or leave --port out for one from "
+                        + config.tcpPortMin() + "-" + config.tcpPortMax());
+            }
             Route route = Route.tcp("tcp-" + port, port, service, leader);
             if (!store.txn().ifUnchanged(Keys.tcpPort(port), 0).put(Keys.tcpPort(port), route.id()).put(Keys.route(route.id()), route).commit()) {
                 throw GridException.conflict("port " + port + " is already taken by a TCP route");
@@ -68,7 +76,7 @@ public final class Routes {
             return route;
         }
         for (int p = config.tcpPortMin(); p <= config.tcpPortMax(); p++) {
-            if (store.get(Keys.tcpPort(p)).isPresent()) continue;
+            if (store.get(Keys.tcpPort(p)).isPresent() || TcpPorts.taken(p, own, hosts).isPresent()) continue;
             Route route = Route.tcp("tcp-" + p, p, service, leader);
             if (store.txn().ifUnchanged(Keys.tcpPort(p), 0).put(Keys.tcpPort(p), route.id()).put(Keys.route(route.id()), route).commit()) {
                 return route;
