@@ -147,6 +147,35 @@ final class AddonsCommands {
         }
     }
 
+    @Command(name = "addons:expose", description = {"Open an add-on's port on every interface of every router, for clients outside Grid",
+            "(as Dokku's postgres:expose). Apps do not need it: they reach add-ons where GRID_ADDON_HOST says."})
+    static final class Expose extends Grid.Base {
+        @Parameters(paramLabel = "NAME") String name;
+
+        public Integer call() {
+            JsonNode r = api().post("/addons/" + name + "/expose", Api.map());
+            err().println("Warning: " + name + " is now reachable on port " + join(r.path("ports")) + " of every router's every interface;"
+                    + " its password is all that guards it. 'grid addons:unexpose " + name + "' closes it.");
+            if (r.path("shared_with").size() > 0) err().println("Warning: the port is shared with " + join(r.path("shared_with")) + ", which are exposed too.");
+            out().println("Exposed " + name + " on port " + join(r.path("ports")));
+            out().flush();
+            err().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "addons:unexpose", description = "Close an add-on's port back to where apps reach add-ons (GRID_ADDON_HOST).")
+    static final class Unexpose extends Grid.Base {
+        @Parameters(paramLabel = "NAME") String name;
+
+        public Integer call() {
+            JsonNode r = api().delete("/addons/" + name + "/expose");
+            out().println("Port " + join(r.path("ports")) + " of " + name + " is open only where apps reach add-ons again");
+            out().flush();
+            return 0;
+        }
+    }
+
     static String join(JsonNode array) {
         java.util.List<String> out = new ArrayList<>();
         array.forEach(v -> out.add(v.asText()));

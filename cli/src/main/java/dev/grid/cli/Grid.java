@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
                 KeysCommands.List.class, KeysCommands.Add.class, KeysCommands.Remove.class,
                 AddonsCommands.List.class, AddonsCommands.Services.class, AddonsCommands.Create.class, AddonsCommands.Info.class,
                 AddonsCommands.Attach.class, AddonsCommands.Detach.class, AddonsCommands.Destroy.class,
+                AddonsCommands.Expose.class, AddonsCommands.Unexpose.class,
                 PgCommands.Info.class, PgCommands.Psql.class,
                 PgCommands.Backups.class, PgCommands.Capture.class, PgCommands.Restore.class,
                 RedisCommands.Info.class, RedisCommands.Cli.class})
@@ -85,6 +86,10 @@ public final class Grid implements Callable<Integer> {
 
         PrintWriter out() {
             return spec.commandLine().getOut();
+        }
+
+        PrintWriter err() {
+            return spec.commandLine().getErr();
         }
 
         Api api() {

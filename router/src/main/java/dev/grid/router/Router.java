@@ -64,7 +64,7 @@ public final class Router implements AutoCloseable {
             state.onChange(view -> certificates.update(view.certs()));
             https = listen(config.httpsPort(), backends, certificates);
         }
-        tcp = new TcpRoutes(config.tcpBindAddress(), config.tcpIdleTimeout(), config.tcpMaxConnections(), config.transport(), boss, workers, state::view);
+        tcp = new TcpRoutes(config.tcpBindAddress(), config.addonBindAddress(), config.tcpIdleTimeout(), config.tcpMaxConnections(), config.transport(), boss, workers, state::view);
         state.onChange(tcp::apply);
         log.info("router: HTTP on {}:{}, HTTPS on {} ({})", config.bindAddress(), httpPort(), httpsPort(), config.transport());
         return this;

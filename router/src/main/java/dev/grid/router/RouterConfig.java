@@ -13,7 +13,7 @@ import java.time.Duration;
  * which nothing moved for that long, and {@code tcpMaxConnections} is what one TCP route
  * takes at once. {@code transport} is how its sockets talk to the kernel.
  */
-public record RouterConfig(String bindAddress, int httpPort, int httpsPort, String tcpBindAddress,
+public record RouterConfig(String bindAddress, int httpPort, int httpsPort, String tcpBindAddress, String addonBindAddress,
                            Duration headerTimeout, Duration idleTimeout, Duration responseTimeout, Duration bodyTimeout,
                            long maxBodyBytes, Duration tcpIdleTimeout, int tcpMaxConnections, int ioThreads, Transport transport) {
     public static final Duration TCP_IDLE_TIMEOUT = Duration.ofHours(1);
@@ -23,7 +23,7 @@ public record RouterConfig(String bindAddress, int httpPort, int httpsPort, Stri
     public static final int MAX_HEADER_BYTES = 16384;
 
     public static RouterConfig defaults(String bindAddress, int httpPort, int httpsPort, Transport transport) {
-        return new RouterConfig(bindAddress, httpPort, httpsPort, bindAddress, Duration.ofSeconds(10), Duration.ofSeconds(60),
+        return new RouterConfig(bindAddress, httpPort, httpsPort, bindAddress, "127.0.0.1", Duration.ofSeconds(10), Duration.ofSeconds(60),
                 Duration.ofSeconds(30), Duration.ofSeconds(55), 100L << 20, TCP_IDLE_TIMEOUT, TCP_MAX_CONNECTIONS, Integer.getInteger("grid.router.threads", Runtime.getRuntime().availableProcessors()), transport);
     }
 }

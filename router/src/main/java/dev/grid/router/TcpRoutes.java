@@ -57,6 +57,7 @@ final class TcpRoutes implements AutoCloseable {
     }
 
     private final String bindAddress;
+    private final String addonBindAddress;
     private final Transport transport;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
@@ -65,9 +66,10 @@ final class TcpRoutes implements AutoCloseable {
     private final Duration idleTimeout;
     private final int maxConnections;
 
-    TcpRoutes(String bindAddress, Duration idleTimeout, int maxConnections, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
+    TcpRoutes(String bindAddress, String addonBindAddress, Duration idleTimeout, int maxConnections, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
               Supplier<RoutingState.View> routes) {
         this.bindAddress = bindAddress;
+        this.addonBindAddress = addonBindAddress;
         this.idleTimeout = idleTimeout;
         this.maxConnections = maxConnections;
         this.transport = transport;
@@ -81,7 +83,8 @@ final class TcpRoutes implements AutoCloseable {
         for (var it = listeners.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
             Route wanted = view.tcp().get(e.getKey());
-            if (wanted == null || !wanted.id().equals(e.getValue().route.id())) {
+            Route had = e.getValue().route;
+            if (wanted == null || !wanted.id().equals(had.id()) || wanted.addonOnly() != had.addonOnly()) {
                 close(e.getValue());
                 it.remove();
             }
@@ -127,8 +130,13 @@ final class TcpRoutes implements AutoCloseable {
                         }).addLast(new Accept(l));
                     }
                 });
-        Transport.bind(server, bindAddress, l.route.port(), BIND_PATIENCE, () -> !l.closed)
+        Transport.bind(server, address(l.route), l.route.port(), BIND_PATIENCE, () -> !l.closed)
                 .addListener((GenericFutureListener<Future<Channel>>) f -> bound(l, f));
+    }
+
+    /** Where the route's port is open: an add-on's only where apps reach add-ons. */
+    private String address(Route route) {
+        return route.addonOnly() ? addonBindAddress : bindAddress;
     }
 
     private synchronized void bound(Listener l, Future<Channel> f) {
@@ -139,7 +147,7 @@ final class TcpRoutes implements AutoCloseable {
                 return;
             }
             l.server = f.getNow();
-            log.info("router: TCP route {} on port {} -> {}{}", route.id(), route.port(), route.service(), route.leader() ? " (leader)" : "");
+            log.info("router: TCP route {} on {}:{} -> {}{}", route.id(), address(route), route.port(), route.service(), route.leader() ? " (leader)" : "");
         } else if (!l.closed) {
             listeners.remove(route.port(), l);
             log.warn("router: cannot listen on port {} for TCP route {}: {}", route.port(), route.id(), f.cause().toString());

@@ -3,6 +3,7 @@ package dev.grid.router;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grid.core.Route;
@@ -62,11 +63,13 @@ abstract class AbstractRouterTest {
     static final long MAX_BODY = 64L << 20;
     static final Duration TCP_IDLE = Duration.ofSeconds(2);
     static final int TCP_MAX = 20;
+    /** Where the test router opens add-ons' TCP routes: another loopback address than its public one. */
+    static final String ADDON_ADDRESS = "127.0.0.3";
 
     static void start(Transport t) throws Exception {
         transport = t;
         store = SharedEtcd.newStore();
-        router = new Router(store, new RouterConfig("127.0.0.1", 0, 0, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, 2, t)).start();
+        router = new Router(store, new RouterConfig("127.0.0.1", 0, 0, "127.0.0.1", ADDON_ADDRESS, Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, 2, t)).start();
         backends = new Backends(store);
     }
 
@@ -516,7 +519,11 @@ abstract class AbstractRouterTest {
     }
 
     static String tcpLine(int port, String line) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
+        return tcpLine("127.0.0.1", port, line);
+    }
+
+    static String tcpLine(String address, int port, String line) throws IOException {
+        try (Socket s = new Socket(address, port)) {
             s.setSoTimeout(5000);
             s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
             return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
@@ -612,13 +619,33 @@ abstract class AbstractRouterTest {
         }
     }
 
+    @Test
+    void anAddonsTcpRouteIsOpenOnlyWhereAppsReachAddonsUntilExposed() throws Exception {
+        backends.echo("t16", "e");
+        int port = Backends.deadPort();
+        Route addon = Route.tcp("t16", port, "t16", true, Route.ADDON);
+        route(addon);
+        Eventually.await("the add-on's route at " + ADDON_ADDRESS, Duration.ofSeconds(5), () -> {
+            try {
+                return tcpLine(ADDON_ADDRESS, port, "x");
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, "e:x"::equals);
+        assertThrows(java.net.ConnectException.class, () -> tcpLine("127.0.0.1", port, "x"), "not on the router's public address");
+
+        route(addon.listening(Route.PUBLIC)); // what addons:expose does
+        awaitTcpLine(port, "y", "e:y");
+        assertThrows(java.net.ConnectException.class, () -> tcpLine(ADDON_ADDRESS, port, "x"), "moved, not doubled");
+    }
+
     /** `grid down` then `grid up` in one process: the new router binds the ports the old one had. */
     @Test
     void aClosedRouterHasLetGoOfItsPorts() throws Exception {
         int http = Backends.deadPort();
         int https = Backends.deadPort();
         for (int i = 0; i < 3; i++) {
-            new Router(store, new RouterConfig("127.0.0.1", http, https, "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, 1, transport))
+            new Router(store, new RouterConfig("127.0.0.1", http, https, "127.0.0.1", "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, 1, transport))
                     .start().close();
         }
     }

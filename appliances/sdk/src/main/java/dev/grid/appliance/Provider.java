@@ -36,6 +36,15 @@ public interface Provider {
     /** What {@code grid addons:info} shows: topology, roles, lag, generation, last failover, promises. */
     Map<String, Object> info(Resource resource);
 
+    /**
+     * The services whose TCP routes the add-on's clients connect to ({@link Platform#tcpEndpoint}):
+     * what {@code addons:expose} opens beyond where apps reach add-ons. A shared cluster's is
+     * every tenant's. None by default.
+     */
+    default List<String> services(Resource resource) {
+        return List.of();
+    }
+
     /** Backups, if the datastore has them; the controller keeps the files in the blob store. */
     default java.util.Optional<Backups> backups() {
         return java.util.Optional.empty();

@@ -127,7 +127,7 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
     /** The router's settings: its defaults, with the TCP routes' limits set here. */
     public RouterConfig routerConfig() {
         RouterConfig d = RouterConfig.defaults(routerAddress, httpPort, httpsPort, routerTransport);
-        return new RouterConfig(d.bindAddress(), d.httpPort(), d.httpsPort(), d.tcpBindAddress(), d.headerTimeout(), d.idleTimeout(),
+        return new RouterConfig(d.bindAddress(), d.httpPort(), d.httpsPort(), d.tcpBindAddress(), addonHost, d.headerTimeout(), d.idleTimeout(),
                 d.responseTimeout(), d.bodyTimeout(), d.maxBodyBytes(), tcpIdleTimeout, tcpMaxConnections, d.ioThreads(), d.transport());
     }
 

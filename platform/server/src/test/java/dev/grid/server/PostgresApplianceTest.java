@@ -159,6 +159,27 @@ class PostgresApplianceTest {
     }
 
     @Test
+    @Order(2)
+    void theSharedClustersPortIsOpenOnlyWhereAppsReachAddonsUntilAnOperatorExposesIt() {
+        java.util.function.Supplier<String> listen = () -> api.ok("GET", "/routes", null).findParents("service").stream()
+                .filter(r -> r.path("service").asText().equals(AttackTest.POSTGRES.service())).findFirst().orElseThrow().path("listen").asText();
+        assertEquals("addon", listen.get(), "a new add-on's route listens only on GRID_ADDON_HOST");
+        assertTrue(api.cli("addons:info", "shop-db").out().contains("exposed:       no: only where apps reach add-ons"));
+
+        var exposed = api.cli("addons:expose", "shop-db");
+        assertEquals(0, exposed.exitCode(), exposed.err());
+        assertTrue(exposed.err().contains("Warning: shop-db is now reachable on port ") && exposed.err().contains("shared with other-db"), exposed.err());
+        assertEquals("public", listen.get());
+        assertTrue(api.cli("addons:info", "other-db").out().contains("exposed:       yes: port "), "a tenant of the same cluster sees it");
+
+        assertEquals(0, api.cli("addons:unexpose", "shop-db").exitCode());
+        assertEquals("addon", listen.get());
+        var unknown = api.cli("addons:expose", "nope-db");
+        assertEquals(1, unknown.exitCode());
+        assertTrue(unknown.err().contains("nope-db"), unknown.err());
+    }
+
+    @Test
     @Order(3)
     void badInputIsRefusedWithAReasonAndChangesNothing() {
         JsonNode addonsBefore = api.ok("GET", "/addons", null);

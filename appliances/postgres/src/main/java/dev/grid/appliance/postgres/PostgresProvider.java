@@ -100,6 +100,11 @@ public final class PostgresProvider implements Provider {
     }
 
     @Override
+    public List<String> services(Resource resource) {
+        return List.of(KEYS.service());
+    }
+
+    @Override
     public Map<String, Object> info(Resource resource) {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("database", resource.internal().get("database"));

@@ -90,6 +90,11 @@ public final class RedisProvider implements Provider {
     }
 
     @Override
+    public List<String> services(Resource resource) {
+        return List.of(new ClusterKeys("redis", resource.internal().get("cluster")).service());
+    }
+
+    @Override
     public Map<String, Object> info(Resource resource) {
         return Clusters.describe(platform.store(), spec(resource.internal().get("cluster"), Integer.parseInt(resource.internal().get("replicas"))), PROMISE);
     }

@@ -73,6 +73,16 @@ public class AddonsController {
         return Map.of("destroyed", name);
     }
 
+    @Post("/addons/{name}/expose")
+    public Map<String, Object> expose(String name) {
+        return addons.expose(name, true);
+    }
+
+    @Delete("/addons/{name}/expose")
+    public Map<String, Object> unexpose(String name) {
+        return addons.expose(name, false);
+    }
+
     @Get("/addons/{name}/backups")
     public List<Addons.Backup> backups(String name) {
         addons.get(name);

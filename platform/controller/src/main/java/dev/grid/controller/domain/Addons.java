@@ -6,6 +6,7 @@ import dev.grid.appliance.Secrets;
 import dev.grid.appliance.Provider.Resource;
 import dev.grid.controller.ApplianceCatalog;
 import dev.grid.core.GridException;
+import dev.grid.core.Route;
 import dev.grid.store.Entry;
 import dev.grid.store.Store;
 import jakarta.inject.Singleton;
@@ -244,6 +245,37 @@ public final class Addons {
         info.put("attached_to", addon.attachments().keySet().stream().sorted().toList());
         info.put("config_vars", addon.env().keySet().stream().sorted().toList());
         info.putAll(provider(addon).info(resource(addon)));
+        List<Route> routes = platform.tcpRoutes(provider(addon).services(resource(addon)));
+        if (!routes.isEmpty()) {
+            info.put("exposed", routes.stream().anyMatch(r -> !r.addonOnly())
+                    ? "yes: port " + routes.stream().map(r -> String.valueOf(r.port())).collect(java.util.stream.Collectors.joining(", "))
+                    + " is open on every interface of every router (grid addons:unexpose " + name + " closes it)"
+                    : "no: only where apps reach add-ons (GRID_ADDON_HOST)");
+        }
         return info;
+    }
+
+    /**
+     * Opens the add-on's port on every interface of every router (as Dokku's postgres:expose),
+     * or closes it back to where apps reach add-ons. A shared cluster's port is every tenant's:
+     * exposing one of its add-ons exposes them all, and the answer says so.
+     */
+    public Map<String, Object> expose(String name, boolean exposed) {
+        Addon addon = get(name);
+        List<String> services = provider(addon).services(resource(addon));
+        if (services.isEmpty()) throw GridException.conflict(name + " has no TCP port of its own to expose");
+        List<Route> routes = platform.expose(services, exposed);
+        if (routes.isEmpty()) throw GridException.conflict(name + " has no TCP route yet: try again once it is provisioned");
+        String ports = routes.stream().map(r -> String.valueOf(r.port())).collect(java.util.stream.Collectors.joining(", "));
+        if (exposed) log.warn("add-on {}: port {} exposed on every interface of every router, by an operator", name, ports);
+        else log.info("add-on {}: port {} open only where apps reach add-ons again", name, ports);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", name);
+        out.put("exposed", exposed);
+        out.put("ports", routes.stream().map(Route::port).toList());
+        // A shared cluster's port is its other tenants' too: they are named, so no one is surprised.
+        out.put("shared_with", list().stream().filter(a -> !a.name().equals(name) && a.provider().equals(addon.provider())
+                && provider(a).services(resource(a)).stream().anyMatch(services::contains)).map(Addon::name).sorted().toList());
+        return out;
     }
 }

@@ -6,6 +6,7 @@ import dev.grid.controller.ApplianceCatalog;
 import dev.grid.controller.ControllerConfig;
 import dev.grid.core.ProcessType;
 import dev.grid.core.Route;
+import java.util.List;
 import dev.grid.store.Store;
 import jakarta.inject.Singleton;
 import java.util.HashMap;
@@ -63,8 +64,20 @@ public final class AppliancePlatform implements Platform {
     @Override
     public Endpoint tcpEndpoint(String service) {
         Route route = routes.list().stream().filter(r -> r.type() == Route.Type.TCP && service.equals(r.service()) && r.leader())
-                .findFirst().orElseGet(() -> routes.addTcp(service, null, true));
+                .findFirst().orElseGet(() -> routes.addTcp(service, null, true, Route.ADDON));
         return new Endpoint(config.addonHost(), route.port());
+    }
+
+    /** The services' TCP routes. */
+    List<Route> tcpRoutes(java.util.Collection<String> services) {
+        return routes.list().stream().filter(r -> r.type() == Route.Type.TCP && services.contains(r.service())).toList();
+    }
+
+    /** Opens the services' TCP routes beyond where apps reach add-ons ({@code exposed}), or closes them back to it. */
+    List<Route> expose(java.util.Collection<String> services, boolean exposed) {
+        List<Route> changed = new java.util.ArrayList<>();
+        for (Route r : tcpRoutes(services)) changed.add(routes.setListen(r, exposed ? Route.PUBLIC : Route.ADDON));
+        return changed;
     }
 
     @Override

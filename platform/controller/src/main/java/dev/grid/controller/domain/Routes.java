@@ -58,6 +58,11 @@ public final class Routes {
     }
 
     public Route addTcp(String service, Integer port, boolean leader) {
+        return addTcp(service, port, leader, Route.PUBLIC);
+    }
+
+    /** A TCP route that listens as {@code listen} says ({@link Route#PUBLIC}, or {@link Route#ADDON} for an add-on's). */
+    public Route addTcp(String service, Integer port, boolean leader, String listen) {
         checkService(service);
         List<dev.grid.core.GridEndpoint> own = new java.util.ArrayList<>(store.values(Keys.ENDPOINTS, dev.grid.core.GridEndpoint.class));
         own.addAll(store.values(Keys.PUBLIC_ENDPOINTS, dev.grid.core.GridEndpoint.class));
@@ -69,7 +74,7 @@ public final class Routes {
                 throw GridException.conflict(taken.get() + ": choose another, or leave --port out for one from "
                         + config.tcpPortMin() + "-" + config.tcpPortMax());
             }
-            Route route = Route.tcp("tcp-" + port, port, service, leader);
+            Route route = Route.tcp("tcp-" + port, port, service, leader, listen);
             if (!store.txn().ifUnchanged(Keys.tcpPort(port), 0).put(Keys.tcpPort(port), route.id()).put(Keys.route(route.id()), route).commit()) {
                 throw GridException.conflict("port " + port + " is already taken by a TCP route");
             }
@@ -77,12 +82,19 @@ public final class Routes {
         }
         for (int p = config.tcpPortMin(); p <= config.tcpPortMax(); p++) {
             if (store.get(Keys.tcpPort(p)).isPresent() || TcpPorts.taken(p, own, hosts).isPresent()) continue;
-            Route route = Route.tcp("tcp-" + p, p, service, leader);
+            Route route = Route.tcp("tcp-" + p, p, service, leader, listen);
             if (store.txn().ifUnchanged(Keys.tcpPort(p), 0).put(Keys.tcpPort(p), route.id()).put(Keys.route(route.id()), route).commit()) {
                 return route;
             }
         }
         throw GridException.conflict("every port in the TCP route range " + config.tcpPortMin() + "-" + config.tcpPortMax() + " is taken");
+    }
+
+    /** The TCP route, listening as {@code listen} says from now on. */
+    public Route setListen(Route route, String listen) {
+        Route changed = route.listening(listen);
+        store.put(Keys.route(route.id()), changed);
+        return changed;
     }
 
     public Route remove(String id) {

@@ -32,6 +32,28 @@ public final class Upgrades {
     public void run() {
         renameServices();
         apps.giveMissingUids();
+        decideListen();
+    }
+
+    /**
+     * Routes an earlier Grid wrote say nothing of where they listen: an add-on's (its service is
+     * a system app's, an appliance cluster) is open only where apps reach add-ons from now on,
+     * as a new one is; any other stays public.
+     */
+    private void decideListen() {
+        for (Route r : store.values(Keys.ROUTES, Route.class)) {
+            if (r.listen() != null) continue;
+            String listen = listenOf(r);
+            store.put(Keys.route(r.id()), r.listening(listen));
+            log.info("route {}: listens {}", r.id(), Route.ADDON.equals(listen) ? "only where apps reach add-ons (GRID_ADDON_HOST)" : "publicly");
+        }
+    }
+
+    /** Where a route an earlier Grid wrote listens now. */
+    static String listenOf(Route r) {
+        if (r.type() != Route.Type.TCP || r.service() == null) return Route.PUBLIC;
+        String app = r.service().contains(".") ? r.service().substring(0, r.service().indexOf('.')) : r.service();
+        return App.isSystem(app) ? Route.ADDON : Route.PUBLIC;
     }
 
     /** Routes name services APP.TYPE now; an earlier Grid named them APP-TYPE. */
@@ -48,7 +70,7 @@ public final class Upgrades {
             if (r.service() == null || r.service().contains(".")) continue;
             Optional<String> renamed = renamedService(r.service(), types);
             if (renamed.isEmpty()) continue;
-            store.put(Keys.route(r.id()), new Route(r.id(), r.type(), r.host(), r.path(), renamed.get(), r.port(), r.leader(), r.createdAt()));
+            store.put(Keys.route(r.id()), new Route(r.id(), r.type(), r.host(), r.path(), renamed.get(), r.port(), r.leader(), r.createdAt(), r.listen()));
             log.info("route {}: service {} is now {}", r.id(), r.service(), renamed.get());
         }
     }
