@@ -11,7 +11,9 @@
 # for the two proxies their own CPU time per request (all their threads).
 # Usage: bench/router.sh [ROUNDS] [SECONDS]   (defaults: 5 rounds of 30 s)
 #        BENCH_PARTS=http (or tcp) runs only that half; BENCH_PARTS=firewall measures the router
-#        with and without a host's firewall table, alternating.
+#        with and without a host's firewall table, alternating; BENCH_PARTS=slow measures Grid's
+#        router and nginx under SLOW_READERS (20) clients reading a 1 GiB answer at 100 KiB/s:
+#        each proxy's RSS growth and wrk's latency for other clients meanwhile (SECONDS each).
 #        GRID_ROUTER_TRANSPORT=epoll (or io_uring, nio) measures the router on that transport
 #        instead of the one it picks by itself (auto).
 # HTTP also runs Grid's router with a host's firewall table loaded (the one FirewallRules
@@ -31,19 +33,26 @@ for c in nft:nftables wrk:wrk /usr/lib/nginx/modules/ngx_stream_module.so:libngi
   command -v "${c%%:*}" >/dev/null || [ -e "${c%%:*}" ] || need+=("${c##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
-[ -f "$ROOT/platform/server/target/grid-server.jar" ] || (cd "$ROOT" && mvn -B -q -DskipTests package)
+# GRID_JAR=PATH measures another build of Grid (an earlier commit's, say) in the same setup.
+JAR="${GRID_JAR:-$ROOT/platform/server/target/grid-server.jar}"
+[ -f "$JAR" ] || (cd "$ROOT" && mvn -B -q -DskipTests package)
 
 BACKEND=18081 NGINX=18080 NGINXSAME=18082 ROUTER=18090 ETCD=18379 REDIS=18479 TCPROUTE=18480 NGINXTCP=18481
 mkdir -p "$WORK/backend" "$WORK/nginx"
+truncate -s 1G "$WORK/backend/big.bin" # sparse: the answer of the slow readers' requests
+chmod 755 "$WORK" "$WORK/backend"; chmod 644 "$WORK/backend/big.bin" # nginx's workers read it as their own user
 nginx_head() { # dir: the settings both nginx instances share
   printf 'worker_processes auto;\npid %s/nginx.pid;\nerror_log %s/error.log warn;\nevents { worker_connections 4096; }\n' "$1" "$1"
 }
 proxy_server() { # port: a reverse proxy to the backend, with upstream keep-alive
+  # /big is the slow readers' answer: nginx streams it through its memory buffers, as Grid's
+  # router does, rather than spooling up to 1 GiB per client to temporary files (its default).
   cat <<NGINX
   upstream backend { server 127.0.0.1:$BACKEND; keepalive 128; }
   server {
     listen 127.0.0.1:$1;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
+    location /big { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_max_temp_file_size 0; }
   }
 NGINX
 }
@@ -51,7 +60,7 @@ NGINX
 # proxy that runs inside the backend's workers ($NGINXSAME).
 { nginx_head "$WORK/backend"
   echo 'http {'; echo '  access_log off;'
-  echo "  server { listen 127.0.0.1:$BACKEND; location / { return 200 \"hello from the backend\\n\"; } }"
+  echo "  server { listen 127.0.0.1:$BACKEND; location / { return 200 \"hello from the backend\\n\"; } location = /big { alias $WORK/backend/big.bin; } }"
   proxy_server $NGINXSAME; echo '}'; } > "$WORK/backend/nginx.conf"
 # The peer: nginx as a reverse proxy in its own processes, as Grid's router is.
 { echo 'load_module /usr/lib/nginx/modules/ngx_stream_module.so;'; nginx_head "$WORK/nginx"
@@ -75,7 +84,7 @@ put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\
 # The router alone, with the same JVM flags `grid up` uses.
 GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
   GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" \
-  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$ROOT/platform/server/target/grid-server.jar" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
+  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
 for i in $(seq 100); do curl -s -o /dev/null -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ && break; sleep 0.2; done
 for i in $(seq 50); do redis-cli -p $TCPROUTE ping >/dev/null 2>&1 && break; sleep 0.2; done
 curl -sf -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null || { echo "router not answering; log:"; tail -20 "$WORK/router.log"; exit 1; }
@@ -143,6 +152,44 @@ for r in $(seq "$ROUNDS"); do
 done
 echo "FIREWALL median: without $(col off 1) req/s, $(col off 4) us CPU/req | with $(col on 1) req/s, $(col on 4) us CPU/req"
 echo "  per pair (median): req/s with/without $(col pair 1) | CPU per request with/without $(col pair 2)"
+fi
+if [[ " $PARTS " == *" slow "* ]]; then
+# Slow readers: N clients read a 1 GiB answer at 100 KiB/s through the proxy while wrk measures
+# the latency of everyone else; the proxy's RSS (all its processes) is sampled every second.
+SLOW="${SLOW_READERS:-20}"
+rss_kb() { for p in "$@"; do awk '/^VmRSS/ { print $2 }' /proc/"$p"/status 2>/dev/null; done | awk '{ t += $1 } END { print t+0 }'; }
+slow_round() { # port readers pids... -> "rss_growth_mb p50_ms p99_ms rps bytes_read_mb"
+  local port=$1 readers=$2; shift 2
+  local rss0 peak=0 curls=() sampler
+  rss0=$(rss_kb "$@")
+  for i in $(seq "$readers"); do
+    curl -s -o /dev/null -w '%{size_download}\n' --limit-rate 100K --max-time "$SECONDS_PER_RUN" -H 'Host: bench.test' \
+      "http://127.0.0.1:$port/big" >> "$WORK/slow-bytes.txt" & curls+=($!)
+  done
+  ( while true; do rss_kb "$@"; sleep 1; done ) > "$WORK/rss.txt" & sampler=$!
+  sleep 2
+  local w; w=$(wrk -t$THREADS -c16 -d$((SECONDS_PER_RUN - 4))s --latency -H 'Host: bench.test' "http://127.0.0.1:$port/" | awk '
+    function ms(v) { if (v ~ /us$/) { sub(/us$/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms$/,"",v); return v } sub(/s$/,"",v); return v*1000 }
+    /^ +50%/ { p50=ms($2) } /^ +99%/ { p99=ms($2) } /Requests\/sec/ { rps=$2 } END { printf "%s %s %s", p50, p99, rps }')
+  [ ${#curls[@]} -eq 0 ] || wait "${curls[@]}" 2>/dev/null || true
+  kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+  peak=$(sort -n "$WORK/rss.txt" | tail -1)
+  local mb; mb=$(awk '{ t += $1 } END { printf "%.0f", t / 1048576 }' "$WORK/slow-bytes.txt"); : > "$WORK/slow-bytes.txt"
+  awk -v a="$rss0" -v b="$peak" -v w="$w" -v mb="$mb" 'BEGIN { printf "%.0f %s %s\n", (b - a) / 1024, w, mb }'
+}
+: > "$WORK/slow-bytes.txt"
+echo "SLOW READERS: $SLOW clients at 100 KiB/s on a 1 GiB answer, wrk -t$THREADS -c16 on / meanwhile, $ROUNDS alternating rounds of ${SECONDS_PER_RUN}s"
+echo "  (each round also without slow readers, for the usual latency; nginx streams /big with proxy_max_temp_file_size 0)"
+for f in gslow gcalm nslow ncalm; do : > "$WORK/$f.txt"; done
+for r in $(seq "$ROUNDS"); do
+  a=$(slow_round $ROUTER "$SLOW" $ROUTER_PID); echo "  round $r grid,  $SLOW slow readers: rss+MB p50ms p99ms rps slowMB = $a"; echo "$a" >> "$WORK/gslow.txt"
+  a=$(slow_round $ROUTER 0 $ROUTER_PID); echo "  round $r grid,  none:            rss+MB p50ms p99ms rps slowMB = $a"; echo "$a" >> "$WORK/gcalm.txt"
+  a=$(slow_round $NGINX "$SLOW" $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx, $SLOW slow readers: rss+MB p50ms p99ms rps slowMB = $a"; echo "$a" >> "$WORK/nslow.txt"
+  a=$(slow_round $NGINX 0 $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx, none:            rss+MB p50ms p99ms rps slowMB = $a"; echo "$a" >> "$WORK/ncalm.txt"
+done
+echo "SLOW median: grid RSS +$(col gslow 1) MB, p50 $(col gslow 2) ms (without slow readers $(col gcalm 2) ms), p99 $(col gslow 3) ms ($(col gcalm 3) ms)"
+echo "             nginx RSS +$(col nslow 1) MB, p50 $(col nslow 2) ms (without slow readers $(col ncalm 2) ms), p99 $(col nslow 3) ms ($(col ncalm 3) ms)"
+echo "  the slow readers got $(col gslow 5) MB through grid and $(col nslow 5) MB through nginx per round (median); at 100 KiB/s each: $(awk -v n="$SLOW" -v s="$SECONDS_PER_RUN" 'BEGIN{printf "%.0f", n*s*100/1024}') MB"
 fi
 if [[ " $PARTS " == *" tcp "* ]]; then
 REDIS_PID=$(pgrep -f "redis-server 127.0.0.1:$REDIS" | head -1)
