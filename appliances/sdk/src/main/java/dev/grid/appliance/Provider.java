@@ -45,6 +45,13 @@ public interface Provider {
         return List.of();
     }
 
+    /**
+     * Brings a resource an earlier version provisioned up to what this version provisions (a
+     * limit it did not set, say). Called for every resource after the controller starts, again
+     * until it returns; it must be idempotent and leave an operator's own settings alone.
+     */
+    default void upgrade(Resource resource) throws Exception {}
+
     /** Backups, if the datastore has them; the controller keeps the files in the blob store. */
     default java.util.Optional<Backups> backups() {
         return java.util.Optional.empty();

@@ -160,6 +160,25 @@ class PostgresApplianceTest {
 
     @Test
     @Order(2)
+    void aTenantAtItsConnectionLimitLeavesTheOtherTenantsTheirs() throws Exception {
+        Map<String, String> other = api.config("other");
+        java.util.List<Connection> held = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) held.add(connect(other));
+            SQLException e = assertThrows(SQLException.class, () -> connect(other).close(), "the plan's limit: 20");
+            assertTrue(e.getMessage().contains("too many connections for role"), e.getMessage());
+            try (Connection c = connect(api.config("shop")); Statement st = c.createStatement()) {
+                assertTrue(st.executeQuery("SELECT 1").next(), "another tenant still connects");
+            }
+            var info = api.cli("pg:info", "-a", "other");
+            assertTrue(info.out().contains("connections:   20 of 20 (the cluster takes 100 in all)"), info.out());
+        } finally {
+            for (Connection c : held) c.close();
+        }
+    }
+
+    @Test
+    @Order(2)
     void theSharedClustersPortIsOpenOnlyWhereAppsReachAddonsUntilAnOperatorExposesIt() {
         java.util.function.Supplier<String> listen = () -> api.ok("GET", "/routes", null).findParents("service").stream()
                 .filter(r -> r.path("service").asText().equals(AttackTest.POSTGRES.service())).findFirst().orElseThrow().path("listen").asText();

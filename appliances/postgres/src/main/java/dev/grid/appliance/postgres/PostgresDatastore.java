@@ -219,7 +219,7 @@ public final class PostgresDatastore implements Datastore {
                 "wal_log_hints = on",
                 "hot_standby = on",
                 "shared_buffers = '32MB'",
-                "max_connections = 100",
+                "max_connections = " + PostgresProvider.MAX_CONNECTIONS,
                 "password_encryption = 'scram-sha-256'",
                 "synchronous_commit = on",
                 "synchronous_standby_names = " + literal(syncNames),

@@ -33,6 +33,12 @@ public final class PostgresProvider implements Provider {
             + " known to be caught up, is promoted, so no acknowledged write is lost. If the primary and the sync are both lost,"
             + " the cluster waits for one of them rather than promote the asynchronous replica.";
 
+    /**
+     * The connections one add-on's role may hold at once, the shared plan's limit (as Heroku's
+     * smallest plans: 20), so that no tenant takes the cluster's {@value #MAX_CONNECTIONS}.
+     */
+    static final int CONNECTION_LIMIT = 20;
+    static final int MAX_CONNECTIONS = 100;
     /** A dump or a restore of a large database takes long; this only bounds a hung one. */
     private static final Duration TOOL_TIMEOUT = Duration.ofHours(6);
     private final Platform platform;
@@ -53,7 +59,7 @@ public final class PostgresProvider implements Provider {
         String name = addon.replace('-', '_');
         String password = Secrets.token(32);
         try (Connection c = superuser(primary); Statement st = c.createStatement()) {
-            st.execute("CREATE ROLE " + ident(name) + " LOGIN PASSWORD " + PostgresDatastore.literal(password));
+            st.execute("CREATE ROLE " + ident(name) + " LOGIN CONNECTION LIMIT " + CONNECTION_LIMIT + " PASSWORD " + PostgresDatastore.literal(password));
             st.execute("CREATE DATABASE " + ident(name) + " OWNER " + ident(name));
             st.execute("REVOKE ALL ON DATABASE " + ident(name) + " FROM PUBLIC");
         }
@@ -108,8 +114,39 @@ public final class PostgresProvider implements Provider {
     public Map<String, Object> info(Resource resource) {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("database", resource.internal().get("database"));
+        info.put("connections", connections(resource.internal().get("role")));
         info.putAll(Clusters.describe(platform.store(), CLUSTER, PROMISE));
         return info;
+    }
+
+    /** "N of LIMIT": the role's connections now, and what it may hold. */
+    private String connections(String role) {
+        try (Connection c = superuser(primary());
+             var ps = c.prepareStatement("SELECT (SELECT count(*) FROM pg_stat_activity WHERE usename = ?), rolconnlimit FROM pg_roles WHERE rolname = ?")) {
+            ps.setString(1, role);
+            ps.setString(2, role);
+            try (var rs = ps.executeQuery()) {
+                if (!rs.next()) return "unknown: no role " + role;
+                int limit = rs.getInt(2);
+                return rs.getLong(1) + " of " + (limit < 0 ? "no limit" : String.valueOf(limit)) + " (the cluster takes " + MAX_CONNECTIONS + " in all)";
+            }
+        } catch (SQLException | RuntimeException e) {
+            return "unknown: " + e.getMessage();
+        }
+    }
+
+    /** A role an earlier Grid made without a connection limit gets the plan's; a limit an operator set stays. */
+    @Override
+    public void upgrade(Resource resource) throws Exception {
+        String role = resource.internal().get("role");
+        try (Connection c = superuser(primary()); Statement st = c.createStatement();
+             var rs = st.executeQuery("SELECT rolconnlimit FROM pg_roles WHERE rolname = " + PostgresDatastore.literal(role))) {
+            if (rs.next() && rs.getInt(1) < 0) {
+                try (Statement alter = c.createStatement()) {
+                    alter.execute("ALTER ROLE " + ident(role) + " CONNECTION LIMIT " + CONNECTION_LIMIT);
+                }
+            }
+        }
     }
 
     @Override

@@ -234,6 +234,42 @@ public final class Addons {
         return new Resource(addon.resourceId(), addon.env(), addon.internal());
     }
 
+    /**
+     * Each add-on's {@link Provider#upgrade}, in the background: once for every add-on, again
+     * every {@code every} for those that failed (a cluster still starting), for {@code within}.
+     */
+    public Thread upgradeAll(java.time.Duration every, java.time.Duration within) {
+        Thread t = new Thread(() -> {
+            java.util.Set<String> pending = new java.util.TreeSet<>();
+            for (Addon a : list()) if (a.provisioned()) pending.add(a.name());
+            long deadline = System.nanoTime() + within.toNanos();
+            while (!pending.isEmpty() && System.nanoTime() < deadline) {
+                for (var it = pending.iterator(); it.hasNext(); ) {
+                    String name = it.next();
+                    try {
+                        Addon a = get(name);
+                        provider(a).upgrade(resource(a));
+                        it.remove();
+                    } catch (GridException gone) {
+                        it.remove(); // destroyed meanwhile
+                    } catch (Exception e) {
+                        log.debug("add-on {}: upgrade not done yet: {}", name, e.toString());
+                    }
+                }
+                if (pending.isEmpty()) break;
+                try {
+                    Thread.sleep(every.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            if (!pending.isEmpty()) log.warn("add-ons {} could not be upgraded within {}: restart the controller to try again", pending, within);
+        }, "addon-upgrades");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
     /** The add-on as {@code grid addons:info} shows it: attachments, then what the provider says. */
     public Map<String, Object> info(String name) {
         Addon addon = get(name);

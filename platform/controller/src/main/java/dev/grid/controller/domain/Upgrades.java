@@ -22,17 +22,21 @@ public final class Upgrades {
     private final Store store;
     private final Apps apps;
     private final Releases releases;
+    private final Addons addons;
 
-    public Upgrades(Store store, Apps apps, Releases releases) {
+    public Upgrades(Store store, Apps apps, Releases releases, Addons addons) {
         this.store = store;
         this.apps = apps;
         this.releases = releases;
+        this.addons = addons;
     }
 
     public void run() {
         renameServices();
         apps.giveMissingUids();
         decideListen();
+        // Their datastores may still be starting: in the background, until each is done.
+        addons.upgradeAll(java.time.Duration.ofSeconds(15), java.time.Duration.ofMinutes(30));
     }
 
     /**
