@@ -70,7 +70,11 @@ class RedisApplianceTest {
 
     /** The node's address as the node itself says (one node per host): which node a connection through the route reached. */
     static String address(Jedis j) {
-        return j.configGet("bind").get("bind");
+        // CLIENT INFO's laddr is the server's end of this connection (the app's user may not run CONFIG).
+        for (String field : j.clientInfo().split(" ")) {
+            if (field.startsWith("laddr=")) return field.substring(6, field.lastIndexOf(':'));
+        }
+        throw new AssertionError("no laddr in CLIENT INFO");
     }
 
     @Test
@@ -115,6 +119,40 @@ class RedisApplianceTest {
             JedisException e = assertThrows(JedisException.class, () -> j.get("greeting"));
             assertTrue(e.getMessage().contains("NOAUTH"), e.getMessage());
         }
+    }
+
+    @Test
+    @Order(2)
+    void theAppsUserIsRefusedEveryCommandThatWouldBreakTheFailoverPromiseAndTheClusterIsUnchanged() throws Exception {
+        Map<String, String> env = api.config("cache");
+        List<List<String>> admin = List.of(List.of("CONFIG", "SET", "min-replicas-to-write", "0"), List.of("CONFIG", "SET", "appendonly", "no"),
+                List.of("CONFIG", "SET", "requirepass", "mine"), List.of("CONFIG", "GET", "masterauth"), List.of("REPLICAOF", "NO", "ONE"),
+                List.of("SLAVEOF", "127.0.0.1", "1"), List.of("FAILOVER"), List.of("ACL", "SETUSER", "grid-keeper", "off"), List.of("ACL", "LIST"),
+                List.of("MODULE", "LOAD", "/tmp/evil.so"), List.of("DEBUG", "SLEEP", "0"), List.of("SHUTDOWN", "NOSAVE"), List.of("SAVE"),
+                List.of("BGREWRITEAOF"), List.of("MIGRATE", "127.0.0.1", "1", "greeting", "0", "1000"), List.of("CLIENT", "KILL", "TYPE", "master"),
+                List.of("CLIENT", "PAUSE", "60000"), List.of("PSYNC", "?", "-1"), List.of("REPLCONF", "ack", "999999999"), List.of("MONITOR"));
+        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            for (List<String> cmd : admin) {
+                redis.clients.jedis.commands.ProtocolCommand name = () -> redis.clients.jedis.util.SafeEncoder.encode(cmd.get(0));
+                JedisException e = assertThrows(JedisException.class, () -> j.sendCommand(name, cmd.subList(1, cmd.size()).toArray(String[]::new)),
+                        String.join(" ", cmd));
+                // MODULE and DEBUG Redis 7 refuses to every client by default (enable-module-command,
+                // enable-debug-command); the ACL refuses them too, and everything else.
+                assertTrue(e.getMessage().startsWith("NOPERM") || e.getMessage().contains("command not allowed"), String.join(" ", cmd) + ": " + e.getMessage());
+            }
+            // Every data command, FLUSHDB too, as on Heroku.
+            assertEquals("OK", j.set("scratch", "1"));
+            assertEquals("OK", j.flushDB());
+            assertEquals("OK", j.set("greeting", "hello"));
+            assertEquals(1, j.waitReplicas(1, 5000), "the replica still acknowledges: replication is as it was");
+            assertTrue(j.info("replication").contains("role:master"));
+        }
+        // The URL names its user, so the clients people use take it as it is: redis-cli 7 (an empty user fails there).
+        Process p = new ProcessBuilder("redis-cli", "-u", env.get("REDIS_URL"), "--no-auth-warning", "GET", "greeting").redirectErrorStream(true).start();
+        assertEquals("hello", new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip());
+        assertEquals(0, p.waitFor());
+        var info = api.cli("redis:info", "-a", "cache");
+        assertTrue(info.out().contains("primary") && info.out().contains("replica"), "the keeper still sees both: " + info.out());
     }
 
     @Test

@@ -16,13 +16,27 @@ import java.time.Duration;
 
 /**
  * Redis 7 as a Grid data node, driven by the keeper: AOF ({@code everysec}) on the node's
- * volume, a password for clients and replicas, {@code REPLICAOF} to follow and
- * {@code REPLICAOF NO ONE} to promote. A replica is started as a replica (its config names
+ * volume, {@code REPLICAOF} to follow and {@code REPLICAOF NO ONE} to promote. Three ACL
+ * users: the app's ({@code default}, so that a client sending {@code AUTH PASSWORD} alone
+ * is it), which may run every command a Heroku Redis user may but none that changes
+ * replication, persistence, users or the server ({@link #APP_COMMANDS}); the keeper's,
+ * with every command; and the replicas', with only what replication needs. A replica is started as a replica (its config names
  * the primary), so a deposed primary never serves writes again: it resynchronises from the
  * new primary, discarding what it had that was never replicated.
  */
 public final class RedisDatastore implements Datastore {
     static final int MAX_LAG_SECONDS = 10;
+    static final String KEEPER_USER = "grid-keeper";
+    static final String REPLICA_USER = "grid-replica";
+    /**
+     * What the app's user may run: everything but what would break the failover promise or lock
+     * the keeper out (CONFIG, REPLICAOF/SLAVEOF, FAILOVER, ACL, MODULE, DEBUG, SHUTDOWN), act as
+     * a replica (SYNC, PSYNC, REPLCONF: a fake replica's acknowledgements would satisfy
+     * min-replicas-to-write), change persistence (SAVE, BGSAVE, BGREWRITEAOF), reach other
+     * machines from the node (MIGRATE), or stop other clients (CLIENT KILL, CLIENT PAUSE).
+     */
+    static final String APP_COMMANDS = "+@all -config -replicaof -slaveof -failover -acl -module -debug -shutdown"
+            + " -sync -psync -replconf -save -bgsave -bgrewriteaof -migrate -monitor -cluster -client|kill -client|pause";
 
     private NodeConfig node;
     private Path dir;
@@ -120,8 +134,20 @@ public final class RedisDatastore implements Datastore {
                 () -> cli("PING").equals("PONG"), Duration.ofMinutes(2));
     }
 
+    /** The keeper's own user and password, or the app's password alone on a cluster an earlier Grid made (no users then). */
+    private boolean users() {
+        return node.secrets().containsKey("KEEPER_PASSWORD") && node.secrets().containsKey("REPLICA_PASSWORD");
+    }
+
     private void writeConf() throws IOException {
         String password = node.secret("PASSWORD");
+        List<String> auth = users()
+                ? List.of("user default on >" + password + " ~* &* " + APP_COMMANDS,
+                        "user " + KEEPER_USER + " on >" + node.secret("KEEPER_PASSWORD") + " ~* &* +@all",
+                        "user " + REPLICA_USER + " on >" + node.secret("REPLICA_PASSWORD") + " +psync +replconf +ping",
+                        "masteruser " + REPLICA_USER,
+                        "masterauth " + node.secret("REPLICA_PASSWORD"))
+                : List.of("requirepass " + password, "masterauth " + password);
         List<String> lines = new ArrayList<>(List.of(
                 "# Written by the Grid keeper; changes here are overwritten.",
                 "bind " + node.address(),
@@ -130,8 +156,6 @@ public final class RedisDatastore implements Datastore {
                 "daemonize no",
                 "logfile \"\"",
                 "dir " + dir,
-                "requirepass " + password,
-                "masterauth " + password,
                 "appendonly yes",
                 "appendfsync everysec",
                 "save \"\"",
@@ -141,6 +165,7 @@ public final class RedisDatastore implements Datastore {
                 "replica-announce-port " + node.port(),
                 "min-replicas-to-write " + minReplicas,
                 "min-replicas-max-lag " + MAX_LAG_SECONDS));
+        lines.addAll(auth);
         if (upstream != null) lines.add("replicaof " + upstream.address() + " " + upstream.port());
         Path conf = dir.resolve("redis.conf");
         Files.writeString(conf, String.join("\n", lines) + "\n");
@@ -148,12 +173,13 @@ public final class RedisDatastore implements Datastore {
         conf.toFile().setReadable(true, true);
     }
 
-    /** redis-cli against this node; the password goes in REDISCLI_AUTH, not in arguments. An error reply fails. */
+    /** redis-cli against this node as the keeper's user; the password goes in REDISCLI_AUTH, not in arguments. An error reply fails. */
     private String cli(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", node.address(), "-p", String.valueOf(node.port())));
+        if (users()) cmd.addAll(List.of("--user", KEEPER_USER));
         cmd.addAll(List.of(args));
-        String out = Command.run(cmd, Map.of("REDISCLI_AUTH", node.secret("PASSWORD")), Duration.ofSeconds(10));
-        for (String error : List.of("ERR", "LOADING", "NOAUTH", "WRONGPASS")) {
+        String out = Command.run(cmd, Map.of("REDISCLI_AUTH", node.secret(users() ? "KEEPER_PASSWORD" : "PASSWORD")), Duration.ofSeconds(10));
+        for (String error : List.of("ERR", "LOADING", "NOAUTH", "WRONGPASS", "NOPERM")) {
             if (out.startsWith(error)) throw new IOException("redis-cli " + args[0] + ": " + out);
         }
         return out;

@@ -62,7 +62,7 @@ public final class RedisProvider implements Provider {
             throw new IllegalArgumentException("invalid replicas '" + options.get("replicas") + "': use 0-" + MAX_REPLICAS);
         if (addon.length() > MAX_NAME) throw new IllegalArgumentException("a Redis add-on's name has at most " + MAX_NAME + " characters");
         ClusterSpec spec = spec(addon, replicas);
-        if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD"), 128)) {
+        if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD", "KEEPER_PASSWORD", "REPLICA_PASSWORD"), 128)) {
             throw new IllegalStateException("a Redis cluster named " + addon + " exists already (left by an add-on whose destroy failed):"
                     + " choose another name");
         }
@@ -77,11 +77,19 @@ public final class RedisProvider implements Provider {
         Endpoint endpoint = platform.tcpEndpoint(spec.keys().service());
         String password = Clusters.secrets(platform.store(), spec.keys()).get("PASSWORD");
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("REDIS_URL", "redis://:" + password + "@" + endpoint.host() + ":" + endpoint.port());
+        env.put("REDIS_URL", url(password, endpoint.host(), endpoint.port()));
         env.put("REDIS_HOST", endpoint.host());
         env.put("REDIS_PORT", String.valueOf(endpoint.port()));
         env.put("REDIS_PASSWORD", password);
         return new Resource(addon, env, internal);
+    }
+
+    /**
+     * The add-on's URL, naming its user: redis-cli 7 sends {@code AUTH "" PASSWORD} for an empty
+     * one, which fails. {@code default} is the app's user on every cluster, an earlier Grid's too.
+     */
+    static String url(String password, String host, int port) {
+        return "redis://default:" + password + "@" + host + ":" + port;
     }
 
     @Override
