@@ -61,18 +61,21 @@ public final class SlugProcess {
     public static List<String> staleBases(java.util.Collection<String> tags, Map<Integer, String> uidClaims, java.util.Set<String> apps) {
         List<String> stale = new java.util.ArrayList<>();
         for (String tag : tags) {
-            int dash = tag.lastIndexOf('-');
-            if (dash < 0) continue;
-            int uid;
-            try {
-                uid = Integer.parseInt(tag.substring(dash + 1));
-            } catch (NumberFormatException notOurs) {
-                continue;
-            }
-            String app = uidClaims.get(uid);
+            var uid = baseUid(tag);
+            if (uid.isEmpty()) continue;
+            String app = uidClaims.get(uid.getAsInt());
             if (app != null && !apps.contains(app)) stale.add(tag);
         }
         return stale;
+    }
+
+    /** The user a {@link #base} image's tag ({@code STACK-UID}) is for, or empty if the tag is of another form. */
+    public static java.util.OptionalInt baseUid(String tag) {
+        int dash = tag.lastIndexOf('-');
+        if (dash < 0 || dash == tag.length() - 1 || tag.length() - dash > 11) return java.util.OptionalInt.empty();
+        for (int i = dash + 1; i < tag.length(); i++) if (!Character.isDigit(tag.charAt(i))) return java.util.OptionalInt.empty();
+        long uid = Long.parseLong(tag.substring(dash + 1));
+        return uid > Integer.MAX_VALUE ? java.util.OptionalInt.empty() : java.util.OptionalInt.of((int) uid);
     }
 
     /** Adds what the wrapper and the app expect to {@code env}. */

@@ -20,6 +20,15 @@ class SlugProcessTest {
     }
 
     @Test
+    void aBaseImagesTagNamesItsUser() {
+        assertEquals(java.util.OptionalInt.of(200001), SlugProcess.baseUid("b3a420e6e9d8-200001"));
+        assertEquals(java.util.OptionalInt.of(0), SlugProcess.baseUid("b3a420e6e9d8-0"));
+        for (String other : List.of("b3a420e6e9d8", "latest", "b3a420e6e9d8-", "b3a420e6e9d8-x1", "b3a420e6e9d8-99999999999", "b3a420e6e9d8-4294967296")) {
+            assertEquals(java.util.OptionalInt.empty(), SlugProcess.baseUid(other), other);
+        }
+    }
+
+    @Test
     void theSlugReachesTheContainerReadOnly() {
         assertEquals("/grid/slug.tgz", SlugProcess.bind(java.nio.file.Path.of("/var/lib/grid/slugs/x.tgz")).getVolume().getPath());
         assertTrue(SlugProcess.bind(java.nio.file.Path.of("/x.tgz")).getAccessMode() == com.github.dockerjava.api.model.AccessMode.ro,

@@ -203,6 +203,11 @@ final class TestCluster implements AutoCloseable {
                 for (Container c : docker.list(Map.of("grid.build", e.name()))) docker.remove(c.getId(), 0);
             }
             docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + id));
+            // The slug base images of this cluster's apps (one per app UID; the root one is shared).
+            for (String tag : docker.tags(dev.grid.host.SlugProcess.BASE)) {
+                int uid = dev.grid.host.SlugProcess.baseUid(tag).orElse(-1);
+                if (uid >= uidMin && uid <= uidMax) docker.removeImageIfUnused(dev.grid.host.SlugProcess.BASE + ":" + tag);
+            }
             for (var e : store.list(dev.grid.appliance.ClusterKeys.ROOT).entries()) {
                 if (!e.key().endsWith("/spec")) continue;
                 var spec = e.as(dev.grid.appliance.ClusterSpec.class);
