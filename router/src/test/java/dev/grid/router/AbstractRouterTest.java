@@ -107,13 +107,17 @@ abstract class AbstractRouterTest {
     }
 
     static String awaitFetch(String host, String path, String expect) {
-        return Eventually.await(host + path + " to answer " + expect, Duration.ofSeconds(5), () -> {
+        return awaitFetch(host, path, Duration.ofSeconds(5), s -> s.contains(expect));
+    }
+
+    static String awaitFetch(String host, String path, Duration within, java.util.function.Predicate<String> ok) {
+        return Eventually.await(host + path + " to answer as expected", within, () -> {
             try {
                 return fetch(host, path);
             } catch (IOException e) {
                 return e.toString();
             }
-        }, s -> s.contains(expect));
+        }, ok);
     }
 
     @Test
@@ -412,13 +416,7 @@ abstract class AbstractRouterTest {
         try (Socket c = client()) {
             InputStream in = c.getInputStream();
             OutputStream out = c.getOutputStream();
-            Eventually.await("the route to be served", Duration.ofSeconds(5), () -> {
-                try {
-                    return fetch("continue.t13.test", "/");
-                } catch (IOException e) {
-                    return e.toString();
-                }
-            }, r -> !r.startsWith("HTTP/1.1 404") && !r.startsWith("HTTP/1.1 503"));
+            awaitFetch("continue.t13.test", "/", Duration.ofSeconds(5), r -> !r.startsWith("HTTP/1.1 404") && !r.startsWith("HTTP/1.1 503"));
             for (int round = 0; round < 2; round++) { // twice on one connection: the 100 did not end the exchange
                 out.write("POST / HTTP/1.1\r\nHost: continue.t13.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
@@ -447,13 +445,7 @@ abstract class AbstractRouterTest {
             Backends.readHead(in); // then silence, until the router lets go
         });
         route(Route.http("t14", "mute.t14.test", "/", "t14"));
-        Eventually.await("the route to be served", Duration.ofSeconds(15), () -> {
-            try {
-                return fetch("mute.t14.test", "/x");
-            } catch (IOException e) {
-                return e.toString();
-            }
-        }, r -> r.contains("H12"));
+        awaitFetch("mute.t14.test", "/x", Duration.ofSeconds(15), r -> r.contains("H12"));
         Instant start = Instant.now();
         String answer = fetch("mute.t14.test", "/");
         long ms = Duration.between(start, Instant.now()).toMillis();
@@ -625,13 +617,7 @@ abstract class AbstractRouterTest {
         int port = Backends.deadPort();
         Route addon = Route.tcp("t16", port, "t16", true, Route.ADDON);
         route(addon);
-        Eventually.await("the add-on's route at " + ADDON_ADDRESS, Duration.ofSeconds(5), () -> {
-            try {
-                return tcpLine(ADDON_ADDRESS, port, "x");
-            } catch (IOException e) {
-                return e.toString();
-            }
-        }, "e:x"::equals);
+        awaitTcpLine(ADDON_ADDRESS, port, "x", "e:x"::equals);
         assertThrows(java.net.ConnectException.class, () -> tcpLine("127.0.0.1", port, "x"), "not on the router's public address");
 
         route(addon.listening(Route.PUBLIC)); // what addons:expose does
@@ -657,9 +643,13 @@ abstract class AbstractRouterTest {
 
     /** Sends {@code line} through {@code port} until the answer passes {@code ok} (5 s at most); returns it. */
     static String awaitTcpLine(int port, String line, java.util.function.Predicate<String> ok) {
-        return Eventually.await("an answer to '" + line + "' through port " + port, Duration.ofSeconds(5), () -> {
+        return awaitTcpLine("127.0.0.1", port, line, ok);
+    }
+
+    static String awaitTcpLine(String address, int port, String line, java.util.function.Predicate<String> ok) {
+        return Eventually.await("an answer to '" + line + "' through " + address + ":" + port, Duration.ofSeconds(5), () -> {
             try {
-                return tcpLine(port, line);
+                return tcpLine(address, port, line);
             } catch (IOException e) {
                 return e.toString();
             }

@@ -56,33 +56,15 @@ final class Backends implements AutoCloseable {
 
     /** A TCP server that answers each line with "NAME:line". */
     ServerSocket echo(String service, String name) throws IOException {
-        ServerSocket ss = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        Thread t = new Thread(() -> {
-            while (!ss.isClosed()) {
-                try {
-                    Socket s = ss.accept();
-                    new Thread(() -> {
-                        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-                            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
-                            String line;
-                            while ((line = reader.readLine()) != null) {
-                                out.write((name + ":" + line + "\n").getBytes(StandardCharsets.UTF_8));
-                                out.flush();
-                            }
-                        } catch (IOException ignored) {
-                            // client gone
-                        }
-                    }).start();
-                } catch (IOException closed) {
-                    return;
-                }
+        return raw(service, name, s -> {
+            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            OutputStream out = s.getOutputStream();
+            String line;
+            while ((line = reader.readLine()) != null) {
+                out.write((name + ":" + line + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
             }
         });
-        t.setDaemon(true);
-        t.start();
-        running.add(ss);
-        register(service, name, ss.getLocalPort());
-        return ss;
     }
 
     /** What a {@link #raw} backend does with each connection. */
