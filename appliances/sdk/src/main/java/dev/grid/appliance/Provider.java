@@ -47,10 +47,14 @@ public interface Provider {
 
     /**
      * Brings a resource an earlier version provisioned up to what this version provisions (a
-     * limit it did not set, say). Called for every resource after the controller starts, again
-     * until it returns; it must be idempotent and leave an operator's own settings alone.
+     * limit it did not set, a URL of today's form) and returns the config its apps should have
+     * now; the controller sets what changed on every attached app that still holds what the
+     * attachment set. Called for every resource after the controller starts, again until it
+     * returns; it must be idempotent and leave an operator's own settings alone.
      */
-    default void upgrade(Resource resource) throws Exception {}
+    default Map<String, String> upgrade(Resource resource) throws Exception {
+        return resource.env();
+    }
 
     /** Backups, if the datastore has them; the controller keeps the files in the blob store. */
     default java.util.Optional<Backups> backups() {

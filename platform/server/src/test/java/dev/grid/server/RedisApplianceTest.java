@@ -156,6 +156,28 @@ class RedisApplianceTest {
     }
 
     @Test
+    @Order(2)
+    void anEarlierGridsUrlIsMigratedByTheNextControllerWithNoManualStep() throws Exception {
+        // The add-on and its app as an earlier Grid left them: a URL without a user.
+        String current = api.config("cache").get("REDIS_URL");
+        String old = current.replace("redis://default:", "redis://:");
+        var entry = grid.store.get("addons/cache-kv").orElseThrow();
+        com.fasterxml.jackson.databind.node.ObjectNode addon = (com.fasterxml.jackson.databind.node.ObjectNode) dev.grid.core.Json.MAPPER.readTree(entry.value());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) addon.path("env")).put("REDIS_URL", old);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) addon.path("attachments").path("cache")).put("REDIS_URL", old);
+        grid.store.put("addons/cache-kv", dev.grid.core.Json.MAPPER.writeValueAsString(addon));
+        assertEquals(0, api.cli("config:set", "-a", "cache", "REDIS_URL=" + old).exitCode());
+
+        try (var upgraded = grid.startAnotherController()) {
+            assertEquals(current, Eventually.await("the app's REDIS_URL to name its user", Duration.ofSeconds(30),
+                    () -> api.config("cache").get("REDIS_URL"), current::equals));
+        }
+        try (Jedis j = new Jedis(URI.create(api.config("cache").get("REDIS_URL")))) {
+            assertEquals("hello", j.get("greeting"));
+        }
+    }
+
+    @Test
     @Order(3)
     void aNodesDataSurvivesItsRestartFromItsVolume() {
         Map<String, String> other = api.config("other");

@@ -59,6 +59,8 @@ final class TestCluster implements AutoCloseable {
     final long leaseTtl;
     final java.nio.file.Path stateDir;
     final ControllerServer controller;
+    private final ControllerConfig controllerConfig;
+    private final ApplianceCatalog catalog;
     final Blobs blobs;
     final List<Manager> managers = new ArrayList<>();
     final Scheduler scheduler;
@@ -89,8 +91,10 @@ final class TestCluster implements AutoCloseable {
         }
         List<Appliance> appliances = Appliances.installed();
         for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.policy(), id).start());
-        controller = ControllerServer.start(store, new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10,
-                31009 + PORT_BLOCK.get() * 10, null, "127.0.0.1", STACK_IMAGE, uidMin, uidMax), new ApplianceCatalog(appliances, blobs), "127.0.0.1", 0);
+        controllerConfig = new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10,
+                31009 + PORT_BLOCK.get() * 10, null, "127.0.0.1", STACK_IMAGE, uidMin, uidMax);
+        catalog = new ApplianceCatalog(appliances, blobs);
+        controller = ControllerServer.start(store, controllerConfig, catalog, "127.0.0.1", 0);
         endpointsLease = store.lease(30);
         for (GridEndpoint e : List.of(GridEndpoint.ofUrl("etcd", SharedEtcd.url()), GridEndpoint.ofUrl("etcd peers", SharedEtcd.etcd().peerUrl()),
                 new GridEndpoint("API", "127.0.0.1", URI.create(controller.url()).getPort()), new GridEndpoint("blob store", "127.0.0.1", blobs.port()))) {
@@ -104,6 +108,11 @@ final class TestCluster implements AutoCloseable {
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Another controller of this Grid, as after an upgrade: its start-up brings earlier state up to date. Close it. */
+    ControllerServer startAnotherController() {
+        return ControllerServer.start(store, controllerConfig, catalog, "127.0.0.1", 0);
     }
 
     /** Starts (or restarts) host agent {@code name} at the address with its own port block. */

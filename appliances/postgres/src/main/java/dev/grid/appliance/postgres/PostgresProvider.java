@@ -137,7 +137,7 @@ public final class PostgresProvider implements Provider {
 
     /** A role an earlier Grid made without a connection limit gets the plan's; a limit an operator set stays. */
     @Override
-    public void upgrade(Resource resource) throws Exception {
+    public Map<String, String> upgrade(Resource resource) throws Exception {
         String role = resource.internal().get("role");
         try (Connection c = superuser(primary()); Statement st = c.createStatement();
              var rs = st.executeQuery("SELECT rolconnlimit FROM pg_roles WHERE rolname = " + PostgresDatastore.literal(role))) {
@@ -147,6 +147,7 @@ public final class PostgresProvider implements Provider {
                 }
             }
         }
+        return resource.env();
     }
 
     @Override

@@ -92,6 +92,18 @@ public final class RedisProvider implements Provider {
         return "redis://default:" + password + "@" + host + ":" + port;
     }
 
+    /** An earlier Grid's URL named no user ({@code redis://:PASSWORD@...}); {@code default} is the same user on its clusters. */
+    static String upgradedUrl(String url) {
+        return url != null && url.startsWith("redis://:") ? "redis://default:" + url.substring("redis://:".length()) : url;
+    }
+
+    @Override
+    public Map<String, String> upgrade(Resource resource) {
+        Map<String, String> env = new LinkedHashMap<>(resource.env());
+        if (env.containsKey("REDIS_URL")) env.put("REDIS_URL", upgradedUrl(env.get("REDIS_URL")));
+        return env;
+    }
+
     @Override
     public void deprovision(Resource resource) {
         Clusters.destroy(platform, new ClusterKeys("redis", resource.internal().get("cluster")));

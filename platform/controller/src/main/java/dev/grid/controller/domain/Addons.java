@@ -248,7 +248,8 @@ public final class Addons {
                     String name = it.next();
                     try {
                         Addon a = get(name);
-                        provider(a).upgrade(resource(a));
+                        Map<String, String> env = provider(a).upgrade(resource(a));
+                        if (env != null && !env.equals(a.env())) changeEnv(name, env);
                         it.remove();
                     } catch (GridException gone) {
                         it.remove(); // destroyed meanwhile
@@ -268,6 +269,46 @@ public final class Addons {
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /**
+     * The add-on's config is {@code env} now (its provider's upgrade rewrote it): every attached
+     * app gets what changed by a new release, where it still holds what the attachment set.
+     */
+    void changeEnv(String name, Map<String, String> env) {
+        Entry entry = store.get(KEY + name).orElseThrow(() -> GridException.notFound("no add-on named '" + name + "'"));
+        Addon addon = entry.as(Addon.class);
+        Map<String, Map<String, String>> attachments = new HashMap<>();
+        Map<String, Map<String, String>> changes = new TreeMap<>();
+        for (var at : addon.attachments().entrySet()) {
+            boolean gone = store.get(dev.grid.store.Keys.app(at.getKey())).isEmpty();
+            Map<String, String> change = changedVars(at.getValue(), env, gone ? Map.of() : releases.config(at.getKey()));
+            Map<String, String> set = new HashMap<>(at.getValue());
+            set.putAll(change);
+            attachments.put(at.getKey(), set);
+            if (!change.isEmpty()) changes.put(at.getKey(), change);
+        }
+        Addon updated = new Addon(addon.name(), addon.provider(), addon.plan(), addon.resourceId(), env, addon.internal(), attachments, addon.createdAt());
+        if (!store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, updated).commit())
+            throw new IllegalStateException(name + " changed meanwhile");
+        changes.forEach((app, change) -> {
+            releases.changeConfig(app, change, List.of());
+            log.info("add-on {}: {} set on {} by a new release", name, change.keySet(), app);
+        });
+    }
+
+    /**
+     * Of the vars an attachment set ({@code attached}), those the add-on's new config changes and
+     * the app still holds as set: a var changed by hand since, or one the app no longer has, stays
+     * the app's.
+     */
+    static Map<String, String> changedVars(Map<String, String> attached, Map<String, String> env, Map<String, String> appConfig) {
+        Map<String, String> change = new TreeMap<>();
+        attached.forEach((k, was) -> {
+            String now = env.get(k);
+            if (now != null && !now.equals(was) && was.equals(appConfig.get(k))) change.put(k, now);
+        });
+        return change;
     }
 
     /** The add-on as {@code grid addons:info} shows it: attachments, then what the provider says. */

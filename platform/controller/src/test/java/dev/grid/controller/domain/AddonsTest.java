@@ -1,0 +1,20 @@
+package dev.grid.controller.domain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AddonsTest {
+    @Test
+    void anUpgradedConfigReachesAnAppOnlyWhereItStillHoldsWhatTheAttachmentSet() {
+        Map<String, String> attached = Map.of("REDIS_URL", "redis://:pw@127.0.0.1:30001", "REDIS_HOST", "127.0.0.1", "REDIS_PASSWORD", "pw");
+        Map<String, String> env = Map.of("REDIS_URL", "redis://default:pw@127.0.0.1:30001", "REDIS_HOST", "127.0.0.1", "REDIS_PASSWORD", "pw");
+        assertEquals(Map.of("REDIS_URL", "redis://default:pw@127.0.0.1:30001"), Addons.changedVars(attached, env, attached),
+                "only what changed");
+        Map<String, String> byHand = Map.of("REDIS_URL", "redis://:mine@10.0.0.9:6379", "REDIS_HOST", "127.0.0.1", "REDIS_PASSWORD", "pw");
+        assertEquals(Map.of(), Addons.changedVars(attached, env, byHand), "a var set by hand since stays the app's");
+        assertEquals(Map.of(), Addons.changedVars(attached, env, Map.of("REDIS_HOST", "127.0.0.1")), "nor is one the app unset given back");
+        assertEquals(Map.of(), Addons.changedVars(attached, attached, attached), "nothing changed, nothing to set");
+    }
+}
