@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
         subcommands = {Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Status.class,
                 Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
                 Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Scale.class, Grid.Run.class, Grid.Logs.class,
-                RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Remove.class,
+                RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Timeout.class, RoutesCommands.Remove.class,
                 RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class,
                 ConfigCommands.Show.class, ConfigCommands.Get.class, ConfigCommands.Set.class, ConfigCommands.Unset.class,
                 ConfigCommands.Info.class, ConfigCommands.Rollback.class,

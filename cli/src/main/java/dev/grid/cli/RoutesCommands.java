@@ -57,6 +57,21 @@ final class RoutesCommands {
         }
     }
 
+    @Command(name = "routes:timeout", description = {"Give an app's HTTP routes this long to begin an answer before the router's 503 H12",
+            "(seconds, 1-600; 0 goes back to the router's 30 s). Routes added to the app later take it too."})
+    static final class Timeout extends Grid.AppCommand {
+        @Parameters(paramLabel = "SECONDS") int seconds;
+
+        public Integer call() {
+            JsonNode routes = api().patch("/routes/timeout", Api.map("app", app, "seconds", seconds));
+            java.util.List<String> ids = new java.util.ArrayList<>();
+            routes.forEach(r -> ids.add(r.path("host").asText() + r.path("path").asText()));
+            out().println((seconds == 0 ? "The router's 30 s" : seconds + " s") + " to answer for " + app + ": " + String.join(", ", ids));
+            out().flush();
+            return 0;
+        }
+    }
+
     @Command(name = "routes:remove", description = "Remove a route by id (see 'grid routes').")
     static final class Remove extends Grid.Base {
         @Parameters(paramLabel = "ID") String id;

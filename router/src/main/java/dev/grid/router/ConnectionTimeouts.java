@@ -41,6 +41,8 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
     private long lastActivity = System.nanoTime();
     /** When the whole request was with the app and its answer had not begun; 0 otherwise. */
     private long awaitingResponseSince;
+    /** How long that answer may take: the route's, or the router's. */
+    private long awaitingResponseNanos;
     private ScheduledFuture<?> check;
 
     ConnectionTimeouts(Duration header, Duration idle, Duration response, Duration body) {
@@ -61,7 +63,7 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
         long now = System.nanoTime();
         if (!awaitingHead) {
             if (awaitingResponseSince != 0) {
-                if (now - awaitingResponseSince > responseNanos) {
+                if (now - awaitingResponseSince > awaitingResponseNanos) {
                     awaitingResponseSince = 0;
                     ctx.fireUserEventTriggered(RESPONSE_TIMEOUT);
                 }
@@ -93,8 +95,9 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
         ctx.write(msg, promise);
     }
 
-    /** The whole request is with the app: its answer's clock starts. */
-    void requestSent() {
+    /** The whole request is with the app: its answer's clock starts, for {@code timeout} (null: the router's). */
+    void requestSent(Duration timeout) {
+        awaitingResponseNanos = timeout == null ? responseNanos : timeout.toNanos();
         awaitingResponseSince = System.nanoTime();
     }
 

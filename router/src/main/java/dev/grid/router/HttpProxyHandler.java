@@ -89,6 +89,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     /** A 1xx answer (100 Continue) was passed on: the empty end the codec adds to it is not the response's. */
     private boolean interim;
     private String serviceName;
+    /** The current request's route's own answer timeout, or null for the router's. */
+    private java.time.Duration responseTimeout;
     private Backend backend;
     private Channel backendChannel;
 
@@ -139,11 +141,11 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == ConnectionTimeouts.RESPONSE_TIMEOUT) {
             if (busy && !responseStarted && backendChannel != null) {
-                log.warn("router: H12 request timeout: {} {} to service '{}' ({}) had no answer within {} s",
-                        clientIp, backend.address, serviceName, backendChannel.remoteAddress(), config.responseTimeout().toSeconds());
+                long seconds = (responseTimeout == null ? config.responseTimeout() : responseTimeout).toSeconds();
+                log.warn("router: H12 request timeout: a request from {} to service '{}' ({}) had no answer within {} s",
+                        clientIp, serviceName, backend.address, seconds);
                 dropBackend();
-                fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "the app did not answer within " + config.responseTimeout().toSeconds()
-                        + " s (H12 request timeout)", true);
+                fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "the app did not answer within " + seconds + " s (H12 request timeout)", true);
             }
             return;
         }
@@ -220,6 +222,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         prepare(req);
         request = req;
         serviceName = route.service();
+        responseTimeout = route.timeoutSeconds() > 0 ? java.time.Duration.ofSeconds(route.timeoutSeconds()) : null;
         connect(service, Set.of(), route.service());
     }
 
@@ -294,7 +297,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         while ((c = pendingBody.poll()) != null) ch.write(c);
         pendingBodyBytes = 0;
         ch.flush();
-        if (requestDone) headerTimeout.requestSent();
+        if (requestDone) headerTimeout.requestSent(responseTimeout);
         updateBackendReading();
         updateReading();
     }
@@ -316,7 +319,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         if (last) {
             requestDone = true;
             if (!busy) next();
-            else if (backendChannel != null && !responseStarted) headerTimeout.requestSent();
+            else if (backendChannel != null && !responseStarted) headerTimeout.requestSent(responseTimeout);
         }
     }
 

@@ -451,6 +451,13 @@ abstract class AbstractRouterTest {
         long ms = Duration.between(start, Instant.now()).toMillis();
         assertTrue(answer.startsWith("HTTP/1.1 503 Service Unavailable | 503 Service Unavailable: the app did not answer within 3 s (H12"), answer);
         assertTrue(ms >= 2500 && ms < 8000, "after the response timeout: " + ms + " ms");
+        route(Route.http("t14-fast", "fast.t14.test", "/", "t14").withTimeout(1)); // an app's own timeout (routes:timeout)
+        awaitFetch("fast.t14.test", "/x", Duration.ofSeconds(15), r -> r.contains("within 1 s"));
+        start = Instant.now();
+        answer = fetch("fast.t14.test", "/");
+        ms = Duration.between(start, Instant.now()).toMillis();
+        assertTrue(answer.contains("the app did not answer within 1 s (H12"), answer);
+        assertTrue(ms >= 800 && ms < 2500, "after the route's own timeout, before the router's: " + ms + " ms");
 
         try (Socket c = client()) {
             c.getOutputStream().write("GET /stall HTTP/1.1\r\nHost: mute.t14.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));

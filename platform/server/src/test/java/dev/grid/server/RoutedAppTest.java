@@ -152,6 +152,30 @@ class RoutedAppTest {
         assertTrue(routerPort.body().path("error").asText().startsWith("port " + routerHttp + " is Grid's own: the router's HTTP on 127.0.0.1: "
                 + "choose another, or leave --port out for one from "), routerPort.body().toString());
         assertEquals(before.size(), grid.api.ok("GET", "/routes", null).findParents("id").size(), "no route was added");
+
+    }
+
+    @Test
+    void anAppsRoutesTakeTheAnswerTimeoutItAsksFor() {
+        grid.api.deployWeb("slowapp");
+        var set = grid.api.cli("routes:timeout", "-a", "slowapp", "90");
+        assertEquals(0, set.exitCode(), set.err());
+        assertTrue(set.out().contains("90 s to answer for slowapp: slowapp.grid.test/"), set.out());
+        assertEquals(0, grid.api.cli("routes:add", "http", "www.slow.test", "-a", "slowapp").exitCode());
+        for (JsonNode r : grid.api.ok("GET", "/routes", null)) {
+            if (r.path("service").asText().equals("slowapp.web")) assertEquals(90, r.path("timeoutSeconds").asInt(), r.toString());
+            else assertEquals(0, r.path("timeoutSeconds").asInt(), "another app's route keeps the router's: " + r);
+        }
+        var tooLong = grid.api.cli("routes:timeout", "-a", "slowapp", "601");
+        assertEquals(1, tooLong.exitCode());
+        assertTrue(tooLong.err().contains("invalid timeout 601: use 1-600 seconds, or 0 for the router's 30 s"), tooLong.err());
+        assertEquals(422, grid.api.call("PATCH", "/routes/timeout", "{\"app\":\"slowapp\",\"seconds\":-1}").status());
+        var unknown = grid.api.cli("routes:timeout", "-a", "nope", "60");
+        assertEquals(1, unknown.exitCode());
+        assertTrue(unknown.err().contains("no app named 'nope'"), unknown.err());
+        assertEquals(90, grid.api.ok("GET", "/routes", null).findParents("service").stream()
+                .filter(r -> r.path("service").asText().equals("slowapp.web")).findFirst().orElseThrow().path("timeoutSeconds").asInt(), "bad input changed nothing");
+        assertEquals(0, grid.api.cli("routes:timeout", "-a", "slowapp", "0").exitCode());
     }
 
     @Test

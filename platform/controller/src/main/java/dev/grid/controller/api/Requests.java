@@ -29,5 +29,7 @@ public final class Requests {
 
     public record Attach(String app) {}
 
+    public record RouteTimeout(String app, Integer seconds) {}
+
     public record Restore(String backup) {}
 }

@@ -37,6 +37,12 @@ public class RoutesController {
         };
     }
 
+    /** The app's HTTP routes give it this long to begin an answer (0: the router's 30 s). */
+    @io.micronaut.http.annotation.Patch("/timeout")
+    public List<Route> timeout(@Body Requests.RouteTimeout body) {
+        return routes.setTimeout(body.app(), body.seconds());
+    }
+
     @Delete("/{id}")
     public Route remove(String id) {
         return routes.remove(id);

@@ -52,7 +52,10 @@ public final class Routes {
                 throw GridException.conflict("a route for " + h + p + " exists already (" + r.id() + "): remove it first");
             }
         }
-        Route route = Route.http("http-" + UUID.randomUUID().toString().substring(0, 8), h, p, service);
+        // A new route of an app takes the answer timeout its other routes have (routes:timeout).
+        int timeout = list().stream().filter(r -> r.type() == Route.Type.HTTP && sameApp(r.service(), service))
+                .mapToInt(Route::timeoutSeconds).max().orElse(0);
+        Route route = Route.http("http-" + UUID.randomUUID().toString().substring(0, 8), h, p, service).withTimeout(timeout);
         store.put(Keys.route(route.id()), route);
         return route;
     }
@@ -88,6 +91,31 @@ public final class Routes {
             }
         }
         throw GridException.conflict("every port in the TCP route range " + config.tcpPortMin() + "-" + config.tcpPortMax() + " is taken");
+    }
+
+    /**
+     * Gives every HTTP route of {@code app} (to any of its process types) {@code seconds} to
+     * begin an answer before the router's 503 H12; 0 goes back to the router's 30 s.
+     */
+    public List<Route> setTimeout(String app, Integer seconds) {
+        if (app == null || store.get(Keys.app(app)).isEmpty()) throw GridException.notFound("no app named '" + app + "': see 'grid apps'");
+        if (seconds == null || seconds < 0 || seconds > Route.MAX_TIMEOUT_SECONDS) {
+            throw GridException.invalid("invalid timeout " + seconds + ": use 1-" + Route.MAX_TIMEOUT_SECONDS + " seconds, or 0 for the router's 30 s");
+        }
+        List<Route> changed = new java.util.ArrayList<>();
+        for (Route r : list()) {
+            if (r.type() != Route.Type.HTTP || !sameApp(r.service(), dev.grid.core.App.service(app, "web"))) continue;
+            Route updated = r.withTimeout(seconds);
+            store.put(Keys.route(r.id()), updated);
+            changed.add(updated);
+        }
+        if (changed.isEmpty()) throw GridException.conflict(app + " has no HTTP route: add one with 'grid routes:add http HOST -a " + app + "'");
+        return changed;
+    }
+
+    /** Whether two services (APP.TYPE) are of one app. */
+    private static boolean sameApp(String a, String b) {
+        return a != null && b != null && a.contains(".") && b.contains(".") && a.substring(0, a.indexOf('.')).equals(b.substring(0, b.indexOf('.')));
     }
 
     /** The TCP route, listening as {@code listen} says from now on. */

@@ -74,7 +74,7 @@ public final class Upgrades {
             if (r.service() == null || r.service().contains(".")) continue;
             Optional<String> renamed = renamedService(r.service(), types);
             if (renamed.isEmpty()) continue;
-            store.put(Keys.route(r.id()), new Route(r.id(), r.type(), r.host(), r.path(), renamed.get(), r.port(), r.leader(), r.createdAt(), r.listen()));
+            store.put(Keys.route(r.id()), new Route(r.id(), r.type(), r.host(), r.path(), renamed.get(), r.port(), r.leader(), r.createdAt(), r.listen(), r.timeoutSeconds()));
             log.info("route {}: service {} is now {}", r.id(), r.service(), renamed.get());
         }
     }
