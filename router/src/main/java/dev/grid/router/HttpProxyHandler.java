@@ -89,6 +89,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     /** A 1xx answer (100 Continue) was passed on: the empty end the codec adds to it is not the response's. */
     private boolean interim;
     private String serviceName;
+    /** The current request's: whether its answer can have a body, and whether its client speaks HTTP/1.1 (chunked). */
+    private boolean headRequest;
+    private boolean clientHttp11;
     /** The current request's route's own answer timeout, or null for the router's. */
     private java.time.Duration responseTimeout;
     private Backend backend;
@@ -201,6 +204,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         keepAlive = HttpUtil.isKeepAlive(req);
+        headRequest = io.netty.handler.codec.http.HttpMethod.HEAD.equals(req.method());
+        clientHttp11 = req.protocolVersion().equals(HttpVersion.HTTP_1_1);
         long length = HttpUtil.getContentLength(req, -1L);
         if (length > config.maxBodyBytes()) {
             fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "the request body exceeds " + config.maxBodyBytes() + " bytes", true);
@@ -368,6 +373,17 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             headerTimeout.responseStarted();
             backendKeepAlive = HttpUtil.isKeepAlive(resp);
             resp.headers().remove("Keep-Alive");
+            if (closeDelimited(resp)) {
+                // Its body ends when the backend closes (an HTTP/1.0 server, busybox httpd): an
+                // HTTP/1.1 client gets it chunked, so that it sees the end and keeps its connection;
+                // any other client sees the end as the connection's.
+                if (clientHttp11) {
+                    resp.setProtocolVersion(HttpVersion.HTTP_1_1);
+                    HttpUtil.setTransferEncodingChunked(resp, true);
+                } else {
+                    keepAlive = false;
+                }
+            }
             HttpUtil.setKeepAlive(resp, keepAlive);
         }
         if (interim && msg instanceof HttpContent) {
@@ -382,6 +398,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         } else {
             ctx.write(msg, ctx.voidPromise());
         }
+    }
+
+    /** A response whose body, if any, is delimited by the backend closing: no length and not chunked. */
+    private boolean closeDelimited(HttpResponse resp) {
+        int code = resp.status().code();
+        boolean bodiless = headRequest || code == 204 || code == 304 || (code >= 100 && code < 200);
+        return !bodiless && !HttpUtil.isContentLengthSet(resp) && !HttpUtil.isTransferEncodingChunked(resp);
     }
 
     void backendReadComplete() {

@@ -394,6 +394,39 @@ abstract class AbstractRouterTest {
     }
 
     @Test
+    void aCloseDelimitedAnswerIsChunkedToAnHttp11ClientAndEndsTheConnectionOfAnHttp10One() throws Exception {
+        backends.raw("t17", "old", s -> {
+            Backends.readHead(s.getInputStream());
+            s.getOutputStream().write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nthe whole body".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush(); // and closes: its body ends with the connection, as busybox httpd's does
+        });
+        route(Route.http("t17", "old.t17.test", "/", "t17"));
+        awaitFetch("old.t17.test", "/", Duration.ofSeconds(5), r -> r.contains("the whole body"));
+        try (Socket c = client()) {
+            InputStream in = c.getInputStream();
+            for (int round = 0; round < 2; round++) { // one keep-alive connection, twice: each answer's end is seen
+                c.getOutputStream().write("GET / HTTP/1.1\r\nHost: old.t17.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertEquals("HTTP/1.1 200 OK", readLine(in));
+                java.util.List<String> headers = new java.util.ArrayList<>();
+                for (String h; !(h = readLine(in)).isEmpty(); ) headers.add(h.toLowerCase());
+                assertTrue(headers.contains("transfer-encoding: chunked"), headers.toString());
+                StringBuilder body = new StringBuilder();
+                for (int size; (size = Integer.parseInt(readLine(in).trim(), 16)) > 0; ) {
+                    body.append(new String(in.readNBytes(size), StandardCharsets.US_ASCII));
+                    readLine(in);
+                }
+                assertEquals("", readLine(in), "the last chunk ends the answer");
+                assertEquals("the whole body", body.toString());
+            }
+        }
+        try (Socket c = client()) {
+            c.getOutputStream().write("GET / HTTP/1.0\r\nHost: old.t17.test\r\nConnection: keep-alive\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String all = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1); // returns: the router closes
+            assertTrue(all.endsWith("\r\n\r\nthe whole body") && !all.toLowerCase().contains("chunked"), all);
+        }
+    }
+
+    @Test
     void expect100ContinueIsPassedOnAndTheFinalAnswerFollows() throws Exception {
         backends.raw("t13", "cont", s -> {
             InputStream in = s.getInputStream();
