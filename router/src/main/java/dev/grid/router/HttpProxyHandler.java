@@ -203,6 +203,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        String te = req.headers().get(HttpHeaderNames.TRANSFER_ENCODING);
+        if (te != null && !te.substring(te.lastIndexOf(',') + 1).strip().equalsIgnoreCase("chunked")) {
+            // RFC 9112 6.3: without chunked last, the body's length cannot be known; the app might
+            // read it otherwise than the router does (request smuggling).
+            fail(HttpResponseStatus.BAD_REQUEST, "malformed request: Transfer-Encoding must end with chunked", true);
+            return;
+        }
         keepAlive = HttpUtil.isKeepAlive(req);
         headRequest = io.netty.handler.codec.http.HttpMethod.HEAD.equals(req.method());
         clientHttp11 = req.protocolVersion().equals(HttpVersion.HTTP_1_1);

@@ -427,6 +427,57 @@ abstract class AbstractRouterTest {
     }
 
     @Test
+    void requestsFramedTwoWaysAreRefusedOrReframedSoTheAppSeesWhatTheRouterSaw() throws Exception {
+        java.util.List<String> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        backends.raw("t18", "app", s -> {
+            InputStream in = s.getInputStream();
+            while (true) {
+                String head = Backends.readHead(in);
+                seen.add(head);
+                String lower = head.toLowerCase();
+                if (lower.contains("transfer-encoding: chunked")) {
+                    for (int size; (size = Integer.parseInt(readLine(in).trim().split(";")[0], 16)) > 0; ) {
+                        in.readNBytes(size);
+                        readLine(in);
+                    }
+                    while (!readLine(in).isEmpty()) { /* trailers */ }
+                } else if (lower.contains("content-length: ")) {
+                    int i = lower.indexOf("content-length: ") + 16;
+                    in.readNBytes(Integer.parseInt(lower.substring(i, lower.indexOf('\r', i)).trim()));
+                }
+                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+            }
+        });
+        route(Route.http("t18", "smuggle.t18.test", "/", "t18"));
+        awaitFetch("smuggle.t18.test", "/", Duration.ofSeconds(5), r -> r.endsWith("ok"));
+        String[] attacks = {
+                // RFC 9112 6.3: Transfer-Encoding and Content-Length both
+                "POST / HTTP/1.1\r\nHost: smuggle.t18.test\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: smuggle.t18.test\r\n\r\n",
+                // two Content-Lengths that disagree
+                "POST / HTTP/1.1\r\nHost: smuggle.t18.test\r\nContent-Length: 0\r\nContent-Length: 44\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: smuggle.t18.test\r\n\r\n",
+                // an obfuscated Transfer-Encoding
+                "POST / HTTP/1.1\r\nHost: smuggle.t18.test\r\nTransfer-Encoding: xchunked\r\nContent-Length: 44\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: smuggle.t18.test\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: smuggle.t18.test\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: smuggle.t18.test\r\n\r\n"};
+        for (String attack : attacks) {
+            seen.clear();
+            String answer;
+            try (Socket c = client()) {
+                c.setSoTimeout(5000);
+                c.getOutputStream().write(attack.getBytes(StandardCharsets.US_ASCII));
+                c.shutdownOutput();
+                answer = new String(c.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            } catch (java.net.SocketTimeoutException e) {
+                answer = "timeout";
+            }
+            String what = attack.substring(0, attack.indexOf("\r\n\r\n"));
+            assertTrue(answer.startsWith("HTTP/1.1 400 Bad Request") && answer.toLowerCase().contains("connection: close"), what + " => " + answer);
+            assertEquals(java.util.List.of(), seen, "the app got nothing of it, and no smuggled request: " + what);
+        }
+        assertEquals("HTTP/1.1 200 OK | ok", fetch("smuggle.t18.test", "/"), "and serves what is well framed");
+    }
+
+    @Test
     void expect100ContinueIsPassedOnAndTheFinalAnswerFollows() throws Exception {
         backends.raw("t13", "cont", s -> {
             InputStream in = s.getInputStream();
