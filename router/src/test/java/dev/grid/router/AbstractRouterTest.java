@@ -427,7 +427,7 @@ abstract class AbstractRouterTest {
     }
 
     @Test
-    void requestsFramedTwoWaysAreRefusedOrReframedSoTheAppSeesWhatTheRouterSaw() throws Exception {
+    void requestsFramedTwoWaysAreRefusedBeforeTheAppSeesAnyOfThem() throws Exception {
         java.util.List<String> seen = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
         backends.raw("t18", "app", s -> {
             InputStream in = s.getInputStream();
