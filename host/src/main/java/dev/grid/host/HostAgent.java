@@ -195,6 +195,14 @@ public final class HostAgent implements AutoCloseable {
     private void removeStaleSlugBases() {
         if (System.nanoTime() < nextBaseCheck) return;
         nextBaseCheck = System.nanoTime() + BASE_CHECK.toNanos();
+        try {
+            removeSlugBasesOfGoneApps();
+        } catch (RuntimeException e) {
+            log.warn("host {}: cannot clean up slug base images (tried again in {}): {}", config.hostId(), BASE_CHECK, e.toString());
+        }
+    }
+
+    private void removeSlugBasesOfGoneApps() {
         List<String> tags = docker.tags(SlugProcess.BASE);
         if (tags.isEmpty()) return;
         Map<Integer, String> claims = new HashMap<>();

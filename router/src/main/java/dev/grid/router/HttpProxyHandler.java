@@ -283,7 +283,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
         ChannelFuture f = backendBootstrap.clone(ctx.channel().eventLoop()).connect(b.address);
         f.addListener((ChannelFutureListener) done -> {
-            if (!ctx.channel().isActive()) {
+            if (!ctx.channel().isActive() || request == null) {
+                // The client left, or was answered meanwhile (a body over the limit): nothing to send.
                 done.channel().close();
                 releasePending();
                 return;
