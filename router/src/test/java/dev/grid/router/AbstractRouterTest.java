@@ -276,20 +276,24 @@ abstract class AbstractRouterTest {
         return line.toString();
     }
 
+    /** Writes {@code head}, then {@code size} bytes in 64 KiB pieces, counting in {@code sent} what the socket took. */
+    static void sendCounting(OutputStream out, String head, long size, java.util.concurrent.atomic.AtomicLong sent) throws IOException {
+        out.write(head.getBytes(StandardCharsets.US_ASCII));
+        byte[] chunk = new byte[64 << 10];
+        for (long n = 0; n < size; n += chunk.length) {
+            out.write(chunk);
+            sent.addAndGet(chunk.length);
+        }
+        out.flush();
+    }
+
     @Test
     void aClientThatDoesNotReadSlowsTheAppInsteadOfFillingTheRouter() throws Exception {
         long size = 128L << 20;
         java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
         backends.raw("t10", "big", s -> {
             Backends.readHead(s.getInputStream());
-            OutputStream out = s.getOutputStream();
-            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            byte[] chunk = new byte[64 << 10];
-            for (long n = 0; n < size; n += chunk.length) {
-                out.write(chunk);
-                sent.addAndGet(chunk.length);
-            }
-            out.flush();
+            sendCounting(s.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\n\r\n", size, sent);
             Backends.readHead(s.getInputStream()); // holds the connection until the router lets go
         });
         backends.http("t10-other", "other", 0);
@@ -337,13 +341,7 @@ abstract class AbstractRouterTest {
             java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
             Thread uploader = new Thread(() -> {
                 try {
-                    OutputStream out = c.getOutputStream();
-                    out.write(("POST / HTTP/1.1\r\nHost: sink.t11.test\r\nContent-Length: " + size + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                    byte[] chunk = new byte[64 << 10];
-                    for (long n = 0; n < size; n += chunk.length) {
-                        out.write(chunk);
-                        written.addAndGet(chunk.length);
-                    }
+                    sendCounting(c.getOutputStream(), "POST / HTTP/1.1\r\nHost: sink.t11.test\r\nContent-Length: " + size + "\r\n\r\n", size, written);
                 } catch (IOException ignored) {
                     // seen by the assertions
                 }
