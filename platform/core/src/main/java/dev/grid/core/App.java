@@ -27,6 +27,12 @@ public record App(String name, Instant createdAt, Integer uid) {
         return app + "." + type;
     }
 
+    /** The app of a service {@link #service} named, or the service itself if it is no app's (a cluster's, say). */
+    public static String appOf(String service) {
+        int dot = service.indexOf('.');
+        return dot < 0 ? service : service.substring(0, dot);
+    }
+
     /**
      * The UID a new app gets: one above every UID given so far (never one of a destroyed app, whose
      * files may outlive it), or the range's first. Empty when the range is used up.

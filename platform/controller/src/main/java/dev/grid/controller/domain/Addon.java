@@ -23,4 +23,8 @@ public record Addon(String name, String provider, String plan, String resourceId
     Addon withAttachments(Map<String, Map<String, String>> attachments) {
         return new Addon(name, provider, plan, resourceId, env, internal, attachments, createdAt);
     }
+
+    Addon withEnv(Map<String, String> env, Map<String, Map<String, String>> attachments) {
+        return new Addon(name, provider, plan, resourceId, env, internal, attachments, createdAt);
+    }
 }

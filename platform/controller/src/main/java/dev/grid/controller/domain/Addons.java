@@ -288,7 +288,7 @@ public final class Addons {
             attachments.put(at.getKey(), set);
             if (!change.isEmpty()) changes.put(at.getKey(), change);
         }
-        Addon updated = new Addon(addon.name(), addon.provider(), addon.plan(), addon.resourceId(), env, addon.internal(), attachments, addon.createdAt());
+        Addon updated = addon.withEnv(env, attachments);
         if (!store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, updated).commit())
             throw new IllegalStateException(name + " changed meanwhile");
         changes.forEach((app, change) -> {
@@ -325,11 +325,14 @@ public final class Addons {
         List<Route> routes = platform.tcpRoutes(provider(addon).services(resource(addon)));
         if (!routes.isEmpty()) {
             info.put("exposed", routes.stream().anyMatch(r -> !r.addonOnly())
-                    ? "yes: port " + routes.stream().map(r -> String.valueOf(r.port())).collect(java.util.stream.Collectors.joining(", "))
-                    + " is open on every interface of every router (grid addons:unexpose " + name + " closes it)"
+                    ? "yes: port " + ports(routes) + " is open on every interface of every router (grid addons:unexpose " + name + " closes it)"
                     : "no: only where apps reach add-ons (GRID_ADDON_HOST)");
         }
         return info;
+    }
+
+    private static String ports(List<Route> routes) {
+        return routes.stream().map(r -> String.valueOf(r.port())).collect(java.util.stream.Collectors.joining(", "));
     }
 
     /**
@@ -343,9 +346,8 @@ public final class Addons {
         if (services.isEmpty()) throw GridException.conflict(name + " has no TCP port of its own to expose");
         List<Route> routes = platform.expose(services, exposed);
         if (routes.isEmpty()) throw GridException.conflict(name + " has no TCP route yet: try again once it is provisioned");
-        String ports = routes.stream().map(r -> String.valueOf(r.port())).collect(java.util.stream.Collectors.joining(", "));
-        if (exposed) log.warn("add-on {}: port {} exposed on every interface of every router, by an operator", name, ports);
-        else log.info("add-on {}: port {} open only where apps reach add-ons again", name, ports);
+        if (exposed) log.warn("add-on {}: port {} exposed on every interface of every router, by an operator", name, ports(routes));
+        else log.info("add-on {}: port {} open only where apps reach add-ons again", name, ports(routes));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("name", name);
         out.put("exposed", exposed);

@@ -115,7 +115,7 @@ public final class Routes {
 
     /** Whether two services (APP.TYPE) are of one app. */
     private static boolean sameApp(String a, String b) {
-        return a != null && b != null && a.contains(".") && b.contains(".") && a.substring(0, a.indexOf('.')).equals(b.substring(0, b.indexOf('.')));
+        return a != null && b != null && a.contains(".") && b.contains(".") && dev.grid.core.App.appOf(a).equals(dev.grid.core.App.appOf(b));
     }
 
     /** The TCP route, listening as {@code listen} says from now on. */

@@ -56,8 +56,7 @@ public final class Upgrades {
     /** Where a route an earlier Grid wrote listens now. */
     static String listenOf(Route r) {
         if (r.type() != Route.Type.TCP || r.service() == null) return Route.PUBLIC;
-        String app = r.service().contains(".") ? r.service().substring(0, r.service().indexOf('.')) : r.service();
-        return App.isSystem(app) ? Route.ADDON : Route.PUBLIC;
+        return App.isSystem(App.appOf(r.service())) ? Route.ADDON : Route.PUBLIC;
     }
 
     /** Routes name services APP.TYPE now; an earlier Grid named them APP-TYPE. */
