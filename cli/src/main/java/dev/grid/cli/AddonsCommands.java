@@ -96,7 +96,8 @@ final class AddonsCommands {
         for (Iterator<Map.Entry<String, JsonNode>> it = info.fields(); it.hasNext(); ) {
             var e = it.next();
             if (e.getKey().equals("nodes")) continue;
-            out.printf("%-14s %s%n", e.getKey().replace('_', ' ') + ":", e.getValue().isArray() ? join(e.getValue()) : e.getValue().asText());
+            out.printf("%-14s %s%n", e.getKey().replace('_', ' ') + ":", e.getValue().isArray() ? join(e.getValue())
+                    : e.getValue().isObject() ? pairs(e.getValue()) : e.getValue().asText());
         }
         if (info.has("nodes")) {
             out.println();
@@ -174,6 +175,13 @@ final class AddonsCommands {
             out().flush();
             return 0;
         }
+    }
+
+    /** An object's fields as {@code name value, ...}; an empty value as "". */
+    static String pairs(JsonNode object) {
+        java.util.List<String> out = new ArrayList<>();
+        object.fields().forEachRemaining(e -> out.add(e.getKey() + " " + (e.getValue().asText().isEmpty() ? "\"\"" : e.getValue().asText())));
+        return String.join(", ", out);
     }
 
     static String join(JsonNode array) {

@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
                 AddonsCommands.Expose.class, AddonsCommands.Unexpose.class,
                 PgCommands.Info.class, PgCommands.Psql.class,
                 PgCommands.Backups.class, PgCommands.Capture.class, PgCommands.Restore.class,
-                RedisCommands.Info.class, RedisCommands.Cli.class})
+                RedisCommands.Info.class, RedisCommands.Cli.class,
+                RedisCommands.Maxmemory.class, RedisCommands.Timeout.class, RedisCommands.KeyspaceNotifications.class})
 public final class Grid implements Callable<Integer> {
     private Api api;
 

@@ -6,9 +6,61 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code redis:cli}, {@code redis:info}: the app's Redis add-on. */
+/**
+ * {@code redis:cli}, {@code redis:info}, and the settings the app's user may not change with
+ * {@code CONFIG}: {@code redis:maxmemory}, {@code redis:timeout}, {@code redis:keyspace-notifications}
+ * (as Heroku's, with the same options).
+ */
 final class RedisCommands {
     private RedisCommands() {}
+
+    /** Changes settings of the app's Redis add-on and prints what they are now. */
+    static int configure(Grid.AppCommand command, java.util.Map<String, String> changes, String note) {
+        String addon = PgCommands.addonOf(command.api(), command.app, "redis");
+        JsonNode r = command.api().patch("/addons/" + addon + "/settings", changes);
+        command.out().println("Updated " + addon + ": " + AddonsCommands.pairs(r.path("settings")));
+        if (note != null) command.out().println(note);
+        command.out().flush();
+        return 0;
+    }
+
+    @Command(name = "redis:maxmemory", description = {"Set what the app's Redis evicts once it holds its maxmemory (as heroku redis:maxmemory),",
+            "and optionally that size. Policies: noeviction (the default: writes are refused), allkeys-lru, allkeys-lfu,",
+            "allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl."})
+    static final class Maxmemory extends Grid.AppCommand {
+        @picocli.CommandLine.Option(names = {"-p", "--policy"}, description = "the eviction policy") String policy;
+        @picocli.CommandLine.Option(names = {"-s", "--size"}, description = "the memory Redis may use for data, e.g. 64mb (0: no limit, the default)") String size;
+
+        public Integer call() {
+            java.util.Map<String, String> changes = new java.util.LinkedHashMap<>();
+            if (policy != null) changes.put("maxmemory-policy", policy);
+            if (size != null) changes.put("maxmemory", size);
+            if (changes.isEmpty()) throw new CliException("name a --policy (e.g. allkeys-lru), a --size (e.g. 64mb), or both");
+            JsonNode now = api().get("/addons/" + PgCommands.addonOf(api(), app, "redis")).path("settings");
+            boolean noSize = size == null ? "0".equals(now.path("maxmemory").asText()) : size.strip().equals("0");
+            return configure(this, changes, noSize ? "Note: with no maxmemory set, Redis evicts nothing and grows until its node's memory is used"
+                    + " up; set one with --size for the policy to act." : null);
+        }
+    }
+
+    @Command(name = "redis:timeout", description = "Close the app's Redis connections once idle this long (as heroku redis:timeout); 0 never does (the default).")
+    static final class Timeout extends Grid.AppCommand {
+        @picocli.CommandLine.Option(names = {"-s", "--seconds"}, required = true, description = "idle seconds, 0 for never") String seconds;
+
+        public Integer call() {
+            return configure(this, java.util.Map.of("timeout", seconds), null);
+        }
+    }
+
+    @Command(name = "redis:keyspace-notifications", description = {"Set which keyspace events the app's Redis publishes (as heroku",
+            "redis:keyspace-notifications), in Redis's letters: e.g. KEA for all, Ex for expiries, \"\" for none (the default)."})
+    static final class KeyspaceNotifications extends Grid.AppCommand {
+        @picocli.CommandLine.Option(names = {"-c", "--config"}, required = true, description = "the event classes, e.g. KEA") String config;
+
+        public Integer call() {
+            return configure(this, java.util.Map.of("notify-keyspace-events", config), null);
+        }
+    }
 
     @Command(name = "redis:info", description = "Show the app's Redis add-on: nodes, roles, replication lag, last failover, what it promises.")
     static final class Info extends Grid.AppRead {

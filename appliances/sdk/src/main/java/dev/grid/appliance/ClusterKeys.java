@@ -3,8 +3,9 @@ package dev.grid.appliance;
 /**
  * Where one appliance cluster lives in etcd, under {@code appliances/APPLIANCE/CLUSTER/}:
  * {@code spec} (members and service, written at creation), {@code state} (the manager's,
- * by compare-and-swap), {@code nodes/NODE} (each keeper's report, leased) and {@code secrets}
- * (the cluster's passwords: only its keepers and Grid's own parts read them).
+ * by compare-and-swap), {@code nodes/NODE} (each keeper's report, leased), {@code secrets}
+ * (the cluster's passwords: only its keepers and Grid's own parts read them) and
+ * {@code settings} (what an operator set through Grid, which every keeper applies).
  */
 public record ClusterKeys(String appliance, String cluster) {
     public static final String ROOT = "appliances/";
@@ -27,6 +28,10 @@ public record ClusterKeys(String appliance, String cluster) {
 
     public String secrets() {
         return root() + "secrets";
+    }
+
+    public String settings() {
+        return root() + "settings";
     }
 
     public String nodes() {

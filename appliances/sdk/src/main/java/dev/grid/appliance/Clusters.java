@@ -94,6 +94,30 @@ public final class Clusters {
         return out;
     }
 
+    /** What {@link #configure} set on the cluster: every keeper hands it to its {@link Datastore#settings}. */
+    public static Map<String, String> settings(Store store, ClusterKeys keys) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        store.get(keys.settings(), Map.class).orElse(Map.of()).forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
+        return out;
+    }
+
+    /**
+     * Merges {@code changes} (already validated by the provider) into the cluster's settings, by
+     * compare-and-swap so that two operators' changes both land, and returns them all. The
+     * keepers apply them within a round.
+     */
+    public static Map<String, String> configure(Store store, ClusterKeys keys, Map<String, String> changes) {
+        if (store.get(keys.spec()).isEmpty()) throw new IllegalStateException("the " + keys.appliance() + " cluster " + keys.cluster() + " does not exist");
+        while (true) {
+            var entry = store.get(keys.settings());
+            long version = entry.map(dev.grid.store.Entry::modRevision).orElse(0L);
+            Map<String, String> now = new java.util.TreeMap<>();
+            entry.ifPresent(e -> e.as(Map.class).forEach((k, v) -> now.put(String.valueOf(k), String.valueOf(v))));
+            now.putAll(changes);
+            if (store.txn().ifUnchanged(keys.settings(), version).put(keys.settings(), now).commit()) return now;
+        }
+    }
+
     /** etcd users are global, not under Grid's prefix: the name tells Grids sharing an etcd apart. */
     public static String keeperUser(Store store, ClusterKeys keys) {
         return "grid-keeper-" + Integer.toHexString(store.prefix().hashCode()) + "-" + keys.appliance() + "-" + keys.cluster();

@@ -23,6 +23,14 @@ public interface Datastore {
     /** Called once before anything else. */
     void configure(NodeConfig node) throws Exception;
 
+    /**
+     * Takes the cluster's settings ({@link Clusters#configure}: what its provider accepted, such
+     * as Redis's {@code maxmemory-policy}): called before the node first takes a role and again
+     * whenever they change, with all of them. A running server applies them at once; one started
+     * later starts with them. Nothing to do by default.
+     */
+    default void settings(Map<String, String> settings) throws Exception {}
+
     /** Makes this node the writable primary: initialises an empty node, starts a stopped one, promotes a replica. */
     void becomePrimary() throws Exception;
 

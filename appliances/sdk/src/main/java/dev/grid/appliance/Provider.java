@@ -56,6 +56,17 @@ public interface Provider {
         return resource.env();
     }
 
+    /**
+     * Changes what a resource's users set through Grid rather than in the datastore, where their
+     * credentials may not (Redis's {@code maxmemory-policy}, as {@code heroku redis:maxmemory}).
+     * {@code changes} maps setting names to new values; an unknown name or a value the datastore
+     * does not take is refused with {@link IllegalArgumentException} before anything changes.
+     * Returns every setting now. A provider with no settings refuses every change.
+     */
+    default Map<String, String> configure(Resource resource, Map<String, String> changes) throws Exception {
+        throw new IllegalArgumentException("this add-on has no settings to change");
+    }
+
     /** Backups, if the datastore has them; the controller keeps the files in the blob store. */
     default java.util.Optional<Backups> backups() {
         return java.util.Optional.empty();

@@ -266,10 +266,113 @@ class RedisApplianceTest {
                 millis.size(), confirmed.size(), failures.get(), millis.get(millis.size() / 2), millis.get(millis.size() - 1));
     }
 
+    /** A setting as a node has it, asked as the keeper's user (the app's may not run CONFIG). */
+    String nodeSetting(String addon, NodeReport node, String name) {
+        String password = Clusters.secrets(grid.store, keys(addon)).get("KEEPER_PASSWORD");
+        try (Jedis j = new Jedis(node.address(), node.port())) {
+            j.auth("grid-keeper", password);
+            return j.configGet(name).get(name);
+        } catch (JedisException e) {
+            return node + ": " + e.getMessage();
+        }
+    }
+
     @Test
     @Order(5)
+    void theOwnersSettingsActOnEveryNodeAndOutliveARestartWhileTheAppsUserStillCannotChangeThem() throws Exception {
+        Map<String, String> env = api.config("cache");
+        var r = api.cli("redis:maxmemory", "-a", "cache", "--policy", "allkeys-lru", "--size", "4mb");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("maxmemory-policy allkeys-lru"), r.out());
+        assertEquals(0, api.cli("redis:timeout", "-a", "cache", "--seconds", "1").exitCode());
+        assertEquals(0, api.cli("redis:keyspace-notifications", "-a", "cache", "--config", "E$").exitCode());
+        for (NodeReport n : Clusters.reports(grid.store, keys("cache-kv")).values()) {
+            Eventually.await(n.id() + " has the policy", Duration.ofSeconds(10), () -> nodeSetting("cache-kv", n, "maxmemory-policy"), "allkeys-lru"::equals);
+        }
+        // maxmemory with allkeys-lru: 8 MB of writes into 4 MB all succeed, and keys are evicted.
+        String value = "x".repeat(10_000);
+        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            j.flushDB();
+            for (int i = 0; i < 800; i++) assertEquals("OK", j.set("big:" + i, value));
+            long kept = j.dbSize();
+            assertTrue(kept > 0 && kept < 800, "keys evicted to stay under 4 MB: " + kept + " of 800 kept");
+        }
+        // keyspace notifications: a SET publishes its event.
+        java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        redis.clients.jedis.JedisPubSub listener = new redis.clients.jedis.JedisPubSub() {
+            @Override
+            public void onMessage(String channel, String message) {
+                events.add(channel + " " + message);
+            }
+        };
+        Thread subscriber = new Thread(() -> {
+            try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+                j.subscribe(listener, "__keyevent@0__:set");
+            } catch (JedisException e) {
+                events.add("failed: " + e.getMessage());
+            }
+        });
+        subscriber.start();
+        Eventually.await("subscribed", Duration.ofSeconds(10), listener::isSubscribed, ok -> ok);
+        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            j.set("announced", "1");
+        }
+        assertEquals("__keyevent@0__:set announced", events.poll(10, java.util.concurrent.TimeUnit.SECONDS));
+        listener.unsubscribe();
+        subscriber.join(5000);
+        // timeout: an idle connection is closed.
+        try (Jedis idle = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            assertEquals("PONG", idle.ping());
+            Eventually.sleep(3000);
+            assertThrows(JedisException.class, idle::ping, "closed after a second idle");
+        }
+        // The app's user still may not change any of it itself.
+        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            JedisException e = assertThrows(JedisException.class, () -> j.configSet("maxmemory-policy", "noeviction"));
+            assertTrue(e.getMessage().startsWith("NOPERM"), e.getMessage());
+        }
+        // A node started again (a new keeper) starts with them.
+        ClusterState s = state("cache-kv");
+        String replica = s.sync();
+        String killed = Clusters.reports(grid.store, keys("cache-kv")).get(replica).incarnation();
+        grid.docker.kill(container("cache-kv", replica).getId());
+        NodeReport back = Eventually.await(replica + " back as a replica", Duration.ofSeconds(60),
+                () -> Clusters.reports(grid.store, keys("cache-kv")).get(replica),
+                n -> n != null && !n.incarnation().equals(killed) && n.isReplicaOf(state("cache-kv").primary()));
+        assertEquals("allkeys-lru", nodeSetting("cache-kv", back, "maxmemory-policy"));
+        assertEquals("1", nodeSetting("cache-kv", back, "timeout"));
+        assertTrue(api.cli("redis:info", "-a", "cache").out().contains("timeout 1"), "redis:info shows the settings");
+        // noeviction, the default: past maxmemory a write is refused rather than anything evicted.
+        assertEquals(0, api.cli("redis:maxmemory", "-a", "cache", "--policy", "noeviction").exitCode());
+        Eventually.await("the primary refuses writes past maxmemory", Duration.ofSeconds(10), () -> {
+            try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+                for (int i = 0; i < 800; i++) j.set("more:" + i, value);
+                return "accepted";
+            } catch (JedisException e) {
+                return e.getMessage();
+            }
+        }, m -> m.startsWith("OOM"));
+        // Back to the defaults for the tests after this one.
+        assertEquals(0, api.cli("redis:maxmemory", "-a", "cache", "--policy", "noeviction", "--size", "0").exitCode());
+        assertEquals(0, api.cli("redis:timeout", "-a", "cache", "--seconds", "0").exitCode());
+        assertEquals(0, api.cli("redis:keyspace-notifications", "-a", "cache", "--config", "").exitCode());
+        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            Eventually.await("writes accepted again", Duration.ofSeconds(10), () -> {
+                try {
+                    return j.set("after", "1");
+                } catch (JedisException e) {
+                    return e.getMessage();
+                }
+            }, "OK"::equals);
+            j.flushDB();
+        }
+    }
+
+    @Test
+    @Order(6)
     void badInputIsRefusedWithAReasonAndChangesNothing() {
         var before = api.ok("GET", "/addons", null);
+        Map<String, String> settings = Clusters.settings(grid.store, keys("cache-kv"));
         record Bad(String[] args, String says) {}
         for (Bad b : List.of(
                 new Bad(new String[] {"addons:create", "redis", "--replicas", "9"}, "invalid replicas '9': use 0-4"),
@@ -278,18 +381,25 @@ class RedisApplianceTest {
                 new Bad(new String[] {"addons:create", "redis", "--as", "a-very-long-redis-addon-name"}, "at most 19 characters"),
                 new Bad(new String[] {"addons:create", "postgres", "--replicas", "2"}, "postgres takes no options"),
                 new Bad(new String[] {"redis:info", "-a", "nope"}, "no app named 'nope'"),
-                new Bad(new String[] {"addons:destroy", "cache-kv"}, "confirm with --confirm cache-kv"))) {
+                new Bad(new String[] {"addons:destroy", "cache-kv"}, "confirm with --confirm cache-kv"),
+                new Bad(new String[] {"redis:maxmemory", "-a", "cache", "--policy", "lru"}, "invalid maxmemory policy 'lru': use one of noeviction"),
+                new Bad(new String[] {"redis:maxmemory", "-a", "cache", "--policy", "allkeys-lru", "--size", "1gb"}, "a node has 128 MB in all"),
+                new Bad(new String[] {"redis:maxmemory", "-a", "cache"}, "name a --policy"),
+                new Bad(new String[] {"redis:timeout", "-a", "cache", "--seconds", "soon"}, "invalid timeout 'soon'"),
+                new Bad(new String[] {"redis:keyspace-notifications", "-a", "cache", "--config", "Q"}, "'Q' is no event class"),
+                new Bad(new String[] {"redis:timeout", "-a", "nope", "--seconds", "1"}, "no app named 'nope'"))) {
             var r = api.cli(b.args());
             assertNotEquals(0, r.exitCode(), String.join(" ", b.args()));
             assertTrue(r.err().contains(b.says()), String.join(" ", b.args()) + " says: " + r.err());
         }
         assertEquals(before, api.ok("GET", "/addons", null));
+        assertEquals(settings, Clusters.settings(grid.store, keys("cache-kv")), "no refused setting was kept");
         assertTrue(grid.store.list(ClusterKeys.appliance("redis")).entries().stream().noneMatch(e -> e.key().contains("redis-")),
                 "no cluster was made for a refused add-on");
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void destroyRemovesTheClusterItsRouteAndItsVolumes() {
         Map<String, String> other = api.config("other");
         var r = api.cli("addons:destroy", "other-kv", "--confirm", "other-kv");

@@ -43,6 +43,7 @@ public final class RedisDatastore implements Datastore {
     private final ServerProcess redis = new ServerProcess("redis-server");
     private Peer upstream;
     private int minReplicas;
+    private Map<String, String> settings = Map.of();
 
     @Override
     public void configure(NodeConfig node) throws Exception {
@@ -80,6 +81,15 @@ public final class RedisDatastore implements Datastore {
         minReplicas = replica == null ? 0 : 1;
         writeConf();
         if (running()) cli("CONFIG", "SET", "min-replicas-to-write", String.valueOf(minReplicas));
+    }
+
+    /** {@link RedisSettings}, into the config file and, on a running server, by CONFIG SET (a removed one back to its default). */
+    @Override
+    public void settings(Map<String, String> settings) throws Exception {
+        this.settings = Map.copyOf(settings);
+        writeConf();
+        if (!running()) return;
+        for (var e : RedisSettings.effective(settings).entrySet()) cli("CONFIG", "SET", e.getKey(), e.getValue());
     }
 
     @Override
@@ -165,6 +175,7 @@ public final class RedisDatastore implements Datastore {
                 "replica-announce-port " + node.port(),
                 "min-replicas-to-write " + minReplicas,
                 "min-replicas-max-lag " + MAX_LAG_SECONDS));
+        lines.addAll(RedisSettings.confLines(settings));
         lines.addAll(auth);
         if (upstream != null) lines.add("replicaof " + upstream.address() + " " + upstream.port());
         Path conf = dir.resolve("redis.conf");

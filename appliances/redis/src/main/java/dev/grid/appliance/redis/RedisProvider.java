@@ -20,6 +20,8 @@ import java.util.function.Consumer;
 public final class RedisProvider implements Provider {
     static final String PLAN = "dedicated";
     static final int MAX_REPLICAS = 4;
+    /** The memory of a node's container (Redis and its keeper). */
+    static final long NODE_MB = 128;
     /** The cluster's app is grid-redis-NAME, and app names have at most 30 characters. */
     static final int MAX_NAME = 30 - "grid-redis-".length();
     static final String PROMISE = "Replication is asynchronous. On failover the live replica with the highest replication offset is"
@@ -62,7 +64,7 @@ public final class RedisProvider implements Provider {
             throw new IllegalArgumentException("invalid replicas '" + options.get("replicas") + "': use 0-" + MAX_REPLICAS);
         if (addon.length() > MAX_NAME) throw new IllegalArgumentException("a Redis add-on's name has at most " + MAX_NAME + " characters");
         ClusterSpec spec = spec(addon, replicas);
-        if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD", "KEEPER_PASSWORD", "REPLICA_PASSWORD"), 128)) {
+        if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD", "KEEPER_PASSWORD", "REPLICA_PASSWORD"), NODE_MB)) {
             throw new IllegalStateException("a Redis cluster named " + addon + " exists already (left by an add-on whose destroy failed):"
                     + " choose another name");
         }
@@ -104,6 +106,13 @@ public final class RedisProvider implements Provider {
         return env;
     }
 
+    /** {@link RedisSettings}: checked here, kept with the cluster, applied by every node's keeper (a node made later too). */
+    @Override
+    public Map<String, String> configure(Resource resource, Map<String, String> changes) {
+        ClusterKeys keys = new ClusterKeys("redis", resource.internal().get("cluster"));
+        return RedisSettings.effective(Clusters.configure(platform.store(), keys, RedisSettings.validate(changes, NODE_MB)));
+    }
+
     @Override
     public void deprovision(Resource resource) {
         Clusters.destroy(platform, new ClusterKeys("redis", resource.internal().get("cluster")));
@@ -116,6 +125,9 @@ public final class RedisProvider implements Provider {
 
     @Override
     public Map<String, Object> info(Resource resource) {
-        return Clusters.describe(platform.store(), spec(resource.internal().get("cluster"), Integer.parseInt(resource.internal().get("replicas"))), PROMISE);
+        ClusterSpec spec = spec(resource.internal().get("cluster"), Integer.parseInt(resource.internal().get("replicas")));
+        Map<String, Object> info = Clusters.describe(platform.store(), spec, PROMISE);
+        info.put("settings", RedisSettings.effective(Clusters.settings(platform.store(), spec.keys())));
+        return info;
     }
 }

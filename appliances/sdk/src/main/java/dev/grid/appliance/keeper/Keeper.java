@@ -60,6 +60,7 @@ public final class Keeper implements AutoCloseable {
     private long notStreamingSince;
     private long downSince;
     private String lastMessage = "";
+    private Map<String, String> appliedSettings;
 
     public Keeper(EtcdGateway etcd, ClusterKeys keys, NodeConfig node, Datastore datastore, String jobId, String hostId) {
         this.etcd = etcd;
@@ -131,6 +132,7 @@ public final class Keeper implements AutoCloseable {
 
     /** One round: read the state, converge, report. */
     void tick() throws Exception {
+        applySettings();
         ClusterState state = etcd.get(keys.state(), ClusterState.class).orElse(null);
         Observation obs = datastore.observe();
         String caughtUp = null;
@@ -175,6 +177,24 @@ public final class Keeper implements AutoCloseable {
         report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), appliedGeneration, obs.upstream(), obs.position(),
                 caughtUp, downSince, obs.message(), incarnation);
         publish();
+    }
+
+    /**
+     * Hands the cluster's settings to the datastore when they differ from what it took last. One
+     * it cannot take yet is tried again next round; the node's role does not wait for it.
+     */
+    @SuppressWarnings("unchecked")
+    private void applySettings() throws IOException {
+        Map<String, String> settings = new java.util.TreeMap<>();
+        etcd.get(keys.settings(), Map.class).orElse(Map.of()).forEach((k, v) -> settings.put(String.valueOf(k), String.valueOf(v)));
+        if (settings.equals(appliedSettings)) return;
+        try {
+            datastore.settings(settings);
+            appliedSettings = settings;
+            log("settings applied: " + (settings.isEmpty() ? "the defaults" : settings));
+        } catch (Exception e) {
+            say("cannot apply the settings " + settings + " yet: " + e.getMessage());
+        }
     }
 
     private Observation followPrimary(ClusterState state, Observation obs) throws Exception {

@@ -83,6 +83,11 @@ public class AddonsController {
         return addons.expose(name, false);
     }
 
+    @io.micronaut.http.annotation.Patch("/addons/{name}/settings")
+    public Map<String, Object> configure(String name, @Body Map<String, String> changes) {
+        return addons.configure(name, changes);
+    }
+
     @Get("/addons/{name}/backups")
     public List<Addons.Backup> backups(String name) {
         addons.get(name);

@@ -221,6 +221,27 @@ public final class Addons {
         }
     }
 
+    /**
+     * Changes the add-on's settings ({@link Provider#configure}: Redis's maxmemory, timeout and
+     * keyspace notifications) and returns every setting now; a bad one changes nothing.
+     */
+    public Map<String, Object> configure(String name, Map<String, String> changes) {
+        Addon addon = get(name);
+        Map<String, String> settings;
+        try {
+            settings = provider(addon).configure(resource(addon), changes == null ? Map.of() : changes);
+        } catch (IllegalArgumentException e) {
+            throw GridException.invalid(e.getMessage());
+        } catch (Exception e) {
+            throw new GridException(503, "changing the settings of " + name + " failed: " + e.getMessage());
+        }
+        log.info("add-on {}: settings {} (now {})", name, changes, settings);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", name);
+        out.put("settings", settings);
+        return out;
+    }
+
     private void deleteBackup(Backup b) {
         try {
             platform.blobs().delete(b.blob());
