@@ -37,6 +37,47 @@ public final class Clusters {
      */
     public static boolean ensure(Platform platform, ClusterSpec spec, Class<? extends Datastore> datastore,
                                  List<String> secretNames, long memoryMb) throws Exception {
+        return ensure(platform, spec, datastore, secretNames, memoryMb, null);
+    }
+
+    /**
+     * A cluster's certificates from Grid's {@link ClusterCa}: one for its servers, named
+     * {@code server}, and one for each of {@code clients}, the users it lets in by certificate.
+     * They are kept with its passwords ({@link #TLS_CA}, {@link #TLS_SERVER_CERT},
+     * {@link #tlsClientCert}, ...), so its keepers and Grid's own parts have them and no app does.
+     */
+    public record Tls(String server, List<String> clients) {}
+
+    public static final String TLS_CA = "TLS_CA";
+    public static final String TLS_SERVER_CERT = "TLS_SERVER_CERT";
+    public static final String TLS_SERVER_KEY = "TLS_SERVER_KEY";
+
+    public static String tlsClientCert(String client) {
+        return "TLS_CLIENT_" + client.toUpperCase(java.util.Locale.ROOT) + "_CERT";
+    }
+
+    public static String tlsClientKey(String client) {
+        return "TLS_CLIENT_" + client.toUpperCase(java.util.Locale.ROOT) + "_KEY";
+    }
+
+    /** The secrets holding {@code tls}'s certificates, newly issued. */
+    public static Map<String, String> tlsSecrets(ClusterCa ca, Tls tls) {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put(TLS_CA, ca.certPem());
+        ClusterCa.Issued server = ca.issue(tls.server(), true);
+        out.put(TLS_SERVER_CERT, server.certPem());
+        out.put(TLS_SERVER_KEY, server.keyPem());
+        for (String client : tls.clients()) {
+            ClusterCa.Issued c = ca.issue(client, false);
+            out.put(tlsClientCert(client), c.certPem());
+            out.put(tlsClientKey(client), c.keyPem());
+        }
+        return out;
+    }
+
+    /** As above, with the cluster's certificates when {@code tls} is not null. */
+    public static boolean ensure(Platform platform, ClusterSpec spec, Class<? extends Datastore> datastore,
+                                 List<String> secretNames, long memoryMb, Tls tls) throws Exception {
         Store store = platform.store();
         ClusterKeys keys = spec.keys();
         if (store.get(keys.spec()).isPresent()) return false;
@@ -51,6 +92,7 @@ public final class Clusters {
         }
         Map<String, String> secrets = new LinkedHashMap<>();
         for (String name : secretNames) secrets.put(name, Secrets.token(32));
+        if (tls != null) secrets.putAll(tlsSecrets(ClusterCa.of(store), tls));
         // A cluster whose making was cut short keeps the passwords it has: its volumes may hold them.
         store.txn().ifUnchanged(keys.secrets(), 0).put(keys.secrets(), secrets).commit();
         Map<String, String> env = new HashMap<>();

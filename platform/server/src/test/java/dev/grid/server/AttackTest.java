@@ -378,6 +378,8 @@ class AttackTest {
             assertThrows(StoreException.class, () -> as.put(POSTGRES.state(), "{}"), "but does not decide it");
             assertThrows(StoreException.class, () -> as.get(Keys.app("victim")));
             assertThrows(StoreException.class, () -> as.get(Keys.appSecrets(POSTGRES.app())));
+            assertTrue(grid.store.get(dev.grid.appliance.ClusterCa.KEY).isPresent(), "the CA that issued the cluster's certificates");
+            assertThrows(StoreException.class, () -> as.get(dev.grid.appliance.ClusterCa.KEY), "no node can issue itself a certificate");
             assertThrows(StoreException.class, () -> as.list(""));
             assertThrows(StoreException.class, () -> as.put(Keys.route("planted"), "{}"));
         }

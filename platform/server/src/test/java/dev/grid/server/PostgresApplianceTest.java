@@ -177,6 +177,104 @@ class PostgresApplianceTest {
         }
     }
 
+    /** A client certificate held in the cluster's secrets. */
+    static dev.grid.appliance.ClusterCa.Issued clusterCert(Map<String, String> secrets, String user) {
+        return new dev.grid.appliance.ClusterCa.Issued(secrets.get(Clusters.tlsClientCert(user)), secrets.get(Clusters.tlsClientKey(user)));
+    }
+
+    /**
+     * Signs in as {@code user} with {@code password} at {@code host:port}, in TLS mode {@code sslmode}
+     * with the client certificate {@code cert} (none if null), as a replication connection or to run
+     * {@code sql} (one value): "connected: VALUE", or "refused: " and what refused it.
+     */
+    static String signIn(String host, int port, String user, String password, String sslmode, dev.grid.appliance.ClusterCa.Issued cert,
+                         String caPem, boolean replication, String sql) throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", user);
+        p.setProperty("password", password);
+        p.setProperty("sslmode", sslmode);
+        p.setProperty("connectTimeout", "10");
+        if (replication) {
+            p.setProperty("replication", "true");
+            p.setProperty("assumeMinServerVersion", "9.4");
+            p.setProperty("preferQueryMode", "simple");
+        }
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("pg-attack");
+        try {
+            java.nio.file.Files.writeString(dir.resolve("ca.crt"), caPem);
+            p.setProperty("sslrootcert", dir.resolve("ca.crt").toString());
+            if (cert != null) {
+                java.nio.file.Files.writeString(dir.resolve("c.crt"), cert.certPem());
+                java.nio.file.Files.write(java.nio.file.Files.createFile(dir.resolve("c.pk8"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"))), dev.grid.appliance.ClusterCa.pkcs8Der(cert.keyPem()));
+                p.setProperty("sslcert", dir.resolve("c.crt").toString());
+                p.setProperty("sslkey", dir.resolve("c.pk8").toString());
+            } else {
+                p.setProperty("sslcert", dir.resolve("none.crt").toString()); // not the driver's default in ~/.postgresql
+            }
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/postgres", p)) {
+                if (replication) return "connected: replication";
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                    rs.next();
+                    return "connected: " + rs.getString(1);
+                }
+            } catch (SQLException e) {
+                return "refused: " + e.getMessage();
+            }
+        } finally {
+            new ProcessBuilder("rm", "-rf", dir.toString()).start().waitFor();
+        }
+    }
+
+    @Test
+    @Order(2)
+    void theSuperusersAndReplicationsPasswordsAloneOpenNothingWhileTheClustersCertificatesDoAndReplicationIsEncrypted() throws Exception {
+        Map<String, String> secrets = Clusters.secrets(grid.store, KEYS);
+        String ca = secrets.get(Clusters.TLS_CA);
+        String isSuper = "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user";
+        NodeReport primary = Clusters.servingPrimary(grid.store, KEYS);
+        Map<String, String> shop = api.config("shop");
+        dev.grid.appliance.ClusterCa foreign = dev.grid.appliance.ClusterCa.create("an attacker's CA");
+        // Directly at the node, and through the add-on's route (where every client arrives from the router's host).
+        for (String[] at : List.of(new String[] {primary.address(), String.valueOf(primary.port())}, new String[] {shop.get("PGHOST"), shop.get("PGPORT")})) {
+            String host = at[0];
+            int port = Integer.parseInt(at[1]);
+            for (String[] who : List.of(new String[] {"grid", "SUPERUSER_PASSWORD", "false"}, new String[] {"replicator", "REPLICATION_PASSWORD", "true"})) {
+                boolean replication = Boolean.parseBoolean(who[2]);
+                String where = who[0] + " at " + host + ":" + port;
+                String password = secrets.get(who[1]);
+                String plain = signIn(host, port, who[0], password, "disable", null, ca, replication, isSuper);
+                assertTrue(plain.contains("pg_hba.conf rejects " + (replication ? "replication " : "") + "connection") && plain.contains("no encryption"),
+                        where + " in plaintext: " + plain);
+                String noCert = signIn(host, port, who[0], password, "require", null, ca, replication, isSuper);
+                assertTrue(noCert.contains("connection requires a valid client certificate"), where + " over TLS, no certificate: " + noCert);
+                String forged = signIn(host, port, who[0], password, "require", foreign.issue(who[0], false), ca, replication, isSuper);
+                // The server names its CA in the handshake, so a client holds back a certificate of another (or, sent, it fails the chain).
+                assertTrue(forged.startsWith("refused") && (forged.contains("requires a valid client certificate") || forged.contains("SSL"))
+                        && !forged.contains("private key file"), where + " with a certificate of another CA: " + forged);
+            }
+            String swapped = signIn(host, port, "grid", secrets.get("SUPERUSER_PASSWORD"), "verify-ca", clusterCert(secrets, "replicator"), ca, false, isSuper);
+            // Postgres names the method in its answer (scram-sha-256), not the certificate's name check; the same call with
+            // the superuser's certificate below gets in.
+            assertTrue(swapped.contains("authentication failed for user \"grid\""), "grid with the replicator's certificate: " + swapped);
+            String noPassword = signIn(host, port, "grid", "not-the-password", "verify-ca", clusterCert(secrets, "grid"), ca, false, isSuper);
+            assertTrue(noPassword.contains("password authentication failed"), "the certificate alone opens nothing either: " + noPassword);
+            // Grid's own, with the certificate and the password, gets in: the rules are no blanket refusal.
+            assertEquals("connected: true", signIn(host, port, "grid", secrets.get("SUPERUSER_PASSWORD"), "verify-ca", clusterCert(secrets, "grid"), ca, false, isSuper));
+        }
+        String streaming = "SELECT count(*) FILTER (WHERE s.ssl) || ' of ' || count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid)";
+        Eventually.await("both replicas streaming, over TLS", Duration.ofSeconds(30), () -> {
+            try {
+                return signIn(primary.address(), primary.port(), "grid", secrets.get("SUPERUSER_PASSWORD"), "verify-ca", clusterCert(secrets, "grid"), ca, false, streaming);
+            } catch (Exception e) {
+                return e.toString();
+            }
+        }, "connected: 2 of 2"::equals);
+        try (Connection c = connect(shop); Statement st = c.createStatement()) {
+            assertTrue(st.executeQuery("SELECT 1").next(), "a tenant signs in by password, as before");
+        }
+    }
+
     @Test
     @Order(2)
     void theSharedClustersPortIsOpenOnlyWhereAppsReachAddonsUntilAnOperatorExposesIt() {

@@ -31,6 +31,9 @@ public final class PostgresDatastore implements Datastore {
 
     private NodeConfig node;
     private Path pgdata;
+    /** The node's certificates ({@link PgAccess}), outside pgdata: a base backup does not copy them. */
+    private Path tlsDir;
+    private boolean tls;
     private final ServerProcess postgres = new ServerProcess("postgres");
     private Peer upstream;
     private String syncNames = "FIRST 1 (" + NO_SYNC + ")";
@@ -51,6 +54,18 @@ public final class PostgresDatastore implements Datastore {
         this.node = node;
         this.pgdata = node.dataDir().resolve("pg");
         run(List.of("chown", "postgres:postgres", node.dataDir().toString()));
+        tls = PgAccess.tls(node.secrets());
+        tlsDir = node.dataDir().resolve("tls");
+        if (tls) writeTlsFiles();
+    }
+
+    /** The CA, the server's pair and the users' pairs, readable by postgres alone (libpq refuses a key others may read). */
+    private void writeTlsFiles() throws Exception {
+        run(List.of("rm", "-rf", tlsDir.toString()));
+        Files.createDirectories(tlsDir);
+        for (var f : PgAccess.files(node.secrets()).entrySet()) Files.writeString(tlsDir.resolve(f.getKey()), f.getValue());
+        run(List.of("chmod", "-R", "go-rwx", tlsDir.toString()));
+        run(List.of("chown", "-R", "postgres:postgres", tlsDir.toString()));
     }
 
     private boolean initialised() {
@@ -79,12 +94,6 @@ public final class PostgresDatastore implements Datastore {
         asPostgres(BIN + "initdb", "-D", pgdata.toString(), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
                 "--data-checksums", "-E", "UTF8", "--locale=C");
         Files.writeString(pgdata.resolve("postgresql.conf"), "\ninclude_if_exists = 'grid.conf'\n", java.nio.file.StandardOpenOption.APPEND);
-        Files.writeString(pgdata.resolve("pg_hba.conf"), """
-                # Grid: the keeper over the container's socket; replication and apps by password.
-                local all all trust
-                host replication replicator 0.0.0.0/0 scram-sha-256
-                host all all 0.0.0.0/0 scram-sha-256
-                """);
         writeConf();
         start();
         // The roles exist before any standby is named, so they need no acknowledgement.
@@ -127,7 +136,7 @@ public final class PostgresDatastore implements Datastore {
     private void baseBackup(Peer peer) throws Exception {
         run(List.of("rm", "-rf", pgdata.toString()));
         run(List.of("runuser", "-u", "postgres", "--", BIN + "pg_basebackup", "-h", peer.address(), "-p", String.valueOf(peer.port()),
-                "-U", "replicator", "-w", "-D", pgdata.toString(), "-X", "stream", "-c", "fast"), node.secret("REPLICATION_PASSWORD"));
+                "-U", PgAccess.REPLICATION, "-w", "-D", pgdata.toString(), "-X", "stream", "-c", "fast"), signIn(PgAccess.REPLICATION, "REPLICATION_PASSWORD"));
     }
 
     private void rewind(Peer peer) throws Exception {
@@ -135,7 +144,7 @@ public final class PostgresDatastore implements Datastore {
         Files.deleteIfExists(pgdata.resolve("postmaster.pid"));
         try {
             String out = run(List.of("runuser", "-u", "postgres", "--", BIN + "pg_rewind", "-D", pgdata.toString(), "--source-server=" + source),
-                    node.secret("SUPERUSER_PASSWORD"));
+                    signIn(PgAccess.SUPERUSER, "SUPERUSER_PASSWORD"));
             System.out.println("keeper: pg_rewind from " + peer.id() + ": " + out.lines().reduce((a, b) -> b).orElse("done"));
         } catch (IOException e) {
             System.out.println("keeper: pg_rewind failed (" + e.getMessage().lines().reduce((a, b) -> b).orElse("") + "): taking a fresh base backup");
@@ -224,13 +233,23 @@ public final class PostgresDatastore implements Datastore {
                 "synchronous_commit = on",
                 "synchronous_standby_names = " + literal(syncNames),
                 "log_line_prefix = '%m " + node.id() + " '"));
+        if (tls) {
+            lines.add("ssl = on");
+            lines.add("ssl_cert_file = " + literal(tlsDir.resolve("server.crt").toString()));
+            lines.add("ssl_key_file = " + literal(tlsDir.resolve("server.key").toString()));
+            lines.add("ssl_ca_file = " + literal(tlsDir.resolve("ca.crt").toString()));
+        }
         if (upstream != null) {
             lines.add("primary_conninfo = " + literal("host=" + upstream.address() + " port=" + upstream.port()
-                    + " user=replicator application_name=" + node.id() + " password=" + node.secret("REPLICATION_PASSWORD")));
+                    + " user=" + PgAccess.REPLICATION + " application_name=" + node.id() + " password=" + node.secret("REPLICATION_PASSWORD")
+                    + (tls ? PgAccess.conninfo(tlsDir, PgAccess.REPLICATION) : "")));
         }
         Path conf = pgdata.resolve("grid.conf");
         Files.writeString(conf, String.join("\n", lines) + "\n");
-        run(List.of("chown", "postgres:postgres", conf.toString()));
+        // Rewritten with the rest, so that a node copied from a primary an earlier Grid made gets today's rules.
+        Path hba = pgdata.resolve("pg_hba.conf");
+        Files.writeString(hba, PgAccess.hba(tls));
+        run(List.of("chown", "postgres:postgres", conf.toString(), hba.toString()));
     }
 
     /** Runs SQL as the postgres superuser over the container's socket; returns the output. */
@@ -238,7 +257,7 @@ public final class PostgresDatastore implements Datastore {
         // psql runs as root (the socket trusts the role named, not the OS user): without runuser's
         // PAM session each call costs 14 ms rather than 22 ms, and observe() runs every 300 ms.
         return run(List.of(BIN + "psql", "-h", "/tmp", "-p", String.valueOf(node.port()), "-U", "postgres", "-d", "postgres",
-                "-Atqw", "-v", "ON_ERROR_STOP=1", "-c", sql), null);
+                "-Atqw", "-v", "ON_ERROR_STOP=1", "-c", sql));
     }
 
     private static String asPostgres(String... command) throws Exception {
@@ -248,12 +267,19 @@ public final class PostgresDatastore implements Datastore {
     }
 
     private static String run(List<String> command) throws Exception {
-        return run(command, null);
+        return run(command, Map.of());
     }
 
-    /** Runs a command (see {@link Command#run}); a password goes in PGPASSWORD. */
-    private static String run(List<String> command, String password) throws Exception {
-        return Command.run(command, password == null ? Map.of() : Map.of("PGPASSWORD", password), Duration.ofMinutes(5));
+    /** Runs a command (see {@link Command#run}) with {@code env} added: a password goes in PGPASSWORD. */
+    private static String run(List<String> command, Map<String, String> env) throws Exception {
+        return Command.run(command, env, Duration.ofMinutes(5));
+    }
+
+    /** libpq's environment for signing in to another node as {@code user}: its password and, on a cluster with certificates, its certificate. */
+    private Map<String, String> signIn(String user, String passwordSecret) {
+        Map<String, String> env = new HashMap<>(Map.of("PGPASSWORD", node.secret(passwordSecret)));
+        if (tls) env.putAll(PgAccess.libpqEnv(tlsDir, user));
+        return env;
     }
 
     static String literal(String s) {

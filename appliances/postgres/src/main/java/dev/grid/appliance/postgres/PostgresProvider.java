@@ -81,15 +81,52 @@ public final class PostgresProvider implements Provider {
     /** Starts the shared cluster on first use and waits until it can acknowledge writes safely. */
     private NodeReport ensureCluster(Consumer<String> progress) throws Exception {
         var store = platform.store();
-        if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, List.of("SUPERUSER_PASSWORD", "REPLICATION_PASSWORD"), 256)) {
+        if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, List.of("SUPERUSER_PASSWORD", "REPLICATION_PASSWORD"), 256,
+                new Clusters.Tls(KEYS.service(), List.of(PgAccess.SUPERUSER, PgAccess.REPLICATION)))) {
             progress.accept("starting the shared Postgres cluster (3 nodes: primary, sync, async); the first add-on waits for it");
         }
         return Clusters.awaitReady(store, CLUSTER, Duration.ofMinutes(3), progress);
     }
 
+    /**
+     * The superuser on the primary: its password and, on a cluster with certificates, its client
+     * certificate ({@link PgAccess}), handed to the driver in files of a private directory that
+     * lives only while the connection is made.
+     */
     private Connection superuser(NodeReport primary) throws SQLException {
-        String password = Clusters.secrets(platform.store(), KEYS).get("SUPERUSER_PASSWORD");
-        return DriverManager.getConnection("jdbc:postgresql://" + primary.address() + ":" + primary.port() + "/postgres", "grid", password);
+        Map<String, String> secrets = Clusters.secrets(platform.store(), KEYS);
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", PgAccess.SUPERUSER);
+        props.setProperty("password", secrets.get("SUPERUSER_PASSWORD"));
+        String url = "jdbc:postgresql://" + primary.address() + ":" + primary.port() + "/postgres";
+        if (!PgAccess.tls(secrets)) return DriverManager.getConnection(url, props);
+        java.nio.file.Path dir = null;
+        try {
+            dir = java.nio.file.Files.createTempDirectory("grid-pg-tls", java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            java.nio.file.Files.writeString(dir.resolve("ca.crt"), secrets.get(Clusters.TLS_CA));
+            java.nio.file.Files.writeString(dir.resolve("grid.crt"), secrets.get(Clusters.tlsClientCert(PgAccess.SUPERUSER)));
+            // The driver, like libpq, refuses a key file that others may read.
+            java.nio.file.Path key = java.nio.file.Files.createFile(dir.resolve("grid.pk8"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            java.nio.file.Files.write(key, dev.grid.appliance.ClusterCa.pkcs8Der(secrets.get(Clusters.tlsClientKey(PgAccess.SUPERUSER))));
+            props.setProperty("sslmode", "verify-ca");
+            props.setProperty("sslrootcert", dir.resolve("ca.crt").toString());
+            props.setProperty("sslcert", dir.resolve("grid.crt").toString());
+            props.setProperty("sslkey", dir.resolve("grid.pk8").toString());
+            return DriverManager.getConnection(url, props);
+        } catch (java.io.IOException e) {
+            throw new SQLException("cannot write the superuser's certificate for the driver: " + e.getMessage(), e);
+        } finally {
+            if (dir != null) {
+                try (var files = java.nio.file.Files.list(dir)) {
+                    for (java.nio.file.Path f : files.toList()) java.nio.file.Files.deleteIfExists(f);
+                    java.nio.file.Files.deleteIfExists(dir);
+                } catch (java.io.IOException ignored) {
+                    // the temporary directory is the controller's own, 0700
+                }
+            }
+        }
     }
 
     private NodeReport primary() {

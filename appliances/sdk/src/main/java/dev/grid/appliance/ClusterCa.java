@@ -1,0 +1,185 @@
+package dev.grid.appliance;
+
+import dev.grid.store.Store;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Map;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * Grid's certificate authority for appliance clusters: a self-signed CA (EC P-256) that Grid
+ * makes once and keeps in etcd at {@link #KEY}, where only Grid's own parts read it (a keeper's
+ * etcd user does not), and the leaf certificates it issues to a cluster's servers and to the
+ * clients a cluster lets in by certificate (Postgres's superuser and replication users).
+ */
+public final class ClusterCa {
+    public static final String KEY = "tls/ca";
+    static final Duration CA_VALIDITY = Duration.ofDays(3650);
+    /** A leaf lives as long as the cluster it was made for is likely to; re-issuing is #10's rolling restart. */
+    static final Duration LEAF_VALIDITY = Duration.ofDays(3650);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final X509Certificate cert;
+    private final PrivateKey key;
+
+    private ClusterCa(X509Certificate cert, PrivateKey key) {
+        this.cert = cert;
+        this.key = key;
+    }
+
+    /** A certificate and its private key, both PEM (the key as unencrypted PKCS#8). */
+    public record Issued(String certPem, String keyPem) {}
+
+    /** The Grid's CA, made and stored on first use (by compare-and-swap: two controllers agree on one). */
+    public static ClusterCa of(Store store) {
+        while (true) {
+            var stored = store.get(KEY, Map.class);
+            if (stored.isPresent()) return of(String.valueOf(stored.get().get("cert")), String.valueOf(stored.get().get("key")));
+            ClusterCa made = create("Grid appliance CA " + Secrets.token(8).toLowerCase());
+            if (store.txn().ifUnchanged(KEY, 0).put(KEY, Map.of("cert", made.certPem(), "key", made.keyPem())).commit()) return made;
+        }
+    }
+
+    public static ClusterCa create(String name) {
+        try {
+            KeyPair pair = keyPair();
+            X500Name subject = new X500Name("CN=" + name);
+            Instant now = Instant.now();
+            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial(), Date.from(now.minus(Duration.ofHours(1))),
+                    Date.from(now.plus(CA_VALIDITY)), subject, pair.getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+                    .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
+            return new ClusterCa(sign(b, pair.getPrivate()), pair.getPrivate());
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot make a CA: " + e.getMessage(), e);
+        }
+    }
+
+    public static ClusterCa of(String certPem, String keyPem) {
+        return new ClusterCa(certificate(certPem), privateKey(keyPem));
+    }
+
+    public String certPem() {
+        return pem(cert);
+    }
+
+    /** The CA's own key: only into Grid's store. */
+    String keyPem() {
+        return pem(key);
+    }
+
+    public X509Certificate certificate() {
+        return cert;
+    }
+
+    /**
+     * A leaf for {@code commonName}: a server's (TLS server authentication) or a client's (client
+     * authentication, where Postgres's {@code clientcert=verify-full} takes the common name as
+     * the user).
+     */
+    public Issued issue(String commonName, boolean server) {
+        if (!commonName.matches("[A-Za-z0-9._-]{1,64}")) throw new IllegalArgumentException("invalid certificate name '" + commonName + "'");
+        try {
+            KeyPair pair = keyPair();
+            Instant now = Instant.now();
+            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(cert, serial(), Date.from(now.minus(Duration.ofHours(1))),
+                    Date.from(now.plus(LEAF_VALIDITY)), new X500Name("CN=" + commonName), pair.getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
+                    .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(server ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth))
+                    .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(cert));
+            return new Issued(pem(sign(b, key)), pem(pair.getPrivate()));
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot issue a certificate for " + commonName + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A PEM certificate read back. */
+    public static X509Certificate certificate(String pem) {
+        try {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("not a PEM certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /** A PEM private key read back. */
+    public static PrivateKey privateKey(String pem) {
+        try (PEMParser p = new PEMParser(new StringReader(pem))) {
+            Object o = p.readObject();
+            if (!(o instanceof PrivateKeyInfo info)) throw new IllegalArgumentException("not a PKCS#8 PEM private key");
+            return new JcaPEMKeyConverter().getPrivateKey(info);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a PEM private key: " + e.getMessage(), e);
+        }
+    }
+
+    /** The key as PKCS#8 DER, the form the Postgres JDBC driver reads from a {@code .pk8} file. */
+    public static byte[] pkcs8Der(String keyPem) {
+        return privateKey(keyPem).getEncoded();
+    }
+
+    private static KeyPair keyPair() throws GeneralSecurityException {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
+        return g.generateKeyPair();
+    }
+
+    private static BigInteger serial() {
+        return new BigInteger(127, RANDOM).add(BigInteger.ONE);
+    }
+
+    private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey signer) throws GeneralSecurityException {
+        try {
+            return new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
+        } catch (org.bouncycastle.operator.OperatorCreationException | java.security.cert.CertificateException e) {
+            throw new GeneralSecurityException(e);
+        }
+    }
+
+    private static String pem(Object o) {
+        if (o instanceof PrivateKey k) {
+            // PKCS#8 ("PRIVATE KEY"), which Postgres, libpq and the JDK read alike; BouncyCastle's writer makes SEC1 of an EC key.
+            return "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(k.getEncoded())
+                    + "\n-----END PRIVATE KEY-----\n";
+        }
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter w = new JcaPEMWriter(out)) {
+            w.writeObject(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toString();
+    }
+}
