@@ -44,10 +44,11 @@ class RedisApplianceTest {
     TestApi api;
 
     @BeforeAll
-    void start() {
+    void start() throws Exception {
         grid = new TestCluster(4);
         api = grid.api;
         grid.startHosts(2);
+        grid.startGit(dev.grid.builder.BuildLimits.DEFAULTS);
     }
 
     @AfterAll
@@ -153,6 +154,45 @@ class RedisApplianceTest {
         assertEquals(0, p.waitFor());
         var info = api.cli("redis:info", "-a", "cache");
         assertTrue(info.out().contains("primary") && info.out().contains("replica"), "the keeper still sees both: " + info.out());
+    }
+
+    /** A Node app with the npm package redis (node-redis 4), which takes REDIS_URL as it is, as the app's user. */
+    static final String NODE_APP = """
+            const { createClient } = require('redis');
+            require('http').createServer(async (q, s) => {
+              const c = createClient({ url: process.env.REDIS_URL });
+              c.on('error', () => {});
+              try {
+                await c.connect();
+                await c.set('from-node', 'hello from node-redis');
+                const value = await c.get('from-node');
+                let admin;
+                try { await c.configSet('appendonly', 'no'); admin = 'CONFIG SET allowed'; } catch (e) { admin = e.message.split(' ')[0]; }
+                s.end(value + ' | ' + admin);
+              } catch (e) {
+                s.end('failed: ' + e.message);
+              } finally {
+                c.quit().catch(() => {});
+              }
+            }).listen(process.env.PORT);
+            """;
+
+    @Test
+    @Order(2)
+    void aNodeAppTakesTheUrlAsItIsWithTheNpmRedisClientAndItsUserStillMayNotRunConfig() throws Exception {
+        TestGit git = new TestGit(grid);
+        java.nio.file.Path src = git.repo("noderedis", Map.of("package.json", "{\"name\":\"noderedis\",\"version\":\"1.0.0\","
+                + "\"scripts\":{\"start\":\"node server.js\"},\"dependencies\":{\"redis\":\"4.7.1\"}}\n", "server.js", NODE_APP));
+        TestGit.Result pushed = git.push(src, "cache", "main");
+        assertEquals(0, pushed.exit(), pushed.output());
+        String answer = Eventually.await("the Node app through the router", Duration.ofSeconds(30),
+                () -> RoutedAppTest.viaRouter(grid, "cache.grid.test", "/"), a -> a.startsWith("HTTP/1.1 200 OK | hello"));
+        assertEquals("HTTP/1.1 200 OK | hello from node-redis | NOPERM", answer);
+        try (Jedis j = new Jedis(URI.create(api.config("cache").get("REDIS_URL")))) {
+            assertEquals("hello from node-redis", j.get("from-node"), "the same database as every other client");
+            assertEquals(1, j.waitReplicas(1, 5000), "and replication is as it was");
+        }
+        assertEquals(0, api.cli("ps:scale", "-a", "cache", "web=0").exitCode());
     }
 
     @Test
