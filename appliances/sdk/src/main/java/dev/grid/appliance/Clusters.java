@@ -136,6 +136,25 @@ public final class Clusters {
         return out;
     }
 
+    /** The setting that records that a cluster has spanned hosts ({@link #spansHosts}). */
+    public static final String SPANNED_HOSTS = "spanned-hosts";
+
+    /**
+     * Whether the cluster has ever had nodes on more than one host (told apart by address): from
+     * then on its traffic leaves machines, so its clients take TLS, and it stays so (recorded in
+     * its settings) even if its nodes come back together.
+     */
+    public static boolean spansHosts(Store store, ClusterKeys keys) {
+        if ("yes".equals(settings(store, keys).get(SPANNED_HOSTS))) return true;
+        if (!spansHosts(reports(store, keys).values())) return false;
+        configure(store, keys, Map.of(SPANNED_HOSTS, "yes"));
+        return true;
+    }
+
+    static boolean spansHosts(java.util.Collection<NodeReport> reports) {
+        return reports.stream().map(NodeReport::address).distinct().count() > 1;
+    }
+
     /** What {@link #configure} set on the cluster: every keeper hands it to its {@link Datastore#settings}. */
     public static Map<String, String> settings(Store store, ClusterKeys keys) {
         Map<String, String> out = new java.util.TreeMap<>();

@@ -57,6 +57,16 @@ public interface Provider {
     }
 
     /**
+     * The config the resource's apps should have now, given what its cluster is now (Postgres:
+     * TLS, and its CA, once the cluster first spans hosts). The controller calls it every 15 s
+     * for every resource and sets what changed on the attached apps by a new release, so it
+     * must be cheap (no datastore connection) and idempotent. The env as provisioned by default.
+     */
+    default Map<String, String> currentEnv(Resource resource) throws Exception {
+        return resource.env();
+    }
+
+    /**
      * Changes what a resource's users set through Grid rather than in the datastore, where their
      * credentials may not (Redis's {@code maxmemory-policy}, as {@code heroku redis:maxmemory}).
      * {@code changes} maps setting names to new values; an unknown name or a value the datastore

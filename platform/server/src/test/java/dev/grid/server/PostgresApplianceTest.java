@@ -89,6 +89,59 @@ class PostgresApplianceTest {
                 .filter(c -> "running".equals(c.getState())).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
     }
 
+    /** Whether a session on this JDBC URL is encrypted, as the server sees it ("t" or "f"). */
+    static String sessionSsl(String jdbcUrl) throws SQLException {
+        try (Connection c = DriverManager.getConnection(jdbcUrl); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")) {
+            rs.next();
+            return rs.getBoolean(1) ? "t" : "f";
+        }
+    }
+
+    static String caFile(Map<String, String> env) {
+        try {
+            java.nio.file.Path f = java.nio.file.Files.createTempFile("grid-ca", ".crt");
+            java.nio.file.Files.writeString(f, env.get("DATABASE_CA_CERT"));
+            f.toFile().deleteOnExit();
+            return f.toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void anAddonMadeInPlaintextGetsTlsByANewReleaseOnceItsClusterSpansHosts() throws Exception {
+        // As an earlier Grid made it: plaintext URLs, no CA, in the add-on's record and the app's config.
+        Map<String, String> tls = api.config("other");
+        Map<String, String> plain = new java.util.HashMap<>();
+        for (String k : List.of("DATABASE_URL", "JDBC_DATABASE_URL")) plain.put(k, tls.get(k).replaceAll("[?&]sslmode=require$", ""));
+        var set = api.cli("config:set", "-a", "other", "DATABASE_URL=" + plain.get("DATABASE_URL"), "JDBC_DATABASE_URL=" + plain.get("JDBC_DATABASE_URL"));
+        assertEquals(0, set.exitCode(), set.err());
+        assertEquals(0, api.cli("config:unset", "-a", "other", "PGSSLMODE", "DATABASE_CA_CERT").exitCode());
+        var entry = grid.store.get("addons/other-db").orElseThrow();
+        dev.grid.controller.domain.Addon a = entry.as(dev.grid.controller.domain.Addon.class);
+        Map<String, String> env = new java.util.HashMap<>(a.env());
+        env.putAll(plain);
+        env.remove("PGSSLMODE");
+        env.remove("DATABASE_CA_CERT");
+        Map<String, String> attached = new java.util.HashMap<>(a.attachments().get("other"));
+        attached.putAll(plain);
+        attached.remove("PGSSLMODE");
+        attached.remove("DATABASE_CA_CERT");
+        assertTrue(grid.store.txn().ifUnchanged("addons/other-db", entry.modRevision()).put("addons/other-db", new dev.grid.controller.domain.Addon(
+                a.name(), a.provider(), a.plan(), a.resourceId(), env, a.internal(), Map.of("other", attached), a.createdAt())).commit());
+        assertFalse(api.config("other").get("JDBC_DATABASE_URL").contains("sslmode"), "no TLS asked for, as it was");
+
+        Map<String, String> now = Eventually.await("the controller gives other its TLS config", Duration.ofSeconds(45), () -> api.config("other"),
+                c -> c.getOrDefault("DATABASE_URL", "").endsWith("sslmode=require") && c.containsKey("DATABASE_CA_CERT"));
+        assertEquals(tls.get("JDBC_DATABASE_URL"), now.get("JDBC_DATABASE_URL"));
+        assertEquals("require", now.get("PGSSLMODE"));
+        assertEquals("t", sessionSsl(now.get("JDBC_DATABASE_URL")));
+        var detached = grid.store.get("addons/other-db", dev.grid.controller.domain.Addon.class).orElseThrow().attachments().get("other");
+        assertTrue(detached.containsKey("DATABASE_CA_CERT"), "the new vars are the attachment's: detach removes them too");
+    }
+
     static Connection connect(Map<String, String> env) throws SQLException {
         return DriverManager.getConnection(env.get("JDBC_DATABASE_URL"));
     }
@@ -105,6 +158,14 @@ class PostgresApplianceTest {
             assertTrue(env.containsKey(k), k + " in " + env.keySet());
         }
         assertTrue(env.get("DATABASE_URL").startsWith("postgres://shop_db:"), env.get("DATABASE_URL"));
+        // The nodes are on three hosts, so the add-on's traffic leaves machines: TLS, with the CA to check the server by.
+        assertTrue(env.get("DATABASE_URL").endsWith("?sslmode=require") && env.get("JDBC_DATABASE_URL").endsWith("&sslmode=require"), env.toString());
+        assertEquals("require", env.get("PGSSLMODE"));
+        assertEquals(Clusters.secrets(grid.store, KEYS).get(Clusters.TLS_CA), env.get("DATABASE_CA_CERT"));
+        assertEquals("t", sessionSsl(env.get("JDBC_DATABASE_URL")), "the app's session is encrypted");
+        assertEquals("t", TestCluster.psql(env.get("DATABASE_URL"), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"), "psql's too");
+        assertEquals("t", sessionSsl(env.get("JDBC_DATABASE_URL").replace("sslmode=require", "sslmode=verify-ca&sslrootcert=" + caFile(env))),
+                "and the CA in the config checks the server");
 
         HikariConfig hc = new HikariConfig();
         hc.setJdbcUrl(env.get("JDBC_DATABASE_URL"));

@@ -63,19 +63,8 @@ public final class PostgresProvider implements Provider {
             st.execute("CREATE DATABASE " + ident(name) + " OWNER " + ident(name));
             st.execute("REVOKE ALL ON DATABASE " + ident(name) + " FROM PUBLIC");
         }
-        String host = endpoint.host();
-        int port = endpoint.port();
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("DATABASE_URL", "postgres://" + name + ":" + password + "@" + host + ":" + port + "/" + name);
-        env.put("JDBC_DATABASE_URL", "jdbc:postgresql://" + host + ":" + port + "/" + name + "?user=" + name + "&password=" + password);
-        env.put("JDBC_DATABASE_USERNAME", name);
-        env.put("JDBC_DATABASE_PASSWORD", password);
-        env.put("PGHOST", host);
-        env.put("PGPORT", String.valueOf(port));
-        env.put("PGUSER", name);
-        env.put("PGPASSWORD", password);
-        env.put("PGDATABASE", name);
-        return new Resource(name, env, Map.of("database", name, "role", name));
+        Resource made = new Resource(name, PgEnv.of(name, password, endpoint.host(), endpoint.port()), Map.of("database", name, "role", name));
+        return new Resource(name, currentEnv(made), made.internal());
     }
 
     /** Starts the shared cluster on first use and waits until it can acknowledge writes safely. */
@@ -187,6 +176,14 @@ public final class PostgresProvider implements Provider {
         return resource.env();
     }
 
+    /** TLS once the cluster has spanned hosts ({@link PgEnv#withTls}), on a cluster with certificates. */
+    @Override
+    public Map<String, String> currentEnv(Resource resource) {
+        Map<String, String> secrets = Clusters.secrets(platform.store(), KEYS);
+        boolean tls = PgAccess.tls(secrets) && Clusters.spansHosts(platform.store(), KEYS);
+        return PgEnv.withTls(resource.env(), tls, secrets.get(Clusters.TLS_CA));
+    }
+
     @Override
     public java.util.Optional<Backups> backups() {
         return java.util.Optional.of(new Backups() {
@@ -220,7 +217,10 @@ public final class PostgresProvider implements Provider {
         }
         cmd.addAll(List.of(args));
         try {
-            Command.run(cmd, r == null ? Map.of() : Map.of("PGPASSWORD", r.env().get("PGPASSWORD")), TOOL_TIMEOUT);
+            Map<String, String> env = new java.util.HashMap<>();
+            if (r != null) env.put("PGPASSWORD", r.env().get("PGPASSWORD"));
+            if (r != null && r.env().containsKey("PGSSLMODE")) env.put("PGSSLMODE", r.env().get("PGSSLMODE"));
+            Command.run(cmd, env, TOOL_TIMEOUT);
         } catch (java.io.FileNotFoundException e) {
             throw new IllegalStateException(tool + " is not installed on the controller's machine: apt-get install postgresql-client");
         }

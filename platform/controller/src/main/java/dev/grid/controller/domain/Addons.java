@@ -293,6 +293,45 @@ public final class Addons {
     }
 
     /**
+     * Every {@code every}, each add-on's {@link Provider#currentEnv}: what changed (TLS once its
+     * cluster spans hosts) reaches its apps by a new release. Runs until the controller stops.
+     */
+    public Thread refreshEnv(java.time.Duration every) {
+        Thread t = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                for (Addon a : list()) {
+                    if (!a.provisioned()) continue;
+                    try {
+                        Map<String, String> env = provider(a).currentEnv(resource(a));
+                        if (env != null && !env.equals(a.env())) {
+                            log.info("add-on {}: its config changes ({})", a.name(), changedKeys(a.env(), env));
+                            changeEnv(a.name(), env);
+                        }
+                    } catch (Exception e) {
+                        log.debug("add-on {}: config not refreshed: {}", a.name(), e.toString());
+                    }
+                }
+                try {
+                    Thread.sleep(every.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "addon-config");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static java.util.Set<String> changedKeys(Map<String, String> before, Map<String, String> after) {
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        after.forEach((k, v) -> {
+            if (!v.equals(before.get(k))) keys.add(k);
+        });
+        return keys;
+    }
+
+    /**
      * The add-on's config is {@code env} now (its provider's upgrade rewrote it): every attached
      * app gets what changed by a new release, where it still holds what the attachment set.
      */
@@ -328,6 +367,10 @@ public final class Addons {
         attached.forEach((k, was) -> {
             String now = env.get(k);
             if (now != null && !now.equals(was) && was.equals(appConfig.get(k))) change.put(k, now);
+        });
+        // A var the add-on has now and had not (Postgres's CA once its cluster takes TLS): the app's unless it set one itself.
+        env.forEach((k, now) -> {
+            if (!attached.containsKey(k) && !appConfig.containsKey(k)) change.put(k, now);
         });
         return change;
     }

@@ -37,6 +37,7 @@ public final class Upgrades {
         decideListen();
         // Their datastores may still be starting: in the background, until each is done.
         addons.upgradeAll(java.time.Duration.ofSeconds(15), java.time.Duration.ofMinutes(30));
+        addons.refreshEnv(java.time.Duration.ofSeconds(15));
     }
 
     /**

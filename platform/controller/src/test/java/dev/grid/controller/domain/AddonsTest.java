@@ -17,4 +17,14 @@ class AddonsTest {
         assertEquals(Map.of(), Addons.changedVars(attached, env, Map.of("REDIS_HOST", "127.0.0.1")), "nor is one the app unset given back");
         assertEquals(Map.of(), Addons.changedVars(attached, attached, attached), "nothing changed, nothing to set");
     }
+
+    @Test
+    void aVarTheAddonGainsReachesEveryAppThatHasNoneOfItsOwn() {
+        Map<String, String> attached = Map.of("DATABASE_URL", "postgres://r:pw@127.0.0.1:30000/r");
+        Map<String, String> env = Map.of("DATABASE_URL", "postgres://r:pw@127.0.0.1:30000/r?sslmode=require", "DATABASE_CA_CERT", "PEM");
+        assertEquals(env, Addons.changedVars(attached, env, attached));
+        assertEquals(Map.of("DATABASE_URL", "postgres://r:pw@127.0.0.1:30000/r?sslmode=require"),
+                Addons.changedVars(attached, env, Map.of("DATABASE_URL", "postgres://r:pw@127.0.0.1:30000/r", "DATABASE_CA_CERT", "the app's own")),
+                "an app's own var of that name stays");
+    }
 }
