@@ -83,8 +83,19 @@ final class RedisCommands {
             JsonNode config = api().get("/apps/" + app + "/config");
             if (!config.has("REDIS_URL")) throw new CliException(app + " has no REDIS_URL: grid addons:create redis -a " + app);
             List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", config.path("REDIS_HOST").asText(), "-p", config.path("REDIS_PORT").asText()));
-            if (command != null) cmd.addAll(command);
-            return Tool.run(cmd, java.util.Map.of("REDISCLI_AUTH", config.path("REDIS_PASSWORD").asText()), command == null, out(), "redis-tools");
+            java.nio.file.Path ca = null;
+            try {
+                if (config.path("REDIS_URL").asText().startsWith("rediss://")) {
+                    // TLS, checking the server against the cluster's CA from the app's config.
+                    ca = java.nio.file.Files.createTempFile("grid-redis-ca", ".crt");
+                    java.nio.file.Files.writeString(ca, config.path("REDIS_CA_CERT").asText());
+                    cmd.addAll(List.of("--tls", "--cacert", ca.toString()));
+                }
+                if (command != null) cmd.addAll(command);
+                return Tool.run(cmd, java.util.Map.of("REDISCLI_AUTH", config.path("REDIS_PASSWORD").asText()), command == null, out(), "redis-tools");
+            } finally {
+                if (ca != null) java.nio.file.Files.deleteIfExists(ca);
+            }
         }
     }
 }

@@ -17,10 +17,13 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -46,6 +49,7 @@ public final class ClusterCa {
     /** A leaf lives as long as the cluster it was made for is likely to; re-issuing is #10's rolling restart. */
     static final Duration LEAF_VALIDITY = Duration.ofDays(3650);
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final java.util.regex.Pattern IP = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
     private final X509Certificate cert;
     private final PrivateKey key;
@@ -108,6 +112,15 @@ public final class ClusterCa {
      * the user).
      */
     public Issued issue(String commonName, boolean server) {
+        return issue(commonName, server, List.of());
+    }
+
+    /**
+     * As above, naming also {@code addresses} (IP addresses or host names) as the server's, so
+     * that a client checking the name it connected to (node-redis, {@code sslmode=verify-full})
+     * accepts it.
+     */
+    public Issued issue(String commonName, boolean server, List<String> addresses) {
         if (!commonName.matches("[A-Za-z0-9._-]{1,64}")) throw new IllegalArgumentException("invalid certificate name '" + commonName + "'");
         try {
             KeyPair pair = keyPair();
@@ -119,6 +132,11 @@ public final class ClusterCa {
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(server ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth))
                     .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(cert));
+            if (!addresses.isEmpty()) {
+                GeneralName[] names = addresses.stream().map(a -> new GeneralName(IP.matcher(a).matches() || a.contains(":")
+                        ? GeneralName.iPAddress : GeneralName.dNSName, a)).toArray(GeneralName[]::new);
+                b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+            }
             return new Issued(pem(sign(b, key)), pem(pair.getPrivate()));
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot issue a certificate for " + commonName + ": " + e.getMessage(), e);

@@ -42,11 +42,16 @@ public final class Clusters {
 
     /**
      * A cluster's certificates from Grid's {@link ClusterCa}: one for its servers, named
-     * {@code server}, and one for each of {@code clients}, the users it lets in by certificate.
+     * {@code server} and {@code addresses} (where apps reach it), and one for each of {@code clients}, the users it lets in by certificate.
      * They are kept with its passwords ({@link #TLS_CA}, {@link #TLS_SERVER_CERT},
      * {@link #tlsClientCert}, ...), so its keepers and Grid's own parts have them and no app does.
      */
-    public record Tls(String server, List<String> clients) {}
+    public record Tls(String server, List<String> addresses, List<String> clients) {
+        public Tls {
+            addresses = List.copyOf(addresses);
+            clients = List.copyOf(clients);
+        }
+    }
 
     public static final String TLS_CA = "TLS_CA";
     public static final String TLS_SERVER_CERT = "TLS_SERVER_CERT";
@@ -64,7 +69,7 @@ public final class Clusters {
     public static Map<String, String> tlsSecrets(ClusterCa ca, Tls tls) {
         Map<String, String> out = new LinkedHashMap<>();
         out.put(TLS_CA, ca.certPem());
-        ClusterCa.Issued server = ca.issue(tls.server(), true);
+        ClusterCa.Issued server = ca.issue(tls.server(), true, tls.addresses());
         out.put(TLS_SERVER_CERT, server.certPem());
         out.put(TLS_SERVER_KEY, server.keyPem());
         for (String client : tls.clients()) {

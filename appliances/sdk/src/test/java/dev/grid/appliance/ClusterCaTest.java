@@ -96,6 +96,10 @@ class ClusterCaTest {
         client.verify(CA.certificate().getPublicKey());
         assertTrue(client.getNotAfter().after(new java.util.Date(System.currentTimeMillis() + 365L * 24 * 3600 * 1000)));
         assertThrows(IllegalArgumentException.class, () -> CA.issue("grid\nCN=evil", false), "no name injection");
+        X509Certificate named = ClusterCa.certificate(CA.issue("grid-redis-cache", true, List.of("127.0.0.1", "addons.grid.test")).certPem());
+        assertEquals(List.of(List.of(7, "127.0.0.1"), List.of(2, "addons.grid.test")), named.getSubjectAlternativeNames().stream().map(List::copyOf).toList(),
+                "where apps reach it: an IP address and a host name");
+        assertEquals(null, server.getSubjectAlternativeNames(), "none unless asked");
     }
 
     @Test
@@ -107,7 +111,7 @@ class ClusterCaTest {
         ClusterCa.certificate(again.issue("grid", false).certPem()).getSubjectX500Principal(); // the key read back signs
         assertTrue(handshakeOk(again));
         assertArrayEquals(ClusterCa.privateKey(issued.keyPem()).getEncoded(), ClusterCa.pkcs8Der(issued.keyPem()));
-        Map<String, String> secrets = Clusters.tlsSecrets(CA, new Clusters.Tls("grid-postgres-main", List.of("grid", "replicator")));
+        Map<String, String> secrets = Clusters.tlsSecrets(CA, new Clusters.Tls("grid-postgres-main", List.of("127.0.0.1"), List.of("grid", "replicator")));
         assertEquals(List.of("TLS_CA", "TLS_SERVER_CERT", "TLS_SERVER_KEY", "TLS_CLIENT_GRID_CERT", "TLS_CLIENT_GRID_KEY",
                 "TLS_CLIENT_REPLICATOR_CERT", "TLS_CLIENT_REPLICATOR_KEY"), List.copyOf(secrets.keySet()));
         assertEquals("CN=replicator", ClusterCa.certificate(secrets.get("TLS_CLIENT_REPLICATOR_CERT")).getSubjectX500Principal().getName());

@@ -69,6 +69,45 @@ class RedisApplianceTest {
                 .filter(c -> "running".equals(c.getState())).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
     }
 
+    /** The client config a REDIS_URL asks for: TLS that trusts only the cluster's CA (REDIS_CA_CERT) for rediss://. */
+    static redis.clients.jedis.JedisClientConfig tlsConfig(Map<String, String> env, int timeoutMillis) {
+        return tlsConfig(env, timeoutMillis, true);
+    }
+
+    /** As above; without {@code checkName}, for a node's own address, which its certificate does not name (the route's host is). */
+    static redis.clients.jedis.JedisClientConfig tlsConfig(Map<String, String> env, int timeoutMillis, boolean checkName) {
+        var b = redis.clients.jedis.DefaultJedisClientConfig.builder().timeoutMillis(timeoutMillis);
+        if (!env.get("REDIS_URL").startsWith("rediss://")) return b.build();
+        try {
+            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", dev.grid.appliance.ClusterCa.certificate(env.get("REDIS_CA_CERT")));
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+            c.init(null, tmf.getTrustManagers(), null);
+            b.ssl(true).sslSocketFactory(c.getSocketFactory());
+            if (!checkName) b.sslParameters(new javax.net.ssl.SSLParameters());
+            return b.build();
+        } catch (java.security.GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A client on the add-on's REDIS_URL, as an app would make one. */
+    static Jedis jedis(Map<String, String> env, int timeoutMillis) {
+        return new Jedis(URI.create(env.get("REDIS_URL")), tlsConfig(env, timeoutMillis));
+    }
+
+    static Jedis jedis(Map<String, String> env) {
+        return jedis(env, 2000);
+    }
+
+    /** The same connection without credentials. */
+    static Jedis anonymous(Map<String, String> env) {
+        return new Jedis(new redis.clients.jedis.HostAndPort(env.get("REDIS_HOST"), Integer.parseInt(env.get("REDIS_PORT"))), tlsConfig(env, 2000));
+    }
+
     /** The node's address as the node itself says (one node per host): which node a connection through the route reached. */
     static String address(Jedis j) {
         // CLIENT INFO's laddr is the server's end of this connection (the app's user may not run CONFIG).
@@ -88,7 +127,15 @@ class RedisApplianceTest {
         System.out.printf("BENCH redis provision (a new 2-node cluster): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         Map<String, String> env = api.config("cache");
         for (String k : List.of("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")) assertTrue(env.containsKey(k), k + " in " + env);
-        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+        // Its nodes are on two hosts, so its traffic leaves machines: TLS only, with the CA to check the server by.
+        assertTrue(env.get("REDIS_URL").startsWith("rediss://default:"), env.get("REDIS_URL"));
+        assertEquals(Clusters.secrets(grid.store, keys("cache-kv")).get(Clusters.TLS_CA), env.get("REDIS_CA_CERT"));
+        assertThrows(JedisException.class, () -> {
+            try (Jedis plain = new Jedis(env.get("REDIS_HOST"), Integer.parseInt(env.get("REDIS_PORT")), 2000)) {
+                plain.auth(env.get("REDIS_PASSWORD"));
+            }
+        }, "no plaintext on the add-on's port");
+        try (Jedis j = jedis(env)) {
             assertEquals("OK", j.set("greeting", "hello"));
             assertEquals("hello", j.get("greeting"));
             assertEquals(1, j.waitReplicas(1, 5000), "the replica acknowledges");
@@ -111,12 +158,14 @@ class RedisApplianceTest {
         assertEquals(0, r.exitCode(), r.err());
         Map<String, String> cache = api.config("cache");
         Map<String, String> other = api.config("other");
+        assertTrue(other.get("REDIS_URL").startsWith("redis://") && !other.containsKey("REDIS_CA_CERT"),
+                "a single node is on one machine: plaintext over loopback, " + other.get("REDIS_URL"));
         assertNotEquals(cache.get("REDIS_PORT"), other.get("REDIS_PORT"), "each add-on has its own route");
         try (Jedis j = new Jedis(other.get("REDIS_HOST"), Integer.parseInt(other.get("REDIS_PORT")))) {
             JedisException e = assertThrows(JedisException.class, () -> j.auth(cache.get("REDIS_PASSWORD")));
             assertTrue(e.getMessage().contains("WRONGPASS"), e.getMessage());
         }
-        try (Jedis j = new Jedis(cache.get("REDIS_HOST"), Integer.parseInt(cache.get("REDIS_PORT")))) {
+        try (Jedis j = anonymous(cache)) {
             JedisException e = assertThrows(JedisException.class, () -> j.get("greeting"));
             assertTrue(e.getMessage().contains("NOAUTH"), e.getMessage());
         }
@@ -132,7 +181,7 @@ class RedisApplianceTest {
                 List.of("MODULE", "LOAD", "/tmp/evil.so"), List.of("DEBUG", "SLEEP", "0"), List.of("SHUTDOWN", "NOSAVE"), List.of("SAVE"),
                 List.of("BGREWRITEAOF"), List.of("MIGRATE", "127.0.0.1", "1", "greeting", "0", "1000"), List.of("CLIENT", "KILL", "TYPE", "master"),
                 List.of("CLIENT", "PAUSE", "60000"), List.of("PSYNC", "?", "-1"), List.of("REPLCONF", "ack", "999999999"), List.of("MONITOR"));
-        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+        try (Jedis j = jedis(env)) {
             for (List<String> cmd : admin) {
                 redis.clients.jedis.commands.ProtocolCommand name = () -> redis.clients.jedis.util.SafeEncoder.encode(cmd.get(0));
                 JedisException e = assertThrows(JedisException.class, () -> j.sendCommand(name, cmd.subList(1, cmd.size()).toArray(String[]::new)),
@@ -149,7 +198,11 @@ class RedisApplianceTest {
             assertTrue(j.info("replication").contains("role:master"));
         }
         // The URL names its user, so the clients people use take it as it is: redis-cli 7 (an empty user fails there).
-        Process p = new ProcessBuilder("redis-cli", "-u", env.get("REDIS_URL"), "--no-auth-warning", "GET", "greeting").redirectErrorStream(true).start();
+        java.nio.file.Path ca = java.nio.file.Files.createTempFile("redis-ca", ".crt");
+        java.nio.file.Files.writeString(ca, env.get("REDIS_CA_CERT"));
+        ca.toFile().deleteOnExit();
+        Process p = new ProcessBuilder("redis-cli", "-u", env.get("REDIS_URL"), "--cacert", ca.toString(), "--no-auth-warning", "GET", "greeting")
+                .redirectErrorStream(true).start();
         assertEquals("hello", new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip());
         assertEquals(0, p.waitFor());
         var info = api.cli("redis:info", "-a", "cache");
@@ -160,7 +213,9 @@ class RedisApplianceTest {
     static final String NODE_APP = """
             const { createClient } = require('redis');
             require('http').createServer(async (q, s) => {
-              const c = createClient({ url: process.env.REDIS_URL });
+              // rediss:// once the cluster spans hosts; the CA in the config checks the server and its name.
+              const c = createClient({ url: process.env.REDIS_URL,
+                socket: { tls: process.env.REDIS_URL.startsWith('rediss:'), ca: process.env.REDIS_CA_CERT } });
               c.on('error', () => {});
               try {
                 await c.connect();
@@ -188,7 +243,7 @@ class RedisApplianceTest {
         String answer = Eventually.await("the Node app through the router", Duration.ofSeconds(30),
                 () -> RoutedAppTest.viaRouter(grid, "cache.grid.test", "/"), a -> a.startsWith("HTTP/1.1 200 OK | hello"));
         assertEquals("HTTP/1.1 200 OK | hello from node-redis | NOPERM", answer);
-        try (Jedis j = new Jedis(URI.create(api.config("cache").get("REDIS_URL")))) {
+        try (Jedis j = jedis(api.config("cache"))) {
             assertEquals("hello from node-redis", j.get("from-node"), "the same database as every other client");
             assertEquals(1, j.waitReplicas(1, 5000), "and replication is as it was");
         }
@@ -200,7 +255,7 @@ class RedisApplianceTest {
     void anEarlierGridsUrlIsMigratedByTheNextControllerWithNoManualStep() throws Exception {
         // The add-on and its app as an earlier Grid left them: a URL without a user.
         String current = api.config("cache").get("REDIS_URL");
-        String old = current.replace("redis://default:", "redis://:");
+        String old = "redis://:" + current.substring(current.indexOf("://default:") + "://default:".length()); // no user, no TLS
         var entry = grid.store.get("addons/cache-kv").orElseThrow();
         com.fasterxml.jackson.databind.node.ObjectNode addon = (com.fasterxml.jackson.databind.node.ObjectNode) dev.grid.core.Json.MAPPER.readTree(entry.value());
         ((com.fasterxml.jackson.databind.node.ObjectNode) addon.path("env")).put("REDIS_URL", old);
@@ -212,7 +267,7 @@ class RedisApplianceTest {
             assertEquals(current, Eventually.await("the app's REDIS_URL to name its user", Duration.ofSeconds(30),
                     () -> api.config("cache").get("REDIS_URL"), current::equals));
         }
-        try (Jedis j = new Jedis(URI.create(api.config("cache").get("REDIS_URL")))) {
+        try (Jedis j = jedis(api.config("cache"))) {
             assertEquals("hello", j.get("greeting"));
         }
     }
@@ -221,20 +276,20 @@ class RedisApplianceTest {
     @Order(3)
     void aNodesDataSurvivesItsRestartFromItsVolume() {
         Map<String, String> other = api.config("other");
-        try (Jedis j = new Jedis(URI.create(other.get("REDIS_URL")))) {
+        try (Jedis j = jedis(other)) {
             for (int i = 0; i < 100; i++) j.set("k" + i, "v" + i);
         }
         Eventually.sleep(1500); // appendfsync everysec
         grid.docker.kill(container("other-kv", "n0").getId());
         String back = Eventually.await("the single node back from its volume", Duration.ofSeconds(60), () -> {
-            try (Jedis j = new Jedis(URI.create(other.get("REDIS_URL")))) {
+            try (Jedis j = jedis(other)) {
                 return j.get("k99");
             } catch (JedisException e) {
                 return "unreachable: " + e.getMessage();
             }
         }, v -> "v99".equals(v));
         assertEquals("v99", back);
-        try (Jedis j = new Jedis(URI.create(other.get("REDIS_URL")))) {
+        try (Jedis j = jedis(other)) {
             assertEquals(100, j.dbSize());
         }
     }
@@ -256,7 +311,7 @@ class RedisApplianceTest {
                 long next = ++i;
                 try {
                     if (j == null) {
-                        j = new Jedis(URI.create(env.get("REDIS_URL")), 2000);
+                        j = jedis(env, 2000);
                         server = address(j);
                     }
                     j.set("w:" + next, String.valueOf(next));
@@ -296,7 +351,7 @@ class RedisApplianceTest {
             writer.join(10_000);
         }
         List<Long> lost = new ArrayList<>();
-        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+        try (Jedis j = jedis(env)) {
             for (long k : confirmed) if (j.get("w:" + k) == null) lost.add(k);
         }
         assertTrue(confirmed.size() > 100, "writes were confirmed: " + confirmed.size());
@@ -309,7 +364,7 @@ class RedisApplianceTest {
     /** A setting as a node has it, asked as the keeper's user (the app's may not run CONFIG). */
     String nodeSetting(String addon, NodeReport node, String name) {
         String password = Clusters.secrets(grid.store, keys(addon)).get("KEEPER_PASSWORD");
-        try (Jedis j = new Jedis(node.address(), node.port())) {
+        try (Jedis j = new Jedis(new redis.clients.jedis.HostAndPort(node.address(), node.port()), tlsConfig(api.config("cache"), 2000, false))) {
             j.auth("grid-keeper", password);
             return j.configGet(name).get(name);
         } catch (JedisException e) {
@@ -331,7 +386,7 @@ class RedisApplianceTest {
         }
         // maxmemory with allkeys-lru: 8 MB of writes into 4 MB all succeed, and keys are evicted.
         String value = "x".repeat(10_000);
-        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+        try (Jedis j = jedis(env)) {
             j.flushDB();
             for (int i = 0; i < 800; i++) assertEquals("OK", j.set("big:" + i, value));
             long kept = j.dbSize();
@@ -346,7 +401,7 @@ class RedisApplianceTest {
             }
         };
         Thread subscriber = new Thread(() -> {
-            try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            try (Jedis j = jedis(env)) {
                 j.subscribe(listener, "__keyevent@0__:set");
             } catch (JedisException e) {
                 events.add("failed: " + e.getMessage());
@@ -354,20 +409,20 @@ class RedisApplianceTest {
         });
         subscriber.start();
         Eventually.await("subscribed", Duration.ofSeconds(10), listener::isSubscribed, ok -> ok);
-        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+        try (Jedis j = jedis(env)) {
             j.set("announced", "1");
         }
         assertEquals("__keyevent@0__:set announced", events.poll(10, java.util.concurrent.TimeUnit.SECONDS));
         listener.unsubscribe();
         subscriber.join(5000);
         // timeout: an idle connection is closed.
-        try (Jedis idle = new Jedis(URI.create(env.get("REDIS_URL")))) {
+        try (Jedis idle = jedis(env)) {
             assertEquals("PONG", idle.ping());
             Eventually.sleep(3000);
             assertThrows(JedisException.class, idle::ping, "closed after a second idle");
         }
         // The app's user still may not change any of it itself.
-        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+        try (Jedis j = jedis(env)) {
             JedisException e = assertThrows(JedisException.class, () -> j.configSet("maxmemory-policy", "noeviction"));
             assertTrue(e.getMessage().startsWith("NOPERM"), e.getMessage());
         }
@@ -385,7 +440,7 @@ class RedisApplianceTest {
         // noeviction, the default: past maxmemory a write is refused rather than anything evicted.
         assertEquals(0, api.cli("redis:maxmemory", "-a", "cache", "--policy", "noeviction").exitCode());
         Eventually.await("the primary refuses writes past maxmemory", Duration.ofSeconds(10), () -> {
-            try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+            try (Jedis j = jedis(env)) {
                 for (int i = 0; i < 800; i++) j.set("more:" + i, value);
                 return "accepted";
             } catch (JedisException e) {
@@ -396,7 +451,7 @@ class RedisApplianceTest {
         assertEquals(0, api.cli("redis:maxmemory", "-a", "cache", "--policy", "noeviction", "--size", "0").exitCode());
         assertEquals(0, api.cli("redis:timeout", "-a", "cache", "--seconds", "0").exitCode());
         assertEquals(0, api.cli("redis:keyspace-notifications", "-a", "cache", "--config", "").exitCode());
-        try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")))) {
+        try (Jedis j = jedis(env)) {
             Eventually.await("writes accepted again", Duration.ofSeconds(10), () -> {
                 try {
                     return j.set("after", "1");

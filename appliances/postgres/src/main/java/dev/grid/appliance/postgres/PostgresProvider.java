@@ -70,8 +70,10 @@ public final class PostgresProvider implements Provider {
     /** Starts the shared cluster on first use and waits until it can acknowledge writes safely. */
     private NodeReport ensureCluster(Consumer<String> progress) throws Exception {
         var store = platform.store();
+        // The server's certificate names where apps reach it (the route's host), for clients that check names (verify-full).
+        String reachedAt = store.get(KEYS.spec()).isPresent() ? null : platform.tcpEndpoint(KEYS.service()).host();
         if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, List.of("SUPERUSER_PASSWORD", "REPLICATION_PASSWORD"), 256,
-                new Clusters.Tls(KEYS.service(), List.of(PgAccess.SUPERUSER, PgAccess.REPLICATION)))) {
+                new Clusters.Tls(KEYS.service(), reachedAt == null ? List.of() : List.of(reachedAt), List.of(PgAccess.SUPERUSER, PgAccess.REPLICATION)))) {
             progress.accept("starting the shared Postgres cluster (3 nodes: primary, sync, async); the first add-on waits for it");
         }
         return Clusters.awaitReady(store, CLUSTER, Duration.ofMinutes(3), progress);

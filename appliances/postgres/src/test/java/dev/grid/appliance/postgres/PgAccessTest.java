@@ -56,7 +56,7 @@ class PgAccessTest {
     @Test
     void aNodeKeepsTheCaItsServersPairAndEachUsersPairAndLibpqIsPointedAtThem() {
         Map<String, String> secrets = new HashMap<>(Map.of("SUPERUSER_PASSWORD", "x"));
-        secrets.putAll(Clusters.tlsSecrets(ClusterCa.create("t"), new Clusters.Tls("grid-postgres-main", List.of("grid", "replicator"))));
+        secrets.putAll(Clusters.tlsSecrets(ClusterCa.create("t"), new Clusters.Tls("grid-postgres-main", List.of("127.0.0.1"), List.of("grid", "replicator"))));
         assertTrue(PgAccess.tls(secrets));
         Map<String, String> files = PgAccess.files(secrets);
         assertEquals(List.of("ca.crt", "server.crt", "server.key", "grid.crt", "grid.key", "replicator.crt", "replicator.key"), List.copyOf(files.keySet()));

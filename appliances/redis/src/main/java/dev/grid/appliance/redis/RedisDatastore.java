@@ -44,12 +44,35 @@ public final class RedisDatastore implements Datastore {
     private Peer upstream;
     private int minReplicas;
     private Map<String, String> settings = Map.of();
+    /** Serving TLS only ({@link #tls}): once the cluster spans hosts, on a cluster with certificates. */
+    private boolean tls;
+    private Path tlsDir;
 
     @Override
     public void configure(NodeConfig node) throws Exception {
         this.node = node;
         this.dir = node.dataDir().resolve("redis");
         Files.createDirectories(dir);
+        this.tlsDir = node.dataDir().resolve("tls");
+    }
+
+    /**
+     * Whether the node serves TLS only: once its cluster has spanned hosts
+     * ({@link dev.grid.appliance.Clusters#SPANNED_HOSTS}), if it has certificates (made by this
+     * Grid or later). Replication then uses TLS too.
+     */
+    static boolean tls(Map<String, String> secrets, Map<String, String> settings) {
+        return secrets.containsKey(dev.grid.appliance.Clusters.TLS_CA) && "yes".equals(settings.get(dev.grid.appliance.Clusters.SPANNED_HOSTS));
+    }
+
+    private void writeTlsFiles() throws IOException {
+        Files.createDirectories(tlsDir);
+        Files.writeString(tlsDir.resolve("ca.crt"), node.secret(dev.grid.appliance.Clusters.TLS_CA));
+        Files.writeString(tlsDir.resolve("server.crt"), node.secret(dev.grid.appliance.Clusters.TLS_SERVER_CERT));
+        Path key = tlsDir.resolve("server.key");
+        Files.writeString(key, node.secret(dev.grid.appliance.Clusters.TLS_SERVER_KEY));
+        key.toFile().setReadable(false, false);
+        key.toFile().setReadable(true, true);
     }
 
     @Override
@@ -87,8 +110,17 @@ public final class RedisDatastore implements Datastore {
     @Override
     public void settings(Map<String, String> settings) throws Exception {
         this.settings = Map.copyOf(settings);
+        boolean wasTls = tls;
+        tls = tls(node.secrets(), settings);
+        if (tls) writeTlsFiles();
         writeConf();
         if (!running()) return;
+        if (tls != wasTls) {
+            // The port changes protocol: Redis takes that only at start. Its clients get rediss:// by a new release.
+            stop();
+            start();
+            return;
+        }
         for (var e : RedisSettings.effective(settings).entrySet()) cli("CONFIG", "SET", e.getKey(), e.getValue());
     }
 
@@ -161,7 +193,6 @@ public final class RedisDatastore implements Datastore {
         List<String> lines = new ArrayList<>(List.of(
                 "# Written by the Grid keeper; changes here are overwritten.",
                 "bind " + node.address(),
-                "port " + node.port(),
                 "protected-mode no",
                 "daemonize no",
                 "logfile \"\"",
@@ -175,6 +206,9 @@ public final class RedisDatastore implements Datastore {
                 "replica-announce-port " + node.port(),
                 "min-replicas-to-write " + minReplicas,
                 "min-replicas-max-lag " + MAX_LAG_SECONDS));
+        lines.addAll(tls ? List.of("port 0", "tls-port " + node.port(), "tls-cert-file " + tlsDir.resolve("server.crt"),
+                "tls-key-file " + tlsDir.resolve("server.key"), "tls-ca-cert-file " + tlsDir.resolve("ca.crt"), "tls-auth-clients no",
+                "tls-replication yes") : List.of("port " + node.port()));
         lines.addAll(RedisSettings.confLines(settings));
         lines.addAll(auth);
         if (upstream != null) lines.add("replicaof " + upstream.address() + " " + upstream.port());
@@ -187,6 +221,7 @@ public final class RedisDatastore implements Datastore {
     /** redis-cli against this node as the keeper's user; the password goes in REDISCLI_AUTH, not in arguments. An error reply fails. */
     private String cli(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", node.address(), "-p", String.valueOf(node.port())));
+        if (tls) cmd.addAll(List.of("--tls", "--cacert", tlsDir.resolve("ca.crt").toString()));
         if (users()) cmd.addAll(List.of("--user", KEEPER_USER));
         cmd.addAll(List.of(args));
         String out = Command.run(cmd, Map.of("REDISCLI_AUTH", node.secret(users() ? "KEEPER_PASSWORD" : "PASSWORD")), Duration.ofSeconds(10));

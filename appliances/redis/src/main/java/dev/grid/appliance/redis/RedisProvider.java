@@ -64,26 +64,117 @@ public final class RedisProvider implements Provider {
             throw new IllegalArgumentException("invalid replicas '" + options.get("replicas") + "': use 0-" + MAX_REPLICAS);
         if (addon.length() > MAX_NAME) throw new IllegalArgumentException("a Redis add-on's name has at most " + MAX_NAME + " characters");
         ClusterSpec spec = spec(addon, replicas);
-        if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD", "KEEPER_PASSWORD", "REPLICA_PASSWORD"), NODE_MB)) {
-            throw new IllegalStateException("a Redis cluster named " + addon + " exists already (left by an add-on whose destroy failed):"
-                    + " choose another name");
+        if (platform.store().get(spec.keys().spec()).isPresent()) throw exists(addon);
+        // The server's certificate names where apps reach it (the route's host): clients such as node-redis check that name.
+        String reachedAt = platform.tcpEndpoint(spec.keys().service()).host();
+        if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD", "KEEPER_PASSWORD", "REPLICA_PASSWORD"), NODE_MB,
+                new Clusters.Tls(spec.keys().service(), List.of(reachedAt), List.of()))) {
+            throw exists(addon);
         }
         progress.accept("starting Redis " + addon + " (a primary and " + replicas + " replica(s))");
         Map<String, String> internal = Map.of("cluster", addon, "replicas", String.valueOf(replicas));
-        try {
-            Clusters.awaitReady(platform.store(), spec, Duration.ofMinutes(2), progress);
-        } catch (Exception e) {
-            deprovision(new Resource(addon, Map.of(), internal)); // never became ready: leave nothing behind
-            throw e;
-        }
         Endpoint endpoint = platform.tcpEndpoint(spec.keys().service());
-        String password = Clusters.secrets(platform.store(), spec.keys()).get("PASSWORD");
+        Map<String, String> secrets = Clusters.secrets(platform.store(), spec.keys());
+        String password = secrets.get("PASSWORD");
         Map<String, String> env = new LinkedHashMap<>();
         env.put("REDIS_URL", url(password, endpoint.host(), endpoint.port()));
         env.put("REDIS_HOST", endpoint.host());
         env.put("REDIS_PORT", String.valueOf(endpoint.port()));
         env.put("REDIS_PASSWORD", password);
-        return new Resource(addon, env, internal);
+        Resource made = new Resource(addon, env, internal);
+        try {
+            Clusters.awaitReady(platform.store(), spec, Duration.ofMinutes(2), progress);
+            made = new Resource(addon, currentEnv(made), internal);
+            if (!made.env().equals(env)) {
+                // Its nodes are on more than one host: they take TLS now, and the add-on is ready once they serve it.
+                progress.accept("the nodes are on more than one host: waiting for Redis " + addon + " to serve TLS");
+                awaitTls(endpoint, secrets.get(Clusters.TLS_CA), password, replicas, Duration.ofMinutes(2));
+            }
+        } catch (Exception e) {
+            deprovision(new Resource(addon, Map.of(), internal)); // never became ready: leave nothing behind
+            throw e;
+        }
+        return made;
+    }
+
+    private static IllegalStateException exists(String addon) {
+        return new IllegalStateException("a Redis cluster named " + addon + " exists already (left by an add-on whose destroy failed):"
+                + " choose another name");
+    }
+
+    /** TLS once the cluster has spanned hosts: {@code rediss://} and the CA ({@link #withTls}). */
+    @Override
+    public Map<String, String> currentEnv(Resource resource) {
+        ClusterKeys keys = new ClusterKeys("redis", resource.internal().get("cluster"));
+        Map<String, String> secrets = Clusters.secrets(platform.store(), keys);
+        boolean tls = secrets.containsKey(Clusters.TLS_CA) && Clusters.spansHosts(platform.store(), keys);
+        return withTls(upgrade(resource), tls, secrets.get(Clusters.TLS_CA));
+    }
+
+    static final String CA_CERT = "REDIS_CA_CERT";
+
+    /** {@code env} with {@code rediss://} and {@value #CA_CERT} when {@code tls}; never taken away again. */
+    static Map<String, String> withTls(Map<String, String> env, boolean tls, String caPem) {
+        if (!tls || caPem == null) return env;
+        Map<String, String> out = new LinkedHashMap<>(env);
+        out.computeIfPresent("REDIS_URL", (k, url) -> url.startsWith("redis://") ? "rediss://" + url.substring("redis://".length()) : url);
+        out.put(CA_CERT, caPem);
+        return out;
+    }
+
+    /**
+     * Until a TLS client that trusts only the cluster's CA, signed in as the app's user through the
+     * route, sees the primary with {@code replicas > 0 ? "a replica online" : "an answer"}: the
+     * nodes restarted for TLS, and the replica resynchronised over it.
+     */
+    static void awaitTls(Endpoint endpoint, String caPem, String password, int replicas, Duration timeout) throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", dev.grid.appliance.ClusterCa.certificate(caPem));
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket()) {
+                s.connect(new java.net.InetSocketAddress(endpoint.host(), endpoint.port()), 2000);
+                s.setSoTimeout(2000);
+                var in = new java.io.DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
+                s.getOutputStream().write(resp("AUTH", "default", password));
+                String auth = line(in);
+                if (!auth.equals("+OK")) throw new java.io.IOException("AUTH: " + auth);
+                s.getOutputStream().write(resp("INFO", "replication"));
+                String head = line(in);
+                if (!head.startsWith("$")) throw new java.io.IOException("INFO: " + head);
+                byte[] body = new byte[Integer.parseInt(head.substring(1)) + 2];
+                in.readFully(body);
+                String info = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+                if (replicas == 0 || info.contains("state=online")) return;
+                last = "no replica online yet";
+            } catch (java.io.IOException e) {
+                last = e.getMessage();
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("Redis does not serve TLS at " + endpoint.host() + ":" + endpoint.port() + " after "
+                + timeout.toSeconds() + " s: " + last);
+    }
+
+    private static byte[] resp(String... args) {
+        StringBuilder b = new StringBuilder("*").append(args.length).append("\r\n");
+        for (String a : args) b.append('$').append(a.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+        return b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String line(java.io.DataInputStream in) throws java.io.IOException {
+        StringBuilder b = new StringBuilder();
+        for (int c; (c = in.read()) != '\n'; ) {
+            if (c < 0) throw new java.io.EOFException("closed");
+            if (c != '\r') b.append((char) c);
+        }
+        return b.toString();
     }
 
     /**
@@ -96,7 +187,7 @@ public final class RedisProvider implements Provider {
 
     /** An earlier Grid's URL named no user ({@code redis://:PASSWORD@...}); {@code default} is the same user on its clusters. */
     static String upgradedUrl(String url) {
-        return url != null && url.startsWith("redis://:") ? "redis://default:" + url.substring("redis://:".length()) : url;
+        return url == null ? null : url.replaceFirst("^(rediss?)://:", "$1://default:");
     }
 
     @Override
