@@ -46,8 +46,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public final class ClusterCa {
     public static final String KEY = "tls/ca";
     static final Duration CA_VALIDITY = Duration.ofDays(3650);
-    /** A leaf lives as long as the cluster it was made for is likely to; re-issuing is #10's rolling restart. */
-    static final Duration LEAF_VALIDITY = Duration.ofDays(3650);
+    /** A leaf lives a year; the controller re-issues a cluster's within {@link #RENEW_BEFORE} of its end. */
+    public static final Duration LEAF_VALIDITY = Duration.ofDays(365);
+    public static final Duration RENEW_BEFORE = Duration.ofDays(90);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final java.util.regex.Pattern IP = java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
@@ -121,13 +122,17 @@ public final class ClusterCa {
      * accepts it.
      */
     public Issued issue(String commonName, boolean server, List<String> addresses) {
+        return issue(commonName, server, addresses, LEAF_VALIDITY);
+    }
+
+    public Issued issue(String commonName, boolean server, List<String> addresses, Duration validity) {
         if (!commonName.matches("[A-Za-z0-9._-]{1,64}")) throw new IllegalArgumentException("invalid certificate name '" + commonName + "'");
         try {
             KeyPair pair = keyPair();
             Instant now = Instant.now();
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(cert, serial(), Date.from(now.minus(Duration.ofHours(1))),
-                    Date.from(now.plus(LEAF_VALIDITY)), new X500Name("CN=" + commonName), pair.getPublic())
+                    Date.from(now.plus(validity)), new X500Name("CN=" + commonName), pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(server ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth))

@@ -65,6 +65,28 @@ public final class Clusters {
         return "TLS_CLIENT_" + client.toUpperCase(java.util.Locale.ROOT) + "_KEY";
     }
 
+    /**
+     * Re-issues the cluster's certificates if its server's ends within {@link ClusterCa#RENEW_BEFORE}
+     * (same names, new keys), by compare-and-swap; its keepers take them within seconds and without
+     * a restart ({@link Datastore#reconfigure}). Returns whether it did. A cluster without
+     * certificates is left as it is; {@code tls} is asked only when they are due.
+     */
+    public static boolean renewTls(Store store, ClusterKeys keys, java.util.function.Supplier<Tls> tls, java.time.Instant now) {
+        var entry = store.get(keys.secrets());
+        if (entry.isEmpty()) return false;
+        Map<String, String> secrets = new LinkedHashMap<>();
+        entry.get().as(Map.class).forEach((k, v) -> secrets.put(String.valueOf(k), String.valueOf(v)));
+        if (!renewalDue(secrets, now)) return false;
+        secrets.putAll(tlsSecrets(ClusterCa.of(store), tls.get()));
+        return store.txn().ifUnchanged(keys.secrets(), entry.get().modRevision()).put(keys.secrets(), secrets).commit();
+    }
+
+    /** Whether a cluster's server certificate ends within {@link ClusterCa#RENEW_BEFORE} of {@code now}. */
+    static boolean renewalDue(Map<String, String> secrets, java.time.Instant now) {
+        String cert = secrets.get(TLS_SERVER_CERT);
+        return cert != null && ClusterCa.certificate(cert).getNotAfter().toInstant().isBefore(now.plus(ClusterCa.RENEW_BEFORE));
+    }
+
     /** The secrets holding {@code tls}'s certificates, newly issued. */
     public static Map<String, String> tlsSecrets(ClusterCa ca, Tls tls) {
         Map<String, String> out = new LinkedHashMap<>();

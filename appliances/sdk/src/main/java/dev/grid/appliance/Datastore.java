@@ -24,6 +24,13 @@ public interface Datastore {
     void configure(NodeConfig node) throws Exception;
 
     /**
+     * The cluster's secrets changed ({@link Clusters#renewTls}: new certificates): take them
+     * without restarting the server, so no client is cut. Called on the keeper's thread, between
+     * rounds. Nothing to do by default.
+     */
+    default void reconfigure(NodeConfig node) throws Exception {}
+
+    /**
      * Takes the cluster's settings ({@link Clusters#configure}: what its provider accepted, such
      * as Redis's {@code maxmemory-policy}): called before the node first takes a role and again
      * whenever they change, with all of them. A running server applies them at once; one started

@@ -109,6 +109,73 @@ class PostgresApplianceTest {
         }
     }
 
+    static java.math.BigInteger served(String host, int port) {
+        try {
+            return servedCertificate(host, port);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The serial of the certificate a Postgres node serves now (after the SSLRequest of its protocol). */
+    static java.math.BigInteger servedCertificate(String host, int port) throws Exception {
+        try (java.net.Socket plain = new java.net.Socket(host, port)) {
+            plain.setSoTimeout(5000);
+            var out = new java.io.DataOutputStream(plain.getOutputStream());
+            out.writeInt(8);
+            out.writeInt(80877103);
+            out.flush();
+            if (plain.getInputStream().read() != 'S') throw new AssertionError("no TLS offered");
+            javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+            c.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+                public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {} // only looked at
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) c.getSocketFactory().createSocket(plain, host, port, false)) {
+                tls.startHandshake();
+                return ((java.security.cert.X509Certificate) tls.getSession().getPeerCertificates()[0]).getSerialNumber();
+            }
+        }
+    }
+
+    @Test
+    @Order(3)
+    void certificatesNearTheirEndAreReissuedAndTakenByTheNodesWithoutARestart() throws Exception {
+        var entry = grid.store.get(KEYS.secrets()).orElseThrow();
+        Map<String, String> secrets = Clusters.secrets(grid.store, KEYS);
+        // As if a year had passed: the cluster's certificates end in 30 days.
+        dev.grid.appliance.ClusterCa ca = dev.grid.appliance.ClusterCa.of(grid.store);
+        Map<String, String> ending = new java.util.LinkedHashMap<>(secrets);
+        var server = ca.issue(KEYS.service(), true, List.of("127.0.0.1"), Duration.ofDays(30));
+        ending.put(Clusters.TLS_SERVER_CERT, server.certPem());
+        ending.put(Clusters.TLS_SERVER_KEY, server.keyPem());
+        assertTrue(grid.store.txn().ifUnchanged(KEYS.secrets(), entry.modRevision()).put(KEYS.secrets(), ending).commit());
+        java.math.BigInteger endingSerial = dev.grid.appliance.ClusterCa.certificate(server.certPem()).getSerialNumber();
+        NodeReport primary = Clusters.servingPrimary(grid.store, KEYS);
+        Eventually.await("the primary serves the certificate that ends soon", Duration.ofSeconds(30),
+                () -> served(primary.address(), primary.port()), endingSerial::equals);
+        String renewed = Eventually.await("the controller re-issues them", Duration.ofSeconds(45),
+                () -> Clusters.secrets(grid.store, KEYS).get(Clusters.TLS_SERVER_CERT), pem -> !pem.equals(server.certPem()));
+        java.security.cert.X509Certificate now = dev.grid.appliance.ClusterCa.certificate(renewed);
+        assertTrue(now.getNotAfter().toInstant().isAfter(java.time.Instant.now().plus(Duration.ofDays(300))), "a year again");
+        assertEquals(secrets.get("SUPERUSER_PASSWORD"), Clusters.secrets(grid.store, KEYS).get("SUPERUSER_PASSWORD"), "passwords stay");
+        for (NodeReport n : reports().values()) {
+            Eventually.await(n.id() + " serves the new certificate", Duration.ofSeconds(30),
+                    () -> served(n.address(), n.port()), now.getSerialNumber()::equals);
+        }
+        assertEquals(primary.incarnation(), Clusters.servingPrimary(grid.store, KEYS).incarnation(), "no node restarted");
+        try (Connection c = connect(api.config("shop")); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO orders VALUES (100, 'after the renewal')"); // acknowledged: the sync replica still streams
+        }
+        Map<String, String> fresh = Clusters.secrets(grid.store, KEYS);
+        assertEquals("connected: true", signIn(primary.address(), primary.port(), "grid", fresh.get("SUPERUSER_PASSWORD"), "verify-ca",
+                clusterCert(fresh, "grid"), fresh.get(Clusters.TLS_CA), false, "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user"),
+                "Grid's own signs in with its new certificate");
+    }
+
     @Test
     @Order(3)
     void anAddonMadeInPlaintextGetsTlsByANewReleaseOnceItsClusterSpansHosts() throws Exception {

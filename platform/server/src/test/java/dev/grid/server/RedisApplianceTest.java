@@ -272,6 +272,53 @@ class RedisApplianceTest {
         }
     }
 
+    /** The serial of the certificate a TLS node serves now; the chain is only looked at. */
+    static java.math.BigInteger served(String host, int port) {
+        try {
+            javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+            c.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+                public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) c.getSocketFactory().createSocket(host, port)) {
+                tls.setSoTimeout(5000);
+                tls.startHandshake();
+                return ((java.security.cert.X509Certificate) tls.getSession().getPeerCertificates()[0]).getSerialNumber();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void certificatesNearTheirEndAreReissuedAndTakenWithoutCuttingAnOpenConnection() throws Exception {
+        ClusterKeys keys = keys("cache-kv");
+        var entry = grid.store.get(keys.secrets()).orElseThrow();
+        Map<String, String> ending = new java.util.LinkedHashMap<>(Clusters.secrets(grid.store, keys));
+        var server = dev.grid.appliance.ClusterCa.of(grid.store).issue(keys.service(), true, List.of("127.0.0.1"), Duration.ofDays(30));
+        ending.put(Clusters.TLS_SERVER_CERT, server.certPem());
+        ending.put(Clusters.TLS_SERVER_KEY, server.keyPem());
+        try (Jedis open = jedis(api.config("cache"), 10_000)) {
+            assertEquals("PONG", open.ping());
+            assertTrue(grid.store.txn().ifUnchanged(keys.secrets(), entry.modRevision()).put(keys.secrets(), ending).commit());
+            String renewed = Eventually.await("the controller re-issues them", Duration.ofSeconds(45),
+                    () -> Clusters.secrets(grid.store, keys).get(Clusters.TLS_SERVER_CERT), pem -> !pem.equals(server.certPem()));
+            java.math.BigInteger serial = dev.grid.appliance.ClusterCa.certificate(renewed).getSerialNumber();
+            for (NodeReport n : Clusters.reports(grid.store, keys).values()) {
+                Eventually.await(n.id() + " serves the new certificate", Duration.ofSeconds(30), () -> served(n.address(), n.port()), serial::equals);
+            }
+            assertEquals("PONG", open.ping(), "a connection opened before is not cut");
+            assertEquals(1, open.waitReplicas(1, 5000), "nor is replication");
+        }
+        try (Jedis j = jedis(api.config("cache"))) {
+            assertEquals("hello", j.get("greeting"), "a new one checks the new certificate against the same CA");
+        }
+    }
+
     @Test
     @Order(3)
     void aNodesDataSurvivesItsRestartFromItsVolume() {

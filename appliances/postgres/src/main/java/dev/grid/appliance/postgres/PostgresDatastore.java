@@ -61,11 +61,19 @@ public final class PostgresDatastore implements Datastore {
 
     /** The CA, the server's pair and the users' pairs, readable by postgres alone (libpq refuses a key others may read). */
     private void writeTlsFiles() throws Exception {
-        run(List.of("rm", "-rf", tlsDir.toString()));
         Files.createDirectories(tlsDir);
         for (var f : PgAccess.files(node.secrets()).entrySet()) Files.writeString(tlsDir.resolve(f.getKey()), f.getValue());
         run(List.of("chmod", "-R", "go-rwx", tlsDir.toString()));
         run(List.of("chown", "-R", "postgres:postgres", tlsDir.toString()));
+    }
+
+    /** Re-issued certificates: into the files, and a reload makes Postgres take them (new connections use them). */
+    @Override
+    public void reconfigure(NodeConfig node) throws Exception {
+        this.node = node;
+        if (!tls) return;
+        writeTlsFiles();
+        if (postgres.running()) reload();
     }
 
     private boolean initialised() {

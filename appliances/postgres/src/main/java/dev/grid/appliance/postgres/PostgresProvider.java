@@ -67,13 +67,22 @@ public final class PostgresProvider implements Provider {
         return new Resource(name, currentEnv(made), made.internal());
     }
 
+    /** The cluster's certificates: its server's names where apps reach it (the route's host), for clients that check names. */
+    private Clusters.Tls tls() {
+        return new Clusters.Tls(KEYS.service(), List.of(platform.tcpEndpoint(KEYS.service()).host()), List.of(PgAccess.SUPERUSER, PgAccess.REPLICATION));
+    }
+
+    /** Re-issues the cluster's certificates before they end ({@link Clusters#renewTls}). */
+    private void renewTls() {
+        if (Clusters.renewTls(platform.store(), KEYS, this::tls, java.time.Instant.now())) {
+            org.slf4j.LoggerFactory.getLogger(PostgresProvider.class).info("postgres: the cluster's certificates were re-issued");
+        }
+    }
+
     /** Starts the shared cluster on first use and waits until it can acknowledge writes safely. */
     private NodeReport ensureCluster(Consumer<String> progress) throws Exception {
         var store = platform.store();
-        // The server's certificate names where apps reach it (the route's host), for clients that check names (verify-full).
-        String reachedAt = store.get(KEYS.spec()).isPresent() ? null : platform.tcpEndpoint(KEYS.service()).host();
-        if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, List.of("SUPERUSER_PASSWORD", "REPLICATION_PASSWORD"), 256,
-                new Clusters.Tls(KEYS.service(), reachedAt == null ? List.of() : List.of(reachedAt), List.of(PgAccess.SUPERUSER, PgAccess.REPLICATION)))) {
+        if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, List.of("SUPERUSER_PASSWORD", "REPLICATION_PASSWORD"), 256, tls())) {
             progress.accept("starting the shared Postgres cluster (3 nodes: primary, sync, async); the first add-on waits for it");
         }
         return Clusters.awaitReady(store, CLUSTER, Duration.ofMinutes(3), progress);
@@ -181,6 +190,7 @@ public final class PostgresProvider implements Provider {
     /** TLS once the cluster has spanned hosts ({@link PgEnv#withTls}), on a cluster with certificates. */
     @Override
     public Map<String, String> currentEnv(Resource resource) {
+        renewTls();
         Map<String, String> secrets = Clusters.secrets(platform.store(), KEYS);
         boolean tls = PgAccess.tls(secrets) && Clusters.spansHosts(platform.store(), KEYS);
         return PgEnv.withTls(resource.env(), tls, secrets.get(Clusters.TLS_CA));

@@ -106,6 +106,21 @@ public final class RedisDatastore implements Datastore {
         if (running()) cli("CONFIG", "SET", "min-replicas-to-write", String.valueOf(minReplicas));
     }
 
+    /**
+     * Re-issued certificates: into the files, and setting the TLS files again makes a running
+     * Redis load them (new connections use them; open ones stay).
+     */
+    @Override
+    public void reconfigure(NodeConfig node) throws Exception {
+        this.node = node;
+        if (!tls) return;
+        writeTlsFiles();
+        if (running()) {
+            cli("CONFIG", "SET", "tls-cert-file", tlsDir.resolve("server.crt").toString(), "tls-key-file", tlsDir.resolve("server.key").toString(),
+                    "tls-ca-cert-file", tlsDir.resolve("ca.crt").toString());
+        }
+    }
+
     /** {@link RedisSettings}, into the config file and, on a running server, by CONFIG SET (a removed one back to its default). */
     @Override
     public void settings(Map<String, String> settings) throws Exception {

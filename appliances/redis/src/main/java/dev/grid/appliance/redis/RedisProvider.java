@@ -65,10 +65,7 @@ public final class RedisProvider implements Provider {
         if (addon.length() > MAX_NAME) throw new IllegalArgumentException("a Redis add-on's name has at most " + MAX_NAME + " characters");
         ClusterSpec spec = spec(addon, replicas);
         if (platform.store().get(spec.keys().spec()).isPresent()) throw exists(addon);
-        // The server's certificate names where apps reach it (the route's host): clients such as node-redis check that name.
-        String reachedAt = platform.tcpEndpoint(spec.keys().service()).host();
-        if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD", "KEEPER_PASSWORD", "REPLICA_PASSWORD"), NODE_MB,
-                new Clusters.Tls(spec.keys().service(), List.of(reachedAt), List.of()))) {
+        if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD", "KEEPER_PASSWORD", "REPLICA_PASSWORD"), NODE_MB, tls(spec.keys()))) {
             throw exists(addon);
         }
         progress.accept("starting Redis " + addon + " (a primary and " + replicas + " replica(s))");
@@ -97,6 +94,11 @@ public final class RedisProvider implements Provider {
         return made;
     }
 
+    /** The server's certificate names where apps reach it (the route's host): clients such as node-redis check that name. */
+    private Clusters.Tls tls(ClusterKeys keys) {
+        return new Clusters.Tls(keys.service(), List.of(platform.tcpEndpoint(keys.service()).host()), List.of());
+    }
+
     private static IllegalStateException exists(String addon) {
         return new IllegalStateException("a Redis cluster named " + addon + " exists already (left by an add-on whose destroy failed):"
                 + " choose another name");
@@ -106,6 +108,9 @@ public final class RedisProvider implements Provider {
     @Override
     public Map<String, String> currentEnv(Resource resource) {
         ClusterKeys keys = new ClusterKeys("redis", resource.internal().get("cluster"));
+        if (Clusters.renewTls(platform.store(), keys, () -> tls(keys), java.time.Instant.now())) {
+            org.slf4j.LoggerFactory.getLogger(RedisProvider.class).info("redis {}: the cluster's certificates were re-issued", keys.cluster());
+        }
         Map<String, String> secrets = Clusters.secrets(platform.store(), keys);
         boolean tls = secrets.containsKey(Clusters.TLS_CA) && Clusters.spansHosts(platform.store(), keys);
         return withTls(upgrade(resource), tls, secrets.get(Clusters.TLS_CA));

@@ -33,10 +33,12 @@ public final class Keeper implements AutoCloseable {
     public static final long TTL_SECONDS = 2;
     private static final long TICK_MILLIS = 300;
     private static final long STALL_MILLIS = 3_000;
+    /** How often the keeper looks for re-issued certificates. */
+    private static final long SECRETS_EVERY_NANOS = 5_000_000_000L;
 
     private final EtcdGateway etcd;
     private final ClusterKeys keys;
-    private final NodeConfig node;
+    private NodeConfig node;
     private final Datastore datastore;
     private final String jobId;
     private final String hostId;
@@ -120,14 +122,33 @@ public final class Keeper implements AutoCloseable {
     public void run() throws InterruptedException {
         log("keeper for " + keys.appliance() + "/" + keys.cluster() + " node " + node.id() + " on " + node.address() + ":" + node.port());
         leaseLoop.scheduleWithFixedDelay(this::renew, 0, 500, TimeUnit.MILLISECONDS);
+        long secretsReadAt = System.nanoTime();
         while (!Thread.currentThread().isInterrupted()) {
             try {
+                if (System.nanoTime() - secretsReadAt > SECRETS_EVERY_NANOS) {
+                    secretsReadAt = System.nanoTime();
+                    rereadSecrets();
+                }
                 tick();
             } catch (Exception e) {
                 say("error: " + e.getMessage());
             }
             Thread.sleep(TICK_MILLIS);
         }
+    }
+
+    /** Hands the datastore the cluster's secrets again if they changed (its certificates were re-issued). */
+    @SuppressWarnings("unchecked")
+    private void rereadSecrets() throws Exception {
+        Map<String, String> now = new HashMap<>();
+        var stored = etcd.get(keys.secrets(), Map.class);
+        if (stored.isEmpty()) return;
+        stored.get().forEach((k, v) -> now.put(String.valueOf(k), String.valueOf(v)));
+        if (now.equals(node.secrets())) return;
+        NodeConfig renewed = new NodeConfig(node.id(), node.address(), node.port(), node.dataDir(), now);
+        datastore.reconfigure(renewed);
+        node = renewed;
+        log("the cluster's secrets changed: taken without a restart");
     }
 
     /** One round: read the state, converge, report. */
