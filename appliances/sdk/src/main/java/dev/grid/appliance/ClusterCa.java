@@ -46,6 +46,10 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 public final class ClusterCa {
     public static final String KEY = "tls/ca";
     static final Duration CA_VALIDITY = Duration.ofDays(3650);
+    /** A new CA is made this long before the newest ends. */
+    static final Duration CA_RENEW_BEFORE = Duration.ofDays(365);
+    /** A new CA is in every bundle this long before it issues. */
+    static final Duration TRUSTED_BEFORE_ISSUING = Duration.ofDays(30);
     /** A leaf lives a year; the controller re-issues a cluster's within {@link #RENEW_BEFORE} of its end. */
     public static final Duration LEAF_VALIDITY = Duration.ofDays(365);
     public static final Duration RENEW_BEFORE = Duration.ofDays(90);
@@ -63,24 +67,89 @@ public final class ClusterCa {
     /** A certificate and its private key, both PEM (the key as unencrypted PKCS#8). */
     public record Issued(String certPem, String keyPem) {}
 
-    /** The Grid's CA, made and stored on first use (by compare-and-swap: two controllers agree on one). */
+    /** The CA that issues now ({@link Authority#of}). */
     public static ClusterCa of(Store store) {
-        while (true) {
-            var stored = store.get(KEY, Map.class);
-            if (stored.isPresent()) return of(String.valueOf(stored.get().get("cert")), String.valueOf(stored.get().get("key")));
-            ClusterCa made = create("Grid appliance CA " + Secrets.token(8).toLowerCase());
-            if (store.txn().ifUnchanged(KEY, 0).put(KEY, Map.of("cert", made.certPem(), "key", made.keyPem())).commit()) return made;
+        return Authority.of(store, Instant.now()).issuer();
+    }
+
+    /**
+     * Grid's CAs at {@link #KEY}: the one that issues and the bundle clients trust. The CA is
+     * rotated: a year before the newest ends, a new one is made and joins the bundle (every
+     * cluster's {@code TLS_CA}, and apps' CA config, within seconds); it issues once it has been
+     * trusted {@link #TRUSTED_BEFORE_ISSUING}, so no client meets a certificate of a CA it does not
+     * trust yet. An expired CA leaves the bundle. Stored by compare-and-swap: two controllers agree.
+     */
+    public record Authority(ClusterCa issuer, List<ClusterCa> trusted) {
+        public String bundlePem() {
+            StringBuilder b = new StringBuilder();
+            for (ClusterCa ca : trusted) b.append(ca.certPem());
+            return b.toString();
+        }
+
+        public static Authority of(Store store, Instant now) {
+            while (true) {
+                var entry = store.get(KEY);
+                List<ClusterCa> cas = new java.util.ArrayList<>();
+                if (entry.isPresent()) {
+                    for (Object o : (List<?>) entry.get().as(Map.class).get("cas")) {
+                        Map<?, ?> m = (Map<?, ?>) o;
+                        cas.add(ClusterCa.of(String.valueOf(m.get("cert")), String.valueOf(m.get("key"))));
+                    }
+                }
+                List<ClusterCa> kept = rotated(cas, now, () -> create("Grid appliance CA " + Secrets.token(8).toLowerCase()));
+                if (kept.equals(cas)) return of(kept, now);
+                List<Map<String, String>> stored = kept.stream().map(ca -> Map.of("cert", ca.certPem(), "key", ca.keyPem())).toList();
+                if (store.txn().ifUnchanged(KEY, entry.map(dev.grid.store.Entry::modRevision).orElse(0L)).put(KEY, Map.of("cas", stored)).commit()) {
+                    return of(kept, now);
+                }
+            }
+        }
+
+        /** The CAs to keep at {@code now}: the unexpired ones, and a new one once the newest ends within {@link #CA_RENEW_BEFORE}. */
+        static List<ClusterCa> rotated(List<ClusterCa> cas, Instant now, java.util.function.Supplier<ClusterCa> make) {
+            List<ClusterCa> kept = new java.util.ArrayList<>(cas.stream().filter(ca -> ca.notAfter().isAfter(now)).toList());
+            if (kept.isEmpty() || kept.get(kept.size() - 1).notAfter().isBefore(now.plus(CA_RENEW_BEFORE))) kept.add(make.get());
+            return kept;
+        }
+
+        /** The newest CA trusted for {@link #TRUSTED_BEFORE_ISSUING} issues; before any has been, the oldest. */
+        static Authority of(List<ClusterCa> cas, Instant now) {
+            ClusterCa issuer = cas.get(0);
+            for (ClusterCa ca : cas) if (!ca.notBefore().isAfter(now.minus(TRUSTED_BEFORE_ISSUING))) issuer = ca;
+            return new Authority(issuer, List.copyOf(cas));
         }
     }
 
+    Instant notAfter() {
+        return cert.getNotAfter().toInstant();
+    }
+
+    Instant notBefore() {
+        return cert.getNotBefore().toInstant();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ClusterCa other && other.cert.equals(cert);
+    }
+
+    @Override
+    public int hashCode() {
+        return cert.hashCode();
+    }
+
     public static ClusterCa create(String name) {
+        return create(name, CA_VALIDITY, Instant.now());
+    }
+
+    /** A CA valid from an hour before {@code from} for {@code validity}: for tests of rotation, as {@link #create(String)} otherwise. */
+    public static ClusterCa create(String name, Duration validity, Instant from) {
         try {
             KeyPair pair = keyPair();
             X500Name subject = new X500Name("CN=" + name);
-            Instant now = Instant.now();
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial(), Date.from(now.minus(Duration.ofHours(1))),
-                    Date.from(now.plus(CA_VALIDITY)), subject, pair.getPublic())
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial(), Date.from(from.minus(Duration.ofHours(1))),
+                    Date.from(from.plus(validity)), subject, pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
                     .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
@@ -98,8 +167,8 @@ public final class ClusterCa {
         return pem(cert);
     }
 
-    /** The CA's own key: only into Grid's store. */
-    String keyPem() {
+    /** The CA's own key (PKCS#8 PEM): it belongs in Grid's store at {@link #KEY} and nowhere else. */
+    public String keyPem() {
         return pem(key);
     }
 
@@ -131,8 +200,10 @@ public final class ClusterCa {
             KeyPair pair = keyPair();
             Instant now = Instant.now();
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+            // Never past the CA's own end: the chain would stop verifying then.
+            Instant end = now.plus(validity).isAfter(notAfter()) ? notAfter() : now.plus(validity);
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(cert, serial(), Date.from(now.minus(Duration.ofHours(1))),
-                    Date.from(now.plus(validity)), new X500Name("CN=" + commonName), pair.getPublic())
+                    Date.from(end), new X500Name("CN=" + commonName), pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement))
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(server ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth))
@@ -154,6 +225,16 @@ public final class ClusterCa {
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
         } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("not a PEM certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /** Every certificate of a PEM bundle, in order. */
+    public static List<X509Certificate> certificates(String pem) {
+        try {
+            return CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                    .stream().map(c -> (X509Certificate) c).toList();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("not a PEM bundle: " + e.getMessage(), e);
         }
     }
 

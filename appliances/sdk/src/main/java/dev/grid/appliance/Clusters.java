@@ -67,7 +67,8 @@ public final class Clusters {
 
     /**
      * Re-issues the cluster's certificates if its server's ends within {@link ClusterCa#RENEW_BEFORE}
-     * (same names, new keys), by compare-and-swap; its keepers take them within seconds and without
+     * (same names, new keys), or gives it Grid's CA bundle if a CA joined or left it
+     * ({@link ClusterCa.Authority}), by compare-and-swap; its keepers take them within seconds and without
      * a restart ({@link Datastore#reconfigure}). Returns whether it did. A cluster without
      * certificates is left as it is; {@code tls} is asked only when they are due.
      */
@@ -76,8 +77,11 @@ public final class Clusters {
         if (entry.isEmpty()) return false;
         Map<String, String> secrets = new LinkedHashMap<>();
         entry.get().as(Map.class).forEach((k, v) -> secrets.put(String.valueOf(k), String.valueOf(v)));
-        if (!renewalDue(secrets, now)) return false;
-        secrets.putAll(tlsSecrets(ClusterCa.of(store), tls.get()));
+        if (!secrets.containsKey(TLS_CA)) return false;
+        ClusterCa.Authority authority = ClusterCa.Authority.of(store, now);
+        if (renewalDue(secrets, now)) secrets.putAll(tlsSecrets(authority, tls.get()));
+        else if (!authority.bundlePem().equals(secrets.get(TLS_CA))) secrets.put(TLS_CA, authority.bundlePem()); // a CA joined or left
+        else return false;
         return store.txn().ifUnchanged(keys.secrets(), entry.get().modRevision()).put(keys.secrets(), secrets).commit();
     }
 
@@ -89,8 +93,13 @@ public final class Clusters {
 
     /** The secrets holding {@code tls}'s certificates, newly issued. */
     public static Map<String, String> tlsSecrets(ClusterCa ca, Tls tls) {
+        return tlsSecrets(new ClusterCa.Authority(ca, List.of(ca)), tls);
+    }
+
+    public static Map<String, String> tlsSecrets(ClusterCa.Authority authority, Tls tls) {
+        ClusterCa ca = authority.issuer();
         Map<String, String> out = new LinkedHashMap<>();
-        out.put(TLS_CA, ca.certPem());
+        out.put(TLS_CA, authority.bundlePem());
         ClusterCa.Issued server = ca.issue(tls.server(), true, tls.addresses());
         out.put(TLS_SERVER_CERT, server.certPem());
         out.put(TLS_SERVER_KEY, server.keyPem());
@@ -119,7 +128,7 @@ public final class Clusters {
         }
         Map<String, String> secrets = new LinkedHashMap<>();
         for (String name : secretNames) secrets.put(name, Secrets.token(32));
-        if (tls != null) secrets.putAll(tlsSecrets(ClusterCa.of(store), tls));
+        if (tls != null) secrets.putAll(tlsSecrets(ClusterCa.Authority.of(store, java.time.Instant.now()), tls));
         // A cluster whose making was cut short keeps the passwords it has: its volumes may hold them.
         store.txn().ifUnchanged(keys.secrets(), 0).put(keys.secrets(), secrets).commit();
         Map<String, String> env = new HashMap<>();

@@ -94,7 +94,8 @@ class ClusterCaTest {
         assertEquals(-1, client.getBasicConstraints(), "a leaf signs no certificates");
         assertEquals(0, CA.certificate().getBasicConstraints());
         client.verify(CA.certificate().getPublicKey());
-        assertTrue(client.getNotAfter().after(new java.util.Date(System.currentTimeMillis() + 365L * 24 * 3600 * 1000)));
+        long days = java.time.Duration.between(java.time.Instant.now(), client.getNotAfter().toInstant()).toDays();
+        assertEquals(364, days, "a year: the controller re-issues it 90 days before its end");
         assertThrows(IllegalArgumentException.class, () -> CA.issue("grid\nCN=evil", false), "no name injection");
         X509Certificate named = ClusterCa.certificate(CA.issue("grid-redis-cache", true, List.of("127.0.0.1", "addons.grid.test")).certPem());
         assertEquals(List.of(List.of(7, "127.0.0.1"), List.of(2, "addons.grid.test")), named.getSubjectAlternativeNames().stream().map(List::copyOf).toList(),
@@ -124,5 +125,37 @@ class ClusterCaTest {
         } catch (Exception e) {
             return false;
         }
+    }
+
+    static final java.time.Instant NOW = java.time.Instant.parse("2027-01-01T00:00:00Z");
+
+    static ClusterCa caFrom(String name, java.time.Instant from, long days) {
+        return ClusterCa.create(name, java.time.Duration.ofDays(days), from);
+    }
+
+    @Test
+    void aNewCaIsMadeAYearBeforeTheNewestEndsTrustedAMonthBeforeItIssuesAndTheExpiredLeave() {
+        ClusterCa old = caFrom("old", NOW.minus(java.time.Duration.ofDays(3400)), 3650); // ends in 250 days
+        ClusterCa made = caFrom("new", NOW, 3650);
+        List<ClusterCa> kept = ClusterCa.Authority.rotated(List.of(old), NOW, () -> made);
+        assertEquals(List.of(old, made), kept, "a year before the end: a new one joins");
+        assertEquals(old, ClusterCa.Authority.of(kept, NOW).issuer(), "the old one still issues while clients learn the new one");
+        assertEquals(old.certPem() + made.certPem(), ClusterCa.Authority.of(kept, NOW).bundlePem(), "both are trusted");
+        java.time.Instant later = NOW.plus(java.time.Duration.ofDays(31));
+        assertEquals(List.of(old, made), ClusterCa.Authority.rotated(kept, later, () -> { throw new AssertionError("no third"); }));
+        assertEquals(made, ClusterCa.Authority.of(kept, later).issuer(), "a month on, the new one issues");
+        java.time.Instant afterOld = NOW.plus(java.time.Duration.ofDays(251));
+        assertEquals(List.of(made), ClusterCa.Authority.rotated(kept, afterOld, () -> { throw new AssertionError("no third"); }), "the expired leaves the bundle");
+        ClusterCa fresh = caFrom("only", NOW, 3650);
+        assertEquals(List.of(fresh), ClusterCa.Authority.rotated(List.of(), NOW, () -> fresh), "the first");
+        assertEquals(fresh, ClusterCa.Authority.of(List.of(fresh), NOW).issuer(), "a Grid's first CA issues at once");
+    }
+
+    @Test
+    void aCertificateNeverOutlivesItsCaAndABundleReadsBackWhole() {
+        ClusterCa ending = caFrom("ending", java.time.Instant.now().minus(java.time.Duration.ofDays(3600)), 3650); // 50 days left
+        X509Certificate leaf = ClusterCa.certificate(ending.issue("grid", false).certPem());
+        assertTrue(!leaf.getNotAfter().after(ending.certificate().getNotAfter()), "capped at the CA's end");
+        assertEquals(2, ClusterCa.certificates(ending.certPem() + CA.certPem()).size());
     }
 }

@@ -177,6 +177,36 @@ class PostgresApplianceTest {
     }
 
     @Test
+    @Order(4)
+    void aYearBeforeGridsCaEndsANewOneJoinsEveryBundleAndTheAppsConfigWhileTheOldOneStillIssues() throws Exception {
+        // As if nine years had passed: Grid's one CA ends in 200 days, and the cluster's certificates are its.
+        dev.grid.appliance.ClusterCa old = dev.grid.appliance.ClusterCa.create("Grid appliance CA (ending)", Duration.ofDays(200), java.time.Instant.now());
+        grid.store.put(dev.grid.appliance.ClusterCa.KEY, Map.of("cas", List.of(Map.of("cert", old.certPem(), "key", old.keyPem()))));
+        var entry = grid.store.get(KEYS.secrets()).orElseThrow();
+        Map<String, String> secrets = new java.util.LinkedHashMap<>(Clusters.secrets(grid.store, KEYS));
+        secrets.putAll(Clusters.tlsSecrets(old, new Clusters.Tls(KEYS.service(), List.of("127.0.0.1"), List.of("grid", "replicator"))));
+        assertTrue(grid.store.txn().ifUnchanged(KEYS.secrets(), entry.modRevision()).put(KEYS.secrets(), secrets).commit());
+        java.math.BigInteger oldIssued = dev.grid.appliance.ClusterCa.certificate(secrets.get(Clusters.TLS_SERVER_CERT)).getSerialNumber();
+
+        Map<String, String> config = Eventually.await("the app's CA config to hold the old CA and a new one", Duration.ofSeconds(45),
+                () -> api.config("shop"), c -> dev.grid.appliance.ClusterCa.certificates(c.getOrDefault("DATABASE_CA_CERT", "")).size() == 2);
+        List<java.security.cert.X509Certificate> bundle = dev.grid.appliance.ClusterCa.certificates(config.get("DATABASE_CA_CERT"));
+        assertEquals(old.certificate(), bundle.get(0));
+        assertTrue(bundle.get(1).getNotAfter().toInstant().isAfter(java.time.Instant.now().plus(Duration.ofDays(3000))), "a new ten-year CA");
+        assertEquals(config.get("DATABASE_CA_CERT"), Clusters.secrets(grid.store, KEYS).get(Clusters.TLS_CA), "the nodes trust the same bundle");
+        assertEquals(oldIssued, dev.grid.appliance.ClusterCa.certificate(Clusters.secrets(grid.store, KEYS).get(Clusters.TLS_SERVER_CERT)).getSerialNumber(),
+                "the certificates stay the old CA's: the new one issues only once every client has had it for a month");
+        for (NodeReport n : reports().values()) {
+            Eventually.await(n.id() + " still serves its certificate", Duration.ofSeconds(30), () -> served(n.address(), n.port()), oldIssued::equals);
+        }
+        assertEquals("t", sessionSsl(config.get("JDBC_DATABASE_URL").replace("sslmode=require", "sslmode=verify-ca&sslrootcert=" + caFile(config))),
+                "a client checking the server with the app's bundle gets in");
+        try (Connection c = connect(config); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO orders VALUES (101, 'during the rotation')"); // acknowledged: the sync replica still streams
+        }
+    }
+
+    @Test
     @Order(3)
     void anAddonMadeInPlaintextGetsTlsByANewReleaseOnceItsClusterSpansHosts() throws Exception {
         // As an earlier Grid made it: plaintext URLs, no CA, in the add-on's record and the app's config.

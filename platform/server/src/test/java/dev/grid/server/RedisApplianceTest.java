@@ -81,7 +81,8 @@ class RedisApplianceTest {
         try {
             java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
             trust.load(null, null);
-            trust.setCertificateEntry("ca", dev.grid.appliance.ClusterCa.certificate(env.get("REDIS_CA_CERT")));
+            int i = 0;
+            for (var ca : dev.grid.appliance.ClusterCa.certificates(env.get("REDIS_CA_CERT"))) trust.setCertificateEntry("ca" + i++, ca);
             javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
             tmf.init(trust);
             javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");

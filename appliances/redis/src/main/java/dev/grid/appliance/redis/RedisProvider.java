@@ -135,7 +135,8 @@ public final class RedisProvider implements Provider {
     static void awaitTls(Endpoint endpoint, String caPem, String password, int replicas, Duration timeout) throws Exception {
         java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
         trust.load(null, null);
-        trust.setCertificateEntry("ca", dev.grid.appliance.ClusterCa.certificate(caPem));
+        int i = 0;
+        for (var ca : dev.grid.appliance.ClusterCa.certificates(caPem)) trust.setCertificateEntry("ca" + i++, ca); // a bundle while a CA is rotated
         javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
         tmf.init(trust);
         javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
