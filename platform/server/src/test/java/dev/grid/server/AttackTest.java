@@ -345,7 +345,9 @@ class AttackTest {
         List<String> secrets = new ArrayList<>(Clusters.secrets(grid.store, POSTGRES).entrySet().stream()
                 .filter(e -> !e.getKey().endsWith("_CERT") && !e.getKey().equals(Clusters.TLS_CA)).map(Map.Entry::getValue).toList());
         assertTrue(secrets.stream().anyMatch(s -> s.contains("PRIVATE KEY")), "the cluster's private keys are among them");
-        secrets.add(String.valueOf(grid.store.get(dev.grid.appliance.ClusterCa.KEY, Map.class).orElseThrow().get("key")));
+        for (Object ca : (List<?>) grid.store.get(dev.grid.appliance.ClusterCa.KEY, Map.class).orElseThrow().get("cas")) {
+            secrets.add(String.valueOf(((Map<?, ?>) ca).get("key"))); // Grid's CA keys
+        }
         Map<?, ?> keeper = grid.store.get(Keys.appSecrets(POSTGRES.app()), Map.class).orElseThrow();
         secrets.add(String.valueOf(keeper.get("GRID_ETCD_PASSWORD")));
         Path dir = Files.createTempDirectory(work, "cert");
