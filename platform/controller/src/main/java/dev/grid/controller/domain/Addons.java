@@ -268,9 +268,13 @@ public final class Addons {
                 for (var it = pending.iterator(); it.hasNext(); ) {
                     String name = it.next();
                     try {
-                        Addon a = get(name);
-                        Map<String, String> env = provider(a).upgrade(resource(a));
-                        if (env != null && !env.equals(a.env())) changeEnv(name, env);
+                        changeEnv(name, a -> {
+                            try {
+                                return provider(a).upgrade(resource(a));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e.getMessage(), e);
+                            }
+                        });
                         it.remove();
                     } catch (GridException gone) {
                         it.remove(); // destroyed meanwhile
@@ -302,11 +306,13 @@ public final class Addons {
                 for (Addon a : list()) {
                     if (!a.provisioned()) continue;
                     try {
-                        Map<String, String> env = provider(a).currentEnv(resource(a));
-                        if (env != null && !env.equals(a.env())) {
-                            log.info("add-on {}: its config changes ({})", a.name(), changedKeys(a.env(), env));
-                            changeEnv(a.name(), env);
-                        }
+                        changeEnv(a.name(), stored -> {
+                            try {
+                                return provider(stored).currentEnv(resource(stored));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e.getMessage(), e);
+                            }
+                        });
                     } catch (Exception e) {
                         log.debug("add-on {}: config not refreshed: {}", a.name(), e.toString());
                     }
@@ -332,29 +338,39 @@ public final class Addons {
     }
 
     /**
-     * The add-on's config is {@code env} now (its provider's upgrade rewrote it): every attached
-     * app gets what changed by a new release, where it still holds what the attachment set.
+     * The add-on's config is what {@code envOf} says of it now (its provider's upgrade or current
+     * env): asked of the add-on as stored, and again if it changed meanwhile, so that two
+     * controllers, or an upgrade and a refresh, never write back a config computed from an older
+     * one. Every attached app gets by a new release what its attachment set and it still holds,
+     * where that differs from the config (also what an earlier round wrote to the add-on but could
+     * not yet give the app). Returns whether anything changed.
      */
-    void changeEnv(String name, Map<String, String> env) {
-        Entry entry = store.get(KEY + name).orElseThrow(() -> GridException.notFound("no add-on named '" + name + "'"));
-        Addon addon = entry.as(Addon.class);
-        Map<String, Map<String, String>> attachments = new HashMap<>();
-        Map<String, Map<String, String>> changes = new TreeMap<>();
-        for (var at : addon.attachments().entrySet()) {
-            boolean gone = store.get(dev.grid.store.Keys.app(at.getKey())).isEmpty();
-            Map<String, String> change = changedVars(at.getValue(), env, gone ? Map.of() : releases.config(at.getKey()));
-            Map<String, String> set = new HashMap<>(at.getValue());
-            set.putAll(change);
-            attachments.put(at.getKey(), set);
-            if (!change.isEmpty()) changes.put(at.getKey(), change);
+    boolean changeEnv(String name, java.util.function.Function<Addon, Map<String, String>> envOf) {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Entry entry = store.get(KEY + name).orElseThrow(() -> GridException.notFound("no add-on named '" + name + "'"));
+            Addon addon = entry.as(Addon.class);
+            Map<String, String> env = envOf.apply(addon);
+            if (env == null) return false;
+            Map<String, Map<String, String>> attachments = new HashMap<>();
+            Map<String, Map<String, String>> changes = new TreeMap<>();
+            for (var at : addon.attachments().entrySet()) {
+                boolean gone = store.get(dev.grid.store.Keys.app(at.getKey())).isEmpty();
+                Map<String, String> change = changedVars(at.getValue(), env, gone ? Map.of() : releases.config(at.getKey()));
+                Map<String, String> set = new HashMap<>(at.getValue());
+                set.putAll(change);
+                attachments.put(at.getKey(), set);
+                if (!change.isEmpty()) changes.put(at.getKey(), change);
+            }
+            if (env.equals(addon.env()) && changes.isEmpty()) return false;
+            if (!store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, addon.withEnv(env, attachments)).commit()) continue;
+            if (!env.equals(addon.env())) log.info("add-on {}: its config changes ({})", name, changedKeys(addon.env(), env));
+            changes.forEach((app, change) -> {
+                releases.changeConfig(app, change, List.of());
+                log.info("add-on {}: {} set on {} by a new release", name, change.keySet(), app);
+            });
+            return true;
         }
-        Addon updated = addon.withEnv(env, attachments);
-        if (!store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, updated).commit())
-            throw new IllegalStateException(name + " changed meanwhile");
-        changes.forEach((app, change) -> {
-            releases.changeConfig(app, change, List.of());
-            log.info("add-on {}: {} set on {} by a new release", name, change.keySet(), app);
-        });
+        throw new IllegalStateException(name + " keeps changing: its config is refreshed next round");
     }
 
     /**
