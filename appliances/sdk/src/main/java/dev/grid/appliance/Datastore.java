@@ -38,6 +38,28 @@ public interface Datastore {
      */
     default void settings(Map<String, String> settings) throws Exception {}
 
+    /**
+     * How to fence this node while it is the primary, without the keeper: a command the keeper's
+     * watchdog runs (a process of its own) once the keeper's lease may have run out, so that the
+     * node takes and acknowledges no write while the manager may promote another (Redis:
+     * {@code CLIENT PAUSE WRITE}). Null: the datastore needs none (its writes wait for a replica
+     * anyway). Asked again every round, so it may change (TLS switched on).
+     */
+    default Fence fence() {
+        return null;
+    }
+
+    /** Lifts the fence: the keeper knows again that this node is the primary. */
+    default void unfence() throws Exception {}
+
+    /** A command and the env it runs with (the place for passwords). */
+    record Fence(java.util.List<String> command, Map<String, String> env) {
+        public Fence {
+            command = java.util.List.copyOf(command);
+            env = Map.copyOf(env);
+        }
+    }
+
     /** Makes this node the writable primary: initialises an empty node, starts a stopped one, promotes a replica. */
     void becomePrimary() throws Exception;
 

@@ -10,6 +10,7 @@ import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterState;
 import dev.grid.appliance.Clusters;
 import dev.grid.appliance.NodeReport;
+import dev.grid.appliance.keeper.Watchdog;
 import dev.grid.testing.Eventually;
 import java.net.URI;
 import java.time.Duration;
@@ -417,6 +418,90 @@ class RedisApplianceTest {
             return j.configGet(name).get(name);
         } catch (JedisException e) {
             return node + ": " + e.getMessage();
+        }
+    }
+
+    /** The host PID of the keeper (the JVM) in a node's container. */
+    static String keeperPid(Container c) throws Exception {
+        Process p = new ProcessBuilder("docker", "top", c.getId(), "-eo", "pid,comm").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+        return out.lines().map(String::strip).filter(l -> l.endsWith(" java")).map(l -> l.split("\\s+")[0]).findFirst()
+                .orElseThrow(() -> new AssertionError("no keeper in " + out));
+    }
+
+    static void signal(String signal, String pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, pid).start().waitFor(), "kill -" + signal + " " + pid);
+    }
+
+    @Test
+    @Order(4)
+    void aPausedPrimaryKeepersWatchdogFencesItsNodeSoNoWriteItTakesIsAcknowledgedAndAShortPauseChangesNothing() throws Exception {
+        Map<String, String> env = api.config("cache");
+        ClusterState before = Eventually.await("a replica attached", Duration.ofSeconds(60), () -> state("cache-kv"),
+                s -> s != null && s.sync() != null && Clusters.reports(grid.store, keys("cache-kv")).values().stream().anyMatch(r -> r.isReplicaOf(s.primary())));
+        String primary = before.primary();
+        String replica = before.sync();
+        NodeReport node = Clusters.reports(grid.store, keys("cache-kv")).get(primary);
+        String pid = keeperPid(container("cache-kv", primary));
+        String replicaPid = keeperPid(container("cache-kv", replica));
+        // A client on the primary itself, as one connected before a failover stays.
+        try (Jedis direct = new Jedis(new redis.clients.jedis.HostAndPort(node.address(), node.port()), tlsConfig(env, 1000, false))) {
+            direct.auth(env.get("REDIS_PASSWORD"));
+            try {
+                signal("STOP", pid);
+                Eventually.sleep(700);
+                signal("CONT", pid);
+                Eventually.sleep(3000);
+                assertEquals(before.generation(), state("cache-kv").generation(), "a pause shorter than the deadline: no failover");
+                assertEquals("OK", direct.set("short-pause", "1"), "and no fence left behind");
+
+                // Both keepers paused: no failover can happen, and the replica's Redis still acknowledges, so without a
+                // fence the primary would take the write. Its watchdog has paused writes.
+                signal("STOP", replicaPid);
+                signal("STOP", pid);
+                Eventually.sleep(Watchdog.DEADLINE_MILLIS + 1000);
+                JedisException held = assertThrows(JedisException.class, () -> direct.set("held", "1"), "past the deadline the node takes no write");
+                assertTrue(held.getCause() instanceof java.net.SocketTimeoutException, "held by the fence, not refused for another reason: " + held);
+                // The primary's keeper first (the replica's reporting alone would look like a lost primary: #10's no-flap work).
+                signal("CONT", pid);
+                Eventually.await(primary + " reporting again", Duration.ofSeconds(10),
+                        () -> Clusters.reports(grid.store, keys("cache-kv")).get(primary), r -> r != null && r.isWritablePrimary());
+            } finally {
+                signal("CONT", pid);
+                signal("CONT", replicaPid);
+            }
+        }
+        // The leases ran out meanwhile: the route has the primary again once its keeper re-registers.
+        Eventually.await("the keeper lifts the fence", Duration.ofSeconds(20), () -> {
+            try (Jedis j = jedis(env)) {
+                return j.set("after-the-fence", "1") + " " + j.waitReplicas(1, 5000);
+            } catch (JedisException e) {
+                return e.getMessage();
+            }
+        }, "OK 1"::equals);
+        assertEquals(primary, state("cache-kv").primary(), "the keepers came back: the same primary, no failover");
+
+        // The primary's keeper alone paused: a failover, and the deposed node took no write meanwhile.
+        ClusterState now = state("cache-kv");
+        try (Jedis direct = new Jedis(new redis.clients.jedis.HostAndPort(node.address(), node.port()), tlsConfig(env, 1000, false))) {
+            direct.auth(env.get("REDIS_PASSWORD"));
+            try {
+                signal("STOP", pid);
+                Eventually.sleep(Watchdog.DEADLINE_MILLIS + 800);
+                assertThrows(JedisException.class, () -> direct.set("fenced", "taken?"), "not acknowledged");
+                Eventually.await("a failover to another node", Duration.ofSeconds(30), () -> state("cache-kv"),
+                        s -> s.generation() > now.generation() && !primary.equals(s.primary()));
+            } finally {
+                signal("CONT", pid);
+            }
+        }
+        Eventually.await(primary + " rejoined as a replica", Duration.ofSeconds(60),
+                () -> Clusters.reports(grid.store, keys("cache-kv")).get(primary), r -> r != null && r.isReplicaOf(state("cache-kv").primary()));
+        try (Jedis j = jedis(env)) {
+            assertEquals(null, j.get("fenced"), "the deposed node's write was never taken");
+            assertEquals("1", j.get("short-pause"));
+            assertEquals(1, j.waitReplicas(1, 5000), "the old primary replicates again");
         }
     }
 

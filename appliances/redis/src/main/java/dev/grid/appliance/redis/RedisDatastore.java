@@ -233,13 +233,38 @@ public final class RedisDatastore implements Datastore {
         conf.toFile().setReadable(true, true);
     }
 
-    /** redis-cli against this node as the keeper's user; the password goes in REDISCLI_AUTH, not in arguments. An error reply fails. */
-    private String cli(String... args) throws Exception {
+    /**
+     * While primary, a paused or cut-off keeper's watchdog pauses every client's writes
+     * ({@code CLIENT PAUSE WRITE}, for a day): they wait rather than being acknowledged by a node
+     * the manager may be replacing, and fail when it is stopped as a deposed primary.
+     */
+    @Override
+    public Fence fence() {
+        if (node == null) return null;
+        return new Fence(cliCommand("CLIENT", "PAUSE", "86400000", "WRITE"), cliEnv());
+    }
+
+    @Override
+    public void unfence() throws Exception {
+        if (running()) cli("CLIENT", "UNPAUSE");
+    }
+
+    /** redis-cli against this node as the keeper's user; the password goes in REDISCLI_AUTH ({@link #cliEnv}), not in arguments. */
+    private List<String> cliCommand(String... args) {
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", node.address(), "-p", String.valueOf(node.port())));
         if (tls) cmd.addAll(List.of("--tls", "--cacert", tlsDir.resolve("ca.crt").toString()));
         if (users()) cmd.addAll(List.of("--user", KEEPER_USER));
         cmd.addAll(List.of(args));
-        String out = Command.run(cmd, Map.of("REDISCLI_AUTH", node.secret(users() ? "KEEPER_PASSWORD" : "PASSWORD")), Duration.ofSeconds(10));
+        return cmd;
+    }
+
+    private Map<String, String> cliEnv() {
+        return Map.of("REDISCLI_AUTH", node.secret(users() ? "KEEPER_PASSWORD" : "PASSWORD"));
+    }
+
+    /** {@link #cliCommand}, run; an error reply fails. */
+    private String cli(String... args) throws Exception {
+        String out = Command.run(cliCommand(args), cliEnv(), Duration.ofSeconds(10));
         for (String error : List.of("ERR", "LOADING", "NOAUTH", "WRONGPASS", "NOPERM")) {
             if (out.startsWith(error)) throw new IOException("redis-cli " + args[0] + ": " + out);
         }

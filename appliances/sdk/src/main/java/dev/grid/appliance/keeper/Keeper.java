@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Keeper implements AutoCloseable {
     public static final long TTL_SECONDS = 2;
+    static final long RENEW_MILLIS = 500;
     private static final long TICK_MILLIS = 300;
     private static final long STALL_MILLIS = 3_000;
     /** How often the keeper looks for re-issued certificates. */
@@ -52,6 +53,9 @@ public final class Keeper implements AutoCloseable {
     /** The report as last written under the current lease. */
     private NodeReport published;
     private volatile boolean registered;
+    /** When the renewal that kept the lease alive was sent. */
+    private volatile long renewedAtMillis;
+    private final Watchdog watchdog = new Watchdog(Path.of(System.getProperty("java.io.tmpdir"), "grid-keeper"));
 
     /** This keeper process: a restarted node is a new incarnation, and a primary must be accepted again. */
     private final String incarnation = java.util.UUID.randomUUID().toString();
@@ -121,7 +125,7 @@ public final class Keeper implements AutoCloseable {
 
     public void run() throws InterruptedException {
         log("keeper for " + keys.appliance() + "/" + keys.cluster() + " node " + node.id() + " on " + node.address() + ":" + node.port());
-        leaseLoop.scheduleWithFixedDelay(this::renew, 0, 500, TimeUnit.MILLISECONDS);
+        leaseLoop.scheduleWithFixedDelay(this::renew, 0, RENEW_MILLIS, TimeUnit.MILLISECONDS);
         long secretsReadAt = System.nanoTime();
         while (!Thread.currentThread().isInterrupted()) {
             try {
@@ -154,6 +158,7 @@ public final class Keeper implements AutoCloseable {
     /** One round: read the state, converge, report. */
     void tick() throws Exception {
         applySettings();
+        guard();
         ClusterState state = etcd.get(keys.state(), ClusterState.class).orElse(null);
         Observation obs = datastore.observe();
         String caughtUp = null;
@@ -198,6 +203,26 @@ public final class Keeper implements AutoCloseable {
         report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), appliedGeneration, obs.upstream(), obs.position(),
                 caughtUp, downSince, obs.message(), incarnation);
         publish();
+    }
+
+    /**
+     * Keeps the fence watchdog running with the datastore's fence command, and lifts a fence the
+     * watchdog set once the lease is renewed again while this node is still the registered
+     * primary (a fence of a node that is not lifted: it is stopped as a deposed primary).
+     */
+    private void guard() {
+        try {
+            watchdog.ensure(datastore.fence());
+            if (!registered) {
+                watchdog.notPrimary();
+            } else if (watchdog.fenced() && System.currentTimeMillis() - renewedAtMillis < Watchdog.DEADLINE_MILLIS) {
+                datastore.unfence();
+                watchdog.lifted();
+                say("the lease is renewed and this node is still the primary: fence lifted");
+            }
+        } catch (Exception e) {
+            say("cannot run the fence watchdog: " + e.getMessage());
+        }
     }
 
     /**
@@ -251,15 +276,18 @@ public final class Keeper implements AutoCloseable {
         String key = dev.grid.store.Keys.instance(keys.service(), node.id());
         if (primary && !registered) {
             etcd.put(key, new Instance(keys.service(), node.id(), node.address(), node.port(), jobId, hostId), lease);
+            watchdog.renewed(renewedAtMillis);
             registered = true;
             say("serving as primary: registered in " + keys.service());
         } else if (!primary && registered) {
-            etcd.delete(key);
             registered = false;
+            watchdog.notPrimary();
+            etcd.delete(key);
         }
     }
 
     private synchronized void renew() {
+        long sent = System.currentTimeMillis();
         try {
             if (lease == 0 || !etcd.keepAlive(lease)) {
                 lease = etcd.grant(TTL_SECONDS);
@@ -267,6 +295,8 @@ public final class Keeper implements AutoCloseable {
                 published = null;
                 publish();
             }
+            renewedAtMillis = sent;
+            if (registered) watchdog.renewed(sent);
         } catch (Exception e) {
             say("cannot reach etcd: " + e.getMessage());
         }
@@ -297,5 +327,6 @@ public final class Keeper implements AutoCloseable {
     @Override
     public void close() {
         leaseLoop.shutdownNow();
+        watchdog.close();
     }
 }

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Grid's fence watchdog, beside the keeper in a data node's container: a process of its own, so
+# that it acts while the keeper is paused or cut off from etcd. While the keeper serves as the
+# primary it writes the time of its last lease renewal (epoch ms) to LEASE_FILE; once that is
+# DEADLINE_MS old, the manager may soon promote another node, so the watchdog runs the
+# datastore's fence command (it then takes and acknowledges no write) once, and marks
+# FENCED_FILE. The keeper lifts the fence when it knows it is still the primary.
+# Usage: watchdog.sh LEASE_FILE FENCED_FILE DEADLINE_MS FENCE_COMMAND...
+lease=$1; fenced=$2; deadline=$3; shift 3
+while sleep 0.1; do
+  last=$(cat "$lease" 2>/dev/null) || continue
+  [ -n "$last" ] || continue
+  now=$(date +%s%3N)
+  if [ $((now - last)) -gt "$deadline" ] && [ ! -e "$fenced" ]; then
+    if "$@" >/dev/null 2>&1; then
+      : > "$fenced"
+      echo "keeper: watchdog: the lease was last renewed $((now - last)) ms ago: fenced (no more writes until the keeper lifts it)"
+    fi
+  fi
+done
