@@ -276,7 +276,7 @@ public final class Keeper implements AutoCloseable {
         String key = dev.grid.store.Keys.instance(keys.service(), node.id());
         if (primary && !registered) {
             etcd.put(key, new Instance(keys.service(), node.id(), node.address(), node.port(), jobId, hostId), lease);
-            watchdog.renewed(renewedAtMillis);
+            if (renewedAtMillis > 0) watchdog.renewed(renewedAtMillis); // else the first renewal writes it
             registered = true;
             say("serving as primary: registered in " + keys.service());
         } else if (!primary && registered) {

@@ -303,8 +303,15 @@ public final class Addons {
     public Thread refreshEnv(java.time.Duration every) {
         Thread t = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
-                for (Addon a : list()) {
-                    if (!a.provisioned()) continue;
+                List<Addon> all;
+                try {
+                    all = list();
+                } catch (RuntimeException e) {
+                    all = List.of(); // etcd not answering: next round
+                    log.debug("add-on configs not refreshed: {}", e.toString());
+                }
+                for (Addon a : all) {
+                    if (!a.provisioned() || Thread.currentThread().isInterrupted()) continue;
                     try {
                         changeEnv(a.name(), stored -> {
                             try {

@@ -23,6 +23,7 @@ public final class Upgrades {
     private final Apps apps;
     private final Releases releases;
     private final Addons addons;
+    private final List<Thread> background = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Upgrades(Store store, Apps apps, Releases releases, Addons addons) {
         this.store = store;
@@ -36,8 +37,14 @@ public final class Upgrades {
         apps.giveMissingUids();
         decideListen();
         // Their datastores may still be starting: in the background, until each is done.
-        addons.upgradeAll(java.time.Duration.ofSeconds(15), java.time.Duration.ofMinutes(30));
-        addons.refreshEnv(java.time.Duration.ofSeconds(15));
+        background.add(addons.upgradeAll(java.time.Duration.ofSeconds(15), java.time.Duration.ofMinutes(30)));
+        background.add(addons.refreshEnv(java.time.Duration.ofSeconds(15)));
+    }
+
+    /** The controller stops: so do its background rounds. */
+    @jakarta.annotation.PreDestroy
+    public void stop() {
+        background.forEach(Thread::interrupt);
     }
 
     /**
