@@ -238,6 +238,23 @@ public final class ClusterCa {
         }
     }
 
+    /** A TLS client context that trusts the CAs of {@code bundlePem} and nothing else (a cluster's TLS_CA, an app's CA config). */
+    public static javax.net.ssl.SSLContext trusting(String bundlePem) {
+        try {
+            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            int i = 0;
+            for (X509Certificate ca : certificates(bundlePem)) trust.setCertificateEntry("ca" + i++, ca); // two while a CA is rotated
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, tmf.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot trust the CA bundle: " + e.getMessage(), e);
+        }
+    }
+
     /** A PEM private key read back. */
     public static PrivateKey privateKey(String pem) {
         try (PEMParser p = new PEMParser(new StringReader(pem))) {

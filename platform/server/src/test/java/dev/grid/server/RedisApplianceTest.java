@@ -79,21 +79,9 @@ class RedisApplianceTest {
     static redis.clients.jedis.JedisClientConfig tlsConfig(Map<String, String> env, int timeoutMillis, boolean checkName) {
         var b = redis.clients.jedis.DefaultJedisClientConfig.builder().timeoutMillis(timeoutMillis);
         if (!env.get("REDIS_URL").startsWith("rediss://")) return b.build();
-        try {
-            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            int i = 0;
-            for (var ca : dev.grid.appliance.ClusterCa.certificates(env.get("REDIS_CA_CERT"))) trust.setCertificateEntry("ca" + i++, ca);
-            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-            tmf.init(trust);
-            javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
-            c.init(null, tmf.getTrustManagers(), null);
-            b.ssl(true).sslSocketFactory(c.getSocketFactory());
-            if (!checkName) b.sslParameters(new javax.net.ssl.SSLParameters());
-            return b.build();
-        } catch (java.security.GeneralSecurityException | java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
+        b.ssl(true).sslSocketFactory(dev.grid.appliance.ClusterCa.trusting(env.get("REDIS_CA_CERT")).getSocketFactory());
+        if (!checkName) b.sslParameters(new javax.net.ssl.SSLParameters());
+        return b.build();
     }
 
     /** A client on the add-on's REDIS_URL, as an app would make one. */

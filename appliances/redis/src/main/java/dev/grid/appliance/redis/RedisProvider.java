@@ -133,14 +133,7 @@ public final class RedisProvider implements Provider {
      * nodes restarted for TLS, and the replica resynchronised over it.
      */
     static void awaitTls(Endpoint endpoint, String caPem, String password, int replicas, Duration timeout) throws Exception {
-        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        int i = 0;
-        for (var ca : dev.grid.appliance.ClusterCa.certificates(caPem)) trust.setCertificateEntry("ca" + i++, ca); // a bundle while a CA is rotated
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-        tmf.init(trust);
-        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
+        javax.net.ssl.SSLContext context = dev.grid.appliance.ClusterCa.trusting(caPem);
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {

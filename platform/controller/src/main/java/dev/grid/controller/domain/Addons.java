@@ -268,13 +268,7 @@ public final class Addons {
                 for (var it = pending.iterator(); it.hasNext(); ) {
                     String name = it.next();
                     try {
-                        changeEnv(name, a -> {
-                            try {
-                                return provider(a).upgrade(resource(a));
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e.getMessage(), e);
-                            }
-                        });
+                        changeEnv(name, asked((p, r) -> p.upgrade(r)));
                         it.remove();
                     } catch (GridException gone) {
                         it.remove(); // destroyed meanwhile
@@ -313,13 +307,7 @@ public final class Addons {
                 for (Addon a : all) {
                     if (!a.provisioned() || Thread.currentThread().isInterrupted()) continue;
                     try {
-                        changeEnv(a.name(), stored -> {
-                            try {
-                                return provider(stored).currentEnv(resource(stored));
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e.getMessage(), e);
-                            }
-                        });
+                        changeEnv(a.name(), asked((p, r) -> p.currentEnv(r)));
                     } catch (Exception e) {
                         log.debug("add-on {}: config not refreshed: {}", a.name(), e.toString());
                     }
@@ -342,6 +330,23 @@ public final class Addons {
             if (!v.equals(before.get(k))) keys.add(k);
         });
         return keys;
+    }
+
+    /** A provider's answer for an add-on's env ({@link Provider#upgrade}, {@link Provider#currentEnv}), as {@link #changeEnv} asks it. */
+    interface EnvQuestion {
+        Map<String, String> ask(Provider provider, Resource resource) throws Exception;
+    }
+
+    private java.util.function.Function<Addon, Map<String, String>> asked(EnvQuestion question) {
+        return addon -> {
+            try {
+                return question.ask(provider(addon), resource(addon));
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        };
     }
 
     /**
