@@ -444,9 +444,11 @@ class RedisApplianceTest {
                 assertEquals(before.generation(), state("cache-kv").generation(), "a pause shorter than the deadline: no failover");
                 assertEquals("OK", direct.set("short-pause", "1"), "and no fence left behind");
 
-                // Both keepers paused: no failover can happen, and the replica's Redis still acknowledges, so without a
-                // fence the primary would take the write. Its watchdog has paused writes.
+                // Both keepers paused, the replica's first and until its report is gone: then no node can be promoted,
+                // and without a fence the primary would take the write. Its watchdog has paused writes.
                 signal("STOP", replicaPid);
+                Eventually.await(replica + "'s report gone", Duration.ofSeconds(10),
+                        () -> Clusters.reports(grid.store, keys("cache-kv")).containsKey(replica), present -> !present);
                 signal("STOP", pid);
                 Eventually.sleep(Watchdog.DEADLINE_MILLIS + 1000);
                 JedisException held = assertThrows(JedisException.class, () -> direct.set("held", "1"), "past the deadline the node takes no write");
