@@ -126,18 +126,7 @@ class PostgresApplianceTest {
             out.writeInt(80877103);
             out.flush();
             if (plain.getInputStream().read() != 'S') throw new AssertionError("no TLS offered");
-            javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
-            c.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
-                public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {}
-                public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {} // only looked at
-                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-                    return new java.security.cert.X509Certificate[0];
-                }
-            }}, null);
-            try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) c.getSocketFactory().createSocket(plain, host, port, false)) {
-                tls.startHandshake();
-                return ((java.security.cert.X509Certificate) tls.getSession().getPeerCertificates()[0]).getSerialNumber();
-            }
+            return TestCluster.servedCertificate(plain, host, port);
         }
     }
 

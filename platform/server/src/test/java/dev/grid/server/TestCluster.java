@@ -157,6 +157,27 @@ final class TestCluster implements AutoCloseable {
     }
 
     /** Runs SQL with the real psql; its output, or the error. */
+    /**
+     * The serial of the certificate a server shows on {@code plain} (connected, and past any
+     * preamble its protocol has, such as Postgres's SSLRequest): the handshake only looks at the
+     * chain, it does not judge it.
+     */
+    static java.math.BigInteger servedCertificate(java.net.Socket plain, String host, int port) throws Exception {
+        javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+        c.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) c.getSocketFactory().createSocket(plain, host, port, false)) {
+            tls.setSoTimeout(5000);
+            tls.startHandshake();
+            return ((java.security.cert.X509Certificate) tls.getSession().getPeerCertificates()[0]).getSerialNumber();
+        }
+    }
+
     static String psql(String url, String sql) {
         try {
             Process p = new ProcessBuilder("psql", url, "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql).redirectErrorStream(true).start();
