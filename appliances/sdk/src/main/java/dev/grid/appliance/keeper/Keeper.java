@@ -36,6 +36,9 @@ public final class Keeper implements AutoCloseable {
     private static final long STALL_MILLIS = 3_000;
     /** How often the keeper looks for re-issued certificates. */
     private static final long SECRETS_EVERY_NANOS = 5_000_000_000L;
+    /** How often the keeper reads the cluster's settings. */
+    private static final long SETTINGS_EVERY_NANOS = 1_000_000_000L;
+    private long settingsReadAt = System.nanoTime() - SETTINGS_EVERY_NANOS;
 
     private final EtcdGateway etcd;
     private final ClusterKeys keys;
@@ -157,7 +160,11 @@ public final class Keeper implements AutoCloseable {
 
     /** One round: read the state, converge, report. */
     void tick() throws Exception {
-        applySettings();
+        // Settings change by an operator's hand: once a second is soon enough, and spares etcd a read every round.
+        if (System.nanoTime() - settingsReadAt >= SETTINGS_EVERY_NANOS) {
+            settingsReadAt = System.nanoTime();
+            applySettings();
+        }
         guard();
         ClusterState state = etcd.get(keys.state(), ClusterState.class).orElse(null);
         Observation obs = datastore.observe();
