@@ -2,6 +2,7 @@ package dev.grid.host;
 
 import dev.grid.core.GridEndpoint;
 import dev.grid.core.HostInfo;
+import dev.grid.net.NftTable;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -74,40 +75,39 @@ public record FirewallRules(String table, int uidMin, int uidMax, int portMin, i
 
     /** One table per host: Grids (and test hosts) sharing a machine never replace each other's. */
     public static String tableName(String hostId) {
-        return "grid_" + hostId.replaceAll("[^A-Za-z0-9_]", "_");
+        return NftTable.tableName(hostId);
     }
 
-    /** An nft script that replaces the table in one transaction (a leftover of a killed run included). */
+    /** The script that would load this table on its own (a look at the rules, a benchmark). */
     public String script() {
-        StringBuilder b = new StringBuilder();
-        b.append("table inet ").append(table).append(" {}\n");
-        b.append("delete table inet ").append(table).append("\n");
-        b.append("table inet ").append(table).append(" {\n");
-        set(b, "grid_ports", "inet_service", false, gridPorts.stream().map(String::valueOf).toList());
-        set(b, "grid_remote", "ipv4_addr . inet_service", false, gridRemote);
-        set(b, "own_local", "uid . inet_service", false, ownLocal);
-        set(b, "own_remote", "uid . ipv4_addr . inet_service", false, ownRemote);
-        set(b, "remote_jobs", "ipv4_addr . inet_service", true, remoteJobs);
-        b.append("  chain output {\n");
-        b.append("    type filter hook output priority filter; policy accept;\n");
-        b.append("    meta skuid != ").append(uidMin).append("-").append(uidMax).append(" accept\n");
-        b.append("    meta l4proto != { tcp, udp, udplite, sctp, dccp } accept\n");
-        b.append("    meta l4proto tcp tcp flags & (syn | ack) != syn accept\n");
-        b.append("    fib daddr type local th dport @grid_ports counter reject\n");
-        b.append("    ip daddr . th dport @grid_remote counter reject\n");
-        b.append("    fib daddr type local meta skuid . th dport @own_local accept\n");
-        b.append("    fib daddr type local th dport ").append(portMin).append("-").append(portMax).append(" counter reject\n");
-        b.append("    meta skuid . ip daddr . th dport @own_remote accept\n");
-        b.append("    ip daddr . th dport @remote_jobs counter reject\n");
-        b.append("  }\n}\n");
-        return b.toString();
+        return NftTable.replacement(table, part());
     }
 
-    private static void set(StringBuilder b, String name, String type, boolean interval, Collection<String> elements) {
-        b.append("  set ").append(name).append(" {\n    type ").append(type).append(";\n");
-        if (interval) b.append("    flags interval;\n");
-        if (!elements.isEmpty()) b.append("    elements = { ").append(String.join(", ", elements)).append(" }\n");
-        b.append("  }\n");
+    /**
+     * The firewall's part of the host's table: its sets and its {@code output} chain. A connection
+     * that a NAT rule of this machine redirected (a TCP route on the kernel path: its first packet
+     * passed the route's own rules) is let through once Grid's ports are ruled out: its
+     * destination is a route's backend, which the router would reach for it on the proxy path.
+     */
+    public NftTable.Part part() {
+        List<NftTable.Set> sets = List.of(
+                NftTable.Set.of("grid_ports", "inet_service", gridPorts.stream().map(String::valueOf).toList()),
+                NftTable.Set.of("grid_remote", "ipv4_addr . inet_service", gridRemote),
+                NftTable.Set.of("own_local", "uid . inet_service", ownLocal),
+                NftTable.Set.of("own_remote", "uid . ipv4_addr . inet_service", ownRemote),
+                NftTable.Set.intervals("remote_jobs", "ipv4_addr . inet_service", remoteJobs));
+        List<String> rules = List.of(
+                "meta skuid != " + uidMin + "-" + uidMax + " accept",
+                "meta l4proto != { tcp, udp, udplite, sctp, dccp } accept",
+                "meta l4proto tcp tcp flags & (syn | ack) != syn accept",
+                "fib daddr type local th dport @grid_ports counter reject",
+                "ip daddr . th dport @grid_remote counter reject",
+                "meta l4proto tcp ct status dnat accept",
+                "fib daddr type local meta skuid . th dport @own_local accept",
+                "fib daddr type local th dport " + portMin + "-" + portMax + " counter reject",
+                "meta skuid . ip daddr . th dport @own_remote accept",
+                "ip daddr . th dport @remote_jobs counter reject");
+        return new NftTable.Part(sets, List.of(NftTable.Chain.base("output", "type filter hook output priority filter; policy accept;", rules)), List.of());
     }
 
     static boolean isLoopback(String address) {

@@ -1,5 +1,7 @@
 package dev.grid.host;
 
+import dev.grid.net.Listeners;
+import dev.grid.net.NftTable;
 import com.github.dockerjava.api.model.Container;
 import dev.grid.core.HostInfo;
 import dev.grid.core.Instance;
@@ -81,11 +83,18 @@ public final class HostAgent implements AutoCloseable {
     private volatile LogServer logServer;
     private Credentials.Verifier verifier;
     private HostFirewall firewall;
+    private final NftTable table;
     /** This host's credential for the blob store, issued under its lease. */
     private volatile String token;
     private volatile boolean closed;
 
     public HostAgent(Store store, Docker docker, HostConfig config) {
+        this(store, docker, config, NftTable.forHost(config.hostId()));
+    }
+
+    /** A host agent whose firewall is its part of {@code table}, the table it shares with this host's router. */
+    public HostAgent(Store store, Docker docker, HostConfig config, NftTable table) {
+        this.table = table;
         this.store = store;
         this.docker = docker;
         this.config = config;
@@ -101,7 +110,7 @@ public final class HostAgent implements AutoCloseable {
     public synchronized HostAgent start() throws IOException {
         docker.verify();
         if (config.isolation()) {
-            String why = HostFirewall.unusable();
+            String why = dev.grid.net.Nft.unusable();
             if (why != null) throw new IllegalStateException("nftables cannot be used here (" + why + "): install nftables "
                     + "(apt-get install nftables), or set GRID_ISOLATION=off to run apps without the host firewall");
         } else {
@@ -111,7 +120,7 @@ public final class HostAgent implements AutoCloseable {
         logServer = new LogServer(config.address(), config.apiPort(), this::currentContainer, docker, verifier);
         register();
         // The firewall is in place before any job of this host starts.
-        if (config.isolation()) firewall = new HostFirewall(store, config, this::info).start();
+        if (config.isolation()) firewall = new HostFirewall(store, config, this::info, table).start();
         long rev = store.list(Keys.hostJobs(config.hostId())).revision();
         jobsWatch = store.watch(Keys.hostJobs(config.hostId()), rev + 1, changes -> requestReconcile(), this::requestReconcile);
         dockerEvents = docker.events(Map.of(LABEL_HOST, config.hostId()), event -> requestReconcile());

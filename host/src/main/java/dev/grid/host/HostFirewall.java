@@ -5,68 +5,61 @@ import dev.grid.core.GridEndpoint;
 import dev.grid.core.HostInfo;
 import dev.grid.core.JobSpec;
 import dev.grid.core.JobStatus;
+import dev.grid.net.NftTable;
 import dev.grid.store.CoalescedTask;
 import dev.grid.store.Keys;
 import dev.grid.store.Store;
 import dev.grid.store.Subscription;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The host's one nftables table ({@link FirewallRules}), rebuilt from etcd whenever hosts, jobs,
- * apps or Grid's endpoints change, and replaced in one nft transaction when it differs from the
- * one in place. Removed when the host stops with its jobs.
+ * The app firewall ({@link FirewallRules}), the host agent's part of the host's nftables table,
+ * rebuilt from etcd whenever hosts, jobs, apps or Grid's endpoints change and written when it
+ * differs. Taken out of the table when the host stops with its jobs.
  */
 final class HostFirewall implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HostFirewall.class);
+    private static final String PART = "firewall";
     private static final List<String> WATCHED = List.of(Keys.HOSTS, Keys.JOBS, Keys.STATUS, Keys.APPS, Keys.ENDPOINTS);
 
     private final Store store;
     private final HostConfig config;
     private final Supplier<HostInfo> self;
     private final CoalescedTask loop;
-    private final String table;
+    private final NftTable table;
     private Subscription watch;
-    private String applied;
 
-    HostFirewall(Store store, HostConfig config, Supplier<HostInfo> self) {
+    HostFirewall(Store store, HostConfig config, Supplier<HostInfo> self, NftTable table) {
         this.store = store;
         this.config = config;
         this.self = self;
-        this.table = FirewallRules.tableName(config.hostId());
+        this.table = table;
         this.loop = new CoalescedTask("firewall-" + config.hostId(), this::rebuild);
     }
 
     /** Loads the table now (an error if nftables cannot be used here), then keeps it current. */
     HostFirewall start() {
-        String script = rules().script();
-        nft(script);
-        applied = script;
+        table.put(PART, rules().part());
         long rev = store.list(Keys.HOSTS).revision();
         watch = store.watch("", rev + 1, changes -> {
             if (changes.stream().anyMatch(c -> WATCHED.stream().anyMatch(c.key()::startsWith))) loop.request();
         }, loop::request);
         loop.every(Duration.ofSeconds(10));
         log.info("host {}: firewall table inet {} loaded: app UIDs {}-{} reach no Grid port and no job port but their app's",
-                config.hostId(), table, config.appUidMin(), config.appUidMax());
+                config.hostId(), table.name(), config.appUidMin(), config.appUidMax());
         return this;
     }
 
     private void rebuild() {
-        String script = rules().script();
-        if (script.equals(applied)) return;
         try {
-            nft(script);
-            applied = script;
+            table.put(PART, rules().part());
         } catch (IllegalStateException e) {
             log.warn("host {}: cannot update the firewall: {}", config.hostId(), e.getMessage());
         }
@@ -88,49 +81,11 @@ final class HostFirewall implements AutoCloseable {
         return FirewallRules.of(self.get(), config.appUidMin(), config.appUidMax(), endpoints, hosts, jobs);
     }
 
-    /** Whether nftables can be used on this machine; the reason if not. */
-    static String unusable() {
-        try {
-            run(List.of("nft", "list", "tables"), null);
-            return null;
-        } catch (IllegalStateException e) {
-            return e.getMessage();
-        }
-    }
-
-    private void nft(String script) {
-        run(List.of("nft", "-f", "-"), script);
-    }
-
-    private static void run(List<String> command, String input) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            if (input != null) {
-                try (var in = p.getOutputStream()) {
-                    in.write(input.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IllegalStateException(String.join(" ", command) + ": " + out);
-        } catch (IOException e) {
-            throw new IllegalStateException("nft cannot run (" + e.getMessage() + ")", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-    }
-
     /** Stops following etcd; with {@code remove} the table goes too (the host's jobs are stopped). */
     void stop(boolean remove) {
         if (watch != null) watch.close();
         loop.close(Duration.ofSeconds(10));
-        if (remove) {
-            try {
-                run(List.of("nft", "delete", "table", "inet", table), null);
-            } catch (IllegalStateException e) {
-                log.warn("host {}: cannot remove the firewall table {}: {}", config.hostId(), table, e.getMessage());
-            }
-        }
+        if (remove) table.remove(PART);
     }
 
     @Override

@@ -44,6 +44,9 @@ class FirewallRulesTest {
         assertTrue(script.indexOf("@own_local accept") < script.indexOf("th dport 20000-20999 counter reject"), script);
         assertTrue(script.indexOf("@own_remote accept") < script.indexOf("@remote_jobs counter reject"), script);
         assertTrue(script.indexOf("meta skuid != 200000-299999 accept") < script.indexOf("reject"), "only app UIDs are judged");
+        // A kernel route's connection is judged after DNAT: Grid's ports are refused before it is let through.
+        assertTrue(script.indexOf("@grid_ports counter reject") < script.indexOf("ct status dnat accept"), script);
+        assertTrue(script.indexOf("@grid_remote counter reject") < script.indexOf("ct status dnat accept"), script);
     }
 
     @Test

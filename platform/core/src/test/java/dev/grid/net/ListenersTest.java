@@ -1,4 +1,4 @@
-package dev.grid.host;
+package dev.grid.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -20,5 +20,10 @@ class ListenersTest {
         assertEquals(Set.of(200001, 200002), Listeners.owners(TABLE, 20001));
         assertEquals(Set.of(0), Listeners.owners(TABLE, 20002));
         assertEquals(Set.of(), Listeners.owners(TABLE, 20003));
+    }
+
+    @Test
+    void theListeningPortsAreThoseOfListeningSocketsOnly() {
+        assertEquals(Set.of(20001, 20002), Listeners.ports(TABLE), "20001 twice, 20002; not the connection from 21102");
     }
 }
