@@ -5,8 +5,10 @@
 #         For reference it also runs nginx proxying from inside the backend's own
 #         worker processes: one process then serves both sides of the hop, which
 #         no real deployment has (apps are processes of their own).
-#   TCP:  redis-benchmark through a Grid TCP route vs straight to redis-server,
-#         with nginx's stream proxy as the peer proxy.
+#   TCP:  redis-benchmark straight to redis-server, through a Grid TCP route on the kernel
+#         path (nftables DNAT: no proxy process at all), through a route on Grid's relay (a
+#         second router, GRID_TCP_DATAPATH=proxy, with routes of its own under another etcd
+#         prefix), and through the peer proxies nginx stream and HAProxy mode tcp.
 # Rounds alternate between the contenders; medians and ratios are printed, and
 # for the two proxies their own CPU time per request (all their threads).
 # Usage: bench/router.sh [ROUNDS] [SECONDS]   (defaults: 5 rounds of 30 s)
@@ -14,6 +16,9 @@
 #        with and without a host's firewall table, alternating; BENCH_PARTS=slow measures Grid's
 #        router and nginx under SLOW_READERS (20) clients reading a 1 GiB answer at 100 KiB/s:
 #        each proxy's RSS growth and wrk's latency for other clients meanwhile (SECONDS each).
+#        BENCH_PARTS=h2 measures HTTP/2 over TLS with h2load (H2_CONNS connections, 16, of
+#        H2_STREAMS concurrent streams, 10): Grid's TLS port against nginx's `listen ssl http2`,
+#        both proxying to the same backend over HTTP/1.1 keep-alive.
 #        GRID_ROUTER_TRANSPORT=epoll (or io_uring, nio) measures the router on that transport
 #        instead of the one it picks by itself (auto).
 # HTTP also runs Grid's router with a host's firewall table loaded (the one FirewallRules
@@ -25,11 +30,12 @@ ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 WORK="$(mktemp -d /tmp/grid-bench.XXXXXX)"
 pids=()
 FW_TABLE=grid_bench_router
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; nft delete table inet $FW_TABLE 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { : > "$WORK/home/stop-workloads" 2>/dev/null || true; : > "$WORK/relayhome/stop-workloads" 2>/dev/null || true # a full stop: the kernel routes go
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; nft delete table inet $FW_TABLE 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 need=()
-for c in nft:nftables wrk:wrk /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream nginx:nginx-light redis-server:redis-server redis-benchmark:redis-tools etcdctl:etcd-client etcd:etcd-server; do
+for c in h2load:nghttp2-client openssl:openssl haproxy:haproxy nft:nftables wrk:wrk /usr/lib/nginx/modules/ngx_stream_module.so:libnginx-mod-stream nginx:nginx-light redis-server:redis-server redis-benchmark:redis-tools etcdctl:etcd-client etcd:etcd-server; do
   command -v "${c%%:*}" >/dev/null || [ -e "${c%%:*}" ] || need+=("${c##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
@@ -38,19 +44,27 @@ JAR="${GRID_JAR:-$ROOT/platform/server/target/grid-server.jar}"
 [ -f "$JAR" ] || (cd "$ROOT" && mvn -B -q -DskipTests package)
 
 BACKEND=18081 NGINX=18080 NGINXSAME=18082 ROUTER=18090 ETCD=18379 REDIS=18479 TCPROUTE=18480 NGINXTCP=18481
+RELAY=18091 RELAYROUTE=18490 HAPROXYTCP=18482 ROUTERTLS=18443 NGINXTLS=18444
 mkdir -p "$WORK/backend" "$WORK/nginx"
 truncate -s 1G "$WORK/backend/big.bin" # sparse: the answer of the slow readers' requests
 chmod 755 "$WORK" "$WORK/backend"; chmod 644 "$WORK/backend/big.bin" # nginx's workers read it as their own user
 nginx_head() { # dir: the settings both nginx instances share
   printf 'worker_processes auto;\npid %s/nginx.pid;\nerror_log %s/error.log warn;\nevents { worker_connections 4096; }\n' "$1" "$1"
 }
-proxy_server() { # port: a reverse proxy to the backend, with upstream keep-alive
+# nginx's certificate for HTTP/2: self-signed RSA 2048, as Grid's router's default certificate is.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.test -keyout "$WORK/nginx/tls.key" -out "$WORK/nginx/tls.crt" 2>/dev/null
+proxy_server() { # port [tls]: a reverse proxy to the backend, with upstream keep-alive; with tls also HTTP/2 on $NGINXTLS
+  local tls=""
+  # keepalive_requests: nginx ends a connection after 1000 requests by default (HTTP/2 too, with
+  # GOAWAY), which h2load does not survive; Grid's router sets no such limit.
+  [ "${2:-}" != tls ] || tls="listen 127.0.0.1:$NGINXTLS ssl http2; ssl_certificate $WORK/nginx/tls.crt; ssl_certificate_key $WORK/nginx/tls.key; keepalive_requests 100000000;"
   # /big is the slow readers' answer: nginx streams it through its memory buffers, as Grid's
   # router does, rather than spooling up to 1 GiB per client to temporary files (its default).
   cat <<NGINX
   upstream backend { server 127.0.0.1:$BACKEND; keepalive 128; }
   server {
     listen 127.0.0.1:$1;
+    $tls
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
     location /big { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_max_temp_file_size 0; }
   }
@@ -64,7 +78,7 @@ NGINX
   proxy_server $NGINXSAME; echo '}'; } > "$WORK/backend/nginx.conf"
 # The peer: nginx as a reverse proxy in its own processes, as Grid's router is.
 { echo 'load_module /usr/lib/nginx/modules/ngx_stream_module.so;'; nginx_head "$WORK/nginx"
-  echo 'http {'; echo '  access_log off;'; proxy_server $NGINX; echo '}'
+  echo 'http {'; echo '  access_log off;'; proxy_server $NGINX tls; echo '}'
   echo "stream { server { listen 127.0.0.1:$NGINXTCP; proxy_pass 127.0.0.1:$REDIS; } }"; } > "$WORK/nginx/nginx.conf"
 nginx -c "$WORK/backend/nginx.conf" -g 'daemon off;' & pids+=($!)
 nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' & pids+=($!); NGINX_PID=$!
@@ -75,20 +89,32 @@ etcd --data-dir "$WORK/etcd" --listen-client-urls http://127.0.0.1:$ETCD --adver
 redis-server --port $REDIS --bind 127.0.0.1 --save '' --appendonly no --daemonize no > "$WORK/redis.log" 2>&1 & pids+=($!)
 for i in $(seq 50); do ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:$ETCD endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
 
-put() { ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:$ETCD put "/grid/$1" "$2" >/dev/null; }
+put() { ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:$ETCD put "${PREFIX:-/grid/}$1" "$2" >/dev/null; }
 put routes/bench '{"id":"bench","type":"HTTP","host":"bench.test","path":"/","service":"bench.web","port":0,"leader":false}'
+put routes/bench-ip '{"id":"bench-ip","type":"HTTP","host":"127.0.0.1","path":"/","service":"bench.web","port":0,"leader":false}' # h2load names the address
 put services/bench.web/instances/b1 "{\"service\":\"bench.web\",\"id\":\"b1\",\"address\":\"127.0.0.1\",\"port\":$BACKEND,\"jobId\":\"b1\",\"hostId\":\"bench\"}"
 put routes/bench-tcp "{\"id\":\"bench-tcp\",\"type\":\"TCP\",\"service\":\"bench-redis\",\"port\":$TCPROUTE,\"leader\":true}"
 put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\",\"address\":\"127.0.0.1\",\"port\":$REDIS,\"jobId\":\"r1\",\"hostId\":\"bench\"}"
+# The relay's own Grid (another prefix): the same backend behind a route that a router with GRID_TCP_DATAPATH=proxy serves.
+PREFIX=/gridrelay/ put routes/bench-tcp "{\"id\":\"bench-tcp\",\"type\":\"TCP\",\"service\":\"bench-redis\",\"port\":$RELAYROUTE,\"leader\":true}"
+PREFIX=/gridrelay/ put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\",\"address\":\"127.0.0.1\",\"port\":$REDIS,\"jobId\":\"r1\",\"hostId\":\"bench\"}"
 
 # The router alone, with the same JVM flags `grid up` uses.
 GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
-  GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" \
+  GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=$ROUTERTLS GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" \
   java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
+GRID_HOME="$WORK/relayhome" GRID_ETCD=http://127.0.0.1:$ETCD GRID_PREFIX=/gridrelay/ GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
+  GRID_HTTP_PORT=$RELAY GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" GRID_TCP_DATAPATH=proxy \
+  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/relay.log" 2>&1 & pids+=($!); RELAY_PID=$!
+haproxy -f <(printf 'global\n  maxconn 4096\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\nlisten redis\n  bind 127.0.0.1:%s\n  server r 127.0.0.1:%s\n' $HAPROXYTCP $REDIS) -db > "$WORK/haproxy.log" 2>&1 & pids+=($!); HAPROXY_PID=$!
 for i in $(seq 100); do curl -s -o /dev/null -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ && break; sleep 0.2; done
-for i in $(seq 50); do redis-cli -p $TCPROUTE ping >/dev/null 2>&1 && break; sleep 0.2; done
+for p in $TCPROUTE $RELAYROUTE $HAPROXYTCP; do
+  for i in $(seq 100); do redis-cli -p $p ping >/dev/null 2>&1 && break; sleep 0.2; done
+  redis-cli -p $p ping >/dev/null || { echo "nothing answers redis on $p; logs:"; tail -5 "$WORK/router.log" "$WORK/relay.log" "$WORK/haproxy.log"; exit 1; }
+done
+echo "route on port $TCPROUTE: $(grep -o 'TCP routes: .*' "$WORK/router.log" | head -1); on port $RELAYROUTE: $(grep -o 'TCP routes: .*' "$WORK/relay.log" | head -1)"
 curl -sf -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null || { echo "router not answering; log:"; tail -20 "$WORK/router.log"; exit 1; }
-echo "Grid's router: $(grep -o 'HTTPS on .*' "$WORK/router.log" | sed 's/.*(\(.*\))/transport \1/')"
+echo "Grid's router: $(grep -o 'HTTPS on .*' "$WORK/router.log")"
 for p in $NGINX $NGINXSAME; do curl -sf http://127.0.0.1:$p/ >/dev/null || { echo "nginx on $p not answering"; exit 1; }; done
 
 # Warm-up, not counted: 15 s each. Grid's first round may still be warming up (JIT); the median over rounds absorbs it.
@@ -140,6 +166,34 @@ echo "  the proxy's own CPU per request (median): grid $g_cpu us | nginx $n_cpu 
 echo "  reference, nginx inside the backend's workers: $m_rps req/s p99 ${m_p99} ms | grid/it req/s $(ratio "$g_rps" "$m_rps") p99 $(ratio "$g_p99" "$m_p99")"
 f_rps=$(col gridfw 1); f_p99=$(col gridfw 2); f_cpu=$(col gridfw 4)
 echo "  grid with a host's firewall table: $f_rps req/s p99 ${f_p99} ms, $f_cpu us CPU per request | vs without: req/s $(ratio "$f_rps" "$g_rps") CPU $(ratio "$f_cpu" "$g_cpu")"
+fi
+if [[ " $PARTS " == *" h2 "* ]]; then
+# HTTP/2 over TLS: h2load through Grid's TLS port and through nginx's, alternating rounds.
+H2C="${H2_CONNS:-16}"; H2M="${H2_STREAMS:-10}"
+run_h2load() { # url [proxy pids...] -> "rps failed cpu_us_per_request"
+  local url=$1; shift
+  local before; before=$(cpu_ticks "$@")
+  h2load -t$THREADS -c"$H2C" -m"$H2M" -D "$SECONDS_PER_RUN" "$url" 2>&1 | awk -v ticks0="$before" -v hz="$(getconf CLK_TCK)" -v pids="$*" '
+    /^finished in/ { rps=$4 } /^requests:/ { n=$8; failed=$10 }
+    END {
+      cpu="-"
+      if (pids != "") { cmd="for p in " pids "; do cat /proc/$p/task/*/stat 2>/dev/null; done"; t=0
+        while ((cmd | getline line) > 0) { sub(/^.*\) /, "", line); split(line, f, " "); t += f[12] + f[13] }
+        cpu=sprintf("%.1f", (t - ticks0) / hz * 1e6 / (n > 0 ? n : 1)) }
+      printf "%s %s %s\n", rps, failed, cpu }'
+}
+for u in https://127.0.0.1:$ROUTERTLS/ https://127.0.0.1:$NGINXTLS/; do
+  h2load -n 10 -c 1 "$u" 2>&1 | grep -q '10 succeeded' || { echo "no HTTP/2 answer from $u"; h2load -n 1 -c 1 "$u"; tail -5 "$WORK/router.log"; exit 1; }
+  h2load -t$THREADS -c"$H2C" -m"$H2M" -D 15 "$u" > /dev/null 2>&1 # warm-up, not counted
+done
+echo "HTTP/2: h2load -t$THREADS -c$H2C -m$H2M -D ${SECONDS_PER_RUN}s over TLS, $ROUNDS alternating rounds"
+: > "$WORK/h2grid.txt"; : > "$WORK/h2nginx.txt"
+for r in $(seq "$ROUNDS"); do
+  g=$(run_h2load https://127.0.0.1:$ROUTERTLS/ $ROUTER_PID); echo "  round $r grid:  rps failed cpu-us/req = $g"; echo "$g" >> "$WORK/h2grid.txt"
+  n=$(run_h2load https://127.0.0.1:$NGINXTLS/ $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx: rps failed cpu-us/req = $n"; echo "$n" >> "$WORK/h2nginx.txt"
+done
+echo "HTTP/2 median: grid $(col h2grid 1) req/s | nginx $(col h2nginx 1) req/s | req/s ratio $(ratio "$(col h2grid 1)" "$(col h2nginx 1)")"
+echo "  the proxy's own CPU per request (median): grid $(col h2grid 3) us | nginx $(col h2nginx 3) us | ratio $(ratio "$(col h2grid 3)" "$(col h2nginx 3)")"
 fi
 if [[ " $PARTS " == *" firewall "* ]]; then
 # Grid's router alone, with and without a host's firewall table, alternating: what the table costs.
@@ -193,9 +247,9 @@ echo "  the slow readers got $(col gslow 5) MB through grid and $(col nslow 5) M
 fi
 if [[ " $PARTS " == *" tcp "* ]]; then
 REDIS_PID=$(pgrep -f "redis-server 127.0.0.1:$REDIS" | head -1)
-echo "TCP: redis-benchmark -t set,get -n 200000 -c 50, $ROUNDS alternating rounds (nginx stream proxy as the peer proxy)"
+echo "TCP: redis-benchmark -t set,get -n 200000 -c 50, $ROUNDS alternating rounds (nginx stream and HAProxy mode tcp as the peer proxies)"
 echo "  CPU per op (µs, all threads): the proxy's, redis-server's and redis-benchmark's own"
-: > "$WORK/route.txt"; : > "$WORK/direct.txt"; : > "$WORK/nstream.txt"
+: > "$WORK/route.txt"; : > "$WORK/direct.txt"; : > "$WORK/nstream.txt"; : > "$WORK/kernel.txt"; : > "$WORK/haproxy.txt"
 rb() { # port [proxy pids...] -> "ops/s (mean of SET and GET) proxy_us server_us client_us" per op
   local port=$1; shift
   local p0 s0 out t; p0=$(cpu_ticks "$@"); s0=$(cpu_ticks "$REDIS_PID")
@@ -205,11 +259,15 @@ rb() { # port [proxy pids...] -> "ops/s (mean of SET and GET) proxy_us server_us
     split(t, c, " "); n = 400000; printf "%s %.1f %.1f %.1f\n", ops, p / hz * 1e6 / n, s / hz * 1e6 / n, (c[1] + c[2]) * 1e6 / n }'
 }
 for r in $(seq "$ROUNDS"); do
-  a=$(rb $TCPROUTE $ROUTER_PID); echo "  round $r grid route:   ops/s proxy-us server-us client-us = $a"; echo "$a" >> "$WORK/route.txt"
+  k=$(rb $TCPROUTE $ROUTER_PID); echo "  round $r grid kernel:  ops/s proxy-us server-us client-us = $k"; echo "$k" >> "$WORK/kernel.txt"
+  a=$(rb $RELAYROUTE $RELAY_PID); echo "  round $r grid relay:   ops/s proxy-us server-us client-us = $a"; echo "$a" >> "$WORK/route.txt"
   c=$(rb $NGINXTCP $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx stream: ops/s proxy-us server-us client-us = $c"; echo "$c" >> "$WORK/nstream.txt"
+  h=$(rb $HAPROXYTCP $HAPROXY_PID); echo "  round $r haproxy tcp:  ops/s proxy-us server-us client-us = $h"; echo "$h" >> "$WORK/haproxy.txt"
   b=$(rb $REDIS); echo "  round $r direct:       ops/s proxy-us server-us client-us = $b"; echo "$b" >> "$WORK/direct.txt"
 done
-a=$(col route 1); b=$(col direct 1); c=$(col nstream 1)
-echo "TCP median: grid route $a ops/s | nginx stream $c ops/s | direct $b ops/s | grid/direct $(ratio "$a" "$b") | nginx/direct $(ratio "$c" "$b")"
-echo "  CPU per op (median): grid route $(col route 2) us | nginx stream $(col nstream 2) us | redis-server + redis-benchmark, direct: $(awk -v s="$(col direct 3)" -v c="$(col direct 4)" 'BEGIN{printf "%.1f", s+c}') us"
+k=$(col kernel 1); a=$(col route 1); b=$(col direct 1); c=$(col nstream 1); h=$(col haproxy 1)
+echo "TCP median ops/s: direct $b | grid kernel $k | grid relay $a | nginx stream $c | haproxy tcp $h"
+echo "  vs direct: grid kernel $(ratio "$k" "$b") | grid relay $(ratio "$a" "$b") | nginx stream $(ratio "$c" "$b") | haproxy tcp $(ratio "$h" "$b")"
+echo "  CPU per op (median, the proxy's own): grid kernel $(col kernel 2) us (the router process: none on the data path) | grid relay $(col route 2) us | nginx stream $(col nstream 2) us | haproxy $(col haproxy 2) us"
+echo "  redis-server + redis-benchmark per op: direct $(awk -v s="$(col direct 3)" -v c="$(col direct 4)" 'BEGIN{printf "%.1f", s+c}') us | kernel route $(awk -v s="$(col kernel 3)" -v c="$(col kernel 4)" 'BEGIN{printf "%.1f", s+c}') us"
 fi

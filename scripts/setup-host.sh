@@ -17,6 +17,7 @@ command -v git >/dev/null || need_pkgs+=(git)
 command -v ssh >/dev/null || need_pkgs+=(openssh-client)
 # nft: each host's firewall keeps app processes and builds from Grid's ports and other apps' jobs.
 command -v nft >/dev/null || need_pkgs+=(nftables)
+command -v conntrack >/dev/null || need_pkgs+=(conntrack) # ends flows of a kernel TCP route whose backend changed
 # openssl: the tests make TLS certificates (etcd over TLS, a route's key).
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v mvn >/dev/null || need_pkgs+=(maven)
@@ -24,10 +25,24 @@ command -v java >/dev/null || need_pkgs+=(openjdk-17-jdk-headless)
 # psql, pg_dump, pg_restore, redis-cli: grid pg:psql, Postgres backups and grid redis:cli run them here.
 command -v pg_restore >/dev/null || need_pkgs+=(postgresql-client)
 command -v redis-cli >/dev/null || need_pkgs+=(redis-tools)
+# The router's tests put the servers apps are written with behind it: busybox httpd, Python's
+# http.server, nginx and Node.
+command -v busybox >/dev/null || need_pkgs+=(busybox-static)
+command -v python3 >/dev/null || need_pkgs+=(python3)
+command -v node >/dev/null || need_pkgs+=(nodejs)
+# HTTP/2 clients for the router's tests: curl (with nghttp2) and nghttp.
+command -v curl >/dev/null || need_pkgs+=(curl)
+command -v nghttp >/dev/null || need_pkgs+=(nghttp2-client)
+nginx_new=no
+command -v nginx >/dev/null || { need_pkgs+=(nginx-light); nginx_new=yes; }
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_pkgs[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  # Debian starts nginx on port 80 when it installs it: the tests run their own, and Grid's router wants 80.
+  if [ "$nginx_new" = yes ]; then
+    systemctl disable --now nginx >/dev/null 2>&1 || service nginx stop >/dev/null 2>&1 || true
+  fi
 fi
 
 if ! docker info >/dev/null 2>&1; then

@@ -11,11 +11,14 @@ import java.time.Duration;
  * {@code bodyTimeout} how long a request or response body may stall, neither side moving a
  * byte (Heroku's rolling 55 s). {@code tcpIdleTimeout} closes a TCP route's connection on
  * which nothing moved for that long, and {@code tcpMaxConnections} is what one TCP route
- * takes at once. {@code transport} is how its sockets talk to the kernel.
+ * takes at once. {@code transport} is how its sockets talk to the kernel. {@code tcpDatapath}
+ * says who carries a TCP route's bytes: the kernel (NAT rules, see {@link KernelRoutes}) or
+ * the router's relay; {@code hostAddress} is this host's address (its backends are local).
  */
 public record RouterConfig(String bindAddress, int httpPort, int httpsPort, String tcpBindAddress, String addonBindAddress,
                            Duration headerTimeout, Duration idleTimeout, Duration responseTimeout, Duration bodyTimeout,
-                           long maxBodyBytes, Duration tcpIdleTimeout, int tcpMaxConnections, int ioThreads, Transport transport) {
+                           long maxBodyBytes, Duration tcpIdleTimeout, int tcpMaxConnections, int ioThreads, Transport transport,
+                           TcpDatapath tcpDatapath, String hostAddress) {
     public static final Duration TCP_IDLE_TIMEOUT = Duration.ofHours(1);
     public static final int TCP_MAX_CONNECTIONS = 10_000;
 
@@ -24,6 +27,13 @@ public record RouterConfig(String bindAddress, int httpPort, int httpsPort, Stri
 
     public static RouterConfig defaults(String bindAddress, int httpPort, int httpsPort, Transport transport) {
         return new RouterConfig(bindAddress, httpPort, httpsPort, bindAddress, "127.0.0.1", Duration.ofSeconds(10), Duration.ofSeconds(60),
-                Duration.ofSeconds(30), Duration.ofSeconds(55), 100L << 20, TCP_IDLE_TIMEOUT, TCP_MAX_CONNECTIONS, Integer.getInteger("grid.router.threads", Runtime.getRuntime().availableProcessors()), transport);
+                Duration.ofSeconds(30), Duration.ofSeconds(55), 100L << 20, TCP_IDLE_TIMEOUT, TCP_MAX_CONNECTIONS, Integer.getInteger("grid.router.threads", Runtime.getRuntime().availableProcessors()), transport,
+                TcpDatapath.AUTO, "127.0.0.1");
+    }
+
+    /** This configuration with TCP routes carried by {@code datapath}. */
+    public RouterConfig withTcpDatapath(TcpDatapath datapath) {
+        return new RouterConfig(bindAddress, httpPort, httpsPort, tcpBindAddress, addonBindAddress, headerTimeout, idleTimeout, responseTimeout,
+                bodyTimeout, maxBodyBytes, tcpIdleTimeout, tcpMaxConnections, ioThreads, transport, datapath, hostAddress);
     }
 }

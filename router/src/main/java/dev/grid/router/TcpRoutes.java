@@ -221,6 +221,11 @@ final class TcpRoutes implements AutoCloseable {
         }
     }
 
+    /** The ports this relay holds a listener for (or is binding). */
+    synchronized Set<Integer> ports() {
+        return Set.copyOf(listeners.keySet());
+    }
+
     @Override
     public synchronized void close() {
         listeners.values().forEach(this::close);
