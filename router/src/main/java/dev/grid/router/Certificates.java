@@ -20,13 +20,19 @@ import org.slf4j.LoggerFactory;
  */
 final class Certificates implements Mapping<String, SslContext> {
     private static final Logger log = LoggerFactory.getLogger(Certificates.class);
+    /**
+     * OpenSSL (BoringSSL, from netty-tcnative) where it loads, as nginx and HAProxy use it: the
+     * JDK's engine costs the router more CPU per request than the proxying itself. The JDK's otherwise.
+     */
+    static final io.netty.handler.ssl.SslProvider PROVIDER = io.netty.handler.ssl.OpenSsl.isAvailable()
+            ? io.netty.handler.ssl.SslProvider.OPENSSL : io.netty.handler.ssl.SslProvider.JDK;
     private final SslContext fallback;
     private volatile Mapping<String, SslContext> mapping;
 
     Certificates() {
         try {
             SelfSignedCertificate self = new SelfSignedCertificate("grid.default");
-            fallback = SslContextBuilder.forServer(self.certificate(), self.privateKey()).build();
+            fallback = alpn(SslContextBuilder.forServer(self.certificate(), self.privateKey())).build();
         } catch (Exception e) {
             throw new IllegalStateException("cannot make the router's default certificate: " + e.getMessage(), e);
         }
@@ -34,8 +40,23 @@ final class Certificates implements Mapping<String, SslContext> {
     }
 
     static SslContext context(String certPem, String keyPem) throws SSLException {
-        return SslContextBuilder.forServer(new ByteArrayInputStream(certPem.getBytes(StandardCharsets.US_ASCII)),
-                new ByteArrayInputStream(keyPem.getBytes(StandardCharsets.US_ASCII))).build();
+        return alpn(SslContextBuilder.forServer(new ByteArrayInputStream(certPem.getBytes(StandardCharsets.US_ASCII)),
+                new ByteArrayInputStream(keyPem.getBytes(StandardCharsets.US_ASCII)))).build();
+    }
+
+    /**
+     * Offers HTTP/2 by ALPN, and HTTP/1.1 to a client that does not ask for it (or asks for
+     * neither: then the router speaks HTTP/1.1). HTTP/2 needs TLS 1.2 or later with the ciphers
+     * RFC 9113 9.2.2 allows.
+     */
+    private static SslContextBuilder alpn(SslContextBuilder b) {
+        return b.sslProvider(PROVIDER).protocols("TLSv1.3", "TLSv1.2")
+                .ciphers(io.netty.handler.codec.http2.Http2SecurityUtil.CIPHERS, io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE)
+                .applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                        io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2, io.netty.handler.ssl.ApplicationProtocolNames.HTTP_1_1));
     }
 
     void update(Collection<Certificate> certs) {

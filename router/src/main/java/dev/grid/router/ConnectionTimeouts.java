@@ -1,13 +1,10 @@
 package dev.grid.router;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A client connection's clocks, checked by one periodic task (no timer per request): the
@@ -19,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * which no byte moves either way for that long is closed. Sits before the HTTP codec, so
  * its 408 is written as raw bytes and every byte it sees is one on the wire.
  */
-final class ConnectionTimeouts extends ChannelDuplexHandler {
+final class ConnectionTimeouts extends Clocked {
     private static final byte[] TIMEOUT = ("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain\r\nConnection: close\r\n"
             + "Content-Length: 49\r\n\r\n408 Request Timeout: the request head was too slow\n").getBytes(StandardCharsets.US_ASCII);
     /** The event for a response head that did not come in time. */
@@ -33,7 +30,6 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
     private final long idleNanos;
     private final long responseNanos;
     private final long bodyNanos;
-    private final long checkMillis;
     /** Between a response's end and the next request's head. */
     private boolean awaitingHead = true;
     /** When the awaited head's first byte came; 0 if none has. */
@@ -43,23 +39,29 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
     private long awaitingResponseSince;
     /** How long that answer may take: the route's, or the router's. */
     private long awaitingResponseNanos;
-    private ScheduledFuture<?> check;
+    /** On an HTTP/2 stream, whose head arrives whole: a timeout ends the stream, with no 408 in bytes. */
+    private final boolean stream;
 
     ConnectionTimeouts(Duration header, Duration idle, Duration response, Duration body) {
+        this(header, idle, response, body, false);
+    }
+
+    /** The clocks of one HTTP/2 stream (it sits after the HTTP/2-to-HTTP/1 codec, not before a byte codec). */
+    static ConnectionTimeouts forStream(Duration header, Duration idle, Duration response, Duration body) {
+        return new ConnectionTimeouts(header, idle, response, body, true);
+    }
+
+    private ConnectionTimeouts(Duration header, Duration idle, Duration response, Duration body, boolean stream) {
+        super(Math.max(50, Math.min(Math.min(header.toMillis(), idle.toMillis()), Math.min(response.toMillis(), body.toMillis())) / 4));
+        this.stream = stream;
         this.headerNanos = header.toNanos();
         this.idleNanos = idle.toNanos();
         this.responseNanos = response.toNanos();
         this.bodyNanos = body.toNanos();
-        long shortest = Math.min(Math.min(header.toMillis(), idle.toMillis()), Math.min(response.toMillis(), body.toMillis()));
-        this.checkMillis = Math.max(50, shortest / 4);
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        check = ctx.executor().scheduleAtFixedRate(() -> check(ctx), checkMillis, checkMillis, TimeUnit.MILLISECONDS);
-    }
-
-    private void check(ChannelHandlerContext ctx) {
+    void check(ChannelHandlerContext ctx) {
         long now = System.nanoTime();
         if (!awaitingHead) {
             if (awaitingResponseSince != 0) {
@@ -68,14 +70,15 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
                     ctx.fireUserEventTriggered(RESPONSE_TIMEOUT);
                 }
             } else if (now - lastActivity > bodyNanos) {
-                check.cancel(false);
+                stopChecking();
                 ctx.close(); // a body stalled: mid-exchange, no answer can be framed any more
             }
             return;
         }
         if (headStarted != 0 && now - headStarted > headerNanos) {
-            check.cancel(false);
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
+            stopChecking();
+            if (stream) ctx.close();
+            else ctx.writeAndFlush(Unpooled.wrappedBuffer(TIMEOUT)).addListener(ChannelFutureListener.CLOSE);
         } else if (headStarted == 0 && now - lastActivity > idleNanos) {
             ctx.close();
         }
@@ -121,14 +124,4 @@ final class ConnectionTimeouts extends ChannelDuplexHandler {
         lastActivity = System.nanoTime();
     }
 
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (check != null) check.cancel(false);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (check != null) check.cancel(false);
-        ctx.fireChannelInactive();
-    }
 }

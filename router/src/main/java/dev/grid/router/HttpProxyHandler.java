@@ -67,6 +67,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private final RouterConfig config;
     private final Bootstrap backendBootstrap;
     private final boolean tls;
+    /** One HTTP/2 stream (its channel a stream's child channel), not an HTTP/1.x connection. */
+    private final boolean http2;
     private final ConnectionTimeouts headerTimeout;
 
     private ChannelHandlerContext ctx;
@@ -89,6 +91,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     /** A 1xx answer (100 Continue) was passed on: the empty end the codec adds to it is not the response's. */
     private boolean interim;
     private String serviceName;
+    /** The current request's X-Request-Id, also on the router's own answers to it (502, 503, ...). */
+    private String requestId;
     /** The current request's: whether its answer can have a body, and whether its client speaks HTTP/1.1 (chunked). */
     private boolean headRequest;
     private boolean clientHttp11;
@@ -97,11 +101,13 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private Backend backend;
     private Channel backendChannel;
 
-    HttpProxyHandler(Supplier<RoutingState.View> routes, RouterConfig config, Bootstrap backendBootstrap, boolean tls, ConnectionTimeouts headerTimeout) {
+    HttpProxyHandler(Supplier<RoutingState.View> routes, RouterConfig config, Bootstrap backendBootstrap, boolean tls, boolean http2,
+                     ConnectionTimeouts headerTimeout) {
         this.routes = routes;
         this.config = config;
         this.backendBootstrap = backendBootstrap;
         this.tls = tls;
+        this.http2 = http2;
         this.headerTimeout = headerTimeout;
     }
 
@@ -174,6 +180,15 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void handle(Object msg) {
+        if (http2 && msg instanceof io.netty.handler.codec.http.FullHttpRequest full) {
+            // A stream whose HEADERS ended it: a head and an empty end, as HTTP/1's codec gives them.
+            // (HTTP/1's codec makes a whole request only of what it could not decode: that one goes as it is.)
+            HttpRequest head = new io.netty.handler.codec.http.DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(), full.headers());
+            head.setDecoderResult(full.decoderResult());
+            onRequest(head);
+            onBody(new io.netty.handler.codec.http.DefaultLastHttpContent(full.content(), full.trailingHeaders()));
+            return;
+        }
         if (msg instanceof HttpRequest req) {
             onRequest(req);
         }
@@ -186,6 +201,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private void onRequest(HttpRequest req) {
         headerTimeout.headReceived();
+        requestId = null;
         busy = true;
         requestDone = false;
         responseStarted = false;
@@ -251,6 +267,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private void prepare(HttpRequest req) {
         HttpHeaders h = req.headers();
+        // Hop-by-hop first, so that no Connection option takes what the router sets below. The
+        // connection to the backend is ours, kept alive and pooled; a WebSocket's upgrade goes through.
+        if (!websocket) HopByHop.strip(h);
         if (clientIp == null) {
             clientIp = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
             localPort = String.valueOf(((InetSocketAddress) ctx.channel().localAddress()).getPort());
@@ -261,12 +280,17 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         h.set(X_FORWARDED_PORT, localPort);
         h.set(X_REQUEST_START, "t=" + System.currentTimeMillis());
         String id = h.get(X_REQUEST_ID);
-        if (id == null || !VALID_REQUEST_ID.matcher(id).matches()) h.set(X_REQUEST_ID, requestId());
-        if (!websocket) {
-            // Hop-by-hop: the connection to the backend is ours, kept alive and pooled.
-            h.remove(HttpHeaderNames.CONNECTION);
-            h.remove("Keep-Alive");
-            req.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (id == null || !VALID_REQUEST_ID.matcher(id).matches()) h.set(X_REQUEST_ID, id = requestId());
+        requestId = id;
+        // An HTTP/1.0 client's expectation is to be ignored (RFC 9110 10.1.1): no 100 is coming for it.
+        if (!clientHttp11) h.remove(HttpHeaderNames.EXPECT);
+        if (!websocket) req.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (http2) {
+            // Netty's HTTP/2 mapping adds its own names (x-http2-scheme, -stream-id): they are not the app's.
+            for (var name : io.netty.handler.codec.http2.HttpConversionUtil.ExtensionHeaderNames.values()) h.remove(name.text());
+            HopByHop.viaHttp2(h);
+        } else {
+            HopByHop.via(h, clientHttp11 ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0);
         }
     }
 
@@ -361,6 +385,23 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** A message from the backend for the current request. */
     void fromBackend(Object msg) {
+        if (msg instanceof HttpObject o && o.decoderResult().isFailure() && !responseStarted) {
+            // A head no client could read safely (a bad status line, an invalid or oversized header): 502.
+            ReferenceCountUtil.release(msg);
+            backendKeepAlive = false;
+            dropBackend();
+            log.warn("router: request {} to service '{}': the app's response is malformed ({}): answered 502", requestId, serviceName,
+                    o.decoderResult().cause() == null ? "?" : o.decoderResult().cause().getMessage());
+            fail(HttpResponseStatus.BAD_GATEWAY, "the app's response is malformed", !requestDone);
+            return;
+        }
+        if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
+            // Broken within the body (a bad chunk): the answer cannot end well; cut it off.
+            ReferenceCountUtil.release(msg);
+            dropBackend();
+            cutOff();
+            return;
+        }
         if (msg instanceof HttpResponse resp) {
             int code = resp.status().code();
             if (websocket && code == 101) {
@@ -369,30 +410,43 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (code >= 100 && code < 200 && code != 101) {
-                // Informational (100 Continue, 103 Early Hints): passed on; the final answer follows.
+                // Informational (100 Continue, 103 Early Hints): passed on to an HTTP/1.1 client (never
+                // to an HTTP/1.0 one, RFC 9110 15.2); the final answer follows.
                 interim = true;
-                FullHttpResponse info = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, resp.status(), Unpooled.EMPTY_BUFFER);
-                info.headers().set(resp.headers());
+                if (clientHttp11) {
+                    FullHttpResponse info = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, resp.status(), Unpooled.EMPTY_BUFFER);
+                    info.headers().set(resp.headers());
+                    HopByHop.strip(info.headers());
+                    ctx.write(info, ctx.voidPromise());
+                }
                 ReferenceCountUtil.release(resp);
-                ctx.write(info, ctx.voidPromise());
                 return;
             }
             responseStarted = true;
             headerTimeout.responseStarted();
             backendKeepAlive = HttpUtil.isKeepAlive(resp);
-            resp.headers().remove("Keep-Alive");
+            HopByHop.strip(resp.headers());
+            HopByHop.via(resp.headers(), resp.protocolVersion());
+            if (!clientHttp11 && HttpUtil.isTransferEncodingChunked(resp)) {
+                // An HTTP/1.0 client knows no chunks: the body goes as it is, ended by the connection's end.
+                HttpUtil.setTransferEncodingChunked(resp, false);
+                keepAlive = false;
+            }
             if (closeDelimited(resp)) {
                 // Its body ends when the backend closes (an HTTP/1.0 server, busybox httpd): an
                 // HTTP/1.1 client gets it chunked, so that it sees the end and keeps its connection;
                 // any other client sees the end as the connection's.
                 if (clientHttp11) {
-                    resp.setProtocolVersion(HttpVersion.HTTP_1_1);
                     HttpUtil.setTransferEncodingChunked(resp, true);
                 } else {
                     keepAlive = false;
                 }
             }
+            // An intermediary sends its own version (RFC 9110 2.5), whatever the app's was; an
+            // HTTP/1.0 client that asked to keep its connection is told so in words.
+            resp.setProtocolVersion(HttpVersion.HTTP_1_1);
             HttpUtil.setKeepAlive(resp, keepAlive);
+            if (keepAlive && !clientHttp11) resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         if (interim && msg instanceof HttpContent) {
             boolean end = msg instanceof LastHttpContent;
@@ -428,8 +482,22 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             keepAlive = false;
             fail(HttpResponseStatus.BAD_GATEWAY, "the backend closed the connection before answering", true);
         } else {
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            cutOff();
         }
+    }
+
+    /**
+     * An answer cut off midway: the client must not take what it got for the whole. A length or
+     * chunks it never sees the end of tell it; a reset rather than a close tells a client whose
+     * answer ends with the connection (HTTP/1.0) too.
+     */
+    private void cutOff() {
+        if (http2) {
+            ctx.close(); // a stream not ended: RST_STREAM, which no client takes for a whole answer
+            return;
+        }
+        ctx.channel().config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void responseDone() {
@@ -447,11 +515,16 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private void finishExchange() {
         busy = false;
         if (!requestDone) discardBody = true; // answered before the body ended: drop the rest of it
+        if (!keepAlive && http2) {
+            ctx.close(); // this stream only; the answer before it is written (and the stream, if ended, is not reset)
+            return;
+        }
         if (!keepAlive) {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         if (requestDone) next();
+        else updateReading(); // the rest of the body is read and dropped: a read paused for the backend resumes
     }
 
     private void next() {
@@ -484,6 +557,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        if (requestId != null) r.headers().set(X_REQUEST_ID, requestId);
         HttpUtil.setKeepAlive(r, keepAlive);
         ctx.writeAndFlush(r);
         finishExchange();
@@ -546,8 +620,15 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Responses come from our own backends: their headers are passed on, not re-validated. */
+    /**
+     * Responses come from apps, which are untrusted: their heads are checked as strictly as
+     * clients' (names, values without CR/LF/NUL, at most {@link RouterConfig#MAX_HEADER_BYTES});
+     * one that fails is answered 502 ({@link #fromBackend}), never passed on.
+     */
     static HttpClientCodec backendCodec() {
-        return new HttpClientCodec(new io.netty.handler.codec.http.HttpDecoderConfig().setValidateHeaders(false), false, false);
+        var headers = io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory().withValidation(true);
+        var trailers = io.netty.handler.codec.http.DefaultHttpHeadersFactory.trailersFactory().withValidation(true);
+        return new HttpClientCodec(new io.netty.handler.codec.http.HttpDecoderConfig().setHeadersFactory(headers).setTrailersFactory(trailers)
+                .setMaxInitialLineLength(RouterConfig.MAX_INITIAL_LINE).setMaxHeaderSize(RouterConfig.MAX_HEADER_BYTES), false, false);
     }
 }

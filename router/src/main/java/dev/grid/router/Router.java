@@ -1,5 +1,7 @@
 package dev.grid.router;
 
+import dev.grid.net.Nft;
+import dev.grid.net.NftTable;
 import dev.grid.store.Store;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -26,12 +28,22 @@ public final class Router implements AutoCloseable {
     private EventLoopGroup workers;
     private RoutingState state;
     private TcpRoutes tcp;
+    private KernelTcpRoutes kernel;
+    private final NftTable table;
+    private String datapath = "relay";
     private Channel http;
     private Channel https;
 
+    /** A router whose TCP routes are relayed (it has no nftables table to write). */
     public Router(Store store, RouterConfig config) {
+        this(store, config, null);
+    }
+
+    /** A router whose TCP routes go in {@code table} (its part of the host's table) where {@code config.tcpDatapath()} allows. */
+    public Router(Store store, RouterConfig config, NftTable table) {
         this.store = store;
         this.config = config;
+        this.table = table;
     }
 
     /** Starts routing; a start that fails (a port taken) leaves nothing running. */
@@ -65,8 +77,18 @@ public final class Router implements AutoCloseable {
             https = listen(config.httpsPort(), backends, certificates);
         }
         tcp = new TcpRoutes(config.tcpBindAddress(), config.addonBindAddress(), config.tcpIdleTimeout(), config.tcpMaxConnections(), config.transport(), boss, workers, state::view);
-        state.onChange(tcp::apply);
-        log.info("router: HTTP on {}:{}, HTTPS on {} ({})", config.bindAddress(), httpPort(), httpsPort(), config.transport());
+        String unusable = kernelUnusable();
+        if (unusable == null) {
+            kernel = new KernelTcpRoutes(store, config, table, tcp);
+            state.onChange(kernel::apply); // the table is written from etcd's state before any route is served
+            datapath = "kernel";
+        } else {
+            if (config.tcpDatapath() == TcpDatapath.KERNEL) throw new IllegalStateException("GRID_TCP_DATAPATH=kernel, but " + unusable);
+            state.onChange(tcp::apply);
+            datapath = config.tcpDatapath() == TcpDatapath.PROXY ? "relay (GRID_TCP_DATAPATH=proxy)" : "relay (" + unusable + ")";
+        }
+        log.info("router: HTTP on {}:{}, HTTPS on {} (HTTP/2 and HTTP/1.1, TLS by {}) ({}); TCP routes: {}", config.bindAddress(), httpPort(), httpsPort(),
+                Certificates.PROVIDER, config.transport(), datapath);
         return this;
     }
 
@@ -83,10 +105,20 @@ public final class Router implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ConnectionTimeouts timeouts = new ConnectionTimeouts(config.headerTimeout(), config.idleTimeout(), config.responseTimeout(), config.bodyTimeout());
-                        if (certificates != null) ch.pipeline().addLast(new SniHandler(certificates));
-                        ch.pipeline().addLast(timeouts)
+                        java.util.function.Consumer<io.netty.channel.ChannelPipeline> http1 = p -> p
                                 .addLast(new HttpServerCodec(RouterConfig.MAX_INITIAL_LINE, RouterConfig.MAX_HEADER_BYTES, 8192))
-                                .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, timeouts));
+                                .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, false, timeouts));
+                        if (certificates == null) {
+                            http1.accept(ch.pipeline().addLast(timeouts));
+                            return;
+                        }
+                        // TLS: HTTP/2 or HTTP/1.1, as the client chose by ALPN once the handshake is done.
+                        ch.pipeline().addLast(new SniHandler(certificates)).addLast(timeouts)
+                                .addLast(Http2Frontend.negotiation(http1, () -> {
+                                    ConnectionTimeouts stream = ConnectionTimeouts.forStream(config.headerTimeout(), config.idleTimeout(),
+                                            config.responseTimeout(), config.bodyTimeout());
+                                    return new io.netty.channel.ChannelHandler[] {stream, new HttpProxyHandler(state::view, config, backends, true, true, stream)};
+                                }, config.idleTimeout()));
                     }
                 });
         Future<Channel> bound = Transport.bind(server, config.bindAddress(), port, Duration.ofSeconds(5), () -> true).await();
@@ -94,6 +126,30 @@ public final class Router implements AutoCloseable {
             throw new IllegalStateException("router: cannot listen on " + config.bindAddress() + ":" + port + ": " + bound.cause().getMessage(), bound.cause());
         }
         return bound.getNow();
+    }
+
+    /** Why TCP routes cannot go in the kernel here, or null if they can. */
+    private String kernelUnusable() {
+        if (config.tcpDatapath() == TcpDatapath.PROXY) return "GRID_TCP_DATAPATH=proxy";
+        if (table == null) return "this router has no nftables table";
+        String nft = Nft.unusable();
+        if (nft != null) return "nftables cannot be used here: " + nft;
+        String conntrack = Conntrack.unusable();
+        if (conntrack != null) return conntrack;
+        return null;
+    }
+
+    /** Who carries TCP routes: "kernel", or "relay (WHY)". */
+    public String tcpDatapath() {
+        return datapath;
+    }
+
+    /** Per TCP route port, which path serves it on this router now ("kernel", or "relay: WHY"). */
+    public java.util.Map<Integer, String> tcpPaths() {
+        if (kernel != null) return kernel.paths();
+        java.util.Map<Integer, String> out = new java.util.HashMap<>();
+        for (int p : tcp.ports()) out.put(p, "relay");
+        return out;
     }
 
     public int httpsPort() {
@@ -107,7 +163,17 @@ public final class Router implements AutoCloseable {
     /** Stops routing; returns once its event loops have ended (bounded: 5 s each). */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /**
+     * Stops routing. Without {@code removeKernelRoutes} the TCP routes on the kernel path keep
+     * serving as they were (the server is restarting: the next router rebuilds them from etcd
+     * before it serves anything); HTTP and relayed routes stop either way.
+     */
+    public void close(boolean removeKernelRoutes) {
         if (state != null) state.close();
+        if (kernel != null) kernel.close(removeKernelRoutes);
         if (tcp != null) tcp.close();
         if (http != null) http.close();
         if (https != null) https.close();

@@ -48,42 +48,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The router against real servers on loopback, with routes and backends in a real
- * etcd; each subclass starts it on one transport.
+ * etcd; each subclass starts it on one transport, with TCP routes on the relay.
  */
-abstract class AbstractRouterTest {
-    static Store store;
-    static Router router;
-    static Backends backends;
-    static Transport transport;
+abstract class AbstractRouterTest extends AbstractTcpRouteTest {
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    /** Short, so that the tests of these timeouts take seconds. */
-    static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(3);
-    static final Duration BODY_TIMEOUT = Duration.ofSeconds(3);
-    /** Larger than every buffer between a client and a backend, so that backpressure shows. */
-    static final long MAX_BODY = 64L << 20;
-    static final Duration TCP_IDLE = Duration.ofSeconds(2);
-    static final int TCP_MAX = 20;
-    /** Where the test router opens add-ons' TCP routes: another loopback address than its public one. */
-    static final String ADDON_ADDRESS = "127.0.0.3";
-
-    static void start(Transport t) throws Exception {
-        transport = t;
-        store = SharedEtcd.newStore();
-        router = new Router(store, new RouterConfig("127.0.0.1", 0, 0, "127.0.0.1", ADDON_ADDRESS, Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, 2, t)).start();
-        backends = new Backends(store);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        backends.close();
-        router.close();
-        store.deletePrefix("");
-        store.close();
-    }
-
-    static void route(Route r) {
-        store.put(Keys.route(r.id()), r);
-    }
 
     static HttpResponse<String> get(String host, String path, Map<String, String> headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.httpPort() + path)).timeout(Duration.ofSeconds(5));
@@ -267,13 +235,6 @@ abstract class AbstractRouterTest {
         s.connect(new InetSocketAddress("127.0.0.1", router.httpPort()));
         s.setSoTimeout(20_000);
         return s;
-    }
-
-    static String readLine(InputStream in) throws IOException {
-        StringBuilder line = new StringBuilder();
-        int c;
-        while ((c = in.read()) != -1 && c != '\n') if (c != '\r') line.append((char) c);
-        return line.toString();
     }
 
     /** Writes {@code head}, then {@code size} bytes in 64 KiB pieces, counting in {@code sent} what the socket took. */
@@ -599,160 +560,35 @@ abstract class AbstractRouterTest {
         }
     }
 
-    static String tcpLine(int port, String line) throws IOException {
-        return tcpLine("127.0.0.1", port, line);
-    }
-
-    static String tcpLine(String address, int port, String line) throws IOException {
-        try (Socket s = new Socket(address, port)) {
-            s.setSoTimeout(5000);
-            s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
-            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        }
-    }
-
-    @Test
-    void tcpRouteForwardsToAnyInstanceOrOnlyTheLeaderAndMovesWithTheLeader() throws Exception {
-        backends.echo("t8-any", "e1");
-        backends.echo("t8-any", "e2");
-        int anyPort = Backends.deadPort();
-        route(Route.tcp("t8-any", anyPort, "t8-any", false));
-        String first = awaitTcpLine(anyPort, "hi", s -> s != null && s.endsWith(":hi"));
-        assertTrue(first.equals("e1:hi") || first.equals("e2:hi"), first);
-
-        backends.echo("t8-db", "primary");
-        Eventually.sleep(50);
-        backends.echo("t8-db", "standby");
-        int leaderPort = Backends.deadPort();
-        route(Route.tcp("t8-db", leaderPort, "t8-db", true));
-        awaitTcpLine(leaderPort, "x", "primary:x");
-        for (int i = 0; i < 5; i++) assertEquals("primary:x", tcpLine(leaderPort, "x"), "only the leader (the oldest instance)");
-
-        try (Socket client = new Socket("127.0.0.1", leaderPort)) {
-            client.setSoTimeout(5000);
-            var in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
-            client.getOutputStream().write("before\n".getBytes(StandardCharsets.UTF_8));
-            assertEquals("primary:before", in.readLine());
-            long rev = store.get(Keys.leader("t8-db")).map(e -> e.modRevision()).orElse(0L);
-            assertTrue(new Discovery(store).setLeader("t8-db", "standby", rev));
-            assertNull(in.readLine(), "the connection to the old leader is closed");
-        }
-        assertEquals("standby:after", awaitTcpLine(leaderPort, "after", "standby:after"), "reconnect reaches the new leader");
-    }
-
-    /** Remove-and-add on one port: the new route's listener binds the port the old one just let go of. */
-    @Test
-    void aTcpRouteReplacedOnTheSamePortIsServed() throws Exception {
-        backends.echo("t10-old", "old");
-        backends.echo("t10-new", "new");
-        int port = Backends.deadPort();
-        route(Route.tcp("t10-a", port, "t10-old", false));
-        awaitTcpLine(port, "x", "old:x");
-        for (int round = 0; round < 5; round++) {
-            String from = round % 2 == 0 ? "t10-a" : "t10-b";
-            String to = round % 2 == 0 ? "t10-b" : "t10-a";
-            String service = round % 2 == 0 ? "t10-new" : "t10-old";
-            // One transaction, so that one rebuild closes the old listener and binds the new one.
-            assertTrue(store.txn().delete(Keys.route(from)).put(Keys.route(to), Route.tcp(to, port, service, false)).commit());
-            awaitTcpLine(port, "x", (round % 2 == 0 ? "new" : "old") + ":x");
-        }
-    }
-
-    @Test
-    void aTcpRouteClosesIdleConnectionsAndRefusesPastItsCap() throws Exception {
-        backends.echo("t15", "e");
-        int port = Backends.deadPort();
-        route(Route.tcp("t15", port, "t15", false));
-        awaitTcpLine(port, "x", "e:x");
-        try (Socket idle = new Socket("127.0.0.1", port)) {
-            idle.setSoTimeout(10_000);
-            idle.getOutputStream().write("a\n".getBytes(StandardCharsets.US_ASCII));
-            assertEquals("e:a", readLine(idle.getInputStream()));
-            Instant start = Instant.now();
-            assertEquals(-1, idle.getInputStream().read(), "closed by the router");
-            long ms = Duration.between(start, Instant.now()).toMillis();
-            assertTrue(ms >= TCP_IDLE.toMillis() - 500 && ms < TCP_IDLE.toMillis() + 4000, "after the idle timeout: " + ms + " ms");
-        }
-        java.util.List<Socket> flood = new java.util.ArrayList<>();
-        try {
-            for (int i = 0; i < TCP_MAX; i++) {
-                Socket s = new Socket("127.0.0.1", port);
-                s.setSoTimeout(10_000);
-                s.getOutputStream().write(("c" + i + "\n").getBytes(StandardCharsets.US_ASCII));
-                assertEquals("e:c" + i, readLine(s.getInputStream()), "within the cap");
-                flood.add(s);
-            }
-            try (Socket over = new Socket("127.0.0.1", port)) {
-                over.setSoTimeout(10_000);
-                int answer;
-                try {
-                    over.getOutputStream().write("over\n".getBytes(StandardCharsets.US_ASCII));
-                    answer = over.getInputStream().read();
-                } catch (IOException reset) {
-                    answer = -1;
-                }
-                assertEquals(-1, answer, "one past the cap is closed as it arrives, unanswered");
-            }
-            flood.remove(0).close();
-            awaitTcpLine(port, "again", "e:again"); // a freed place is taken again
-        } finally {
-            for (Socket s : flood) s.close();
-        }
-    }
-
-    @Test
-    void anAddonsTcpRouteIsOpenOnlyWhereAppsReachAddonsUntilExposed() throws Exception {
-        backends.echo("t16", "e");
-        int port = Backends.deadPort();
-        Route addon = Route.tcp("t16", port, "t16", true, Route.ADDON);
-        route(addon);
-        awaitTcpLine(ADDON_ADDRESS, port, "x", "e:x"::equals);
-        assertThrows(java.net.ConnectException.class, () -> tcpLine("127.0.0.1", port, "x"), "not on the router's public address");
-
-        route(addon.listening(Route.PUBLIC)); // what addons:expose does
-        awaitTcpLine(port, "y", "e:y");
-        assertThrows(java.net.ConnectException.class, () -> tcpLine(ADDON_ADDRESS, port, "x"), "moved, not doubled");
-    }
-
     /** `grid down` then `grid up` in one process: the new router binds the ports the old one had. */
     @Test
     void aClosedRouterHasLetGoOfItsPorts() throws Exception {
-        int http = Backends.deadPort();
-        int https = Backends.deadPort();
-        for (int i = 0; i < 3; i++) {
-            new Router(store, new RouterConfig("127.0.0.1", http, https, "127.0.0.1", "127.0.0.1", Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT, BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, 1, transport))
+        // The first takes ports the kernel gives it (held until its close: no other socket can take
+        // them meanwhile, as one could a port picked and let go before); the next two take the same.
+        Router first = new Router(store, config(0, 0, 1, TcpDatapath.PROXY)).start();
+        int http = first.httpPort();
+        int https = first.httpsPort();
+        first.close();
+        for (int i = 0; i < 2; i++) {
+            new Router(store, config(http, https, 1, TcpDatapath.PROXY))
                     .start().close();
         }
     }
 
-    /** Sends {@code line} through {@code port} until the answer is {@code expect}; returns it. */
-    static String awaitTcpLine(int port, String line, String expect) {
-        return awaitTcpLine(port, line, expect::equals);
-    }
-
-    /** Sends {@code line} through {@code port} until the answer passes {@code ok} (5 s at most); returns it. */
-    static String awaitTcpLine(int port, String line, java.util.function.Predicate<String> ok) {
-        return awaitTcpLine("127.0.0.1", port, line, ok);
-    }
-
-    static String awaitTcpLine(String address, int port, String line, java.util.function.Predicate<String> ok) {
-        return Eventually.await("an answer to '" + line + "' through " + address + ":" + port, Duration.ofSeconds(5), () -> {
-            try {
-                return tcpLine(address, port, line);
-            } catch (IOException e) {
-                return e.toString();
-            }
-        }, ok);
-    }
-
-    /** Connects with TLS, naming {@code sni}, trusting anything; returns the served certificate's subject and the HTTP answer. */
-    static String[] tls(String sni, String path) throws Exception {
+    /** A TLS client context that takes any certificate (the router's default is self-signed). */
+    static javax.net.ssl.SSLContext trustingAnything() throws Exception {
         javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
         ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
             public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
             public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
             public java.security.cert.X509Certificate[] getAcceptedIssuers() { return new java.security.cert.X509Certificate[0]; }
         }}, null);
+        return ctx;
+    }
+
+    /** Connects with TLS, naming {@code sni}, trusting anything; returns the served certificate's subject and the HTTP answer. */
+    static String[] tls(String sni, String path) throws Exception {
+        javax.net.ssl.SSLContext ctx = trustingAnything();
         try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", router.httpsPort())) {
             var params = s.getSSLParameters();
             params.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(sni)));

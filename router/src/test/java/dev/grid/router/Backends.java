@@ -89,8 +89,10 @@ final class Backends implements AutoCloseable {
                     });
                     c.setDaemon(true);
                     c.start();
-                } catch (IOException closed) {
-                    return;
+                } catch (IOException e) {
+                    // Closed, or a connection destroyed while it waited to be accepted (the kernel
+                    // route ends a deposed leader's connections with ss -K): a real server goes on.
+                    if (ss.isClosed()) return;
                 }
             }
         });
