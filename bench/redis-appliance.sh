@@ -10,21 +10,8 @@ cd "$ROOT"
 bash scripts/setup-host.sh
 command -v redis-benchmark >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools >/dev/null; }
 [ -f platform/server/target/grid-server.jar ] && [ -f cli/target/grid-cli.jar ] || mvn -B -q -DskipTests install
-export GRID_HOME="$(mktemp -d /tmp/grid-bench-home.XXXXXX)"
-export GRID_ETCD_PORT=17379 GRID_API_PORT=17070 GRID_HTTP_PORT=17080 GRID_HTTPS_PORT=-1 GRID_SSH_PORT=17222 \
-       GRID_BLOB_PORT=17071 GRID_TCP_PORT_RANGE=17100-17199 GRID_PORT_RANGE=17200-17299 GRID_ROUTER_ADDRESS=127.0.0.1 \
-       GRID_HOST_ID="bench$$"
-java -XX:+UseSerialGC -jar platform/server/target/grid-server.jar > "$GRID_HOME/grid.log" 2>&1 &
-SERVER=$!
-grid() { java -jar cli/target/grid-cli.jar "$@"; }
-cleanup() {
-  grid addons:destroy bench-kv --confirm bench-kv >/dev/null 2>&1 || true
-  kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
-  docker volume ls -q --filter label=grid.host="$GRID_HOST_ID" | xargs -r docker volume rm >/dev/null 2>&1 || true
-  rm -rf "$GRID_HOME"
-}
-trap cleanup EXIT
-for i in $(seq 1 60); do [ -f "$GRID_HOME/cli.json" ] && grid status >/dev/null 2>&1 && break; sleep 1; done
+ADDON=bench-kv
+. bench/grid-server.sh
 grid apps:create bench >/dev/null
 grid addons:create redis -a bench --as bench-kv
 ROUTE_PORT=$(grid config:get -a bench REDIS_PORT)

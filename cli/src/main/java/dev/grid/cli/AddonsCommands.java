@@ -101,10 +101,10 @@ final class AddonsCommands {
         }
         if (info.has("nodes")) {
             out.println();
-            Table t = new Table("NODE", "ROLE", "ADDRESS", "LAG", "STATE");
+            Table t = new Table("NODE", "ROLE", "ADDRESS", "LAG", "STATE", "KEEPER");
             for (JsonNode n : info.path("nodes")) {
                 t.row(n.path("node").asText(), n.path("role").asText(), n.path("address").asText(),
-                        n.has("lag_bytes") ? n.path("lag_bytes").asLong() + " B" : "", n.path("state").asText());
+                        n.has("lag_bytes") ? n.path("lag_bytes").asLong() + " B" : "", n.path("state").asText(), n.path("keeper").asText());
             }
             t.print(out);
         }

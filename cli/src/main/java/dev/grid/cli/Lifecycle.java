@@ -111,8 +111,12 @@ final class Lifecycle {
         }
     }
 
-    @Command(name = "down", description = "Stop Grid and its jobs on this machine; volumes and state are kept.")
+    @Command(name = "down", description = "Stop Grid and its jobs on this machine; volumes and state are kept. "
+            + "With --keep-workloads, apps and data nodes keep running (for an upgrade: the next 'grid up' adopts them).")
     static final class Down extends Grid.Base {
+        @picocli.CommandLine.Option(names = "--keep-workloads", description = "Stop only Grid itself: app jobs, data nodes, TCP routes and the local etcd keep running.")
+        boolean keepWorkloads;
+
         public Integer call() throws Exception {
             Optional<ProcessHandle> p = running();
             if (p.isEmpty()) {
@@ -120,7 +124,14 @@ final class Lifecycle {
                 out().flush();
                 return 0;
             }
-            out().println("Stopping Grid (pid " + p.get().pid() + "): stopping its jobs, keeping volumes...");
+            java.nio.file.Path marker = Api.home().resolve("stop-workloads"); // GridServer.STOP_WORKLOADS
+            if (keepWorkloads) {
+                java.nio.file.Files.deleteIfExists(marker);
+                out().println("Stopping Grid (pid " + p.get().pid() + "): its jobs, data nodes and TCP routes keep running...");
+            } else {
+                java.nio.file.Files.writeString(marker, "");
+                out().println("Stopping Grid (pid " + p.get().pid() + "): stopping its jobs, keeping volumes...");
+            }
             out().flush();
             p.get().destroy();
             try {
@@ -155,6 +166,12 @@ final class Lifecycle {
                         jobs.isEmpty() ? "-" : String.join(" ", jobs));
             }
             t.print(out());
+            if (s.path("routers").size() > 0) {
+                out().println();
+                Table r = new Table("ROUTER", "ADDRESS", "TCP ROUTES");
+                for (JsonNode x : s.path("routers")) r.row(x.path("host").asText(), x.path("address").asText(), x.path("tcpDatapath").asText());
+                r.print(out());
+            }
         }
     }
 }

@@ -5,7 +5,8 @@ package dev.grid.appliance;
  * {@code spec} (members and service, written at creation), {@code state} (the manager's,
  * by compare-and-swap), {@code nodes/NODE} (each keeper's report, leased), {@code secrets}
  * (the cluster's passwords: only its keepers and Grid's own parts read them) and
- * {@code settings} (what an operator set through Grid, which every keeper applies).
+ * {@code settings} (what an operator set through Grid, which every keeper applies) and {@code keeper}
+ * (the keeper program its nodes should run).
  */
 public record ClusterKeys(String appliance, String cluster) {
     public static final String ROOT = "appliances/";
@@ -32,6 +33,11 @@ public record ClusterKeys(String appliance, String cluster) {
 
     public String settings() {
         return root() + "settings";
+    }
+
+    /** The keeper program the cluster's nodes should run ({@link Clusters#upgradeKeepers}): the manager rolls them onto it. */
+    public String keeper() {
+        return root() + "keeper";
     }
 
     public String nodes() {

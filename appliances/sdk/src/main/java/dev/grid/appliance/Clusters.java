@@ -85,6 +85,31 @@ public final class Clusters {
         return store.txn().ifUnchanged(keys.secrets(), entry.get().modRevision()).put(keys.secrets(), secrets).commit();
     }
 
+    /**
+     * Gives a cluster an earlier Grid made (no certificates) its certificates, once every node
+     * runs the keeper {@link #upgradeKeepers} named: this Grid's keepers take them live, all
+     * within a round of each other, where an old keeper would not. Throws, saying why, while
+     * some node does not run it yet (the controller tries again); returns whether it gave them.
+     */
+    public static boolean addCertificates(Store store, ClusterKeys keys, java.util.function.Supplier<Tls> tls, java.time.Instant now) {
+        var entry = store.get(keys.secrets());
+        if (entry.isEmpty()) return false;
+        Map<String, String> secrets = new LinkedHashMap<>();
+        entry.get().as(Map.class).forEach((k, v) -> secrets.put(String.valueOf(k), String.valueOf(v)));
+        if (secrets.containsKey(TLS_CA)) return false;
+        String wanted = wantedKeeper(store, keys);
+        ClusterSpec spec = store.get(keys.spec(), ClusterSpec.class).orElseThrow();
+        Map<String, NodeReport> nodes = reports(store, keys);
+        long on = wanted == null ? 0 : spec.members().stream()
+                .filter(m -> nodes.get(m) != null && nodes.get(m).healthy() && KeeperProgram.name(wanted).equals(nodes.get(m).program())).count();
+        if (on < spec.members().size()) {
+            throw new IllegalStateException("the cluster " + keys.cluster() + " gets certificates once every node runs this Grid's keeper ("
+                    + on + " of " + spec.members().size() + " do)");
+        }
+        secrets.putAll(tlsSecrets(ClusterCa.Authority.of(store, now), tls.get()));
+        return store.txn().ifUnchanged(keys.secrets(), entry.get().modRevision()).put(keys.secrets(), secrets).commit();
+    }
+
     /** Whether a cluster's server certificate ends within {@link ClusterCa#RENEW_BEFORE} of {@code now}. */
     static boolean renewalDue(Map<String, String> secrets, java.time.Instant now) {
         String cert = secrets.get(TLS_SERVER_CERT);
@@ -117,7 +142,7 @@ public final class Clusters {
         Store store = platform.store();
         ClusterKeys keys = spec.keys();
         if (store.get(keys.spec()).isPresent()) return false;
-        String slug = KeeperProgram.publish(platform.blobs(), datastore);
+        String slug = KeeperProgram.publish(platform.blobs(), datastore, platform.keeperJavaOptions());
         List<String> capabilities = List.copyOf(datastore.getDeclaredConstructor().newInstance().capabilities());
         Map<String, ProcessType> processes = new LinkedHashMap<>();
         // A fresh volume name per cluster: a cluster made again under the same name never finds old data.
@@ -154,7 +179,7 @@ public final class Clusters {
             nodeSecrets.put("GRID_ETCD_KEY_PEM", java.nio.file.Files.readString(store.access().key()));
         }
         if (!nodeSecrets.isEmpty()) store.put(Keys.appSecrets(keys.app()), nodeSecrets);
-        if (!store.txn().ifUnchanged(keys.spec(), 0).put(keys.spec(), spec).commit()) return false;
+        if (!store.txn().ifUnchanged(keys.spec(), 0).put(keys.spec(), spec).put(keys.keeper(), Map.of("slug", slug)).commit()) return false;
         try {
             platform.runApp(keys.app(), processes, env, slug);
         } catch (RuntimeException e) {
@@ -162,6 +187,26 @@ public final class Clusters {
             throw e;
         }
         return true;
+    }
+
+    /**
+     * Makes the keeper program this Grid packs for {@code datastore} the one the cluster's nodes
+     * should run; the manager then restarts them on it one at a time ({@link Upgrade}). A new Grid
+     * calls it for every cluster when its controller starts: the nodes get its keeper, with no
+     * manual step. Returns whether the wanted program changed.
+     */
+    public static boolean upgradeKeepers(Platform platform, ClusterKeys keys, Class<? extends Datastore> datastore) throws Exception {
+        Store store = platform.store();
+        if (store.get(keys.spec()).isEmpty()) return false;
+        String slug = KeeperProgram.publish(platform.blobs(), datastore, platform.keeperJavaOptions());
+        var entry = store.get(keys.keeper()).orElse(null);
+        if (entry != null && slug.equals(String.valueOf(entry.as(Map.class).get("slug")))) return false;
+        return store.txn().ifUnchanged(keys.keeper(), entry == null ? 0 : entry.modRevision()).put(keys.keeper(), Map.of("slug", slug)).commit();
+    }
+
+    /** The keeper program the cluster's nodes should run (its slug URL), or null if none was named (a cluster an earlier Grid made). */
+    public static String wantedKeeper(Store store, ClusterKeys keys) {
+        return store.get(keys.keeper(), Map.class).map(m -> (String) m.get("slug")).orElse(null);
     }
 
     /** The cluster's passwords, made by {@link #ensure}. */
@@ -304,9 +349,16 @@ public final class Clusters {
             n.put("state", r == null ? "down (no report)" : r.message());
             n.put("address", r == null ? "" : r.address() + ":" + r.port());
             if (r != null && p != null && !m.equals(s.primary())) n.put("lag_bytes", Math.max(0, p.position() - r.position()));
+            n.put("keeper", r == null ? "" : r.program() == null ? "(an earlier Grid's)" : r.program());
             nodes.add(n);
         }
         info.put("nodes", nodes);
+        String wanted = wantedKeeper(store, keys);
+        if (wanted != null) {
+            String program = KeeperProgram.name(wanted);
+            long on = spec.members().stream().filter(m -> reports.get(m) != null && program.equals(reports.get(m).program())).count();
+            if (on < spec.members().size()) info.put("keeper_upgrade", on + " of " + spec.members().size() + " nodes on " + program + ", one node at a time");
+        }
         info.put("last_failover", s == null || s.lastFailover() == null ? "none"
                 : java.time.Instant.ofEpochMilli(s.lastFailover().atMillis()) + ": " + s.lastFailover().from() + " -> "
                 + s.lastFailover().to() + " (" + s.lastFailover().reason() + ")");

@@ -33,6 +33,12 @@ import static dev.grid.appliance.ClusterState.without;
  *       reports as a replica of the current primary.</li>
  *   <li>With the primary healthy: a lost sync is replaced by the live async replica with the
  *       highest position (not yet ready until the primary confirms it caught up).</li>
+ *   <li>Failure domains (a node's host, or the host's {@code zone} tag): the sync is chosen
+ *       from another domain than the primary's whenever one has a live replica, at bootstrap,
+ *       after a failover and when a sync is replaced; and a sync that shares the primary's
+ *       domain hands its role to a streaming replica of another domain once there is one, so
+ *       that the loss of one domain never takes the primary and every copy of its acknowledged
+ *       writes. Nodes with no domain known are each a domain of their own.</li>
  * </ol>
  * Applying a decision and deciding again on the same reports changes nothing: no flapping.
  */
@@ -61,17 +67,24 @@ public final class Failover {
     }
 
     public static Decision decide(ClusterState s, List<String> members, Map<String, NodeReport> alive, long now, Policy policy) {
-        if (s == null) return bootstrap(members, alive, now, policy);
+        return decide(s, members, alive, now, policy, Map.of());
+    }
+
+    /** As {@link #decide(ClusterState, List, Map, long, Policy)}, with each node's failure domain ({@code domains}: node id to domain). */
+    public static Decision decide(ClusterState s, List<String> members, Map<String, NodeReport> alive, long now, Policy policy,
+                                  Map<String, String> domains) {
+        java.util.function.Function<String, String> domain = n -> domains.getOrDefault(n, "node " + n);
+        if (s == null) return bootstrap(members, alive, now, policy, domain);
         String p = s.primary();
         NodeReport pr = alive.get(p);
         boolean primaryLost = pr == null
                 || (!pr.healthy() && pr.downSinceMillis() > 0 && now - pr.downSinceMillis() > policy.primaryDownGrace().toMillis());
         if (primaryLost) return failover(s, alive, now, policy, pr == null ? "its keeper stopped reporting" : "it has been down for "
-                + Duration.ofMillis(now - pr.downSinceMillis()).toSeconds() + " s");
+                + Duration.ofMillis(now - pr.downSinceMillis()).toSeconds() + " s", domain);
         if (pr.incarnation() != null && !pr.incarnation().equals(s.primaryIncarnation())) {
             // The primary's keeper restarted: it waits for this decision before serving again.
             if (policy.restartIsFailover() && s.primaryIncarnation() != null) {
-                Decision replaced = failover(s, alive, now, policy, "it restarted and may have lost writes it had not replicated");
+                Decision replaced = failover(s, alive, now, policy, "it restarted and may have lost writes it had not replicated", domain);
                 if (replaced.changed()) return replaced;
             }
             return new Decision(s.next(p, s.sync(), s.asyncs(), s.deposed(), s.syncReady(), s.lastFailover(), now)
@@ -79,7 +92,7 @@ public final class Failover {
         }
 
         if (s.sync() == null || !alive.containsKey(s.sync())) {
-            Optional<String> candidate = best(s.asyncs().stream(), alive, r -> r.isReplicaOf(p));
+            Optional<String> candidate = apart(s.asyncs().stream(), alive, r -> r.isReplicaOf(p), domain, domain.apply(p));
             if (candidate.isPresent()) {
                 String c = candidate.get();
                 List<String> asyncs = with(without(s.asyncs(), c), s.sync());
@@ -89,6 +102,17 @@ public final class Failover {
         } else if (!s.syncReady() && pr.generation() == s.generation() && s.sync().equals(pr.syncCaughtUp())) {
             return new Decision(s.next(p, s.sync(), s.asyncs(), s.deposed(), true, s.lastFailover(), now),
                     "sync " + s.sync() + " caught up with primary " + p);
+        }
+
+        if (s.sync() != null && domain.apply(s.sync()).equals(domain.apply(p))) {
+            String d = domain.apply(p);
+            Optional<String> apart = best(s.asyncs().stream().filter(a -> !domain.apply(a).equals(d)), alive, r -> r.healthy() && r.isReplicaOf(p));
+            if (apart.isPresent()) {
+                String c = apart.get();
+                return new Decision(s.next(p, c, with(without(s.asyncs(), c), s.sync()), s.deposed(), false, s.lastFailover(), now),
+                        "sync " + s.sync() + " shares " + d + " with primary " + p + ": " + c + " (" + domain.apply(c)
+                                + ") is the new sync, so that losing " + d + " loses no acknowledged write");
+            }
         }
 
         for (String d : s.deposed()) {
@@ -101,19 +125,22 @@ public final class Failover {
         return new Decision(null, "primary " + p + " is healthy");
     }
 
-    private static Decision bootstrap(List<String> members, Map<String, NodeReport> alive, long now, Policy policy) {
+    private static Decision bootstrap(List<String> members, Map<String, NodeReport> alive, long now, Policy policy,
+                                      java.util.function.Function<String, String> domain) {
         List<String> ready = members.stream().filter(alive::containsKey).toList();
         int needed = Math.min(policy.bootstrapNodes(), members.size());
         if (ready.size() < needed || ready.isEmpty())
             return new Decision(null, "waiting for " + needed + " nodes to report (" + ready.size() + " have)");
         String primary = ready.get(0);
-        String sync = ready.size() > 1 ? ready.get(1) : null;
+        String sync = ready.stream().skip(1).filter(n -> !domain.apply(n).equals(domain.apply(primary))).findFirst()
+                .orElse(ready.size() > 1 ? ready.get(1) : null);
         List<String> asyncs = members.stream().filter(m -> !m.equals(primary) && !m.equals(sync)).toList();
         return new Decision(new ClusterState(1, primary, sync, asyncs, List.of(), false, null, now, alive.get(primary).incarnation()),
                 "new cluster: primary " + primary + (sync == null ? "" : ", sync " + sync));
     }
 
-    private static Decision failover(ClusterState s, Map<String, NodeReport> alive, long now, Policy policy, String cause) {
+    private static Decision failover(ClusterState s, Map<String, NodeReport> alive, long now, Policy policy, String cause,
+                                     java.util.function.Function<String, String> domain) {
         String p = s.primary();
         String promoted;
         if (policy.synchronous()) {
@@ -134,11 +161,19 @@ public final class Failover {
         List<String> rest = new ArrayList<>();
         if (s.sync() != null && !s.sync().equals(promoted)) rest.add(s.sync());
         for (String a : s.asyncs()) if (!a.equals(promoted)) rest.add(a);
-        String newSync = best(rest.stream(), alive, r -> r.healthy() && NodeReport.REPLICA.equals(r.role())).orElse(null);
+        String newSync = apart(rest.stream(), alive, r -> r.healthy() && NodeReport.REPLICA.equals(r.role()), domain, domain.apply(promoted)).orElse(null);
         List<String> asyncs = without(rest, newSync);
         String why = "primary " + p + " lost (" + cause + "): promoted " + promoted;
         return new Decision(s.next(promoted, newSync, asyncs, with(s.deposed(), p), false, new LastFailover(now, p, promoted, cause), now)
                 .withPrimaryIncarnation(alive.get(promoted).incarnation()), why);
+    }
+
+    /** {@link #best} of the nodes outside {@code avoid}'s domain, else of them all. */
+    private static Optional<String> apart(Stream<String> nodes, Map<String, NodeReport> alive, java.util.function.Predicate<NodeReport> ok,
+                                          java.util.function.Function<String, String> domain, String avoid) {
+        List<String> list = nodes.toList();
+        Optional<String> elsewhere = best(list.stream().filter(n -> !domain.apply(n).equals(avoid)), alive, ok);
+        return elsewhere.isPresent() ? elsewhere : best(list.stream(), alive, ok);
     }
 
     /** The live node with the highest position among {@code nodes} that passes {@code ok}; ties go to the earlier node. */

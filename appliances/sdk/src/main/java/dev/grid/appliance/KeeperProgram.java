@@ -28,7 +28,13 @@ public final class KeeperProgram {
     private KeeperProgram() {}
 
     /** Packs (once per content) and stores the keeper for {@code datastore}; returns the slug URL. */
-    public static synchronized String publish(Blobs blobs, Class<? extends Datastore> datastore) throws IOException, InterruptedException {
+    public static String publish(Blobs blobs, Class<? extends Datastore> datastore) throws IOException, InterruptedException {
+        return publish(blobs, datastore, "");
+    }
+
+    /** As above, the keeper's JVM started with {@code javaOptions} too. */
+    public static synchronized String publish(Blobs blobs, Class<? extends Datastore> datastore, String javaOptions) throws IOException, InterruptedException {
+        javaOptions = checkJavaOptions(javaOptions);
         Set<Path> sources = new LinkedHashSet<>();
         for (Class<?> c : List.of(Keeper.class, datastore, Instance.class, ObjectMapper.class, JsonFactory.class, JsonProperty.class)) {
             sources.add(codeSource(c));
@@ -47,17 +53,21 @@ public final class KeeperProgram {
                 i++;
             }
             String launcher = "#!/bin/sh\n# Grid keeper: converges this node's datastore to the cluster state in etcd.\n"
-                    + "exec java -XX:+UseSerialGC -Xmx64m -Xss512k -XX:TieredStopAtLevel=1 -cp " + String.join(":", classpath)
+                    + "exec java -XX:+UseSerialGC -Xmx64m -Xss512k -XX:TieredStopAtLevel=1 " + (javaOptions.isBlank() ? "" : javaOptions.strip() + " ")
+                    + "-cp " + String.join(":", classpath)
                     + " " + Keeper.class.getName() + " " + datastore.getName() + "\n";
             Path bin = staging.resolve("keeper");
             Files.writeString(bin, launcher);
             bin.toFile().setExecutable(true, false);
             digest.update(launcher.getBytes(StandardCharsets.UTF_8));
-            String blob = "keeper-" + HexFormat.of().formatHex(digest.digest()).substring(0, 20) + ".tgz";
+            String name = "keeper-" + HexFormat.of().formatHex(digest.digest()).substring(0, 20);
+            String blob = name + ".tgz";
             if (blobs.file(blob).isPresent()) return blobs.url(blob);
+            // The keeper says which program it runs (its reports' program), so that an upgrade knows when a node has it.
+            Files.writeString(staging.resolve(PROGRAM_FILE), name + "\n");
             Path tarball = Files.createTempFile("grid-keeper", ".tgz");
             try {
-                Process tar = new ProcessBuilder("tar", "-czhf", tarball.toString(), "-C", staging.toString(), "keeper", "cp")
+                Process tar = new ProcessBuilder("tar", "-czhf", tarball.toString(), "-C", staging.toString(), "keeper", "cp", PROGRAM_FILE)
                         .redirectErrorStream(true).start();
                 String out = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 if (tar.waitFor() != 0) throw new IOException("packing the keeper failed: " + out.strip());
@@ -69,6 +79,37 @@ public final class KeeperProgram {
             throw new IllegalStateException(e);
         } finally {
             new ProcessBuilder("rm", "-rf", staging.toString()).start().waitFor();
+        }
+    }
+
+    private static final String PROGRAM_FILE = "program";
+
+    /** {@code options} as the launcher takes them (null is none), or a clear error: they go into a shell script. */
+    public static String checkJavaOptions(String options) {
+        if (options == null) return "";
+        if (!options.matches("[A-Za-z0-9_:=+.,/ -]*") || !(options.isBlank() || options.strip().startsWith("-"))) {
+            throw new IllegalArgumentException("invalid GRID_KEEPER_JAVA_OPTS '" + options + "': give JVM options such as -Xmx96m, separated by spaces");
+        }
+        return options.strip();
+    }
+
+    /** The program a slug's URL names: its blob's name without {@code .tgz}. */
+    public static String name(String slugUrl) {
+        String file = slugUrl.substring(slugUrl.lastIndexOf('/') + 1);
+        return file.endsWith(".tgz") ? file.substring(0, file.length() - 4) : file;
+    }
+
+    /**
+     * The program this JVM runs, read from the slug it was started from ({@code /app/program},
+     * beside {@code /app/cp}), or null when it was not started from a keeper slug (tests, an IDE).
+     */
+    public static String running() {
+        try {
+            Path app = codeSource(Keeper.class).getParent().getParent();
+            Path file = app.resolve(PROGRAM_FILE);
+            return app.resolve("cp").equals(codeSource(Keeper.class).getParent()) && Files.isRegularFile(file) ? Files.readString(file).strip() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 

@@ -2,7 +2,10 @@ package dev.grid.appliance;
 
 import dev.grid.appliance.Failover.Decision;
 import dev.grid.appliance.Failover.Policy;
+import dev.grid.core.ProcessType;
+import dev.grid.core.Release;
 import dev.grid.discovery.Discovery;
+import dev.grid.store.Deploys;
 import dev.grid.store.CoalescedTask;
 import dev.grid.store.Entry;
 import dev.grid.store.Keys;
@@ -21,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * An appliance's manager: any number may run, one leads. The leader watches every
  * cluster of its appliance (specs, state, keepers' leased reports), applies
  * {@link Failover#decide} with compare-and-swap on the state key, and makes the primary
- * the leader of the cluster's service, which the TCP route follows.
+ * the leader of the cluster's service, which the TCP route follows. While the cluster is steady
+ * it also rolls its nodes onto the keeper program {@link Clusters#upgradeKeepers} named, one at a time.
  */
 public final class Manager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Manager.class);
@@ -35,9 +39,15 @@ public final class Manager implements AutoCloseable {
     private final CoalescedTask task;
     /** Each cluster's last decision, so that only a new one is logged. */
     private final Map<String, String> lastWhy = new ConcurrentHashMap<>();
+    /** Each cluster's last upgrade step, so that only a new one is logged. */
+    private final Map<String, String> lastUpgrade = new ConcurrentHashMap<>();
     /** Each cluster's primary as last published as its service's leader. */
     private final Map<String, String> published = new ConcurrentHashMap<>();
     private Subscription watch;
+    /** Hosts' addresses to their failure domains, read at most every {@link #HOSTS_TTL}: hosts come and go seldom. */
+    private volatile Map<String, String> domainsByAddress = Map.of();
+    private volatile long domainsRead = Long.MIN_VALUE;
+    private static final long HOSTS_TTL = Duration.ofSeconds(5).toNanos();
 
     public Manager(Store store, String appliance, Policy policy, String candidate) {
         this.store = store;
@@ -52,6 +62,23 @@ public final class Manager implements AutoCloseable {
         watch = store.watch(prefix, store.list(prefix).revision() + 1, changes -> task.request(), task::request);
         task.every(PERIOD);
         return this;
+    }
+
+    /** Each host's {@link dev.grid.core.HostInfo#failureDomain} by its address. */
+    private Map<String, String> domainsByAddress() {
+        long now = System.nanoTime();
+        if (now - domainsRead > HOSTS_TTL) {
+            domainsByAddress = domains(store.values(dev.grid.store.Keys.HOSTS, dev.grid.core.HostInfo.class));
+            domainsRead = now;
+        }
+        return domainsByAddress;
+    }
+
+    /** Hosts' addresses to their failure domains. */
+    static Map<String, String> domains(java.util.Collection<dev.grid.core.HostInfo> hosts) {
+        Map<String, String> out = new HashMap<>();
+        for (dev.grid.core.HostInfo h : hosts) out.put(h.address(), h.failureDomain());
+        return out;
     }
 
     private void round() {
@@ -74,8 +101,11 @@ public final class Manager implements AutoCloseable {
         ClusterState state = stateEntry == null ? null : stateEntry.as(ClusterState.class);
         Map<String, NodeReport> alive = new HashMap<>();
         all.under(keys.nodes()).forEach(n -> alive.put(n.name(), n.as(NodeReport.class)));
+        Map<String, String> byAddress = domainsByAddress();
+        Map<String, String> domains = new HashMap<>();
+        for (NodeReport r : alive.values()) if (r.address() != null && byAddress.containsKey(r.address())) domains.put(r.id(), byAddress.get(r.address()));
         Decision d = Failover.decide(state, spec.members(), alive, System.currentTimeMillis(),
-                new Policy(spec.synchronous(), policy.primaryDownGrace(), policy.bootstrapNodes(), policy.restartIsFailover()));
+                new Policy(spec.synchronous(), policy.primaryDownGrace(), policy.bootstrapNodes(), policy.restartIsFailover()), domains);
         if (!d.why().equals(lastWhy.put(keys.cluster(), d.why()))) log.info("{} {}: {}", appliance, spec.cluster(), d.why());
         if (d.changed()) {
             long rev = stateEntry == null ? 0 : stateEntry.modRevision();
@@ -84,6 +114,8 @@ public final class Manager implements AutoCloseable {
                 return;
             }
             state = d.next();
+        } else {
+            upgrade(all, spec, state, alive);
         }
         // The leader key lives under services/, outside the snapshot: read it when the primary is not the one last published.
         if (state != null && state.primary() != null && !state.primary().equals(published.get(keys.cluster()))) {
@@ -93,6 +125,42 @@ public final class Manager implements AutoCloseable {
                 published.put(keys.cluster(), state.primary());
             }
         }
+    }
+
+    /**
+     * The rolling keeper upgrade's next step ({@link Upgrade}), when the failover decision left the
+     * cluster as it was: one node's process type gets the wanted keeper's slug by a new release of
+     * the cluster's app, which restarts that node alone.
+     */
+    private void upgrade(Snapshot all, ClusterSpec spec, ClusterState state, Map<String, NodeReport> alive) {
+        ClusterKeys keys = spec.keys();
+        Entry wantedEntry = all.get(keys.keeper());
+        if (wantedEntry == null) return;
+        String slug = String.valueOf(wantedEntry.as(Map.class).get("slug"));
+        String wanted = KeeperProgram.name(slug);
+        boolean allDone = spec.members().stream().allMatch(m -> alive.get(m) != null && alive.get(m).healthy() && wanted.equals(alive.get(m).program()));
+        if (allDone) {
+            if (lastUpgrade.remove(keys.cluster()) != null) log.info("{} {}: every node runs keeper {}", appliance, spec.cluster(), wanted);
+            return;
+        }
+        Release release = Deploys.current(store, keys.app()).orElse(null);
+        if (release == null) return;
+        Map<String, String> programs = new HashMap<>();
+        for (String m : spec.members()) {
+            String s = release.slugFor(m);
+            if (s != null) programs.put(m, KeeperProgram.name(s));
+        }
+        // Nothing to roll (every job has the program) and no roll of ours to see to its end: a node
+        // restarting is the failover's business, not an upgrade's.
+        if (spec.members().stream().allMatch(m -> wanted.equals(programs.get(m))) && !lastUpgrade.containsKey(keys.cluster())) return;
+        Upgrade.Step step = Upgrade.next(state, spec.members(), programs, alive, wanted, spec.synchronous());
+        if (!step.why().equals(lastUpgrade.put(keys.cluster(), step.why()))) log.info("{} {}: keeper upgrade: {}", appliance, spec.cluster(), step.why());
+        ProcessType process = step.node() == null ? null : release.processes().get(step.node());
+        if (process == null) return;
+        Map<String, ProcessType> processes = new HashMap<>(release.processes());
+        processes.put(step.node(), process.withSlug(slug));
+        Deploys.deploy(store, keys.app(), release.image(), release.slugUrl(), processes, release.env(), "Upgrade the keeper of " + step.node()
+                + (step.node().equals(state.primary()) ? " (the primary)" : " (a replica)") + " to " + wanted);
     }
 
     @Override

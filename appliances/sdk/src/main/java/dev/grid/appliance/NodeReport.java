@@ -13,16 +13,24 @@ package dev.grid.appliance;
  * @param downSinceMillis when the datastore stopped answering (0 while it answers)
  * @param message       what the keeper is doing, for people
  * @param incarnation   the keeper process's random id: a new one means the node restarted
+ * @param program       the keeper program the node runs ({@link dev.grid.appliance.KeeperProgram#publish}'s
+ *                      name), or null for a keeper an earlier Grid made, which did not say
  */
 public record NodeReport(String id, String address, int port, String role, long generation, String upstream,
-                         long position, String syncCaughtUp, long downSinceMillis, String message, String incarnation) {
+                         long position, String syncCaughtUp, long downSinceMillis, String message, String incarnation,
+                         String program) {
     public static final String PRIMARY = "primary";
     public static final String REPLICA = "replica";
     public static final String STOPPED = "stopped";
 
     public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
                       String syncCaughtUp, long downSinceMillis, String message) {
-        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, null);
+        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, null, null);
+    }
+
+    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
+                      String syncCaughtUp, long downSinceMillis, String message, String incarnation) {
+        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, incarnation, null);
     }
 
     /** The datastore answers. */

@@ -11,11 +11,16 @@ public interface Platform {
 
     Blobs blobs();
 
+    /** Extra JVM options for every keeper (GRID_KEEPER_JAVA_OPTS): part of the keeper program, so a change rolls every cluster. */
+    default String keeperJavaOptions() {
+        return "";
+    }
+
     /**
      * Runs {@code processes} as the system app {@code app}, one job each, from the stack image
      * (a JDK and the datastores' Debian packages): creates the app if it
-     * does not exist and deploys one release. The app's first release is its last: data nodes are
-     * never replaced by a deploy.
+     * does not exist and deploys one release. Data nodes are never replaced by a deploy: only the
+     * manager's rolling keeper upgrade ({@link Upgrade}) restarts them, one at a time.
      */
     void runApp(String app, Map<String, ProcessType> processes, Map<String, String> env, String slugUrl);
 

@@ -192,4 +192,32 @@ class FailoverTest {
         assertEquals("n0", kept.next().primary(), "no sync known to hold every write: the restarted primary is kept");
         assertEquals("second", kept.next().primaryIncarnation());
     }
+
+    @Test
+    void afterAFailoverTheNewSyncIsTakenFromAnotherDomainThanTheNewPrimary() {
+        List<String> four = List.of("n0", "n1", "n2", "n3");
+        Map<String, String> domains = Map.of("n0", "host a", "n1", "host b", "n2", "host b", "n3", "host c");
+        ClusterState s = new ClusterState(7, "n0", "n1", List.of("n2", "n3"), List.of(), true, null, 0);
+        // n0 is gone; n2 is further along than n3, but on the new primary's host.
+        Decision d = Failover.decide(s, four, reports(replica("n1", 7, "n0", 60), replica("n2", 7, "n0", 50), replica("n3", 7, "n0", 40)), NOW, SYNC, domains);
+        assertEquals("n1", d.next().primary());
+        assertEquals("n3", d.next().sync(), d.why());
+        // With no other domain left, the most advanced replica it is.
+        Decision same = Failover.decide(s, four, reports(replica("n1", 7, "n0", 60), replica("n2", 7, "n0", 50)), NOW, SYNC, domains);
+        assertEquals("n2", same.next().sync());
+    }
+
+    @Test
+    void aSyncBesideThePrimaryHandsItsRoleToAStreamingReplicaElsewhereOnce() {
+        Map<String, String> domains = Map.of("n0", "zone a", "n1", "zone a", "n2", "zone b");
+        Map<String, NodeReport> streaming = reports(primary("n0", 7, 90, "n1"), replica("n1", 7, "n0", 90), replica("n2", 7, "n0", 80));
+        Decision d = Failover.decide(ready(7), MEMBERS, streaming, NOW, SYNC, domains);
+        assertEquals("n2", d.next().sync(), d.why());
+        assertEquals(List.of("n1"), d.next().asyncs());
+        assertFalse(d.next().syncReady(), "ready only once the primary says it caught up");
+        assertTrue(d.why().contains("shares zone a with primary n0"), d.why());
+        assertFalse(Failover.decide(ready(7), MEMBERS, reports(primary("n0", 7, 90, "n1"), replica("n1", 7, "n0", 90), down("n2", 7, NOW)), NOW, SYNC, domains)
+                .changed(), "not to a replica that is down");
+        assertFalse(Failover.decide(ready(7), MEMBERS, streaming, NOW, SYNC).changed(), "no domains known: nothing to improve");
+    }
 }

@@ -9,7 +9,12 @@ package dev.grid.controller;
  * are given (each app its own, for its processes and builds).
  */
 public record ControllerConfig(String token, String domain, int tcpPortMin, int tcpPortMax, String gitBaseUrl,
-                               String addonHost, String stackImage, int appUidMin, int appUidMax) {
+                               String addonHost, String stackImage, int appUidMin, int appUidMax, String keeperJavaOptions) {
+    public ControllerConfig(String token, String domain, int tcpPortMin, int tcpPortMax, String gitBaseUrl,
+                            String addonHost, String stackImage, int appUidMin, int appUidMax) {
+        this(token, domain, tcpPortMin, tcpPortMax, gitBaseUrl, addonHost, stackImage, appUidMin, appUidMax, "");
+    }
+
     public static ControllerConfig of(String token) {
         return new ControllerConfig(token, "localhost", 30000, 30999, null, "127.0.0.1", "grid/stack:bookworm-3", 200000, 299999);
     }

@@ -493,7 +493,11 @@ class RedisApplianceTest {
         assertEquals(0, api.cli("redis:timeout", "-a", "cache", "--seconds", "1").exitCode());
         assertEquals(0, api.cli("redis:keyspace-notifications", "-a", "cache", "--config", "E$").exitCode());
         for (NodeReport n : Clusters.reports(grid.store, keys("cache-kv")).values()) {
+            // Each command is its own settings write: wait for the last of them, not only the first.
             Eventually.await(n.id() + " has the policy", Duration.ofSeconds(10), () -> nodeSetting("cache-kv", n, "maxmemory-policy"), "allkeys-lru"::equals);
+            Eventually.await(n.id() + " has the timeout", Duration.ofSeconds(10), () -> nodeSetting("cache-kv", n, "timeout"), "1"::equals);
+            Eventually.await(n.id() + " announces keyevents", Duration.ofSeconds(10), () -> nodeSetting("cache-kv", n, "notify-keyspace-events"),
+                    v -> v.contains("E") && v.contains("$"));
         }
         // maxmemory with allkeys-lru: 8 MB of writes into 4 MB all succeed, and keys are evicted.
         String value = "x".repeat(10_000);

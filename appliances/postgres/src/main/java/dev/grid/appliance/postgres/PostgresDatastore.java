@@ -71,6 +71,18 @@ public final class PostgresDatastore implements Datastore {
     @Override
     public void reconfigure(NodeConfig node) throws Exception {
         this.node = node;
+        if (!tls && PgAccess.tls(node.secrets())) {
+            // A cluster an earlier Grid made got certificates: TLS, certificate sign-ins and today's
+            // pg_hba, live (ssl, pg_hba and primary_conninfo all take a reload). Every node switches
+            // within a round; replication reconnects meanwhile, and a commit waits for it, never lost.
+            tls = true;
+            writeTlsFiles();
+            if (initialised()) {
+                writeConf();
+                if (postgres.running()) reload();
+            }
+            return;
+        }
         if (!tls) return;
         writeTlsFiles();
         if (postgres.running()) reload();

@@ -175,6 +175,14 @@ public final class PostgresProvider implements Provider {
     /** A role an earlier Grid made without a connection limit gets the plan's; a limit an operator set stays. */
     @Override
     public Map<String, String> upgrade(Resource resource) throws Exception {
+        var log = org.slf4j.LoggerFactory.getLogger(PostgresProvider.class);
+        if (Clusters.upgradeKeepers(platform, CLUSTER.keys(), PostgresDatastore.class)) {
+            log.info("postgres: the shared cluster's nodes are upgraded to this Grid's keeper, one at a time");
+        }
+        // An earlier Grid's cluster: certificates (and so today's pg_hba), once its nodes run this keeper.
+        if (Clusters.addCertificates(platform.store(), KEYS, this::tls, java.time.Instant.now())) {
+            log.info("postgres: the shared cluster an earlier Grid made has certificates now: its superuser and replication sign in by them alone");
+        }
         String role = resource.internal().get("role");
         try (Connection c = superuser(primary()); Statement st = c.createStatement();
              var rs = st.executeQuery("SELECT rolconnlimit FROM pg_roles WHERE rolname = " + PostgresDatastore.literal(role))) {

@@ -196,15 +196,22 @@ public final class RedisDatastore implements Datastore {
         return node.secrets().containsKey("KEEPER_PASSWORD") && node.secrets().containsKey("REPLICA_PASSWORD");
     }
 
+    /** Grid's own users besides the app's ({@code default}): each a user name and its ACL rules, as redis.conf and ACL SETUSER take them. */
+    static List<List<String>> usersFor(Map<String, String> secrets) {
+        return List.of(List.of(KEEPER_USER, "on", ">" + secrets.get("KEEPER_PASSWORD"), "~*", "&*", "+@all"),
+                List.of(REPLICA_USER, "on", ">" + secrets.get("REPLICA_PASSWORD"), "+psync", "+replconf", "+ping"));
+    }
+
     private void writeConf() throws IOException {
         String password = node.secret("PASSWORD");
-        List<String> auth = users()
-                ? List.of("user default on >" + password + " ~* &* " + APP_COMMANDS,
-                        "user " + KEEPER_USER + " on >" + node.secret("KEEPER_PASSWORD") + " ~* &* +@all",
-                        "user " + REPLICA_USER + " on >" + node.secret("REPLICA_PASSWORD") + " +psync +replconf +ping",
-                        "masteruser " + REPLICA_USER,
-                        "masterauth " + node.secret("REPLICA_PASSWORD"))
-                : List.of("requirepass " + password, "masterauth " + password);
+        List<String> auth = new ArrayList<>();
+        if (users()) {
+            auth.add("user default on >" + password + " ~* &* " + APP_COMMANDS);
+            for (List<String> user : usersFor(node.secrets())) auth.add("user " + String.join(" ", user));
+            auth.addAll(List.of("masteruser " + REPLICA_USER, "masterauth " + node.secret("REPLICA_PASSWORD")));
+        } else {
+            auth.addAll(List.of("requirepass " + password, "masterauth " + password));
+        }
         List<String> lines = new ArrayList<>(List.of(
                 "# Written by the Grid keeper; changes here are overwritten.",
                 "bind " + node.address(),

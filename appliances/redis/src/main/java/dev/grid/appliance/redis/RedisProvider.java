@@ -113,7 +113,7 @@ public final class RedisProvider implements Provider {
         }
         Map<String, String> secrets = Clusters.secrets(platform.store(), keys);
         boolean tls = secrets.containsKey(Clusters.TLS_CA) && Clusters.spansHosts(platform.store(), keys);
-        return withTls(upgrade(resource), tls, secrets.get(Clusters.TLS_CA));
+        return withTls(upgradedEnv(resource), tls, secrets.get(Clusters.TLS_CA));
     }
 
     static final String CA_CERT = "REDIS_CA_CERT";
@@ -140,10 +140,7 @@ public final class RedisProvider implements Provider {
             try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket()) {
                 s.connect(new java.net.InetSocketAddress(endpoint.host(), endpoint.port()), 2000);
                 s.setSoTimeout(2000);
-                var in = new java.io.DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
-                s.getOutputStream().write(resp("AUTH", "default", password));
-                String auth = line(in);
-                if (!auth.equals("+OK")) throw new java.io.IOException("AUTH: " + auth);
+                var in = signIn(s, "default", password);
                 s.getOutputStream().write(resp("INFO", "replication"));
                 String head = line(in);
                 if (!head.startsWith("$")) throw new java.io.IOException("INFO: " + head);
@@ -159,6 +156,18 @@ public final class RedisProvider implements Provider {
         }
         throw new IllegalStateException("Redis does not serve TLS at " + endpoint.host() + ":" + endpoint.port() + " after "
                 + timeout.toSeconds() + " s: " + last);
+    }
+
+    /** Signs in on {@code s} ({@code AUTH} with {@code credentials}); the reader of its replies after that. */
+    private static java.io.DataInputStream signIn(java.net.Socket s, String... credentials) throws java.io.IOException {
+        var in = new java.io.DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
+        String[] auth = new String[credentials.length + 1];
+        auth[0] = "AUTH";
+        System.arraycopy(credentials, 0, auth, 1, credentials.length);
+        s.getOutputStream().write(resp(auth));
+        String reply = line(in);
+        if (!reply.equals("+OK")) throw new java.io.IOException("AUTH: " + reply);
+        return in;
     }
 
     private static byte[] resp(String... args) {
@@ -189,11 +198,78 @@ public final class RedisProvider implements Provider {
         return url == null ? null : url.replaceFirst("^(rediss?)://:", "$1://default:");
     }
 
+    /**
+     * Brings an add-on an earlier Grid made up to this one: its URL names the user, its cluster
+     * gets the keeper's and the replicas' users ({@link #addUsers}), and its nodes this Grid's
+     * keeper, one at a time ({@link Clusters#upgradeKeepers}), which then takes the app's user
+     * its admin commands.
+     */
     @Override
-    public Map<String, String> upgrade(Resource resource) {
+    public Map<String, String> upgrade(Resource resource) throws Exception {
+        ClusterKeys keys = new ClusterKeys("redis", resource.internal().get("cluster"));
+        addUsers(keys);
+        var log = org.slf4j.LoggerFactory.getLogger(RedisProvider.class);
+        if (Clusters.upgradeKeepers(platform, keys, RedisDatastore.class)) {
+            log.info("redis {}: its nodes are upgraded to this Grid's keeper, one at a time", keys.cluster());
+        }
+        // Certificates, for the day it spans hosts, as a new cluster has them. Not for one that spans
+        // hosts already: its apps would be told rediss:// before its nodes restart to serve it.
+        if (!Clusters.spansHosts(platform.store(), keys) && Clusters.addCertificates(platform.store(), keys, () -> tls(keys), java.time.Instant.now())) {
+            log.info("redis {}: made by an earlier Grid: it has certificates now, for TLS once its nodes are on more than one host", keys.cluster());
+        }
+        return upgradedEnv(resource);
+    }
+
+    static Map<String, String> upgradedEnv(Resource resource) {
         Map<String, String> env = new LinkedHashMap<>(resource.env());
         if (env.containsKey("REDIS_URL")) env.put("REDIS_URL", upgradedUrl(env.get("REDIS_URL")));
         return env;
+    }
+
+    /** The users a cluster an earlier Grid made lacks: the keeper's own and the replicas'. */
+    static final List<String> USER_SECRETS = List.of("KEEPER_PASSWORD", "REPLICA_PASSWORD");
+
+    /**
+     * A cluster an earlier Grid made signs everyone in with one password (the app's). Before any
+     * of its nodes restarts on this Grid's keeper, which makes the replicas sign in as
+     * {@value RedisDatastore#REPLICA_USER}, every node still on the old keeper gets that user and
+     * the keeper's, live (its old keeper never touches users), and only then the cluster's secrets
+     * name them: so an upgraded replica can stream from a primary that is not upgraded yet.
+     */
+    private void addUsers(ClusterKeys keys) throws Exception {
+        var store = platform.store();
+        Map<String, String> secrets = Clusters.secrets(store, keys);
+        if (secrets.keySet().containsAll(USER_SECRETS)) return;
+        Map<String, String> added = new LinkedHashMap<>(secrets);
+        for (String name : USER_SECRETS) added.putIfAbsent(name, dev.grid.appliance.Secrets.token(32));
+        var members = Clusters.reports(store, keys);
+        for (String m : store.get(keys.spec(), ClusterSpec.class).orElseThrow().members()) {
+            var node = members.get(m);
+            if (node == null || !node.healthy()) throw new IllegalStateException(m + " is not reporting: its users are added once it is");
+            for (List<String> command : RedisDatastore.usersFor(added)) {
+                List<String> args = new java.util.ArrayList<>(List.of("ACL", "SETUSER"));
+                args.addAll(command);
+                String reply = command(node.address(), node.port(), secrets.get("PASSWORD"), args.toArray(String[]::new));
+                if (!reply.equals("+OK")) throw new IllegalStateException(m + ": ACL SETUSER " + command.get(0) + ": " + reply);
+            }
+        }
+        var entry = store.get(keys.secrets()).orElseThrow();
+        if (!store.txn().ifUnchanged(keys.secrets(), entry.modRevision()).put(keys.secrets(), added).commit()) {
+            throw new IllegalStateException("the secrets of " + keys.cluster() + " changed meanwhile: tried again");
+        }
+        org.slf4j.LoggerFactory.getLogger(RedisProvider.class).info("redis {}: made by an earlier Grid: its nodes have the keeper's and the replicas' users now",
+                keys.cluster());
+    }
+
+    /** One command, signed in with the cluster's one password as an earlier Grid's nodes take it (plain TCP: such clusters have no TLS). */
+    private static String command(String host, int port, String password, String... args) throws java.io.IOException {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress(host, port), 2000);
+            s.setSoTimeout(5000);
+            var in = signIn(s, password);
+            s.getOutputStream().write(resp(args));
+            return line(in);
+        }
     }
 
     /** {@link RedisSettings}: checked here, kept with the cluster, applied by every node's keeper (a node made later too). */

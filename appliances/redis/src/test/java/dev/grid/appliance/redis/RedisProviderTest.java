@@ -15,7 +15,7 @@ class RedisProviderTest {
         assertEquals("rediss://default:pw@127.0.0.1:30001", RedisProvider.upgradedUrl(RedisProvider.withTls(
                 Map.of("REDIS_URL", "redis://:pw@127.0.0.1:30001"), true, "PEM").get("REDIS_URL")), "in either order");
         Map<String, String> env = Map.of("REDIS_URL", "redis://:pw@127.0.0.1:30001", "REDIS_HOST", "127.0.0.1", "REDIS_PORT", "30001", "REDIS_PASSWORD", "pw");
-        Map<String, String> upgraded = new RedisProvider(null).upgrade(new Resource("cache", env, Map.of("cluster", "cache", "replicas", "1")));
+        Map<String, String> upgraded = RedisProvider.upgradedEnv(new Resource("cache", env, Map.of("cluster", "cache", "replicas", "1")));
         assertEquals(Map.of("REDIS_URL", "redis://default:pw@127.0.0.1:30001", "REDIS_HOST", "127.0.0.1", "REDIS_PORT", "30001",
                 "REDIS_PASSWORD", "pw"), upgraded);
         assertEquals(RedisProvider.url("pw", "127.0.0.1", 30001), upgraded.get("REDIS_URL"), "the form a new add-on gets");

@@ -60,6 +60,9 @@ public final class Keeper implements AutoCloseable {
     private volatile long renewedAtMillis;
     private final Watchdog watchdog = new Watchdog(Path.of(System.getProperty("java.io.tmpdir"), "grid-keeper"));
 
+    /** The keeper program this process runs, as {@link dev.grid.appliance.KeeperProgram} named it (null outside a keeper slug). */
+    static final String PROGRAM = dev.grid.appliance.KeeperProgram.running();
+
     /** This keeper process: a restarted node is a new incarnation, and a primary must be accepted again. */
     private final String incarnation = java.util.UUID.randomUUID().toString();
     private long appliedGeneration;
@@ -208,7 +211,7 @@ public final class Keeper implements AutoCloseable {
         if (!NodeReport.STOPPED.equals(obs.role())) downSince = 0;
         else if (downSince == 0) downSince = System.currentTimeMillis();
         report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), appliedGeneration, obs.upstream(), obs.position(),
-                caughtUp, downSince, obs.message(), incarnation);
+                caughtUp, downSince, obs.message(), incarnation, PROGRAM);
         publish();
     }
 

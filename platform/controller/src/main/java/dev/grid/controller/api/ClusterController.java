@@ -40,6 +40,7 @@ public class ClusterController {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("hosts", hosts);
         status.put("scheduler", leader == null ? null : leader.value());
+        status.put("routers", s.under(Keys.ROUTERS).map(e -> e.as(Map.class)).toList());
         status.put("apps", s.under(Keys.APPS).count());
         status.put("jobs", jobs.size());
         status.put("revision", s.revision());

@@ -262,6 +262,7 @@ public final class Addons {
     public Thread upgradeAll(java.time.Duration every, java.time.Duration within) {
         Thread t = new Thread(() -> {
             java.util.Set<String> pending = new java.util.TreeSet<>();
+            Map<String, String> why = new HashMap<>();
             for (Addon a : list()) if (a.provisioned()) pending.add(a.name());
             long deadline = System.nanoTime() + within.toNanos();
             while (!pending.isEmpty() && System.nanoTime() < deadline) {
@@ -273,7 +274,8 @@ public final class Addons {
                     } catch (GridException gone) {
                         it.remove(); // destroyed meanwhile
                     } catch (Exception e) {
-                        log.debug("add-on {}: upgrade not done yet: {}", name, e.toString());
+                        // Said once per reason: a cluster still starting is normal, the same failure every round is not news.
+                        if (!e.toString().equals(why.put(name, e.toString()))) log.info("add-on {}: upgrade not done yet (tried again every {}): {}", name, every, e.toString());
                     }
                 }
                 if (pending.isEmpty()) break;

@@ -46,6 +46,11 @@ public final class AppliancePlatform implements Platform {
     }
 
     @Override
+    public String keeperJavaOptions() {
+        return config.keeperJavaOptions() == null ? "" : config.keeperJavaOptions();
+    }
+
+    @Override
     public void runApp(String app, Map<String, ProcessType> processes, Map<String, String> env, String slugUrl) {
         apps.createSystem(app);
         if (releases.current(app).isEmpty()) releases.create(app, config.stackImage(), slugUrl, processes, env);

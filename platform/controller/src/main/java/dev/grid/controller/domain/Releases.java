@@ -1,15 +1,11 @@
 package dev.grid.controller.domain;
 
-import dev.grid.core.Formation;
 import dev.grid.core.GridException;
 import dev.grid.core.ProcessType;
 import dev.grid.core.Release;
-import dev.grid.store.Entry;
 import dev.grid.store.Keys;
-import dev.grid.store.Snapshot;
 import dev.grid.store.Store;
 import jakarta.inject.Singleton;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -48,6 +44,9 @@ public final class Releases {
             }
             if (!e.getValue().capabilities().isEmpty() && !dev.grid.core.App.isSystem(app))
                 throw GridException.invalid("process type '" + e.getKey() + "' asks for capabilities: an app's processes run with none");
+            if (e.getValue().slugUrl() != null)
+                throw GridException.invalid("process type '" + e.getKey() + "' names a slug of its own: a release's types share its slug (only the"
+                        + " appliance managers give a data node its own, one node at a time, to upgrade its keeper)");
         }
         if (slugUrl != null && !slugUrl.startsWith("http://") && !slugUrl.startsWith("https://")) {
             throw GridException.invalid("invalid slug '" + slugUrl + "': give the http(s) URL of a slug tarball");
@@ -109,8 +108,7 @@ public final class Releases {
     }
 
     public Optional<Release> current(String app) {
-        return store.get(Keys.formation(app), Formation.class)
-                .flatMap(f -> store.get(Keys.release(app, f.releaseId()), Release.class));
+        return dev.grid.store.Deploys.current(store, app);
     }
 
     private Release requireCurrent(String app) {
@@ -124,26 +122,8 @@ public final class Releases {
         }
     }
 
-    /** Writes release vN+1 and points the formation at it, in one transaction (retried if another release won the version). */
     private Release deploy(String app, String image, String slugUrl, Map<String, ProcessType> processes, Map<String, String> env, String description) {
-        for (int tries = 0; tries < 20; tries++) {
-            Snapshot existing = store.list(Keys.releases(app));
-            int version = existing.values(Keys.releases(app), Release.class).mapToInt(Release::version).max().orElse(0) + 1;
-            String id = app + "-v" + version;
-            Release release = new Release(id, app, version, image, processes, env, Instant.now(), description, slugUrl);
-            Entry formationEntry = store.get(Keys.formation(app)).orElse(null);
-            Formation old = formationEntry == null ? null : formationEntry.as(Formation.class);
-            Map<String, Integer> counts = new HashMap<>(old == null ? Map.of() : old.processes());
-            // As on Heroku, web starts at 1 the first time a release has it; an explicit count (even 0) is kept.
-            if (processes.containsKey("web")) counts.putIfAbsent("web", 1);
-            boolean ok = store.txn()
-                    .ifUnchanged(Keys.release(app, id), 0)
-                    .ifUnchanged(Keys.formation(app), formationEntry == null ? 0 : formationEntry.modRevision())
-                    .put(Keys.release(app, id), release)
-                    .put(Keys.formation(app), new Formation(app, id, counts))
-                    .commit();
-            if (ok) return release;
-        }
-        throw GridException.conflict("too many concurrent releases of " + app + "; try again");
+        return dev.grid.store.Deploys.deploy(store, app, image, slugUrl, processes, env, description)
+                .orElseThrow(() -> GridException.conflict("too many concurrent releases of " + app + "; try again"));
     }
 }
