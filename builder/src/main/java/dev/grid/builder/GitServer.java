@@ -43,11 +43,14 @@ public final class GitServer implements AutoCloseable {
     private final Path repos;
     private final SlugBuilder builder;
     private final SshServer sshd;
+    private final PushLocks pushes;
 
     public GitServer(Store store, Path home, String address, int port, SlugBuilder builder) throws IOException {
         this.store = store;
         this.repos = Files.createDirectories(home.resolve("repos"));
         this.builder = builder;
+        // A build ends within its limit, and the release's wait is bounded too: a hold older than that is a dead session's.
+        this.pushes = new PushLocks(builder.limits().timeout().plusMinutes(5));
         this.sshd = SshServer.setUpDefaultServer();
         sshd.setHost(address);
         sshd.setPort(port);
@@ -72,7 +75,13 @@ public final class GitServer implements AutoCloseable {
                 pack.setCheckReferencedObjectsAreReachable(true);
                 pack.setMaxPackSizeLimit(builder.limits().pushBytes());
                 pack.setPreReceiveHook(GitServer.this::preReceive);
-                pack.setPostReceiveHook((rp, commands) -> pruneIfRefused(rp));
+                pack.setPostReceiveHook((rp, commands) -> {
+                    try {
+                        pruneIfRefused(rp);
+                    } finally {
+                        pushes.release(appOf(rp.getRepository()), rp); // the branch is updated (or not): the next push may go
+                    }
+                });
             }
         });
     }
@@ -160,9 +169,21 @@ public final class GitServer implements AutoCloseable {
         }
     }
 
+    private static String appOf(Repository repo) {
+        return repo.getDirectory().getName().replaceFirst("\\.git$", "");
+    }
+
     private void preReceive(ReceivePack pack, Collection<ReceiveCommand> commands) {
         Repository repo = pack.getRepository();
-        String app = repo.getDirectory().getName().replaceFirst("\\.git$", "");
+        String app = appOf(repo);
+        // One push of an app at a time, from its build to the branch's update (released after it, in the post-receive hook).
+        try {
+            pushes.acquire(app, pack, () -> pack.sendMessage("-----> another push to " + app + " is being built and deployed: waiting for it to finish"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            for (ReceiveCommand cmd : commands) cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, "Grid is stopping; push again");
+            return;
+        }
         for (ReceiveCommand cmd : commands) {
             String ref = cmd.getRefName();
             if (!ref.equals("refs/heads/main") && !ref.equals("refs/heads/master")) {
@@ -172,6 +193,21 @@ public final class GitServer implements AutoCloseable {
             }
             if (cmd.getType() == ReceiveCommand.Type.DELETE) {
                 cmd.setResult(ReceiveCommand.Result.REJECTED_NODELETE, "the deployed branch cannot be deleted");
+                continue;
+            }
+            // A push that waited for another finds the branch moved: it is refused before anything is built.
+            try {
+                org.eclipse.jgit.lib.Ref now = repo.exactRef(ref);
+                org.eclipse.jgit.lib.ObjectId at = now == null ? org.eclipse.jgit.lib.ObjectId.zeroId() : now.getObjectId();
+                if (!at.equals(cmd.getOldId())) {
+                    String why = ref.replaceFirst("^refs/heads/", "") + " moved on while this push waited (another push deployed "
+                            + at.abbreviate(7).name() + "): pull it, then push again";
+                    pack.sendMessage(" !     " + why);
+                    cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, why);
+                    continue;
+                }
+            } catch (IOException e) {
+                cmd.setResult(ReceiveCommand.Result.REJECTED_OTHER_REASON, "internal error: " + e.getMessage());
                 continue;
             }
             try {

@@ -13,9 +13,36 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-/** Desired state (formations, releases, one-off runs) and observed state (live hosts, jobs, statuses) at one moment. */
+/**
+ * Desired state (formations, releases, one-off runs) and observed state (live hosts, jobs, statuses) at one moment.
+ * {@code awaited} are hosts not registered now whose jobs are left where they are for a while: a
+ * scheduler that has just started cannot tell a host that is gone from one whose agent restarted
+ * with it and has not registered yet (see {@link Scheduler}).
+ */
 public record ClusterView(Map<String, Formation> formations, Map<String, Release> releases, Map<String, HostInfo> hosts,
-                         List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs) {
+                         List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs, java.util.Set<String> awaited) {
+
+    public ClusterView(Map<String, Formation> formations, Map<String, Release> releases, Map<String, HostInfo> hosts,
+                       List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs) {
+        this(formations, releases, hosts, jobs, statuses, runs, java.util.Set.of());
+    }
+
+    /** This view, with the jobs of {@code hosts} (not registered) left where they are. */
+    public ClusterView awaiting(java.util.Set<String> hosts) {
+        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, java.util.Set.copyOf(hosts));
+    }
+
+    /** Whether a job on {@code hostId} stays there: its host is registered, or awaited. */
+    public boolean holds(String hostId) {
+        return hosts.containsKey(hostId) || awaited.contains(hostId);
+    }
+
+    /** The hosts that jobs are assigned to but that are not registered. */
+    public java.util.Set<String> missingHosts() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (JobSpec j : jobs) if (!hosts.containsKey(j.hostId())) out.add(j.hostId());
+        return out;
+    }
 
     public static ClusterView of(Snapshot s) {
         return new ClusterView(

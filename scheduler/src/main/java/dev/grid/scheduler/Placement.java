@@ -6,15 +6,19 @@ import dev.grid.core.ProcessType;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Feasibility and ranking for one placement: hosts with the process type's tags
- * and enough free memory, preferring the one with the fewest jobs of that app
- * and type, then of that app (so an appliance's nodes, one type each, land on
- * distinct hosts when there are enough), then the fewest jobs, then the lowest
- * id (so the choice is stable).
+ * and enough free memory, preferring the failure domain (a host's {@code zone} tag,
+ * else the host itself) with the fewest jobs of that app and type, then of that app
+ * (so an appliance's nodes, one type each, land in distinct zones when there are
+ * enough, like Kubernetes' topology spread), then within it the host with the fewest
+ * jobs of that app and type, then of that app, then the fewest jobs, then the lowest
+ * id (so the choice is stable). Without zone tags every host is its own domain.
  */
 public final class Placement {
     private final List<HostInfo> hosts;
@@ -26,10 +30,24 @@ public final class Placement {
     }
 
     public Optional<HostInfo> choose(String app, String type, ProcessType process) {
+        // Per failure domain, the app's jobs of this type and of every type: counted once, not per comparison.
+        Map<String, String> domainOf = new HashMap<>();
+        for (HostInfo h : hosts) domainOf.put(h.id(), h.failureDomain());
+        Map<String, long[]> inDomain = new HashMap<>();
+        for (JobSpec j : assigned) {
+            String d = domainOf.get(j.hostId());
+            if (d == null || !j.app().equals(app)) continue;
+            long[] n = inDomain.computeIfAbsent(d, k -> new long[2]);
+            if (j.type().equals(type)) n[0]++;
+            n[1]++;
+        }
+        long[] none = new long[2];
         return hosts.stream()
                 .filter(h -> h.hasTags(process.tags()))
                 .filter(h -> freeMemoryMb(h) >= process.memoryMb())
-                .min(Comparator.<HostInfo>comparingLong(h -> count(h, app, type))
+                .min(Comparator.<HostInfo>comparingLong(h -> inDomain.getOrDefault(h.failureDomain(), none)[0])
+                        .thenComparingLong(h -> inDomain.getOrDefault(h.failureDomain(), none)[1])
+                        .thenComparingLong(h -> count(h, app, type))
                         .thenComparingLong(h -> count(h, app, null))
                         .thenComparingLong(h -> count(h, null, null))
                         .thenComparing(HostInfo::id));

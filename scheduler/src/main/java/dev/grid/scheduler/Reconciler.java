@@ -31,14 +31,14 @@ public final class Reconciler {
     public static Plan plan(ClusterView view, Instant now, Supplier<String> newId) {
         Plan plan = new Plan();
         Set<String> runIds = view.runs().stream().map(OneOffRun::id).collect(Collectors.toSet());
-        List<JobSpec> live = view.jobs().stream().filter(j -> view.hosts().containsKey(j.hostId())).toList();
+        List<JobSpec> live = view.jobs().stream().filter(j -> view.holds(j.hostId())).toList();
         Placement placement = new Placement(view.hosts().values(), live);
 
         Map<String, List<JobSpec>> groups = new java.util.HashMap<>();
         Map<String, List<JobSpec>> previous = new java.util.HashMap<>();
         for (JobSpec job : view.jobs()) {
             if (job.oneOff()) {
-                if (!runIds.contains(job.id()) || !view.hosts().containsKey(job.hostId())) plan.stop().add(job);
+                if (!runIds.contains(job.id()) || !view.holds(job.hostId())) plan.stop().add(job);
                 continue;
             }
             Formation f = view.formations().get(job.app());
@@ -62,10 +62,22 @@ public final class Reconciler {
                 ProcessType process = release.processes().get(type);
                 int want = process == null ? 0 : f.count(type);
                 String group = f.app() + "\u0000" + type;
-                List<JobSpec> old = previous.getOrDefault(group, List.of());
+                List<JobSpec> old = new ArrayList<>(previous.getOrDefault(group, List.of()));
                 // A volume is used by one job at a time: such a type is replaced stop-first.
                 boolean stopFirst = (process != null && !process.volumes().isEmpty()) || old.stream().anyMatch(j -> !j.volumes().isEmpty());
-                List<JobSpec> current = groups.getOrDefault(group, List.of());
+                List<JobSpec> current = new ArrayList<>(groups.getOrDefault(group, List.of()));
+                if (stopFirst) {
+                    // A data node is never restarted by a release that would run it exactly as it runs:
+                    // such a release changed another node (a keeper upgraded one node at a time).
+                    for (var it = old.iterator(); it.hasNext(); ) {
+                        JobSpec j = it.next();
+                        if (!j.runsAs(release, type)) continue;
+                        it.remove();
+                        JobSpec carried = j.withRelease(release.id());
+                        current.add(carried);
+                        upsert(plan.update(), carried);
+                    }
+                }
                 // Stop-first: while old jobs exist, place nothing new (and stop nothing current).
                 int target = stopFirst && !old.isEmpty() ? Math.min(want, current.size()) : want;
                 int serving = reconcileGroup(view, release, type, process, target, current, placement, plan, now, newId);
@@ -104,7 +116,7 @@ public final class Reconciler {
     private static void retire(ClusterView view, List<JobSpec> old, int keep, Placement placement, Plan plan) {
         List<JobSpec> live = new ArrayList<>();
         for (JobSpec j : old) {
-            if (view.hosts().containsKey(j.hostId()) && j.blocked() == null) live.add(j);
+            if (view.holds(j.hostId()) && j.blocked() == null) live.add(j);
             else plan.stop().add(j);
         }
         live.sort(Comparator.comparingInt((JobSpec j) -> stopPriority(j, view.statuses().get(j.id()))).thenComparing(JobSpec::id));
@@ -122,12 +134,14 @@ public final class Reconciler {
             boolean hostUp = view.hosts().containsKey(job.hostId());
             if (hostUp) {
                 kept.add(job.blocked() != null ? job.withBlocked(null) : job);
-                if (job.blocked() != null) plan.update().add(job.withBlocked(null));
+                if (job.blocked() != null) upsert(plan.update(), job.withBlocked(null));
+            } else if (view.awaited().contains(job.hostId())) {
+                kept.add(job); // its host may be registering again: neither moved nor marked yet
             } else if (!job.volumes().isEmpty()) {
                 // A volume lives on one host: never move its job silently; say why it waits.
                 kept.add(job);
                 if (job.blocked() == null) {
-                    plan.update().add(job.withBlocked("host " + job.hostId() + " is down and holds this job's volume "
+                    upsert(plan.update(), job.withBlocked("host " + job.hostId() + " is down and holds this job's volume "
                             + job.volumes().get(0).name() + "; the job waits for that host to return"));
                 }
             } else {
@@ -163,7 +177,7 @@ public final class Reconciler {
                 break;
             }
             JobSpec job = new JobSpec(release.app() + "-" + type + "-" + newId.get(), host.get().id(), release.app(), release.id(),
-                    type, release.image(), process.command(), release.env(), process.memoryMb(), process.volumes(), false, 0, null, null, release.slugUrl(), process.capabilities());
+                    type, release.image(), process.command(), release.env(), process.memoryMb(), process.volumes(), false, 0, null, null, release.slugFor(type), process.capabilities());
             placement.add(job);
             plan.place().add(job);
         }

@@ -36,6 +36,10 @@ public final class Scheduler implements AutoCloseable {
     private final CoalescedTask loop;
     private final List<Subscription> watches = new java.util.ArrayList<>();
     private volatile Set<String> lastUnplaceable = Set.of();
+    /** How long a scheduler that has just become leader leaves the jobs of unregistered hosts where they are. */
+    private final java.time.Duration grace;
+    private volatile java.time.Instant leaderSince;
+    private volatile Set<String> lastAwaited = Set.of();
 
     /** @param electionTtlSeconds 0 runs without an election: every such scheduler acts (used to prove the transactions safe). */
     public Scheduler(Store store, String id, long electionTtlSeconds, Clock clock) {
@@ -43,6 +47,10 @@ public final class Scheduler implements AutoCloseable {
         this.id = id;
         this.clock = clock;
         this.election = electionTtlSeconds > 0 ? new LeaderElection(store, "scheduler", id, electionTtlSeconds) : null;
+        // Two host lease TTLs (the election's is the hosts' too): time for an agent that restarted
+        // with this scheduler (a Grid server killed and started again) to register before its
+        // jobs are moved or marked blocked. A host lost while this scheduler leads gets no grace.
+        this.grace = java.time.Duration.ofSeconds(2 * electionTtlSeconds);
         this.loop = new CoalescedTask("scheduler-" + id, this::reconcile);
     }
 
@@ -62,7 +70,11 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private void reconcile() {
-        if (!isLeader()) return;
+        if (!isLeader()) {
+            leaderSince = null;
+            return;
+        }
+        if (leaderSince == null) leaderSince = clock.instant();
         for (int tries = 0; tries < 10; tries++) {
             if (reconcileOnce()) return;
         }
@@ -72,7 +84,9 @@ public final class Scheduler implements AutoCloseable {
     /** One round: returns false if the plan lost a race and must be recomputed. */
     boolean reconcileOnce() {
         Snapshot snapshot = store.list("");
-        Plan plan = Reconciler.plan(ClusterView.of(snapshot), clock.instant(), () -> UUID.randomUUID().toString().substring(0, 8));
+        java.time.Instant now = clock.instant();
+        ClusterView view = awaitingRestartedHosts(ClusterView.of(snapshot), now);
+        Plan plan = Reconciler.plan(view, now, () -> UUID.randomUUID().toString().substring(0, 8));
         Set<String> unplaceable = new HashSet<>(plan.unplaceable());
         if (!unplaceable.equals(lastUnplaceable)) unplaceable.forEach(m -> log.warn("cannot place: {}", m));
         lastUnplaceable = unplaceable;
@@ -98,6 +112,20 @@ public final class Scheduler implements AutoCloseable {
             log.debug("scheduler {}: plan lost a race; recomputing", id);
         }
         return committed;
+    }
+
+    /** The view, with the jobs of unregistered hosts left alone while this scheduler's grace lasts. */
+    private ClusterView awaitingRestartedHosts(ClusterView view, java.time.Instant now) {
+        java.time.Instant since = leaderSince;
+        Set<String> awaited = since != null && now.isBefore(since.plus(grace)) ? view.missingHosts() : Set.of();
+        if (!awaited.equals(lastAwaited)) {
+            if (!awaited.isEmpty()) {
+                log.info("scheduler {}: waiting up to {} s for host(s) {} to register before moving their jobs", id,
+                        java.time.Duration.between(now, since.plus(grace)).toSeconds(), awaited);
+            }
+            lastAwaited = awaited;
+        }
+        return awaited.isEmpty() ? view : view.awaiting(awaited);
     }
 
     @Override

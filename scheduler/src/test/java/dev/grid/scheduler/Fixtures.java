@@ -36,7 +36,11 @@ final class Fixtures {
     }
 
     Release release(String app, int version, Map<String, ProcessType> processes) {
-        Release r = new Release(app + "-v" + version, app, version, "img", processes, Map.of("K", "V"), NOW, "Deploy", null);
+        return release(app, version, processes, null);
+    }
+
+    Release release(String app, int version, Map<String, ProcessType> processes, String slugUrl) {
+        Release r = new Release(app + "-v" + version, app, version, "img", processes, Map.of("K", "V"), NOW, "Deploy", slugUrl);
         releases.put(r.id(), r);
         return r;
     }
@@ -48,7 +52,7 @@ final class Fixtures {
 
     JobSpec job(Release r, String type, String host, int attempt, List<VolumeMount> volumes) {
         JobSpec j = new JobSpec(r.app() + "-" + type + "-j" + jobs.size(), host, r.app(), r.id(), type, r.image(),
-                r.processes().get(type).command(), r.env(), 256, volumes, false, attempt, null, null, null);
+                r.processes().get(type).command(), r.env(), 256, volumes, false, attempt, null, null, r.slugFor(type));
         jobs.add(j);
         return j;
     }

@@ -55,4 +55,19 @@ class PlacementTest {
         var n2 = p.choose("db", "n2", ProcessType.of("c")).orElseThrow();
         assertEquals(3, java.util.Set.of(n0.id(), n1.id(), n2.id()).size(), n0.id() + n1.id() + n2.id());
     }
+
+    @Test
+    void anAppliancesNodesSpreadOverZonesBeforeHosts() {
+        // Zone a has two hosts, zone b one: three nodes (one type each) go a, b, then a's other host.
+        List<HostInfo> hosts = List.of(host("a1", 10000, Map.of("zone", "a")), host("a2", 10000, Map.of("zone", "a")), host("b1", 10000, Map.of("zone", "b")));
+        Placement p = new Placement(hosts, List.of());
+        ProcessType node = new ProcessType("c", Map.of(), 256, List.of());
+        List<String> chosen = new java.util.ArrayList<>();
+        for (String type : List.of("n0", "n1", "n2")) {
+            HostInfo h = p.choose("grid-postgres-main", type, node).orElseThrow();
+            chosen.add(h.id());
+            p.add(job(h.id(), "grid-postgres-main", type, 256));
+        }
+        assertEquals(List.of("a1", "b1", "a2"), chosen, "no zone holds two nodes while another holds none");
+    }
 }

@@ -104,6 +104,23 @@ class ReconcilerTest {
         assertEquals("b", plan.place().get(0).hostId());
     }
 
+    /** A scheduler that has just started, and a host that has not registered again yet (they restarted together). */
+    @Test
+    void jobsOfAnAwaitedHostStayWhereTheyAreUntilTheWaitEnds() {
+        Release db = f.release("db", 1, Map.of("node", new ProcessType("run", Map.of(), 256, List.of(new VolumeMount("db-data", "/data")))));
+        f.host("b").formation(v1, Map.of("web", 2)).formation(db, Map.of("node", 1));
+        JobSpec web = f.job(v1, "web", "restarting");
+        f.status(f.job(v1, "web", "b"), JobState.UP, Fixtures.NOW, null);
+        JobSpec node = f.job(db, "node", "restarting", 0, db.processes().get("node").volumes());
+        Plan waiting = Reconciler.plan(f.view().awaiting(java.util.Set.of("restarting")), Fixtures.NOW, () -> "new");
+        assertTrue(waiting.isEmpty(), "nothing stopped, placed elsewhere or marked blocked: " + waiting.stop() + waiting.place() + waiting.update());
+
+        Plan after = f.plan(); // the wait is over and the host is still not back
+        assertEquals(List.of(web.id()), after.stop().stream().map(JobSpec::id).toList());
+        assertEquals(1, after.place().size());
+        assertTrue(after.update().stream().anyMatch(j -> j.id().equals(node.id()) && j.blocked() != null));
+    }
+
     @Test
     void volumeBoundJobsOfALostHostAreBlockedNotMoved() {
         Release db = f.release("db", 1, Map.of("node", new ProcessType("run", Map.of(), 256, List.of(new VolumeMount("db-data", "/data")))));
@@ -180,6 +197,39 @@ class ReconcilerTest {
         assertTrue(first.place().isEmpty());
         f.jobs.clear();
         assertEquals("run2", f.plan().place().get(0).command());
+    }
+
+    @Test
+    void aReleaseThatChangesOneDataNodeRestartsThatNodeAloneAndStatelessTypesStillRoll() {
+        f.host("a");
+        Map<String, ProcessType> nodes = new java.util.TreeMap<>();
+        for (String n : List.of("n0", "n1", "n2")) nodes.put(n, new ProcessType("keeper " + n, Map.of(), 256, List.of(new VolumeMount("v-" + n, "/data"))));
+        nodes.put("web", ProcessType.of("serve"));
+        Release v1 = f.release("db", 1, nodes, "http://blobs/keeper-1.tgz");
+        Map<String, JobSpec> running = new java.util.HashMap<>();
+        for (String type : nodes.keySet()) {
+            JobSpec j = f.job(v1, type, "a", 0, nodes.get(type).volumes());
+            f.status(j, JobState.UP, Fixtures.NOW, null);
+            running.put(type, j);
+        }
+        Map<String, ProcessType> upgraded = new java.util.TreeMap<>(nodes);
+        upgraded.put("n2", nodes.get("n2").withSlug("http://blobs/keeper-2.tgz"));
+        Release v2 = f.release("db", 2, upgraded, "http://blobs/keeper-1.tgz");
+        f.formation(v2, Map.of("n0", 1, "n1", 1, "n2", 1, "web", 1));
+
+        Plan plan = f.plan();
+        assertEquals(List.of(running.get("n2")), plan.stop(), "only the changed node stops: " + plan);
+        var carried = plan.update().stream().filter(j -> j.releaseId().equals(v2.id())).map(JobSpec::type).sorted().toList();
+        assertEquals(List.of("n0", "n1"), carried, "the others are the new release's jobs as they run");
+        assertTrue(plan.update().stream().allMatch(j -> j.attempt() == 0 && j.slugUrl().equals("http://blobs/keeper-1.tgz")), "carried, not restarted");
+        assertEquals(List.of("web"), plan.place().stream().map(JobSpec::type).toList(), "a stateless type rolls on every release, as on Heroku");
+
+        f.jobs.remove(running.get("n2"));
+        f.jobs.replaceAll(j -> j.type().startsWith("n") ? j.withRelease(v2.id()) : j);
+        Plan next = f.plan();
+        JobSpec placed = next.place().stream().filter(j -> j.type().equals("n2")).findFirst().orElseThrow();
+        assertEquals("http://blobs/keeper-2.tgz", placed.slugUrl(), "the changed node runs its own slug");
+        assertTrue(next.stop().stream().noneMatch(j -> j.type().startsWith("n")), "nothing else of the data nodes stops");
     }
 
     @Test

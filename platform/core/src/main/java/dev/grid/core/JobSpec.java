@@ -35,6 +35,19 @@ public record JobSpec(String id, String hostId, String app, String releaseId, St
         return new JobSpec(id, hostId, app, releaseId, type, image, command, env, memoryMb, volumes, oneOff, attempt, notBefore, blocked, slugUrl, capabilities);
     }
 
+    /** The same run, now counted as a job of {@code releaseId} (which would run it exactly so). */
+    public JobSpec withRelease(String releaseId) {
+        return new JobSpec(id, hostId, app, releaseId, type, image, command, env, memoryMb, volumes, oneOff, attempt, notBefore, blocked, slugUrl, capabilities);
+    }
+
+    /** Whether a job of {@code type} made from {@code release} would run what this job runs: the same code, config and resources. */
+    public boolean runsAs(Release release, String type) {
+        ProcessType p = release.processes().get(type);
+        return p != null && type.equals(this.type) && java.util.Objects.equals(image, release.image()) && command.equals(p.command())
+                && env.equals(release.env()) && memoryMb == p.memoryMb() && volumes.equals(p.volumes())
+                && capabilities.equals(p.capabilities()) && java.util.Objects.equals(slugUrl, release.slugFor(type));
+    }
+
     public JobSpec withBlocked(String reason) {
         return new JobSpec(id, hostId, app, releaseId, type, image, command, env, memoryMb, volumes, oneOff, attempt, notBefore, reason, slugUrl, capabilities);
     }

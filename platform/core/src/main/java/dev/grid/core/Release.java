@@ -15,4 +15,10 @@ public record Release(String id, String app, int version, String image,
         processes = processes == null ? Map.of() : Map.copyOf(processes);
         env = env == null ? Map.of() : Map.copyOf(env);
     }
+
+    /** The slug a job of {@code type} runs: the type's own ({@link ProcessType#slugUrl}), else the release's. */
+    public String slugFor(String type) {
+        ProcessType p = processes.get(type);
+        return p != null && p.slugUrl() != null ? p.slugUrl() : slugUrl;
+    }
 }

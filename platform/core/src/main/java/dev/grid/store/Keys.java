@@ -22,6 +22,8 @@ public final class Keys {
     public static final String ENDPOINTS = "endpoints/";
     /** Grid's own listeners that apps may reach (the router's HTTP and HTTPS): no TCP route may take their ports. */
     public static final String PUBLIC_ENDPOINTS = "public-endpoints/";
+    /** Each router, leased, and who carries its TCP routes ({@code kernel}, or the relay and why): what {@code grid status} shows. */
+    public static final String ROUTERS = "routers/";
 
     /**
      * What only Grid's own parts read: no API answer and no event carries a key under these.

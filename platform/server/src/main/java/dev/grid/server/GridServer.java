@@ -17,6 +17,7 @@ import dev.grid.router.Router;
 import dev.grid.router.RouterConfig;
 import dev.grid.scheduler.Scheduler;
 import dev.grid.core.GridEndpoint;
+import dev.grid.net.NftTable;
 import dev.grid.core.SecretFile;
 import dev.grid.store.Credentials;
 import dev.grid.store.Keys;
@@ -59,8 +60,16 @@ public final class GridServer implements AutoCloseable {
         GridServer server = new GridServer();
         Path pidFile = config.home().resolve("grid.pid");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping Grid");
-            server.close();
+            // `grid down` asks for the workloads to stop too (it leaves this file); any other stop
+            // (kill -TERM, a service manager restarting Grid, an upgrade) leaves them running.
+            boolean workloads = false;
+            try {
+                workloads = Files.deleteIfExists(config.home().resolve(STOP_WORKLOADS));
+            } catch (Exception ignored) {
+                // as if not asked
+            }
+            log.info("stopping Grid{}", workloads ? " and its jobs" : "; its jobs and data nodes keep running for the next start");
+            server.stop(workloads);
             try {
                 Files.deleteIfExists(pidFile);
             } catch (Exception ignored) {
@@ -85,10 +94,17 @@ public final class GridServer implements AutoCloseable {
         List<String> endpoints = config.etcdEndpoints();
         EtcdAccess access = config.etcdAccess();
         if (endpoints.isEmpty()) {
-            stopLeftoverEtcd(config.home().resolve("etcd.pid"));
-            log.info("starting local etcd on 127.0.0.1:{} with data in {}", config.localEtcdPort(), config.home().resolve("etcd"));
-            LocalEtcd etcd = LocalEtcd.start(config.home().resolve("etcd"), config.localEtcdPort(), config.localEtcdPort() + 1);
-            Files.writeString(config.home().resolve("etcd.pid"), etcd.pid() + "\n");
+            Path etcdPid = config.home().resolve("etcd.pid");
+            LocalEtcd etcd = LocalEtcd.adopt(etcdPid, config.localEtcdPort(), config.localEtcdPort() + 1).orElse(null);
+            if (etcd != null) {
+                // Left running by a Grid that stopped for a restart, or was killed: its keepers never lost it.
+                log.info("carrying on with the local etcd on 127.0.0.1:{} (pid {}) that an earlier start left running", config.localEtcdPort(), etcd.pid());
+            } else {
+                stopLeftoverEtcd(etcdPid);
+                log.info("starting local etcd on 127.0.0.1:{} with data in {}", config.localEtcdPort(), config.home().resolve("etcd"));
+                etcd = LocalEtcd.start(config.home().resolve("etcd"), config.localEtcdPort(), config.localEtcdPort() + 1);
+                Files.writeString(etcdPid, etcd.pid() + "\n");
+            }
             parts.add(etcd);
             endpoints = List.of(etcd.clientUrl());
             // Grid's own etcd runs with authentication: its parts sign in as root, keepers as users of their own.
@@ -118,10 +134,14 @@ public final class GridServer implements AutoCloseable {
         if (config.roles().contains("scheduler")) {
             parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).start());
         }
+        // This host's one nftables table: the router's kernel TCP routes and the host's app firewall are its two parts.
+        NftTable table = NftTable.forHost(config.hostId());
         if (config.roles().contains("router")) {
-            Router router = new Router(store, config.routerConfig()).start();
+            Router router = new Router(store, config.routerConfig(), table).start();
             parts.add(router);
             // Apps may reach these (they are the public face), but no TCP route may take their ports.
+            store.put(Keys.ROUTERS + config.hostId(), Map.of("host", config.hostId(), "address", config.hostAddress(), "tcpDatapath", router.tcpDatapath()),
+                    partsLease.id());
             GridEndpoint.registerPublic(store, partsLease.id(), GridEndpoint.bound("the router's HTTP", config.routerAddress(), router.httpPort(), config.hostAddress()));
             if (router.httpsPort() > 0) {
                 GridEndpoint.registerPublic(store, partsLease.id(), GridEndpoint.bound("the router's HTTPS", config.routerAddress(), router.httpsPort(), config.hostAddress()));
@@ -142,7 +162,7 @@ public final class GridServer implements AutoCloseable {
             ControllerServer controller = ControllerServer.start(store,
                     new ControllerConfig(token, config.domain(), config.tcpPortMin(), config.tcpPortMax(),
                             config.roles().contains("builder") ? "ssh://git@" + config.apiAddress() + ":" + config.sshPort() + "/" : null,
-                            config.addonHost(), config.stackImage(), config.appUidMin(), config.appUidMax()),
+                            config.addonHost(), config.stackImage(), config.appUidMin(), config.appUidMax(), config.keeperJavaOptions()),
                     new ApplianceCatalog(appliances, blobs), config.apiAddress(), config.apiPort());
             parts.add(controller);
             url = controller.url();
@@ -167,7 +187,7 @@ public final class GridServer implements AutoCloseable {
             // Closing the agent stops its jobs and keeps every volume: what `grid down` promises.
             parts.add(new HostAgent(store, docker, new HostConfig(config.hostId(), config.hostAddress(), config.portMin(), config.portMax(),
                     config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost(), config.home().resolve("host"),
-                    config.appUidMin(), config.appUidMax(), config.isolation())).start());
+                    config.appUidMin(), config.appUidMax(), config.isolation()), table).start());
         }
     }
 
@@ -195,13 +215,30 @@ public final class GridServer implements AutoCloseable {
         Files.delete(pidFile);
     }
 
+    /** What {@code grid down} leaves in GRID_HOME before it signals the server: stop the workloads too. */
+    public static final String STOP_WORKLOADS = "stop-workloads";
+
+    /** Stops everything: the jobs, the kernel routes and the local etcd too (what {@code grid down} does). */
     @Override
     public void close() {
+        stop(true);
+    }
+
+    /**
+     * Stops Grid. With {@code workloads} everything it runs stops. Without, the host's containers,
+     * its nftables table (the app firewall, the kernel TCP routes) and the local etcd keep running,
+     * so that apps keep their add-ons and data nodes keep their keepers' etcd: the next start adopts
+     * them all (containers by their labels, etcd by its pid) and rebuilds the table from etcd.
+     */
+    public void stop(boolean workloads) {
         List<AutoCloseable> reversed = new ArrayList<>(parts);
         Collections.reverse(reversed);
         for (AutoCloseable part : reversed) {
             try {
-                part.close();
+                if (workloads) part.close();
+                else if (part instanceof HostAgent h) h.stop(false);
+                else if (part instanceof Router r) r.close(false);
+                else if (!(part instanceof LocalEtcd)) part.close();
             } catch (Exception e) {
                 log.warn("stopping {} failed: {}", part.getClass().getSimpleName(), e.toString());
             }

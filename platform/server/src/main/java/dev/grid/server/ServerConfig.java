@@ -3,6 +3,7 @@ package dev.grid.server;
 import dev.grid.builder.BuildLimits;
 import dev.grid.core.SecretFile;
 import dev.grid.router.RouterConfig;
+import dev.grid.router.TcpDatapath;
 import dev.grid.router.Transport;
 import dev.grid.store.EtcdAccess;
 import java.io.IOException;
@@ -26,7 +27,7 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                            int tcpPortMin, int tcpPortMax,
                            int sshPort, String blobAddress, int blobPort, String stackImage, String addonHost,
                            EtcdAccess etcdAccess, int appUidMin, int appUidMax, boolean isolation, BuildLimits buildLimits,
-                           Duration tcpIdleTimeout, int tcpMaxConnections) {
+                           Duration tcpIdleTimeout, int tcpMaxConnections, TcpDatapath tcpDatapath, String keeperJavaOptions) {
     public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder", "appliances");
 
     public static ServerConfig fromEnv(Map<String, String> env) throws IOException {
@@ -72,7 +73,9 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 env.getOrDefault("GRID_ADDON_HOST", "127.0.0.1"),
                 etcdAccess(env), uids[0], uids[1], isolation(env.getOrDefault("GRID_ISOLATION", "on")), buildLimits(env),
                 duration(env.getOrDefault("GRID_TCP_IDLE_TIMEOUT", "1h"), "GRID_TCP_IDLE_TIMEOUT"),
-                positive(env.getOrDefault("GRID_TCP_MAX_CONNECTIONS", String.valueOf(RouterConfig.TCP_MAX_CONNECTIONS)), "GRID_TCP_MAX_CONNECTIONS"));
+                positive(env.getOrDefault("GRID_TCP_MAX_CONNECTIONS", String.valueOf(RouterConfig.TCP_MAX_CONNECTIONS)), "GRID_TCP_MAX_CONNECTIONS"),
+                TcpDatapath.of(env.getOrDefault("GRID_TCP_DATAPATH", "auto")),
+                dev.grid.appliance.KeeperProgram.checkJavaOptions(env.get("GRID_KEEPER_JAVA_OPTS")));
     }
 
     /** How to sign in to an etcd named by GRID_ETCD (the local etcd's root password lives in GRID_HOME). */
@@ -128,7 +131,8 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
     public RouterConfig routerConfig() {
         RouterConfig d = RouterConfig.defaults(routerAddress, httpPort, httpsPort, routerTransport);
         return new RouterConfig(d.bindAddress(), d.httpPort(), d.httpsPort(), d.tcpBindAddress(), addonHost, d.headerTimeout(), d.idleTimeout(),
-                d.responseTimeout(), d.bodyTimeout(), d.maxBodyBytes(), tcpIdleTimeout, tcpMaxConnections, d.ioThreads(), d.transport());
+                d.responseTimeout(), d.bodyTimeout(), d.maxBodyBytes(), tcpIdleTimeout, tcpMaxConnections, d.ioThreads(), d.transport(),
+                tcpDatapath, hostAddress);
     }
 
     private static int positive(String setting, String name) {

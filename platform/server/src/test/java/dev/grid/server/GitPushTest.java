@@ -1,6 +1,7 @@
 package dev.grid.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grid.builder.BuildLimits;
@@ -98,6 +99,45 @@ class GitPushTest {
         assertTrue(bad.exit() != 0, bad.output());
         assertTrue(bad.output().contains("Procfile line 2: expected 'type: command'"), bad.output());
         assertEquals("HTTP/1.1 200 OK | pushed 1.0.1", RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"));
+    }
+
+    /** Two pushes to one app at once: one deploys, the other waits, is told so, and is refused before it builds anything. */
+    @Test
+    void twoPushesToOneAppAtOnceNeverBothDeploy() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"pushpair\"}");
+        String server = "require('http').createServer((q,s)=>s.end(require('fs').readFileSync('v','utf8').trim())).listen(process.env.PORT)\n";
+        Path base = repo("pair", Map.of("Procfile", "web: node server.js\n", "server.js", server, "v", "v0\n"));
+        assertEquals(0, push(base, "pushpair", "main").exit());
+        int releasesBefore = grid.api.ok("GET", "/apps/pushpair/releases", null).size();
+        // Two checkouts of that commit, each with a change of its own.
+        java.util.List<Path> clones = new java.util.ArrayList<>();
+        for (String who : java.util.List.of("a", "b")) {
+            Path c = base.resolveSibling("src-pair-" + who);
+            assertEquals(0, pusher.run(base.getParent(), "cp", "-r", base.toString(), c.toString()).exit());
+            Files.writeString(c.resolve("v"), who + "\n");
+            assertEquals(0, pusher.run(c, "git", "commit", "-q", "-am", "from " + who).exit());
+            clones.add(c);
+        }
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var pushes = new java.util.ArrayList<java.util.concurrent.Future<TestGit.Result>>();
+            for (Path c : clones) pushes.add(pool.submit(() -> push(c, "pushpair", "main")));
+            TestGit.Result one = pushes.get(0).get(180, java.util.concurrent.TimeUnit.SECONDS);
+            TestGit.Result two = pushes.get(1).get(180, java.util.concurrent.TimeUnit.SECONDS);
+            TestGit.Result won = one.exit() == 0 ? one : two;
+            TestGit.Result lost = one.exit() == 0 ? two : one;
+            assertEquals(0, won.exit(), one.output() + "\n---\n" + two.output());
+            assertTrue(lost.exit() != 0, "git must not report both as deployed:\n" + one.output() + "\n---\n" + two.output());
+            assertTrue(lost.output().contains("another push to pushpair is being built and deployed: waiting for it to finish"), lost.output());
+            assertTrue(lost.output().contains("moved on while this push waited") && lost.output().contains("pull it, then push again"), lost.output());
+            assertFalse(lost.output().contains("detected"), "refused before any build: " + lost.output());
+            String winner = won == one ? "a" : "b";
+            assertEquals(releasesBefore + 1, grid.api.ok("GET", "/apps/pushpair/releases", null).size(), "one release, not two");
+            Eventually.await("the winner serving", Duration.ofSeconds(20), () -> RoutedAppTest.viaRouter(grid, "pushpair.grid.test", "/"),
+                    ("HTTP/1.1 200 OK | " + winner)::equals);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
