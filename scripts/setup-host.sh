@@ -45,6 +45,34 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
 fi
 
+# live-restore: containers keep running while dockerd restarts (an upgrade of Docker, a crash);
+# Grid's host agent follows the engine's events again when it is back. dockerd reloads the
+# option on SIGHUP, so a running engine takes it without a restart.
+mkdir -p /etc/docker
+if [ ! -s /etc/docker/daemon.json ]; then
+  printf '{\n  "live-restore": true\n}\n' > /etc/docker/daemon.json
+elif ! grep -q '"live-restore"' /etc/docker/daemon.json && ! command -v python3 >/dev/null; then
+  say "note: add \"live-restore\": true to /etc/docker/daemon.json (no python3 here to edit it): without it a restart of dockerd stops Grid's apps and data nodes"
+elif ! grep -q '"live-restore"' /etc/docker/daemon.json; then
+  say "adding \"live-restore\": true to /etc/docker/daemon.json"
+  python3 - <<'PY'
+import json
+p = "/etc/docker/daemon.json"
+with open(p) as f: conf = json.load(f)
+conf["live-restore"] = True
+with open(p + ".grid", "w") as f: json.dump(conf, f, indent=2); f.write("\n")
+PY
+  mv /etc/docker/daemon.json.grid /etc/docker/daemon.json
+elif grep -Eq '"live-restore" *: *false' /etc/docker/daemon.json; then
+  say "note: /etc/docker/daemon.json turns live-restore off: a restart of dockerd will stop Grid's apps and data nodes"
+fi
+if docker info >/dev/null 2>&1 && [ "$(docker info --format '{{.LiveRestoreEnabled}}')" != true ] \
+    && grep -Eq '"live-restore" *: *true' /etc/docker/daemon.json; then
+  say "reloading dockerd's configuration (live-restore)"
+  kill -HUP "$(cat /var/run/docker.pid 2>/dev/null)" 2>/dev/null || pkill -HUP -x dockerd || true
+  for i in $(seq 1 20); do [ "$(docker info --format '{{.LiveRestoreEnabled}}')" = true ] && break; sleep 0.5; done
+fi
+
 if ! docker info >/dev/null 2>&1; then
   say "starting the Docker engine (no bridge network, no iptables; containers use host networking)"
   mkdir -p /var/log/grid

@@ -326,15 +326,89 @@ public final class Docker implements AutoCloseable {
         });
     }
 
-    /** Calls {@code onEvent} for every container event on containers carrying these labels. */
-    public Closeable events(Map<String, String> labels, Consumer<Event> onEvent) {
-        return client.eventsCmd().withLabelFilter(labels).withEventFilter("die", "start", "destroy")
-                .exec(new ResultCallback.Adapter<Event>() {
-                    @Override
-                    public void onNext(Event event) {
-                        onEvent.accept(event);
-                    }
-                });
+    /**
+     * Calls {@code onEvent} for every container event on containers carrying these labels, for as
+     * long as the returned handle is open. Docker ends the stream when {@code dockerd} stops or
+     * restarts (with live-restore its containers keep running meanwhile): the stream is opened
+     * again, every {@code retry} until the engine answers, from the time of the last event seen so
+     * that none is missed, and {@code onReopen} runs once it is open again (a caller that keeps
+     * state from events reads it afresh).
+     */
+    public Closeable events(Map<String, String> labels, Duration retry, Consumer<Event> onEvent, Runnable onReopen) {
+        return new EventStream(labels, retry, onEvent, onReopen).open(false);
+    }
+
+    private final class EventStream implements Closeable {
+        private final Map<String, String> labels;
+        private final Duration retry;
+        private final Consumer<Event> onEvent;
+        private final Runnable onReopen;
+        private final java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "docker-events");
+            t.setDaemon(true);
+            return t;
+        });
+        private volatile boolean closed;
+        private volatile Closeable current;
+        /** Seconds since the epoch of the newest event seen, or of the first opening. */
+        private volatile long since = java.time.Instant.now().getEpochSecond();
+
+        EventStream(Map<String, String> labels, Duration retry, Consumer<Event> onEvent, Runnable onReopen) {
+            this.labels = Map.copyOf(labels);
+            this.retry = retry;
+            this.onEvent = onEvent;
+            this.onReopen = onReopen;
+        }
+
+        EventStream open(boolean again) {
+            if (closed) return this;
+            try {
+                client.pingCmd().exec();
+                current = client.eventsCmd().withLabelFilter(labels).withEventFilter("die", "start", "destroy")
+                        .withSince(String.valueOf(since))
+                        .exec(new ResultCallback.Adapter<Event>() {
+                            private final java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+
+                            @Override
+                            public void onNext(Event event) {
+                                if (event.getTime() != null) since = Math.max(since, event.getTime());
+                                onEvent.accept(event);
+                            }
+
+                            @Override
+                            public void onComplete() {
+                                if (over.compareAndSet(false, true)) reopenLater();
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                if (over.compareAndSet(false, true)) reopenLater();
+                            }
+                        });
+                if (again) onReopen.run();
+            } catch (RuntimeException e) {
+                // The engine is not back yet.
+                reopenLater();
+            }
+            return this;
+        }
+
+        private void reopenLater() {
+            if (closed) return;
+            try {
+                timer.schedule(() -> open(true), retry.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closed meanwhile
+            }
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            closed = true;
+            timer.shutdownNow();
+            Closeable c = current;
+            if (c != null) c.close();
+        }
     }
 
     @Override

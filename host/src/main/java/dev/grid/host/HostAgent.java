@@ -123,7 +123,11 @@ public final class HostAgent implements AutoCloseable {
         if (config.isolation()) firewall = new HostFirewall(store, config, this::info, table).start();
         long rev = store.list(Keys.hostJobs(config.hostId())).revision();
         jobsWatch = store.watch(Keys.hostJobs(config.hostId()), rev + 1, changes -> requestReconcile(), this::requestReconcile);
-        dockerEvents = docker.events(Map.of(LABEL_HOST, config.hostId()), event -> requestReconcile());
+        // Followed across a restart of dockerd (its containers live on: live-restore); once back, every container is looked at again.
+        dockerEvents = docker.events(Map.of(LABEL_HOST, config.hostId()), Duration.ofSeconds(1), event -> requestReconcile(), () -> {
+            log.info("host {}: the Docker engine is back; following its events again", config.hostId());
+            requestReconcile();
+        });
         loop.every(Duration.ofSeconds(1));
         log.info("host {} at {} is up (ports {}-{}, API {})", config.hostId(), config.address(), config.portMin(), config.portMax(), logServer.url());
         return this;
