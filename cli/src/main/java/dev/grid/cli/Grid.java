@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
 /** {@code grid}: Heroku's command vocabulary over Grid's controller API. */
 @Command(name = "grid", mixinStandardHelpOptions = true, version = "grid 0.1.0",
         description = "Grid: a self-hosted, datastore-appliance-first PaaS.",
-        subcommands = {Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Status.class,
+        subcommands = {Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Restart.class, Lifecycle.Status.class,
                 Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
                 Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Scale.class, Grid.Run.class, Grid.Logs.class,
                 RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Timeout.class, RoutesCommands.Remove.class,

@@ -12,7 +12,7 @@ import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code grid up | down | status}: the embedded single-machine Grid as a background process. */
+/** {@code grid up | down | restart | status}: the embedded single-machine Grid as a background process. */
 final class Lifecycle {
     private Lifecycle() {}
 
@@ -54,10 +54,20 @@ final class Lifecycle {
             }
             Files.createDirectories(home.resolve("logs"));
             Files.deleteIfExists(home.resolve("cli.json"));
+            // The server runs a copy of the jar, put in place by a rename: a rebuild of the repository's jar (an
+            // upgrade, then 'grid restart') never rewrites the file a running server loads its classes from.
+            // Its time is kept: the keeper program packed from it is named by it, and an unchanged jar must not roll the data nodes.
+            Path runJar = home.resolve("grid-server.jar");
+            if (!Files.exists(runJar) || Files.size(runJar) != Files.size(Path.of(jar))
+                    || !Files.getLastModifiedTime(runJar).equals(Files.getLastModifiedTime(Path.of(jar)))) {
+                Path copy = home.resolve("grid-server.jar.new");
+                Files.copy(Path.of(jar), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                Files.move(copy, runJar, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
             List<String> cmd = new ArrayList<>();
             if (!foreground && Files.isExecutable(Path.of("/usr/bin/setsid"))) cmd.add("/usr/bin/setsid");
             cmd.addAll(List.of(ProcessHandle.current().info().command().orElse("java"),
-                    "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAM=1g", "-Dio.netty.leakDetection.level=disabled", "-jar", jar));
+                    "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAM=1g", "-Dio.netty.leakDetection.level=disabled", "-jar", runJar.toString()));
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().put("GRID_HOME", home.toString());
             if (etcd != null) pb.environment().put("GRID_ETCD", etcd);
@@ -118,31 +128,58 @@ final class Lifecycle {
         boolean keepWorkloads;
 
         public Integer call() throws Exception {
-            Optional<ProcessHandle> p = running();
-            if (p.isEmpty()) {
-                out().println("Grid is not running");
-                out().flush();
-                return 0;
-            }
-            java.nio.file.Path marker = Api.home().resolve("stop-workloads"); // GridServer.STOP_WORKLOADS
-            if (keepWorkloads) {
-                java.nio.file.Files.deleteIfExists(marker);
-                out().println("Stopping Grid (pid " + p.get().pid() + "): its jobs, data nodes and TCP routes keep running...");
-            } else {
-                java.nio.file.Files.writeString(marker, "");
-                out().println("Stopping Grid (pid " + p.get().pid() + "): stopping its jobs, keeping volumes...");
-            }
-            out().flush();
-            p.get().destroy();
-            try {
-                p.get().onExit().get(90, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                throw new CliException("Grid (pid " + p.get().pid() + ") did not stop within 90 s; see " + Api.home().resolve("logs/grid.log"));
-            }
-            out().println("Grid stopped");
-            out().flush();
+            stop(this, keepWorkloads);
             return 0;
         }
+    }
+
+    /** Stops the running server, with its workloads or without; says so if none runs. */
+    static void stop(Grid.Base cmd, boolean keepWorkloads) throws Exception {
+        Optional<ProcessHandle> p = running();
+        if (p.isEmpty()) {
+            cmd.out().println("Grid is not running");
+            cmd.out().flush();
+            return;
+        }
+        Path marker = Api.home().resolve("stop-workloads"); // GridServer.STOP_WORKLOADS
+        if (keepWorkloads) {
+            Files.deleteIfExists(marker);
+            cmd.out().println("Stopping Grid (pid " + p.get().pid() + "): its jobs, data nodes and TCP routes keep running...");
+        } else {
+            Files.writeString(marker, "");
+            cmd.out().println("Stopping Grid (pid " + p.get().pid() + "): stopping its jobs, keeping volumes...");
+        }
+        cmd.out().flush();
+        p.get().destroy();
+        try {
+            p.get().onExit().get(90, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new CliException("Grid (pid " + p.get().pid() + ") did not stop within 90 s; see " + Api.home().resolve("logs/grid.log"));
+        }
+        cmd.out().println("Grid stopped");
+        cmd.out().flush();
+    }
+
+    @Command(name = "restart", description = "Restart Grid on this machine (after an upgrade: the ./grid launcher runs the jar it has just built). "
+            + "App jobs, data nodes, TCP routes and the local etcd keep running throughout; the new server adopts them, and the "
+            + "data nodes then move to the new keeper one at a time.")
+    static final class Restart extends Grid.Base {
+        @Option(names = "--etcd", paramLabel = "URL,...", description = "use this etcd cluster instead of a local one") String etcd;
+        @Option(names = "--timeout", description = "seconds to wait for Grid to be ready again (default 120)") int timeout = 120;
+
+        public Integer call() throws Exception {
+            stop(this, true);
+            Up up = new Up();
+            up.etcd = etcd;
+            up.timeout = timeout;
+            up.spec = spec;
+            up.grid = grid;
+            return up.call();
+        }
+    }
+
+    private static String mib(long bytes) {
+        return bytes < 0 ? "unknown" : (bytes >> 20) + " MiB";
     }
 
     @Command(name = "status", description = "Show hosts, the scheduler leader and what runs where.")
@@ -171,6 +208,19 @@ final class Lifecycle {
                 Table r = new Table("ROUTER", "ADDRESS", "TCP ROUTES");
                 for (JsonNode x : s.path("routers")) r.row(x.path("host").asText(), x.path("address").asText(), x.path("tcpDatapath").asText());
                 r.print(out());
+            }
+            JsonNode disk = s.path("disk");
+            if (!disk.isMissingNode()) {
+                out().println();
+                Table d = new Table("DISK", "USED", "FREE");
+                long etcd = disk.path("etcdBytes").asLong(-1);
+                d.row("etcd database", etcd < 0 ? "unknown" : mib(etcd) + " of its " + mib(disk.path("etcdQuota").asLong()) + " quota", "-");
+                if (disk.path("blobsFree").asLong(-1) >= 0) {
+                    d.row("blobs (" + disk.path("blobsDir").asText() + ")", mib(disk.path("blobsBytes").asLong()),
+                            mib(disk.path("blobsFree").asLong()) + " of " + mib(disk.path("blobsTotal").asLong()));
+                }
+                d.print(out());
+                for (JsonNode w : disk.path("warnings")) out().println("WARNING: " + w.asText());
             }
         }
     }

@@ -66,7 +66,8 @@ public final class HostAgent implements AutoCloseable {
     private final Slugs slugs;
     private final CoalescedTask loop;
     private final Map<String, JobStatus> reported = new ConcurrentHashMap<>();
-    private final Set<String> registered = ConcurrentHashMap.newKeySet();
+    /** The jobs this agent has registered with discovery, and how. */
+    private final Map<String, Instance> registered = new ConcurrentHashMap<>();
     private static final Duration TRASH_CHECK = Duration.ofSeconds(5);
     private long nextTrashCheck;
     private static final Duration BASE_CHECK = Duration.ofMinutes(1);
@@ -119,6 +120,7 @@ public final class HostAgent implements AutoCloseable {
         verifier = new Credentials.Verifier(store);
         logServer = new LogServer(config.address(), config.apiPort(), this::currentContainer, docker, verifier);
         register();
+        dropHandedOver();
         // The firewall is in place before any job of this host starts.
         if (config.isolation()) firewall = new HostFirewall(store, config, this::info, table).start();
         long rev = store.list(Keys.hostJobs(config.hostId())).revision();
@@ -131,6 +133,45 @@ public final class HostAgent implements AutoCloseable {
         loop.every(Duration.ofSeconds(1));
         log.info("host {} at {} is up (ports {}-{}, API {})", config.hostId(), config.address(), config.portMin(), config.portMax(), logServer.url());
         return this;
+    }
+
+    private void handOver(Duration handover) {
+        try {
+            Lease grace = store.lease(handover.toSeconds());
+            java.nio.file.Files.writeString(java.nio.file.Files.createDirectories(config.stateDir()).resolve(HANDOVER_FILE), grace.id() + "\n");
+            store.put(Keys.host(config.hostId()), info(), grace.id());
+            for (Instance i : registered.values()) discovery.register(i, grace.id());
+            grace.close(); // not renewed: it ends on its own if no agent comes back
+            log.info("host {}: {} job registration(s) handed over for {} s to the next start", config.hostId(), registered.size(), handover.toSeconds());
+        } catch (RuntimeException | IOException e) {
+            log.warn("host {}: registrations not handed over ({}): routers stop sending to its jobs until it is back", config.hostId(), e.toString());
+        }
+    }
+
+    /** Registrations a restart handed over (see {@link #stop(boolean, Duration)}) of jobs that no longer run here go now; the rest the reconcile takes over. */
+    private void dropHandedOver() {
+        java.nio.file.Path file = config.stateDir().resolve(HANDOVER_FILE);
+        try {
+            if (!java.nio.file.Files.exists(file)) return;
+            long grace = Long.parseLong(java.nio.file.Files.readString(file).trim());
+            Set<String> running = new java.util.HashSet<>();
+            for (Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
+                if ("running".equals(c.getState())) running.add(c.getLabels().get(LABEL_JOB));
+            }
+            int dropped = 0;
+            for (dev.grid.store.Entry e : store.list(Keys.SERVICES).entries()) {
+                if (e.lease() != grace || !e.key().contains("/instances/")) continue;
+                Instance i = e.as(Instance.class);
+                if (config.hostId().equals(i.hostId()) && !running.contains(i.jobId())) {
+                    store.delete(e.key());
+                    dropped++;
+                }
+            }
+            java.nio.file.Files.delete(file);
+            if (dropped > 0) log.info("host {}: dropped {} handed-over registration(s) of jobs that stopped meanwhile", config.hostId(), dropped);
+        } catch (RuntimeException | IOException e) {
+            log.warn("host {}: handed-over registrations not checked ({}): they end with their lease", config.hostId(), e.toString());
+        }
     }
 
     private void register() {
@@ -267,14 +308,16 @@ public final class HostAgent implements AutoCloseable {
                     ? reported.get(spec.id()).startedAt() : startedAt(current.getId());
             String healthPath = WEB.equals(spec.type()) ? spec.env().get(HEALTHCHECK) : null;
             String notReady = null;
-            if (!spec.oneOff() && !registered.contains(spec.id())) {
+            if (!spec.oneOff() && !registered.containsKey(spec.id())) {
                 if (!accepts(port)) notReady = "waiting for port " + port;
                 if (notReady == null && !App.isSystem(spec.app())) notReady = squatter(spec, port);
                 if (notReady == null && healthPath != null) notReady = healthProblem(port, healthPath);
             }
             boolean ready = !spec.oneOff() && notReady == null;
-            if (ready && registered.add(spec.id())) {
-                discovery.register(new Instance(spec.service(), spec.id(), config.address(), port, spec.id(), config.hostId()), lease.id());
+            if (ready && !registered.containsKey(spec.id())) {
+                Instance instance = new Instance(spec.service(), spec.id(), config.address(), port, spec.id(), config.hostId());
+                discovery.register(instance, lease.id());
+                registered.put(spec.id(), instance);
             }
             // As on Heroku, a web process is up once it accepts connections on PORT (and passes its
             // health check, if the app configures one); other types once they run.
@@ -306,7 +349,7 @@ public final class HostAgent implements AutoCloseable {
         Long deadline = draining.get(jobId);
         if (running && deadline == null) {
             Map<String, String> labels = containers.get(0).getLabels();
-            if (registered.remove(jobId)) discovery.deregister(dev.grid.core.App.service(labels.get("grid.app"), labels.get("grid.type")), jobId);
+            if (registered.remove(jobId) != null) discovery.deregister(dev.grid.core.App.service(labels.get("grid.app"), labels.get("grid.type")), jobId);
             draining.put(jobId, System.nanoTime() + DRAIN.toNanos());
             lookAgainIn(DRAIN.toMillis() + 20);
             return;
@@ -459,11 +502,11 @@ public final class HostAgent implements AutoCloseable {
     }
 
     private void deregister(JobSpec spec) {
-        if (registered.remove(spec.id())) discovery.deregister(spec.service(), spec.id());
+        if (registered.remove(spec.id()) != null) discovery.deregister(spec.service(), spec.id());
     }
 
     private void forget(String jobId, Map<String, String> labels) {
-        if (registered.remove(jobId) && labels != null) {
+        if (registered.remove(jobId) != null && labels != null) {
             discovery.deregister(dev.grid.core.App.service(labels.get("grid.app"), labels.get("grid.type")), jobId);
         }
         reported.remove(jobId);
@@ -480,6 +523,21 @@ public final class HostAgent implements AutoCloseable {
 
     /** Stops the agent. With {@code stopJobs} its containers are stopped and removed (volumes stay) and its lease revoked; without, they keep running for the next agent to adopt. */
     public synchronized void stop(boolean stopJobs) {
+        stop(stopJobs, Duration.ZERO);
+    }
+
+    /** How long a restart's registrations outlive the agent that stopped for it (see {@link #stop(boolean, Duration)}). */
+    public static final Duration RESTART_HANDOVER = Duration.ofSeconds(60);
+    private static final String HANDOVER_FILE = "handover-lease";
+
+    /**
+     * As {@link #stop(boolean)}; without {@code stopJobs} and with a {@code handover}, this is a
+     * restart (an upgrade): the host's registration and its jobs' registrations with discovery are
+     * moved to a lease of that length first, so that routers keep sending traffic to the jobs
+     * (which keep running) and schedulers keep the host, while the next agent starts. It takes them
+     * over; what it does not run any more it drops at once ({@link #dropHandedOver}).
+     */
+    public synchronized void stop(boolean stopJobs, Duration handover) {
         // Once only: a second stop must not touch the containers of an agent restarted under the same host id.
         if (closed) return;
         closed = true;
@@ -514,6 +572,7 @@ public final class HostAgent implements AutoCloseable {
             if (firewall != null) firewall.stop(true); // the jobs are gone: so is their table
         } else {
             if (firewall != null) firewall.stop(false); // jobs that keep running keep their firewall
+            if (!handover.isZero() && !handover.isNegative()) handOver(handover);
             lease.close();
         }
         log.info("host {} stopped{}", config.hostId(), stopJobs ? " with its jobs" : "");

@@ -236,7 +236,7 @@ public final class GridServer implements AutoCloseable {
         for (AutoCloseable part : reversed) {
             try {
                 if (workloads) part.close();
-                else if (part instanceof HostAgent h) h.stop(false);
+                else if (part instanceof HostAgent h) h.stop(false, HostAgent.RESTART_HANDOVER); // a restart: routers keep its jobs meanwhile
                 else if (part instanceof Router r) r.close(false);
                 else if (!(part instanceof LocalEtcd)) part.close();
             } catch (Exception e) {

@@ -81,8 +81,12 @@ class GridServerTest {
             assertEquals(running, containerIds(docker, hostId), "stopping Grid for a restart leaves every container running");
             assertEquals("", TestCluster.psql(databaseUrl, "INSERT INTO kept VALUES ('while Grid was down')"),
                     "the add-on takes writes while Grid is stopped (its route is in the kernel, its keepers' etcd runs)");
+            Eventually.sleep(6000); // past the stopped agent's lease (GRID_LEASE_TTL 5 s): only the handover keeps its jobs registered
             server = new GridServer();
             server.start(config, config.token(env));
+            // At once, before the new agent has looked at a container: the router finds the web jobs the restart handed over.
+            assertEquals("HTTP/1.1 200 OK", statusLine(Integer.parseInt(env.get("GRID_HTTP_PORT")), "keeper.localhost"),
+                    "the router serves the app as soon as Grid is back");
             Eventually.await("the same 3 jobs up after the restart", Duration.ofSeconds(30), () -> api.upJobs("keeper").size(), n -> n == 3);
             Eventually.sleep(3000); // a scheduler round or two, and the host agent's
             assertEquals(running, containerIds(docker, hostId), "the new server adopted them: the same containers, none replaced");
@@ -90,6 +94,15 @@ class GridServerTest {
         } finally {
             server.close();
             docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + hostId + "-"));
+        }
+    }
+
+    /** The status line of a GET / for {@code host} through the router on 127.0.0.1:{@code port}. */
+    private static String statusLine(int port, String host) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII)).readLine();
         }
     }
 
