@@ -27,6 +27,13 @@ public final class Blobs implements AutoCloseable {
 
     public Blobs(Path dir, String address, int port, Credentials.Verifier verifier) throws IOException {
         this.dir = Files.createDirectories(dir);
+        // Halves of blobs a crash interrupted: never served (the name has a dot first), removed here.
+        Path incoming = dir.resolve(INCOMING);
+        if (Files.isDirectory(incoming)) {
+            try (var parts = Files.list(incoming)) {
+                for (Path p : parts.toList()) Files.deleteIfExists(p);
+            }
+        }
         server = HttpServer.create(new InetSocketAddress(address, port), 64);
         server.setExecutor(Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "blobs");
@@ -58,12 +65,59 @@ public final class Blobs implements AutoCloseable {
         url = "http://" + address + ":" + server.getAddress().getPort() + "/blobs/";
     }
 
-    /** Stores the file under the name and returns its URL. */
+    /**
+     * Stores a copy of the file under the name and returns its URL. The copy is written beside the
+     * blobs and renamed into place: a blob is whole or absent, never half written (a full disk, a
+     * crash), and a failed copy leaves nothing behind.
+     */
     public String put(String name, Path file) throws IOException {
-        if (!NAME.matcher(name).matches()) throw new IllegalArgumentException("invalid blob name " + name);
-        Files.copy(file, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        checkName(name);
+        Path part = newFile(name);
+        try {
+            Files.copy(file, part, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(part);
+            throw failed(name, e);
+        }
+        return move(name, part);
+    }
+
+    /**
+     * An empty file in the blob store's own directory (on its disk), for a producer to write a
+     * blob into before {@link #move}: a backup is dumped here, never to /tmp and then copied.
+     */
+    public Path newFile(String name) throws IOException {
+        checkName(name);
+        return Files.createTempFile(Files.createDirectories(dir.resolve(INCOMING)), name + ".", ".part");
+    }
+
+    /** Renames {@code part} (from {@link #newFile}) into place as the named blob, at once; returns its URL. */
+    public String move(String name, Path part) throws IOException {
+        checkName(name);
+        if (!part.toAbsolutePath().getParent().equals(dir.resolve(INCOMING).toAbsolutePath())) {
+            throw new IllegalArgumentException(part + " is not a file of this blob store's (see newFile)");
+        }
+        try {
+            Files.move(part, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            Files.deleteIfExists(part);
+            throw failed(name, e);
+        }
         return url + name;
     }
+
+    private static void checkName(String name) {
+        if (!NAME.matcher(name).matches()) throw new IllegalArgumentException("invalid blob name " + name);
+    }
+
+    private IOException failed(String name, IOException e) {
+        long free = dir.toFile().getUsableSpace();
+        return new IOException("storing " + name + " in the blob store (" + dir + ", " + (free >> 20) + " MiB free) failed: " + e.getMessage()
+                + (free < (64L << 20) ? ": its disk is full; free space there, or remove old backups (grid pg:backups)" : ""), e);
+    }
+
+    /** The directory blobs are written in before they are renamed into place; what a crash left there is removed at start. */
+    static final String INCOMING = ".incoming";
 
     /** Where the named blob lives on this machine, if it exists. */
     public java.util.Optional<Path> file(String name) {
@@ -74,6 +128,15 @@ public final class Blobs implements AutoCloseable {
 
     public boolean delete(String name) throws IOException {
         return NAME.matcher(name).matches() && Files.deleteIfExists(dir.resolve(name));
+    }
+
+    /** Free bytes on the blob store's disk, and where that is. */
+    public long usableSpace() {
+        return dir.toFile().getUsableSpace();
+    }
+
+    public Path dir() {
+        return dir;
     }
 
     public int port() {

@@ -185,10 +185,12 @@ public final class Addons {
         String id = String.format("b%03d", existing.isEmpty() ? 1 : Integer.parseInt(existing.get(existing.size() - 1).id().substring(1)) + 1);
         java.nio.file.Path file = null;
         try {
-            file = java.nio.file.Files.createTempFile("grid-backup", ".dump");
+            // Dumped on the blob store's disk and renamed into place: a backup is whole or absent, and /tmp never fills up.
+            String blob = new Backup(id, name, Instant.now(), 0).blob();
+            file = platform.blobs().newFile(blob);
             backups.dump(resource(addon), file);
             Backup backup = new Backup(id, name, Instant.now(), java.nio.file.Files.size(file));
-            platform.blobs().put(backup.blob(), file);
+            platform.blobs().move(backup.blob(), file);
             if (!store.txn().ifUnchanged("backups/" + name + "/" + id, 0).put("backups/" + name + "/" + id, backup).commit())
                 throw GridException.conflict("another backup of " + name + " was taken meanwhile: try again");
             return backup;
