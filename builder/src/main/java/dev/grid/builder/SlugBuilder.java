@@ -65,6 +65,11 @@ public final class SlugBuilder {
 
     /** Builds and deploys; returns the new release's version, or throws {@link BuildFailure} with the reason. */
     public int build(String app, Repository repo, ObjectId commit, Consumer<String> out) throws IOException {
+        // Below the free-space floor nothing is built: a build must not fill the disk that etcd and the data nodes use.
+        Files.createDirectories(workDir);
+        java.util.Optional<String> full = limits().refusal(workDir.toFile().getUsableSpace(), workDir.toString())
+                .or(() -> limits().refusal(blobs.usableSpace(), blobs.dir().toString()));
+        if (full.isPresent()) throw new BuildFailure(full.get());
         String tag = app + "-" + commit.abbreviate(8).name() + "-" + System.currentTimeMillis();
         Path dir = Files.createDirectories(workDir.resolve("builds").resolve(tag));
         try {

@@ -121,7 +121,8 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                     Long.parseLong(env.getOrDefault("GRID_BUILD_MEMORY_MB", String.valueOf(d.memoryMb()))),
                     Double.parseDouble(env.getOrDefault("GRID_BUILD_CPUS", String.valueOf(d.cpus()))),
                     duration(env.getOrDefault("GRID_BUILD_TIMEOUT", "15m"), "GRID_BUILD_TIMEOUT"),
-                    size(env.getOrDefault("GRID_PUSH_LIMIT", "1g"), "GRID_PUSH_LIMIT"));
+                    size(env.getOrDefault("GRID_PUSH_LIMIT", "1g"), "GRID_PUSH_LIMIT"),
+                    size(env.getOrDefault("GRID_BUILD_MIN_FREE", "1g"), "GRID_BUILD_MIN_FREE"));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("invalid GRID_BUILD_MEMORY_MB or GRID_BUILD_CPUS: use numbers, e.g. 2048 and 2");
         }
