@@ -16,6 +16,9 @@ import java.util.List;
  * embedded single-machine Grid and for integration tests.
  */
 public final class LocalEtcd implements AutoCloseable {
+    /** The local etcd's space quota: etcd's own default, which Grid assumes of an operator's etcd too. */
+    public static final long QUOTA_BYTES = 2L << 30;
+
     private final ProcessHandle process;
     private final String clientUrl;
     private final String peerUrl;
@@ -79,7 +82,7 @@ public final class LocalEtcd implements AutoCloseable {
                     "--listen-client-urls", client, "--advertise-client-urls", client,
                     "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                     "--initial-cluster", "grid=" + peer,
-                    "--auto-compaction-retention", "1h", "--quota-backend-bytes", String.valueOf(2L << 30))
+                    "--auto-compaction-retention", "1h", "--quota-backend-bytes", String.valueOf(QUOTA_BYTES))
                     .redirectErrorStream(true)
                     .redirectOutput(dataDir.resolve("etcd.log").toFile());
             pb.environment().put("ETCD_UNSUPPORTED_ARCH", "");

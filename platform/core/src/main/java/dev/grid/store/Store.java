@@ -99,6 +99,40 @@ public final class Store implements AutoCloseable {
         return prefix;
     }
 
+    /**
+     * How much room etcd's database takes: the largest member's size in bytes (a member that does
+     * not answer is left out), and the alarms etcd has raised ({@code NOSPACE}: its quota is hit,
+     * and it refuses every write until space is freed and the alarm disarmed).
+     */
+    public record Space(long dbSizeBytes, List<String> alarms) {}
+
+    public Space space() {
+        var maintenance = client.getMaintenanceClient();
+        long size = -1;
+        for (String endpoint : endpoints) {
+            try {
+                size = Math.max(size, maintenance.statusMember(endpoint).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).getDbSize());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreException("interrupted", e);
+            } catch (ExecutionException | TimeoutException e) {
+                // that member does not answer: the others say
+            }
+        }
+        List<String> alarms = new ArrayList<>();
+        try {
+            for (var a : maintenance.listAlarms().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).getAlarms()) {
+                alarms.add(a.getAlarmType().name() + " (member " + Long.toHexString(a.getMemberId()) + ")");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            alarms.add("unknown: etcd's alarms could not be read (" + e.getMessage() + ")");
+        }
+        return new Space(size, List.copyOf(alarms));
+    }
+
     KV kv() {
         return client.getKVClient();
     }

@@ -20,9 +20,11 @@ import reactor.core.publisher.Flux;
 @Controller
 public class ClusterController {
     private final Store store;
+    private final dev.grid.blobs.Blobs blobs;
 
-    public ClusterController(Store store) {
+    public ClusterController(Store store, dev.grid.controller.ApplianceCatalog catalog) {
         this.store = store;
+        this.blobs = catalog.blobs();
     }
 
     /** What runs where: hosts with their jobs, and the scheduler leader. */
@@ -44,7 +46,26 @@ public class ClusterController {
         status.put("apps", s.under(Keys.APPS).count());
         status.put("jobs", jobs.size());
         status.put("revision", s.revision());
+        status.put("disk", disk());
         return status;
+    }
+
+    private dev.grid.controller.domain.DiskStatus disk() {
+        Store.Space etcd = store.space();
+        long free = -1, total = -1, bytes = 0;
+        String dir = null;
+        if (blobs != null) {
+            java.io.File d = blobs.dir().toFile();
+            dir = d.toString();
+            free = d.getUsableSpace();
+            total = d.getTotalSpace();
+            try (var files = java.nio.file.Files.walk(blobs.dir())) {
+                bytes = files.filter(java.nio.file.Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                bytes = -1; // a blob went away while counting: said as unknown
+            }
+        }
+        return dev.grid.controller.domain.DiskStatus.of(etcd.dbSizeBytes(), dev.grid.store.LocalEtcd.QUOTA_BYTES, etcd.alarms(), dir, free, total, bytes);
     }
 
     /**
