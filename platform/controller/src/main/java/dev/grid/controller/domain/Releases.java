@@ -87,6 +87,8 @@ public final class Releases {
         if (target < 1) throw GridException.invalid(app + " has no release before v" + current.version() + " to roll back to");
         if (target == current.version()) throw GridException.invalid("v" + target + " is the current release of " + app);
         Release to = get(app, target);
+        String gone = SlugCollection.rollbackProblem(store.values(Keys.releases(app), Release.class), to);
+        if (gone != null) throw GridException.invalid(gone);
         return deploy(app, to.image(), to.slugUrl(), to.processes(), to.env(), "Rollback to v" + target);
     }
 
