@@ -48,9 +48,12 @@ class DockerEngineRestartTest {
     }
 
     private static void startEngine() throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("dockerd", "-H", socket, "--data-root", root.resolve("data").toString(),
+        // A configuration file of its own: never the machine's /etc/docker/daemon.json.
+        Path config = root.resolve("daemon.json");
+        Files.writeString(config, "{\"live-restore\": true}\n");
+        ProcessBuilder pb = new ProcessBuilder("dockerd", "--config-file", config.toString(), "-H", socket, "--data-root", root.resolve("data").toString(),
                 "--exec-root", root.resolve("exec").toString(), "--pidfile", root.resolve("dockerd.pid").toString(),
-                "--bridge=none", "--iptables=false", "--ip-masq=false", "--live-restore");
+                "--bridge=none", "--iptables=false", "--ip-masq=false");
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve("dockerd.log").toFile()));
         dockerd = pb.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
