@@ -18,7 +18,7 @@ class DiskStatusTest {
     void etcdIsWarnedOfWellBeforeItsQuota() {
         long quota = 2 * GIB;
         assertEquals(List.of(), DiskStatus.of((long) (0.79 * quota), quota, List.of(), "/g", 50 * GIB, 100 * GIB, 0).warnings());
-        List<String> w = DiskStatus.of((long) (0.8 * quota), quota, List.of(), "/g", 50 * GIB, 100 * GIB, 0).warnings();
+        List<String> w = DiskStatus.of((long) Math.ceil(0.8 * quota), quota, List.of(), "/g", 50 * GIB, 100 * GIB, 0).warnings();
         assertEquals(1, w.size());
         assertTrue(w.get(0).contains("1638 MiB of its 2048 MiB quota") && w.get(0).contains("etcdctl defrag"), w.get(0));
     }
