@@ -59,6 +59,21 @@ public final class Failover {
         }
     }
 
+    /** How long a manager waits for keepers to report again (see {@link #decide(ClusterState, List, Map, long, Policy, Map, long)}). */
+    public static final Duration SETTLE = Duration.ofSeconds(5);
+    /** A manager that has not read etcd for this long was cut off from it, whatever the reason. */
+    public static final Duration BLIND = Duration.ofSeconds(2);
+
+    /**
+     * The manager's settling deadline after a round at {@code now} that read etcd: a new one when
+     * it was not the leader in its round before or its last successful read was more than
+     * {@link #BLIND} ago, else {@code previous}.
+     */
+    public static long settleUntil(long previous, boolean wasLeader, long lastRead, long now) {
+        if (!wasLeader || now - lastRead > BLIND.toMillis()) return Math.max(previous, now + SETTLE.toMillis());
+        return previous;
+    }
+
     /** {@code next} is null when nothing changes; {@code why} says what was decided or awaited. */
     public record Decision(ClusterState next, String why) {
         public boolean changed() {
@@ -73,10 +88,27 @@ public final class Failover {
     /** As {@link #decide(ClusterState, List, Map, long, Policy)}, with each node's failure domain ({@code domains}: node id to domain). */
     public static Decision decide(ClusterState s, List<String> members, Map<String, NodeReport> alive, long now, Policy policy,
                                   Map<String, String> domains) {
+        return decide(s, members, alive, now, policy, domains, 0);
+    }
+
+    /**
+     * As above; until {@code settleUntil} (epoch ms) a primary or a sync with no report is waited
+     * for rather than replaced. The manager sets it when it has just become leader or has just seen etcd again
+     * after not reaching it: then every keeper's lease may have ended at once (etcd paused longer
+     * than a lease) although no node failed, and the keepers need a moment to report again. Without
+     * it, whichever replica reported first after the outage could be promoted, or made the sync
+     * (Flynn's TestNoFlap; EtcdOutageTest saw the sync replaced after a 30 s pause).
+     */
+    public static Decision decide(ClusterState s, List<String> members, Map<String, NodeReport> alive, long now, Policy policy,
+                                  Map<String, String> domains, long settleUntil) {
         java.util.function.Function<String, String> domain = n -> domains.getOrDefault(n, "node " + n);
         if (s == null) return bootstrap(members, alive, now, policy, domain);
         String p = s.primary();
         NodeReport pr = alive.get(p);
+        if (pr == null && now < settleUntil) {
+            return new Decision(null, "primary " + p + " has not reported since etcd was out of reach (or this manager took over); waiting "
+                    + Duration.ofMillis(settleUntil - now).toSeconds() + " s more for its keeper before failing over");
+        }
         boolean primaryLost = pr == null
                 || (!pr.healthy() && pr.downSinceMillis() > 0 && now - pr.downSinceMillis() > policy.primaryDownGrace().toMillis());
         if (primaryLost) return failover(s, alive, now, policy, pr == null ? "its keeper stopped reporting" : "it has been down for "
@@ -91,6 +123,10 @@ public final class Failover {
                     .withPrimaryIncarnation(pr.incarnation()), "primary " + p + " (re)started: it stays primary");
         }
 
+        if (s.sync() != null && !alive.containsKey(s.sync()) && now < settleUntil) {
+            return new Decision(null, "sync " + s.sync() + " has not reported since etcd was out of reach (or this manager took over); waiting "
+                    + Duration.ofMillis(settleUntil - now).toSeconds() + " s more for its keeper before replacing it");
+        }
         if (s.sync() == null || !alive.containsKey(s.sync())) {
             Optional<String> candidate = apart(s.asyncs().stream(), alive, r -> r.isReplicaOf(p), domain, domain.apply(p));
             if (candidate.isPresent()) {

@@ -81,9 +81,24 @@ public final class Manager implements AutoCloseable {
         return out;
     }
 
+    /** Whether this manager led in its last round, when it last read etcd, and until when it waits for keepers to report. */
+    private boolean wasLeader;
+    private long lastRead;
+    private long settleUntil;
+
     private void round() {
-        if (!election.isLeader()) return;
+        if (!election.isLeader()) {
+            wasLeader = false;
+            return;
+        }
         Snapshot all = store.list(ClusterKeys.appliance(appliance));
+        long now = System.currentTimeMillis();
+        long settle = Failover.settleUntil(settleUntil, wasLeader, lastRead, now);
+        if (settle != settleUntil && now < settle) log.info("{}: waiting up to {} s for every keeper to report before any failover ({})", appliance,
+                Failover.SETTLE.toSeconds(), wasLeader ? "etcd was out of reach for " + (now - lastRead) / 1000 + " s" : "this manager now leads");
+        settleUntil = settle;
+        wasLeader = true;
+        lastRead = now;
         for (Entry e : all.entries()) {
             if (!e.key().endsWith("/spec")) continue;
             ClusterSpec spec = e.as(ClusterSpec.class);
@@ -105,7 +120,7 @@ public final class Manager implements AutoCloseable {
         Map<String, String> domains = new HashMap<>();
         for (NodeReport r : alive.values()) if (r.address() != null && byAddress.containsKey(r.address())) domains.put(r.id(), byAddress.get(r.address()));
         Decision d = Failover.decide(state, spec.members(), alive, System.currentTimeMillis(),
-                new Policy(spec.synchronous(), policy.primaryDownGrace(), policy.bootstrapNodes(), policy.restartIsFailover()), domains);
+                new Policy(spec.synchronous(), policy.primaryDownGrace(), policy.bootstrapNodes(), policy.restartIsFailover()), domains, settleUntil);
         if (!d.why().equals(lastWhy.put(keys.cluster(), d.why()))) log.info("{} {}: {}", appliance, spec.cluster(), d.why());
         if (d.changed()) {
             long rev = stateEntry == null ? 0 : stateEntry.modRevision();

@@ -220,4 +220,46 @@ class FailoverTest {
                 .changed(), "not to a replica that is down");
         assertFalse(Failover.decide(ready(7), MEMBERS, streaming, NOW, SYNC).changed(), "no domains known: nothing to improve");
     }
+
+    @Test
+    void whileSettlingAfterAnEtcdOutageAPrimaryWithNoReportIsWaitedForNotReplaced() {
+        ClusterState s = ready(3);
+        // etcd was paused longer than a lease: every report vanished, and the replicas' keepers reported again first.
+        Map<String, NodeReport> replicasFirst = reports(replica("n1", 3, "n0", 100), replica("n2", 3, "n0", 100));
+        Decision settling = Failover.decide(s, MEMBERS, replicasFirst, NOW, SYNC, Map.of(), NOW + 4_000);
+        assertFalse(settling.changed(), settling.why());
+        assertTrue(settling.why().contains("waiting 4 s more for its keeper"), settling.why());
+        Decision async = Failover.decide(s, MEMBERS, replicasFirst, NOW, ASYNC, Map.of(), NOW + 4_000);
+        assertFalse(async.changed(), "the asynchronous policy waits too: " + async.why());
+        // The primary's keeper reports again in time: nothing to do, the same generation.
+        Decision back = Failover.decide(s, MEMBERS, reports(primary("n0", 3, 100, "n1"), replica("n1", 3, "n0", 100)), NOW + 1_000, SYNC,
+                Map.of(), NOW + 4_000);
+        assertFalse(back.changed(), back.why());
+        // It does not: once the settling ends, it is a lost primary like any other.
+        Decision lost = Failover.decide(s, MEMBERS, replicasFirst, NOW + 4_000, SYNC, Map.of(), NOW + 4_000);
+        assertEquals("n1", lost.next().primary(), lost.why());
+        // A primary that reports but is down is not held by the settling: that is the down grace's business.
+        Decision down = Failover.decide(s, MEMBERS, reports(down("n0", 3, NOW - 10_000), replica("n1", 3, "n0", 100)), NOW, SYNC, Map.of(), NOW + 4_000);
+        assertEquals("n1", down.next().primary(), down.why());
+    }
+
+    @Test
+    void whileSettlingASyncWithNoReportKeepsItsRoleAndAfterwardsIsReplaced() {
+        ClusterState s = ready(3);
+        Map<String, NodeReport> noSync = reports(primary("n0", 3, 100, null), replica("n2", 3, "n0", 100));
+        Decision settling = Failover.decide(s, MEMBERS, noSync, NOW, SYNC, Map.of(), NOW + 2_000);
+        assertFalse(settling.changed(), "the sync's keeper has a moment to report again: " + settling.why());
+        assertTrue(settling.why().contains("sync n1 has not reported"), settling.why());
+        Decision after = Failover.decide(s, MEMBERS, noSync, NOW + 2_000, SYNC, Map.of(), NOW + 2_000);
+        assertEquals("n2", after.next().sync(), after.why());
+    }
+
+    @Test
+    void aManagerSettlesWhenItStartsLeadingOrSeesEtcdAgainAfterAGap() {
+        long settle = Failover.SETTLE.toMillis();
+        assertEquals(NOW + settle, Failover.settleUntil(0, false, 0, NOW), "it has just become the leader");
+        assertEquals(0, Failover.settleUntil(0, true, NOW - 500, NOW), "rounds read etcd every 500 ms: nothing to wait for");
+        assertEquals(NOW + settle, Failover.settleUntil(0, true, NOW - 30_000, NOW), "etcd was out of reach for 30 s");
+        assertEquals(NOW + settle, Failover.settleUntil(NOW + settle, true, NOW - 500, NOW + 1_000), "a settling under way runs its course");
+    }
 }

@@ -85,7 +85,7 @@ class GridServerTest {
             server = new GridServer();
             server.start(config, config.token(env));
             // At once, before the new agent has looked at a container: the router finds the web jobs the restart handed over.
-            assertEquals("HTTP/1.1 200 OK", statusLine(Integer.parseInt(env.get("GRID_HTTP_PORT")), "keeper.localhost"),
+            assertEquals("HTTP/1.1 200 OK", TestCluster.statusLine(Integer.parseInt(env.get("GRID_HTTP_PORT")), "keeper.localhost"),
                     "the router serves the app as soon as Grid is back");
             Eventually.await("the same 3 jobs up after the restart", Duration.ofSeconds(30), () -> api.upJobs("keeper").size(), n -> n == 3);
             Eventually.sleep(3000); // a scheduler round or two, and the host agent's
@@ -94,15 +94,6 @@ class GridServerTest {
         } finally {
             server.close();
             docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + hostId + "-"));
-        }
-    }
-
-    /** The status line of a GET / for {@code host} through the router on 127.0.0.1:{@code port}. */
-    private static String statusLine(int port, String host) throws Exception {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            return new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII)).readLine();
         }
     }
 

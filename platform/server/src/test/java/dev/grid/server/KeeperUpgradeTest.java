@@ -54,7 +54,7 @@ class KeeperUpgradeTest {
             secrets.remove("REPLICA_PASSWORD");
             store.put(keys.secrets(), secrets);
             restartEach(store, docker, keys, members);
-            String newPrimary = awaitWhole(store, keys, members);
+            String newPrimary = TestCluster.awaitWhole(store, keys, members);
             NodeReport p = Clusters.reports(store, keys).get(newPrimary);
             try (Jedis app = node(p, env)) {
                 assertEquals("yes", app.configGet("appendonly").get("appendonly"), "the app's user runs CONFIG on such a cluster: the hole issue 12 closes");
@@ -114,7 +114,7 @@ class KeeperUpgradeTest {
             Map<String, String> env = appWithAddon(api, "shop", "postgres");
             ClusterKeys keys = new ClusterKeys("postgres", "main");
             List<String> members = List.of("n0", "n1", "n2");
-            awaitWhole(store, keys, members);
+            TestCluster.awaitWhole(store, keys, members);
             try (var c = java.sql.DriverManager.getConnection(env.get("JDBC_DATABASE_URL")); var st = c.createStatement()) {
                 st.execute("CREATE TABLE kept (v int)");
             }
@@ -124,7 +124,7 @@ class KeeperUpgradeTest {
             secrets.keySet().removeIf(k -> k.startsWith("TLS_"));
             store.put(keys.secrets(), secrets);
             restartEach(store, docker, keys, members);
-            String primary = awaitWhole(store, keys, members);
+            String primary = TestCluster.awaitWhole(store, keys, members);
             NodeReport p = Clusters.reports(store, keys).get(primary);
             assertEquals("on", superuserByPassword(p, secrets), "the hole: an earlier Grid's superuser needs only its password");
             String oldProgram = p.program();
@@ -261,7 +261,7 @@ class KeeperUpgradeTest {
                         r -> members.stream().allMatch(m -> r.get(m) != null && r.get(m).healthy() && r.get(m).program() != null
                                 && !r.get(m).program().equals(oldProgram)));
                 Eventually.await("the rest of the upgrade", Duration.ofSeconds(60), alsoDone::getAsBoolean, ok -> ok);
-                awaitWhole(store, keys, members);
+                TestCluster.awaitWhole(store, keys, members);
             } finally {
                 done.set(true);
                 w.join(15_000);
@@ -288,17 +288,6 @@ class KeeperUpgradeTest {
                 assertEquals(i == order.size() - 1, order.get(i).contains("(the primary)"), "the replicas first, the primary last: " + order);
             }
         }
-    }
-
-    /** Waits for a primary with every other member streaming from it; returns the primary. */
-    private static String awaitWhole(Store store, ClusterKeys keys, List<String> members) {
-        return Eventually.await("the cluster whole", Duration.ofSeconds(60), () -> {
-            var state = Clusters.state(store, keys).orElse(null);
-            Map<String, NodeReport> r = Clusters.reports(store, keys);
-            if (state == null || r.get(state.primary()) == null || !r.get(state.primary()).isWritablePrimary()) return null;
-            for (String m : members) if (!m.equals(state.primary()) && (r.get(m) == null || !r.get(m).isReplicaOf(state.primary()))) return null;
-            return state.primary();
-        }, p -> p != null);
     }
 
     /** The app's user, straight to a node. */

@@ -190,6 +190,26 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
+    /** Waits for the cluster to have a writable primary that every other member streams from; its primary. */
+    static String awaitWhole(dev.grid.store.Store store, dev.grid.appliance.ClusterKeys keys, List<String> members) {
+        return dev.grid.testing.Eventually.await("the cluster whole", java.time.Duration.ofSeconds(60), () -> {
+            var state = dev.grid.appliance.Clusters.state(store, keys).orElse(null);
+            Map<String, dev.grid.appliance.NodeReport> r = dev.grid.appliance.Clusters.reports(store, keys);
+            if (state == null || r.get(state.primary()) == null || !r.get(state.primary()).isWritablePrimary()) return null;
+            for (String m : members) if (!m.equals(state.primary()) && (r.get(m) == null || !r.get(m).isReplicaOf(state.primary()))) return null;
+            return state.primary();
+        }, p -> p != null);
+    }
+
+    /** The status line of a GET / for {@code host} through the router on 127.0.0.1:{@code port}. */
+    static String statusLine(int port, String host) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+        }
+    }
+
     static String get(String address, int port) {
         try {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + address + ":" + port + "/")).build(),
