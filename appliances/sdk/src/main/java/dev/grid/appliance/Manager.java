@@ -172,10 +172,15 @@ public final class Manager implements AutoCloseable {
         if (!step.why().equals(lastUpgrade.put(keys.cluster(), step.why()))) log.info("{} {}: keeper upgrade: {}", appliance, spec.cluster(), step.why());
         ProcessType process = step.node() == null ? null : release.processes().get(step.node());
         if (process == null) return;
-        Map<String, ProcessType> processes = new HashMap<>(release.processes());
-        processes.put(step.node(), process.withSlug(slug));
-        Deploys.deploy(store, keys.app(), release.image(), release.slugUrl(), processes, release.env(), "Upgrade the keeper of " + step.node()
-                + (step.node().equals(state.primary()) ? " (the primary)" : " (a replica)") + " to " + wanted);
+        String description = "Upgrade the keeper of " + step.node() + (step.node().equals(state.primary()) ? " (the primary)" : " (a replica)") + " to " + wanted;
+        // On top of the release current when it is written: a config change made meanwhile is kept.
+        Deploys.change(store, keys.app(), latest -> {
+            Release r = latest.orElse(release);
+            Map<String, ProcessType> processes = new HashMap<>(r.processes());
+            ProcessType p = processes.get(step.node());
+            if (p != null) processes.put(step.node(), p.withSlug(slug));
+            return new Deploys.Next(r.image(), r.slugUrl(), processes, r.env(), description);
+        });
     }
 
     @Override

@@ -12,22 +12,39 @@ import java.util.Optional;
 public final class Deploys {
     private Deploys() {}
 
+    /** What a new release holds. */
+    public record Next(String image, String slugUrl, Map<String, ProcessType> processes, Map<String, String> env, String description) {}
+
     /**
      * Writes release vN+1 and points the formation at it, in one transaction (retried while
      * another release wins the version); empty if it kept losing.
      */
     public static Optional<Release> deploy(Store store, String app, String image, String slugUrl, Map<String, ProcessType> processes,
                                            Map<String, String> env, String description) {
+        Next next = new Next(image, slugUrl, processes, env, description);
+        return change(store, app, current -> next);
+    }
+
+    /**
+     * Writes the release {@code next} makes of the current one (empty before the first), and points
+     * the formation at it, in one transaction that holds only while the formation still points
+     * where {@code next} was given: a change made meanwhile (another config var, a push, a keeper
+     * upgrade) makes it try again on top of that one, so that no change is lost. {@code next} may
+     * run several times, and may throw to refuse. Empty if it kept losing.
+     */
+    public static Optional<Release> change(Store store, String app, java.util.function.Function<Optional<Release>, Next> next) {
         for (int tries = 0; tries < 20; tries++) {
+            Entry formationEntry = store.get(Keys.formation(app)).orElse(null);
+            Formation old = formationEntry == null ? null : formationEntry.as(Formation.class);
+            Optional<Release> current = old == null ? Optional.empty() : store.get(Keys.release(app, old.releaseId()), Release.class);
+            Next n = next.apply(current);
             Snapshot existing = store.list(Keys.releases(app));
             int version = existing.values(Keys.releases(app), Release.class).mapToInt(Release::version).max().orElse(0) + 1;
             String id = app + "-v" + version;
-            Release release = new Release(id, app, version, image, processes, env, Instant.now(), description, slugUrl);
-            Entry formationEntry = store.get(Keys.formation(app)).orElse(null);
-            Formation old = formationEntry == null ? null : formationEntry.as(Formation.class);
+            Release release = new Release(id, app, version, n.image(), n.processes(), n.env(), Instant.now(), n.description(), n.slugUrl());
             Map<String, Integer> counts = new HashMap<>(old == null ? Map.of() : old.processes());
             // As on Heroku, web starts at 1 the first time a release has it; an explicit count (even 0) is kept.
-            if (processes.containsKey("web")) counts.putIfAbsent("web", 1);
+            if (n.processes().containsKey("web")) counts.putIfAbsent("web", 1);
             boolean ok = store.txn()
                     .ifUnchanged(Keys.release(app, id), 0)
                     .ifUnchanged(Keys.formation(app), formationEntry == null ? 0 : formationEntry.modRevision())

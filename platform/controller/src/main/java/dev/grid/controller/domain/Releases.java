@@ -51,33 +51,38 @@ public final class Releases {
         if (slugUrl != null && !slugUrl.startsWith("http://") && !slugUrl.startsWith("https://")) {
             throw GridException.invalid("invalid slug '" + slugUrl + "': give the http(s) URL of a slug tarball");
         }
-        Map<String, String> merged = new HashMap<>(current(app).map(Release::env).orElse(Map.of()));
-        if (env != null) {
-            checkKeys(env.keySet());
-            merged.putAll(env);
-        }
-        return deploy(app, image, slugUrl, processes, merged, slugUrl == null ? "Deploy " + image : "Deploy " + slugUrl.substring(slugUrl.lastIndexOf('/') + 1));
+        if (env != null) checkKeys(env.keySet());
+        String description = slugUrl == null ? "Deploy " + image : "Deploy " + slugUrl.substring(slugUrl.lastIndexOf('/') + 1);
+        // The config vars are those of the release current when it is written (a config:set meanwhile is kept).
+        return change(app, current -> {
+            Map<String, String> merged = new HashMap<>(current.map(Release::env).orElse(Map.of()));
+            if (env != null) merged.putAll(env);
+            return new dev.grid.store.Deploys.Next(image, slugUrl, processes, merged, description);
+        });
     }
 
     /** Sets and unsets config vars through a new release of the current code. */
     public Release changeConfig(String app, Map<String, String> set, Collection<String> unset) {
         apps.get(app);
-        // Before the first deploy (as on Heroku) config makes a release that runs nothing; the first push inherits it.
-        Release current = current(app).orElse(new Release(null, app, 0, null, Map.of(), Map.of(), null, null, null));
         Map<String, String> s = set == null ? Map.of() : set;
         Collection<String> u = unset == null ? List.of() : unset;
         if (s.isEmpty() && u.isEmpty()) throw GridException.invalid("say what to change, e.g. config:set KEY=VALUE or config:unset KEY");
         checkKeys(s.keySet());
-        for (String k : u) {
-            if (!current.env().containsKey(k)) throw GridException.invalid("config var " + k + " is not set on " + app);
-            if (s.containsKey(k)) throw GridException.invalid("config var " + k + " is both set and unset");
-        }
-        Map<String, String> env = new HashMap<>(current.env());
-        env.putAll(s);
-        u.forEach(env::remove);
         String what = !s.isEmpty() ? "Set " + String.join(", ", new java.util.TreeSet<>(s.keySet())) + " config vars"
                 : "Remove " + String.join(", ", new java.util.TreeSet<>(u)) + " config vars";
-        return deploy(app, current.image(), current.slugUrl(), current.processes(), env, what);
+        // Made from the release current when it is written: two config:set at once both count.
+        return change(app, latest -> {
+            // Before the first deploy (as on Heroku) config makes a release that runs nothing; the first push inherits it.
+            Release current = latest.orElse(new Release(null, app, 0, null, Map.of(), Map.of(), null, null, null));
+            for (String k : u) {
+                if (!current.env().containsKey(k)) throw GridException.invalid("config var " + k + " is not set on " + app);
+                if (s.containsKey(k)) throw GridException.invalid("config var " + k + " is both set and unset");
+            }
+            Map<String, String> env = new HashMap<>(current.env());
+            env.putAll(s);
+            u.forEach(env::remove);
+            return new dev.grid.store.Deploys.Next(current.image(), current.slugUrl(), current.processes(), env, what);
+        });
     }
 
     /** Deploys again the code and config of an earlier release (default: the one before the current), as a new release. */
@@ -122,6 +127,11 @@ public final class Releases {
         for (String k : keys) {
             if (!CONFIG_KEY.matcher(k).matches()) throw GridException.invalid("invalid config var name '" + k + "': use letters, digits and _, not starting with a digit");
         }
+    }
+
+    private Release change(String app, java.util.function.Function<Optional<Release>, dev.grid.store.Deploys.Next> next) {
+        return dev.grid.store.Deploys.change(store, app, next)
+                .orElseThrow(() -> GridException.conflict("too many concurrent releases of " + app + "; try again"));
     }
 
     private Release deploy(String app, String image, String slugUrl, Map<String, ProcessType> processes, Map<String, String> env, String description) {
