@@ -32,7 +32,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * processes run as the app's UID, as its build did.
  */
 final class DockerfileBuild {
-    private static final String APP_IMAGES = "grid-app/";
+    private static final String APP_IMAGES = dev.grid.core.Retention.BUILT_IMAGES;
     private static final int MAX_DOCKERFILE = 256 << 10;
 
     record Image(String name, String command) {}

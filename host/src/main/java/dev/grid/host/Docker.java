@@ -244,6 +244,20 @@ public final class Docker implements AutoCloseable {
         return tags;
     }
 
+    /** An image's name (repository:tag) and when it was made. */
+    public record ImageTag(String name, java.time.Instant created) {}
+
+    /** The tagged images whose repository starts with {@code prefix}. */
+    public List<ImageTag> images(String prefix) {
+        List<ImageTag> out = new ArrayList<>();
+        for (var image : client.listImagesCmd().exec()) {
+            if (image.getRepoTags() == null) continue;
+            java.time.Instant created = java.time.Instant.ofEpochSecond(image.getCreated() == null ? 0 : image.getCreated());
+            for (String t : image.getRepoTags()) if (t.startsWith(prefix)) out.add(new ImageTag(t, created));
+        }
+        return out;
+    }
+
     /** Removes the image unless a container still uses it; whether it was removed. */
     public boolean removeImageIfUnused(String image) {
         try {

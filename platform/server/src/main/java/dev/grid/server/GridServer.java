@@ -179,6 +179,14 @@ public final class GridServer implements AutoCloseable {
             GitServer git = new GitServer(store, config.home(), config.apiAddress(), config.sshPort(), builder).start();
             parts.add(git);
             own.add(GridEndpoint.bound("git over SSH", config.apiAddress(), git.port(), config.hostAddress()));
+            // The images this machine's Dockerfile builds made, once no kept release or job runs them.
+            Thread images = dev.grid.builder.ImageCollection.start(store, docker, COLLECT_EVERY);
+            parts.add(images::interrupt);
+        }
+        if (blobs != null) {
+            // Slugs no release among an app's last ten names, from this machine's blob store.
+            Thread slugs = dev.grid.controller.domain.SlugCollector.start(store, blobs, COLLECT_EVERY);
+            parts.add(slugs::interrupt);
         }
         for (GridEndpoint e : own) GridEndpoint.register(store, partsLease.id(), e);
         // The host agent last: the jobs it starts (appliance nodes run a JVM each) compete for CPU,
@@ -214,6 +222,9 @@ public final class GridServer implements AutoCloseable {
         });
         Files.delete(pidFile);
     }
+
+    /** How often old slugs and build images are collected. */
+    private static final Duration COLLECT_EVERY = Duration.ofMinutes(10);
 
     /** What {@code grid down} leaves in GRID_HOME before it signals the server: stop the workloads too. */
     public static final String STOP_WORKLOADS = "stop-workloads";

@@ -15,7 +15,7 @@ import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What a controller brings up to date in state an earlier Grid wrote, once, when it starts; and its background rounds. */
+/** What a controller brings up to date in state an earlier Grid wrote, once, when it starts. */
 @Singleton
 public final class Upgrades {
     private static final Logger log = LoggerFactory.getLogger(Upgrades.class);
@@ -25,10 +25,7 @@ public final class Upgrades {
     private final Addons addons;
     private final List<Thread> background = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private final dev.grid.blobs.Blobs blobs;
-
-    public Upgrades(Store store, Apps apps, Releases releases, Addons addons, dev.grid.controller.ApplianceCatalog catalog) {
-        this.blobs = catalog.blobs();
+    public Upgrades(Store store, Apps apps, Releases releases, Addons addons) {
         this.store = store;
         this.apps = apps;
         this.releases = releases;
@@ -42,8 +39,6 @@ public final class Upgrades {
         // Their datastores may still be starting: in the background, until each is done.
         background.add(addons.upgradeAll(java.time.Duration.ofSeconds(15), java.time.Duration.ofMinutes(30)));
         background.add(addons.refreshEnv(java.time.Duration.ofSeconds(15)));
-        // Slugs no release among an app's last ten names, from this machine's blob store.
-        if (blobs != null) background.add(SlugCollector.start(store, blobs, java.time.Duration.ofMinutes(10)));
     }
 
     /** The controller stops: so do its background rounds. */

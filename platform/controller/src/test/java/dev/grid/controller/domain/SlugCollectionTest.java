@@ -77,6 +77,13 @@ class SlugCollectionTest {
         assertNull(SlugCollection.rollbackProblem(rs, rs.get(2)), "v3 is among the last ten");
         String why = SlugCollection.rollbackProblem(rs, rs.get(1));
         assertTrue(why != null && why.contains("v2 of shop is older than its last 10 releases") && why.contains("git push"), why);
-        assertNull(SlugCollection.rollbackProblem(rs, release("shop", 1, null)), "an image's release has no slug to lose");
+        assertNull(SlugCollection.rollbackProblem(rs, release("shop", 1, null)), "a release of the stack image has nothing built to lose");
+        List<Release> built = new ArrayList<>();
+        for (int v = 1; v <= 12; v++) {
+            built.add(new Release("web-v" + v, "web", v, "grid-app/web:" + v, Map.of("web", ProcessType.of("serve")), Map.of(), OLD, "d", null));
+        }
+        assertNull(SlugCollection.rollbackProblem(built, built.get(2)));
+        String image = SlugCollection.rollbackProblem(built, built.get(0));
+        assertTrue(image != null && image.contains("its image may be gone"), "a Dockerfile build's image is collected the same way: " + image);
     }
 }

@@ -1,0 +1,72 @@
+package dev.grid.builder;
+
+import dev.grid.core.JobSpec;
+import dev.grid.core.Release;
+import dev.grid.core.Retention;
+import dev.grid.host.Docker;
+import dev.grid.store.Keys;
+import dev.grid.store.Store;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The images Dockerfile builds made on this machine that {@link Retention} no longer keeps: no
+ * release among their app's last ten names them, no job runs them, and they are over an hour old.
+ */
+public final class ImageCollection {
+    private static final Logger log = LoggerFactory.getLogger(ImageCollection.class);
+
+    private ImageCollection() {}
+
+    /** The names, of {@code images}, to remove. */
+    public static List<String> collectable(Collection<Docker.ImageTag> images, Retention.Kept kept, Instant now) {
+        List<String> out = new ArrayList<>();
+        for (Docker.ImageTag i : images) {
+            if (!i.name().startsWith(Retention.BUILT_IMAGES) || kept.images().contains(i.name())) continue;
+            if (i.created().isAfter(now.minus(Retention.MIN_AGE))) continue;
+            out.add(i.name());
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** One round against this machine's Docker; the names removed (an image a container still uses stays). */
+    public static List<String> collect(Store store, Docker docker, Instant now) {
+        return collect(store, docker, Retention.BUILT_IMAGES, now);
+    }
+
+    /** As above, over the images whose names start with {@code prefix} only. */
+    static List<String> collect(Store store, Docker docker, String prefix, Instant now) {
+        Retention.Kept kept = Retention.of(store.values(Keys.RELEASES, Release.class), store.values(Keys.JOBS, JobSpec.class));
+        List<String> removed = new ArrayList<>();
+        for (String name : collectable(docker.images(prefix), kept, now)) {
+            if (docker.removeImageIfUnused(name)) removed.add(name);
+        }
+        if (!removed.isEmpty()) log.info("removed {} image(s) of Dockerfile builds that no release among each app's last {} runs", removed.size(), Retention.KEEP);
+        return removed;
+    }
+
+    /** Runs {@link #collect} every {@code every} in a daemon thread, until it is interrupted. */
+    public static Thread start(Store store, Docker docker, Duration every) {
+        Thread t = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(every.toMillis());
+                    collect(store, docker, Instant.now());
+                } catch (InterruptedException e) {
+                    return;
+                } catch (Exception e) {
+                    log.warn("collecting old build images failed (next round in {}): {}", every, e.toString());
+                }
+            }
+        }, "image-collector");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+}
