@@ -175,11 +175,15 @@ public final class Router implements AutoCloseable {
         if (state != null) state.close();
         if (kernel != null) kernel.close(removeKernelRoutes);
         if (tcp != null) tcp.close();
-        if (http != null) http.close();
-        if (https != null) https.close();
-        // A quiet period, not 0: on io_uring a close is an operation queued on the loop,
-        // and a loop that ends before submitting it leaves the socket open (seen: the
-        // HTTPS port still listening after close).
+        // On io_uring a close is an operation queued on the loop: wait until it is done, or the
+        // port may still be listening when this returns (seen in CI: a restarted server's router
+        // could not bind the HTTPS port for 5 s).
+        for (Channel listener : new Channel[] {http, https}) {
+            if (listener != null && !listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+                log.warn("router: {} still open 5 s after close", listener.localAddress());
+            }
+        }
+        // A quiet period, not 0: a loop that ends before submitting the close of a socket leaves it open.
         for (EventLoopGroup g : new EventLoopGroup[] {boss, workers}) {
             if (g != null) g.shutdownGracefully(50, 2000, TimeUnit.MILLISECONDS);
         }

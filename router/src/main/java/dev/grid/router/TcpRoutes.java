@@ -228,7 +228,13 @@ final class TcpRoutes implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        listeners.values().forEach(this::close);
+        java.util.List<io.netty.channel.ChannelFuture> closing = new java.util.ArrayList<>();
+        for (Listener l : listeners.values()) {
+            close(l);
+            if (l.server != null) closing.add(l.server.closeFuture());
+        }
         listeners.clear();
+        // Done once the ports are free: a router started next (a restart) binds them at once.
+        for (var f : closing) f.awaitUninterruptibly(5, java.util.concurrent.TimeUnit.SECONDS);
     }
 }

@@ -569,9 +569,21 @@ abstract class AbstractRouterTest extends AbstractTcpRouteTest {
         int http = first.httpPort();
         int https = first.httpsPort();
         first.close();
-        for (int i = 0; i < 2; i++) {
-            new Router(store, config(http, https, 1, TcpDatapath.PROXY))
-                    .start().close();
+        for (int i = 0; i < 5; i++) {
+            // Free the moment close returns: a plain socket binds them with no retry (the router's own bind retries
+            // for 5 s, which hid a listener whose close was still queued on its loop).
+            for (int port : new int[] {http, https}) {
+                try (java.net.ServerSocket plain = new java.net.ServerSocket()) {
+                    plain.setReuseAddress(true);
+                    plain.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+                }
+            }
+            Router next = new Router(store, config(http, https, 1, TcpDatapath.PROXY)).start();
+            try (javax.net.ssl.SSLSocket t = (javax.net.ssl.SSLSocket) trustingAnything().getSocketFactory().createSocket("127.0.0.1", https)) {
+                t.setSoTimeout(5000);
+                t.startHandshake(); // a served TLS connection, as a router that is restarted has had
+            }
+            next.close();
         }
     }
 
