@@ -335,26 +335,38 @@ class Http2Test {
         int sent = 0;
         H2.Frame goaway = null;
         try (H2 c = H2.connect(port(), COUNT)) {
-            // CVE-2023-44487: open a stream and cancel it at once, as fast as the socket takes it.
-            for (int i = 0; i < 1000; i++) {
-                c.request(1 + 2 * i, "GET", COUNT, "/" + i, true);
-                c.reset(1 + 2 * i, H2.CANCEL);
-                sent++;
-                if (i % 50 == 49) {
-                    try {
-                        c.flush();
-                    } catch (IOException closed) {
-                        break; // the router has had enough
+            // The router's answers are read while the attack goes on: the GOAWAY must be read before the
+            // router's close resets the connection (it closes with our frames still unread, and a reset
+            // discards what this side had not read yet: CI lost the GOAWAY that way).
+            java.util.concurrent.atomic.AtomicReference<H2.Frame> seen = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread reader = new Thread(() -> {
+                try {
+                    for (H2.Frame f; (f = c.read()) != null; ) {
+                        if (f.type() == H2.GOAWAY) {
+                            seen.set(f);
+                            return;
+                        }
                     }
+                } catch (IOException ended) {
+                    // the connection is gone: whatever was read is in seen
                 }
-            }
-            for (H2.Frame f; (f = c.read()) != null; ) {
-                if (f.type() == H2.GOAWAY) {
-                    goaway = f;
-                    break;
+            }, "h2-reader");
+            reader.start();
+            // CVE-2023-44487: open a stream and cancel it at once, as fast as the socket takes it.
+            try {
+                for (int i = 0; i < 1000 && seen.get() == null; i++) {
+                    c.request(1 + 2 * i, "GET", COUNT, "/" + i, true);
+                    c.reset(1 + 2 * i, H2.CANCEL);
+                    sent++;
+                    if (i % 50 == 49) c.flush();
                 }
+                c.flush();
+            } catch (IOException closed) {
+                // the router has had enough
             }
-        } catch (IOException closedWhileWriting) {
+            reader.join(10_000);
+            goaway = seen.get();
+        } catch (IOException closedWhileClosing) {
             // seen below: the router ended the connection
         }
         assertNotNull(goaway, "the router ends a connection that resets streams past the limit (" + sent + " sent)");
