@@ -251,8 +251,12 @@ public final class HostAgent implements AutoCloseable {
         nextBaseCheck = System.nanoTime() + BASE_CHECK.toNanos();
         try {
             removeSlugBasesOfGoneApps();
-        } catch (RuntimeException e) {
-            log.warn("host {}: cannot clean up slug base images (tried again in {}): {}", config.hostId(), BASE_CHECK, e.toString());
+            // Fetched slugs no kept release and no job names any more (Retention): the host's cache would only grow.
+            var kept = dev.grid.core.Retention.of(store.values(Keys.RELEASES, dev.grid.core.Release.class), store.values(Keys.JOBS, JobSpec.class));
+            int pruned = slugs.prune(kept.slugUrls(), Instant.now());
+            if (pruned > 0) log.info("host {}: removed {} fetched slug(s) no kept release or job names", config.hostId(), pruned);
+        } catch (RuntimeException | IOException e) {
+            log.warn("host {}: cannot clean up slug base images or fetched slugs (tried again in {}): {}", config.hostId(), BASE_CHECK, e.toString());
         }
     }
 

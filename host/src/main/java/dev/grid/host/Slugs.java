@@ -55,7 +55,28 @@ final class Slugs {
         }
     }
 
-    private static String digest(String url) {
+    /**
+     * Removes the fetched slugs whose URL is not in {@code kept}, and parts of fetches that never
+     * finished, once older than {@link dev.grid.core.Retention#MIN_AGE}; how many files went.
+     */
+    synchronized int prune(java.util.Set<String> kept, java.time.Instant now) throws IOException {
+        if (!Files.isDirectory(dir)) return 0;
+        java.util.Set<String> keep = new java.util.HashSet<>();
+        for (String url : kept) keep.add(digest(url) + ".tgz");
+        java.time.Instant before = now.minus(dev.grid.core.Retention.MIN_AGE);
+        int removed = 0;
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (keep.contains(name) || !(name.endsWith(".tgz") || name.endsWith(".part"))) continue;
+                if (Files.getLastModifiedTime(f).toInstant().isAfter(before)) continue;
+                if (Files.deleteIfExists(f)) removed++;
+            }
+        }
+        return removed;
+    }
+
+    static String digest(String url) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(url.getBytes(StandardCharsets.UTF_8))).substring(0, 32);
         } catch (java.security.NoSuchAlgorithmException e) {
