@@ -65,6 +65,8 @@ public final class HostAgent implements AutoCloseable {
     private final Discovery discovery;
     private final Slugs slugs;
     private final CoalescedTask loop;
+    /** Starting jobs' readiness checks, off the reconcile thread. */
+    private final Probes probes;
     private final Map<String, JobStatus> reported = new ConcurrentHashMap<>();
     /** The jobs this agent has registered with discovery, and how. */
     private final Map<String, Instance> registered = new ConcurrentHashMap<>();
@@ -102,6 +104,7 @@ public final class HostAgent implements AutoCloseable {
         this.discovery = new Discovery(store);
         this.slugs = new Slugs(config.stateDir().resolve("slugs"), () -> token);
         this.loop = new CoalescedTask("host-" + config.hostId(), this::reconcile);
+        this.probes = new Probes(4, this::requestReconcile);
     }
 
     public HostConfig config() {
@@ -313,15 +316,16 @@ public final class HostAgent implements AutoCloseable {
             String healthPath = WEB.equals(spec.type()) ? spec.env().get(HEALTHCHECK) : null;
             String notReady = null;
             if (!spec.oneOff() && !registered.containsKey(spec.id())) {
-                if (!accepts(port)) notReady = "waiting for port " + port;
-                if (notReady == null && !App.isSystem(spec.app())) notReady = squatter(spec, port);
-                if (notReady == null && healthPath != null) notReady = healthProblem(port, healthPath);
+                // Checked beside this loop (Probes): one job's hanging health check delays no other job.
+                notReady = probes.check(spec.id(), port + (healthPath == null ? "" : " " + healthPath), () -> readiness(spec, port, healthPath));
+                if (Probes.CHECKING.equals(notReady)) notReady = "checking that port " + port + " accepts connections";
             }
             boolean ready = !spec.oneOff() && notReady == null;
             if (ready && !registered.containsKey(spec.id())) {
                 Instance instance = new Instance(spec.service(), spec.id(), config.address(), port, spec.id(), config.hostId());
                 discovery.register(instance, lease.id());
                 registered.put(spec.id(), instance);
+                probes.forget(spec.id());
             }
             // As on Heroku, a web process is up once it accepts connections on PORT (and passes its
             // health check, if the app configures one); other types once they run.
@@ -368,6 +372,7 @@ public final class HostAgent implements AutoCloseable {
     }
 
     private void start(JobSpec spec, Set<Integer> usedPorts) {
+        probes.forget(spec.id()); // what was seen of an earlier container of this job says nothing of this one
         if (!docker.hasImage(spec.image())) {
             report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
                     "image " + spec.image() + " is not on host " + config.hostId() + ": build or load it there first");
@@ -459,6 +464,14 @@ public final class HostAgent implements AutoCloseable {
         return owners.isEmpty() ? null : "port " + port + " is also held by UID " + owners + ", not this app's: no traffic until it lets go";
     }
 
+    /** Null once the job may get traffic: its port accepts, no other UID holds it, its health check (if any) passes; else why not. */
+    private String readiness(JobSpec spec, int port, String healthPath) {
+        if (!accepts(port)) return "waiting for port " + port;
+        String squatter = App.isSystem(spec.app()) ? null : squatter(spec, port);
+        if (squatter != null) return squatter;
+        return healthPath == null ? null : healthProblem(port, healthPath);
+    }
+
     /** Null if GET path answers 2xx or 3xx within a second; else what it answered. */
     private String healthProblem(int port, String path) {
         try {
@@ -506,10 +519,12 @@ public final class HostAgent implements AutoCloseable {
     }
 
     private void deregister(JobSpec spec) {
+        probes.forget(spec.id()); // a container that comes back is checked afresh
         if (registered.remove(spec.id()) != null) discovery.deregister(spec.service(), spec.id());
     }
 
     private void forget(String jobId, Map<String, String> labels) {
+        probes.forget(jobId);
         if (registered.remove(jobId) != null && labels != null) {
             discovery.deregister(dev.grid.core.App.service(labels.get("grid.app"), labels.get("grid.type")), jobId);
         }
@@ -555,6 +570,7 @@ public final class HostAgent implements AutoCloseable {
         }
         // A reconcile round may sit in a container's stop grace (10 s); once it ends, no container starts.
         loop.close(Duration.ofSeconds(60));
+        probes.close();
         if (logServer != null) logServer.close();
         if (verifier != null) verifier.close();
         if (stopJobs) {
