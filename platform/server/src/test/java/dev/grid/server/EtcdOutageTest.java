@@ -85,7 +85,7 @@ class EtcdOutageTest {
                 ownEtcd.destroy();
                 ownEtcd.onExit().orTimeout(30, TimeUnit.SECONDS).exceptionally(t -> null).join();
             }
-            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + own.hostId + "-"));
+            own.cleanUp();
         }
     }
 

@@ -76,6 +76,13 @@ class GridServerTest {
 
             // A restart (kill -TERM, an upgrade, `grid down --keep-workloads`): the workloads keep running throughout.
             Eventually.await("the jobs settled after grid up", Duration.ofSeconds(30), () -> api.upJobs("keeper").size(), n -> n == 3);
+            // And the add-on whole again, its sync confirmed: a primary commits nothing without one, and no manager runs while Grid is stopped.
+            try (dev.grid.store.Store store = own.store()) {
+                var keys = new dev.grid.appliance.ClusterKeys("postgres", "main");
+                TestCluster.awaitWhole(store, keys, java.util.List.of("n0", "n1", "n2"));
+                Eventually.await("the cluster's sync confirmed", Duration.ofSeconds(60),
+                        () -> dev.grid.appliance.Clusters.state(store, keys).map(st -> st.syncReady()).orElse(false), ok -> ok);
+            }
             java.util.Set<String> running = containerIds(docker, hostId);
             server.stop(false);
             assertEquals(running, containerIds(docker, hostId), "stopping Grid for a restart leaves every container running");
@@ -93,7 +100,7 @@ class GridServerTest {
             assertEquals("before down\nwhile Grid was down", TestCluster.psql(databaseUrl, "SELECT v FROM kept ORDER BY v"));
         } finally {
             server.close();
-            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + hostId + "-"));
+            own.cleanUp();
         }
     }
 

@@ -67,7 +67,7 @@ class KeeperUpgradeTest {
             own.env.put("GRID_KEEPER_JAVA_OPTS", "-Xss600k");
             server = own.start();
 
-            Roll roll = Roll.watch(store, docker, keys, members, oldProgram, "Redis", (confirmed, stop) -> {
+            Roll roll = Roll.watch(store, docker, own.hostId, keys, members, oldProgram, "Redis", (confirmed, stop) -> {
                 for (int i = 0; !stop.get(); i++) {
                     try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")), RedisApplianceTest.tlsConfig(env, 2000))) {
                         for (; !stop.get(); i++) {
@@ -100,7 +100,7 @@ class KeeperUpgradeTest {
             assertTrue(!info.contains("keeper upgrade:"), "and no upgrade under way: " + info);
         } finally {
             server.close();
-            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + own.hostId + "-"));
+            own.cleanUp();
         }
     }
 
@@ -132,7 +132,7 @@ class KeeperUpgradeTest {
             server.stop(false);
             own.env.put("GRID_KEEPER_JAVA_OPTS", "-Xss600k");
             server = own.start();
-            Roll roll = Roll.watch(store, docker, keys, members, oldProgram, "Postgres", (confirmed, stop) -> {
+            Roll roll = Roll.watch(store, docker, own.hostId, keys, members, oldProgram, "Postgres", (confirmed, stop) -> {
                 for (int i = 0; !stop.get(); i++) {
                     try (var c = java.sql.DriverManager.getConnection(env.get("JDBC_DATABASE_URL") + "&connectTimeout=2&socketTimeout=10");
                          var insert = c.prepareStatement("INSERT INTO kept VALUES (?)")) {
@@ -161,7 +161,7 @@ class KeeperUpgradeTest {
             assertTrue(refused.contains("pg_hba.conf rejects") || refused.contains("certificate"), refused);
         } finally {
             server.close();
-            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + own.hostId + "-"));
+            own.cleanUp();
         }
     }
 
@@ -231,14 +231,14 @@ class KeeperUpgradeTest {
         }
 
         /** Runs {@code writer} and a sampler until every member reports a program other than {@code oldProgram}, and the cluster is whole. */
-        static Roll watch(Store store, Docker docker, ClusterKeys keys, List<String> members, String oldProgram, String what, Writer writer)
-                throws InterruptedException {
-            return watch(store, docker, keys, members, oldProgram, what, writer, () -> true);
+        static Roll watch(Store store, Docker docker, String hostId, ClusterKeys keys, List<String> members, String oldProgram, String what,
+                          Writer writer) throws InterruptedException {
+            return watch(store, docker, hostId, keys, members, oldProgram, what, writer, () -> true);
         }
 
         /** As above, also until {@code alsoDone}. */
-        static Roll watch(Store store, Docker docker, ClusterKeys keys, List<String> members, String oldProgram, String what, Writer writer,
-                          java.util.function.BooleanSupplier alsoDone) throws InterruptedException {
+        static Roll watch(Store store, Docker docker, String hostId, ClusterKeys keys, List<String> members, String oldProgram, String what,
+                          Writer writer, java.util.function.BooleanSupplier alsoDone) throws InterruptedException {
             Roll roll = new Roll();
             AtomicBoolean done = new AtomicBoolean();
             Thread w = new Thread(() -> writer.write(roll.confirmed, done), "writer");
@@ -247,7 +247,9 @@ class KeeperUpgradeTest {
                     Map<String, NodeReport> r = Clusters.reports(store, keys);
                     int down = (int) members.stream().filter(m -> r.get(m) == null || !r.get(m).healthy()).count();
                     roll.mostDown.accumulateAndGet(down, Math::max);
-                    for (var c : docker.list(Map.of("grid.app", keys.app()))) {
+                    // Running ones: a container that died before the upgrade (restartEach's) may still be listed for a while.
+                    for (var c : docker.list(Map.of("grid.app", keys.app(), "grid.host", hostId))) {
+                        if (!"running".equals(c.getState())) continue;
                         roll.containers.computeIfAbsent(c.getLabels().get("grid.type"), t -> new TreeSet<>()).add(c.getId());
                     }
                     Eventually.sleep(100);

@@ -70,4 +70,34 @@ final class OwnServer {
         String password = Files.readString(home.resolve("etcd-password")).strip();
         return Store.connect(List.of("http://127.0.0.1:" + env.get("GRID_ETCD_PORT")), config().prefix(), EtcdAccess.password("root", password));
     }
+
+    /**
+     * Whatever this Grid may have left, whether its server stopped cleanly or not (a restart that
+     * failed leaves a stopped server whose close touches nothing): its containers, its volumes,
+     * its nftables table and its local etcd.
+     */
+    void cleanUp() {
+        try (dev.grid.host.Docker docker = new dev.grid.host.Docker(dev.grid.host.Docker.DEFAULT_HOST)) {
+            for (var c : docker.list(Map.of("grid.host", hostId))) docker.remove(c.getId(), 1);
+            docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + hostId + "-"));
+        } catch (Exception e) {
+            System.err.println("cleaning up " + hostId + "'s containers: " + e);
+        }
+        try {
+            dev.grid.net.Nft.run("delete", "table", "inet", dev.grid.net.NftTable.tableName(hostId));
+        } catch (RuntimeException gone) {
+            // no table left
+        }
+        try {
+            Path pid = home.resolve("etcd.pid");
+            if (Files.exists(pid)) {
+                ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).ifPresent(h -> {
+                    h.destroy();
+                    h.onExit().orTimeout(20, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> null).join();
+                });
+            }
+        } catch (Exception e) {
+            System.err.println("stopping " + hostId + "'s etcd: " + e);
+        }
+    }
 }

@@ -183,8 +183,13 @@ final class TestCluster implements AutoCloseable {
     static String psql(String url, String sql) {
         try {
             Process p = new ProcessBuilder("psql", url, "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql).redirectErrorStream(true).start();
+            // Never longer than a minute: a commit that waits for a sync replica that never comes must fail the test, not hang it.
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "psql failed: no answer within 60 s";
+            }
             String out = new String(p.getInputStream().readAllBytes()).strip();
-            return p.waitFor() == 0 ? out : "psql failed: " + out;
+            return p.exitValue() == 0 ? out : "psql failed: " + out;
         } catch (Exception e) {
             return "psql failed: " + e;
         }
