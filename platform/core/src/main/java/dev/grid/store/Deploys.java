@@ -30,10 +30,19 @@ public final class Deploys {
      * the formation at it, in one transaction that holds only while the formation still points
      * where {@code next} was given: a change made meanwhile (another config var, a push, a keeper
      * upgrade) makes it try again on top of that one, so that no change is lost. {@code next} may
-     * run several times, and may throw to refuse. Empty if it kept losing.
+     * run several times, and may throw to refuse. Empty if it kept losing (100 tries, each after a random pause).
      */
     public static Optional<Release> change(Store store, String app, java.util.function.Function<Optional<Release>, Next> next) {
-        for (int tries = 0; tries < 20; tries++) {
+        for (int tries = 0; tries < 100; tries++) {
+            // A writer that lost sleeps a random moment first, so that one cannot keep losing to the others.
+            if (tries > 0) {
+                try {
+                    Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextInt(1, 5 + Math.min(tries, 20)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return Optional.empty();
+                }
+            }
             Entry formationEntry = store.get(Keys.formation(app)).orElse(null);
             Formation old = formationEntry == null ? null : formationEntry.as(Formation.class);
             Optional<Release> current = old == null ? Optional.empty() : store.get(Keys.release(app, old.releaseId()), Release.class);
