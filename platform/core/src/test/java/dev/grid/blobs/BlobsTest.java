@@ -107,4 +107,32 @@ class BlobsTest {
         blobs = new Blobs(mount.resolve("blobs"), "127.0.0.1", 0, null);
         assertEquals(List.of(), everything());
     }
+
+    /** A host's credential asks the blob store for a blob still being written, by every spelling of its path: never served. */
+    @Test
+    void aPartBeingWrittenIsNeverServedWhateverThePathSays() throws Exception {
+        try (dev.grid.store.Store store = dev.grid.testing.SharedEtcd.newStore(); var lease = store.lease(30);
+             var verifier = new dev.grid.store.Credentials.Verifier(store)) {
+            String auth = dev.grid.store.Credentials.header(dev.grid.store.Credentials.issue(store, "host-t", lease.id()));
+            Blobs served = new Blobs(mount.resolve("served"), "127.0.0.1", 0, verifier);
+            try {
+                Path part = served.newFile("app-v9.tgz");
+                Files.writeString(part, "half");
+                String name = part.getFileName().toString();
+                var http = java.net.http.HttpClient.newHttpClient();
+                for (String path : List.of(".incoming/" + name, "%2eincoming/" + name, "x/../.incoming/" + name, "app-v9.tgz")) {
+                    var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(served.url("") + path)).header("Authorization", auth).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertEquals(404, r.statusCode(), path + ": " + r.body());
+                }
+                served.move("app-v9.tgz", part);
+                var whole = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(served.url("app-v9.tgz"))).header("Authorization", auth).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, whole.statusCode());
+                assertEquals("half", whole.body());
+            } finally {
+                served.close();
+            }
+        }
+    }
 }
