@@ -51,22 +51,8 @@ public final class ImageCollection {
         return removed;
     }
 
-    /** Runs {@link #collect} every {@code every} in a daemon thread, until it is interrupted. */
-    public static Thread start(Store store, Docker docker, Duration every) {
-        Thread t = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    Thread.sleep(every.toMillis());
-                    collect(store, docker, Instant.now());
-                } catch (InterruptedException e) {
-                    return;
-                } catch (Exception e) {
-                    log.warn("collecting old build images failed (next round in {}): {}", every, e.toString());
-                }
-            }
-        }, "image-collector");
-        t.setDaemon(true);
-        t.start();
-        return t;
+    /** Runs {@link #collect} every {@code every} (the first after one period), until closed; a failed round is logged and tried next time. */
+    public static dev.grid.store.CoalescedTask start(Store store, Docker docker, Duration every) {
+        return new dev.grid.store.CoalescedTask("image-collector", () -> collect(store, docker, Instant.now())).every(every, every);
     }
 }

@@ -52,7 +52,12 @@ public final class CoalescedTask implements AutoCloseable {
 
     /** Also runs the task every period, whether asked or not. */
     public CoalescedTask every(Duration period) {
-        thread.scheduleWithFixedDelay(this::request, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+        return every(period, Duration.ZERO);
+    }
+
+    /** As {@link #every(Duration)}, the first run after {@code first} (housekeeping that must not add to a start). */
+    public CoalescedTask every(Duration period, Duration first) {
+        thread.scheduleWithFixedDelay(this::request, first.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
         return this;
     }
 

@@ -180,13 +180,11 @@ public final class GridServer implements AutoCloseable {
             parts.add(git);
             own.add(GridEndpoint.bound("git over SSH", config.apiAddress(), git.port(), config.hostAddress()));
             // The images this machine's Dockerfile builds made, once no kept release or job runs them.
-            Thread images = dev.grid.builder.ImageCollection.start(store, docker, COLLECT_EVERY);
-            parts.add(images::interrupt);
+            parts.add(dev.grid.builder.ImageCollection.start(store, docker, COLLECT_EVERY));
         }
         if (blobs != null) {
             // Slugs no release among an app's last ten names, from this machine's blob store.
-            Thread slugs = dev.grid.controller.domain.SlugCollector.start(store, blobs, COLLECT_EVERY);
-            parts.add(slugs::interrupt);
+            parts.add(dev.grid.controller.domain.SlugCollector.start(store, blobs, COLLECT_EVERY));
         }
         for (GridEndpoint e : own) GridEndpoint.register(store, partsLease.id(), e);
         // The host agent last: the jobs it starts (appliance nodes run a JVM each) compete for CPU,

@@ -50,7 +50,22 @@ public class ClusterController {
         return status;
     }
 
+    /** The last disk reading and when it was taken: status is polled (grid up asks every 200 ms), disks change slowly. */
+    private volatile dev.grid.controller.domain.DiskStatus lastDisk;
+    private volatile long lastDiskAt;
+    private static final long DISK_TTL = java.time.Duration.ofSeconds(5).toNanos();
+
     private dev.grid.controller.domain.DiskStatus disk() {
+        long now = System.nanoTime();
+        dev.grid.controller.domain.DiskStatus d = lastDisk;
+        if (d != null && now - lastDiskAt < DISK_TTL) return d;
+        d = readDisk();
+        lastDisk = d;
+        lastDiskAt = now;
+        return d;
+    }
+
+    private dev.grid.controller.domain.DiskStatus readDisk() {
         Store.Space etcd = store.space();
         long free = -1, total = -1, bytes = 0;
         String dir = null;

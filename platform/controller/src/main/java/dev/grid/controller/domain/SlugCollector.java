@@ -42,22 +42,14 @@ public final class SlugCollector {
         return gone;
     }
 
-    /** Runs {@link #collect} every {@code every} in a daemon thread, until it is interrupted. */
-    public static Thread start(Store store, Blobs blobs, Duration every) {
-        Thread t = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    Thread.sleep(every.toMillis());
-                    collect(store, blobs, Instant.now());
-                } catch (InterruptedException e) {
-                    return;
-                } catch (Exception e) {
-                    log.warn("collecting old slugs failed (next round in {}): {}", every, e.toString());
-                }
+    /** Runs {@link #collect} every {@code every} (the first after one period), until closed; a failed round is logged and tried next time. */
+    public static dev.grid.store.CoalescedTask start(Store store, Blobs blobs, Duration every) {
+        return new dev.grid.store.CoalescedTask("slug-collector", () -> {
+            try {
+                collect(store, blobs, Instant.now());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
-        }, "slug-collector");
-        t.setDaemon(true);
-        t.start();
-        return t;
+        }).every(every, every);
     }
 }
