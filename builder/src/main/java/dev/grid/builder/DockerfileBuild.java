@@ -182,15 +182,15 @@ final class DockerfileBuild {
             var config = docker.imageConfig(ref).orElseThrow(() -> new BuildFailure(where + ": no image " + ref
                     + " on this machine. Grid builds from local images only (nothing is pulled)"));
             s.image = ref;
-            if (config.getEnv() != null) {
-                for (String kv : config.getEnv()) {
+            if (config.env() != null) {
+                for (String kv : config.env()) {
                     int eq = kv.indexOf('=');
                     if (eq > 0) s.env.put(kv.substring(0, eq), kv.substring(eq + 1));
                 }
             }
-            if (config.getWorkingDir() != null && !config.getWorkingDir().isBlank()) s.workdir = config.getWorkingDir();
-            if (config.getEntrypoint() != null) s.entrypoint = List.of(config.getEntrypoint());
-            if (config.getCmd() != null) s.cmd = List.of(config.getCmd());
+            if (config.workingDir() != null && !config.workingDir().isBlank()) s.workdir = config.workingDir();
+            if (config.entrypoint() != null) s.entrypoint = config.entrypoint();
+            if (config.cmd() != null) s.cmd = config.cmd();
             return s;
         }
 
@@ -348,7 +348,7 @@ final class DockerfileBuild {
                     if (regular) from.transferTo(tar);
                     tar.closeArchiveEntry();
                 }
-            } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+            } catch (Docker.NotFound e) {
                 throw new BuildFailure(where + ": " + source + " is not in " + image);
             } finally {
                 docker.remove(id, 0);

@@ -169,7 +169,7 @@ public final class SlugBuilder {
     private void runBuild(String app, String tag, int uid, PushedTree tree, Map<String, String> config, Path dir,
                           Map<String, Path> outputs, Consumer<String> out) throws IOException {
         Map<String, String> vars = new java.util.HashMap<>(Map.of("HOME", "/tmp/build", "STACK", "bookworm"));
-        List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(
+        List<Docker.Mount> binds = new java.util.ArrayList<>(List.of(
                 Docker.bind(cacheDir(app, uid).toString(), "/tmp/cache"), Docker.bindReadOnly(buildpacks.toString(), "/buildpacks")));
         // Builds reach package registries as this machine does: its CA bundle (a TLS-intercepting proxy's CA
         // included) and its proxy settings.

@@ -3,12 +3,9 @@ package dev.grid.host;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.CreateContainerCmd;
-import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.Bind;
-import com.github.dockerjava.api.model.Container;
-import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Volume;
@@ -27,8 +24,46 @@ import java.util.function.Consumer;
  * networking (Grid never uses Docker's bridge), an init process, so SIGTERM
  * stops it promptly, and its {@link Sandbox}: every capability dropped but the ones it
  * names, no-new-privileges, a pids and a memory limit, and the sandbox's user.
+ *
+ * <p>What it answers is Grid's own records ({@link Container}, {@link State}, {@link Event},
+ * {@link Mount}, {@link ImageConfig}), never docker-java's: the code that decides from them
+ * (the host agent's {@link Convergence}) is tested without a daemon.
  */
 public final class Docker implements AutoCloseable {
+    /** A container Grid made, as listed: its id, Docker's state ("running", "exited", "created", ...) and its labels. */
+    public record Container(String id, String state, Map<String, String> labels) {
+        public Container {
+            labels = labels == null ? Map.of() : Map.copyOf(labels);
+        }
+
+        public boolean running() {
+            return "running".equals(state);
+        }
+
+        public String label(String name) {
+            return labels.get(name);
+        }
+    }
+
+    /** What an inspection says of a container's run: when it started and finished (null if not yet), and how it ended. */
+    public record State(boolean running, java.time.Instant startedAt, java.time.Instant finishedAt, Long exitCode, boolean oomKilled) {}
+
+    /** A container event ("start", "die", "destroy"), with Docker's time of it in seconds since the epoch. */
+    public record Event(String containerId, String action, long time) {}
+
+    /** A named volume or an absolute host path, mounted at {@code path} in the container. */
+    public record Mount(String source, String path, boolean readOnly) {}
+
+    /** An image's configuration: its environment ("K=V"), working directory, entrypoint and command (each may be null). */
+    public record ImageConfig(List<String> env, String workingDir, List<String> entrypoint, List<String> cmd) {}
+
+    /** What Docker answers when the container, image or path asked for is not there. */
+    public static final class NotFound extends RuntimeException {
+        NotFound(String what, Throwable cause) {
+            super(what, cause);
+        }
+    }
+
     public static final String DEFAULT_HOST = "unix:///var/run/docker.sock";
     /** The daemon API of Debian's docker.io 20.10: never ask for more. */
     private static final String API_VERSION = "1.41";
@@ -75,14 +110,14 @@ public final class Docker implements AutoCloseable {
      * {@code workingDir} null keeps the image's.
      */
     public record ContainerSpec(String name, String image, List<String> command, Map<String, String> env,
-                                Map<String, String> labels, Sandbox sandbox, List<Bind> binds, List<Archive> archives, String workingDir) {
+                                Map<String, String> labels, Sandbox sandbox, List<Mount> binds, List<Archive> archives, String workingDir) {
         public ContainerSpec {
             binds = binds == null ? List.of() : List.copyOf(binds);
             archives = archives == null ? List.of() : List.copyOf(archives);
         }
 
         public ContainerSpec(String name, String image, List<String> command, Map<String, String> env,
-                             Map<String, String> labels, Sandbox sandbox, List<Bind> binds, List<Archive> archives) {
+                             Map<String, String> labels, Sandbox sandbox, List<Mount> binds, List<Archive> archives) {
             this(name, image, command, env, labels, sandbox, binds, archives, null);
         }
     }
@@ -113,7 +148,11 @@ public final class Docker implements AutoCloseable {
         }
         if (box.memoryBytes() > 0) hc.withMemory(box.memoryBytes()).withMemorySwap(box.memoryBytes());
         if (box.nanoCpus() > 0) hc.withNanoCPUs(box.nanoCpus());
-        if (!spec.binds().isEmpty()) hc.withBinds(spec.binds());
+        if (!spec.binds().isEmpty()) {
+            hc.withBinds(spec.binds().stream().map(m -> m.readOnly()
+                    ? new Bind(m.source(), new Volume(m.path()), com.github.dockerjava.api.model.AccessMode.ro)
+                    : new Bind(m.source(), new Volume(m.path()))).toList());
+        }
         String id;
         try (CreateContainerCmd cmd = client.createContainerCmd(spec.image())) {
             cmd.withName(spec.name()).withEnv(env).withLabels(spec.labels())
@@ -137,7 +176,11 @@ public final class Docker implements AutoCloseable {
 
     /** A tar stream of {@code path} inside the container (Docker resolves it in the container's own root). */
     public java.io.InputStream archive(String id, String path) {
-        return client.copyArchiveFromContainerCmd(id, path).exec();
+        try {
+            return client.copyArchiveFromContainerCmd(id, path).exec();
+        } catch (NotFoundException e) {
+            throw new NotFound(path + " is not in container " + id, e);
+        }
     }
 
     /** Commits the container's file system (and its configuration) as {@code repository:tag}, or untagged if null; returns the image id. */
@@ -158,16 +201,16 @@ public final class Docker implements AutoCloseable {
 
     /** Whether the container was killed for using more memory than its limit. */
     public boolean oomKilled(String id) {
-        return Boolean.TRUE.equals(inspect(id).getState().getOOMKilled());
+        return inspect(id).oomKilled();
     }
 
     /** A named volume or an absolute host path, mounted at {@code path}. */
-    public static Bind bind(String volume, String path) {
-        return new Bind(volume, new Volume(path));
+    public static Mount bind(String volume, String path) {
+        return new Mount(volume, path, false);
     }
 
-    public static Bind bindReadOnly(String volumeOrHostPath, String path) {
-        return new Bind(volumeOrHostPath, new Volume(path), com.github.dockerjava.api.model.AccessMode.ro);
+    public static Mount bindReadOnly(String volumeOrHostPath, String path) {
+        return new Mount(volumeOrHostPath, path, true);
     }
 
     /** Waits for a container to exit and returns its exit code. */
@@ -216,9 +259,12 @@ public final class Docker implements AutoCloseable {
     }
 
     /** The image's configuration (env, working directory, entrypoint, command), or empty if it is not on this machine. */
-    public java.util.Optional<com.github.dockerjava.api.model.ContainerConfig> imageConfig(String image) {
+    public java.util.Optional<ImageConfig> imageConfig(String image) {
         try {
-            return java.util.Optional.ofNullable(client.inspectImageCmd(image).exec().getConfig());
+            var c = client.inspectImageCmd(image).exec().getConfig();
+            if (c == null) return java.util.Optional.of(new ImageConfig(null, null, null, null));
+            return java.util.Optional.of(new ImageConfig(c.getEnv() == null ? null : List.of(c.getEnv()), c.getWorkingDir(),
+                    c.getEntrypoint() == null ? null : List.of(c.getEntrypoint()), c.getCmd() == null ? null : List.of(c.getCmd())));
         } catch (NotFoundException e) {
             return java.util.Optional.empty();
         }
@@ -284,12 +330,31 @@ public final class Docker implements AutoCloseable {
         }
     }
 
+    /** The containers (running or not) carrying all these labels. */
     public List<Container> list(Map<String, String> labels) {
-        return client.listContainersCmd().withShowAll(true).withLabelFilter(labels).exec();
+        return client.listContainersCmd().withShowAll(true).withLabelFilter(labels).exec().stream()
+                .map(c -> new Container(c.getId(), c.getState(), c.getLabels())).toList();
     }
 
-    public InspectContainerResponse inspect(String id) {
-        return client.inspectContainerCmd(id).exec();
+    /** How the container's run went so far; {@link NotFound} if it is gone. */
+    public State inspect(String id) {
+        try {
+            var s = client.inspectContainerCmd(id).exec().getState();
+            return new State(Boolean.TRUE.equals(s.getRunning()), time(s.getStartedAt()), time(s.getFinishedAt()),
+                    s.getExitCodeLong(), Boolean.TRUE.equals(s.getOOMKilled()));
+        } catch (NotFoundException e) {
+            throw new NotFound("no container " + id, e);
+        }
+    }
+
+    /** Docker's times are RFC 3339; "0001-01-01..." means never. */
+    static java.time.Instant time(String dockerTime) {
+        if (dockerTime == null || dockerTime.startsWith("0001")) return null;
+        try {
+            return java.time.Instant.parse(dockerTime);
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** Stops (SIGTERM, then SIGKILL after the grace period) and removes; volumes stay. */
@@ -380,13 +445,14 @@ public final class Docker implements AutoCloseable {
                 client.pingCmd().exec();
                 current = client.eventsCmd().withLabelFilter(labels).withEventFilter("die", "start", "destroy")
                         .withSince(String.valueOf(since))
-                        .exec(new ResultCallback.Adapter<Event>() {
+                        .exec(new ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
                             private final java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
 
                             @Override
-                            public void onNext(Event event) {
-                                if (event.getTime() != null) since = Math.max(since, event.getTime());
-                                onEvent.accept(event);
+                            public void onNext(com.github.dockerjava.api.model.Event event) {
+                                long time = event.getTime() == null ? since : event.getTime();
+                                since = Math.max(since, time);
+                                onEvent.accept(new Event(event.getId(), event.getAction() != null ? event.getAction() : event.getStatus(), time));
                             }
 
                             @Override

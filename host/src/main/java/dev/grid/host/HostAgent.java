@@ -2,7 +2,6 @@ package dev.grid.host;
 
 import dev.grid.net.Listeners;
 import dev.grid.net.NftTable;
-import com.github.dockerjava.api.model.Container;
 import dev.grid.core.HostInfo;
 import dev.grid.core.Instance;
 import dev.grid.core.JobSpec;
@@ -54,10 +53,6 @@ public final class HostAgent implements AutoCloseable {
     public static final String HEALTHCHECK = "GRID_HEALTHCHECK_PATH";
     private static final java.net.http.HttpClient HEALTH_HTTP = java.net.http.HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(1)).build();
-    /** How long a job leaves discovery before its container is stopped. */
-    static final Duration DRAIN = Duration.ofSeconds(2);
-    /** How often a starting job's port (or health check) is tried. */
-    private static final long STARTING_POLL_MILLIS = 150;
 
     private final Store store;
     private final Docker docker;
@@ -76,10 +71,21 @@ public final class HostAgent implements AutoCloseable {
     private long nextBaseCheck;
     /** Deleted-volume requests this host has carried out. */
     private final Set<String> cleaned = ConcurrentHashMap.newKeySet();
-    /** Jobs taken away from this host, out of discovery, waiting to be stopped: when (System.nanoTime). */
-    private final Map<String, Long> draining = new HashMap<>();
-    /** Within one reconcile: how soon the next one is due (Long.MAX_VALUE: the tick will do). Reconcile thread only. */
-    private long nextLookMillis = Long.MAX_VALUE;
+    /** Jobs taken away from this host, out of discovery, and when they may be stopped. Reconcile thread only. */
+    private Map<String, Instant> draining = Map.of();
+    /** Jobs whose start or stop runs on {@link #actions}. */
+    private final Set<String> busy = ConcurrentHashMap.newKeySet();
+    /** Ports given to starts under way, whose containers may not be listed yet. */
+    private final Set<Integer> reservedPorts = ConcurrentHashMap.newKeySet();
+    /** Inspections of the containers seen, by container id. Reconcile thread only. */
+    private final Map<String, Inspected> inspections = new HashMap<>();
+    /** Starts, stops and housekeeping: Docker calls that could take long, off the reconcile thread. */
+    private final java.util.concurrent.ExecutorService actions = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "host-actions");
+        t.setDaemon(true);
+        return t;
+    });
+    private final java.util.concurrent.atomic.AtomicBoolean housekeeping = new java.util.concurrent.atomic.AtomicBoolean();
     private Subscription jobsWatch;
     private Closeable dockerEvents;
     private volatile Lease lease;
@@ -158,8 +164,8 @@ public final class HostAgent implements AutoCloseable {
             if (!java.nio.file.Files.exists(file)) return;
             long grace = Long.parseLong(java.nio.file.Files.readString(file).trim());
             Set<String> running = new java.util.HashSet<>();
-            for (Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
-                if ("running".equals(c.getState())) running.add(c.getLabels().get(LABEL_JOB));
+            for (Docker.Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
+                if (c.running()) running.add(c.label(LABEL_JOB));
             }
             int dropped = 0;
             for (dev.grid.store.Entry e : store.list(Keys.SERVICES).entries()) {
@@ -194,36 +200,153 @@ public final class HostAgent implements AutoCloseable {
         if (!closed) loop.request();
     }
 
+    /**
+     * One round: gather what {@link Convergence} decides from, decide, carry the plan out. Starts
+     * and stops run on {@link #actions}, beside this loop: one job's slow slug fetch or stop grace
+     * delays no other job; the job is left alone ({@code busy}) until its action ends.
+     */
     private void reconcile() {
         if (closed) return;
-        nextLookMillis = Long.MAX_VALUE;
         if (!lease.isAlive()) {
             log.warn("host {}: lease lost; registering again", config.hostId());
             register();
         }
         Map<String, JobSpec> desired = new HashMap<>();
         for (JobSpec spec : store.values(Keys.hostJobs(config.hostId()), JobSpec.class)) desired.put(spec.id(), spec);
-
-        Map<String, List<Container>> byJob = new HashMap<>();
-        Set<Integer> usedPorts = new HashSet<>();
-        for (Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
-            byJob.computeIfAbsent(c.getLabels().get(LABEL_JOB), k -> new ArrayList<>()).add(c);
-            usedPorts.add(Integer.parseInt(c.getLabels().getOrDefault(LABEL_PORT, "0")));
+        // Read before the containers are listed: an action that ends after the listing still counts as under way,
+        // and a port it reserved as taken, so nothing is started twice.
+        Set<String> busyNow = Set.copyOf(busy);
+        Set<Integer> usedPorts = new HashSet<>(reservedPorts);
+        Map<String, JobStatus> reportedNow = Map.copyOf(reported);
+        List<Convergence.Seen> seen = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        for (Docker.Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
+            seen.add(new Convergence.Seen(c, inspection(c)));
+            ids.add(c.id());
         }
-        for (var e : byJob.entrySet()) {
-            if (!desired.containsKey(e.getKey())) retire(e.getKey(), e.getValue());
+        inspections.keySet().retainAll(ids);
+        usedPorts.addAll(Convergence.usedPorts(seen));
+        Convergence.Plan plan = Convergence.decide(new Convergence.Input(config.hostId(), config.address(), desired, seen,
+                reportedNow, registered, draining, busyNow, probes.snapshot(), Instant.now()));
+        draining = plan.draining();
+        RuntimeException failed = null;
+        int failures = 0;
+        for (Convergence.Action action : plan.actions()) {
+            try {
+                carryOut(action, usedPorts);
+            } catch (RuntimeException e) {
+                if (failed == null) failed = e;
+                failures++;
+            }
         }
-        for (String jobId : Set.copyOf(reported.keySet())) {
-            if (!desired.containsKey(jobId) && !byJob.containsKey(jobId)) forget(jobId, null);
-        }
-        for (JobSpec spec : desired.values()) {
-            converge(spec, byJob.getOrDefault(spec.id(), List.of()), usedPorts);
-        }
-        removeDeletedVolumes();
-        removeStaleSlugBases();
-        // Look again when something is due — a job's port or health check, the end of a back-off —
+        housekeeping();
+        // Look again when something is due (a job's port or health check, the end of a back-off or a drain)
         // rather than on the next tick.
-        if (nextLookMillis != Long.MAX_VALUE) loop.requestAfter(nextLookMillis);
+        if (plan.wakeAfter() != null) loop.requestAfter(plan.wakeAfter().toMillis());
+        if (failed != null) throw new IllegalStateException(failures + " of " + plan.actions().size() + " actions failed; the first: " + failed, failed);
+    }
+
+    /** What an inspection of the container says in its current state: inspected once per container and state. */
+    private Docker.State inspection(Docker.Container c) {
+        Inspected known = inspections.get(c.id());
+        if (known != null && known.state().equals(c.state())) return known.seen();
+        try {
+            Docker.State s = docker.inspect(c.id());
+            inspections.put(c.id(), new Inspected(c.state(), s));
+            return s;
+        } catch (Docker.NotFound gone) {
+            return null;
+        }
+    }
+
+    private record Inspected(String state, Docker.State seen) {}
+
+    private void carryOut(Convergence.Action action, Set<Integer> usedPorts) {
+        if (action instanceof Convergence.Start a) {
+            JobSpec spec = a.spec();
+            probes.forget(spec.id()); // what was seen of an earlier container of this job says nothing of this one
+            int port = allocatePort(usedPorts);
+            if (port < 0) {
+                report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
+                        "no free port in " + config.portMin() + "-" + config.portMax() + " on host " + config.hostId());
+                return;
+            }
+            usedPorts.add(port);
+            reservedPorts.add(port);
+            inBackground(spec.id(), () -> {
+                try {
+                    start(spec, port);
+                } finally {
+                    reservedPorts.remove(port);
+                }
+            });
+        } else if (action instanceof Convergence.Remove a) {
+            probes.forget(a.job());
+            inBackground(a.job(), () -> {
+                for (Docker.Container c : a.containers()) docker.remove(c.id(), 10);
+            });
+        } else if (action instanceof Convergence.Check a) {
+            probes.check(a.spec().id(), a.target(), () -> readiness(a.spec(), a.port(), a.healthPath()));
+        } else if (action instanceof Convergence.Register a) {
+            discovery.register(a.instance(), lease.id());
+            registered.put(a.instance().jobId(), a.instance());
+            probes.forget(a.instance().jobId());
+        } else if (action instanceof Convergence.Deregister a) {
+            probes.forget(a.instance().jobId());
+            if (registered.remove(a.instance().jobId()) != null) discovery.deregister(a.instance().service(), a.instance().jobId());
+        } else if (action instanceof Convergence.Report a) {
+            report(a.status());
+        } else if (action instanceof Convergence.Forget a) {
+            probes.forget(a.job());
+            reported.remove(a.job());
+            store.delete(Keys.status(a.job()));
+        } else {
+            throw new IllegalArgumentException("no way to carry out " + action);
+        }
+    }
+
+    /** Runs a job's start or stop on {@link #actions}; the job counts as busy until it ends, and then is looked at again. */
+    private void inBackground(String job, Runnable work) {
+        busy.add(job);
+        try {
+            actions.execute(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    log.warn("host {}: job {}: {}", config.hostId(), job, e.toString());
+                } finally {
+                    busy.remove(job);
+                    requestReconcile();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            busy.remove(job);
+            throw new IllegalStateException("host " + config.hostId() + " is stopping: job " + job + " is left as it is");
+        }
+    }
+
+    /** Collecting destroyed apps' volumes and stale slug images, beside the loop, one at a time. */
+    private void housekeeping() {
+        long now = System.nanoTime();
+        boolean volumes = now >= nextTrashCheck;
+        boolean bases = now >= nextBaseCheck;
+        if (!(volumes || bases) || !housekeeping.compareAndSet(false, true)) return;
+        if (volumes) nextTrashCheck = now + TRASH_CHECK.toNanos();
+        if (bases) nextBaseCheck = now + BASE_CHECK.toNanos();
+        try {
+            actions.execute(() -> {
+                try {
+                    if (volumes) removeDeletedVolumes();
+                    if (bases) removeStaleSlugBases();
+                } catch (RuntimeException e) {
+                    log.warn("host {}: housekeeping: {}", config.hostId(), e.toString());
+                } finally {
+                    housekeeping.set(false);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            housekeeping.set(false);
+        }
     }
 
     /**
@@ -231,9 +354,6 @@ public final class HostAgent implements AutoCloseable {
      * none of the app's containers is left on this host.
      */
     private void removeDeletedVolumes() {
-        // Not on every round: an extra etcd read per reconcile for something that happens on destroy.
-        if (System.nanoTime() < nextTrashCheck) return;
-        nextTrashCheck = System.nanoTime() + TRASH_CHECK.toNanos();
         for (var e : store.list(Keys.DELETED_VOLUMES).entries()) {
             String app = e.name();
             if (cleaned.contains(e.key() + "@" + e.modRevision()) || store.get(Keys.app(app)).isPresent()) continue;
@@ -250,8 +370,6 @@ public final class HostAgent implements AutoCloseable {
 
     /** The {@link SlugProcess#base} images of destroyed apps, removed once no container uses them. */
     private void removeStaleSlugBases() {
-        if (System.nanoTime() < nextBaseCheck) return;
-        nextBaseCheck = System.nanoTime() + BASE_CHECK.toNanos();
         try {
             removeSlugBasesOfGoneApps();
             // Fetched slugs no kept release and no job names any more (Retention): the host's cache would only grow.
@@ -281,107 +399,11 @@ public final class HostAgent implements AutoCloseable {
         }
     }
 
-    /** Asks for the next reconcile within {@code millis} (the soonest request of a round wins). */
-    private void lookAgainIn(long millis) {
-        nextLookMillis = Math.min(nextLookMillis, Math.max(0, millis));
-    }
-
-    private void converge(JobSpec spec, List<Container> containers, Set<Integer> usedPorts) {
-        if (spec.blocked() != null) return;
-        Container current = null;
-        for (Container c : containers) {
-            if (Integer.parseInt(c.getLabels().get(LABEL_ATTEMPT)) == spec.attempt()) {
-                current = c;
-            } else {
-                docker.remove(c.getId(), 10);
-                deregister(spec);
-            }
-        }
-        Instant now = Instant.now();
-        if (current == null) {
-            if (spec.notBefore() != null && now.isBefore(spec.notBefore())) {
-                lookAgainIn(Duration.between(now, spec.notBefore()).toMillis());
-                long wait = Math.max(1, (Duration.between(now, spec.notBefore()).toMillis() + 999) / 1000);
-                report(spec, JobState.PENDING, null, 0, null, null, null,
-                        "crashed; restart " + spec.attempt() + " in " + wait + " s (back-off)");
-                return;
-            }
-            start(spec, usedPorts);
-            return;
-        }
-        int port = Integer.parseInt(current.getLabels().get(LABEL_PORT));
-        if ("running".equals(current.getState())) {
-            Instant started = reported.containsKey(spec.id()) && reported.get(spec.id()).startedAt() != null
-                    ? reported.get(spec.id()).startedAt() : startedAt(current.getId());
-            String healthPath = WEB.equals(spec.type()) ? spec.env().get(HEALTHCHECK) : null;
-            String notReady = null;
-            if (!spec.oneOff() && !registered.containsKey(spec.id())) {
-                // Checked beside this loop (Probes): one job's hanging health check delays no other job.
-                notReady = probes.check(spec.id(), port + (healthPath == null ? "" : " " + healthPath), () -> readiness(spec, port, healthPath));
-                if (Probes.CHECKING.equals(notReady)) notReady = "checking that port " + port + " accepts connections";
-            }
-            boolean ready = !spec.oneOff() && notReady == null;
-            if (ready && !registered.containsKey(spec.id())) {
-                Instance instance = new Instance(spec.service(), spec.id(), config.address(), port, spec.id(), config.hostId());
-                discovery.register(instance, lease.id());
-                registered.put(spec.id(), instance);
-                probes.forget(spec.id());
-            }
-            // As on Heroku, a web process is up once it accepts connections on PORT (and passes its
-            // health check, if the app configures one); other types once they run.
-            if (ready || !WEB.equals(spec.type())) {
-                report(spec, JobState.UP, current.getId(), port, null, started, null, null);
-            } else {
-                report(spec, JobState.STARTING, current.getId(), port, null, started, null, notReady);
-                lookAgainIn(STARTING_POLL_MILLIS);
-            }
-        } else if (!reported.containsKey(spec.id()) || !reported.get(spec.id()).state().isDown()
-                || reported.get(spec.id()).attempt() != spec.attempt()) {
-            deregister(spec);
-            var state = docker.inspect(current.getId()).getState();
-            long code = state.getExitCodeLong() == null ? -1 : state.getExitCodeLong();
-            Instant started = parse(state.getStartedAt());
-            Instant finished = parse(state.getFinishedAt());
-            String message = code == 0 ? "exited" : "exited with code " + code + (Boolean.TRUE.equals(state.getOOMKilled()) ? " (out of memory)" : "");
-            report(spec, code == 0 ? JobState.EXITED : JobState.CRASHED, current.getId(), port, (int) code, started, finished, message);
-        }
-    }
-
-    /**
-     * A job no longer assigned here: first it leaves discovery, so routers send it
-     * nothing new, then — after {@link #DRAIN}, time for its in-flight requests —
-     * its container is stopped. A container that is not running goes at once.
-     */
-    private void retire(String jobId, List<Container> containers) {
-        boolean running = containers.stream().anyMatch(c -> "running".equals(c.getState()));
-        Long deadline = draining.get(jobId);
-        if (running && deadline == null) {
-            Map<String, String> labels = containers.get(0).getLabels();
-            if (registered.remove(jobId) != null) discovery.deregister(dev.grid.core.App.service(labels.get("grid.app"), labels.get("grid.type")), jobId);
-            draining.put(jobId, System.nanoTime() + DRAIN.toNanos());
-            lookAgainIn(DRAIN.toMillis() + 20);
-            return;
-        }
-        if (running && System.nanoTime() < deadline) {
-            lookAgainIn((deadline - System.nanoTime()) / 1_000_000 + 20);
-            return;
-        }
-        for (Container c : containers) docker.remove(c.getId(), 10);
-        draining.remove(jobId);
-        forget(jobId, containers.get(0).getLabels());
-    }
-
-    private void start(JobSpec spec, Set<Integer> usedPorts) {
-        probes.forget(spec.id()); // what was seen of an earlier container of this job says nothing of this one
+    /** Starts the job's container on {@code port} (on {@link #actions}); what goes wrong is reported as the job's FAILED state. */
+    private void start(JobSpec spec, int port) {
         if (!docker.hasImage(spec.image())) {
             report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
                     "image " + spec.image() + " is not on host " + config.hostId() + ": build or load it there first");
-            return;
-        }
-        int port = allocatePort(usedPorts);
-        if (port < 0) {
-            report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
-                    "no free port in " + config.portMin() + "-" + config.portMax() + " on host " + config.hostId());
             return;
         }
         Integer appUid = App.isSystem(spec.app()) ? null : store.get(Keys.app(spec.app()), App.class).map(App::uid).orElse(null);
@@ -392,7 +414,6 @@ public final class HostAgent implements AutoCloseable {
             return;
         }
         int uid = sandbox.uid();
-        usedPorts.add(port);
         Map<String, String> env = new HashMap<>(spec.env());
         // Grid's own apps' secrets (a keeper's etcd user) reach their data nodes only: never a release, a one-off or the API.
         if (Sandbox.getsAppSecrets(spec)) {
@@ -405,7 +426,7 @@ public final class HostAgent implements AutoCloseable {
         Map<String, String> labels = Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), LABEL_JOB, spec.id(),
                 LABEL_ATTEMPT, String.valueOf(spec.attempt()), LABEL_PORT, String.valueOf(port),
                 "grid.app", spec.app(), "grid.type", spec.type());
-        List<com.github.dockerjava.api.model.Bind> binds = new ArrayList<>();
+        List<Docker.Mount> binds = new ArrayList<>();
         for (var v : spec.volumes()) {
             // Named after the host too: hosts (and Grids) may share one Docker engine.
             String volume = "grid-" + config.hostId() + "-" + v.name();
@@ -433,7 +454,6 @@ public final class HostAgent implements AutoCloseable {
         try {
             String id = docker.run(new Docker.ContainerSpec(name, image, command, env, labels, sandbox, binds, List.of()));
             report(spec, JobState.STARTING, id, port, null, Instant.now(), null, WEB.equals(spec.type()) ? "waiting for port " + port : null);
-            lookAgainIn(STARTING_POLL_MILLIS);
             log.info("host {}: started job {} ({} {}) attempt {} on port {}", config.hostId(), spec.id(), spec.app(), spec.type(), spec.attempt(), port);
         } catch (RuntimeException e) {
             report(spec, JobState.FAILED, null, port, null, null, Instant.now(), "cannot start container: " + e.getMessage());
@@ -496,40 +516,16 @@ public final class HostAgent implements AutoCloseable {
         }
     }
 
-    private Instant startedAt(String containerId) {
-        return parse(docker.inspect(containerId).getState().getStartedAt());
-    }
-
-    private static Instant parse(String dockerTime) {
-        if (dockerTime == null || dockerTime.startsWith("0001")) return null;
-        try {
-            return Instant.parse(dockerTime);
-        } catch (RuntimeException e) {
-            return null;
-        }
-    }
-
     private void report(JobSpec spec, JobState state, String containerId, int port, Integer exitCode,
                         Instant started, Instant finished, String message) {
-        JobStatus status = new JobStatus(spec.id(), config.hostId(), state, spec.attempt(), containerId, port, exitCode, started, finished, message);
-        if (!status.equals(reported.get(spec.id()))) {
-            store.put(Keys.status(spec.id()), status);
-            reported.put(spec.id(), status);
-        }
+        report(new JobStatus(spec.id(), config.hostId(), state, spec.attempt(), containerId, port, exitCode, started, finished, message));
     }
 
-    private void deregister(JobSpec spec) {
-        probes.forget(spec.id()); // a container that comes back is checked afresh
-        if (registered.remove(spec.id()) != null) discovery.deregister(spec.service(), spec.id());
-    }
-
-    private void forget(String jobId, Map<String, String> labels) {
-        probes.forget(jobId);
-        if (registered.remove(jobId) != null && labels != null) {
-            discovery.deregister(dev.grid.core.App.service(labels.get("grid.app"), labels.get("grid.type")), jobId);
+    private void report(JobStatus status) {
+        if (!status.equals(reported.get(status.jobId()))) {
+            store.put(Keys.status(status.jobId()), status);
+            reported.put(status.jobId(), status);
         }
-        reported.remove(jobId);
-        store.delete(Keys.status(jobId));
     }
 
     /** The container of the job's current attempt on this host, if any (for logs). */
@@ -537,7 +533,7 @@ public final class HostAgent implements AutoCloseable {
         JobStatus s = reported.get(jobId);
         if (s != null && s.containerId() != null) return s.containerId();
         return docker.list(Map.of(LABEL_HOST, config.hostId(), LABEL_JOB, jobId)).stream()
-                .map(Container::getId).findFirst().orElse(null);
+                .map(Docker.Container::id).findFirst().orElse(null);
     }
 
     /** Stops the agent. With {@code stopJobs} its containers are stopped and removed (volumes stay) and its lease revoked; without, they keep running for the next agent to adopt. */
@@ -570,16 +566,23 @@ public final class HostAgent implements AutoCloseable {
         }
         // A reconcile round may sit in a container's stop grace (10 s); once it ends, no container starts.
         loop.close(Duration.ofSeconds(60));
+        // Starts still queued see `closed` and make nothing; stops under way finish their grace.
+        actions.shutdown();
+        try {
+            if (!actions.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) log.warn("host {}: a start or stop still under way after 60 s", config.hostId());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         probes.close();
         if (logServer != null) logServer.close();
         if (verifier != null) verifier.close();
         if (stopJobs) {
             // All at once: each job gets its grace period, not the sum of everyone's.
             var stopping = java.util.concurrent.Executors.newFixedThreadPool(16);
-            for (Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
+            for (Docker.Container c : docker.list(Map.of(LABEL_HOST, config.hostId()))) {
                 stopping.execute(() -> {
-                    docker.remove(c.getId(), 10);
-                    store.delete(Keys.status(c.getLabels().get(LABEL_JOB)));
+                    docker.remove(c.id(), 10);
+                    store.delete(Keys.status(c.label(LABEL_JOB)));
                 });
             }
             stopping.shutdown();

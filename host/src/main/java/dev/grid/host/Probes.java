@@ -18,11 +18,9 @@ final class Probes implements AutoCloseable {
     /** What {@link #check} answers before any check of that job and target has finished. */
     static final String CHECKING = "checking";
 
-    private record Last(String target, String problem) {}
-
     private final ExecutorService pool;
     private final Runnable onResult;
-    private final Map<String, Last> last = new ConcurrentHashMap<>();
+    private final Map<String, Convergence.Probe> last = new ConcurrentHashMap<>();
     private final Map<String, String> inFlight = new ConcurrentHashMap<>();
     /** Bumped by {@link #forget}: a check that began before it is not kept. */
     private final Map<String, Long> epochs = new ConcurrentHashMap<>();
@@ -56,7 +54,7 @@ final class Probes implements AutoCloseable {
                     inFlight.remove(key);
                     // A check that began before forget(job) says nothing of the job now (a new container): dropped.
                     if (epochs.getOrDefault(job, 0L) != epoch) return;
-                    Last before = last.put(job, new Last(target, problem));
+                    Convergence.Probe before = last.put(job, new Convergence.Probe(target, problem));
                     // Only news asks for a reconcile: a port still refused is for the loop's next poll to see.
                     if (before == null || !before.target().equals(target) || !java.util.Objects.equals(before.problem(), problem)) onResult.run();
                 });
@@ -64,8 +62,13 @@ final class Probes implements AutoCloseable {
                 inFlight.remove(key);
             }
         }
-        Last l = last.get(job);
+        Convergence.Probe l = last.get(job);
         return l == null || !l.target().equals(target) ? CHECKING : l.problem();
+    }
+
+    /** The last finished check of every job, as {@link Convergence} reads them. */
+    Map<String, Convergence.Probe> snapshot() {
+        return Map.copyOf(last);
     }
 
     /** The job needs no more checks (it is registered, or gone). */

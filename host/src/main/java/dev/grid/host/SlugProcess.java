@@ -1,6 +1,5 @@
 package dev.grid.host;
 
-import com.github.dockerjava.api.model.Bind;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +26,7 @@ public final class SlugProcess {
     }
 
     /** The slug's tarball, read-only where {@link #command} unpacks it from. */
-    public static Bind bind(Path slugTarball) {
+    public static Docker.Mount bind(Path slugTarball) {
         return Docker.bindReadOnly(slugTarball.toString(), SLUG);
     }
 

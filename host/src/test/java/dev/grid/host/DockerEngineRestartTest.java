@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.dockerjava.api.model.Event;
+import dev.grid.host.Docker.Event;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -97,7 +97,7 @@ class DockerEngineRestartTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
             Event e = events.poll(200, TimeUnit.MILLISECONDS);
-            if (e != null && action.equals(e.getAction()) && id.equals(e.getId())) return e;
+            if (e != null && action.equals(e.action()) && id.equals(e.containerId())) return e;
         }
         return null;
     }
@@ -127,7 +127,7 @@ class DockerEngineRestartTest {
             assertNotNull(next(events, "start", after), "a container started after dockerd's restart is seen");
             String other = startContainer("h2");
             Thread.sleep(500);
-            assertTrue(events.stream().noneMatch(e -> other.equals(e.getId())), "another host's containers stay out of this host's stream");
+            assertTrue(events.stream().noneMatch(e -> other.equals(e.containerId())), "another host's containers stay out of this host's stream");
         }
     }
 

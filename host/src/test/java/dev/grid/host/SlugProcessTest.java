@@ -30,8 +30,8 @@ class SlugProcessTest {
 
     @Test
     void theSlugReachesTheContainerReadOnly() {
-        assertEquals("/grid/slug.tgz", SlugProcess.bind(java.nio.file.Path.of("/var/lib/grid/slugs/x.tgz")).getVolume().getPath());
-        assertTrue(SlugProcess.bind(java.nio.file.Path.of("/x.tgz")).getAccessMode() == com.github.dockerjava.api.model.AccessMode.ro,
+        assertEquals("/grid/slug.tgz", SlugProcess.bind(java.nio.file.Path.of("/var/lib/grid/slugs/x.tgz")).path());
+        assertTrue(SlugProcess.bind(java.nio.file.Path.of("/x.tgz")).readOnly(),
                 "read-only: a process cannot change the slug the next container unpacks");
     }
 }

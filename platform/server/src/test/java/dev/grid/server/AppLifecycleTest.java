@@ -57,7 +57,7 @@ class AppLifecycleTest {
             assertEquals("200 " + j.path("id").asText(), TestCluster.get(ADDRESS, port), "each job serves on its own PORT");
         }
         assertEquals(3, ports.size(), "distinct ports: " + ports);
-        assertEquals(3, grid.containers("a").stream().filter(c -> "three".equals(c.getLabels().get("grid.app"))).count());
+        assertEquals(3, grid.containers("a").stream().filter(c -> "three".equals(c.labels().get("grid.app"))).count());
 
         var ps = grid.api.cli("ps", "-a", "three");
         assertEquals(0, ps.exitCode());
@@ -65,7 +65,7 @@ class AppLifecycleTest {
 
         assertEquals(0, grid.api.cli("ps:scale", "-a", "three", "web=0").exitCode());
         Eventually.await("all containers gone", Duration.ofSeconds(15),
-                () -> grid.containers("a").stream().filter(c -> "three".equals(c.getLabels().get("grid.app"))).count(), n -> n == 0);
+                () -> grid.containers("a").stream().filter(c -> "three".equals(c.labels().get("grid.app"))).count(), n -> n == 0);
     }
 
     @Test
@@ -76,8 +76,8 @@ class AppLifecycleTest {
         List<Long> recoveryMs = new ArrayList<>();
         boolean sawBackoff = false;
         for (int kill = 1; kill <= 6; kill++) {
-            String container = grid.containers("a").stream().filter(c -> jobId.equals(c.getLabels().get("grid.job")))
-                    .filter(c -> "running".equals(c.getState())).findFirst().orElseThrow().getId();
+            String container = grid.containers("a").stream().filter(c -> jobId.equals(c.labels().get("grid.job")))
+                    .filter(c -> c.running()).findFirst().orElseThrow().id();
             Instant killed = Instant.now();
             grid.docker.kill(container);
             int attempt = kill;
@@ -100,7 +100,7 @@ class AppLifecycleTest {
         assertTrue(recoveryMs.get(5) >= 4000, "the sixth restart backs off: " + recoveryMs);
         assertTrue(recoveryMs.get(5) > recoveryMs.get(0) + 3000, "back-off grows: " + recoveryMs);
         assertTrue(sawBackoff, "ps says the job is backing off");
-        assertEquals(1, grid.containers("a").stream().filter(c -> "crashy".equals(c.getLabels().get("grid.app"))).count(),
+        assertEquals(1, grid.containers("a").stream().filter(c -> "crashy".equals(c.labels().get("grid.app"))).count(),
                 "crashed containers are replaced, not accumulated");
     }
 

@@ -197,7 +197,7 @@ class GitPushTest {
         grid.api.ok("DELETE", "/apps/pushdocker", null);
         Eventually.await("its jobs gone", Duration.ofSeconds(15), () -> grid.api.call("GET", "/apps/pushdocker", null).status(), s -> s == 404);
         Eventually.await("its containers gone", Duration.ofSeconds(15), () -> grid.containers("a").stream()
-                .filter(c -> "pushdocker".equals(c.getLabels().get("grid.app"))).count(), n -> n == 0);
+                .filter(c -> "pushdocker".equals(c.labels().get("grid.app"))).count(), n -> n == 0);
         grid.docker.removeImage(release.path("image").asText());
     }
 

@@ -107,7 +107,7 @@ class GridServerTest {
     /** The ids of the host's running containers. */
     private static java.util.Set<String> containerIds(Docker docker, String hostId) {
         java.util.Set<String> ids = new java.util.TreeSet<>();
-        for (var c : docker.list(Map.of("grid.host", hostId))) if ("running".equals(c.getState())) ids.add(c.getId());
+        for (var c : docker.list(Map.of("grid.host", hostId))) if (c.running()) ids.add(c.id());
         return ids;
     }
 

@@ -249,8 +249,8 @@ class KeeperUpgradeTest {
                     roll.mostDown.accumulateAndGet(down, Math::max);
                     // Running ones: a container that died before the upgrade (restartEach's) may still be listed for a while.
                     for (var c : docker.list(Map.of("grid.app", keys.app(), "grid.host", hostId))) {
-                        if (!"running".equals(c.getState())) continue;
-                        roll.containers.computeIfAbsent(c.getLabels().get("grid.type"), t -> new TreeSet<>()).add(c.getId());
+                        if (!c.running()) continue;
+                        roll.containers.computeIfAbsent(c.labels().get("grid.type"), t -> new TreeSet<>()).add(c.id());
                     }
                     Eventually.sleep(100);
                 }
@@ -301,7 +301,7 @@ class KeeperUpgradeTest {
 
     private static String container(Docker docker, ClusterKeys keys, String node) {
         Map<String, String> labels = new HashMap<>(Map.of("grid.app", keys.app(), "grid.type", node));
-        return docker.list(labels).stream().filter(c -> "running".equals(c.getState())).findFirst()
-                .orElseThrow(() -> new AssertionError("no running container for " + node)).getId();
+        return docker.list(labels).stream().filter(c -> c.running()).findFirst()
+                .orElseThrow(() -> new AssertionError("no running container for " + node)).id();
     }
 }

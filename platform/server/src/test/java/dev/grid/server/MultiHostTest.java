@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.dockerjava.api.model.Container;
+import dev.grid.host.Docker.Container;
 import dev.grid.host.HostAgent;
 import dev.grid.testing.Eventually;
 import java.time.Duration;
@@ -62,7 +62,7 @@ class MultiHostTest {
         // Host a dies: its agent stops renewing its lease and its containers are gone.
         Instant died = Instant.now();
         a.stop(false);
-        for (Container c : grid.containers("a")) grid.docker.remove(c.getId(), 0);
+        for (Container c : grid.containers("a")) grid.docker.remove(c.id(), 0);
         List<JsonNode> moved = Eventually.await("4 web jobs up on host b", Duration.ofSeconds(TTL + 5), () -> up("spread"),
                 j -> j.size() == 4 && perHost(j).equals(Map.of(grid.hostId("b"), 4L)));
         System.out.println("host lost -> all jobs up elsewhere in " + Duration.between(died, Instant.now()).toMillis() + " ms (TTL " + TTL + " s)");
@@ -74,7 +74,7 @@ class MultiHostTest {
         grid.api.deployWeb("steady");
         assertEquals(0, grid.api.cli("ps:scale", "-a", "steady", "web=4").exitCode());
         Eventually.await("4 web jobs up", Duration.ofSeconds(15), () -> up("steady"), j -> j.size() == 4);
-        Set<String> before = grid.containers("a").stream().map(Container::getId).collect(Collectors.toSet());
+        Set<String> before = grid.containers("a").stream().map(Container::id).collect(Collectors.toSet());
         Map<String, Integer> restarts = jobs("steady").stream().collect(Collectors.toMap(j -> j.path("id").asText(), j -> j.path("restarts").asInt()));
 
         HostAgent old = a;
@@ -83,9 +83,9 @@ class MultiHostTest {
         old.stop(true); // a second stop of the old agent must not touch the new one's containers
         Eventually.sleep((TTL + 2) * 1000); // past the old lease's lifetime
 
-        Set<String> after = grid.containers("a").stream().map(Container::getId).collect(Collectors.toSet());
+        Set<String> after = grid.containers("a").stream().map(Container::id).collect(Collectors.toSet());
         assertEquals(before, after, "the restarted agent adopted the same containers: no duplicates, no restarts");
-        assertTrue(grid.containers("a").stream().allMatch(c -> "running".equals(c.getState())));
+        assertTrue(grid.containers("a").stream().allMatch(c -> c.running()));
         List<JsonNode> now = up("steady");
         assertEquals(4, now.size());
         assertEquals(restarts, now.stream().collect(Collectors.toMap(j -> j.path("id").asText(), j -> j.path("restarts").asInt())));
@@ -106,7 +106,7 @@ class MultiHostTest {
         String address = hostName.equals("a") ? "127.0.0.2" : "127.0.0.3";
 
         holder.stop(false);
-        for (Container c : grid.containers(hostName)) grid.docker.remove(c.getId(), 0);
+        for (Container c : grid.containers(hostName)) grid.docker.remove(c.id(), 0);
         JsonNode blocked = Eventually.await("the job to be blocked", Duration.ofSeconds(TTL + 5), () -> jobs("stateful"),
                 j -> j.size() == 1 && j.get(0).path("state").asText().equals("blocked")).get(0);
         assertEquals(job.path("id").asText(), blocked.path("id").asText(), "not moved to the other host");

@@ -78,7 +78,7 @@ final class OwnServer {
      */
     void cleanUp() {
         try (dev.grid.host.Docker docker = new dev.grid.host.Docker(dev.grid.host.Docker.DEFAULT_HOST)) {
-            for (var c : docker.list(Map.of("grid.host", hostId))) docker.remove(c.getId(), 1);
+            for (var c : docker.list(Map.of("grid.host", hostId))) docker.remove(c.id(), 1);
             docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + hostId + "-"));
         } catch (Exception e) {
             System.err.println("cleaning up " + hostId + "'s containers: " + e);

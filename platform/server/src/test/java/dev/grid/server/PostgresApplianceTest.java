@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.dockerjava.api.model.Container;
+import dev.grid.host.Docker.Container;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.grid.appliance.ClusterKeys;
@@ -86,7 +86,7 @@ class PostgresApplianceTest {
 
     Container container(String node) {
         return grid.docker.list(Map.of("grid.app", KEYS.app(), "grid.type", node)).stream()
-                .filter(c -> "running".equals(c.getState())).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
+                .filter(c -> c.running()).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
     }
 
     /** Whether a session on this JDBC URL is encrypted, as the server sees it ("t" or "f"). */
@@ -268,7 +268,7 @@ class PostgresApplianceTest {
 
         // The nodes spread over the three hosts, one each.
         Set<String> hosts = new HashSet<>();
-        for (String n : List.of("n0", "n1", "n2")) hosts.add(container(n).getLabels().get("grid.host"));
+        for (String n : List.of("n0", "n1", "n2")) hosts.add(container(n).labels().get("grid.host"));
         assertEquals(3, hosts.size(), "one node per host: " + hosts);
 
         // On the running cluster, provisioning is quick: from the request to credentials that work.
@@ -544,7 +544,7 @@ class PostgresApplianceTest {
                 ClusterState before = state();
                 String victim = before.primary();
                 String victimAddress = reports().get(victim).address();
-                grid.docker.kill(container(victim).getId());
+                grid.docker.kill(container(victim).id());
                 long killed = System.nanoTime();
                 Eventually.await("a write acknowledged by another node than " + victim, Duration.ofSeconds(60),
                         () -> lastAck.get() > killed && !lastServer.get().equals(victimAddress), ok -> ok);

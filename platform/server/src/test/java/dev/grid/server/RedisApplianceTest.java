@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.github.dockerjava.api.model.Container;
+import dev.grid.host.Docker.Container;
 import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterState;
 import dev.grid.appliance.Clusters;
@@ -67,7 +67,7 @@ class RedisApplianceTest {
 
     Container container(String addon, String node) {
         return grid.docker.list(Map.of("grid.app", keys(addon).app(), "grid.type", node)).stream()
-                .filter(c -> "running".equals(c.getState())).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
+                .filter(c -> c.running()).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
     }
 
     /** The client config a REDIS_URL asks for: TLS that trusts only the cluster's CA (REDIS_CA_CERT) for rediss://. */
@@ -134,7 +134,7 @@ class RedisApplianceTest {
         assertEquals(0, cli.exitCode(), cli.err());
         assertEquals("hello", cli.out().strip());
         Set<String> hosts = new HashSet<>();
-        for (String n : List.of("n0", "n1")) hosts.add(container("cache-kv", n).getLabels().get("grid.host"));
+        for (String n : List.of("n0", "n1")) hosts.add(container("cache-kv", n).labels().get("grid.host"));
         assertEquals(2, hosts.size(), "primary and replica on distinct hosts: " + hosts);
         var info = api.cli("redis:info", "-a", "cache");
         assertTrue(info.out().contains("primary") && info.out().contains("replica") && info.out().contains("WAIT 1"), info.out());
@@ -305,7 +305,7 @@ class RedisApplianceTest {
             for (int i = 0; i < 100; i++) j.set("k" + i, "v" + i);
         }
         Eventually.sleep(1500); // appendfsync everysec
-        grid.docker.kill(container("other-kv", "n0").getId());
+        grid.docker.kill(container("other-kv", "n0").id());
         String back = Eventually.await("the single node back from its volume", Duration.ofSeconds(60), () -> {
             try (Jedis j = jedis(other)) {
                 return j.get("k99");
@@ -361,7 +361,7 @@ class RedisApplianceTest {
                 Eventually.await("writes flowing", Duration.ofSeconds(10), () -> System.nanoTime() - lastWrite.get() < 500_000_000L, ok -> ok);
                 String victim = before.primary();
                 String victimAddress = Clusters.reports(grid.store, keys("cache-kv")).get(victim).address();
-                grid.docker.kill(container("cache-kv", victim).getId());
+                grid.docker.kill(container("cache-kv", victim).id());
                 long killed = System.nanoTime();
                 Eventually.await("a write on another node than " + victim, Duration.ofSeconds(60),
                         () -> lastWrite.get() > killed && !lastServer.get().equals(victimAddress), ok -> ok);
@@ -399,7 +399,7 @@ class RedisApplianceTest {
 
     /** The host PID of the keeper (the JVM) in a node's container. */
     static String keeperPid(Container c) throws Exception {
-        Process p = new ProcessBuilder("docker", "top", c.getId(), "-eo", "pid,comm").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("docker", "top", c.id(), "-eo", "pid,comm").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         p.waitFor();
         return out.lines().map(String::strip).filter(l -> l.endsWith(" java")).map(l -> l.split("\\s+")[0]).findFirst()
@@ -545,7 +545,7 @@ class RedisApplianceTest {
         ClusterState s = state("cache-kv");
         String replica = s.sync();
         String killed = Clusters.reports(grid.store, keys("cache-kv")).get(replica).incarnation();
-        grid.docker.kill(container("cache-kv", replica).getId());
+        grid.docker.kill(container("cache-kv", replica).id());
         NodeReport back = Eventually.await(replica + " back as a replica", Duration.ofSeconds(60),
                 () -> Clusters.reports(grid.store, keys("cache-kv")).get(replica),
                 n -> n != null && !n.incarnation().equals(killed) && n.isReplicaOf(state("cache-kv").primary()));

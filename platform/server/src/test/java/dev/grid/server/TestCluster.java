@@ -1,6 +1,6 @@
 package dev.grid.server;
 
-import com.github.dockerjava.api.model.Container;
+import dev.grid.host.Docker.Container;
 import dev.grid.appliance.Appliance;
 import dev.grid.appliance.Manager;
 import dev.grid.blobs.Blobs;
@@ -245,7 +245,7 @@ final class TestCluster implements AutoCloseable {
             verifier.close();
         } finally {
             for (Container c : docker.list(Map.of("grid.managed", "true"))) {
-                if (c.getLabels().getOrDefault("grid.host", "").startsWith(id + "-")) docker.remove(c.getId(), 1);
+                if (c.labels().getOrDefault("grid.host", "").startsWith(id + "-")) docker.remove(c.id(), 1);
             }
             // A host the test let die (stop without its jobs) leaves its firewall, as a crashed host does.
             for (HostAgent h : hosts) {
@@ -257,7 +257,7 @@ final class TestCluster implements AutoCloseable {
                 }
             }
             for (var e : store.list(dev.grid.store.Keys.APPS).entries()) {
-                for (Container c : docker.list(Map.of("grid.build", e.name()))) docker.remove(c.getId(), 0);
+                for (Container c : docker.list(Map.of("grid.build", e.name()))) docker.remove(c.id(), 0);
             }
             docker.removeVolumes(Map.of("grid.managed", "true"), v -> v.startsWith("grid-" + id));
             // The slug base images of this cluster's apps (one per app UID; the root one is shared).
