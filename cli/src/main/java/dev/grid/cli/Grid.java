@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
         subcommands = {Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Restart.class, Lifecycle.Status.class,
                 Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
                 Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Scale.class, Grid.Run.class, Grid.Logs.class,
+                HostsCommands.List.class, HostsCommands.Remove.class,
                 RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Timeout.class, RoutesCommands.Remove.class,
                 RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class,
                 ConfigCommands.Show.class, ConfigCommands.Get.class, ConfigCommands.Set.class, ConfigCommands.Unset.class,

@@ -119,6 +119,7 @@ public final class HostAgent implements AutoCloseable {
 
     public synchronized HostAgent start() throws IOException {
         docker.verify();
+        refuseIfRemoved();
         if (config.isolation()) {
             String why = dev.grid.net.Nft.unusable();
             if (why != null) throw new IllegalStateException("nftables cannot be used here (" + why + "): install nftables "
@@ -142,6 +143,20 @@ public final class HostAgent implements AutoCloseable {
         loop.every(Duration.ofSeconds(1));
         log.info("host {} at {} is up (ports {}-{}, API {})", config.hostId(), config.address(), config.portMin(), config.portMax(), logServer.url());
         return this;
+    }
+
+    /**
+     * A host an operator removed ({@code grid hosts:remove}) never comes back under its id: its
+     * jobs, data nodes included, were made again elsewhere. What it still runs of them is stopped
+     * (their volumes stay, for an operator who wants to look at them) and the agent refuses to start.
+     */
+    private void refuseIfRemoved() {
+        if (store.get(Keys.removedHost(config.hostId())).isEmpty()) return;
+        List<Docker.Container> left = docker.list(Map.of(LABEL_HOST, config.hostId()));
+        for (Docker.Container c : left) docker.remove(c.id(), 10);
+        throw new IllegalStateException("host " + config.hostId() + " was removed from this Grid (grid hosts:remove), and its jobs run elsewhere now"
+                + (left.isEmpty() ? "" : "; its " + left.size() + " container(s) left here were stopped and removed, their volumes kept")
+                + ". Start this machine under a new host id (GRID_HOST_ID) to add it again");
     }
 
     private void handOver(Duration handover) {

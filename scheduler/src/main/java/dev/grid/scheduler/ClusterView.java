@@ -17,19 +17,35 @@ import java.util.stream.Collectors;
  * Desired state (formations, releases, one-off runs) and observed state (live hosts, jobs, statuses) at one moment.
  * {@code awaited} are hosts not registered now whose jobs are left where they are for a while: a
  * scheduler that has just started cannot tell a host that is gone from one whose agent restarted
- * with it and has not registered yet (see {@link Scheduler}).
+ * with it and has not registered yet (see {@link Scheduler}). {@code removed} are hosts an operator
+ * declared gone for good ({@code grid hosts:remove}): never in {@code hosts}, never awaited, and
+ * their jobs, data nodes included, are placed elsewhere.
  */
 public record ClusterView(Map<String, Formation> formations, Map<String, Release> releases, Map<String, HostInfo> hosts,
-                         List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs, java.util.Set<String> awaited) {
+                         List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs, java.util.Set<String> awaited,
+                         java.util.Set<String> removed) {
+
+    public ClusterView {
+        java.util.Set<String> gone = java.util.Set.copyOf(removed);
+        removed = gone;
+        awaited = awaited.stream().filter(h -> !gone.contains(h)).collect(java.util.stream.Collectors.toUnmodifiableSet());
+        hosts = hosts.entrySet().stream().filter(e -> !gone.contains(e.getKey()))
+                .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
 
     public ClusterView(Map<String, Formation> formations, Map<String, Release> releases, Map<String, HostInfo> hosts,
                        List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs) {
-        this(formations, releases, hosts, jobs, statuses, runs, java.util.Set.of());
+        this(formations, releases, hosts, jobs, statuses, runs, java.util.Set.of(), java.util.Set.of());
     }
 
     /** This view, with the jobs of {@code hosts} (not registered) left where they are. */
     public ClusterView awaiting(java.util.Set<String> hosts) {
-        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, java.util.Set.copyOf(hosts));
+        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, java.util.Set.copyOf(hosts), removed);
+    }
+
+    /** This view, with {@code hosts} declared gone for good. */
+    public ClusterView removing(java.util.Set<String> hosts) {
+        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, awaited, hosts);
     }
 
     /** Whether a job on {@code hostId} stays there: its host is registered, or awaited. */
@@ -40,7 +56,7 @@ public record ClusterView(Map<String, Formation> formations, Map<String, Release
     /** The hosts that jobs are assigned to but that are not registered. */
     public java.util.Set<String> missingHosts() {
         java.util.Set<String> out = new java.util.TreeSet<>();
-        for (JobSpec j : jobs) if (!hosts.containsKey(j.hostId())) out.add(j.hostId());
+        for (JobSpec j : jobs) if (!hosts.containsKey(j.hostId()) && !removed.contains(j.hostId())) out.add(j.hostId());
         return out;
     }
 
@@ -51,6 +67,7 @@ public record ClusterView(Map<String, Formation> formations, Map<String, Release
                 s.values(Keys.HOSTS, HostInfo.class).collect(Collectors.toMap(HostInfo::id, Function.identity())),
                 s.values(Keys.JOBS, JobSpec.class).toList(),
                 s.values(Keys.STATUS, JobStatus.class).collect(Collectors.toMap(JobStatus::jobId, Function.identity(), (a, b) -> b)),
-                s.values(Keys.RUNS, OneOffRun.class).toList());
+                s.values(Keys.RUNS, OneOffRun.class).toList(), java.util.Set.of(),
+                s.under(Keys.REMOVED_HOSTS).map(dev.grid.store.Entry::name).collect(Collectors.toSet()));
     }
 }

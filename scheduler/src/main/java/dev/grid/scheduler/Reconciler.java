@@ -135,6 +135,10 @@ public final class Reconciler {
             if (hostUp) {
                 kept.add(job.blocked() != null ? job.withBlocked(null) : job);
                 if (job.blocked() != null) upsert(plan.update(), job.withBlocked(null));
+            } else if (view.removed().contains(job.hostId())) {
+                // Declared gone for good: placed again below, a data node with a fresh volume on its new host,
+                // rebuilt there from a surviving member.
+                plan.stop().add(job);
             } else if (view.awaited().contains(job.hostId())) {
                 kept.add(job); // its host may be registering again: neither moved nor marked yet
             } else if (!job.volumes().isEmpty()) {

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Scheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
-    private static final List<String> WATCHED = List.of(Keys.FORMATIONS, Keys.RELEASES, Keys.HOSTS, Keys.JOBS, Keys.STATUS, Keys.RUNS);
+    private static final List<String> WATCHED = List.of(Keys.FORMATIONS, Keys.RELEASES, Keys.HOSTS, Keys.REMOVED_HOSTS, Keys.JOBS, Keys.STATUS, Keys.RUNS);
 
     private final Store store;
     private final String id;

@@ -141,6 +141,24 @@ class ReconcilerTest {
         assertEquals(bound.id(), back.update().get(0).id());
     }
 
+
+    /** {@code grid hosts:remove}: the operator says the host is gone for good, so its data node is made again elsewhere. */
+    @Test
+    void volumeBoundJobsOfARemovedHostArePlacedAgainElsewhereAndNothingGoesToIt() {
+        Release db = f.release("db", 1, Map.of("node", new ProcessType("run", Map.of(), 256, List.of(new VolumeMount("db-data", "/data")))));
+        f.host("b").formation(db, Map.of("node", 1)).formation(v1, Map.of("web", 2));
+        JobSpec bound = f.job(db, "node", "gone", 0, db.processes().get("node").volumes());
+        f.job(v1, "web", "gone");
+        f.status(f.job(v1, "web", "b"), JobState.UP, Fixtures.NOW, null);
+        f.host("gone"); // its agent even registers: a removed host is still never used
+        Plan plan = Reconciler.plan(f.view().removing(java.util.Set.of("gone")).awaiting(java.util.Set.of("gone")), Fixtures.NOW, () -> "new");
+        assertTrue(plan.stop().stream().anyMatch(j -> j.id().equals(bound.id())), "the old node's job goes: " + plan.stop());
+        assertEquals(2, plan.stop().size(), plan.stop().toString());
+        assertEquals(List.of("b", "b"), plan.place().stream().map(JobSpec::hostId).toList());
+        JobSpec again = plan.place().stream().filter(j -> j.type().equals("node")).findFirst().orElseThrow();
+        assertEquals(db.processes().get("node").volumes(), again.volumes(), "same volume name: fresh on its new host, where it never was");
+        assertTrue(plan.update().isEmpty(), "nothing is blocked waiting for it: " + plan.update());
+    }
     @Test
     void aNewReleaseReplacesTheOldOnlyAsItsJobsComeUp() {
         f.host("a").host("b");

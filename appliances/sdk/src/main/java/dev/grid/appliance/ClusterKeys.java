@@ -48,6 +48,11 @@ public record ClusterKeys(String appliance, String cluster) {
         return nodes() + id;
     }
 
+    /** The manager's note of a member's last report when that report went ({@link HostLoss.LastSeen}): what a lost node last had. */
+    public String seen(String id) {
+        return root() + "seen/" + id;
+    }
+
     /** The service whose leader is the primary: what the cluster's TCP route follows. */
     public String service() {
         return "grid-" + appliance + "-" + cluster;

@@ -286,6 +286,13 @@ public final class Clusters {
         return out;
     }
 
+    /** The manager's notes of members' last reports ({@link ClusterKeys#seen}), by member. */
+    public static Map<String, HostLoss.LastSeen> lastSeen(Store store, ClusterKeys keys) {
+        Map<String, HostLoss.LastSeen> out = new LinkedHashMap<>();
+        store.list(keys.root() + "seen/").entries().forEach(e -> out.put(e.name(), e.as(HostLoss.LastSeen.class)));
+        return out;
+    }
+
     /**
      * Waits until the primary serves and, if the cluster has replicas, one holds its writes (for a
      * synchronous cluster: a sync known to be caught up, so the first acknowledged write is already
@@ -338,6 +345,7 @@ public final class Clusters {
         info.put("cluster", spec.cluster() + " (" + spec.members().size() + " nodes)");
         info.put("generation", s == null ? 0 : s.generation());
         NodeReport p = s == null ? null : reports.get(s.primary());
+        Map<String, HostLoss.LastSeen> seen = reports.size() < spec.members().size() ? lastSeen(store, keys) : Map.of();
         List<Map<String, Object>> nodes = new java.util.ArrayList<>();
         for (String m : spec.members()) {
             NodeReport r = reports.get(m);
@@ -346,7 +354,9 @@ public final class Clusters {
             String role = s == null ? "starting" : s.roleOf(m);
             if (!spec.synchronous() && s != null && !m.equals(s.primary()) && !s.deposed().contains(m)) role = "replica";
             n.put("role", role);
-            n.put("state", r == null ? "down (no report)" : r.message());
+            HostLoss.LastSeen last = r == null ? seen.get(m) : null;
+            n.put("state", r != null ? r.message() : last == null ? "down (no report)"
+                    : "down (no report since " + java.time.Instant.ofEpochMilli(last.atMillis()) + ", when its position was " + last.report().position() + ")");
             n.put("address", r == null ? "" : r.address() + ":" + r.port());
             if (r != null && p != null && !m.equals(s.primary())) n.put("lag_bytes", Math.max(0, p.position() - r.position()));
             n.put("keeper", r == null ? "" : r.program() == null ? "(an earlier Grid's)" : r.program());

@@ -21,6 +21,8 @@ import static dev.grid.appliance.ClusterState.without;
  * <ol>
  *   <li>No state yet: once {@link Policy#bootstrapNodes} members report, the first
  *       reporting member is the primary and the next the sync.</li>
+ *   <li>A primary whose keeper restarted with an empty volume ({@link NodeReport#empty}) is lost,
+ *       never accepted: its data is gone.</li>
  *   <li>The primary is lost when its report is gone (its keeper's lease expired) or it
  *       has been down longer than {@link Policy#primaryDownGrace}. Anything shorter is
  *       waited out, so a restart of the datastore is not a failover.</li>
@@ -56,6 +58,11 @@ public final class Failover {
     public record Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover) {
         public Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes) {
             this(synchronous, primaryDownGrace, bootstrapNodes, false);
+        }
+
+        /** This appliance's policy for one cluster: synchronous as the cluster's spec says. */
+        public Policy forCluster(ClusterSpec spec) {
+            return new Policy(spec.synchronous(), primaryDownGrace, bootstrapNodes, restartIsFailover);
         }
     }
 
@@ -113,6 +120,13 @@ public final class Failover {
                 || (!pr.healthy() && pr.downSinceMillis() > 0 && now - pr.downSinceMillis() > policy.primaryDownGrace().toMillis());
         if (primaryLost) return failover(s, alive, now, policy, pr == null ? "its keeper stopped reporting" : "it has been down for "
                 + Duration.ofMillis(now - pr.downSinceMillis()).toSeconds() + " s", domain);
+        if (pr.incarnation() != null && !pr.incarnation().equals(s.primaryIncarnation()) && pr.empty()) {
+            // It came back with an empty volume (made again on another host, or its volume lost): accepting it
+            // would start an empty primary, and its replicas would copy the emptiness.
+            Decision replaced = failover(s, alive, now, policy, "it came back with an empty volume", domain);
+            if (replaced.changed()) return replaced;
+            return new Decision(null, "primary " + p + " came back with an empty volume and is not accepted; " + replaced.why());
+        }
         if (pr.incarnation() != null && !pr.incarnation().equals(s.primaryIncarnation())) {
             // The primary's keeper restarted: it waits for this decision before serving again.
             if (policy.restartIsFailover() && s.primaryIncarnation() != null) {

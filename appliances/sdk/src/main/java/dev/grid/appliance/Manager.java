@@ -43,6 +43,8 @@ public final class Manager implements AutoCloseable {
     private final Map<String, String> lastUpgrade = new ConcurrentHashMap<>();
     /** Each cluster's primary as last published as its service's leader. */
     private final Map<String, String> published = new ConcurrentHashMap<>();
+    /** Each cluster's members' latest reports, so that a report that goes is noted ({@link ClusterKeys#seen}). */
+    private final Map<String, Map<String, NodeReport>> latest = new ConcurrentHashMap<>();
     private Subscription watch;
     /** Hosts' addresses to their failure domains, read at most every {@link #HOSTS_TTL}: hosts come and go seldom. */
     private volatile Map<String, String> domainsByAddress = Map.of();
@@ -74,8 +76,17 @@ public final class Manager implements AutoCloseable {
         return domainsByAddress;
     }
 
+    /** The nodes' failure domains, by node id: their hosts', found by the addresses they report. */
+    public static Map<String, String> nodeDomains(Map<String, String> domainsByAddress, Map<String, NodeReport> reports) {
+        Map<String, String> domains = new HashMap<>();
+        for (NodeReport r : reports.values()) {
+            if (r.address() != null && domainsByAddress.containsKey(r.address())) domains.put(r.id(), domainsByAddress.get(r.address()));
+        }
+        return domains;
+    }
+
     /** Hosts' addresses to their failure domains. */
-    static Map<String, String> domains(java.util.Collection<dev.grid.core.HostInfo> hosts) {
+    public static Map<String, String> domains(java.util.Collection<dev.grid.core.HostInfo> hosts) {
         Map<String, String> out = new HashMap<>();
         for (dev.grid.core.HostInfo h : hosts) out.put(h.address(), h.failureDomain());
         return out;
@@ -116,11 +127,10 @@ public final class Manager implements AutoCloseable {
         ClusterState state = stateEntry == null ? null : stateEntry.as(ClusterState.class);
         Map<String, NodeReport> alive = new HashMap<>();
         all.under(keys.nodes()).forEach(n -> alive.put(n.name(), n.as(NodeReport.class)));
-        Map<String, String> byAddress = domainsByAddress();
-        Map<String, String> domains = new HashMap<>();
-        for (NodeReport r : alive.values()) if (r.address() != null && byAddress.containsKey(r.address())) domains.put(r.id(), byAddress.get(r.address()));
+        noteGone(keys, alive);
+        Map<String, String> domains = nodeDomains(domainsByAddress(), alive);
         Decision d = Failover.decide(state, spec.members(), alive, System.currentTimeMillis(),
-                new Policy(spec.synchronous(), policy.primaryDownGrace(), policy.bootstrapNodes(), policy.restartIsFailover()), domains, settleUntil);
+                policy.forCluster(spec), domains, settleUntil);
         if (!d.why().equals(lastWhy.put(keys.cluster(), d.why()))) log.info("{} {}: {}", appliance, spec.cluster(), d.why());
         if (d.changed()) {
             long rev = stateEntry == null ? 0 : stateEntry.modRevision();
@@ -140,6 +150,21 @@ public final class Manager implements AutoCloseable {
                 published.put(keys.cluster(), state.primary());
             }
         }
+    }
+
+    /**
+     * Writes the last report of each member whose report went since the last round, once: what
+     * {@code hosts:remove} and {@code addons:info} say a lost node last had.
+     */
+    private void noteGone(ClusterKeys keys, Map<String, NodeReport> alive) {
+        Map<String, NodeReport> last = latest.computeIfAbsent(keys.cluster(), k -> new ConcurrentHashMap<>());
+        for (var it = last.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (alive.containsKey(e.getKey())) continue;
+            store.put(keys.seen(e.getKey()), new HostLoss.LastSeen(e.getValue(), System.currentTimeMillis()));
+            it.remove();
+        }
+        last.putAll(alive);
     }
 
     /**

@@ -15,22 +15,30 @@ package dev.grid.appliance;
  * @param incarnation   the keeper process's random id: a new one means the node restarted
  * @param program       the keeper program the node runs ({@link dev.grid.appliance.KeeperProgram#publish}'s
  *                      name), or null for a keeper an earlier Grid made, which did not say
+ * @param empty         the node's volume was empty when its keeper started, and the node has served nothing since
+ *                      (a node made again on a new host, or whose volume was lost): it holds no data, so it is
+ *                      never accepted as a primary that restarted. False from a keeper an earlier Grid made.
  */
 public record NodeReport(String id, String address, int port, String role, long generation, String upstream,
                          long position, String syncCaughtUp, long downSinceMillis, String message, String incarnation,
-                         String program) {
+                         String program, boolean empty) {
     public static final String PRIMARY = "primary";
     public static final String REPLICA = "replica";
     public static final String STOPPED = "stopped";
 
     public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
                       String syncCaughtUp, long downSinceMillis, String message) {
-        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, null, null);
+        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, null, null, false);
     }
 
     public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
                       String syncCaughtUp, long downSinceMillis, String message, String incarnation) {
-        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, incarnation, null);
+        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, incarnation, null, false);
+    }
+
+    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
+                      String syncCaughtUp, long downSinceMillis, String message, String incarnation, String program) {
+        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, incarnation, program, false);
     }
 
     /** The datastore answers. */

@@ -180,6 +180,30 @@ class FailoverTest {
         assertEquals("second", alone.next().primaryIncarnation());
     }
 
+    static NodeReport restartedEmpty(String id, long gen, String incarnation) {
+        return new NodeReport(id, "127.0.0.1", 2, "stopped", gen, null, 0, null, NOW, "", incarnation, null, true);
+    }
+
+    /** A primary made again on another host, or whose volume was lost: accepting it would start an empty primary. */
+    @Test
+    void aPrimaryThatComesBackWithAnEmptyVolumeIsNeverAccepted() {
+        Decision d = Failover.decide(ready(7).withPrimaryIncarnation("first"), MEMBERS,
+                reports(restartedEmpty("n0", 7, "second"), replica("n1", 7, "n0", 40)), NOW, SYNC);
+        assertEquals("n1", d.next().primary(), "the ready sync is promoted instead: " + d.why());
+        assertTrue(d.why().contains("empty volume"), d.why());
+        assertEquals(List.of("n0"), d.next().deposed());
+
+        ClusterState notReady = new ClusterState(7, "n0", "n1", List.of("n2"), List.of(), false, null, 0, "first");
+        Decision waits = Failover.decide(notReady, MEMBERS, reports(restartedEmpty("n0", 7, "second"), replica("n1", 7, "n0", 40)), NOW, SYNC);
+        assertFalse(waits.changed(), "no sync holds its writes: nothing is promoted, and the empty node is not accepted either");
+        assertTrue(waits.why().contains("empty volume") && waits.why().contains("waiting"), waits.why());
+
+        // At bootstrap the primary's volume is empty too, and it is the incarnation the manager chose: that is no loss.
+        ClusterState fresh = new ClusterState(1, "n0", "n1", List.of("n2"), List.of(), false, null, 0, "first");
+        NodeReport starting = new NodeReport("n0", "127.0.0.1", 2, "stopped", 1, null, 0, null, 0, "", "first", null, true);
+        assertFalse(Failover.decide(fresh, MEMBERS, reports(starting, replica("n1", 1, "n0", 0)), NOW, SYNC).changed());
+    }
+
     @Test
     void underTheSynchronousPolicyARestartedPrimaryIsReplacedOnlyByAReadySync() {
         Policy postgres = new Policy(true, Duration.ofSeconds(5), 2, true);

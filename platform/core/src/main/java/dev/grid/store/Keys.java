@@ -8,6 +8,8 @@ public final class Keys {
     public static final String RELEASES = "releases/";
     public static final String FORMATIONS = "formations/";
     public static final String HOSTS = "hosts/";
+    /** Hosts an operator declared gone for good ({@code grid hosts:remove}): never placed on, never let back under that id. */
+    public static final String REMOVED_HOSTS = "removed-hosts/";
     public static final String JOBS = "jobs/";
     public static final String STATUS = "status/";
     public static final String RUNS = "runs/";
@@ -49,6 +51,7 @@ public final class Keys {
     public static String release(String app, String id) { return RELEASES + app + "/" + id; }
     public static String formation(String app) { return FORMATIONS + app; }
     public static String host(String id) { return HOSTS + id; }
+    public static String removedHost(String id) { return REMOVED_HOSTS + id; }
     public static String hostJobs(String hostId) { return JOBS + hostId + "/"; }
     public static String job(String hostId, String jobId) { return JOBS + hostId + "/" + jobId; }
     public static String status(String jobId) { return STATUS + jobId; }

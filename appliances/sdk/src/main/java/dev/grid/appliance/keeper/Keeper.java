@@ -74,13 +74,30 @@ public final class Keeper implements AutoCloseable {
     private String lastMessage = "";
     private Map<String, String> appliedSettings;
 
+    /** The node's volume was empty when this keeper started: it holds no data until it has served as primary or replica. */
+    private final boolean freshVolume;
+    private boolean served;
+
     public Keeper(EtcdGateway etcd, ClusterKeys keys, NodeConfig node, Datastore datastore, String jobId, String hostId) {
+        this(etcd, keys, node, datastore, jobId, hostId, false);
+    }
+
+    public Keeper(EtcdGateway etcd, ClusterKeys keys, NodeConfig node, Datastore datastore, String jobId, String hostId, boolean freshVolume) {
+        this.freshVolume = freshVolume;
         this.etcd = etcd;
         this.keys = keys;
         this.node = node;
         this.datastore = datastore;
         this.jobId = jobId;
         this.hostId = hostId;
+    }
+
+    /** Whether a node's volume holds nothing yet (a file system's own {@code lost+found} aside). */
+    static boolean emptyVolume(Path dir) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(dir)) return true;
+        try (var entries = java.nio.file.Files.list(dir)) {
+            return entries.allMatch(p -> p.getFileName().toString().equals("lost+found"));
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -97,8 +114,9 @@ public final class Keeper implements AutoCloseable {
                 env.get("GRID_ETCD_CERT_PEM"), env.get("GRID_ETCD_KEY_PEM"));
         NodeConfig node = new NodeConfig(require(env, "GRID_NODE"), env.getOrDefault("GRID_HOST_ADDRESS", "127.0.0.1"),
                 Integer.parseInt(require(env, "PORT")), Path.of(env.getOrDefault("GRID_DATA_DIR", "/data")), secrets(etcd, keys));
+        boolean fresh = emptyVolume(node.dataDir()); // before the datastore writes its first file there
         datastore.configure(node);
-        try (Keeper keeper = new Keeper(etcd, keys, node, datastore, env.get("GRID_JOB_ID"), env.get("GRID_HOST_ID"))) {
+        try (Keeper keeper = new Keeper(etcd, keys, node, datastore, env.get("GRID_JOB_ID"), env.get("GRID_HOST_ID"), fresh)) {
             // Stopping the container (grid down) stops the datastore cleanly rather than at the kill timeout.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 keeper.close();
@@ -210,8 +228,9 @@ public final class Keeper implements AutoCloseable {
         }
         if (!NodeReport.STOPPED.equals(obs.role())) downSince = 0;
         else if (downSince == 0) downSince = System.currentTimeMillis();
+        if (NodeReport.PRIMARY.equals(obs.role()) || NodeReport.REPLICA.equals(obs.role())) served = true;
         report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), appliedGeneration, obs.upstream(), obs.position(),
-                caughtUp, downSince, obs.message(), incarnation, PROGRAM);
+                caughtUp, downSince, obs.message(), incarnation, PROGRAM, freshVolume && !served);
         publish();
     }
 

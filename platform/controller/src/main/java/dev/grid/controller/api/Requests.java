@@ -21,6 +21,9 @@ public final class Requests {
 
     public record AddKey(String publicKey) {}
 
+    /** {@code confirm}: the host's id once more; {@code acceptDataLoss}: let a replica that may lack acknowledged writes be promoted. */
+    public record RemoveHost(String confirm, Boolean acceptDataLoss) {}
+
     public record AddCert(String domain, String cert, String key) {}
 
     public record AddRoute(String type, String host, String path, String service, Integer port, Boolean leader) {}
