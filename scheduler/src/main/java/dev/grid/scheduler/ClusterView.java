@@ -19,13 +19,15 @@ import java.util.stream.Collectors;
  * scheduler that has just started cannot tell a host that is gone from one whose agent restarted
  * with it and has not registered yet (see {@link Scheduler}). {@code removed} are hosts an operator
  * declared gone for good ({@code grid hosts:remove}): never in {@code hosts}, never awaited, and
- * their jobs, data nodes included, are placed elsewhere.
+ * their jobs, data nodes included, are placed elsewhere. {@code replace} are volume-bound jobs whose
+ * owner lets them go while their host is down ({@link Keys#REPLACE_JOBS}): placed elsewhere too.
  */
 public record ClusterView(Map<String, Formation> formations, Map<String, Release> releases, Map<String, HostInfo> hosts,
                          List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs, java.util.Set<String> awaited,
-                         java.util.Set<String> removed) {
+                         java.util.Set<String> removed, java.util.Set<String> replace) {
 
     public ClusterView {
+        replace = java.util.Set.copyOf(replace);
         java.util.Set<String> gone = java.util.Set.copyOf(removed);
         removed = gone;
         awaited = awaited.stream().filter(h -> !gone.contains(h)).collect(java.util.stream.Collectors.toUnmodifiableSet());
@@ -35,17 +37,22 @@ public record ClusterView(Map<String, Formation> formations, Map<String, Release
 
     public ClusterView(Map<String, Formation> formations, Map<String, Release> releases, Map<String, HostInfo> hosts,
                        List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs) {
-        this(formations, releases, hosts, jobs, statuses, runs, java.util.Set.of(), java.util.Set.of());
+        this(formations, releases, hosts, jobs, statuses, runs, java.util.Set.of(), java.util.Set.of(), java.util.Set.of());
     }
 
     /** This view, with the jobs of {@code hosts} (not registered) left where they are. */
     public ClusterView awaiting(java.util.Set<String> hosts) {
-        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, java.util.Set.copyOf(hosts), removed);
+        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, java.util.Set.copyOf(hosts), removed, replace);
     }
 
     /** This view, with {@code hosts} declared gone for good. */
     public ClusterView removing(java.util.Set<String> hosts) {
-        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, awaited, hosts);
+        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, awaited, hosts, replace);
+    }
+
+    /** This view, with the volume-bound jobs {@code jobIds} let go by their owner. */
+    public ClusterView replacing(java.util.Set<String> jobIds) {
+        return new ClusterView(formations, releases, hosts, jobs, statuses, runs, awaited, removed, jobIds);
     }
 
     /** Whether a job on {@code hostId} stays there: its host is registered, or awaited. */
@@ -68,6 +75,7 @@ public record ClusterView(Map<String, Formation> formations, Map<String, Release
                 s.values(Keys.JOBS, JobSpec.class).toList(),
                 s.values(Keys.STATUS, JobStatus.class).collect(Collectors.toMap(JobStatus::jobId, Function.identity(), (a, b) -> b)),
                 s.values(Keys.RUNS, OneOffRun.class).toList(), java.util.Set.of(),
-                s.under(Keys.REMOVED_HOSTS).map(dev.grid.store.Entry::name).collect(Collectors.toSet()));
+                s.under(Keys.REMOVED_HOSTS).map(dev.grid.store.Entry::name).collect(Collectors.toSet()),
+                s.under(Keys.REPLACE_JOBS).map(dev.grid.store.Entry::name).collect(Collectors.toSet()));
     }
 }

@@ -135,8 +135,8 @@ public final class Reconciler {
             if (hostUp) {
                 kept.add(job.blocked() != null ? job.withBlocked(null) : job);
                 if (job.blocked() != null) upsert(plan.update(), job.withBlocked(null));
-            } else if (view.removed().contains(job.hostId())) {
-                // Declared gone for good: placed again below, a data node with a fresh volume on its new host,
+            } else if (view.removed().contains(job.hostId()) || (view.replace().contains(job.id()) && !view.awaited().contains(job.hostId()))) {
+                // Declared gone for good, or let go by its owner: placed again below, a data node with a fresh volume on its new host,
                 // rebuilt there from a surviving member.
                 plan.stop().add(job);
             } else if (view.awaited().contains(job.hostId())) {

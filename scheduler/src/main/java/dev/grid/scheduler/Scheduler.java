@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Scheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
-    private static final List<String> WATCHED = List.of(Keys.FORMATIONS, Keys.RELEASES, Keys.HOSTS, Keys.REMOVED_HOSTS, Keys.JOBS, Keys.STATUS, Keys.RUNS);
+    private static final List<String> WATCHED = List.of(Keys.FORMATIONS, Keys.RELEASES, Keys.HOSTS, Keys.REMOVED_HOSTS, Keys.REPLACE_JOBS, Keys.JOBS, Keys.STATUS, Keys.RUNS);
 
     private final Store store;
     private final String id;
@@ -90,7 +90,13 @@ public final class Scheduler implements AutoCloseable {
         Set<String> unplaceable = new HashSet<>(plan.unplaceable());
         if (!unplaceable.equals(lastUnplaceable)) unplaceable.forEach(m -> log.warn("cannot place: {}", m));
         lastUnplaceable = unplaceable;
-        if (plan.isEmpty()) return true;
+        // A let-go whose job is gone, or whose host came back first, is spent.
+        Set<String> spent = new HashSet<>(view.replace());
+        for (JobSpec j : view.jobs()) if (!view.hosts().containsKey(j.hostId())) spent.remove(j.id());
+        if (plan.isEmpty()) {
+            for (String job : spent) store.delete(Keys.replaceJob(job));
+            return true;
+        }
 
         Txn txn = store.txn();
         String stamp = id + "@" + snapshot.revision();
@@ -102,7 +108,10 @@ public final class Scheduler implements AutoCloseable {
             Entry claim = snapshot.get(Keys.hostClaim(host));
             txn.ifUnchanged(Keys.hostClaim(host), claim == null ? 0 : claim.modRevision()).put(Keys.hostClaim(host), stamp);
         }
-        for (JobSpec j : plan.stop()) txn.delete(Keys.job(j.hostId(), j.id())).delete(Keys.status(j.id()));
+        for (JobSpec j : plan.stop()) {
+            txn.delete(Keys.job(j.hostId(), j.id())).delete(Keys.status(j.id()));
+            if (view.replace().contains(j.id())) txn.delete(Keys.replaceJob(j.id()));
+        }
         for (JobSpec j : plan.update()) txn.put(Keys.job(j.hostId(), j.id()), j);
         for (JobSpec j : plan.place()) txn.put(Keys.job(j.hostId(), j.id()), j);
         boolean committed = txn.commit();

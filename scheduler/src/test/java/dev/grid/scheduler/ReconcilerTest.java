@@ -159,6 +159,23 @@ class ReconcilerTest {
         assertEquals(db.processes().get("node").volumes(), again.volumes(), "same volume name: fresh on its new host, where it never was");
         assertTrue(plan.update().isEmpty(), "nothing is blocked waiting for it: " + plan.update());
     }
+    /** An appliance's manager let a node on a lost host go (GRID_NODE_REPLACE_AFTER): it is made again elsewhere, and only then. */
+    @Test
+    void aVolumeBoundJobItsOwnerLetsGoIsPlacedElsewhereWhileItsHostIsDown() {
+        Release db = f.release("db", 1, Map.of("node", new ProcessType("run", Map.of(), 256, List.of(new VolumeMount("db-data", "/data")))));
+        f.host("b").formation(db, Map.of("node", 1));
+        JobSpec bound = f.job(db, "node", "gone", 0, db.processes().get("node").volumes());
+        Plan plan = Reconciler.plan(f.view().replacing(java.util.Set.of(bound.id())), Fixtures.NOW, () -> "new");
+        assertEquals(List.of(bound.id()), plan.stop().stream().map(JobSpec::id).toList());
+        assertEquals(List.of("b"), plan.place().stream().map(JobSpec::hostId).toList());
+
+        Plan awaited = Reconciler.plan(f.view().replacing(java.util.Set.of(bound.id())).awaiting(java.util.Set.of("gone")), Fixtures.NOW, () -> "new");
+        assertTrue(awaited.isEmpty(), "a host that may be registering again keeps its node");
+        f.host("gone");
+        assertTrue(Reconciler.plan(f.view().replacing(java.util.Set.of(bound.id())), Fixtures.NOW, () -> "new").isEmpty(),
+                "its host is back: the node stays with its data");
+    }
+
     @Test
     void aNewReleaseReplacesTheOldOnlyAsItsJobsComeUp() {
         f.host("a").host("b");

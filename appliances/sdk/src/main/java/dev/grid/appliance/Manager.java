@@ -16,6 +16,7 @@ import dev.grid.store.Subscription;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,10 +49,25 @@ public final class Manager implements AutoCloseable {
     private Subscription watch;
     /** Hosts' addresses to their failure domains, read at most every {@link #HOSTS_TTL}: hosts come and go seldom. */
     private volatile Map<String, String> domainsByAddress = Map.of();
-    private volatile long domainsRead = Long.MIN_VALUE;
+    /** When the hosts were last read (nanoTime); 0: never. */
+    private volatile long domainsRead;
     private static final long HOSTS_TTL = Duration.ofSeconds(5).toNanos();
 
     public Manager(Store store, String appliance, Policy policy, String candidate) {
+        this(store, appliance, policy, candidate, DEFAULT_REPLACE_AFTER);
+    }
+
+    /** GRID_NODE_REPLACE_AFTER's default: how long a primary with no standby waits for a lost node's host before the node is made again elsewhere. */
+    public static final Duration DEFAULT_REPLACE_AFTER = Duration.ofSeconds(60);
+    /** null: never ({@link NodeReplacement}). */
+    private final Duration replaceAfter;
+    /** Per cluster, when each member was first seen without a report (epoch ms). */
+    private final Map<String, Map<String, Long>> missingSince = new ConcurrentHashMap<>();
+    /** Per cluster, when jobs and hosts were last read for a replacement (nanoTime): not on every round. */
+    private final Map<String, Long> replacementRead = new ConcurrentHashMap<>();
+
+    public Manager(Store store, String appliance, Policy policy, String candidate, Duration replaceAfter) {
+        this.replaceAfter = replaceAfter;
         this.store = store;
         this.appliance = appliance;
         this.policy = policy;
@@ -66,10 +82,15 @@ public final class Manager implements AutoCloseable {
         return this;
     }
 
-    /** Each host's {@link dev.grid.core.HostInfo#failureDomain} by its address. */
-    private Map<String, String> domainsByAddress() {
+    /**
+     * Each host's {@link dev.grid.core.HostInfo#failureDomain} by its address: read again after
+     * {@link #HOSTS_TTL}, or at once when a node reports from an address no host had (a host that
+     * joined; the hosts not yet registered when this manager started).
+     */
+    private Map<String, String> domainsByAddress(java.util.Collection<NodeReport> reports) {
         long now = System.nanoTime();
-        if (now - domainsRead > HOSTS_TTL) {
+        boolean unknown = reports.stream().anyMatch(r -> r.address() != null && !domainsByAddress.containsKey(r.address()));
+        if (domainsRead == 0 || now - domainsRead > HOSTS_TTL || (unknown && now - domainsRead > PERIOD.toNanos())) {
             domainsByAddress = domains(store.values(dev.grid.store.Keys.HOSTS, dev.grid.core.HostInfo.class));
             domainsRead = now;
         }
@@ -128,7 +149,7 @@ public final class Manager implements AutoCloseable {
         Map<String, NodeReport> alive = new HashMap<>();
         all.under(keys.nodes()).forEach(n -> alive.put(n.name(), n.as(NodeReport.class)));
         noteGone(keys, alive);
-        Map<String, String> domains = nodeDomains(domainsByAddress(), alive);
+        Map<String, String> domains = nodeDomains(domainsByAddress(alive.values()), alive);
         Decision d = Failover.decide(state, spec.members(), alive, System.currentTimeMillis(),
                 policy.forCluster(spec), domains, settleUntil);
         if (!d.why().equals(lastWhy.put(keys.cluster(), d.why()))) log.info("{} {}: {}", appliance, spec.cluster(), d.why());
@@ -141,6 +162,7 @@ public final class Manager implements AutoCloseable {
             state = d.next();
         } else {
             upgrade(all, spec, state, alive);
+            replaceLost(spec, state, alive);
         }
         // The leader key lives under services/, outside the snapshot: read it when the primary is not the one last published.
         if (state != null && state.primary() != null && !state.primary().equals(published.get(keys.cluster()))) {
@@ -150,6 +172,44 @@ public final class Manager implements AutoCloseable {
                 published.put(keys.cluster(), state.primary());
             }
         }
+    }
+
+    /**
+     * Lets the scheduler make one lost node again elsewhere when {@link NodeReplacement} says it is
+     * due: jobs and hosts are read only then, at most every 5 s per cluster.
+     */
+    private void replaceLost(ClusterSpec spec, ClusterState state, Map<String, NodeReport> alive) {
+        ClusterKeys keys = spec.keys();
+        Map<String, Long> since = missingSince.computeIfAbsent(keys.cluster(), k -> new ConcurrentHashMap<>());
+        long now = System.currentTimeMillis();
+        since.keySet().removeIf(alive::containsKey);
+        for (String m : spec.members()) if (!alive.containsKey(m)) since.putIfAbsent(m, now);
+        if (replaceAfter == null || since.isEmpty()) return;
+        // First as if every missing member's host were down: only if one would then be due are jobs and hosts read.
+        Map<String, String> unknown = new HashMap<>();
+        for (String m : since.keySet()) unknown.put(m, "?");
+        if (NodeReplacement.due(state, spec.members(), alive, since, unknown, Set.of(), now, replaceAfter).isEmpty()) return;
+        long t = System.nanoTime();
+        Long last = replacementRead.get(keys.cluster());
+        if (last != null && t - last < Duration.ofSeconds(5).toNanos()) return;
+        replacementRead.put(keys.cluster(), t);
+        Map<String, String> jobOf = new HashMap<>();
+        Map<String, String> hostOf = new HashMap<>();
+        for (dev.grid.core.JobSpec j : store.values(Keys.JOBS, dev.grid.core.JobSpec.class)) {
+            if (j.app().equals(keys.app())) {
+                jobOf.put(j.type(), j.id());
+                hostOf.put(j.type(), j.hostId());
+            }
+        }
+        Set<String> up = new java.util.HashSet<>();
+        for (Entry h : store.list(Keys.HOSTS).entries()) up.add(h.name());
+        NodeReplacement.due(state, spec.members(), alive, since, hostOf, up, now, replaceAfter).ifPresent(m -> {
+            if (jobOf.get(m) == null || store.get(Keys.replaceJob(jobOf.get(m))).isPresent()) return;
+            store.put(Keys.replaceJob(jobOf.get(m)), Map.of("by", "appliance-" + appliance, "node", m,
+                    "why", "primary " + state.primary() + " had no standby for " + replaceAfter.toSeconds() + " s"));
+            log.info("{} {}: primary {} has had no standby for {} s and {}'s host {} is down: {} is made again on another host, from {}",
+                    appliance, spec.cluster(), state.primary(), replaceAfter.toSeconds(), m, hostOf.get(m), m, state.primary());
+        });
     }
 
     /**

@@ -52,6 +52,12 @@ public final class Keys {
     public static String formation(String app) { return FORMATIONS + app; }
     public static String host(String id) { return HOSTS + id; }
     public static String removedHost(String id) { return REMOVED_HOSTS + id; }
+    /**
+     * Volume-bound jobs on a lost host that their owner (an appliance's manager) lets go: the
+     * scheduler places them elsewhere with a fresh volume, as for a removed host, and deletes the key.
+     */
+    public static final String REPLACE_JOBS = "replace-jobs/";
+    public static String replaceJob(String jobId) { return REPLACE_JOBS + jobId; }
     public static String hostJobs(String hostId) { return JOBS + hostId + "/"; }
     public static String job(String hostId, String jobId) { return JOBS + hostId + "/" + jobId; }
     public static String status(String jobId) { return STATUS + jobId; }

@@ -156,7 +156,7 @@ public final class GridServer implements AutoCloseable {
         }
         List<Appliance> appliances = Appliances.installed();
         if (config.roles().contains("appliances")) {
-            for (Appliance a : appliances) parts.add(new Manager(store, a.name(), a.policy(), config.hostId()).start());
+            for (Appliance a : appliances) parts.add(new Manager(store, a.name(), a.policy(), config.hostId(), config.nodeReplaceAfter()).start());
         }
         if (config.roles().contains("controller")) {
             ControllerServer controller = ControllerServer.start(store,

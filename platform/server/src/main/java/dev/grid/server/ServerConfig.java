@@ -27,7 +27,8 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                            int tcpPortMin, int tcpPortMax,
                            int sshPort, String blobAddress, int blobPort, String stackImage, String addonHost,
                            EtcdAccess etcdAccess, int appUidMin, int appUidMax, boolean isolation, BuildLimits buildLimits,
-                           Duration tcpIdleTimeout, int tcpMaxConnections, TcpDatapath tcpDatapath, String keeperJavaOptions) {
+                           Duration tcpIdleTimeout, int tcpMaxConnections, TcpDatapath tcpDatapath, String keeperJavaOptions,
+                           Duration nodeReplaceAfter) {
     public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder", "appliances");
 
     public static ServerConfig fromEnv(Map<String, String> env) throws IOException {
@@ -75,7 +76,13 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 duration(env.getOrDefault("GRID_TCP_IDLE_TIMEOUT", "1h"), "GRID_TCP_IDLE_TIMEOUT"),
                 positive(env.getOrDefault("GRID_TCP_MAX_CONNECTIONS", String.valueOf(RouterConfig.TCP_MAX_CONNECTIONS)), "GRID_TCP_MAX_CONNECTIONS"),
                 TcpDatapath.of(env.getOrDefault("GRID_TCP_DATAPATH", "auto")),
-                dev.grid.appliance.KeeperProgram.checkJavaOptions(env.get("GRID_KEEPER_JAVA_OPTS")));
+                dev.grid.appliance.KeeperProgram.checkJavaOptions(env.get("GRID_KEEPER_JAVA_OPTS")),
+                replaceAfter(env.getOrDefault("GRID_NODE_REPLACE_AFTER", dev.grid.appliance.Manager.DEFAULT_REPLACE_AFTER.toSeconds() + "s")));
+    }
+
+    /** GRID_NODE_REPLACE_AFTER: a duration, or {@code off} (null: a lost node waits for its host or for hosts:remove). */
+    static Duration replaceAfter(String spec) {
+        return spec.trim().equalsIgnoreCase("off") ? null : duration(spec, "GRID_NODE_REPLACE_AFTER");
     }
 
     /** How to sign in to an etcd named by GRID_ETCD (the local etcd's root password lives in GRID_HOME). */

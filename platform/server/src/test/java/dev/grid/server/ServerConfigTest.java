@@ -71,6 +71,11 @@ class ServerConfigTest {
         assertEquals("invalid GRID_ISOLATION 'maybe': use on (the default) or off", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_BUILD_TIMEOUT", "soon")));
         assertEquals("invalid GRID_BUILD_TIMEOUT 'soon': use a positive duration such as 900s, 15m or 1h", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_NODE_REPLACE_AFTER", "never")));
+        assertEquals("invalid GRID_NODE_REPLACE_AFTER 'never': use a positive duration such as 900s, 15m or 1h", e.getMessage());
+        assertEquals(java.time.Duration.ofSeconds(60), config(Map.of()).nodeReplaceAfter());
+        assertEquals(java.time.Duration.ofMinutes(5), config(Map.of("GRID_NODE_REPLACE_AFTER", "5m")).nodeReplaceAfter());
+        assertEquals(null, config(Map.of("GRID_NODE_REPLACE_AFTER", "off")).nodeReplaceAfter());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_PUSH_LIMIT", "0")));
         assertEquals("invalid GRID_PUSH_LIMIT '0': use a positive size such as 512m or 1g", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_ETCD_USER", "grid")));

@@ -76,6 +76,11 @@ final class TestCluster implements AutoCloseable {
     final dev.grid.net.NftTable routerTable = dev.grid.net.NftTable.forHost(id + "-router");
 
     TestCluster(long leaseTtl) {
+        this(leaseTtl, Manager.DEFAULT_REPLACE_AFTER);
+    }
+
+    /** @param replaceAfter the managers' GRID_NODE_REPLACE_AFTER */
+    TestCluster(long leaseTtl, Duration replaceAfter) {
         this.leaseTtl = leaseTtl;
         try {
             this.stateDir = java.nio.file.Files.createTempDirectory("grid-test-" + id);
@@ -92,7 +97,7 @@ final class TestCluster implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         List<Appliance> appliances = Appliances.installed();
-        for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.policy(), id).start());
+        for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.policy(), id, replaceAfter).start());
         controllerConfig = new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10,
                 31009 + PORT_BLOCK.get() * 10, null, "127.0.0.1", STACK_IMAGE, uidMin, uidMax);
         catalog = new ApplianceCatalog(appliances, blobs);

@@ -252,6 +252,10 @@ public final class PostgresDatastore implements Datastore {
                 "password_encryption = 'scram-sha-256'",
                 "synchronous_commit = on",
                 "synchronous_standby_names = " + literal(syncNames),
+                // A replica tells its primary what it has flushed at least every second, not every 10 s: a
+                // replica made the sync while writes wait (the old sync was lost) releases them at once, even
+                // when no new WAL comes to prompt a reply (HostFailureTwoHostsTest measured a 10 s stall).
+                "wal_receiver_status_interval = '1s'",
                 "log_line_prefix = '%m " + node.id() + " '"));
         if (tls) {
             lines.add("ssl = on");

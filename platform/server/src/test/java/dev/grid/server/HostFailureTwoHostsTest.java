@@ -1,0 +1,16 @@
+package dev.grid.server;
+
+import java.util.List;
+
+/** Three nodes on two hosts (one host holds two of them): losing the sync's host, then the primary's. */
+class HostFailureTwoHostsTest extends HostFailureTest {
+    @Override
+    int hosts() {
+        return 2;
+    }
+
+    @Override
+    List<String> losses() {
+        return List.of("sync", "primary");
+    }
+}
