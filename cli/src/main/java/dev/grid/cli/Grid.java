@@ -295,7 +295,10 @@ public final class Grid implements Callable<Integer> {
             StringBuilder now = new StringBuilder();
             f.path("processes").fields().forEachRemaining(e -> now.append(now.length() > 0 ? ", " : "").append(e.getKey()).append('=').append(e.getValue().asInt()));
             out().println("Scaling " + app + "... done, now " + now);
+            // The hosts cannot take all of it: said at once, as `grid ps` will go on saying (unplaced).
+            for (JsonNode w : f.path("warnings")) err().println(" !    " + w.asText());
             out().flush();
+            err().flush();
             return 0;
         }
     }

@@ -193,16 +193,22 @@ final class Lifecycle {
         void render(JsonNode s) throws Exception {
             out().println("Grid at " + api().url + ": " + s.path("apps").asInt() + " app(s), " + s.path("jobs").asInt()
                     + " job(s); scheduler leader " + s.path("scheduler").asText("(none)"));
-            Table t = new Table("HOST", "ADDRESS", "PORTS", "MEMORY", "JOBS");
+            Table t = new Table("HOST", "ADDRESS", "PORTS (IN USE)", "MEMORY (RESERVED / FREE / TOTAL)", "JOBS");
             for (JsonNode h : s.path("hosts")) {
                 JsonNode info = h.path("host");
                 List<String> jobs = new ArrayList<>();
                 h.path("jobs").forEach(j -> jobs.add(j.asText()));
+                int ports = info.path("portMax").asInt() - info.path("portMin").asInt() + 1;
                 t.row(info.path("id").asText(), info.path("address").asText(),
-                        info.path("portMin").asText() + "-" + info.path("portMax").asText(), info.path("memoryMb").asText() + " MB",
+                        info.path("portMin").asText() + "-" + info.path("portMax").asText() + " (" + h.path("portsInUse").asInt() + " of " + ports + ")",
+                        String.format(java.util.Locale.ROOT, "%,d / %,d / %,d MB", h.path("reservedMb").asLong(), h.path("freeMb").asLong(), info.path("memoryMb").asLong()),
                         jobs.isEmpty() ? "-" : String.join(" ", jobs));
             }
             t.print(out());
+            for (JsonNode u : s.path("unplaced")) {
+                out().println("UNPLACED: " + u.path("missing").asInt() + " " + u.path("type").asText() + " job(s) of " + u.path("app").asText()
+                        + ": " + u.path("reason").asText());
+            }
             if (s.path("routers").size() > 0) {
                 out().println();
                 Table r = new Table("ROUTER", "ADDRESS", "TCP ROUTES");

@@ -53,11 +53,20 @@ public final class Placement {
                         .thenComparing(HostInfo::id));
     }
 
-    /** Why nothing fits, for the operator. */
-    public String whyNot(String app, String type, ProcessType process) {
-        if (hosts.isEmpty()) return app + " " + type + ": no host is up";
-        if (hosts.stream().noneMatch(h -> h.hasTags(process.tags()))) return app + " " + type + ": no host has tags " + process.tags();
-        return app + " " + type + ": no host has " + process.memoryMb() + " MB free";
+    /**
+     * Why nothing fits, for the operator: no host up, none with the tags, or none with the memory
+     * (then how much is reserved of how much, and the most that one host has free).
+     */
+    public String whyNot(ProcessType process) {
+        if (hosts.isEmpty()) return "no host is up";
+        List<HostInfo> tagged = hosts.stream().filter(h -> h.hasTags(process.tags())).toList();
+        if (tagged.isEmpty()) return "no host has tags " + process.tags();
+        long total = tagged.stream().mapToLong(HostInfo::memoryMb).sum();
+        long reserved = tagged.stream().mapToLong(h -> h.memoryMb() - freeMemoryMb(h)).sum();
+        HostInfo most = tagged.stream().max(Comparator.comparingLong(this::freeMemoryMb)).orElseThrow();
+        return String.format(java.util.Locale.ROOT, "no host has %,d MB free (%,d of %,d MB reserved%s; the most free is %,d MB, on %s)",
+                process.memoryMb(), reserved, total, tagged.size() == 1 ? "" : " over " + tagged.size() + " hosts",
+                Math.max(0, freeMemoryMb(most)), most.id());
     }
 
     public void add(JobSpec job) {

@@ -11,7 +11,7 @@ import java.util.Set;
  * (restart with back-off, block, unblock). Applied by one etcd transaction.
  * {@code unplaceable} says why wanted jobs could not be placed.
  */
-public record Plan(List<JobSpec> place, List<JobSpec> stop, List<JobSpec> update, List<String> unplaceable) {
+public record Plan(List<JobSpec> place, List<JobSpec> stop, List<JobSpec> update, List<dev.grid.core.Unplaced> unplaceable) {
     public Plan() {
         this(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     }

@@ -97,7 +97,7 @@ public final class Reconciler {
             ProcessType process = ProcessType.of(run.command());
             var host = placement.choose(run.app(), ONE_OFF_TYPE, process);
             if (host.isEmpty()) {
-                plan.unplaceable().add(placement.whyNot(run.app(), ONE_OFF_TYPE, process));
+                plan.unplaceable().add(new dev.grid.core.Unplaced(run.app(), ONE_OFF_TYPE, 1, placement.whyNot(process)));
                 continue;
             }
             JobSpec job = new JobSpec(run.id(), host.get().id(), run.app(), release.id(), ONE_OFF_TYPE, release.image(),
@@ -177,7 +177,7 @@ public final class Reconciler {
         for (int i = kept.size(); i < want; i++) {
             var host = placement.choose(release.app(), type, process);
             if (host.isEmpty()) {
-                plan.unplaceable().add(placement.whyNot(release.app(), type, process));
+                plan.unplaceable().add(new dev.grid.core.Unplaced(release.app(), type, want - i, placement.whyNot(process)));
                 break;
             }
             JobSpec job = new JobSpec(release.app() + "-" + type + "-" + newId.get(), host.get().id(), release.app(), release.id(),

@@ -1,6 +1,7 @@
 package dev.grid.scheduler;
 
 import dev.grid.core.JobSpec;
+import dev.grid.core.Unplaced;
 import dev.grid.store.CoalescedTask;
 import dev.grid.store.Entry;
 import dev.grid.store.Keys;
@@ -12,6 +13,7 @@ import dev.grid.store.Txn;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -35,7 +37,6 @@ public final class Scheduler implements AutoCloseable {
     private final Clock clock;
     private final CoalescedTask loop;
     private final List<Subscription> watches = new java.util.ArrayList<>();
-    private volatile Set<String> lastUnplaceable = Set.of();
     /** How long a scheduler that has just become leader leaves the jobs of unregistered hosts where they are. */
     private final java.time.Duration grace;
     private volatile java.time.Instant leaderSince;
@@ -87,9 +88,7 @@ public final class Scheduler implements AutoCloseable {
         java.time.Instant now = clock.instant();
         ClusterView view = awaitingRestartedHosts(ClusterView.of(snapshot), now);
         Plan plan = Reconciler.plan(view, now, () -> UUID.randomUUID().toString().substring(0, 8));
-        Set<String> unplaceable = new HashSet<>(plan.unplaceable());
-        if (!unplaceable.equals(lastUnplaceable)) unplaceable.forEach(m -> log.warn("cannot place: {}", m));
-        lastUnplaceable = unplaceable;
+        recordUnplaced(snapshot, plan.unplaceable());
         // A let-go whose job is gone, or whose host came back first, is spent.
         Set<String> spent = new HashSet<>(view.replace());
         for (JobSpec j : view.jobs()) if (!view.hosts().containsKey(j.hostId())) spent.remove(j.id());
@@ -121,6 +120,32 @@ public final class Scheduler implements AutoCloseable {
             log.debug("scheduler {}: plan lost a race; recomputing", id);
         }
         return committed;
+    }
+
+    /**
+     * Keeps {@code unplaced/APP/TYPE} to what this round could not place, writing (and logging)
+     * only what changed since the snapshot: {@code grid ps} shows it, and a reason that stays the
+     * same is said once, not on every round.
+     */
+    private void recordUnplaced(Snapshot snapshot, List<Unplaced> now) {
+        Map<String, Unplaced> wanted = new java.util.HashMap<>();
+        for (Unplaced u : now) wanted.merge(Keys.unplaced(u.app(), u.type()), u, (a, b) -> new Unplaced(a.app(), a.type(), a.missing() + b.missing(), a.reason()));
+        Map<String, Unplaced> stored = new java.util.HashMap<>();
+        snapshot.under(Keys.UNPLACED).forEach(e -> stored.put(e.key(), e.as(Unplaced.class)));
+        if (wanted.equals(stored)) return;
+        Txn txn = store.txn();
+        for (var e : wanted.entrySet()) {
+            if (e.getValue().equals(stored.get(e.getKey()))) continue;
+            Unplaced u = e.getValue();
+            log.warn("cannot place {} {} job(s) of {}: {}", u.missing(), u.type(), u.app(), u.reason());
+            txn.put(e.getKey(), u);
+        }
+        for (var e : stored.entrySet()) {
+            if (wanted.containsKey(e.getKey())) continue;
+            log.info("{} {}: every wanted job is placed now", e.getValue().app(), e.getValue().type());
+            txn.delete(e.getKey());
+        }
+        txn.commit();
     }
 
     /** The view, with the jobs of unregistered hosts left alone while this scheduler's grace lasts. */

@@ -322,6 +322,24 @@ class ReconcilerTest {
         Plan plan = f.plan();
         assertTrue(plan.place().isEmpty());
         assertNotNull(plan.unplaceable().get(0));
-        assertTrue(plan.unplaceable().get(0).contains("no host is up"));
+        assertTrue(plan.unplaceable().get(0).reason().contains("no host is up"));
     }
+
+    @Test
+    void whatDoesNotFitIsCountedWithTheCapacityThatIsMissing() {
+        f.host("h1", 1024, Map.of()).formation(v1, Map.of("web", 6));
+        Plan plan = f.plan();
+        assertEquals(4, plan.place().size(), "four of 256 MB fit in 1,024 MB");
+        assertEquals(1, plan.unplaceable().size());
+        var u = plan.unplaceable().get(0);
+        assertEquals("web", u.type());
+        assertEquals(2, u.missing());
+        assertEquals("no host has 256 MB free (1,024 of 1,024 MB reserved; the most free is 0 MB, on h1)", u.reason());
+        f.host("h2", 2048, Map.of());
+        List<JobSpec> assigned = new java.util.ArrayList<>(plan.place());
+        assigned.add(f.job(v1, "web", "h2"));
+        assertEquals("no host has 4,096 MB free (1,280 of 3,072 MB reserved over 2 hosts; the most free is 1,792 MB, on h2)",
+                new Placement(f.hosts.values(), assigned).whyNot(new ProcessType("x", Map.of(), 4096, List.of())));
+    }
+
 }

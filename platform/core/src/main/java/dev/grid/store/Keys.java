@@ -52,6 +52,9 @@ public final class Keys {
     public static String formation(String app) { return FORMATIONS + app; }
     public static String host(String id) { return HOSTS + id; }
     public static String removedHost(String id) { return REMOVED_HOSTS + id; }
+    /** Wanted jobs no host can take, by app and type ({@link dev.grid.core.Unplaced}): the scheduler's, written when they change. */
+    public static final String UNPLACED = "unplaced/";
+    public static String unplaced(String app, String type) { return UNPLACED + app + "/" + type; }
     /**
      * Volume-bound jobs on a lost host that their owner (an appliance's manager) lets go: the
      * scheduler places them elsewhere with a fresh volume, as for a removed host, and deletes the key.

@@ -324,8 +324,10 @@ public final class Keeper implements AutoCloseable {
                 published = null;
                 publish();
             }
-            renewedAtMillis = sent;
+            // The watchdog's file first: a fence is lifted once renewedAtMillis is recent, and the watchdog
+            // must see that renewal by then, or it fences again at once.
             if (registered) watchdog.renewed(sent);
+            renewedAtMillis = sent;
         } catch (Exception e) {
             say("cannot reach etcd: " + e.getMessage());
         }

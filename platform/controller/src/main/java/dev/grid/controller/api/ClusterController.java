@@ -35,7 +35,13 @@ public class ClusterController {
         List<Map<String, Object>> hosts = s.values(Keys.HOSTS, HostInfo.class).map(h -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("host", h);
-            m.put("jobs", jobs.stream().filter(j -> j.hostId().equals(h.id())).map(JobSpec::id).sorted().toList());
+            List<JobSpec> mine = jobs.stream().filter(j -> j.hostId().equals(h.id())).toList();
+            m.put("jobs", mine.stream().map(JobSpec::id).sorted().toList());
+            long reserved = mine.stream().mapToLong(JobSpec::memoryMb).sum();
+            m.put("reservedMb", reserved);
+            m.put("freeMb", h.memoryMb() - reserved);
+            m.put("portsInUse", s.values(Keys.STATUS, dev.grid.core.JobStatus.class)
+                    .filter(st -> st.hostId().equals(h.id()) && st.port() > 0 && !st.state().isDown()).count());
             return m;
         }).toList();
         var leader = s.get("elections/scheduler");
@@ -45,6 +51,7 @@ public class ClusterController {
         status.put("routers", s.under(Keys.ROUTERS).map(e -> e.as(Map.class)).toList());
         status.put("apps", s.under(Keys.APPS).count());
         status.put("jobs", jobs.size());
+        status.put("unplaced", s.values(Keys.UNPLACED, dev.grid.core.Unplaced.class).toList());
         status.put("revision", s.revision());
         status.put("disk", disk());
         return status;

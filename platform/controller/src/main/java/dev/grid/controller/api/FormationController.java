@@ -21,7 +21,7 @@ public class FormationController {
     }
 
     @Patch
-    public Formation scale(String app, @Body Requests.Scale body) {
-        return formations.scale(app, body.processes());
+    public Formations.Scaled scale(String app, @Body Requests.Scale body) {
+        return formations.scaleAndCheck(app, body.processes());
     }
 }

@@ -28,6 +28,24 @@ public final class Formations {
         return store.get(Keys.formation(app), Formation.class).orElse(new Formation(app, null, Map.of()));
     }
 
+    /**
+     * A scale's answer: the formation now, and, when the hosts' reported capacity cannot take all
+     * of it, what will stay unplaced and why (the scheduler's own placement, asked at once).
+     */
+    public record Scaled(String app, String releaseId, Map<String, Integer> processes, java.util.List<String> warnings) {}
+
+    public Scaled scaleAndCheck(String app, Map<String, Integer> counts) {
+        Formation f = scale(app, counts);
+        return new Scaled(f.app(), f.releaseId(), f.processes(), unplaceable(store.list(""), app));
+    }
+
+    /** What of {@code app} the scheduler's next plan could not place, from this snapshot. */
+    static java.util.List<String> unplaceable(dev.grid.store.Snapshot snapshot, String app) {
+        dev.grid.scheduler.Plan plan = dev.grid.scheduler.Reconciler.plan(dev.grid.scheduler.ClusterView.of(snapshot), java.time.Instant.now(), () -> "check");
+        return plan.unplaceable().stream().filter(u -> u.app().equals(app))
+                .map(u -> u.missing() + " " + u.type() + (u.missing() == 1 ? " job" : " jobs") + " cannot be placed now: " + u.reason()).toList();
+    }
+
     /** Sets the counts of the named process types; the others keep theirs. Validates everything before writing anything. */
     public Formation scale(String app, Map<String, Integer> counts) {
         apps.get(app);

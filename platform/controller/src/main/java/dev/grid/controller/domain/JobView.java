@@ -22,4 +22,10 @@ public record JobView(String id, String app, String type, String releaseId, Stri
         return new JobView(spec.id(), spec.app(), spec.type(), spec.releaseId(), spec.hostId(), state,
                 status == null ? 0 : status.port(), spec.attempt(), status == null ? null : status.startedAt(), message, spec.command());
     }
+
+    /** Jobs that are wanted but that no host can take: one line per process type, with how many and why. */
+    public static JobView unplaced(dev.grid.core.Unplaced u) {
+        return new JobView("-", u.app(), u.type(), "", "", "unplaced", 0, 0, null,
+                u.missing() + (u.missing() == 1 ? " job cannot" : " jobs cannot") + " be placed: " + u.reason(), null);
+    }
 }

@@ -46,9 +46,9 @@ public final class Jobs {
         Snapshot jobs = store.list(Keys.JOBS);
         Map<String, JobStatus> statuses = store.values(Keys.STATUS, JobStatus.class).stream()
                 .collect(Collectors.toMap(JobStatus::jobId, Function.identity(), (a, b) -> b));
-        return jobs.values(Keys.JOBS, JobSpec.class).filter(j -> j.app().equals(app))
-                .map(j -> JobView.of(j, statuses.get(j.id())))
-                .sorted(Comparator.comparing(JobView::type).thenComparing(JobView::id)).toList();
+        Stream<JobView> placed = jobs.values(Keys.JOBS, JobSpec.class).filter(j -> j.app().equals(app)).map(j -> JobView.of(j, statuses.get(j.id())));
+        Stream<JobView> unplaced = store.values(Keys.UNPLACED + app + "/", dev.grid.core.Unplaced.class).stream().map(JobView::unplaced);
+        return Stream.concat(placed, unplaced).sorted(Comparator.comparing(JobView::type).thenComparing(JobView::id)).toList();
     }
 
     public record RunResult(String jobId, int exitCode, String output) {}
