@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 
 /**
  * Bearer tokens Grid's parts present to each other's HTTP endpoints (the blob store, the hosts'
@@ -88,27 +89,53 @@ public final class Credentials {
             s.entries().forEach(e -> now.add(e.value()));
             hashes.retainAll(now);
             hashes.addAll(now);
+            notifyAll();
             return s.revision();
         }
 
         /**
          * Whether the Authorization header carries the token of a live Grid part. A token this has
          * not seen yet (a part that just started, ahead of the watch) is looked up in etcd, at most
-         * once a second, so that made-up tokens cannot make every request a read of etcd.
+         * once a second, so that made-up tokens cannot make every request a read of etcd; when that
+         * budget is spent, the caller waits for the watch instead, briefly and a few at a time, so
+         * that made-up tokens can neither refuse a part that just started nor hold every thread.
          */
         public boolean accepts(String authorization) {
             if (authorization == null || !authorization.startsWith("Bearer ")) return false;
             String hash = sha256(authorization.substring("Bearer ".length()).trim());
             if (hashes.contains(hash)) return true;
-            long now = System.nanoTime();
-            synchronized (this) {
-                if (now - lastLookup < 1_000_000_000L) return false;
-                lastLookup = now;
+            if (lookupDue()) {
+                reload();
+                if (hashes.contains(hash)) return true;
             }
-            reload();
-            return hashes.contains(hash);
+            if (!waiters.tryAcquire()) return false;
+            try {
+                long deadline = System.nanoTime() + WATCH_WAIT_NANOS;
+                synchronized (this) {
+                    while (!hashes.contains(hash)) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) return false;
+                        wait(Math.max(1, left / 1_000_000));
+                    }
+                    return true;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } finally {
+                waiters.release();
+            }
         }
 
+        private synchronized boolean lookupDue() {
+            long now = System.nanoTime();
+            if (now - lastLookup < 1_000_000_000L) return false;
+            lastLookup = now;
+            return true;
+        }
+
+        private static final long WATCH_WAIT_NANOS = 500_000_000L;
+        private final Semaphore waiters = new Semaphore(2);
         private long lastLookup = System.nanoTime() - 2_000_000_000L;
 
         @Override
