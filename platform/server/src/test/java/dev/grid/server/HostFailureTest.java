@@ -10,11 +10,6 @@ import dev.grid.appliance.NodeReport;
 import dev.grid.host.Docker.Container;
 import dev.grid.host.HostAgent;
 import dev.grid.testing.Eventually;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,15 +25,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * A Postgres cluster of three nodes loses whole hosts (the host agent stopped, its containers
- * killed) under a JDBC write load, in two layouts ({@link HostFailureTwoHostsTest}, {@link HostFailureThreeHostsTest}). After
- * each loss writes resume, and no acknowledged write is lost; the host then comes back, and its
- * nodes rejoin. The control plane (etcd, controller, scheduler, managers) is on no host: its own
- * availability is another matter (docs/appliances.md).
+ * An appliance cluster of three nodes loses whole hosts (the host agent stopped, its containers
+ * killed) under a write load, in two layouts (three hosts with a node each; two hosts, one with two
+ * nodes): Postgres through JDBC ({@link HostFailureTwoHostsTest}, {@link HostFailureThreeHostsTest}),
+ * Redis with WAIT 1 ({@link RedisHostFailureTest}). After each loss writes resume, and no
+ * acknowledged write is lost; the host then comes back, and its nodes rejoin. The control plane
+ * (etcd, controller, scheduler, managers) is on no host: its own availability is another matter
+ * (docs/reliability.md).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class HostFailureTest {
-    static final ClusterKeys KEYS = new ClusterKeys("postgres", "main");
     /** GRID_NODE_REPLACE_AFTER here: a primary left alone gets a node made again after this long. */
     static final Duration REPLACE_AFTER = Duration.ofSeconds(5);
     TestCluster grid;
@@ -50,6 +46,25 @@ abstract class HostFailureTest {
 
     /** Which hosts to lose, in turn: "sync" (the sync's host, which holds no primary), "primary". */
     abstract List<String> losses();
+
+    /** Makes the add-on on app {@code shop} (three nodes) and returns its cluster's keys. */
+    abstract ClusterKeys provision(TestCluster grid);
+
+    /** A client of the add-on as an app has it: one connection, remade by the writer after a failure. */
+    interface Client extends AutoCloseable {
+        /** Writes item {@code id}; returns once the appliance's promise calls it acknowledged. */
+        void write(int id) throws Exception;
+
+        /** The ids of the items the datastore holds now. */
+        Set<Integer> stored() throws Exception;
+
+        @Override
+        void close();
+    }
+
+    abstract Client connect() throws Exception;
+
+    ClusterKeys keys;
 
     @BeforeAll
     void start() {
@@ -68,24 +83,25 @@ abstract class HostFailureTest {
     }
 
     ClusterState state() {
-        return Clusters.state(grid.store, KEYS).orElseThrow();
+        return Clusters.state(grid.store, keys).orElseThrow();
     }
 
     /** The test's name (a, b, c) of the host each node's job is on. */
     Map<String, String> hostsOfNodes() {
         Map<String, String> out = new HashMap<>();
-        for (var j : grid.api.jobs(KEYS.app())) {
+        for (var j : grid.api.jobs(keys.app())) {
             String hostId = j.path("hostId").asText();
             out.put(j.path("type").asText(), hostId.substring(hostId.lastIndexOf('-') + 1));
         }
         return out;
     }
 
-    /** Every node reports in the current generation, streaming from the primary; the sync caught up, on another host than the primary. */
+    /** Every node reports in the current generation, streaming from the primary; the sync (caught up, where that is known) on another host than the primary. */
     boolean settled() {
         ClusterState s = state();
-        if (!s.syncReady() || !s.deposed().isEmpty() || s.sync() == null) return false;
-        Map<String, NodeReport> r = Clusters.reports(grid.store, KEYS);
+        boolean synchronous = grid.store.get(keys.spec(), dev.grid.appliance.ClusterSpec.class).orElseThrow().synchronous();
+        if ((synchronous && !s.syncReady()) || !s.deposed().isEmpty() || s.sync() == null) return false;
+        Map<String, NodeReport> r = Clusters.reports(grid.store, keys);
         for (String n : List.of("n0", "n1", "n2")) {
             NodeReport nr = r.get(n);
             if (nr == null || nr.generation() != s.generation()) return false;
@@ -100,13 +116,7 @@ abstract class HostFailureTest {
     @Test
     void losingAnyOneHostLosesNoAcknowledgedWriteAndWritesResume() throws Exception {
         assertEquals(0, grid.api.cli("apps:create", "shop").exitCode());
-        var created = grid.api.cli("addons:create", "postgres", "-a", "shop", "--as", "shop-db");
-        assertEquals(0, created.exitCode(), created.err());
-        Map<String, String> env = grid.api.config("shop");
-        String url = env.get("JDBC_DATABASE_URL") + "&connectTimeout=2&socketTimeout=10";
-        try (Connection c = DriverManager.getConnection(url)) {
-            c.createStatement().execute("CREATE TABLE acks (id int PRIMARY KEY)");
-        }
+        keys = provision(grid);
         Eventually.await("the cluster settled", Duration.ofSeconds(60), this::settled, ok -> ok);
         Set<String> layout = new HashSet<>(hostsOfNodes().values());
         assertEquals(hosts(), layout.size(), "the nodes spread over every host: " + hostsOfNodes());
@@ -117,16 +127,15 @@ abstract class HostFailureTest {
         Thread writer = new Thread(() -> {
             int i = 0;
             while (!stop.get()) {
-                try (Connection c = DriverManager.getConnection(url); PreparedStatement insert = c.prepareStatement("INSERT INTO acks VALUES (?)")) {
+                try (Client c = connect()) {
                     for (; !stop.get(); i++) {
-                        insert.setInt(1, i);
-                        insert.executeUpdate(); // autocommit: acknowledged once it returns
+                        c.write(i);
                         acks.add(new Ack(i, System.currentTimeMillis()));
                         Eventually.sleep(5);
                     }
-                } catch (SQLException e) {
+                } catch (Exception e) {
                     errors.add(System.currentTimeMillis() + " " + e.getMessage());
-                    i++; // that one may or may not have committed: never reused
+                    i++; // that one may or may not have been taken: never reused
                     Eventually.sleep(50);
                 }
             }
@@ -152,8 +161,8 @@ abstract class HostFailureTest {
                 Ack resumed = Eventually.await("writes to resume after losing host " + host + " with " + there, Duration.ofSeconds(90),
                         () -> acks.stream().filter(a -> a.atMillis() > lost + 50).findFirst().orElse(null), a -> a != null);
                 long lastBefore = acks.stream().filter(a -> a.atMillis() <= lost).mapToLong(Ack::atMillis).max().orElse(lost);
-                String figure = String.format("BENCH host loss (%d hosts, lost %s with %s): writes stalled %d ms, %s",
-                        hosts(), host, there, resumed.atMillis() - lastBefore, state().lastFailover() == null ? "no failover" : "failover " + state().lastFailover().from() + " -> " + state().lastFailover().to());
+                String figure = String.format("BENCH host loss (%s, %d hosts, lost %s with %s): writes stalled %d ms, %s",
+                        keys.appliance(), hosts(), host, there, resumed.atMillis() - lastBefore, state().lastFailover() == null ? "no failover" : "failover " + state().lastFailover().from() + " -> " + state().lastFailover().to());
                 System.out.println(figure);
                 errors.forEach(e -> System.out.println("  writer: " + e));
                 figures.add(figure);
@@ -167,9 +176,9 @@ abstract class HostFailureTest {
             stop.set(true);
             writer.join(30_000);
         }
-        Set<Integer> stored = new HashSet<>();
-        try (Connection c = DriverManager.getConnection(url); ResultSet rs = c.createStatement().executeQuery("SELECT id FROM acks")) {
-            while (rs.next()) stored.add(rs.getInt(1));
+        Set<Integer> stored;
+        try (Client c = connect()) {
+            stored = c.stored();
         }
         List<Integer> missing = acks.stream().map(Ack::id).filter(id -> !stored.contains(id)).toList();
         assertTrue(missing.isEmpty(), missing.size() + " of " + acks.size() + " acknowledged writes lost: " + missing + "; " + figures);

@@ -3,7 +3,7 @@ package dev.grid.server;
 import java.util.List;
 
 /** Three hosts with one node each: losing the primary's host (PostgresApplianceTest kills primaries' containers besides). */
-class HostFailureThreeHostsTest extends HostFailureTest {
+class HostFailureThreeHostsTest extends PostgresHostFailureTest {
     @Override
     int hosts() {
         return 3;

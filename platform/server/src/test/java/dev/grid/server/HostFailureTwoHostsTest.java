@@ -3,7 +3,7 @@ package dev.grid.server;
 import java.util.List;
 
 /** Three nodes on two hosts (one host holds two of them): losing the sync's host, then the primary's. */
-class HostFailureTwoHostsTest extends HostFailureTest {
+class HostFailureTwoHostsTest extends PostgresHostFailureTest {
     @Override
     int hosts() {
         return 2;
