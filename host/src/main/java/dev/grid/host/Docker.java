@@ -316,6 +316,35 @@ public final class Docker implements AutoCloseable {
         }
     }
 
+    /** The image as {@code docker save} writes it: a tar of its configuration and its layers' tars. The caller closes it. */
+    public java.io.InputStream save(String image) {
+        int slash = image.lastIndexOf('/');
+        int colon = image.lastIndexOf(':');
+        var cmd = colon > slash ? client.saveImageCmd(image.substring(0, colon)).withTag(image.substring(colon + 1)) : client.saveImageCmd(image);
+        return cmd.exec();
+    }
+
+    /** Loads a tar as {@code docker save} writes it (layers this engine has may be left out of it). */
+    public void load(java.io.InputStream tar) {
+        client.loadImageCmd(tar).exec();
+    }
+
+    /** The layers (diff ids, bottom first) of every image on this engine: what a load may leave out. */
+    public List<List<String>> layerChains() {
+        List<List<String>> out = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (var image : client.listImagesCmd().withShowAll(true).exec()) {
+            if (!seen.add(image.getId())) continue;
+            try {
+                var rootFs = client.inspectImageCmd(image.getId()).exec().getRootFS();
+                if (rootFs != null && rootFs.getLayers() != null) out.add(List.copyOf(rootFs.getLayers()));
+            } catch (NotFoundException removedMeanwhile) {
+                // gone since the listing
+            }
+        }
+        return out;
+    }
+
     /** The image's id (sha256:...). */
     public String imageId(String image) {
         return client.inspectImageCmd(image).exec().getId();

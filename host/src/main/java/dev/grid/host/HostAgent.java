@@ -59,6 +59,7 @@ public final class HostAgent implements AutoCloseable {
     private final HostConfig config;
     private final Discovery discovery;
     private final Slugs slugs;
+    private final ImageArchives.Loader images;
     private final CoalescedTask loop;
     /** Starting jobs' readiness checks, off the reconcile thread. */
     private final Probes probes;
@@ -109,6 +110,7 @@ public final class HostAgent implements AutoCloseable {
         this.config = config;
         this.discovery = new Discovery(store);
         this.slugs = new Slugs(config.stateDir().resolve("slugs"), () -> token);
+        this.images = new ImageArchives.Loader(store, docker, () -> token);
         this.loop = new CoalescedTask("host-" + config.hostId(), this::reconcile);
         this.probes = new Probes(4, this::requestReconcile);
     }
@@ -391,6 +393,8 @@ public final class HostAgent implements AutoCloseable {
             var kept = dev.grid.core.Retention.of(store.values(Keys.RELEASES, dev.grid.core.Release.class), store.values(Keys.JOBS, JobSpec.class));
             int pruned = slugs.prune(kept.slugUrls(), Instant.now());
             if (pruned > 0) log.info("host {}: removed {} fetched slug(s) no kept release or job names", config.hostId(), pruned);
+            // Images of Dockerfile builds this host loaded from the blob store: collected as on the builder's machine.
+            ImageCollection.collect(docker, kept, dev.grid.core.Retention.BUILT_IMAGES, Instant.now());
         } catch (RuntimeException | IOException e) {
             log.warn("host {}: cannot clean up slug base images or fetched slugs (tried again in {}): {}", config.hostId(), BASE_CHECK, e.toString());
         }
@@ -416,9 +420,13 @@ public final class HostAgent implements AutoCloseable {
 
     /** Starts the job's container on {@code port} (on {@link #actions}); what goes wrong is reported as the job's FAILED state. */
     private void start(JobSpec spec, int port) {
-        if (!docker.hasImage(spec.image())) {
-            report(spec, JobState.FAILED, null, 0, null, null, Instant.now(),
-                    "image " + spec.image() + " is not on host " + config.hostId() + ": build or load it there first");
+        // An image built or loaded on another machine comes from the blob store (ImageArchiver stores them).
+        try {
+            ImageArchives.Loader.Loaded loaded = images.ensure(spec.image());
+            if (loaded != null) log.info("host {}: loaded image {} from the blob store: {} of its {} layer(s) sent, {} MiB",
+                    config.hostId(), spec.image(), loaded.layersSent(), loaded.layers(), loaded.bytesSent() >> 20);
+        } catch (IOException e) {
+            report(spec, JobState.FAILED, null, 0, null, null, Instant.now(), e.getMessage() + " (host " + config.hostId() + ")");
             return;
         }
         Integer appUid = App.isSystem(spec.app()) ? null : store.get(Keys.app(spec.app()), App.class).map(App::uid).orElse(null);

@@ -126,6 +126,20 @@ public final class Blobs implements AutoCloseable {
         return Files.isRegularFile(file) ? java.util.Optional.of(file) : java.util.Optional.empty();
     }
 
+    /** The blobs whose names start with {@code prefix}, each with when it was last written. */
+    public java.util.Map<String, java.time.Instant> names(String prefix) throws IOException {
+        java.util.Map<String, java.time.Instant> out = new java.util.TreeMap<>();
+        try (var files = Files.list(dir)) {
+            for (Path p : files.toList()) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(prefix) && NAME.matcher(name).matches() && Files.isRegularFile(p)) {
+                    out.put(name, Files.getLastModifiedTime(p).toInstant());
+                }
+            }
+        }
+        return out;
+    }
+
     public boolean delete(String name) throws IOException {
         return NAME.matcher(name).matches() && Files.deleteIfExists(dir.resolve(name));
     }

@@ -61,6 +61,16 @@ public final class Keys {
      */
     public static final String REPLACE_JOBS = "replace-jobs/";
     public static String replaceJob(String jobId) { return REPLACE_JOBS + jobId; }
+    /** Images kept in the blob store for every host ({@link dev.grid.core.ImageArchive}), by a hash of the image's name. */
+    public static final String IMAGES = "images/";
+    public static String image(String name) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return IMAGES + java.util.HexFormat.of().formatHex(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
     public static String hostJobs(String hostId) { return JOBS + hostId + "/"; }
     public static String job(String hostId, String jobId) { return JOBS + hostId + "/" + jobId; }
     public static String status(String jobId) { return STATUS + jobId; }

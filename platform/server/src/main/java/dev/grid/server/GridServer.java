@@ -180,7 +180,9 @@ public final class GridServer implements AutoCloseable {
             parts.add(git);
             own.add(GridEndpoint.bound("git over SSH", config.apiAddress(), git.port(), config.hostAddress()));
             // The images this machine's Dockerfile builds made, once no kept release or job runs them.
-            parts.add(dev.grid.builder.ImageCollection.start(store, docker, COLLECT_EVERY));
+            parts.add(dev.grid.host.ImageCollection.start(store, docker, COLLECT_EVERY));
+            // Kept images on this machine, stored in the blob store so that any host can run their jobs.
+            if (blobs != null) parts.add(new dev.grid.host.ImageArchiver(store, docker, blobs, ARCHIVE_EVERY));
         }
         if (blobs != null) {
             // Slugs no release among an app's last ten names, from this machine's blob store.
@@ -223,6 +225,7 @@ public final class GridServer implements AutoCloseable {
 
     /** How often old slugs and build images are collected. */
     private static final Duration COLLECT_EVERY = Duration.ofMinutes(10);
+    private static final Duration ARCHIVE_EVERY = Duration.ofMinutes(2);
 
     /** What {@code grid down} leaves in GRID_HOME before it signals the server: stop the workloads too. */
     public static final String STOP_WORKLOADS = "stop-workloads";

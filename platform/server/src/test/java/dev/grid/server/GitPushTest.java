@@ -194,6 +194,21 @@ class GitPushTest {
                 "HTTP/1.1 200 OK | from a Dockerfile"::equals);
         var release = grid.api.ok("GET", "/apps/pushdocker/releases/v1", null);
         assertEquals("node /srv/server.js", release.path("processes").path("web").path("command").asText());
+
+        // Stored in the blob store for every host; a host without the image loads it from there.
+        String image = release.path("image").asText();
+        var archive = Eventually.await("the image stored for every host", Duration.ofSeconds(180),
+                () -> grid.store.get(dev.grid.store.Keys.image(image), dev.grid.core.ImageArchive.class), java.util.Optional::isPresent).orElseThrow();
+        assertEquals(grid.docker.imageId(image), archive.id());
+        for (var layer : archive.layers()) {
+            assertTrue(grid.blobs.file(dev.grid.core.ImageArchive.blobName(layer.diffId())).isPresent(), "layer " + layer.diffId() + " stored");
+        }
+        grid.docker.removeImage(image); // as on a host that never had it (the running container keeps its layers)
+        assertFalse(grid.docker.hasImage(image));
+        assertEquals(0, grid.api.cli("ps:scale", "-a", "pushdocker", "web=2").exitCode());
+        Eventually.await("a second web job up, from the image loaded back", Duration.ofSeconds(60), () -> grid.api.upJobs("pushdocker").size(), n -> n == 2);
+        assertTrue(grid.docker.hasImage(image), "loaded from the blob store");
+        assertEquals(archive.id(), grid.docker.imageId(image));
         grid.api.ok("DELETE", "/apps/pushdocker", null);
         Eventually.await("its jobs gone", Duration.ofSeconds(15), () -> grid.api.call("GET", "/apps/pushdocker", null).status(), s -> s == 404);
         Eventually.await("its containers gone", Duration.ofSeconds(15), () -> grid.containers("a").stream()

@@ -147,10 +147,14 @@ final class TestCluster implements AutoCloseable {
     }
 
     /** Starts git push over SSH with a builder for this cluster (its SSH port is one of Grid's). */
+    /** Where the builder runs, as in GridServer: kept images go to the blob store for every host. */
+    dev.grid.host.ImageArchiver archiver;
+
     GitServer startGit(BuildLimits limits) throws IOException {
         SlugBuilder builder = new SlugBuilder(docker, STACK_IMAGE, stateDir.resolve("builder"), blobs,
                 new ControllerClient(controller.url(), token), "grid.test", Duration.ofSeconds(60), limits);
         git = new GitServer(store, stateDir.resolve("git"), "127.0.0.1", 0, builder).start();
+        archiver = new dev.grid.host.ImageArchiver(store, docker, blobs, Duration.ofMinutes(2));
         GridEndpoint.register(store, endpointsLease.id(), new GridEndpoint("git over SSH", "127.0.0.1", git.port()));
         return git;
     }
@@ -234,6 +238,7 @@ final class TestCluster implements AutoCloseable {
     public void close() {
         // Whatever fails while stopping, the containers and volumes this cluster made still go.
         try {
+            if (archiver != null) archiver.close();
             if (git != null) {
                 try {
                     git.close();

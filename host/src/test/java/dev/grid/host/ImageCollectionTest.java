@@ -1,4 +1,4 @@
-package dev.grid.builder;
+package dev.grid.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,7 +8,6 @@ import dev.grid.core.JobSpec;
 import dev.grid.core.ProcessType;
 import dev.grid.core.Release;
 import dev.grid.core.Retention;
-import dev.grid.host.Docker;
 import dev.grid.store.Deploys;
 import dev.grid.store.Store;
 import dev.grid.testing.SharedEtcd;

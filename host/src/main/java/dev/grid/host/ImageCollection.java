@@ -1,9 +1,8 @@
-package dev.grid.builder;
+package dev.grid.host;
 
 import dev.grid.core.JobSpec;
 import dev.grid.core.Release;
 import dev.grid.core.Retention;
-import dev.grid.host.Docker;
 import dev.grid.store.Keys;
 import dev.grid.store.Store;
 import java.time.Duration;
@@ -15,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The images Dockerfile builds made on this machine that {@link Retention} no longer keeps: no
+ * The images of Dockerfile builds on this machine (built here, or loaded from the blob store) that {@link Retention} no longer keeps: no
  * release among their app's last ten names them, no job runs them, and they are over an hour old.
  */
 public final class ImageCollection {
@@ -42,7 +41,11 @@ public final class ImageCollection {
 
     /** As above, over the images whose names start with {@code prefix} only. */
     static List<String> collect(Store store, Docker docker, String prefix, Instant now) {
-        Retention.Kept kept = Retention.of(store.values(Keys.RELEASES, Release.class), store.values(Keys.JOBS, JobSpec.class));
+        return collect(docker, Retention.of(store.values(Keys.RELEASES, Release.class), store.values(Keys.JOBS, JobSpec.class)), prefix, now);
+    }
+
+    /** As above, with what {@link Retention} keeps already read. */
+    public static List<String> collect(Docker docker, Retention.Kept kept, String prefix, Instant now) {
         List<String> removed = new ArrayList<>();
         for (String name : collectable(docker.images(prefix), kept, now)) {
             if (docker.removeImageIfUnused(name)) removed.add(name);
