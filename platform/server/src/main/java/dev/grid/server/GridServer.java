@@ -79,7 +79,7 @@ public final class GridServer implements AutoCloseable {
         try {
             server.start(config, config.token(env));
             Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
-            log.info("Grid is ready: API {}", server.url);
+            log.info(server.url == null ? "Grid is ready" : "Grid is ready: API {}", server.url);
         } catch (IllegalStateException | IllegalArgumentException e) {
             // A condition Grid names (nftables missing, a setting that disagrees): one line that says what to do.
             System.err.println("grid: " + e.getMessage());
