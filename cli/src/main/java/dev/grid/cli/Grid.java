@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
         description = "Grid: a self-hosted, datastore-appliance-first PaaS.",
         subcommands = {Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Restart.class, Lifecycle.Status.class,
                 Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
-                Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Scale.class, Grid.Run.class, Grid.Logs.class,
+                Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Scale.class, Grid.Resize.class, Grid.Run.class, Grid.Logs.class,
                 HostsCommands.List.class, HostsCommands.Remove.class,
                 RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Timeout.class, RoutesCommands.Remove.class,
                 RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class,
@@ -267,10 +267,12 @@ public final class Grid implements Callable<Integer> {
 
         @Override
         void render(JsonNode jobs) throws Exception {
-            Table t = new Table("TYPE", "JOB", "STATE", "HOST", "PORT", "RESTARTS", "RELEASE", "NOTE");
+            Table t = new Table("TYPE", "JOB", "STATE", "HOST", "PORT", "SIZE", "RESTARTS", "RELEASE", "NOTE");
             for (JsonNode j : jobs) {
                 t.row(j.path("type").asText(), j.path("id").asText(), j.path("state").asText(), j.path("hostId").asText(),
-                        j.path("port").asInt() == 0 ? "" : j.path("port").asText(), j.path("restarts").asInt(),
+                        j.path("port").asInt() == 0 ? "" : j.path("port").asText(),
+                        j.path("memoryMb").asLong() == 0 ? "" : String.format(java.util.Locale.ROOT, "%,d MB", j.path("memoryMb").asLong()),
+                        j.path("restarts").asInt(),
                         j.path("releaseId").asText(), j.path("message").isNull() ? "" : j.path("message").asText());
             }
             t.print(out());
@@ -297,6 +299,32 @@ public final class Grid implements Callable<Integer> {
             out().println("Scaling " + app + "... done, now " + now);
             // The hosts cannot take all of it: said at once, as `grid ps` will go on saying (unplaced).
             for (JsonNode w : f.path("warnings")) err().println(" !    " + w.asText());
+            out().flush();
+            err().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "ps:resize", description = "Set process types' memory in MB (reserved on a host and the limit), e.g. web=512; restarts their jobs.")
+    static final class Resize extends AppCommand {
+        @Parameters(paramLabel = "TYPE=MB", arity = "1..*") List<String> sizes;
+
+        public Integer call() {
+            Map<String, Long> wanted = new LinkedHashMap<>();
+            for (String c : sizes) {
+                String[] kv = pair(c, "resize", "TYPE=MB, e.g. web=512");
+                try {
+                    wanted.put(kv[0], Long.parseLong(kv[1]));
+                } catch (NumberFormatException e) {
+                    throw new CliException("invalid size in '" + c + "': give megabytes as a whole number, e.g. web=512");
+                }
+            }
+            JsonNode r = api().post("/apps/" + app + "/formation/sizes", Api.map("processes", wanted));
+            StringBuilder now = new StringBuilder();
+            r.path("sizes").fields().forEachRemaining(e -> now.append(now.length() > 0 ? ", " : "")
+                    .append(e.getKey()).append('=').append(String.format(java.util.Locale.ROOT, "%,d MB", e.getValue().asLong())));
+            out().println("Resizing " + app + "... done, v" + r.path("version").asInt() + ": " + now);
+            for (JsonNode w : r.path("warnings")) err().println(" !    " + w.asText());
             out().flush();
             err().flush();
             return 0;

@@ -189,6 +189,12 @@ final class Lifecycle {
             return api().get("/status");
         }
 
+        /** Reserved / free / total; with overcommit, the total jobs may reserve and the host's own memory. */
+        static String memory(long reserved, long free, long total, double overcommit) {
+            String base = String.format(java.util.Locale.ROOT, "%,d / %,d / %,d MB", reserved, free, overcommit > 1 ? (long) Math.floor(total * overcommit) : total);
+            return overcommit > 1 ? base + String.format(java.util.Locale.ROOT, " (%,d MB x %s overcommit)", total, new java.math.BigDecimal(String.valueOf(overcommit)).stripTrailingZeros().toPlainString()) : base;
+        }
+
         @Override
         void render(JsonNode s) throws Exception {
             out().println("Grid at " + api().url + ": " + s.path("apps").asInt() + " app(s), " + s.path("jobs").asInt()
@@ -201,7 +207,7 @@ final class Lifecycle {
                 int ports = info.path("portMax").asInt() - info.path("portMin").asInt() + 1;
                 t.row(info.path("id").asText(), info.path("address").asText(),
                         info.path("portMin").asText() + "-" + info.path("portMax").asText() + " (" + h.path("portsInUse").asInt() + " of " + ports + ")",
-                        String.format(java.util.Locale.ROOT, "%,d / %,d / %,d MB", h.path("reservedMb").asLong(), h.path("freeMb").asLong(), info.path("memoryMb").asLong()),
+                        memory(h.path("reservedMb").asLong(), h.path("freeMb").asLong(), info.path("memoryMb").asLong(), info.path("memoryOvercommit").asDouble(1)),
                         jobs.isEmpty() ? "-" : String.join(" ", jobs));
             }
             t.print(out());

@@ -210,7 +210,7 @@ public final class HostAgent implements AutoCloseable {
 
     private HostInfo info() {
         return new HostInfo(config.hostId(), config.address(), config.portMin(), config.portMax(),
-                config.memoryMb(), config.tags(), logServer.url());
+                config.memoryMb(), config.tags(), logServer.url(), config.memoryOvercommit());
     }
 
     public void requestReconcile() {

@@ -11,7 +11,12 @@ import java.util.Map;
  */
 public record HostConfig(String hostId, String address, int portMin, int portMax, long memoryMb,
                          Map<String, String> tags, long leaseTtlSeconds, int apiPort, String dockerHost, java.nio.file.Path stateDir,
-                         int appUidMin, int appUidMax, boolean isolation) {
+                         int appUidMin, int appUidMax, boolean isolation, double memoryOvercommit) {
+    public HostConfig(String hostId, String address, int portMin, int portMax, long memoryMb, Map<String, String> tags, long leaseTtlSeconds,
+                      int apiPort, String dockerHost, java.nio.file.Path stateDir, int appUidMin, int appUidMax, boolean isolation) {
+        this(hostId, address, portMin, portMax, memoryMb, tags, leaseTtlSeconds, apiPort, dockerHost, stateDir, appUidMin, appUidMax, isolation, 1);
+    }
+
     public HostConfig {
         tags = tags == null ? Map.of() : Map.copyOf(tags);
         if (portMin <= 0 || portMax < portMin) throw new IllegalArgumentException("invalid port range " + portMin + "-" + portMax);

@@ -61,8 +61,8 @@ public final class Placement {
         if (hosts.isEmpty()) return "no host is up";
         List<HostInfo> tagged = hosts.stream().filter(h -> h.hasTags(process.tags())).toList();
         if (tagged.isEmpty()) return "no host has tags " + process.tags();
-        long total = tagged.stream().mapToLong(HostInfo::memoryMb).sum();
-        long reserved = tagged.stream().mapToLong(h -> h.memoryMb() - freeMemoryMb(h)).sum();
+        long total = tagged.stream().mapToLong(HostInfo::schedulableMb).sum();
+        long reserved = tagged.stream().mapToLong(h -> h.schedulableMb() - freeMemoryMb(h)).sum();
         HostInfo most = tagged.stream().max(Comparator.comparingLong(this::freeMemoryMb)).orElseThrow();
         return String.format(java.util.Locale.ROOT, "no host has %,d MB free (%,d of %,d MB reserved%s; the most free is %,d MB, on %s)",
                 process.memoryMb(), reserved, total, tagged.size() == 1 ? "" : " over " + tagged.size() + " hosts",
@@ -78,7 +78,7 @@ public final class Placement {
     }
 
     private long freeMemoryMb(HostInfo h) {
-        return h.memoryMb() - assigned.stream().filter(j -> j.hostId().equals(h.id())).mapToLong(JobSpec::memoryMb).sum();
+        return h.schedulableMb() - assigned.stream().filter(j -> j.hostId().equals(h.id())).mapToLong(JobSpec::memoryMb).sum();
     }
 
     private long count(HostInfo h, String app, String type) {

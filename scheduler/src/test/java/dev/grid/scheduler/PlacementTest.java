@@ -36,6 +36,19 @@ class PlacementTest {
     }
 
     @Test
+    void anOvercommittedHostTakesItsMemoryTimesTheRatioAndSaysSoWhenFull() {
+        HostInfo h = new HostInfo("a", "127.0.0.1", 1, 2, 1000, Map.of(), "", 1.5);
+        assertEquals(1500, h.schedulableMb());
+        Placement p = new Placement(List.of(h), List.of());
+        ProcessType web = new ProcessType("c", Map.of(), 256, List.of());
+        int placed = 0;
+        while (p.choose("x", "web", web).isPresent() && placed < 100) p.add(job("a", "x", "web" + placed++, 256));
+        assertEquals(5, placed, "5 x 256 MB fit in 1,000 MB x 1.5, a sixth does not");
+        assertEquals("no host has 256 MB free (1,280 of 1,500 MB reserved; the most free is 220 MB, on a)", p.whyNot(web));
+        assertEquals(1000, new HostInfo("b", "127.0.0.1", 1, 2, 1000, Map.of(), "", 0).schedulableMb(), "a host that says nothing is not overcommitted");
+    }
+
+    @Test
     void prefersTheHostWithFewestJobsOfThatTypeOverFewestJobs() {
         Placement p = new Placement(List.of(host("a", 10000, Map.of()), host("b", 10000, Map.of())), List.of(
                 job("a", "other", "web", 1), job("a", "other", "worker", 2), job("b", "x", "web", 3)));

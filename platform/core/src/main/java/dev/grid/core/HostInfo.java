@@ -2,11 +2,26 @@ package dev.grid.core;
 
 import java.util.Map;
 
-/** What a host agent registers under its lease: where it is and what it can take. */
+/**
+ * What a host agent registers under its lease: where it is and what it can take. Jobs reserve
+ * memory against {@link #schedulableMb}: the host's memory times {@code memoryOvercommit}
+ * ({@code GRID_MEMORY_OVERCOMMIT}, 1 unless the operator allows more).
+ */
 public record HostInfo(String id, String address, int portMin, int portMax, long memoryMb,
-                       Map<String, String> tags, String apiUrl) {
+                       Map<String, String> tags, String apiUrl, double memoryOvercommit) {
     public HostInfo {
         tags = tags == null ? Map.of() : Map.copyOf(tags);
+        if (!(memoryOvercommit >= 1)) memoryOvercommit = 1; // hosts that registered before there was overcommit
+    }
+
+    public HostInfo(String id, String address, int portMin, int portMax, long memoryMb, Map<String, String> tags, String apiUrl) {
+        this(id, address, portMin, portMax, memoryMb, tags, apiUrl, 1);
+    }
+
+    /** The memory jobs may reserve here. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public long schedulableMb() {
+        return (long) Math.floor(memoryMb * memoryOvercommit);
     }
 
     /**

@@ -38,6 +38,11 @@ public record ProcessType(String command, Map<String, String> tags, long memoryM
         return new ProcessType(command, tags, memoryMb, volumes, capabilities, slugUrl);
     }
 
+    /** The same process with {@code memoryMb} reserved and as its limit ({@code grid ps:resize}). */
+    public ProcessType withMemory(long memoryMb) {
+        return new ProcessType(command, tags, memoryMb, volumes, capabilities, slugUrl);
+    }
+
     public static ProcessType of(String command) {
         return new ProcessType(command, Map.of(), DEFAULT_MEMORY_MB, List.of());
     }

@@ -195,7 +195,7 @@ public final class GridServer implements AutoCloseable {
             // Closing the agent stops its jobs and keeps every volume: what `grid down` promises.
             parts.add(new HostAgent(store, docker, new HostConfig(config.hostId(), config.hostAddress(), config.portMin(), config.portMax(),
                     config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost(), config.home().resolve("host"),
-                    config.appUidMin(), config.appUidMax(), config.isolation()), table).start());
+                    config.appUidMin(), config.appUidMax(), config.isolation(), config.memoryOvercommit()), table).start());
         }
     }
 

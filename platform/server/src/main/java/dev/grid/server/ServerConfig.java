@@ -28,7 +28,7 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                            int sshPort, String blobAddress, int blobPort, String stackImage, String addonHost,
                            EtcdAccess etcdAccess, int appUidMin, int appUidMax, boolean isolation, BuildLimits buildLimits,
                            Duration tcpIdleTimeout, int tcpMaxConnections, TcpDatapath tcpDatapath, String keeperJavaOptions,
-                           Duration nodeReplaceAfter) {
+                           Duration nodeReplaceAfter, double memoryOvercommit) {
     public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder", "appliances");
 
     public static ServerConfig fromEnv(Map<String, String> env) throws IOException {
@@ -77,7 +77,19 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 positive(env.getOrDefault("GRID_TCP_MAX_CONNECTIONS", String.valueOf(RouterConfig.TCP_MAX_CONNECTIONS)), "GRID_TCP_MAX_CONNECTIONS"),
                 TcpDatapath.of(env.getOrDefault("GRID_TCP_DATAPATH", "auto")),
                 dev.grid.appliance.KeeperProgram.checkJavaOptions(env.get("GRID_KEEPER_JAVA_OPTS")),
-                replaceAfter(env.getOrDefault("GRID_NODE_REPLACE_AFTER", dev.grid.appliance.Manager.DEFAULT_REPLACE_AFTER.toSeconds() + "s")));
+                replaceAfter(env.getOrDefault("GRID_NODE_REPLACE_AFTER", dev.grid.appliance.Manager.DEFAULT_REPLACE_AFTER.toSeconds() + "s")),
+                overcommit(env.getOrDefault("GRID_MEMORY_OVERCOMMIT", "1")));
+    }
+
+    /** GRID_MEMORY_OVERCOMMIT: how many times its memory a host's jobs may reserve, from 1 (none) to 10. */
+    static double overcommit(String spec) {
+        try {
+            double r = Double.parseDouble(spec.trim());
+            if (r >= 1 && r <= 10) return r;
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("invalid GRID_MEMORY_OVERCOMMIT '" + spec + "': give a ratio from 1 (no overcommit) to 10, e.g. 1.5");
     }
 
     /** GRID_NODE_REPLACE_AFTER: a duration, or {@code off} (null: a lost node waits for its host or for hosts:remove). */

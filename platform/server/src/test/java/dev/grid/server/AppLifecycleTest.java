@@ -1,6 +1,7 @@
 package dev.grid.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -198,5 +199,41 @@ class AppLifecycleTest {
         assertEquals(0, grid.api.cli("apps:destroy", "big", "--confirm", "big").exitCode());
         Eventually.await("its jobs stopped", Duration.ofSeconds(15),
                 () -> grid.store.list("jobs/").entries().stream().filter(e -> e.value().contains("\"app\":\"big\"")).count(), n -> n == 0);
+    }
+
+    @Test
+    void psResizeSetsTheReservationAndTheLimitKeepsThemOverDeploysAndRollbackBringsTheOldSizeBack() throws Exception {
+        grid.api.deployWeb("sized");
+        Eventually.await("web up", Duration.ofSeconds(20), () -> upJobs("sized").size(), n -> n == 1);
+        int releases = grid.api.ok("GET", "/apps/sized/releases", null).size();
+        for (var bad : List.of(List.of("worker=512", "unknown process type 'worker': release v1 has web"),
+                List.of("web=8", "cannot resize web to 8 MB: give 32 to"), List.of("web=lots", "give megabytes as a whole number"))) {
+            var refused = grid.api.cli("ps:resize", "-a", "sized", bad.get(0));
+            assertNotEquals(0, refused.exitCode(), bad.get(0));
+            assertTrue(refused.err().contains(bad.get(1)), refused.err());
+        }
+        assertEquals(releases, grid.api.ok("GET", "/apps/sized/releases", null).size(), "a refused resize makes no release");
+
+        var resized = grid.api.cli("ps:resize", "-a", "sized", "web=128");
+        assertEquals(0, resized.exitCode(), resized.err());
+        assertTrue(resized.out().contains("done, v2: web=128 MB"), resized.out());
+        JsonNode job = Eventually.await("a web job of 128 MB up, the old one gone", Duration.ofSeconds(30), () -> upJobs("sized"),
+                j -> j.size() == 1 && j.get(0).path("memoryMb").asLong() == 128).get(0);
+        String container = grid.containers("a").stream().filter(c -> job.path("id").asText().equals(c.labels().get("grid.job")))
+                .findFirst().orElseThrow().id();
+        Process inspect = new ProcessBuilder("docker", "inspect", "-f", "{{.HostConfig.Memory}}", container).redirectErrorStream(true).start();
+        assertEquals(String.valueOf(128L << 20), new String(inspect.getInputStream().readAllBytes()).strip(), "the container's limit is the size");
+        assertTrue(grid.api.cli("ps", "-a", "sized").out().contains("128 MB"));
+        assertEquals("Resize web to 128 MB", grid.api.ok("GET", "/apps/sized/releases/v2", null).path("description").asText());
+
+        // A new deploy that gives no size keeps it; a rollback to before the resize brings the old size back.
+        grid.api.ok("POST", "/apps/sized/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"web\":{\"command\":"
+                + TestApi.JSON.valueToTree(TestCluster.WEB) + "}}}");
+        assertEquals(128, grid.api.ok("GET", "/apps/sized/releases/v3", null).path("processes").path("web").path("memoryMb").asLong());
+        assertEquals(0, grid.api.cli("releases:rollback", "-a", "sized", "v1").exitCode());
+        assertEquals(256, grid.api.ok("GET", "/apps/sized/releases/v4", null).path("processes").path("web").path("memoryMb").asLong());
+        Eventually.await("the web job back at 256 MB", Duration.ofSeconds(30), () -> upJobs("sized"),
+                j -> j.size() == 1 && j.get(0).path("memoryMb").asLong() == 256);
+        assertEquals(0, grid.api.cli("apps:destroy", "sized", "--confirm", "sized").exitCode());
     }
 }

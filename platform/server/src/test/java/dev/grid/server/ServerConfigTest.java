@@ -46,6 +46,16 @@ class ServerConfigTest {
     }
 
     @Test
+    void memoryOvercommitIsARatioFromOneToTen() throws Exception {
+        assertEquals(1.0, config(Map.of()).memoryOvercommit());
+        assertEquals(1.5, config(Map.of("GRID_MEMORY_OVERCOMMIT", "1.5")).memoryOvercommit());
+        for (String bad : java.util.List.of("0.5", "11", "lots", "")) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_MEMORY_OVERCOMMIT", bad)));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("give a ratio from 1 (no overcommit) to 10"), e.getMessage());
+        }
+    }
+
+    @Test
     void secretsInGridHomeAreReadableByTheirOwnerOnly() throws Exception {
         config(Map.of()).token(Map.of());
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(home.resolve("token"))));

@@ -39,7 +39,8 @@ public class ClusterController {
             m.put("jobs", mine.stream().map(JobSpec::id).sorted().toList());
             long reserved = mine.stream().mapToLong(JobSpec::memoryMb).sum();
             m.put("reservedMb", reserved);
-            m.put("freeMb", h.memoryMb() - reserved);
+            m.put("freeMb", h.schedulableMb() - reserved);
+            m.put("schedulableMb", h.schedulableMb());
             m.put("portsInUse", s.values(Keys.STATUS, dev.grid.core.JobStatus.class)
                     .filter(st -> st.hostId().equals(h.id()) && st.port() > 0 && !st.state().isDown()).count());
             return m;

@@ -20,7 +20,7 @@ public class ReleasesController {
     /** Creates a release and deploys it. */
     @Post
     public HttpResponse<Release> create(String app, @Body Requests.CreateRelease body) {
-        return HttpResponse.created(releases.create(app, body.image(), body.slug(), body.processes(), body.env()));
+        return HttpResponse.created(releases.create(app, body.image(), body.slug(), body.types(), body.env(), body.unsized()));
     }
 
     @Get

@@ -9,7 +9,31 @@ public final class Requests {
 
     public record CreateApp(String name) {}
 
-    public record CreateRelease(String image, String slug, Map<String, ProcessType> processes, Map<String, String> env) {}
+    public record CreateRelease(String image, String slug, Map<String, ProcessRequest> processes, Map<String, String> env) {
+        /** The processes as a release holds them. */
+        public Map<String, ProcessType> types() {
+            if (processes == null) return null;
+            Map<String, ProcessType> out = new java.util.LinkedHashMap<>();
+            processes.forEach((t, p) -> out.put(t, p == null ? null
+                    : new ProcessType(p.command(), p.tags(), p.memoryMb() == null ? 0 : p.memoryMb(), p.volumes(), p.capabilities(), p.slugUrl())));
+            return out;
+        }
+
+        /** The types whose size the request does not give: they keep the size they have ({@code grid ps:resize}). */
+        public java.util.Set<String> unsized() {
+            java.util.Set<String> out = new java.util.HashSet<>();
+            if (processes != null) processes.forEach((t, p) -> {
+                if (p != null && p.memoryMb() == null) out.add(t);
+            });
+            return out;
+        }
+    }
+
+    /** A process type in a release request; without {@code memoryMb} it keeps the size the app's type has. */
+    public record ProcessRequest(String command, Map<String, String> tags, Long memoryMb, java.util.List<dev.grid.core.VolumeMount> volumes,
+                                 java.util.List<String> capabilities, String slugUrl) {}
+
+    public record Resize(Map<String, Long> processes) {}
 
     public record Scale(Map<String, Integer> processes) {}
 

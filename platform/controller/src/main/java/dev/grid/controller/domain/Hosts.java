@@ -56,7 +56,7 @@ public final class Hosts {
         Map<String, HostView> out = new TreeMap<>();
         for (HostInfo h : s.values(Keys.HOSTS, HostInfo.class).toList()) {
             List<JobSpec> mine = jobs.getOrDefault(h.id(), List.of());
-            out.put(h.id(), new HostView(h.id(), h.address(), "up", mine.size(), h.memoryMb(), mine.stream().mapToLong(JobSpec::memoryMb).sum(), h.tags()));
+            out.put(h.id(), new HostView(h.id(), h.address(), "up", mine.size(), h.schedulableMb(), mine.stream().mapToLong(JobSpec::memoryMb).sum(), h.tags()));
         }
         for (var e : jobs.entrySet()) {
             if (!out.containsKey(e.getKey())) out.put(e.getKey(), new HostView(e.getKey(), "", "down (no lease: its agent stopped renewing)",

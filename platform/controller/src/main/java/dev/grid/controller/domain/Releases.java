@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -33,6 +34,12 @@ public final class Releases {
 
     /** A release of new code; it keeps the app's config vars, with {@code env} set on top. */
     public Release create(String app, String image, String slugUrl, Map<String, ProcessType> processes, Map<String, String> env) {
+        return create(app, image, slugUrl, processes, env, Set.of());
+    }
+
+    /** As above; the types in {@code unsized} (the request gave no size) keep their size ({@link Sizes}). */
+    public Release create(String app, String image, String slugUrl, Map<String, ProcessType> processes, Map<String, String> env,
+                          Set<String> unsized) {
         apps.get(app);
         if (image == null || image.isBlank()) throw GridException.invalid("an image is required: name a local Docker image");
         if (processes == null || processes.isEmpty()) throw GridException.invalid("a release needs at least one process type, e.g. web");
@@ -57,8 +64,24 @@ public final class Releases {
         return change(app, current -> {
             Map<String, String> merged = new HashMap<>(current.map(Release::env).orElse(Map.of()));
             if (env != null) merged.putAll(env);
-            return new dev.grid.store.Deploys.Next(image, slugUrl, processes, merged, description);
+            return new dev.grid.store.Deploys.Next(image, slugUrl, Sizes.carried(processes, unsized, current), merged, description);
         });
+    }
+
+    /** The result of {@code ps:resize}: the release that holds the sizes, and what the hosts cannot take now. */
+    public record Resized(String app, int version, Map<String, Long> sizes, java.util.List<String> warnings) {}
+
+    /** Sets process types' sizes through a new release of the current code, deployed (its jobs replaced one after another). */
+    public Resized resize(String app, Map<String, Long> sizes) {
+        Release checked = requireCurrent(app);
+        Sizes.resized(checked, sizes); // refuse bad input before writing anything
+        Release r = change(app, latest -> {
+            Release current = latest.orElseThrow(() -> GridException.invalid("app '" + app + "' has no release yet: deploy one first"));
+            return new dev.grid.store.Deploys.Next(current.image(), current.slugUrl(), Sizes.resized(current, sizes), current.env(), Sizes.description(sizes));
+        });
+        Map<String, Long> now = new java.util.TreeMap<>();
+        r.processes().forEach((type, p) -> now.put(type, p.memoryMb()));
+        return new Resized(app, r.version(), now, Formations.unplaceable(store.list(""), app));
     }
 
     /** Sets and unsets config vars through a new release of the current code. */
