@@ -3,7 +3,6 @@ package dev.grid.scheduler;
 import dev.grid.core.HostInfo;
 import dev.grid.core.JobSpec;
 import dev.grid.core.ProcessType;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -22,24 +21,25 @@ import java.util.Optional;
  */
 public final class Placement {
     private final List<HostInfo> hosts;
-    private final List<JobSpec> assigned;
+    /** The jobs placed so far, by id, and what they add up to per host: each choice costs hosts, not jobs. */
+    private final Map<String, JobSpec> assigned = new HashMap<>();
+    private final Map<String, Long> reservedMb = new HashMap<>();
+    private final Map<String, Integer> onHost = new HashMap<>();
+    private final Map<String, Integer> ofApp = new HashMap<>();
+    private final Map<String, Integer> ofAppType = new HashMap<>();
 
     public Placement(Collection<HostInfo> hosts, Collection<JobSpec> assigned) {
         this.hosts = List.copyOf(hosts);
-        this.assigned = new ArrayList<>(assigned);
+        for (JobSpec j : assigned) add(j);
     }
 
     public Optional<HostInfo> choose(String app, String type, ProcessType process) {
         // Per failure domain, the app's jobs of this type and of every type: counted once, not per comparison.
-        Map<String, String> domainOf = new HashMap<>();
-        for (HostInfo h : hosts) domainOf.put(h.id(), h.failureDomain());
         Map<String, long[]> inDomain = new HashMap<>();
-        for (JobSpec j : assigned) {
-            String d = domainOf.get(j.hostId());
-            if (d == null || !j.app().equals(app)) continue;
-            long[] n = inDomain.computeIfAbsent(d, k -> new long[2]);
-            if (j.type().equals(type)) n[0]++;
-            n[1]++;
+        for (HostInfo h : hosts) {
+            long[] n = inDomain.computeIfAbsent(h.failureDomain(), k -> new long[2]);
+            n[0] += count(h, app, type);
+            n[1] += count(h, app, null);
         }
         long[] none = new long[2];
         return hosts.stream()
@@ -70,20 +70,30 @@ public final class Placement {
     }
 
     public void add(JobSpec job) {
-        assigned.add(job);
+        JobSpec was = assigned.put(job.id(), job);
+        if (was != null) tally(was, -1); // the same job again (moved, or rewritten): counted once
+        tally(job, 1);
     }
 
     public void remove(JobSpec job) {
-        assigned.removeIf(j -> j.id().equals(job.id()));
+        JobSpec was = assigned.remove(job.id());
+        if (was != null) tally(was, -1);
+    }
+
+    private void tally(JobSpec j, int sign) {
+        reservedMb.merge(j.hostId(), sign * j.memoryMb(), Long::sum);
+        onHost.merge(j.hostId(), sign, Integer::sum);
+        ofApp.merge(j.hostId() + "\u0000" + j.app(), sign, Integer::sum);
+        ofAppType.merge(j.hostId() + "\u0000" + j.app() + "\u0000" + j.type(), sign, Integer::sum);
     }
 
     private long freeMemoryMb(HostInfo h) {
-        return h.schedulableMb() - assigned.stream().filter(j -> j.hostId().equals(h.id())).mapToLong(JobSpec::memoryMb).sum();
+        return h.schedulableMb() - reservedMb.getOrDefault(h.id(), 0L);
     }
 
     private long count(HostInfo h, String app, String type) {
-        return assigned.stream().filter(j -> j.hostId().equals(h.id()))
-                .filter(j -> app == null || j.app().equals(app))
-                .filter(j -> type == null || j.type().equals(type)).count();
+        if (app == null) return onHost.getOrDefault(h.id(), 0);
+        if (type == null) return ofApp.getOrDefault(h.id() + "\u0000" + app, 0);
+        return ofAppType.getOrDefault(h.id() + "\u0000" + app + "\u0000" + type, 0);
     }
 }
