@@ -45,6 +45,7 @@ public final class Placement {
         return hosts.stream()
                 .filter(h -> h.hasTags(process.tags()))
                 .filter(h -> freeMemoryMb(h) >= process.memoryMb())
+                .filter(h -> count(h, null, null) < ports(h))
                 .min(Comparator.<HostInfo>comparingLong(h -> inDomain.getOrDefault(h.failureDomain(), none)[0])
                         .thenComparingLong(h -> inDomain.getOrDefault(h.failureDomain(), none)[1])
                         .thenComparingLong(h -> count(h, app, type))
@@ -54,13 +55,21 @@ public final class Placement {
     }
 
     /**
-     * Why nothing fits, for the operator: no host up, none with the tags, or none with the memory
-     * (then how much is reserved of how much, and the most that one host has free).
+     * Why nothing fits, for the operator: no host up, none with the tags, none with a free port
+     * where the memory is (every job takes one of its host's GRID_PORT_RANGE), or none with the
+     * memory (then how much is reserved of how much, and the most that one host has free).
      */
     public String whyNot(ProcessType process) {
         if (hosts.isEmpty()) return "no host is up";
         List<HostInfo> tagged = hosts.stream().filter(h -> h.hasTags(process.tags())).toList();
         if (tagged.isEmpty()) return "no host has tags " + process.tags();
+        List<HostInfo> roomy = tagged.stream().filter(h -> freeMemoryMb(h) >= process.memoryMb()).toList();
+        if (!roomy.isEmpty()) {
+            HostInfo h = roomy.get(0);
+            return String.format(java.util.Locale.ROOT, "no host with %,d MB free has a free port (%s%s has all %,d of its ports %d-%d taken:"
+                    + " widen GRID_PORT_RANGE there, or add a host)", process.memoryMb(), roomy.size() == 1 ? "" : roomy.size() + " such hosts; ",
+                    h.id(), ports(h), h.portMin(), h.portMax());
+        }
         long total = tagged.stream().mapToLong(HostInfo::schedulableMb).sum();
         long reserved = tagged.stream().mapToLong(h -> h.schedulableMb() - freeMemoryMb(h)).sum();
         HostInfo most = tagged.stream().max(Comparator.comparingLong(this::freeMemoryMb)).orElseThrow();
@@ -89,6 +98,11 @@ public final class Placement {
 
     private long freeMemoryMb(HostInfo h) {
         return h.schedulableMb() - reservedMb.getOrDefault(h.id(), 0L);
+    }
+
+    /** A job takes one port of its host's range ({@code PORT}). */
+    private static long ports(HostInfo h) {
+        return (long) h.portMax() - h.portMin() + 1;
     }
 
     private long count(HostInfo h, String app, String type) {

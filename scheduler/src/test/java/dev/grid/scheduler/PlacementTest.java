@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class PlacementTest {
     private static HostInfo host(String id, long mb, Map<String, String> tags) {
-        return new HostInfo(id, "127.0.0.1", 1, 2, mb, tags, "");
+        return new HostInfo(id, "127.0.0.1", 20000, 20999, mb, tags, "");
     }
 
     private static JobSpec job(String host, String app, String type, long mb) {
@@ -37,7 +37,7 @@ class PlacementTest {
 
     @Test
     void anOvercommittedHostTakesItsMemoryTimesTheRatioAndSaysSoWhenFull() {
-        HostInfo h = new HostInfo("a", "127.0.0.1", 1, 2, 1000, Map.of(), "", 1.5);
+        HostInfo h = new HostInfo("a", "127.0.0.1", 20000, 20999, 1000, Map.of(), "", 1.5);
         assertEquals(1500, h.schedulableMb());
         Placement p = new Placement(List.of(h), List.of());
         ProcessType web = new ProcessType("c", Map.of(), 256, List.of());
@@ -46,6 +46,23 @@ class PlacementTest {
         assertEquals(5, placed, "5 x 256 MB fit in 1,000 MB x 1.5, a sixth does not");
         assertEquals("no host has 256 MB free (1,280 of 1,500 MB reserved; the most free is 220 MB, on a)", p.whyNot(web));
         assertEquals(1000, new HostInfo("b", "127.0.0.1", 1, 2, 1000, Map.of(), "", 0).schedulableMb(), "a host that says nothing is not overcommitted");
+    }
+
+    @Test
+    void everyJobTakesAPortSoAFullPortRangeIsAReasonToo() {
+        HostInfo small = new HostInfo("a", "127.0.0.1", 20000, 20002, 100_000, Map.of(), "");
+        HostInfo wide = new HostInfo("b", "127.0.0.1", 21000, 21999, 300, Map.of(), "");
+        Placement p = new Placement(List.of(small, wide), List.of());
+        ProcessType web = new ProcessType("c", Map.of(), 256, List.of());
+        for (int i = 0; i < 3; i++) {
+            String chosen = p.choose("x", "web", web).orElseThrow().id();
+            p.add(job(chosen, "x", "web" + i, 256));
+        }
+        // a has 3 ports, b memory for one: four jobs fit, a fifth does not.
+        p.add(job(p.choose("x", "web", web).orElseThrow().id(), "x", "web3", 256));
+        assertTrue(p.choose("x", "web", web).isEmpty());
+        assertEquals("no host with 256 MB free has a free port (a has all 3 of its ports 20000-20002 taken: widen GRID_PORT_RANGE there, or add a host)",
+                p.whyNot(web));
     }
 
     @Test

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class TwoSchedulersTest {
     private static void setUp(Store store, int web) {
         for (String h : new String[] {"h1", "h2", "h3"}) {
-            store.put(Keys.host(h), new HostInfo(h, "127.0.0.1", 1, 2, 100_000, Map.of(), ""));
+            store.put(Keys.host(h), new HostInfo(h, "127.0.0.1", 20000, 20999, 100_000, Map.of(), ""));
         }
         Release r = new Release("app-v1", "app", 1, "img", Map.of("web", ProcessType.of("x"), "worker", ProcessType.of("y")), Map.of(), Instant.now(), "Deploy", null);
         store.put(Keys.release("app", r.id()), r);
