@@ -239,6 +239,20 @@ public final class Grid implements Callable<Integer> {
         return new String[] {s.substring(0, eq), s.substring(eq + 1)};
     }
 
+    /** TYPE=N arguments, in their order; {@code invalid} (with the argument) when N is not a whole number. */
+    static Map<String, Long> numbers(List<String> args, String option, String shape, String invalid) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String a : args) {
+            String[] kv = pair(a, option, shape);
+            try {
+                out.put(kv[0], Long.parseLong(kv[1]));
+            } catch (NumberFormatException e) {
+                throw new CliException(String.format(invalid, a));
+            }
+        }
+        return out;
+    }
+
     @Command(name = "releases", description = "List an app's releases, newest first.")
     static final class Releases extends AppRead {
         @Override
@@ -285,14 +299,10 @@ public final class Grid implements Callable<Integer> {
 
         public Integer call() {
             Map<String, Integer> wanted = new LinkedHashMap<>();
-            for (String c : counts) {
-                String[] kv = pair(c, "scale", "TYPE=N, e.g. web=3");
-                try {
-                    wanted.put(kv[0], Integer.parseInt(kv[1]));
-                } catch (NumberFormatException e) {
-                    throw new CliException("invalid count in '" + c + "': use a whole number, e.g. web=3");
-                }
-            }
+            numbers(counts, "scale", "TYPE=N, e.g. web=3", "invalid count in '%s': use a whole number, e.g. web=3").forEach((type, n) -> {
+                if (n != n.intValue()) throw new CliException("cannot scale " + type + " to " + n + ": too large a count");
+                wanted.put(type, n.intValue());
+            });
             JsonNode f = api().patch("/apps/" + app + "/formation", Api.map("processes", wanted));
             StringBuilder now = new StringBuilder();
             f.path("processes").fields().forEachRemaining(e -> now.append(now.length() > 0 ? ", " : "").append(e.getKey()).append('=').append(e.getValue().asInt()));
@@ -310,15 +320,7 @@ public final class Grid implements Callable<Integer> {
         @Parameters(paramLabel = "TYPE=MB", arity = "1..*") List<String> sizes;
 
         public Integer call() {
-            Map<String, Long> wanted = new LinkedHashMap<>();
-            for (String c : sizes) {
-                String[] kv = pair(c, "resize", "TYPE=MB, e.g. web=512");
-                try {
-                    wanted.put(kv[0], Long.parseLong(kv[1]));
-                } catch (NumberFormatException e) {
-                    throw new CliException("invalid size in '" + c + "': give megabytes as a whole number, e.g. web=512");
-                }
-            }
+            Map<String, Long> wanted = numbers(sizes, "resize", "TYPE=MB, e.g. web=512", "invalid size in '%s': give megabytes as a whole number, e.g. web=512");
             JsonNode r = api().post("/apps/" + app + "/formation/sizes", Api.map("processes", wanted));
             StringBuilder now = new StringBuilder();
             r.path("sizes").fields().forEachRemaining(e -> now.append(now.length() > 0 ? ", " : "")
