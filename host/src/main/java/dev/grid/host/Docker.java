@@ -320,13 +320,19 @@ public final class Docker implements AutoCloseable {
     public java.io.InputStream save(String image) {
         int slash = image.lastIndexOf('/');
         int colon = image.lastIndexOf(':');
-        var cmd = colon > slash ? client.saveImageCmd(image.substring(0, colon)).withTag(image.substring(colon + 1)) : client.saveImageCmd(image);
+        var cmd = colon > slash && !image.startsWith("sha256:") ? client.saveImageCmd(image.substring(0, colon)).withTag(image.substring(colon + 1)) : client.saveImageCmd(image);
         return cmd.exec();
     }
 
     /** Loads a tar as {@code docker save} writes it (layers this engine has may be left out of it). */
     public void load(java.io.InputStream tar) {
         client.loadImageCmd(tar).exec();
+    }
+
+    /** The image's layers (diff ids, bottom first). */
+    public List<String> imageLayers(String image) {
+        var rootFs = client.inspectImageCmd(image).exec().getRootFS();
+        return rootFs == null || rootFs.getLayers() == null ? List.of() : List.copyOf(rootFs.getLayers());
     }
 
     /** The layers (diff ids, bottom first) of every image on this engine: what a load may leave out. */

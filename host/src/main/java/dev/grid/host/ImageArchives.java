@@ -49,11 +49,15 @@ public final class ImageArchives {
     /**
      * Stores {@code image} (on this machine's Docker) in the blob store and records it under
      * {@link Keys#image}. Each layer is written beside the blobs and hashed on the way: its diff
-     * id names it, and one the blob store has already is dropped.
+     * id names it, and one the blob store has already is dropped. Both layouts of {@code docker
+     * save} are read: Docker's own ({@code ID.json}, {@code DIR/layer.tar}) and OCI's (Docker 25
+     * on: {@code blobs/sha256/HEX}, the configuration's HEX being the image id; not tried here,
+     * where Docker is 20.10).
      */
     public static Exported export(Docker docker, Blobs blobs, Store store, String image) throws IOException {
         String id = docker.imageId(image);
-        String configName = id.substring("sha256:".length()) + ".json";
+        String hex = id.substring("sha256:".length());
+        java.util.Set<String> wanted = new java.util.HashSet<>(docker.imageLayers(image));
         String config = null;
         Map<String, Long> sizes = new HashMap<>();
         int fresh = 0;
@@ -61,9 +65,10 @@ public final class ImageArchives {
         try (InputStream saved = docker.save(image); TarArchiveInputStream tar = new TarArchiveInputStream(saved)) {
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
-                if (e.getName().equals(configName)) {
+                String name = e.getName();
+                if (name.equals(hex + ".json") || name.equals("blobs/sha256/" + hex)) {
                     config = new String(tar.readAllBytes(), StandardCharsets.UTF_8);
-                } else if (e.isFile() && e.getName().endsWith("/layer.tar")) {
+                } else if (e.isFile() && (name.endsWith("/layer.tar") || name.startsWith("blobs/sha256/"))) {
                     Path part = blobs.newFile("layer");
                     try {
                         MessageDigest sha = sha256();
@@ -71,6 +76,7 @@ public final class ImageArchives {
                             tar.transferTo(o);
                         }
                         String diffId = "sha256:" + HexFormat.of().formatHex(sha.digest());
+                        if (!wanted.contains(diffId)) continue; // an OCI index or manifest, or a compressed copy: not a layer
                         long size = Files.size(part);
                         sizes.put(diffId, size);
                         String blob = ImageArchive.blobName(diffId);
@@ -85,7 +91,7 @@ public final class ImageArchives {
                 }
             }
         }
-        if (config == null) throw new IOException("docker save of " + image + " had no configuration " + configName);
+        if (config == null) throw new IOException("docker save of " + image + " had no configuration " + id);
         List<ImageArchive.Layer> layers = new ArrayList<>();
         for (String diffId : diffIds(config)) {
             Long size = sizes.get(diffId);
