@@ -36,7 +36,9 @@ public final class Scheduler implements AutoCloseable {
     private final LeaderElection election;
     private final Clock clock;
     private final CoalescedTask loop;
-    private final List<Subscription> watches = new java.util.ArrayList<>();
+    /** What the plan reads, kept by a watch: a round reads no key of etcd (a lost race reads it all once). */
+    private volatile dev.grid.store.StoreMirror mirror;
+    private final java.util.concurrent.atomic.AtomicLong freshReads = new java.util.concurrent.atomic.AtomicLong();
     /** How long a scheduler that has just become leader leaves the jobs of unregistered hosts where they are. */
     private final java.time.Duration grace;
     private volatile java.time.Instant leaderSince;
@@ -56,8 +58,10 @@ public final class Scheduler implements AutoCloseable {
     }
 
     public Scheduler start() {
-        long rev = store.list(Keys.HOSTS).revision();
-        for (String prefix : WATCHED) watches.add(store.watch(prefix, rev + 1, c -> requestReconcile(), this::requestReconcile));
+        List<String> read = new java.util.ArrayList<>(WATCHED);
+        read.add(Keys.CLAIMS);
+        read.add(Keys.UNPLACED);
+        mirror = new dev.grid.store.StoreMirror(store, read, this::requestReconcile);
         loop.every(java.time.Duration.ofSeconds(1));
         return this;
     }
@@ -77,14 +81,26 @@ public final class Scheduler implements AutoCloseable {
         }
         if (leaderSince == null) leaderSince = clock.instant();
         for (int tries = 0; tries < 10; tries++) {
-            if (reconcileOnce()) return;
+            // After a lost race, another writer's change may not have reached the mirror yet: read etcd itself.
+            if (reconcileOnce(tries > 0)) return;
         }
         log.warn("scheduler {}: plans kept conflicting; trying again on the next change", id);
     }
 
     /** One round: returns false if the plan lost a race and must be recomputed. */
     boolean reconcileOnce() {
-        Snapshot snapshot = store.list("");
+        return reconcileOnce(false);
+    }
+
+    private boolean reconcileOnce(boolean fresh) {
+        dev.grid.store.StoreMirror m = mirror;
+        Snapshot snapshot;
+        if (fresh || m == null) {
+            snapshot = store.list("");
+            freshReads.incrementAndGet();
+        } else {
+            snapshot = m.snapshot();
+        }
         java.time.Instant now = clock.instant();
         ClusterView view = awaitingRestartedHosts(ClusterView.of(snapshot), now);
         Plan plan = Reconciler.plan(view, now, () -> UUID.randomUUID().toString().substring(0, 8));
@@ -113,7 +129,10 @@ public final class Scheduler implements AutoCloseable {
         }
         for (JobSpec j : plan.update()) txn.put(Keys.job(j.hostId(), j.id()), j);
         for (JobSpec j : plan.place()) txn.put(Keys.job(j.hostId(), j.id()), j);
-        boolean committed = txn.commit();
+        long revision = txn.commitRevision();
+        boolean committed = revision > 0;
+        // The next round must see this plan's jobs: wait for the mirror to have them (briefly; a lost race reads etcd anyway).
+        if (committed && m != null) m.awaitRevision(revision, java.time.Duration.ofSeconds(2));
         if (committed) {
             log.info("scheduler {}: placed {}, stopped {}, updated {}", id, plan.place().size(), plan.stop().size(), plan.update().size());
         } else {
@@ -145,7 +164,15 @@ public final class Scheduler implements AutoCloseable {
             log.info("{} {}: every wanted job is placed now", e.getValue().app(), e.getValue().type());
             txn.delete(e.getKey());
         }
-        txn.commit();
+        long revision = txn.commitRevision();
+        dev.grid.store.StoreMirror m = mirror;
+        if (revision > 0 && m != null) m.awaitRevision(revision, java.time.Duration.ofSeconds(2)); // said once, not again next round
+    }
+
+    /** How many times this scheduler read all of etcd: once at start, then only after a lost race or a compaction. */
+    public long fullReads() {
+        dev.grid.store.StoreMirror m = mirror;
+        return freshReads.get() + (m == null ? 0 : m.reads());
     }
 
     /** The view, with the jobs of unregistered hosts left alone while this scheduler's grace lasts. */
@@ -164,7 +191,7 @@ public final class Scheduler implements AutoCloseable {
 
     @Override
     public void close() {
-        watches.forEach(Subscription::close);
+        if (mirror != null) mirror.close();
         loop.close();
         if (election != null) election.close();
     }

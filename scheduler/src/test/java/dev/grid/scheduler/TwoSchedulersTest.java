@@ -41,6 +41,31 @@ class TwoSchedulersTest {
     }
 
     @Test
+    void aSchedulerReadsEtcdInFullOnceAndActsOnChangesFromItsWatch() throws Exception {
+        try (Store store = SharedEtcd.newStore()) {
+            setUp(store, 4);
+            try (Scheduler s = new Scheduler(store, "solo", 2, Clock.systemUTC()).start()) {
+                awaitJobs(store, 4, 2);
+                long reads = s.fullReads();
+                assertEquals(1, reads, "the start's one read");
+                // Rounds with nothing to do, every second and on request: no read of etcd.
+                for (int i = 0; i < 5; i++) {
+                    s.requestReconcile();
+                    Eventually.sleep(300);
+                }
+                Eventually.sleep(1500);
+                assertEquals(reads, s.fullReads(), "idle rounds read nothing of etcd");
+                // A change arrives by the watch and is acted on.
+                scale(store, 8);
+                awaitJobs(store, 8, 4);
+                scale(store, 2);
+                awaitJobs(store, 2, 1);
+                assertEquals(reads, s.fullReads(), "nor do rounds that place and stop");
+            }
+        }
+    }
+
+    @Test
     void twoActiveSchedulersNeverCreateMoreJobsThanAsked() throws Exception {
         try (Store store = SharedEtcd.newStore()) {
             Set<String> live = ConcurrentHashMap.newKeySet();

@@ -202,20 +202,32 @@ public final class Store implements AutoCloseable {
      * caller can re-read the prefix, and the watch resumes from the present.
      */
     public Subscription watch(String keyPrefix, long fromRevision, Consumer<List<Change>> onChanges, Runnable onResync) {
+        return new ResumingWatch(keyPrefix, fromRevision, onChanges, () -> {
+            onResync.run();
+            return 0;
+        });
+    }
+
+    /**
+     * As above, for a caller that keeps what it watches: {@code onResync} re-reads it and returns
+     * the revision it read at, and the watch resumes right after that revision, so no change
+     * between the read and the resumed watch is missed.
+     */
+    public Subscription watchResuming(String keyPrefix, long fromRevision, Consumer<List<Change>> onChanges, java.util.function.LongSupplier onResync) {
         return new ResumingWatch(keyPrefix, fromRevision, onChanges, onResync);
     }
 
     private final class ResumingWatch implements Subscription {
         private final String keyPrefix;
         private final Consumer<List<Change>> onChanges;
-        private final Runnable onResync;
+        private final java.util.function.LongSupplier onResync;
         private volatile long next;
         private volatile boolean closed;
         /** Each underlying watch has a generation; only the current one may deliver events or restart. */
         private int generation;
         private Watch.Watcher watcher;
 
-        ResumingWatch(String keyPrefix, long fromRevision, Consumer<List<Change>> onChanges, Runnable onResync) {
+        ResumingWatch(String keyPrefix, long fromRevision, Consumer<List<Change>> onChanges, java.util.function.LongSupplier onResync) {
             this.keyPrefix = keyPrefix;
             this.onChanges = onChanges;
             this.onResync = onResync;
@@ -262,7 +274,8 @@ public final class Store implements AutoCloseable {
             if (compacted) {
                 log.warn("watch on {} fell behind compaction; resyncing", keyPrefix);
                 next = 0;
-                onResync.run();
+                long read = onResync.getAsLong();
+                if (read > 0) next = read + 1;
             } else {
                 log.debug("watch on {} broke ({}); resuming from revision {}", keyPrefix, error, next);
             }

@@ -54,9 +54,14 @@ public final class Txn {
     }
 
     public boolean commit() {
+        return commitRevision() > 0;
+    }
+
+    /** Commits; the revision the writes made (the store's revision, if they were none), or -1 if a condition failed. */
+    public long commitRevision() {
         try {
-            return store.kv().txn().If(conditions.toArray(Cmp[]::new)).Then(ops.toArray(Op[]::new))
-                    .commit().get().isSucceeded();
+            var r = store.kv().txn().If(conditions.toArray(Cmp[]::new)).Then(ops.toArray(Op[]::new)).commit().get();
+            return r.isSucceeded() ? r.getHeader().getRevision() : -1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException("transaction interrupted", e);
