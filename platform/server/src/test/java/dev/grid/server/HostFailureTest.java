@@ -27,8 +27,9 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * An appliance cluster of three nodes loses whole hosts (the host agent stopped, its containers
  * killed) under a write load, in two layouts (three hosts with a node each; two hosts, one with two
- * nodes): Postgres through JDBC ({@link HostFailureTwoHostsTest}, {@link HostFailureThreeHostsTest}),
- * Redis with WAIT 1 ({@link RedisHostFailureTest}). After each loss writes resume, and no
+ * nodes): Postgres through JDBC ({@link HostFailureTwoHostsTest}, {@link HostFailureThreeHostsTest}).
+ * Each appliance gives its client; Redis with WAIT 1 lost acknowledged writes here and is not run
+ * yet (docs/appliances.md, "Redis and whole hosts"). After each loss writes resume, and no
  * acknowledged write is lost; the host then comes back, and its nodes rejoin. The control plane
  * (etcd, controller, scheduler, managers) is on no host: its own availability is another matter
  * (docs/reliability.md).
