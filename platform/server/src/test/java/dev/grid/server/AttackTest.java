@@ -306,7 +306,7 @@ class AttackTest {
     }
 
     @Test
-    void gridsOwnAppsTakeNoPushNoCloneAndNoOneOffRun() throws Exception {
+    void gridsOwnAppsTakeNoPushNoCloneNoOneOffRunAndNoResize() throws Exception {
         String system = POSTGRES.app();
         Path src = git.repo("system", Map.of("Procfile", "release: env\nweb: env\n"));
         TestGit.Result pushed = git.push(src, system);
@@ -317,6 +317,9 @@ class AttackTest {
         assertNotEquals(0, run.exitCode());
         assertTrue(run.err().contains("runs no one-off commands"), run.err());
         assertTrue(grid.api.jobs(system).stream().noneMatch(j -> j.path("type").asText().equals("run")), "nothing ran");
+        var resize = grid.api.cli("ps:resize", "-a", system, "n0=64");
+        assertNotEquals(0, resize.exitCode());
+        assertTrue(resize.err().contains("is one of Grid's own apps: its sizes are its appliance's"), resize.err());
         assertEquals(1, grid.api.ok("GET", "/apps/" + system + "/releases", null).size(), "its first release is still its only one");
     }
 

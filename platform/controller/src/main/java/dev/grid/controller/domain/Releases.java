@@ -73,6 +73,8 @@ public final class Releases {
 
     /** Sets process types' sizes through a new release of the current code, deployed (its jobs replaced one after another). */
     public Resized resize(String app, Map<String, Long> sizes) {
+        // A data node's size is its appliance's: a resize here would replace the nodes outside their manager's upgrade order.
+        if (dev.grid.core.App.isSystem(app)) throw GridException.invalid(app + " is one of Grid's own apps: its sizes are its appliance's, not ps:resize's");
         Release checked = requireCurrent(app);
         Sizes.resized(checked, sizes); // refuse bad input before writing anything
         Release r = change(app, latest -> {
