@@ -189,9 +189,9 @@ final class Lifecycle {
             return api().get("/status");
         }
 
-        /** Reserved / free / total; with overcommit, the total jobs may reserve and the host's own memory. */
-        static String memory(long reserved, long free, long total, double overcommit) {
-            String base = String.format(java.util.Locale.ROOT, "%,d / %,d / %,d MB", reserved, free, overcommit > 1 ? (long) Math.floor(total * overcommit) : total);
+        /** Reserved / free / what jobs may reserve; with overcommit, the host's own memory too. */
+        static String memory(long reserved, long free, long schedulable, long total, double overcommit) {
+            String base = String.format(java.util.Locale.ROOT, "%,d / %,d / %,d MB", reserved, free, schedulable);
             return overcommit > 1 ? base + String.format(java.util.Locale.ROOT, " (%,d MB x %s overcommit)", total, new java.math.BigDecimal(String.valueOf(overcommit)).stripTrailingZeros().toPlainString()) : base;
         }
 
@@ -207,7 +207,8 @@ final class Lifecycle {
                 int ports = info.path("portMax").asInt() - info.path("portMin").asInt() + 1;
                 t.row(info.path("id").asText(), info.path("address").asText(),
                         info.path("portMin").asText() + "-" + info.path("portMax").asText() + " (" + h.path("portsInUse").asInt() + " of " + ports + ")",
-                        memory(h.path("reservedMb").asLong(), h.path("freeMb").asLong(), info.path("memoryMb").asLong(), info.path("memoryOvercommit").asDouble(1)),
+                        memory(h.path("reservedMb").asLong(), h.path("freeMb").asLong(), h.path("schedulableMb").asLong(info.path("memoryMb").asLong()),
+                                info.path("memoryMb").asLong(), info.path("memoryOvercommit").asDouble(1)),
                         jobs.isEmpty() ? "-" : String.join(" ", jobs));
             }
             t.print(out());

@@ -335,18 +335,23 @@ public final class Docker implements AutoCloseable {
         return rootFs == null || rootFs.getLayers() == null ? List.of() : List.copyOf(rootFs.getLayers());
     }
 
+    /** {@link #imageLayers}, or empty for an image removed meanwhile. */
+    private List<String> layersIfThere(String image) {
+        try {
+            return imageLayers(image);
+        } catch (NotFoundException removedMeanwhile) {
+            return List.of();
+        }
+    }
+
     /** The layers (diff ids, bottom first) of every image on this engine: what a load may leave out. */
     public List<List<String>> layerChains() {
         List<List<String>> out = new ArrayList<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (var image : client.listImagesCmd().withShowAll(true).exec()) {
             if (!seen.add(image.getId())) continue;
-            try {
-                var rootFs = client.inspectImageCmd(image.getId()).exec().getRootFS();
-                if (rootFs != null && rootFs.getLayers() != null) out.add(List.copyOf(rootFs.getLayers()));
-            } catch (NotFoundException removedMeanwhile) {
-                // gone since the listing
-            }
+            List<String> layers = layersIfThere(image.getId());
+            if (!layers.isEmpty()) out.add(layers);
         }
         return out;
     }

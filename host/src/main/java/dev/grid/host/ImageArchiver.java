@@ -90,7 +90,7 @@ public final class ImageArchiver implements AutoCloseable {
             log.info("forgot the stored image {}: no kept release or job names it", image);
         }
         try {
-            List<ImageArchive> left = store.values(Keys.IMAGES, ImageArchive.class);
+            List<ImageArchive> left = archived.stream().filter(a -> !plan.forget().contains(a.image())).toList();
             long bytes = 0;
             List<String> unused = unusedLayers(left, blobs.names("layer-"), now);
             for (String name : unused) {

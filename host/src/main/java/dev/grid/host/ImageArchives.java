@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.grid.blobs.Blobs;
 import dev.grid.core.ImageArchive;
 import dev.grid.core.Json;
-import dev.grid.store.Credentials;
 import dev.grid.store.Keys;
 import dev.grid.store.Store;
 import java.io.IOException;
@@ -12,10 +11,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -173,7 +168,6 @@ public final class ImageArchives {
 
     /** Loads archived images on this host, fetching their layers from the blob store with the host's credential. */
     public static final class Loader {
-        private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         private final Store store;
         private final Docker docker;
         private final Supplier<String> token;
@@ -211,7 +205,7 @@ public final class ImageArchives {
             AtomicReference<Exception> failed = new AtomicReference<>();
             Thread writer = new Thread(() -> {
                 try (out) {
-                    writeLoadTar(a, from, layer -> fetch(a.url(layer)), out);
+                    writeLoadTar(a, from, layer -> BlobFetch.open(a.url(layer), token.get(), Duration.ofMinutes(30)), out);
                 } catch (Exception e) {
                     failed.set(e);
                 }
@@ -241,21 +235,6 @@ public final class ImageArchives {
             long bytes = 0;
             for (int i = from; i < a.layers().size(); i++) bytes += a.layers().get(i).size();
             return new Loaded(a.layers().size() - from, a.layers().size(), bytes);
-        }
-
-        private InputStream fetch(String url) throws IOException {
-            try {
-                HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(30))
-                        .header("Authorization", Credentials.header(token.get())).build(), HttpResponse.BodyHandlers.ofInputStream());
-                if (r.statusCode() != 200) {
-                    r.body().close();
-                    throw new IOException("the blob store answered HTTP " + r.statusCode() + " for " + url);
-                }
-                return r.body();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
         }
     }
 }

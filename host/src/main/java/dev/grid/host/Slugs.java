@@ -1,11 +1,6 @@
 package dev.grid.host;
 
-import dev.grid.store.Credentials;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +16,6 @@ import java.util.function.Supplier;
  * are never unpacked on the host: each container that runs one unpacks it ({@link SlugProcess}).
  */
 final class Slugs {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Path dir;
     private final Supplier<String> token;
 
@@ -42,14 +36,11 @@ final class Slugs {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         Path partial = Files.createTempFile(dir, "slug", ".part", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")));
         try {
-            HttpResponse<Path> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(5))
-                    .header("Authorization", Credentials.header(token.get())).build(), HttpResponse.BodyHandlers.ofFile(partial));
-            if (r.statusCode() != 200) throw new IOException("HTTP " + r.statusCode());
+            try (var in = BlobFetch.open(url, token.get(), Duration.ofMinutes(5))) {
+                Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
+            }
             Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
             return target;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
         } finally {
             Files.deleteIfExists(partial);
         }

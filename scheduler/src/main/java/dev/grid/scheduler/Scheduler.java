@@ -129,10 +129,7 @@ public final class Scheduler implements AutoCloseable {
         }
         for (JobSpec j : plan.update()) txn.put(Keys.job(j.hostId(), j.id()), j);
         for (JobSpec j : plan.place()) txn.put(Keys.job(j.hostId(), j.id()), j);
-        long revision = txn.commitRevision();
-        boolean committed = revision > 0;
-        // The next round must see this plan's jobs: wait for the mirror to have them (briefly; a lost race reads etcd anyway).
-        if (committed && m != null) m.awaitRevision(revision, java.time.Duration.ofSeconds(2));
+        boolean committed = commitSeen(txn);
         if (committed) {
             log.info("scheduler {}: placed {}, stopped {}, updated {}", id, plan.place().size(), plan.stop().size(), plan.update().size());
         } else {
@@ -164,9 +161,18 @@ public final class Scheduler implements AutoCloseable {
             log.info("{} {}: every wanted job is placed now", e.getValue().app(), e.getValue().type());
             txn.delete(e.getKey());
         }
+        commitSeen(txn); // said once, not again next round
+    }
+
+    /**
+     * Commits; once committed, waits (briefly) for the mirror to hold the writes, so that the next
+     * round plans from them (a lost race reads etcd anyway). Whether it committed.
+     */
+    private boolean commitSeen(Txn txn) {
         long revision = txn.commitRevision();
         dev.grid.store.StoreMirror m = mirror;
-        if (revision > 0 && m != null) m.awaitRevision(revision, java.time.Duration.ofSeconds(2)); // said once, not again next round
+        if (revision > 0 && m != null) m.awaitRevision(revision, java.time.Duration.ofSeconds(2));
+        return revision > 0;
     }
 
     /** How many times this scheduler read all of etcd: once at start, then only after a lost race or a compaction. */
