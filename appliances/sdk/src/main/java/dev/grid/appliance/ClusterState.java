@@ -35,6 +35,24 @@ public record ClusterState(long generation, String primary, String sync, List<St
         return "new";
     }
 
+    /**
+     * Whom {@code node} streams from as a replica: the primary, or with cascading replication
+     * ({@link Failover.Policy#cascade}, {@link Datastore#cascades}) the sync, for every node but the
+     * sync itself, so that the sync is the one replica attached to the primary.
+     */
+    public String upstreamOf(String node, boolean cascade) {
+        if (!cascade || sync == null || node.equals(sync) || node.equals(primary)) return primary;
+        return sync;
+    }
+
+    /**
+     * Whether {@code r}, node {@code node}'s report, streams as a replica should here: from the
+     * primary, or (any node but the sync, with cascading replication) from the sync.
+     */
+    public boolean streams(String node, NodeReport r) {
+        return r != null && (r.isReplicaOf(primary) || (sync != null && !node.equals(sync) && r.isReplicaOf(sync)));
+    }
+
     ClusterState next(String primary, String sync, List<String> asyncs, List<String> deposed, boolean syncReady,
                       LastFailover lastFailover, long now) {
         return new ClusterState(generation + 1, primary, sync, asyncs, deposed, syncReady, lastFailover, now,

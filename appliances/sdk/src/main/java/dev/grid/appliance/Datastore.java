@@ -74,9 +74,21 @@ public interface Datastore {
 
     /**
      * On the primary: from now on a write is acknowledged only once {@code replica} has it
-     * (null: by no replica — an asynchronous datastore ignores this).
+     * (null: by no replica). Called again when the sync's address becomes known or changes (its
+     * address and port are null and 0 while the keeper has no report of it).
      */
-    void requireSync(String replica) throws Exception;
+    void requireSync(Peer replica) throws Exception;
+
+    /**
+     * Whether the replicas other than the sync stream from the sync rather than from the primary
+     * ({@link ClusterState#upstreamOf}): for a datastore whose acknowledgement counts any attached
+     * replica (Redis's {@code WAIT}), so that the sync alone can acknowledge, and a replica beside the
+     * primary in its failure domain never does. The appliance's {@link Failover.Policy#cascade} must
+     * say the same. False by default: every replica streams from the primary.
+     */
+    default boolean cascades() {
+        return false;
+    }
 
     /** What the node is now; never throws (a datastore that does not answer is "stopped"). */
     Observation observe();
@@ -91,8 +103,11 @@ public interface Datastore {
      * @param role          {@link NodeReport#PRIMARY}, {@link NodeReport#REPLICA} or "stopped"
      * @param position      written (primary) or received (replica) position
      * @param upstream      for a replica, the node it is streaming from now (null: not streaming)
-     * @param activeSync    on a primary, the replica the datastore is now waiting for on commit
-     * @param replicas      on a primary, each connected replica's durable position
+     * @param activeSync    on a primary, the replica the datastore is now waiting for on commit, and
+     *                      the only one whose acknowledgement counts (a cascading datastore: the only
+     *                      replica attached)
+     * @param replicas      on a primary, each connected replica's durable position, by node id (the
+     *                      sync's at least: the keeper looks it up by its id)
      */
     record Observation(String role, long position, String upstream, String activeSync, Map<String, Long> replicas, String message) {
         public static Observation stopped(String message) {

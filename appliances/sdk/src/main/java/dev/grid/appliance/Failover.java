@@ -35,6 +35,10 @@ import static dev.grid.appliance.ClusterState.without;
  *       reports as a replica of the current primary.</li>
  *   <li>With the primary healthy: a lost sync is replaced by the live async replica with the
  *       highest position (not yet ready until the primary confirms it caught up).</li>
+ *   <li>Cascading replication ({@link Policy#cascade}: Redis, whose {@code WAIT} counts any
+ *       replica attached to the primary): the asyncs stream from the sync, so that the sync alone
+ *       acknowledges to the primary. An async streaming from the sync counts as streaming
+ *       wherever streaming from the primary is asked for.</li>
  *   <li>Failure domains (a node's host, or the host's {@code zone} tag): the sync is chosen
  *       from another domain than the primary's whenever one has a live replica, at bootstrap,
  *       after a failover and when a sync is replaced; and a sync that shares the primary's
@@ -54,15 +58,31 @@ public final class Failover {
      * @param restartIsFailover whether a primary that restarted is replaced by a replica if one can be
      *                          promoted (a datastore that may lose acknowledged writes on restart,
      *                          such as Redis with AOF everysec, whose replicas would then copy the loss)
+     * @param cascade          whether the asyncs stream from the sync rather than from the primary
+     *                         ({@link Datastore#cascades}, which must say the same): an async then
+     *                         streams from the sync, or from nothing once the sync is lost, and may
+     *                         still become the sync
      */
-    public record Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover) {
+    public record Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover, boolean cascade) {
         public Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes) {
-            this(synchronous, primaryDownGrace, bootstrapNodes, false);
+            this(synchronous, primaryDownGrace, bootstrapNodes, false, false);
+        }
+
+        public Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover) {
+            this(synchronous, primaryDownGrace, bootstrapNodes, restartIsFailover, false);
         }
 
         /** This appliance's policy for one cluster: synchronous as the cluster's spec says. */
         public Policy forCluster(ClusterSpec spec) {
-            return new Policy(spec.synchronous(), primaryDownGrace, bootstrapNodes, restartIsFailover);
+            return new Policy(spec.synchronous(), primaryDownGrace, bootstrapNodes, restartIsFailover, cascade);
+        }
+
+        /**
+         * Whether {@code r} streams as a replica should in {@code s}: from the primary, or with
+         * {@link #cascade} from the sync.
+         */
+        boolean streams(NodeReport r, ClusterState s) {
+            return cascade ? s.streams(r.id(), r) : r.isReplicaOf(s.primary());
         }
     }
 
@@ -142,7 +162,9 @@ public final class Failover {
                     + Duration.ofMillis(settleUntil - now).toSeconds() + " s more for its keeper before replacing it");
         }
         if (s.sync() == null || !alive.containsKey(s.sync())) {
-            Optional<String> candidate = apart(s.asyncs().stream(), alive, r -> r.isReplicaOf(p), domain, domain.apply(p));
+            // Cascading, the asyncs streamed from the sync that is gone: a live replica will do (it is not ready until it caught up).
+            Optional<String> candidate = apart(s.asyncs().stream(), alive,
+                    r -> r.isReplicaOf(p) || (policy.cascade() && r.healthy() && NodeReport.REPLICA.equals(r.role())), domain, domain.apply(p));
             if (candidate.isPresent()) {
                 String c = candidate.get();
                 List<String> asyncs = with(without(s.asyncs(), c), s.sync());
@@ -156,7 +178,7 @@ public final class Failover {
 
         if (s.sync() != null && domain.apply(s.sync()).equals(domain.apply(p))) {
             String d = domain.apply(p);
-            Optional<String> apart = best(s.asyncs().stream().filter(a -> !domain.apply(a).equals(d)), alive, r -> r.healthy() && r.isReplicaOf(p));
+            Optional<String> apart = best(s.asyncs().stream().filter(a -> !domain.apply(a).equals(d)), alive, r -> policy.streams(r, s));
             if (apart.isPresent()) {
                 String c = apart.get();
                 return new Decision(s.next(p, c, with(without(s.asyncs(), c), s.sync()), s.deposed(), false, s.lastFailover(), now),
@@ -167,7 +189,7 @@ public final class Failover {
 
         for (String d : s.deposed()) {
             NodeReport r = alive.get(d);
-            if (r != null && r.isReplicaOf(p) && r.generation() == s.generation()) {
+            if (r != null && policy.streams(r, s) && r.generation() == s.generation()) {
                 return new Decision(s.next(p, s.sync(), with(s.asyncs(), d), without(s.deposed(), d), s.syncReady(), s.lastFailover(), now),
                         d + " rejoined as a replica of " + p);
             }

@@ -49,11 +49,11 @@ public final class Upgrade {
         }
         NodeReport primary = reports.get(state.primary());
         if (primary == null || !primary.isWritablePrimary()) return Step.waiting("upgrade paused: the primary " + state.primary() + " is not serving");
-        // Nor do replicas that hold nothing up: not streaming from a serving primary (an old node that
+        // Nor do replicas that hold nothing up: not streaming from a serving primary, or (cascading) its sync (an old node that
         // cannot sign in to an upgraded primary, say). Only once the primary serves: a failover may need them.
         for (String m : behind) {
             NodeReport r = reports.get(m);
-            if (!m.equals(state.primary()) && !r.isReplicaOf(state.primary())) return new Step(m, m + " does not stream from the primary: restarted on " + wanted);
+            if (!m.equals(state.primary()) && !state.streams(m, r)) return new Step(m, m + " does not stream from the primary: restarted on " + wanted);
         }
         String notWhole = notWhole(state, members, reports, synchronous);
         if (notWhole != null) return Step.waiting("upgrade paused: " + notWhole);
@@ -76,7 +76,7 @@ public final class Upgrade {
         for (String m : members) {
             if (m.equals(state.primary())) continue;
             NodeReport r = reports.get(m);
-            if (r == null || !r.isReplicaOf(state.primary())) return m + " is not replicating from the primary";
+            if (!state.streams(m, r)) return m + " is not replicating from the primary";
         }
         return null;
     }

@@ -286,4 +286,51 @@ class FailoverTest {
         assertEquals(NOW + settle, Failover.settleUntil(0, true, NOW - 30_000, NOW), "etcd was out of reach for 30 s");
         assertEquals(NOW + settle, Failover.settleUntil(NOW + settle, true, NOW - 500, NOW + 1_000), "a settling under way runs its course");
     }
+
+    static final Policy CASCADE = new Policy(true, Duration.ofSeconds(5), 1, true, true);
+
+    @Test
+    void withCascadingReplicationTheAsyncsStreamFromTheSyncAndTheSyncFromThePrimary() {
+        ClusterState s = ready(3);
+        assertEquals("n0", s.upstreamOf("n1", true), "the sync streams from the primary");
+        assertEquals("n1", s.upstreamOf("n2", true), "an async from the sync");
+        assertEquals("n1", s.upstreamOf("n3", true), "and so does a deposed or new node");
+        assertEquals("n0", s.upstreamOf("n2", false), "without cascading, everyone from the primary");
+        ClusterState noSync = new ClusterState(3, "n0", null, List.of("n1", "n2"), List.of(), false, null, 0);
+        assertEquals("n0", noSync.upstreamOf("n2", true), "with no sync, from the primary");
+    }
+
+    @Test
+    void cascadingALostSyncIsReplacedByAnAsyncThatStreamedFromIt() {
+        // n1 (the sync) is gone; n2 streamed from it and its link is down now.
+        Map<String, NodeReport> rs = reports(primary("n0", 3, 100, null), replica("n2", 3, null, 90));
+        Decision d = Failover.decide(ready(3), MEMBERS, rs, NOW, CASCADE);
+        assertEquals("n2", d.next().sync(), d.why());
+        assertFalse(d.next().syncReady(), "not ready until the primary confirms it caught up");
+        assertFalse(Failover.decide(ready(3), MEMBERS, rs, NOW, SYNC).changed(), "streaming from the primary is asked for without cascading");
+    }
+
+    @Test
+    void cascadingAStreamingReplicaOfTheSyncCountsAsStreaming() {
+        Map<String, String> domains = Map.of("n0", "zone a", "n1", "zone a", "n2", "zone b");
+        Map<String, NodeReport> rs = reports(primary("n0", 7, 90, "n1"), replica("n1", 7, "n0", 90), replica("n2", 7, "n1", 80));
+        Decision d = Failover.decide(ready(7), MEMBERS, rs, NOW, CASCADE, domains);
+        assertEquals("n2", d.next().sync(), "n2 streams from the sync: it takes the role from beside the primary: " + d.why());
+        assertFalse(Failover.decide(ready(7), MEMBERS, rs, NOW, SYNC, domains).changed(), "without cascading it does not stream");
+
+        ClusterState deposed = new ClusterState(8, "n1", "n2", List.of(), List.of("n0"), true, null, 0);
+        Map<String, NodeReport> back = reports(replica("n0", 8, "n2", 70), primary("n1", 8, 100, "n2"), replica("n2", 8, "n1", 100));
+        Decision rejoined = Failover.decide(deposed, MEMBERS, back, NOW, CASCADE);
+        assertEquals(List.of("n0"), rejoined.next().asyncs(), "the deposed primary rejoined, streaming from the sync: " + rejoined.why());
+    }
+
+    @Test
+    void cascadingOnlyAReadySyncIsPromoted() {
+        ClusterState notReady = new ClusterState(3, "n0", "n1", List.of("n2"), List.of(), false, null, 0);
+        Map<String, NodeReport> rs = reports(replica("n1", 3, "n0", 80), replica("n2", 3, "n1", 90));
+        assertFalse(Failover.decide(notReady, MEMBERS, rs, NOW, CASCADE).changed(), "the sync was catching up: nothing is promoted");
+        Decision d = Failover.decide(ready(3), MEMBERS, rs, NOW, CASCADE);
+        assertEquals("n1", d.next().primary(), "the ready sync, not the async that received more: " + d.why());
+        assertEquals("n2", d.next().sync());
+    }
 }

@@ -130,4 +130,21 @@ class UpgradeTest {
         }
         assertEquals(List.of("n2", "n1", "n0"), order);
     }
+
+    @Test
+    void withCascadingReplicationAnAsyncStreamingFromTheSyncIsWholeAndUpgradedInItsTurn() {
+        Map<String, String> slugs = new HashMap<>(Map.of("n0", "old", "n1", "old", "n2", "old"));
+        Map<String, NodeReport> cascading = whole("old", "old", "old");
+        cascading.put("n2", node("n2", NodeReport.REPLICA, "n1", "old")); // Redis: the async streams from the sync n1
+        Upgrade.Step step = Upgrade.next(STATE, MEMBERS, slugs, cascading, "new", true);
+        assertEquals("n2", step.node());
+        assertEquals("async n2 restarted on new", step.why(), "it streams as it should: not restarted for not streaming");
+
+        // The sync itself must stream from the primary: from the async it does not count.
+        cascading.put("n1", node("n1", NodeReport.REPLICA, "n2", "new"));
+        slugs.put("n1", "new");
+        Upgrade.Step sync = Upgrade.next(STATE, MEMBERS, slugs, cascading, "new", true);
+        assertNull(sync.node());
+        assertEquals("upgrade paused: n1 is not replicating from the primary", sync.why());
+    }
 }

@@ -356,8 +356,9 @@ class RedisApplianceTest {
         List<Long> millis = new ArrayList<>();
         try {
             for (int round = 1; round <= CHAOS_ROUNDS; round++) {
-                ClusterState before = Eventually.await("a replica attached before round " + round, Duration.ofSeconds(60), () -> state("cache-kv"),
-                        s -> s != null && s.sync() != null && Clusters.reports(grid.store, keys("cache-kv")).values().stream().anyMatch(r -> r.isReplicaOf(s.primary())));
+                // Only a sync the primary confirmed caught up is promoted: one that is still catching up is waited for.
+                ClusterState before = Eventually.await("a caught-up sync before round " + round, Duration.ofSeconds(60), () -> state("cache-kv"),
+                        s -> s != null && s.sync() != null && s.syncReady());
                 Eventually.await("writes flowing", Duration.ofSeconds(10), () -> System.nanoTime() - lastWrite.get() < 500_000_000L, ok -> ok);
                 String victim = before.primary();
                 String victimAddress = Clusters.reports(grid.store, keys("cache-kv")).get(victim).address();

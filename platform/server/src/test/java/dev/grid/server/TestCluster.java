@@ -210,7 +210,7 @@ final class TestCluster implements AutoCloseable {
             var state = dev.grid.appliance.Clusters.state(store, keys).orElse(null);
             Map<String, dev.grid.appliance.NodeReport> r = dev.grid.appliance.Clusters.reports(store, keys);
             if (state == null || r.get(state.primary()) == null || !r.get(state.primary()).isWritablePrimary()) return null;
-            for (String m : members) if (!m.equals(state.primary()) && (r.get(m) == null || !r.get(m).isReplicaOf(state.primary()))) return null;
+            for (String m : members) if (!m.equals(state.primary()) && !state.streams(m, r.get(m))) return null;
             return state.primary();
         }, p -> p != null);
     }

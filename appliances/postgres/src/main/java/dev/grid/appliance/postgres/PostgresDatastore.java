@@ -173,8 +173,8 @@ public final class PostgresDatastore implements Datastore {
     }
 
     @Override
-    public void requireSync(String replica) throws Exception {
-        syncNames = "FIRST 1 (" + (replica == null ? NO_SYNC : "\"" + replica + "\"") + ")";
+    public void requireSync(Peer replica) throws Exception {
+        syncNames = "FIRST 1 (" + (replica == null ? NO_SYNC : "\"" + replica.id() + "\"") + ")";
         writeConf();
         reload();
     }

@@ -6,7 +6,11 @@ import dev.grid.appliance.Platform;
 import dev.grid.appliance.Provider;
 import java.time.Duration;
 
-/** Redis: a dedicated cluster per add-on, a primary and replicas, asynchronous replication. */
+/**
+ * Redis: a dedicated cluster per add-on, a primary and replicas. Replication is asynchronous, but
+ * one replica is the sync: the only one attached to the primary (the others stream from it), so a
+ * write {@code WAIT 1} confirms is on it, and only it is promoted, once known to hold every such write.
+ */
 public final class RedisAppliance implements Appliance {
     @Override
     public String name() {
@@ -15,8 +19,8 @@ public final class RedisAppliance implements Appliance {
 
     @Override
     public Failover.Policy policy() {
-        // Replication is asynchronous: the live replica that received the most is promoted.
-        return new Failover.Policy(false, Duration.ofSeconds(10), 1, true);
+        // Synchronous as the spec says (RedisProvider.spec); the asyncs cascade from the sync (RedisDatastore.cascades).
+        return new Failover.Policy(true, Duration.ofSeconds(10), 1, true, true);
     }
 
     @Override

@@ -43,6 +43,8 @@ public final class RedisDatastore implements Datastore {
     private final ServerProcess redis = new ServerProcess("redis-server");
     private Peer upstream;
     private int minReplicas;
+    /** The sync the keeper named (null: none). */
+    private Peer sync;
     private Map<String, String> settings = Map.of();
     /** Serving TLS only ({@link #tls}): once the cluster spans hosts, on a cluster with certificates. */
     private boolean tls;
@@ -75,6 +77,16 @@ public final class RedisDatastore implements Datastore {
         key.toFile().setReadable(true, true);
     }
 
+    /**
+     * The other replicas stream from the sync: {@code WAIT} counts every replica attached to the
+     * primary, so with them attached too, {@code WAIT 1} could be satisfied by a replica on the
+     * primary's own host, and the loss of that host would lose a write it confirmed.
+     */
+    @Override
+    public boolean cascades() {
+        return true;
+    }
+
     @Override
     public void becomePrimary() throws Exception {
         upstream = null;
@@ -95,12 +107,14 @@ public final class RedisDatastore implements Datastore {
     }
 
     /**
-     * Replication is asynchronous; what a named replica changes is {@code min-replicas-to-write}:
-     * while the cluster has a live replica, the primary refuses writes that no replica has
-     * acknowledged within {@value #MAX_LAG_SECONDS} s, which bounds what a failover can lose.
+     * Replication is asynchronous; what a named sync changes is {@code min-replicas-to-write}:
+     * while the cluster has a sync, the primary refuses writes that it has not acknowledged within
+     * {@value #MAX_LAG_SECONDS} s, which bounds what a failover can lose. The sync is the one
+     * replica attached to the primary ({@link #cascades}), so a write {@code WAIT 1} confirms is on it.
      */
     @Override
-    public void requireSync(String replica) throws Exception {
+    public void requireSync(Peer replica) throws Exception {
+        sync = replica;
         minReplicas = replica == null ? 0 : 1;
         writeConf();
         if (running()) cli("CONFIG", "SET", "min-replicas-to-write", String.valueOf(minReplicas));
@@ -159,8 +173,7 @@ public final class RedisDatastore implements Datastore {
                     }
                     replicas.put(r.get("ip") + ":" + r.get("port"), Long.parseLong(r.getOrDefault("offset", "0")));
                 }
-                return new Observation(NodeReport.PRIMARY, Long.parseLong(info.getOrDefault("master_repl_offset", "0")), null, null,
-                        replicas, "primary, " + replicas.size() + " replica(s) connected");
+                return primaryObservation(Long.parseLong(info.getOrDefault("master_repl_offset", "0")), replicas, sync, minReplicas > 0);
             }
             boolean ours = upstream != null && upstream.address().equals(info.get("master_host"))
                     && String.valueOf(upstream.port()).equals(info.get("master_port"));
@@ -175,6 +188,22 @@ public final class RedisDatastore implements Datastore {
         } catch (Exception e) {
             return Observation.stopped("redis does not answer: " + e.getMessage());
         }
+    }
+
+    /**
+     * A primary's observation from the replicas attached ({@code ip:port} to acknowledged offset):
+     * the sync's keyed by its node id, and the sync active only while it is the one replica
+     * attached and writes wait for it ({@code min-replicas-to-write}); with another attached too
+     * (an async not yet moved to the sync), {@code WAIT 1} could count that one instead.
+     */
+    static Observation primaryObservation(long offset, Map<String, Long> attached, Peer sync, boolean required) {
+        Map<String, Long> replicas = new HashMap<>();
+        String syncAt = sync == null || sync.address() == null ? null : sync.address() + ":" + sync.port();
+        attached.forEach((at, o) -> replicas.put(at.equals(syncAt) ? sync.id() : at, o));
+        boolean active = required && syncAt != null && attached.size() == 1 && attached.containsKey(syncAt);
+        return new Observation(NodeReport.PRIMARY, offset, null, active ? sync.id() : null, replicas,
+                "primary, " + replicas.size() + " replica(s) attached" + (sync == null ? "" : active ? ", the sync alone"
+                        : syncAt != null && attached.containsKey(syncAt) ? ", the sync among them" : ", not the sync " + sync.id() + " yet"));
     }
 
     @Override

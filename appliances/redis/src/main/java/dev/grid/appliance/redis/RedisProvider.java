@@ -24,13 +24,16 @@ public final class RedisProvider implements Provider {
     static final long NODE_MB = 128;
     /** The cluster's app is grid-redis-NAME, and app names have at most 30 characters. */
     static final int MAX_NAME = 30 - "grid-redis-".length();
-    static final String PROMISE = "Replication is asynchronous. On failover the live replica with the highest replication offset is"
-            + " promoted and the old primary rejoins as a replica, dropping what it never replicated. A write confirmed by"
-            + " WAIT 1 is on a replica and is not lost as long as that replica lives (with one replica, the default, it is"
-            + " the one promoted). While a replica is attached the primary refuses writes no replica acknowledged within "
-            + RedisDatastore.MAX_LAG_SECONDS + " s (min-replicas-to-write 1, min-replicas-max-lag " + RedisDatastore.MAX_LAG_SECONDS
-            + "), so unconfirmed writes lost by a failover are bounded by that lag; while no replica is alive (after a failover,"
-            + " until the old primary rejoins) the primary takes writes alone.";
+    static final String PROMISE = "Replication is asynchronous, but one replica is the sync: the only one attached to the primary"
+            + " (the others copy it), on another host than the primary where there is one. A write confirmed by WAIT 1 is on"
+            + " the sync, and only the sync is promoted on failover, once the primary confirmed it caught up: so no confirmed"
+            + " write is lost by a failover, nor by the loss of one host. When the primary and the sync are both lost (or the"
+            + " sync was still catching up) the cluster waits for one of them rather than promote a replica that may miss"
+            + " confirmed writes. The old primary rejoins as a replica, dropping what it never replicated. While a sync is"
+            + " named the primary refuses writes it has not acknowledged within " + RedisDatastore.MAX_LAG_SECONDS
+            + " s (min-replicas-to-write 1, min-replicas-max-lag " + RedisDatastore.MAX_LAG_SECONDS + "), which bounds the"
+            + " unconfirmed writes a failover may drop; with no replica left (after a failover, until another rejoins) the"
+            + " primary takes writes alone and WAIT 1 confirms none.";
 
     private final Platform platform;
 
@@ -49,7 +52,7 @@ public final class RedisProvider implements Provider {
     }
 
     static ClusterSpec spec(String addon, int replicas) {
-        return new ClusterSpec("redis", addon, Clusters.members(1 + replicas), false);
+        return new ClusterSpec("redis", addon, Clusters.members(1 + replicas), true);
     }
 
     @Override

@@ -66,7 +66,9 @@ public final class Keeper implements AutoCloseable {
     /** This keeper process: a restarted node is a new incarnation, and a primary must be accepted again. */
     private final String incarnation = java.util.UUID.randomUUID().toString();
     private long appliedGeneration;
-    private String appliedSync = "\0";
+    /** The sync the datastore was last told of ({@link Datastore#requireSync}), while {@link #syncApplied}. */
+    private Peer appliedSync;
+    private boolean syncApplied;
     private long syncFrom = -1;
     private String following;
     private long notStreamingSince;
@@ -200,10 +202,12 @@ public final class Keeper implements AutoCloseable {
                 datastore.becomePrimary();
                 obs = datastore.observe();
             }
-            if (!Objects.equals(appliedSync, state.sync()) && NodeReport.PRIMARY.equals(obs.role())) {
-                say("writes now wait for " + (state.sync() == null ? "no replica" : state.sync()));
-                datastore.requireSync(state.sync());
-                appliedSync = state.sync();
+            Peer sync = syncPeer(state);
+            if ((!syncApplied || !Objects.equals(appliedSync, sync)) && NodeReport.PRIMARY.equals(obs.role())) {
+                say("writes now wait for " + (sync == null ? "no replica" : sync.id() + (sync.address() == null ? " (its address not known yet)" : "")));
+                datastore.requireSync(sync);
+                appliedSync = sync;
+                syncApplied = true;
                 syncFrom = -1;
                 obs = datastore.observe();
             }
@@ -218,13 +222,13 @@ public final class Keeper implements AutoCloseable {
             register(NodeReport.PRIMARY.equals(obs.role()));
         } else {
             register(false);
-            appliedSync = "\0";
+            syncApplied = false;
             if (NodeReport.PRIMARY.equals(obs.role())) {
                 say("not the primary of generation " + (state == null ? 0 : state.generation()) + ": stopping to take no writes");
                 datastore.stop();
                 obs = datastore.observe();
             }
-            if (state != null && state.primary() != null) obs = followPrimary(state, obs);
+            if (state != null && state.primary() != null) obs = followUpstream(state, obs);
         }
         if (!NodeReport.STOPPED.equals(obs.role())) downSince = 0;
         else if (downSince == 0) downSince = System.currentTimeMillis();
@@ -272,24 +276,39 @@ public final class Keeper implements AutoCloseable {
         }
     }
 
-    private Observation followPrimary(ClusterState state, Observation obs) throws Exception {
-        NodeReport primary = etcd.get(keys.node(state.primary()), NodeReport.class).orElse(null);
-        if (primary == null || !primary.isWritablePrimary()) {
-            say("waiting for primary " + state.primary() + " (generation " + state.generation() + ")");
+    /** The state's sync as a peer: its address and port from its report, null and 0 while there is none. */
+    private Peer syncPeer(ClusterState state) throws IOException {
+        if (state.sync() == null) return null;
+        NodeReport r = etcd.get(keys.node(state.sync()), NodeReport.class).orElse(null);
+        return r == null ? new Peer(state.sync(), null, 0) : new Peer(r.id(), r.address(), r.port());
+    }
+
+    /**
+     * Streams from this node's upstream ({@link ClusterState#upstreamOf}): the primary once it
+     * serves as one, or with a cascading datastore the sync once it reports (while it does not, the
+     * node stays as it is rather than attach to the primary, whose writes only the sync may acknowledge).
+     */
+    private Observation followUpstream(ClusterState state, Observation obs) throws Exception {
+        String up = state.upstreamOf(node.id(), datastore.cascades());
+        boolean fromPrimary = up.equals(state.primary());
+        NodeReport upstream = etcd.get(keys.node(up), NodeReport.class).orElse(null);
+        if (upstream == null || (fromPrimary ? !upstream.isWritablePrimary() : !upstream.healthy())) {
+            say("waiting for " + (fromPrimary ? "primary " : "sync ") + up + " (generation " + state.generation() + ")");
             return obs;
         }
-        Peer upstream = new Peer(primary.id(), primary.address(), primary.port());
-        // Connected to the primary (streaming, or receiving a full copy): not stalled.
-        boolean streaming = primary.id().equals(obs.upstream());
+        Peer peer = new Peer(upstream.id(), upstream.address(), upstream.port());
+        // Connected to its upstream (streaming, or receiving a full copy): not stalled.
+        boolean streaming = up.equals(obs.upstream());
         long now = System.currentTimeMillis();
-        if (streaming || !primary.id().equals(following)) notStreamingSince = 0;
+        if (streaming || !up.equals(following)) notStreamingSince = 0;
         else if (notStreamingSince == 0) notStreamingSince = now;
         boolean stalled = notStreamingSince > 0 && now - notStreamingSince > STALL_MILLIS;
-        if (!primary.id().equals(following) || NodeReport.STOPPED.equals(obs.role()) || NodeReport.PRIMARY.equals(obs.role()) || stalled) {
-            say("following " + upstream.id() + " at " + upstream.address() + ":" + upstream.port() + (stalled ? " (not streaming: rewinding)" : ""));
-            following = primary.id();
+        if (!up.equals(following) || NodeReport.STOPPED.equals(obs.role()) || NodeReport.PRIMARY.equals(obs.role()) || stalled) {
+            say("following " + peer.id() + (fromPrimary ? "" : " (the sync)") + " at " + peer.address() + ":" + peer.port()
+                    + (stalled ? " (not streaming: rewinding)" : ""));
+            following = up;
             try {
-                datastore.follow(upstream, stalled);
+                datastore.follow(peer, stalled);
                 notStreamingSince = 0;
             } catch (Exception e) {
                 notStreamingSince = 1; // long ago: the next round counts it as stalled and tries harder
