@@ -41,11 +41,22 @@ abstract class HostFailureTest {
     final Map<String, HostAgent> agents = new HashMap<>();
     final Map<String, String> addresses = new HashMap<>();
 
-    /** How many hosts the nodes spread over. */
-    abstract int hosts();
+    /**
+     * @param hosts  how many hosts the nodes spread over
+     * @param losses which hosts to lose, in turn: "sync" (the sync's host, which holds no primary), "primary"
+     */
+    record Layout(int hosts, List<String> losses) {}
 
-    /** Which hosts to lose, in turn: "sync" (the sync's host, which holds no primary), "primary". */
-    abstract List<String> losses();
+    /** Three nodes on two hosts (one host holds two of them): losing the sync's host, then the primary's. */
+    static final Layout TWO_HOSTS = new Layout(2, List.of("sync", "primary"));
+    /** Three hosts with one node each: losing the primary's host (the appliance tests kill primaries' containers besides). */
+    static final Layout THREE_HOSTS = new Layout(3, List.of("primary"));
+
+    abstract Layout layout();
+
+    int hosts() {
+        return layout().hosts();
+    }
 
     /** Makes the add-on on app {@code shop} (three nodes) and returns its cluster's keys. */
     abstract ClusterKeys provision(TestCluster grid);
@@ -146,7 +157,7 @@ abstract class HostFailureTest {
         writer.start();
         List<String> figures = new ArrayList<>();
         try {
-            for (String which : losses()) {
+            for (String which : layout().losses()) {
                 Eventually.await("the cluster settled", Duration.ofSeconds(90), this::settled, ok -> ok);
                 ClusterState s = state();
                 Map<String, String> on = hostsOfNodes();

@@ -1,16 +1,9 @@
 package dev.grid.server;
 
-import java.util.List;
-
-/** Three hosts with one node each: losing the primary's host (PostgresApplianceTest kills primaries' containers besides). */
+/** {@link PostgresHostFailureTest} in the {@link HostFailureTest#THREE_HOSTS} layout. */
 class HostFailureThreeHostsTest extends PostgresHostFailureTest {
     @Override
-    int hosts() {
-        return 3;
-    }
-
-    @Override
-    List<String> losses() {
-        return List.of("primary");
+    Layout layout() {
+        return THREE_HOSTS;
     }
 }

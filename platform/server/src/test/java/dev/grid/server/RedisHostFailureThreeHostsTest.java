@@ -1,16 +1,9 @@
 package dev.grid.server;
 
-import java.util.List;
-
-/** Three hosts with one Redis node each: losing the primary's host (RedisApplianceTest kills primaries' containers besides). */
+/** {@link RedisHostFailureTest} in the {@link HostFailureTest#THREE_HOSTS} layout. */
 class RedisHostFailureThreeHostsTest extends RedisHostFailureTest {
     @Override
-    int hosts() {
-        return 3;
-    }
-
-    @Override
-    List<String> losses() {
-        return List.of("primary");
+    Layout layout() {
+        return THREE_HOSTS;
     }
 }

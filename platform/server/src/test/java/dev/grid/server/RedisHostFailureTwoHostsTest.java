@@ -1,16 +1,9 @@
 package dev.grid.server;
 
-import java.util.List;
-
-/** Three Redis nodes on two hosts (one host holds two of them): losing the sync's host, then the primary's. */
+/** {@link RedisHostFailureTest} in the {@link HostFailureTest#TWO_HOSTS} layout. */
 class RedisHostFailureTwoHostsTest extends RedisHostFailureTest {
     @Override
-    int hosts() {
-        return 2;
-    }
-
-    @Override
-    List<String> losses() {
-        return List.of("sync", "primary");
+    Layout layout() {
+        return TWO_HOSTS;
     }
 }
