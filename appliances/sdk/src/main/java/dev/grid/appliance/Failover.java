@@ -38,7 +38,8 @@ import static dev.grid.appliance.ClusterState.without;
  *   <li>Cascading replication ({@link Policy#cascade}: Redis, whose {@code WAIT} counts any
  *       replica attached to the primary): the asyncs stream from the sync, so that the sync alone
  *       acknowledges to the primary. An async streaming from the sync counts as streaming
- *       wherever streaming from the primary is asked for.</li>
+ *       wherever streaming from the primary is asked for. A lost sync with no replica to take its
+ *       place is dropped, so that the others stream from the primary until one can.</li>
  *   <li>Failure domains (a node's host, or the host's {@code zone} tag): the sync is chosen
  *       from another domain than the primary's whenever one has a live replica, at bootstrap,
  *       after a failover and when a sync is replaced; and a sync that shares the primary's
@@ -170,6 +171,15 @@ public final class Failover {
                 List<String> asyncs = with(without(s.asyncs(), c), s.sync());
                 return new Decision(s.next(p, c, asyncs, s.deposed(), false, s.lastFailover(), now),
                         (s.sync() == null ? "no sync" : "sync " + s.sync() + " lost") + ": " + c + " is the new sync");
+            }
+            if (policy.cascade() && s.sync() != null) {
+                // Cascading, every other node streams from the sync: with it gone and no replica to take
+                // its place, they would wait for it as long as it is gone (a deposed primary made again on
+                // the host left, say, whose report also keeps the sync from being made again). With no
+                // sync named they follow the primary, and the first that streams becomes the sync.
+                return new Decision(s.next(p, null, with(s.asyncs(), s.sync()), s.deposed(), false, s.lastFailover(), now),
+                        "sync " + s.sync() + " lost and no replica to take its place: the other nodes stream from primary " + p
+                                + " until one can");
             }
         } else if (!s.syncReady() && pr.generation() == s.generation() && s.sync().equals(pr.syncCaughtUp())) {
             return new Decision(s.next(p, s.sync(), s.asyncs(), s.deposed(), true, s.lastFailover(), now),

@@ -333,4 +333,24 @@ class FailoverTest {
         assertEquals("n1", d.next().primary(), "the ready sync, not the async that received more: " + d.why());
         assertEquals("n2", d.next().sync());
     }
+
+    @Test
+    void cascadingALostSyncWithNoReplicaToTakeItsPlaceIsDroppedSoTheOthersStreamFromThePrimary() {
+        // Host a is gone with n0 (the old primary) and n1 (the sync named at the failover while its lease
+        // lasted); n0 was made again on host b, empty, and waits for the sync it would cascade from.
+        ClusterState s = new ClusterState(3, "n2", "n1", List.of(), List.of("n0"), false, null, 0);
+        Map<String, NodeReport> rs = reports(primary("n2", 3, 100, null), down("n0", 0, 0));
+        assertEquals("n1", s.upstreamOf("n0", true));
+        Decision d = Failover.decide(s, MEMBERS, rs, NOW, CASCADE);
+        assertNull(d.next().sync(), d.why());
+        assertEquals(List.of("n1"), d.next().asyncs(), "the lost sync waits for its host as an async");
+        assertEquals("n2", d.next().upstreamOf("n0", true), "n0 streams from the primary now");
+        assertFalse(Failover.decide(s, MEMBERS, rs, NOW, SYNC).changed(), "without cascading the others stream from the primary already");
+
+        Decision rejoined = Failover.decide(d.next(), MEMBERS, reports(primary("n2", 4, 100, null), replica("n0", 4, "n2", 100)), NOW, CASCADE);
+        assertEquals(List.of("n1", "n0"), rejoined.next().asyncs(), rejoined.why());
+        Decision synced = Failover.decide(rejoined.next(), MEMBERS, reports(primary("n2", 5, 100, null), replica("n0", 5, "n2", 100)), NOW, CASCADE);
+        assertEquals("n0", synced.next().sync(), "the first to stream becomes the sync: " + synced.why());
+        assertFalse(synced.next().syncReady());
+    }
 }
