@@ -67,7 +67,7 @@ class KeeperUpgradeTest {
             own.env.put("GRID_KEEPER_JAVA_OPTS", "-Xss600k");
             server = own.start();
 
-            Roll roll = Roll.watch(store, docker, own.hostId, keys, members, oldProgram, "Redis", (confirmed, stop) -> {
+            Roll roll = Roll.watch(store, docker, own.hostId, keys, members, oldProgram, "Redis", (confirmed, stop, failed) -> {
                 for (int i = 0; !stop.get(); i++) {
                     try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")), RedisApplianceTest.tlsConfig(env, 2000))) {
                         for (; !stop.get(); i++) {
@@ -75,6 +75,7 @@ class KeeperUpgradeTest {
                             if (j.waitReplicas(1, 1000) >= 1) confirmed.add(i);
                         }
                     } catch (JedisException e) {
+                        failed.accept(e);
                         Eventually.sleep(50);
                     }
                 }
@@ -82,7 +83,7 @@ class KeeperUpgradeTest {
             roll.assertOneAtATimePrimaryLast(api, keys, members);
             List<Integer> confirmed = roll.confirmed;
             // Nothing confirmed was lost, and the app's user lost the admin commands.
-            assertTrue(confirmed.size() > 10, "writes went on during the upgrade: " + confirmed.size());
+            assertTrue(confirmed.size() > 10, "writes went on during the upgrade: " + confirmed.size() + "; the writer's failures: " + roll.failures);
             try (Jedis j = new Jedis(URI.create(env.get("REDIS_URL")), RedisApplianceTest.tlsConfig(env, 2000))) {
                 List<Integer> lost = new ArrayList<>();
                 for (int i : confirmed) if (!String.valueOf(i).equals(j.get("w" + i))) lost.add(i);
@@ -132,7 +133,7 @@ class KeeperUpgradeTest {
             server.stop(false);
             own.env.put("GRID_KEEPER_JAVA_OPTS", "-Xss600k");
             server = own.start();
-            Roll roll = Roll.watch(store, docker, own.hostId, keys, members, oldProgram, "Postgres", (confirmed, stop) -> {
+            Roll roll = Roll.watch(store, docker, own.hostId, keys, members, oldProgram, "Postgres", (confirmed, stop, failed) -> {
                 for (int i = 0; !stop.get(); i++) {
                     try (var c = java.sql.DriverManager.getConnection(env.get("JDBC_DATABASE_URL") + "&connectTimeout=2&socketTimeout=10");
                          var insert = c.prepareStatement("INSERT INTO kept VALUES (?)")) {
@@ -142,12 +143,13 @@ class KeeperUpgradeTest {
                             confirmed.add(i);
                         }
                     } catch (java.sql.SQLException e) {
+                        failed.accept(e);
                         Eventually.sleep(50);
                     }
                 }
             }, () -> Clusters.secrets(store, keys).containsKey("TLS_CA") && replicationOverTls(store, docker, keys) == members.size() - 1);
             roll.assertOneAtATimePrimaryLast(api, keys, members);
-            assertTrue(roll.confirmed.size() > 10, "commits went on during the upgrade: " + roll.confirmed.size());
+            assertTrue(roll.confirmed.size() > 10, "commits went on during the upgrade: " + roll.confirmed.size() + "; the writer's failures: " + roll.failures);
             try (var c = java.sql.DriverManager.getConnection(env.get("JDBC_DATABASE_URL")); var st = c.createStatement();
                  var rs = st.executeQuery("SELECT v FROM kept")) {
                 Set<Integer> there = new java.util.HashSet<>();
@@ -209,15 +211,8 @@ class KeeperUpgradeTest {
         var state = Clusters.state(store, keys).orElse(null);
         NodeReport p = state == null ? null : Clusters.reports(store, keys).get(state.primary());
         if (p == null) return -1;
-        try {
-            Process psql = new ProcessBuilder("docker", "exec", container(docker, keys, p.id()), "/usr/lib/postgresql/15/bin/psql", "-h", "/tmp", "-p", String.valueOf(p.port()),
-                    "-U", "postgres", "-Atc", "SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE s.ssl")
-                    .redirectErrorStream(true).start();
-            String out = new String(psql.getInputStream().readAllBytes()).strip();
-            return psql.waitFor() == 0 ? Integer.parseInt(out) : -1;
-        } catch (RuntimeException | java.io.IOException | InterruptedException e) {
-            return -1;
-        }
+        String out = TestCluster.nodeSql(docker, keys, p, "SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE s.ssl");
+        return out.matches("\\d+") ? Integer.parseInt(out) : -1;
     }
 
     /** A rolling upgrade watched from start to end: the writes it confirmed, the most nodes down at once, each node's containers. */
@@ -225,9 +220,23 @@ class KeeperUpgradeTest {
         final List<Integer> confirmed = java.util.Collections.synchronizedList(new ArrayList<>());
         final AtomicInteger mostDown = new AtomicInteger();
         final Map<String, Set<String>> containers = new ConcurrentHashMap<>();
+        /** The writer's failures by message, so that an assertion on the writes can say why they stopped. */
+        final Map<String, Failure> failures = new ConcurrentHashMap<>();
+
+        record Failure(java.time.LocalTime first, AtomicInteger times) {
+            @Override
+            public String toString() {
+                return "first at " + first + ", " + times + " times";
+            }
+        }
+
+        void failed(Exception e) {
+            String what = String.valueOf(e.getMessage()).lines().findFirst().orElse(e.toString());
+            failures.computeIfAbsent(what, k -> new Failure(java.time.LocalTime.now(), new AtomicInteger())).times().incrementAndGet();
+        }
 
         interface Writer {
-            void write(List<Integer> confirmed, AtomicBoolean stop);
+            void write(List<Integer> confirmed, AtomicBoolean stop, java.util.function.Consumer<Exception> failed);
         }
 
         /** Runs {@code writer} and a sampler until every member reports a program other than {@code oldProgram}, and the cluster is whole. */
@@ -241,7 +250,7 @@ class KeeperUpgradeTest {
                           Writer writer, java.util.function.BooleanSupplier alsoDone) throws InterruptedException {
             Roll roll = new Roll();
             AtomicBoolean done = new AtomicBoolean();
-            Thread w = new Thread(() -> writer.write(roll.confirmed, done), "writer");
+            Thread w = new Thread(() -> writer.write(roll.confirmed, done, roll::failed), "writer");
             Thread sampler = new Thread(() -> {
                 while (!done.get()) {
                     Map<String, NodeReport> r = Clusters.reports(store, keys);
@@ -276,7 +285,8 @@ class KeeperUpgradeTest {
 
         /** One node down at most, each restarted once, by one release each, the primary of the start last. */
         void assertOneAtATimePrimaryLast(TestApi api, ClusterKeys keys, List<String> members) {
-            assertEquals(1, mostDown.get(), "one node at a time, never two");
+            // At most one: a node restarted within its keeper's lease is never seen without a report.
+            assertTrue(mostDown.get() <= 1, "one node at a time, never two: " + mostDown.get() + " were down at once");
             for (String m : members) assertEquals(2, containers.get(m).size(), m + " restarted exactly once: " + containers);
             List<JsonNode> upgrades = new ArrayList<>();
             for (JsonNode rel : api.ok("GET", "/apps/" + keys.app() + "/releases", null)) {

@@ -641,4 +641,50 @@ class PostgresApplianceTest {
         assertTrue(e.getMessage().contains("password authentication failed") || e.getMessage().contains("does not exist"), e.getMessage());
         assertTrue(api.ok("GET", "/addons", null).findValuesAsText("name").stream().noneMatch("other-db"::equals));
     }
+    /**
+     * The primary takes no new replication connection, and the sync's is cut: the sync cannot
+     * stream, rewinds, and then cannot be rebuilt either (its fresh base backup fails). Then the
+     * primary is lost, and the sync is promoted, as it must be: it holds every acknowledged commit.
+     * A failed rebuild must not have thrown its data away first; CI saw an emptied sync promoted,
+     * which then made a new, empty cluster that every other node copied (KeeperUpgradeTest: no
+     * commit went through, the add-on's role was gone).
+     */
+    @Test
+    @Order(8)
+    void aSyncWhoseRebuildFailsKeepsItsDataAndIsPromotedWithIt() throws Exception {
+        Eventually.await("the cluster settled", Duration.ofSeconds(90), this::settled, ok -> ok);
+        Map<String, String> env = api.config("shop");
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE kept_through_rebuild AS SELECT generate_series(1, 100) AS v");
+        }
+        ClusterState s = state();
+        String primary = s.primary(), sync = s.sync();
+        long cut = System.currentTimeMillis();
+        assertEquals("", TestCluster.nodeSql(grid.docker, KEYS, reports().get(primary), "ALTER ROLE replicator NOLOGIN"));
+        assertEquals("t", TestCluster.nodeSql(grid.docker, KEYS, reports().get(primary),
+                "SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_replication WHERE application_name = '" + sync + "'"));
+        Eventually.await(sync + "'s keeper trying to rebuild it, and failing", Duration.ofSeconds(60), () -> {
+            try {
+                Process logs = new ProcessBuilder("docker", "logs", container(sync).id()).redirectErrorStream(true).start();
+                return new String(logs.getInputStream().readAllBytes()).contains("pg_basebackup failed");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, ok -> ok);
+        assertEquals(sync, state().sync(), "still the sync: it holds every acknowledged commit");
+        grid.docker.kill(container(primary).id());
+        Eventually.await(sync + " promoted", Duration.ofSeconds(60), () -> state().primary(), sync::equals);
+        Eventually.await(sync + " serving", Duration.ofSeconds(60), () -> reports().get(sync), r -> r != null && r.isWritablePrimary());
+        // The role's NOLOGIN came with the data: let replication in again, so that the others rejoin
+        // (committed locally: a commit that waits for a sync would wait for this very change).
+        assertEquals("", TestCluster.nodeSql(grid.docker, KEYS, reports().get(sync), "SET synchronous_commit = local; ALTER ROLE replicator LOGIN"));
+        try (Connection c = connect(env); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM kept_through_rebuild")) {
+            rs.next();
+            assertEquals(100, rs.getInt(1), "the promoted sync has the data");
+        }
+        Eventually.await("the cluster settled again", Duration.ofSeconds(120), this::settled, ok -> ok);
+        System.out.printf("BENCH postgres: a sync whose rebuild failed promoted with its data, settled %d ms after its replication was cut%n",
+                System.currentTimeMillis() - cut);
+    }
 }

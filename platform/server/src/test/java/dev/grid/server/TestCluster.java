@@ -204,6 +204,27 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code sql} on a Postgres node as its local superuser, over the socket inside the node's
+     * running container (no network, no password): its output, or "psql failed: ..." with why.
+     */
+    static String nodeSql(Docker docker, dev.grid.appliance.ClusterKeys keys, dev.grid.appliance.NodeReport node, String sql) {
+        var running = docker.list(Map.of("grid.app", keys.app(), "grid.type", node.id())).stream().filter(Docker.Container::running).findFirst();
+        if (running.isEmpty()) return "psql failed: no running container for " + node.id();
+        try {
+            Process p = new ProcessBuilder("docker", "exec", running.get().id(), "/usr/lib/postgresql/15/bin/psql", "-h", "/tmp",
+                    "-p", String.valueOf(node.port()), "-U", "postgres", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql).redirectErrorStream(true).start();
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "psql failed: no answer within 60 s";
+            }
+            String out = new String(p.getInputStream().readAllBytes()).strip();
+            return p.exitValue() == 0 ? out : "psql failed: " + out;
+        } catch (Exception e) {
+            return "psql failed: " + e;
+        }
+    }
+
     /** Waits for the cluster to have a writable primary that every other member streams from; its primary. */
     static String awaitWhole(dev.grid.store.Store store, dev.grid.appliance.ClusterKeys keys, List<String> members) {
         return dev.grid.testing.Eventually.await("the cluster whole", java.time.Duration.ofSeconds(60), () -> {

@@ -7,6 +7,7 @@ import dev.grid.appliance.Datastore;
 import dev.grid.appliance.NodeConfig;
 import dev.grid.appliance.NodeReport;
 import dev.grid.appliance.ServerProcess;
+import dev.grid.appliance.StagedRebuild;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,7 @@ public final class PostgresDatastore implements Datastore {
         this.node = node;
         this.pgdata = node.dataDir().resolve("pg");
         run(List.of("chown", "postgres:postgres", node.dataDir().toString()));
+        new StagedRebuild(pgdata).recover(); // a copy this node's keeper was making when it stopped
         tls = PgAccess.tls(node.secrets());
         tlsDir = node.dataDir().resolve("tls");
         if (tls) writeTlsFiles();
@@ -153,10 +155,17 @@ public final class PostgresDatastore implements Datastore {
         start();
     }
 
+    /**
+     * A fresh copy of {@code peer}, made beside the node's data and put in its place only once
+     * whole ({@link StagedRebuild}): a copy that fails leaves the node with its data, never empty.
+     */
     private void baseBackup(Peer peer) throws Exception {
-        run(List.of("rm", "-rf", pgdata.toString()));
+        StagedRebuild rebuild = new StagedRebuild(pgdata);
+        Path copy = rebuild.begin();
+        System.out.println("keeper: copying " + peer.id() + " afresh, beside this node's data, which stays until the copy is whole");
         run(List.of("runuser", "-u", "postgres", "--", BIN + "pg_basebackup", "-h", peer.address(), "-p", String.valueOf(peer.port()),
-                "-U", PgAccess.REPLICATION, "-w", "-D", pgdata.toString(), "-X", "stream", "-c", "fast"), signIn(PgAccess.REPLICATION, "REPLICATION_PASSWORD"));
+                "-U", PgAccess.REPLICATION, "-w", "-D", copy.toString(), "-X", "stream", "-c", "fast"), signIn(PgAccess.REPLICATION, "REPLICATION_PASSWORD"));
+        rebuild.commit();
     }
 
     private void rewind(Peer peer) throws Exception {
