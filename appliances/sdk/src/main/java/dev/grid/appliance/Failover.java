@@ -39,7 +39,8 @@ import static dev.grid.appliance.ClusterState.without;
  *       replica attached to the primary): the asyncs stream from the sync, so that the sync alone
  *       acknowledges to the primary. An async streaming from the sync counts as streaming
  *       wherever streaming from the primary is asked for. A lost sync with no replica to take its
- *       place is dropped, so that the others stream from the primary until one can.</li>
+ *       place, that a reporting node waits for, is dropped, so that the others stream from the
+ *       primary until one can.</li>
  *   <li>Failure domains (a node's host, or the host's {@code zone} tag): the sync is chosen
  *       from another domain than the primary's whenever one has a live replica, at bootstrap,
  *       after a failover and when a sync is replaced; and a sync that shares the primary's
@@ -172,11 +173,14 @@ public final class Failover {
                 return new Decision(s.next(p, c, asyncs, s.deposed(), false, s.lastFailover(), now),
                         (s.sync() == null ? "no sync" : "sync " + s.sync() + " lost") + ": " + c + " is the new sync");
             }
-            if (policy.cascade() && s.sync() != null) {
+            if (policy.cascade() && s.sync() != null && Stream.concat(s.asyncs().stream(), s.deposed().stream())
+                    .anyMatch(n -> alive.containsKey(n) && !policy.streams(alive.get(n), s))) {
                 // Cascading, every other node streams from the sync: with it gone and no replica to take
-                // its place, they would wait for it as long as it is gone (a deposed primary made again on
-                // the host left, say, whose report also keeps the sync from being made again). With no
-                // sync named they follow the primary, and the first that streams becomes the sync.
+                // its place, a node that does not stream would wait for it as long as it is gone (a deposed
+                // primary made again on the host left, say, whose report also keeps the sync from being made
+                // again). With no sync named they follow the primary, and the first that streams becomes
+                // the sync. While nobody waits for it (a two-node cluster, or asyncs still streaming from
+                // the sync's datastore while its keeper is away), the sync stays, and stays ready.
                 return new Decision(s.next(p, null, with(s.asyncs(), s.sync()), s.deposed(), false, s.lastFailover(), now),
                         "sync " + s.sync() + " lost and no replica to take its place: the other nodes stream from primary " + p
                                 + " until one can");

@@ -353,4 +353,18 @@ class FailoverTest {
         assertEquals("n0", synced.next().sync(), "the first to stream becomes the sync: " + synced.why());
         assertFalse(synced.next().syncReady());
     }
+
+    @Test
+    void cascadingALostSyncThatNobodyWaitsForStaysTheReadySync() {
+        // Two nodes: the sync's keeper paused until its report went. Dropping it would make it a
+        // sync not yet ready when it returns, and a primary lost then could not be replaced (the
+        // fence test in CI). Nobody streams from it, so nobody waits for it.
+        ClusterState s = new ClusterState(4, "n1", "n0", List.of(), List.of(), true, null, 0);
+        assertFalse(Failover.decide(s, List.of("n0", "n1"), reports(primary("n1", 4, 100, null)), NOW, CASCADE).changed());
+        // Three: the async still streams from the sync's datastore while its keeper is away. It may
+        // take the sync's place (a live replica), but no node is left without one.
+        ClusterState three = new ClusterState(4, "n1", "n0", List.of("n2"), List.of(), true, null, 0);
+        Decision d = Failover.decide(three, MEMBERS, reports(primary("n1", 4, 100, null), replica("n2", 4, "n0", 100)), NOW, CASCADE);
+        assertEquals("n2", d.next().sync(), d.why());
+    }
 }
