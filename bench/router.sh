@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks Grid's router against its peers, in one run, on loopback:
-#   HTTP: wrk through Grid's router vs through nginx as a reverse proxy (its own
-#         process, upstream keep-alive), both in front of the same nginx backend.
+#   HTTP: wrk through Grid's router vs through nginx and HAProxy as reverse proxies (their own
+#         processes, upstream keep-alive), all in front of the same nginx backend. The peers
+#         add what a PaaS router adds to each request, as Grid's router does: X-Forwarded-For,
+#         -Proto and -Port, X-Request-Start (the headers Dokku's nginx sets) and X-Request-Id.
+#         BENCH_PEERS=plain runs them without (the comparison before session 31).
 #         For reference it also runs nginx proxying from inside the backend's own
 #         worker processes: one process then serves both sides of the hop, which
 #         no real deployment has (apps are processes of their own).
@@ -44,7 +47,7 @@ JAR="${GRID_JAR:-$ROOT/platform/server/target/grid-server.jar}"
 [ -f "$JAR" ] || (cd "$ROOT" && mvn -B -q -DskipTests package)
 
 BACKEND=18081 NGINX=18080 NGINXSAME=18082 ROUTER=18090 ETCD=18379 REDIS=18479 TCPROUTE=18480 NGINXTCP=18481
-RELAY=18091 RELAYROUTE=18490 HAPROXYTCP=18482 ROUTERTLS=18443 NGINXTLS=18444
+RELAY=18091 RELAYROUTE=18490 HAPROXYTCP=18482 ROUTERTLS=18443 NGINXTLS=18444 HAPROXYHTTP=18083
 mkdir -p "$WORK/backend" "$WORK/nginx"
 truncate -s 1G "$WORK/backend/big.bin" # sparse: the answer of the slow readers' requests
 chmod 755 "$WORK" "$WORK/backend"; chmod 644 "$WORK/backend/big.bin" # nginx's workers read it as their own user
@@ -53,6 +56,14 @@ nginx_head() { # dir: the settings both nginx instances share
 }
 # nginx's certificate for HTTP/2: self-signed RSA 2048, as Grid's router's default certificate is.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.test -keyout "$WORK/nginx/tls.key" -out "$WORK/nginx/tls.crt" 2>/dev/null
+# What a PaaS router adds to each request (Grid's router always does): the peers do the same
+# work unless BENCH_PEERS=plain.
+paas_headers_nginx() {
+  [ "${BENCH_PEERS:-paas}" = plain ] || echo 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Port $server_port; proxy_set_header X-Request-Start "t=${msec}"; proxy_set_header X-Request-Id $request_id;'
+}
+paas_headers_haproxy() {
+  [ "${BENCH_PEERS:-paas}" = plain ] || printf '  option forwardfor\n  http-request set-header X-Forwarded-Proto http\n  http-request set-header X-Forwarded-Port %%[dst_port]\n  http-request set-header X-Request-Start t=%%[date(0,ms)]\n  unique-id-format %%[uuid]\n  unique-id-header X-Request-Id\n'
+}
 proxy_server() { # port [tls]: a reverse proxy to the backend, with upstream keep-alive; with tls also HTTP/2 on $NGINXTLS
   local tls=""
   # keepalive_requests: nginx ends a connection after 1000 requests by default (HTTP/2 too, with
@@ -65,7 +76,7 @@ proxy_server() { # port [tls]: a reverse proxy to the backend, with upstream kee
   server {
     listen 127.0.0.1:$1;
     $tls
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; $(paas_headers_nginx) }
     location /big { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_max_temp_file_size 0; }
   }
 NGINX
@@ -106,7 +117,13 @@ GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_R
 GRID_HOME="$WORK/relayhome" GRID_ETCD=http://127.0.0.1:$ETCD GRID_PREFIX=/gridrelay/ GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
   GRID_HTTP_PORT=$RELAY GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" GRID_TCP_DATAPATH=proxy \
   java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/relay.log" 2>&1 & pids+=($!); RELAY_PID=$!
-haproxy -f <(printf 'global\n  maxconn 4096\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\nlisten redis\n  bind 127.0.0.1:%s\n  server r 127.0.0.1:%s\n' $HAPROXYTCP $REDIS) -db > "$WORK/haproxy.log" 2>&1 & pids+=($!); HAPROXY_PID=$!
+# HAProxy: the TCP peer, and the HTTP peer (keep-alive to the backend, connections reused by any client).
+{ printf 'global\n  maxconn 4096\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n'
+  printf 'listen redis\n  bind 127.0.0.1:%s\n  server r 127.0.0.1:%s\n' $HAPROXYTCP $REDIS
+  printf 'listen web\n  mode http\n  bind 127.0.0.1:%s\n  option http-keep-alive\n  http-reuse always\n' $HAPROXYHTTP
+  paas_headers_haproxy
+  printf '  server b 127.0.0.1:%s\n' $BACKEND; } > "$WORK/haproxy.cfg"
+haproxy -f "$WORK/haproxy.cfg" -db > "$WORK/haproxy.log" 2>&1 & pids+=($!); HAPROXY_PID=$!
 for i in $(seq 100); do curl -s -o /dev/null -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ && break; sleep 0.2; done
 for p in $TCPROUTE $RELAYROUTE $HAPROXYTCP; do
   for i in $(seq 100); do redis-cli -p $p ping >/dev/null 2>&1 && break; sleep 0.2; done
@@ -115,12 +132,16 @@ done
 echo "route on port $TCPROUTE: $(grep -o 'TCP routes: .*' "$WORK/router.log" | head -1); on port $RELAYROUTE: $(grep -o 'TCP routes: .*' "$WORK/relay.log" | head -1)"
 curl -sf -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null || { echo "router not answering; log:"; tail -20 "$WORK/router.log"; exit 1; }
 echo "Grid's router: $(grep -o 'HTTPS on .*' "$WORK/router.log")"
-for p in $NGINX $NGINXSAME; do curl -sf http://127.0.0.1:$p/ >/dev/null || { echo "nginx on $p not answering"; exit 1; }; done
+for p in $NGINX $NGINXSAME $HAPROXYHTTP; do
+  for i in $(seq 50); do curl -sf http://127.0.0.1:$p/ >/dev/null && break; sleep 0.2; done
+  curl -sf http://127.0.0.1:$p/ >/dev/null || { echo "nothing answers HTTP on $p; logs:"; tail -5 "$WORK/haproxy.log"; exit 1; }
+done
 
 # Warm-up, not counted: 15 s each. Grid's first round may still be warming up (JIT); the median over rounds absorbs it.
 wrk -t$THREADS -c$CONNS -d15s -H 'Host: bench.test' http://127.0.0.1:$ROUTER/ >/dev/null
 wrk -t$THREADS -c$CONNS -d15s http://127.0.0.1:$NGINX/ >/dev/null
 wrk -t$THREADS -c$CONNS -d15s http://127.0.0.1:$NGINXSAME/ >/dev/null
+wrk -t$THREADS -c$CONNS -d15s http://127.0.0.1:$HAPROXYHTTP/ >/dev/null
 
 cpu_ticks() { # pids... -> user+system clock ticks of all their threads
   for p in "$@"; do cat /proc/"$p"/task/*/stat 2>/dev/null; done | awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t+0 }'
@@ -150,12 +171,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 
 PARTS="${BENCH_PARTS:-http tcp}"
 if [[ " $PARTS " == *" http "* ]]; then
-echo "HTTP: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS alternating rounds"
-: > "$WORK/grid.txt"; : > "$WORK/nginx.txt"; : > "$WORK/same.txt"; : > "$WORK/gridfw.txt"
+peers="the peers add a PaaS router's headers (BENCH_PEERS=plain: they do not)"; [ "${BENCH_PEERS:-paas}" != plain ] || peers="the peers add no header (BENCH_PEERS=plain)"
+echo "HTTP: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS alternating rounds; $peers"
+: > "$WORK/grid.txt"; : > "$WORK/nginx.txt"; : > "$WORK/same.txt"; : > "$WORK/gridfw.txt"; : > "$WORK/haproxy.txt"
 for r in $(seq "$ROUNDS"); do
   g=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r grid:  rps p99ms non2xx cpu-us/req = $g"; echo "$g" >> "$WORK/grid.txt"
   f=$(with_firewall run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r grid with a host's firewall table: rps p99ms non2xx cpu-us/req = $f"; echo "$f" >> "$WORK/gridfw.txt"
   n=$(run_wrk http://127.0.0.1:$NGINX/ bench.test $NGINX_PID $(pgrep -P $NGINX_PID)); echo "  round $r nginx: rps p99ms non2xx cpu-us/req = $n"; echo "$n" >> "$WORK/nginx.txt"
+  h=$(run_wrk http://127.0.0.1:$HAPROXYHTTP/ bench.test $HAPROXY_PID); echo "  round $r haproxy: rps p99ms non2xx cpu-us/req = $h"; echo "$h" >> "$WORK/haproxy.txt"
   m=$(run_wrk http://127.0.0.1:$NGINXSAME/ bench.test); echo "  round $r nginx inside the backend's workers (reference): rps p99ms non2xx = $m"; echo "$m" >> "$WORK/same.txt"
 done
 g_rps=$(col grid 1); n_rps=$(col nginx 1); m_rps=$(col same 1)
@@ -163,6 +186,8 @@ g_p99=$(col grid 2); n_p99=$(col nginx 2); m_p99=$(col same 2)
 g_cpu=$(col grid 4); n_cpu=$(col nginx 4)
 echo "HTTP median: grid $g_rps req/s p99 ${g_p99} ms | nginx $n_rps req/s p99 ${n_p99} ms | req/s ratio $(ratio "$g_rps" "$n_rps") | p99 ratio $(ratio "$g_p99" "$n_p99")"
 echo "  the proxy's own CPU per request (median): grid $g_cpu us | nginx $n_cpu us | ratio $(ratio "$g_cpu" "$n_cpu")"
+h_rps=$(col haproxy 1); h_p99=$(col haproxy 2); h_cpu=$(col haproxy 4)
+echo "  haproxy: $h_rps req/s p99 ${h_p99} ms, $h_cpu us CPU per request | grid/haproxy req/s $(ratio "$g_rps" "$h_rps") p99 $(ratio "$g_p99" "$h_p99") CPU $(ratio "$g_cpu" "$h_cpu")"
 echo "  reference, nginx inside the backend's workers: $m_rps req/s p99 ${m_p99} ms | grid/it req/s $(ratio "$g_rps" "$m_rps") p99 $(ratio "$g_p99" "$m_p99")"
 f_rps=$(col gridfw 1); f_p99=$(col gridfw 2); f_cpu=$(col gridfw 4)
 echo "  grid with a host's firewall table: $f_rps req/s p99 ${f_p99} ms, $f_cpu us CPU per request | vs without: req/s $(ratio "$f_rps" "$g_rps") CPU $(ratio "$f_cpu" "$g_cpu")"
