@@ -11,6 +11,7 @@ public final class Lease implements AutoCloseable {
     private final long ttlSeconds;
     private final CloseableClient keepAlive;
     private volatile boolean alive = true;
+    private volatile Runnable onLost = () -> {};
 
     Lease(io.etcd.jetcd.Lease client, long id, long ttlSeconds) {
         this.client = client;
@@ -18,11 +19,24 @@ public final class Lease implements AutoCloseable {
         this.ttlSeconds = ttlSeconds;
         this.keepAlive = client.keepAlive(id, new StreamObserver<>() {
             @Override public void onNext(LeaseKeepAliveResponse r) {
-                if (r.getTTL() <= 0) alive = false;
+                if (r.getTTL() <= 0) lost();
             }
-            @Override public void onError(Throwable t) { alive = false; }
-            @Override public void onCompleted() { alive = false; }
+            @Override public void onError(Throwable t) { lost(); }
+            @Override public void onCompleted() { lost(); }
         });
+    }
+
+    private void lost() {
+        boolean was = alive;
+        alive = false;
+        if (was) onLost.run();
+    }
+
+    /** Runs {@code then} once if the lease is lost (expired, or its keep-alive ended); not on {@link #close}. */
+    public Lease onLost(Runnable then) {
+        onLost = then;
+        if (!alive) then.run();
+        return this;
     }
 
     public long id() {

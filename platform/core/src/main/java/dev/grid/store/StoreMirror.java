@@ -2,33 +2,56 @@ package dev.grid.store;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
- * The keys under some prefixes, kept up to date by one watch of the whole store: every
- * transaction's changes arrive together and in order, so a {@link #snapshot} is what etcd held
- * at one revision, however many prefixes it covers. etcd is read in full once at the start (and
- * again only if it compacted what the watch still needed); a snapshot costs no read of etcd.
+ * The keys under some prefixes, kept up to date by one watch of what the prefixes have in common
+ * (the whole store for prefixes that share nothing): every transaction's changes arrive together
+ * and in order, so a {@link #snapshot} is what etcd held at one revision, however many prefixes
+ * it covers. etcd is read once at the start (and again only if it compacted what the watch still
+ * needed); reading the mirror costs no read of etcd, a lookup by key or prefix costs what it
+ * finds, and each value is decoded once ({@link #values}, {@link #value}), not on every read.
  * Its entries carry the mod revisions transactions compare against; their lease is not kept (0).
  */
 public final class StoreMirror implements AutoCloseable {
     private final Store store;
     private final List<String> prefixes;
-    private final Runnable onChange;
+    /** Told the keys each change touched, or null when everything may have changed (a re-read). */
+    private final Consumer<Set<String>> onChange;
+    /** What every kept key starts with: the one prefix read and watched. */
+    private final String common;
     private final TreeMap<String, Entry> entries = new TreeMap<>();
     private long revision;
     private long reads;
     private final Subscription watch;
 
     public StoreMirror(Store store, List<String> prefixes, Runnable onChange) {
+        this(store, prefixes, (Consumer<Set<String>>) keys -> onChange.run());
+    }
+
+    /**
+     * A mirror whose listener is told which kept keys each change touched (null: the mirror read
+     * etcd again and any key may have changed), so that a change to one thing costs work for that
+     * thing. The listener runs on the watch's thread and must be quick.
+     */
+    public static StoreMirror withChangedKeys(Store store, List<String> prefixes, Consumer<Set<String>> onChange) {
+        return new StoreMirror(store, prefixes, onChange);
+    }
+
+    private StoreMirror(Store store, List<String> prefixes, Consumer<Set<String>> onChange) {
         this.store = store;
         this.prefixes = List.copyOf(prefixes);
+        this.common = commonPrefix(this.prefixes);
         this.onChange = onChange;
         long rev = reload();
-        this.watch = store.watchResuming("", rev + 1, this::apply, () -> {
+        this.watch = store.watchResuming(common, rev + 1, this::apply, () -> {
             long r = reload();
-            onChange.run();
+            onChange.accept(null);
             return r;
         });
     }
@@ -38,8 +61,20 @@ public final class StoreMirror implements AutoCloseable {
         return false;
     }
 
+    /** The longest string every prefix starts with ("" when they share nothing). */
+    static String commonPrefix(List<String> prefixes) {
+        if (prefixes.isEmpty()) return "";
+        String c = prefixes.get(0);
+        for (String p : prefixes) {
+            int i = 0;
+            while (i < c.length() && i < p.length() && c.charAt(i) == p.charAt(i)) i++;
+            c = c.substring(0, i);
+        }
+        return c;
+    }
+
     private synchronized long reload() {
-        Snapshot s = store.list("");
+        Snapshot s = store.list(common);
         entries.clear();
         for (Entry e : s.entries()) if (kept(e.key())) entries.put(e.key(), e);
         revision = s.revision();
@@ -49,12 +84,12 @@ public final class StoreMirror implements AutoCloseable {
     }
 
     private void apply(List<Change> changes) {
-        boolean mine = false;
+        Set<String> touched = new LinkedHashSet<>();
         synchronized (this) {
             for (Change c : changes) {
                 revision = Math.max(revision, c.revision());
                 if (!kept(c.key())) continue;
-                mine = true;
+                touched.add(c.key());
                 if (c.type() == Change.Type.DELETE) {
                     entries.remove(c.key());
                 } else {
@@ -64,7 +99,7 @@ public final class StoreMirror implements AutoCloseable {
             }
             notifyAll();
         }
-        if (mine) onChange.run();
+        if (!touched.isEmpty()) onChange.accept(touched);
     }
 
     /** The kept keys as of the last change applied. */
@@ -72,10 +107,45 @@ public final class StoreMirror implements AutoCloseable {
         return new Snapshot(revision, new ArrayList<>(entries.values()));
     }
 
+    /** The entry at {@code key}, or null. */
+    public synchronized Entry get(String key) {
+        return entries.get(key);
+    }
+
+    /** The entries under {@code prefix} (one of the kept prefixes, or a narrower one), in key order. */
+    public synchronized List<Entry> entries(String prefix) {
+        return new ArrayList<>(under(prefix).values());
+    }
+
+    private Map<String, Entry> under(String prefix) {
+        return entries.subMap(prefix, true, prefix + Character.MAX_VALUE, false);
+    }
+
+    /**
+     * The values under {@code prefix} as of the last change applied, in key order. A record is
+     * decoded once for as long as its key does not change ({@link Entry#as}), and shared between
+     * callers.
+     */
+    public <T> List<T> values(String prefix, Class<T> type) {
+        List<T> out = new ArrayList<>();
+        for (Entry e : entries(prefix)) out.add(e.as(type));
+        return out;
+    }
+
+    /** The value at {@code key} decoded as {@code type} (as {@link #values}), or null. */
+    public <T> T value(String key, Class<T> type) {
+        Entry e = get(key);
+        return e == null ? null : e.as(type);
+    }
+
+    /** The revision of the last change applied (or of the last read). */
+    public synchronized long revision() {
+        return revision;
+    }
+
     /**
      * Waits until the mirror has applied revision {@code rev} (a transaction this process just
-     * committed), at most {@code max}; whether it has. Revisions of keys outside the prefixes
-     * count too, as the watch sees every key.
+     * committed, that wrote under the prefixes' common part), at most {@code max}; whether it has.
      */
     public synchronized boolean awaitRevision(long rev, Duration max) {
         long deadline = System.nanoTime() + max.toNanos();

@@ -50,6 +50,35 @@ class StoreMirrorTest {
         }
     }
 
+    record Item(String name) {}
+
+    @Test
+    void valuesAreDecodedOnceAndAgainOnlyWhenTheirKeyChanges() {
+        try (Store store = SharedEtcd.newStore()) {
+            store.put("items/a", "{\"name\":\"a\"}");
+            store.put("items/b", "{\"name\":\"b\"}");
+            store.put("itemsx/c", "{\"name\":\"c\"}");
+            try (StoreMirror mirror = new StoreMirror(store, List.of("items/"), () -> {})) {
+                List<Item> first = mirror.values("items/", Item.class);
+                assertEquals(List.of(new Item("a"), new Item("b")), first, "in key order, and only under the prefix");
+                List<Item> again = mirror.values("items/", Item.class);
+                assertTrue(first.get(0) == again.get(0) && first.get(1) == again.get(1), "the same decoded values, not decoded again");
+                long rev = store.txn().put("items/b", "{\"name\":\"b2\"}").commitRevision();
+                assertTrue(mirror.awaitRevision(rev, Duration.ofSeconds(10)));
+                List<Item> changed = mirror.values("items/", Item.class);
+                assertTrue(changed.get(0) == first.get(0), "an unchanged key keeps its value");
+                assertEquals(new Item("b2"), changed.get(1), "a changed key is decoded again");
+            }
+        }
+    }
+
+    @Test
+    void oneWatchCoversWhatThePrefixesShare() {
+        assertEquals("jobs/h1/", StoreMirror.commonPrefix(List.of("jobs/h1/")));
+        assertEquals("kept/", StoreMirror.commonPrefix(List.of("kept/a/", "kept/b/")));
+        assertEquals("", StoreMirror.commonPrefix(List.of("jobs/", "hosts/")));
+    }
+
     private static Map<String, String> expected(Store store) {
         Map<String, String> out = new TreeMap<>();
         for (String p : List.of("kept/a/", "kept/b/")) {
