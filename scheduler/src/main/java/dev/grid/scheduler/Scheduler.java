@@ -39,10 +39,17 @@ public final class Scheduler implements AutoCloseable {
     /** What the plan reads, kept by a watch: a round reads no key of etcd (a lost race reads it all once). */
     private volatile dev.grid.store.StoreMirror mirror;
     private final java.util.concurrent.atomic.AtomicLong freshReads = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong plans = new java.util.concurrent.atomic.AtomicLong();
     /** How long a scheduler that has just become leader leaves the jobs of unregistered hosts where they are. */
     private final java.time.Duration grace;
     private volatile java.time.Instant leaderSince;
     private volatile Set<String> lastAwaited = Set.of();
+    /**
+     * The mirror's revision when a round last had nothing to do and did not depend on the time (no
+     * host awaited): the plan is a function of the state, so until the state changes a round
+     * would find nothing to do again, and is skipped. An idle cluster costs no planning.
+     */
+    private volatile long quietRevision = -1;
 
     /** @param electionTtlSeconds 0 runs without an election: every such scheduler acts (used to prove the transactions safe). */
     public Scheduler(Store store, String id, long electionTtlSeconds, Clock clock) {
@@ -77,6 +84,7 @@ public final class Scheduler implements AutoCloseable {
     private void reconcile() {
         if (!isLeader()) {
             leaderSince = null;
+            quietRevision = -1;
             return;
         }
         if (leaderSince == null) leaderSince = clock.instant();
@@ -93,7 +101,9 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private boolean reconcileOnce(boolean fresh) {
+        long started = System.nanoTime();
         dev.grid.store.StoreMirror m = mirror;
+        if (!fresh && m != null && m.revision() == quietRevision) return true;
         Snapshot snapshot;
         if (fresh || m == null) {
             snapshot = store.list("");
@@ -104,12 +114,15 @@ public final class Scheduler implements AutoCloseable {
         java.time.Instant now = clock.instant();
         ClusterView view = awaitingRestartedHosts(ClusterView.of(snapshot), now);
         Plan plan = Reconciler.plan(view, now, () -> UUID.randomUUID().toString().substring(0, 8));
+        plans.incrementAndGet();
+        long planned = System.nanoTime() - started;
         recordUnplaced(snapshot, plan.unplaceable());
         // A let-go whose job is gone, or whose host came back first, is spent.
         Set<String> spent = new HashSet<>(view.replace());
         for (JobSpec j : view.jobs()) if (!view.hosts().containsKey(j.hostId())) spent.remove(j.id());
         if (plan.isEmpty()) {
             for (String job : spent) store.delete(Keys.replaceJob(job));
+            if (spent.isEmpty() && lastAwaited.isEmpty() && !fresh) quietRevision = snapshot.revision();
             return true;
         }
 
@@ -131,7 +144,8 @@ public final class Scheduler implements AutoCloseable {
         for (JobSpec j : plan.place()) txn.put(Keys.job(j.hostId(), j.id()), j);
         boolean committed = commitSeen(txn);
         if (committed) {
-            log.info("scheduler {}: placed {}, stopped {}, updated {}", id, plan.place().size(), plan.stop().size(), plan.update().size());
+            log.info("scheduler {}: placed {}, stopped {}, updated {} (a plan of {} jobs in {} ms)", id, plan.place().size(), plan.stop().size(),
+                    plan.update().size(), view.jobs().size(), String.format(java.util.Locale.ROOT, "%.1f", planned / 1e6));
         } else {
             log.debug("scheduler {}: plan lost a race; recomputing", id);
         }
@@ -179,6 +193,11 @@ public final class Scheduler implements AutoCloseable {
     public long fullReads() {
         dev.grid.store.StoreMirror m = mirror;
         return freshReads.get() + (m == null ? 0 : m.reads());
+    }
+
+    /** How many plans this scheduler computed: rounds on an unchanged, settled state compute none. */
+    public long plans() {
+        return plans.get();
     }
 
     /** The view, with the jobs of unregistered hosts left alone while this scheduler's grace lasts. */

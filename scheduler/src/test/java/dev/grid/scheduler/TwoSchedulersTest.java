@@ -48,19 +48,26 @@ class TwoSchedulersTest {
                 awaitJobs(store, 4, 2);
                 long reads = s.fullReads();
                 assertEquals(1, reads, "the start's one read");
-                // Rounds with nothing to do, every second and on request: no read of etcd.
+                // Settled: past the grace a new leader gives hosts (2 x 2 s), and one round with nothing to do.
+                Eventually.sleep(4500);
+                s.requestReconcile();
+                Eventually.sleep(500);
+                long plans = s.plans();
+                // Rounds with nothing to do, every second and on request: no read of etcd, and no plan either.
                 for (int i = 0; i < 5; i++) {
                     s.requestReconcile();
                     Eventually.sleep(300);
                 }
                 Eventually.sleep(1500);
                 assertEquals(reads, s.fullReads(), "idle rounds read nothing of etcd");
+                assertEquals(plans, s.plans(), "and plan nothing: the state did not change");
                 // A change arrives by the watch and is acted on.
                 scale(store, 8);
                 awaitJobs(store, 8, 4);
                 scale(store, 2);
                 awaitJobs(store, 2, 1);
                 assertEquals(reads, s.fullReads(), "nor do rounds that place and stop");
+                assertTrue(s.plans() > plans, "a change is planned for");
             }
         }
     }
