@@ -9,7 +9,6 @@ import dev.grid.net.NftTable;
 import dev.grid.store.CoalescedTask;
 import dev.grid.store.Keys;
 import dev.grid.store.Store;
-import dev.grid.store.Subscription;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,7 +33,8 @@ final class HostFirewall implements AutoCloseable {
     private final Supplier<HostInfo> self;
     private final CoalescedTask loop;
     private final NftTable table;
-    private Subscription watch;
+    /** The hosts, jobs, statuses, apps and endpoints the rules come from, kept by one watch: a rebuild reads no etcd. */
+    private dev.grid.store.StoreMirror state;
 
     HostFirewall(Store store, HostConfig config, Supplier<HostInfo> self, NftTable table) {
         this.store = store;
@@ -46,11 +46,8 @@ final class HostFirewall implements AutoCloseable {
 
     /** Loads the table now (an error if nftables cannot be used here), then keeps it current. */
     HostFirewall start() {
+        state = new dev.grid.store.StoreMirror(store, WATCHED, loop::request);
         table.put(PART, rules().part());
-        long rev = store.list(Keys.HOSTS).revision();
-        watch = store.watch("", rev + 1, changes -> {
-            if (changes.stream().anyMatch(c -> WATCHED.stream().anyMatch(c.key()::startsWith))) loop.request();
-        }, loop::request);
         loop.every(Duration.ofSeconds(10));
         log.info("host {}: firewall table inet {} loaded: app UIDs {}-{} reach no Grid port and no job port but their app's",
                 config.hostId(), table.name(), config.appUidMin(), config.appUidMax());
@@ -66,14 +63,14 @@ final class HostFirewall implements AutoCloseable {
     }
 
     private FirewallRules rules() {
-        List<HostInfo> hosts = store.values(Keys.HOSTS, HostInfo.class);
-        List<GridEndpoint> endpoints = store.values(Keys.ENDPOINTS, GridEndpoint.class);
+        List<HostInfo> hosts = state.values(Keys.HOSTS, HostInfo.class);
+        List<GridEndpoint> endpoints = state.values(Keys.ENDPOINTS, GridEndpoint.class);
         Map<String, Integer> uids = new HashMap<>();
-        for (App a : store.values(Keys.APPS, App.class)) if (a.uid() != null) uids.put(a.name(), a.uid());
+        for (App a : state.values(Keys.APPS, App.class)) if (a.uid() != null) uids.put(a.name(), a.uid());
         Map<String, JobStatus> statuses = new HashMap<>();
-        for (JobStatus s : store.values(Keys.STATUS, JobStatus.class)) statuses.put(s.jobId(), s);
+        for (JobStatus s : state.values(Keys.STATUS, JobStatus.class)) statuses.put(s.jobId(), s);
         List<FirewallRules.AppJob> jobs = new ArrayList<>();
-        for (JobSpec j : store.values(Keys.JOBS, JobSpec.class)) {
+        for (JobSpec j : state.values(Keys.JOBS, JobSpec.class)) {
             Integer uid = uids.get(j.app());
             JobStatus s = statuses.get(j.id());
             if (uid != null && s != null && s.port() > 0) jobs.add(new FirewallRules.AppJob(uid, j.hostId(), s.port()));
@@ -83,7 +80,7 @@ final class HostFirewall implements AutoCloseable {
 
     /** Stops following etcd; with {@code remove} the table goes too (the host's jobs are stopped). */
     void stop(boolean remove) {
-        if (watch != null) watch.close();
+        if (state != null) state.close();
         loop.close(Duration.ofSeconds(10));
         if (remove) table.remove(PART);
     }
