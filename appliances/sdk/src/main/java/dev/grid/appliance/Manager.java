@@ -10,9 +10,8 @@ import dev.grid.store.CoalescedTask;
 import dev.grid.store.Entry;
 import dev.grid.store.Keys;
 import dev.grid.store.LeaderElection;
-import dev.grid.store.Snapshot;
 import dev.grid.store.Store;
-import dev.grid.store.Subscription;
+import dev.grid.store.StoreMirror;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -22,8 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An appliance's manager: any number may run, one leads. The leader watches every
- * cluster of its appliance (specs, state, keepers' leased reports), applies
+ * An appliance's manager: any number may run, one leads. The leader follows every
+ * cluster of its appliance (specs, state, keepers' leased reports) in a {@link StoreMirror},
+ * so that its rounds read no more of etcd with a thousand clusters than with one; it applies
  * {@link Failover#decide} with compare-and-swap on the state key, and makes the primary
  * the leader of the cluster's service, which the TCP route follows. While the cluster is steady
  * it also rolls its nodes onto the keeper program {@link Clusters#upgradeKeepers} named, one at a time.
@@ -46,7 +46,8 @@ public final class Manager implements AutoCloseable {
     private final Map<String, String> published = new ConcurrentHashMap<>();
     /** Each cluster's members' latest reports, so that a report that goes is noted ({@link ClusterKeys#seen}). */
     private final Map<String, Map<String, NodeReport>> latest = new ConcurrentHashMap<>();
-    private Subscription watch;
+    /** Every cluster of this appliance, kept by one watch. */
+    private StoreMirror clusters;
     /** Hosts' addresses to their failure domains, read at most every {@link #HOSTS_TTL}: hosts come and go seldom. */
     private volatile Map<String, String> domainsByAddress = Map.of();
     /** When the hosts were last read (nanoTime); 0: never. */
@@ -76,8 +77,7 @@ public final class Manager implements AutoCloseable {
     }
 
     public Manager start() {
-        String prefix = ClusterKeys.appliance(appliance);
-        watch = store.watch(prefix, store.list(prefix).revision() + 1, changes -> task.request(), task::request);
+        clusters = new StoreMirror(store, java.util.List.of(ClusterKeys.appliance(appliance)), task::request);
         task.every(PERIOD);
         return this;
     }
@@ -123,7 +123,9 @@ public final class Manager implements AutoCloseable {
             wasLeader = false;
             return;
         }
-        Snapshot all = store.list(ClusterKeys.appliance(appliance));
+        // One small read a round, whatever the number of clusters: the mirror does not say when etcd
+        // is out of reach, and a manager that was cut off from it settles before it fails over.
+        store.get(ClusterKeys.appliance(appliance));
         long now = System.currentTimeMillis();
         long settle = Failover.settleUntil(settleUntil, wasLeader, lastRead, now);
         if (settle != settleUntil && now < settle) log.info("{}: waiting up to {} s for every keeper to report before any failover ({})", appliance,
@@ -131,23 +133,23 @@ public final class Manager implements AutoCloseable {
         settleUntil = settle;
         wasLeader = true;
         lastRead = now;
-        for (Entry e : all.entries()) {
+        for (Entry e : clusters.entries(ClusterKeys.appliance(appliance))) {
             if (!e.key().endsWith("/spec")) continue;
-            ClusterSpec spec = e.as(ClusterSpec.class);
+            ClusterSpec spec = clusters.value(e.key(), ClusterSpec.class);
             try {
-                manage(all, spec);
+                manage(spec);
             } catch (RuntimeException ex) {
                 log.warn("{} {}: {}", appliance, spec.cluster(), ex.toString());
             }
         }
     }
 
-    private void manage(Snapshot all, ClusterSpec spec) {
+    private void manage(ClusterSpec spec) {
         ClusterKeys keys = spec.keys();
-        Entry stateEntry = all.get(keys.state());
-        ClusterState state = stateEntry == null ? null : stateEntry.as(ClusterState.class);
+        Entry stateEntry = clusters.get(keys.state());
+        ClusterState state = stateEntry == null ? null : clusters.value(keys.state(), ClusterState.class);
         Map<String, NodeReport> alive = new HashMap<>();
-        all.under(keys.nodes()).forEach(n -> alive.put(n.name(), n.as(NodeReport.class)));
+        for (Entry n : clusters.entries(keys.nodes())) alive.put(n.name(), clusters.value(n.key(), NodeReport.class));
         noteGone(keys, alive);
         Map<String, String> domains = nodeDomains(domainsByAddress(alive.values()), alive);
         Decision d = Failover.decide(state, spec.members(), alive, System.currentTimeMillis(),
@@ -155,13 +157,16 @@ public final class Manager implements AutoCloseable {
         if (!d.why().equals(lastWhy.put(keys.cluster(), d.why()))) log.info("{} {}: {}", appliance, spec.cluster(), d.why());
         if (d.changed()) {
             long rev = stateEntry == null ? 0 : stateEntry.modRevision();
-            if (!store.txn().ifUnchanged(keys.state(), rev).put(keys.state(), d.next()).commit()) {
+            long committed = store.txn().ifUnchanged(keys.state(), rev).put(keys.state(), d.next()).commitRevision();
+            if (committed <= 0) {
                 task.request(); // someone else changed it: decide again on what is there now
                 return;
             }
+            // The next round decides on what it wrote, not on the state before it.
+            clusters.awaitRevision(committed, Duration.ofSeconds(2));
             state = d.next();
         } else {
-            upgrade(all, spec, state, alive);
+            upgrade(spec, state, alive);
             replaceLost(spec, state, alive);
         }
         // The leader key lives under services/, outside the snapshot: read it when the primary is not the one last published.
@@ -232,11 +237,11 @@ public final class Manager implements AutoCloseable {
      * cluster as it was: one node's process type gets the wanted keeper's slug by a new release of
      * the cluster's app, which restarts that node alone.
      */
-    private void upgrade(Snapshot all, ClusterSpec spec, ClusterState state, Map<String, NodeReport> alive) {
+    private void upgrade(ClusterSpec spec, ClusterState state, Map<String, NodeReport> alive) {
         ClusterKeys keys = spec.keys();
-        Entry wantedEntry = all.get(keys.keeper());
-        if (wantedEntry == null) return;
-        String slug = String.valueOf(wantedEntry.as(Map.class).get("slug"));
+        Map<?, ?> wantedKeeper = clusters.value(keys.keeper(), Map.class);
+        if (wantedKeeper == null) return;
+        String slug = String.valueOf(wantedKeeper.get("slug"));
         String wanted = KeeperProgram.name(slug);
         boolean allDone = spec.members().stream().allMatch(m -> alive.get(m) != null && alive.get(m).healthy() && wanted.equals(alive.get(m).program()));
         if (allDone) {
@@ -271,7 +276,7 @@ public final class Manager implements AutoCloseable {
     @Override
     public void close() {
         task.close();
-        if (watch != null) watch.close();
+        if (clusters != null) clusters.close();
         election.close();
     }
 }
