@@ -22,8 +22,10 @@ import java.util.TreeMap;
  *
  * <p>Rules, as on Heroku: a web process is up once its port accepts connections (and its health
  * check, if the app sets one, passes); other types once they run. A job whose attempt the
- * scheduler bumped loses its old container before the new one starts (a data node's volume is
- * never used by two). A job taken away leaves discovery first and is stopped {@link #DRAIN} later.
+ * scheduler bumped loses its old container before the new one starts, and a job with volumes
+ * starts only once no other container that mounts one of them runs (a data node's volume is never
+ * used by two: a new release's data node waits for the old one's drain and stop). A job taken
+ * away leaves discovery first and is stopped {@link #DRAIN} later.
  */
 final class Convergence {
     /** How long a job leaves discovery before its container is stopped. */
@@ -182,6 +184,22 @@ final class Convergence {
             actions.add(new Remove(job, containers.stream().map(Seen::container).toList()));
         }
 
+        Set<String> volumes(JobSpec spec) {
+            Set<String> names = new java.util.HashSet<>();
+            for (var v : spec.volumes()) names.add(volume(in.hostId(), v.name()));
+            return names;
+        }
+
+        /** A running container of another job that mounts one of the job's volumes, or null. */
+        Seen holderOfVolumes(JobSpec spec) {
+            if (spec.volumes().isEmpty()) return null;
+            Set<String> mine = volumes(spec);
+            for (Seen s : in.seen()) {
+                if (!spec.id().equals(s.job()) && s.container().running() && s.container().volumes().stream().anyMatch(mine::contains)) return s;
+            }
+            return null;
+        }
+
         void converge(JobSpec spec, List<Seen> containers) {
             Seen current = null;
             List<Docker.Container> old = new ArrayList<>();
@@ -202,6 +220,14 @@ final class Convergence {
                     wakeIn(left);
                     long seconds = Math.max(1, (left.toMillis() + 999) / 1000);
                     report(spec, JobState.PENDING, null, 0, null, null, null, "crashed; restart " + spec.attempt() + " in " + seconds + " s (back-off)");
+                    return;
+                }
+                Seen holder = holderOfVolumes(spec);
+                if (holder != null) {
+                    // Docker's events (the holder's stop) wake the agent; the poll is a safety net.
+                    wakeIn(STARTING_POLL);
+                    report(spec, JobState.PENDING, null, 0, null, null, null, "waiting for job " + holder.job() + " to stop: its container still uses volume "
+                            + holder.container().volumes().stream().filter(volumes(spec)::contains).sorted().findFirst().orElse("?"));
                     return;
                 }
                 actions.add(new Start(spec));
@@ -246,6 +272,11 @@ final class Convergence {
             report(spec, code == 0 ? JobState.EXITED : JobState.CRASHED, id, port, (int) code,
                     s == null ? null : s.startedAt(), s == null ? null : s.finishedAt(), message);
         }
+    }
+
+    /** The name of the Docker volume behind a job's volume on a host: named after the host too, since hosts (and Grids) may share one engine. */
+    static String volume(String hostId, String name) {
+        return "grid-" + hostId + "-" + name;
     }
 
     /** The ports the containers seen hold (by their label), so a new job gets another. */

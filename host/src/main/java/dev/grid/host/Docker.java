@@ -30,10 +30,18 @@ import java.util.function.Consumer;
  * (the host agent's {@link Convergence}) is tested without a daemon.
  */
 public final class Docker implements AutoCloseable {
-    /** A container Grid made, as listed: its id, Docker's state ("running", "exited", "created", ...) and its labels. */
-    public record Container(String id, String state, Map<String, String> labels) {
+    /**
+     * A container Grid made, as listed: its id, Docker's state ("running", "exited", "created", ...),
+     * its labels and the named volumes it mounts.
+     */
+    public record Container(String id, String state, Map<String, String> labels, java.util.Set<String> volumes) {
         public Container {
             labels = labels == null ? Map.of() : Map.copyOf(labels);
+            volumes = volumes == null ? java.util.Set.of() : java.util.Set.copyOf(volumes);
+        }
+
+        public Container(String id, String state, Map<String, String> labels) {
+            this(id, state, labels, java.util.Set.of());
         }
 
         public boolean running() {
@@ -373,7 +381,9 @@ public final class Docker implements AutoCloseable {
     /** The containers (running or not) carrying all these labels. */
     public List<Container> list(Map<String, String> labels) {
         return client.listContainersCmd().withShowAll(true).withLabelFilter(labels).exec().stream()
-                .map(c -> new Container(c.getId(), c.getState(), c.getLabels())).toList();
+                .map(c -> new Container(c.getId(), c.getState(), c.getLabels(), c.getMounts() == null ? java.util.Set.of()
+                        : c.getMounts().stream().map(m -> m.getName()).filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toSet())))
+                .toList();
     }
 
     /** How the container's run went so far; {@link NotFound} if it is gone. */

@@ -89,6 +89,14 @@ public final class HostAgent implements AutoCloseable {
     private final Set<Integer> reservedPorts = ConcurrentHashMap.newKeySet();
     /** Inspections of the containers seen, by container id. Reconcile thread only. */
     private final Map<String, Inspected> inspections = new HashMap<>();
+    /**
+     * Containers Docker said died (its "die" event), by when: its listing may still call such a
+     * container running for a moment after the event, and a round that saw that would otherwise
+     * wait for the safety tick to see the crash. While the listing lags, the agent looks again soon.
+     */
+    private final Map<String, Long> died = new ConcurrentHashMap<>();
+    private static final Duration DIED_RECHECK = Duration.ofMillis(100);
+    private static final Duration DIED_MEMORY = Duration.ofSeconds(10);
     /** Starts, stops and housekeeping: Docker calls that could take long, off the reconcile thread. */
     private final java.util.concurrent.ExecutorService actions = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
         Thread t = new Thread(r, "host-actions");
@@ -148,7 +156,10 @@ public final class HostAgent implements AutoCloseable {
         if (config.isolation()) firewall = new HostFirewall(store, config, this::info, table).start();
         jobs = new dev.grid.store.StoreMirror(store, List.of(Keys.hostJobs(config.hostId())), this::requestReconcile);
         // Followed across a restart of dockerd (its containers live on: live-restore); once back, every container is looked at again.
-        dockerEvents = docker.events(Map.of(LABEL_HOST, config.hostId()), Duration.ofSeconds(1), event -> requestReconcile(), () -> {
+        dockerEvents = docker.events(Map.of(LABEL_HOST, config.hostId()), Duration.ofSeconds(1), event -> {
+            if ("die".equals(event.action())) died.put(event.containerId(), System.nanoTime());
+            requestReconcile();
+        }, () -> {
             log.info("host {}: the Docker engine is back; following its events again", config.hostId());
             requestReconcile();
         });
@@ -253,6 +264,7 @@ public final class HostAgent implements AutoCloseable {
             ids.add(c.id());
         }
         inspections.keySet().retainAll(ids);
+        if (stillRunningAfterDying(seen)) loop.requestAfter(DIED_RECHECK.toMillis());
         usedPorts.addAll(Convergence.usedPorts(seen));
         Convergence.Plan plan = Convergence.decide(new Convergence.Input(config.hostId(), config.address(), desired, seen,
                 reportedNow, registered, draining, busyNow, probes.snapshot(), Instant.now()));
@@ -271,6 +283,16 @@ public final class HostAgent implements AutoCloseable {
         // rather than on the next tick.
         if (plan.wakeAfter() != null) loop.requestAfter(plan.wakeAfter().toMillis());
         if (failed != null) throw new IllegalStateException(failures + " of " + plan.actions().size() + " actions failed; the first: " + failed, failed);
+    }
+
+    /** Whether the listing still calls running a container that Docker said died; forgets those it agrees on (or that are old news). */
+    private boolean stillRunningAfterDying(List<Convergence.Seen> seen) {
+        if (died.isEmpty()) return false;
+        Map<String, Boolean> running = new HashMap<>();
+        for (Convergence.Seen s : seen) running.put(s.container().id(), s.container().running());
+        long now = System.nanoTime();
+        died.entrySet().removeIf(e -> !Boolean.TRUE.equals(running.get(e.getKey())) || now - e.getValue() > DIED_MEMORY.toNanos());
+        return !died.isEmpty();
     }
 
     /** What an inspection of the container says in its current state: inspected once per container and state. */
@@ -461,8 +483,7 @@ public final class HostAgent implements AutoCloseable {
                 "grid.app", spec.app(), "grid.type", spec.type());
         List<Docker.Mount> binds = new ArrayList<>();
         for (var v : spec.volumes()) {
-            // Named after the host too: hosts (and Grids) may share one Docker engine.
-            String volume = "grid-" + config.hostId() + "-" + v.name();
+            String volume = Convergence.volume(config.hostId(), v.name());
             docker.ensureVolume(volume, Map.of(LABEL_MANAGED, "true", LABEL_HOST, config.hostId(), "grid.app", spec.app()));
             // An app's process writes its volume as its own user: the volume's top directory is its.
             if (uid != 0) docker.giveVolume(volume, uid, spec.image());

@@ -106,6 +106,42 @@ class ConvergenceTest {
     }
 
     @Test
+    void aJobWithAVolumeStartsOnlyOnceNoOtherContainerUsingTheVolumeRuns() {
+        // A new release of a data node: a new job, the same volume, the old job taken away (stop-first).
+        World w = new World();
+        var data = List.of(new dev.grid.core.VolumeMount("data", "/data"));
+        JobSpec next = new JobSpec("db-new", "h1", "shop", "r2", "db", "grid/stack", "run", Map.of(), 256, data, false, 0, null, null, null);
+        w.desired.put(next.id(), next);
+        var old = new Docker.Container("c-old", "running", Map.of("grid.job", "db-old", "grid.attempt", "0", "grid.port", "20000"),
+                Set.of(Convergence.volume("h1", "data"), "grid-h1-other"));
+        w.seen.add(new Seen(old, new Docker.State(true, T0.minusSeconds(60), null, null, false)));
+        // Another job's volume, or a stopped container, holds nothing back.
+        w.seen.add(new Seen(new Docker.Container("c-gone", "exited", Map.of("grid.job", "db-older"), Set.of(Convergence.volume("h1", "data"))),
+                new Docker.State(false, T0.minusSeconds(90), T0.minusSeconds(80), 0L, false)));
+
+        Plan p = w.round();
+        assertTrue(p.all(Start.class).isEmpty(), "not while the old container runs on the volume: " + p.actions());
+        Report waiting = p.all(Report.class).stream().filter(r -> r.status().jobId().equals("db-new")).findFirst().orElseThrow();
+        assertEquals(JobState.PENDING, waiting.status().state());
+        assertEquals("waiting for job db-old to stop: its container still uses volume grid-h1-data", waiting.status().message());
+        assertEquals(Convergence.STARTING_POLL, p.wakeAfter());
+
+        // Its drain ends and it is removed (the listing of that round still had it).
+        w.now = w.now.plus(Convergence.DRAIN).plusMillis(50);
+        p = w.round();
+        assertTrue(p.all(Remove.class).stream().anyMatch(r -> r.job().equals("db-old")), p.actions().toString());
+        assertTrue(p.all(Start.class).isEmpty(), p.actions().toString());
+        p = w.round();
+        assertEquals(List.of(new Start(next)), p.all(Start.class), "started once the old container is gone");
+
+        // A job without volumes never waits for one.
+        World plain = new World();
+        plain.desired.put("w1", job("w1", "web", 0));
+        plain.seen.add(new Seen(old, new Docker.State(true, T0.minusSeconds(60), null, null, false)));
+        assertEquals(1, plain.round().all(Start.class).size());
+    }
+
+    @Test
     void aJobWithNoContainerIsStartedAndAWebJobGetsTrafficOnlyOnceItsPortAccepts() {
         World w = new World();
         w.desired.put("j1", job("j1", "web", 0));

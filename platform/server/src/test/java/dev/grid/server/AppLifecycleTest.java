@@ -70,6 +70,28 @@ class AppLifecycleTest {
     }
 
     @Test
+    void aVolumeBoundTypesNewReleaseStartsOnlyOnceTheOldContainerHasStopped() {
+        // Each run notes its start in the volume, and its stop when SIGTERM comes; each prints what it found.
+        String volume = grid.id + "-handover";
+        String command = "echo start >> /v/runs; echo runs=$(paste -sd, /v/runs); trap 'echo stop >> /v/runs; exit 0' TERM; while :; do sleep 0.2; done";
+        java.util.function.IntFunction<String> release = n -> "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"db\":{\"command\":\""
+                + command + "\",\"volumes\":[{\"name\":\"" + volume + "\",\"path\":\"/v\"}]}},\"env\":{\"RELEASE\":\"" + n + "\"}}";
+        grid.api.ok("POST", "/apps", "{\"name\":\"handover\"}");
+        grid.api.ok("POST", "/apps/handover/releases", release.apply(1));
+        grid.api.ok("PATCH", "/apps/handover/formation", "{\"processes\":{\"db\":1}}");
+        String first = Eventually.await("the first release's db up", Duration.ofSeconds(15), () -> upJobs("handover"), j -> j.size() == 1)
+                .get(0).path("id").asText();
+
+        grid.api.ok("POST", "/apps/handover/releases", release.apply(2));
+        Eventually.await("the second release's db up", Duration.ofSeconds(30), () -> upJobs("handover"),
+                j -> j.size() == 1 && !j.get(0).path("id").asText().equals(first));
+        var logs = Eventually.await("the second run's line", Duration.ofSeconds(10), () -> grid.api.cli("logs", "-a", "handover"),
+                r -> r.out().contains("runs=start,"));
+        // Before, the new container started while the old one drained (2 s) on the same volume: runs=start,start.
+        assertTrue(logs.out().contains("runs=start,stop,start"), "the old run stopped before the new one started: " + logs.out());
+    }
+
+    @Test
     void killedContainerIsReplacedAndRepeatedKillsBackOff() {
         grid.api.deployWeb("crashy");
         JsonNode job = Eventually.await("web up", Duration.ofSeconds(10), () -> upJobs("crashy"), j -> j.size() == 1).get(0);
