@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Scheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
-    private static final List<String> WATCHED = List.of(Keys.FORMATIONS, Keys.RELEASES, Keys.HOSTS, Keys.REMOVED_HOSTS, Keys.REPLACE_JOBS, Keys.JOBS, Keys.STATUS, Keys.RUNS);
+    /** What a plan reads besides the claims and the unplaced notes ({@link ClusterView#of}): what a caller keeps to ask the plan a question. */
+    public static final List<String> WATCHED = List.of(Keys.FORMATIONS, Keys.RELEASES, Keys.HOSTS, Keys.REMOVED_HOSTS, Keys.REPLACE_JOBS, Keys.JOBS, Keys.STATUS, Keys.RUNS);
 
     private final Store store;
     private final String id;
