@@ -110,13 +110,13 @@ put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\
 PREFIX=/gridrelay/ put routes/bench-tcp "{\"id\":\"bench-tcp\",\"type\":\"TCP\",\"service\":\"bench-redis\",\"port\":$RELAYROUTE,\"leader\":true}"
 PREFIX=/gridrelay/ put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\",\"address\":\"127.0.0.1\",\"port\":$REDIS,\"jobId\":\"r1\",\"hostId\":\"bench\"}"
 
-# The router alone, with the same JVM flags `grid up` uses.
+# The router alone, with the same JVM flags `grid up` uses (cli's Lifecycle: keep them alike).
 GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
   GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=$ROUTERTLS GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" \
-  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
+  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Xmn48m -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
 GRID_HOME="$WORK/relayhome" GRID_ETCD=http://127.0.0.1:$ETCD GRID_PREFIX=/gridrelay/ GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
   GRID_HTTP_PORT=$RELAY GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" GRID_TCP_DATAPATH=proxy \
-  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/relay.log" 2>&1 & pids+=($!); RELAY_PID=$!
+  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Xmn48m -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/relay.log" 2>&1 & pids+=($!); RELAY_PID=$!
 # HAProxy: the TCP peer, and the HTTP peer (keep-alive to the backend, connections reused by any client).
 { printf 'global\n  maxconn 4096\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n'
   printf 'listen redis\n  bind 127.0.0.1:%s\n  server r 127.0.0.1:%s\n' $HAPROXYTCP $REDIS
