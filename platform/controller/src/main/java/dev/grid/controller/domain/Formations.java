@@ -56,7 +56,7 @@ public final class Formations {
     }
 
     @jakarta.annotation.PreDestroy
-    synchronized void close() {
+    public synchronized void close() {
         if (planInputs != null) planInputs.close();
     }
 
