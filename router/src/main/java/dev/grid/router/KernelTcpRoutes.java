@@ -133,11 +133,20 @@ final class KernelTcpRoutes implements AutoCloseable {
         }
     }
 
+    /**
+     * Ends the flows that {@code written} no longer routes, unless a newer write came meanwhile (it
+     * ends flows for itself). The cut holds the lock writes take, so no write comes between
+     * reading the flows and ending them: a cut of an older plan that ran past a newer write (the
+     * next leader switch, 60 ms later) ended the new leader's fresh connections, and deleted the
+     * conntrack entries of those made after its read, whose answers then went nowhere: a client
+     * waited with neither an answer nor a reset (KernelTcpRouteTest saw one in CI). A write waits
+     * for a cut at most as long as ss and conntrack take.
+     */
     private void recut(Set<Integer> watched, KernelRoutes.Plan written) {
         synchronized (this) {
-            if (written.kernel() != kernel) return; // a newer write came meanwhile: it ends flows for itself
+            if (written.kernel() != kernel) return;
+            cut(watched, written);
         }
-        cut(watched, written);
     }
 
     /** Ends the sockets and the conntrack entries of flows on watched ports whose backend may no longer take them. */
