@@ -15,6 +15,7 @@ import dev.grid.store.Credentials;
 import dev.grid.store.Keys;
 import dev.grid.store.Lease;
 import dev.grid.store.Store;
+import dev.grid.store.StoreMirror;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -105,7 +106,7 @@ public final class HostAgent implements AutoCloseable {
     });
     private final java.util.concurrent.atomic.AtomicBoolean housekeeping = new java.util.concurrent.atomic.AtomicBoolean();
     /** This host's jobs, from one watch: a round reads no etcd. */
-    private dev.grid.store.StoreMirror jobs;
+    private StoreMirror jobs;
     private Closeable dockerEvents;
     private volatile Lease lease;
     private volatile LogServer logServer;
@@ -154,7 +155,7 @@ public final class HostAgent implements AutoCloseable {
         dropHandedOver();
         // The firewall is in place before any job of this host starts.
         if (config.isolation()) firewall = new HostFirewall(store, config, this::info, table).start();
-        jobs = new dev.grid.store.StoreMirror(store, List.of(Keys.hostJobs(config.hostId())), this::requestReconcile);
+        jobs = new StoreMirror(store, List.of(Keys.hostJobs(config.hostId())), this::requestReconcile);
         // Followed across a restart of dockerd (its containers live on: live-restore); once back, every container is looked at again.
         dockerEvents = docker.events(Map.of(LABEL_HOST, config.hostId()), Duration.ofSeconds(1), event -> {
             if ("die".equals(event.action())) died.put(event.containerId(), System.nanoTime());

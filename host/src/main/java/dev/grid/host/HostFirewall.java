@@ -9,6 +9,7 @@ import dev.grid.net.NftTable;
 import dev.grid.store.CoalescedTask;
 import dev.grid.store.Keys;
 import dev.grid.store.Store;
+import dev.grid.store.StoreMirror;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,7 +35,7 @@ final class HostFirewall implements AutoCloseable {
     private final CoalescedTask loop;
     private final NftTable table;
     /** The hosts, jobs, statuses, apps and endpoints the rules come from, kept by one watch: a rebuild reads no etcd. */
-    private dev.grid.store.StoreMirror state;
+    private StoreMirror state;
 
     HostFirewall(Store store, HostConfig config, Supplier<HostInfo> self, NftTable table) {
         this.store = store;
@@ -46,7 +47,7 @@ final class HostFirewall implements AutoCloseable {
 
     /** Loads the table now (an error if nftables cannot be used here), then keeps it current. */
     HostFirewall start() {
-        state = new dev.grid.store.StoreMirror(store, WATCHED, loop::request);
+        state = new StoreMirror(store, WATCHED, loop::request);
         table.put(PART, rules().part());
         loop.every(Duration.ofSeconds(10));
         log.info("host {}: firewall table inet {} loaded: app UIDs {}-{} reach no Grid port and no job port but their app's",

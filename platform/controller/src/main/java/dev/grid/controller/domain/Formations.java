@@ -6,6 +6,7 @@ import dev.grid.core.Release;
 import dev.grid.store.Entry;
 import dev.grid.store.Keys;
 import dev.grid.store.Store;
+import dev.grid.store.StoreMirror;
 import jakarta.inject.Singleton;
 import java.util.HashMap;
 import java.util.Map;
@@ -35,22 +36,22 @@ public final class Formations {
     public record Scaled(String app, String releaseId, Map<String, Integer> processes, java.util.List<String> warnings) {}
 
     public Scaled scaleAndCheck(String app, Map<String, Integer> counts) {
-        long[] committed = new long[1];
-        Formation f = scale(app, counts, committed);
+        Written w = write(app, counts);
         // The plan's inputs, kept by one watch from the first scale on: a scale call reads no more
         // of etcd with 300 apps than with one (it read the whole keyspace: 120-260 ms a call at 300).
-        dev.grid.store.StoreMirror inputs = planInputs();
-        dev.grid.store.Snapshot now = inputs.awaitRevision(committed[0], java.time.Duration.ofSeconds(2)) ? inputs.snapshot() : store.list("");
+        StoreMirror inputs = planInputs();
+        dev.grid.store.Snapshot now = inputs.awaitRevision(w.revision(), java.time.Duration.ofSeconds(2)) ? inputs.snapshot() : store.list("");
+        Formation f = w.formation();
         return new Scaled(f.app(), f.releaseId(), f.processes(), unplaceable(now, app));
     }
 
-    private volatile dev.grid.store.StoreMirror planInputs;
+    private volatile StoreMirror planInputs;
 
-    private dev.grid.store.StoreMirror planInputs() {
-        dev.grid.store.StoreMirror m = planInputs;
+    private StoreMirror planInputs() {
+        StoreMirror m = planInputs;
         if (m != null) return m;
         synchronized (this) {
-            if (planInputs == null) planInputs = new dev.grid.store.StoreMirror(store, dev.grid.scheduler.Scheduler.WATCHED, () -> {});
+            if (planInputs == null) planInputs = new StoreMirror(store, dev.grid.scheduler.Scheduler.WATCHED, () -> {});
             return planInputs;
         }
     }
@@ -69,11 +70,13 @@ public final class Formations {
 
     /** Sets the counts of the named process types; the others keep theirs. Validates everything before writing anything. */
     public Formation scale(String app, Map<String, Integer> counts) {
-        return scale(app, counts, new long[1]);
+        return write(app, counts).formation();
     }
 
-    /** As {@link #scale(String, Map)}; {@code committed[0]} is the revision of the write. */
-    private Formation scale(String app, Map<String, Integer> counts, long[] committed) {
+    /** A formation as written, and the revision of the write. */
+    private record Written(Formation formation, long revision) {}
+
+    private Written write(String app, Map<String, Integer> counts) {
         apps.get(app);
         if (counts == null || counts.isEmpty()) throw GridException.invalid("say what to scale, e.g. web=2");
         Release release = releases.current(app).orElseThrow(() ->
@@ -95,10 +98,7 @@ public final class Formations {
             Formation updated = new Formation(app, old.releaseId(), merged);
             long rev = store.txn().ifUnchanged(Keys.formation(app), entry == null ? 0 : entry.modRevision())
                     .put(Keys.formation(app), updated).commitRevision();
-            if (rev > 0) {
-                committed[0] = rev;
-                return updated;
-            }
+            if (rev > 0) return new Written(updated, rev);
         }
         throw GridException.conflict("the formation of " + app + " changed too often while scaling; try again");
     }
