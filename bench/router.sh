@@ -24,11 +24,17 @@
 #        both proxying to the same backend over HTTP/1.1 keep-alive.
 #        GRID_ROUTER_TRANSPORT=epoll (or io_uring, nio) measures the router on that transport
 #        instead of the one it picks by itself (auto).
+#        ACCESS_LOGS=on (the default) has every HTTP proxy keep an access line per request as it
+#        does by default in production: Grid's router in its per-app memory ring
+#        (GRID_ROUTER_ACCESS_LOG), nginx to a file (its default combined format), HAProxy to
+#        stdout, a file (option httplog). ACCESS_LOGS=off turns all of them off.
 # HTTP also runs Grid's router with a host's firewall table loaded (the one FirewallRules
 # makes for a host of this machine), in the same alternating rounds: every packet of the
 # router, the backend and wrk then passes the table's first rule.
 set -euo pipefail
 ROUNDS="${1:-5}"; SECONDS_PER_RUN="${2:-30}"; CONNS=64; THREADS=2
+ACCESS_LOGS="${ACCESS_LOGS:-on}"
+case "$ACCESS_LOGS" in on|off) ;; *) echo "ACCESS_LOGS must be on or off, not '$ACCESS_LOGS'" >&2; exit 2;; esac
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 WORK="$(mktemp -d /tmp/grid-bench.XXXXXX)"
 pids=()
@@ -89,7 +95,8 @@ NGINX
   proxy_server $NGINXSAME; echo '}'; } > "$WORK/backend/nginx.conf"
 # The peer: nginx as a reverse proxy in its own processes, as Grid's router is.
 { echo 'load_module /usr/lib/nginx/modules/ngx_stream_module.so;'; nginx_head "$WORK/nginx"
-  echo 'http {'; echo '  access_log off;'; proxy_server $NGINX tls; echo '}'
+  echo 'http {'; if [ "$ACCESS_LOGS" = on ]; then echo "  access_log $WORK/nginx/access.log;"; else echo '  access_log off;'; fi
+  proxy_server $NGINX tls; echo '}'
   echo "stream { server { listen 127.0.0.1:$NGINXTCP; proxy_pass 127.0.0.1:$REDIS; } }"; } > "$WORK/nginx/nginx.conf"
 nginx -c "$WORK/backend/nginx.conf" -g 'daemon off;' & pids+=($!)
 nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' & pids+=($!); NGINX_PID=$!
@@ -111,16 +118,18 @@ PREFIX=/gridrelay/ put routes/bench-tcp "{\"id\":\"bench-tcp\",\"type\":\"TCP\",
 PREFIX=/gridrelay/ put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\",\"address\":\"127.0.0.1\",\"port\":$REDIS,\"jobId\":\"r1\",\"hostId\":\"bench\"}"
 
 # The router alone, with the same JVM flags `grid up` uses (cli's Lifecycle: keep them alike).
-GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
+GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 GRID_ROUTER_ACCESS_LOG=$ACCESS_LOGS \
   GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=$ROUTERTLS GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" \
   java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Xmn48m -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
 GRID_HOME="$WORK/relayhome" GRID_ETCD=http://127.0.0.1:$ETCD GRID_PREFIX=/gridrelay/ GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
   GRID_HTTP_PORT=$RELAY GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" GRID_TCP_DATAPATH=proxy \
   java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Xmn48m -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/relay.log" 2>&1 & pids+=($!); RELAY_PID=$!
 # HAProxy: the TCP peer, and the HTTP peer (keep-alive to the backend, connections reused by any client).
-{ printf 'global\n  maxconn 4096\n  nbthread 2\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n'
+{ printf 'global\n  maxconn 4096\n  nbthread 2\n'; [ "$ACCESS_LOGS" = off ] || printf '  log stdout format raw local0\n'
+  printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n'
   printf 'listen redis\n  bind 127.0.0.1:%s\n  server r 127.0.0.1:%s\n' $HAPROXYTCP $REDIS
   printf 'listen web\n  mode http\n  bind 127.0.0.1:%s\n  option http-keep-alive\n  http-reuse always\n' $HAPROXYHTTP
+  [ "$ACCESS_LOGS" = off ] || printf '  log global\n  option httplog\n'
   paas_headers_haproxy
   printf '  server b 127.0.0.1:%s\n' $BACKEND; } > "$WORK/haproxy.cfg"
 haproxy -f "$WORK/haproxy.cfg" -db > "$WORK/haproxy.log" 2>&1 & pids+=($!); HAPROXY_PID=$!
@@ -172,7 +181,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 PARTS="${BENCH_PARTS:-http tcp}"
 if [[ " $PARTS " == *" http "* ]]; then
 peers="the peers add a PaaS router's headers (BENCH_PEERS=plain: they do not)"; [ "${BENCH_PEERS:-paas}" != plain ] || peers="the peers add no header (BENCH_PEERS=plain)"
-echo "HTTP: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS alternating rounds; $peers"
+echo "HTTP: wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s, $ROUNDS alternating rounds; $peers; access logs $ACCESS_LOGS"
 : > "$WORK/grid.txt"; : > "$WORK/nginx.txt"; : > "$WORK/same.txt"; : > "$WORK/gridfw.txt"; : > "$WORK/haproxy.txt"
 for r in $(seq "$ROUNDS"); do
   g=$(run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID); echo "  round $r grid:  rps p99ms non2xx cpu-us/req = $g"; echo "$g" >> "$WORK/grid.txt"

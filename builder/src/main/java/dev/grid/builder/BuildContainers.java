@@ -53,7 +53,7 @@ final class BuildContainers {
         String id = docker.run(spec);
         try {
             CountDownLatch ended = new CountDownLatch(1);
-            try (var logs = docker.logs(id, true, -1, out, ended::countDown)) {
+            try (var logs = docker.logs(id, true, -1, false, out, ended::countDown)) {
                 Duration left = Duration.between(Instant.now(), deadline);
                 OptionalInt exit = docker.await(id, left.isNegative() ? Duration.ZERO : left);
                 if (exit.isEmpty()) {

@@ -348,13 +348,17 @@ public final class Grid implements Callable<Integer> {
         }
     }
 
-    @Command(name = "logs", description = "Show an app's logs; --tail keeps streaming.")
+    @Command(name = "logs", description = "Show an app's logs (its processes' output and the router's access lines, by time); --tail keeps streaming.")
     static final class Logs extends AppCommand {
         @Option(names = {"-t", "--tail"}, description = "keep streaming new lines") boolean follow;
-        @Option(names = {"-n", "--num"}, description = "lines per job to show first") Integer lines;
+        @Option(names = {"-n", "--num"}, description = "how many of the last lines to show first") Integer lines;
+        @Option(names = {"-p", "--ps"}, paramLabel = "TYPE|JOB", description = "only this process type's or job's lines (and the router's for requests it answered)") String ps;
+        @Option(names = {"-s", "--source"}, paramLabel = "app|router", description = "only the app's own output, or only the router's access lines") String source;
 
         public Integer call() throws Exception {
-            String q = "?follow=" + follow + (lines == null ? "" : "&tail=" + lines);
+            String q = "?follow=" + follow + (lines == null ? "" : "&tail=" + lines)
+                    + (ps == null ? "" : "&ps=" + java.net.URLEncoder.encode(ps, StandardCharsets.UTF_8))
+                    + (source == null ? "" : "&source=" + java.net.URLEncoder.encode(source, StandardCharsets.UTF_8));
             try (var in = new BufferedReader(new InputStreamReader(api().stream("/apps/" + app + "/logs" + q), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {

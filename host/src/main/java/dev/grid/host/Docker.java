@@ -425,10 +425,14 @@ public final class Docker implements AutoCloseable {
         client.killContainerCmd(id).exec();
     }
 
-    /** Streams a container's output, stdout and stderr interleaved, line by line. */
-    public Closeable logs(String id, boolean follow, int tail, Consumer<String> onLine, Runnable onEnd) {
-        var cmd = client.logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(follow);
+    /**
+     * Streams a container's output, stdout and stderr interleaved, line by line; with
+     * {@code timestamps} each line begins with its time as {@link dev.grid.core.LogTimes} writes it.
+     */
+    public Closeable logs(String id, boolean follow, int tail, boolean timestamps, Consumer<String> onLine, Runnable onEnd) {
+        var cmd = client.logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(follow).withTimestamps(timestamps);
         if (tail >= 0) cmd.withTail(tail);
+        Consumer<String> each = timestamps ? line -> onLine.accept(dev.grid.core.LogTimes.normalize(line)) : onLine;
         return cmd.exec(new ResultCallback.Adapter<Frame>() {
             private final StringBuilder partial = new StringBuilder();
 
@@ -437,14 +441,14 @@ public final class Docker implements AutoCloseable {
                 partial.append(new String(frame.getPayload(), java.nio.charset.StandardCharsets.UTF_8));
                 int nl;
                 while ((nl = partial.indexOf("\n")) >= 0) {
-                    onLine.accept(partial.substring(0, nl));
+                    each.accept(partial.substring(0, nl));
                     partial.delete(0, nl + 1);
                 }
             }
 
             @Override
             public void onComplete() {
-                if (partial.length() > 0) onLine.accept(partial.toString());
+                if (partial.length() > 0) each.accept(partial.toString());
                 onEnd.run();
             }
 

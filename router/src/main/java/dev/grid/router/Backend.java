@@ -11,12 +11,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Backend {
     final String id;
     final InetSocketAddress address;
+    /** The process type and job it is, as access lines name them ({@code dyno=TYPE.JOB}); the job is null for an instance of no job's. */
+    final String type;
+    final String job;
     final AtomicInteger inFlight = new AtomicInteger();
     volatile boolean removed;
 
-    Backend(String id, InetSocketAddress address) {
+    Backend(String id, InetSocketAddress address, String type, String job) {
         this.id = id;
         this.address = address;
+        this.type = type;
+        this.job = job;
     }
 
     @Override

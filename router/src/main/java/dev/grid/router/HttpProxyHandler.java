@@ -100,9 +100,22 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private java.time.Duration responseTimeout;
     private Backend backend;
     private Channel backendChannel;
+    /** Where the access lines go; null with them off. */
+    private final AccessLog accessLog;
+    /** The current request's, for its access line (kept only once it matched a route, as serviceName says). */
+    private String method;
+    private String path;
+    private String host;
+    private long startMillis;
+    private long startNanos;
+    private long connectedNanos;
+    private int status;
+    private long responseBytes;
+    private Backend answeredBy;
 
     HttpProxyHandler(Supplier<RoutingState.View> routes, RouterConfig config, Bootstrap backendBootstrap, boolean tls, boolean http2,
-                     ConnectionTimeouts headerTimeout) {
+                     ConnectionTimeouts headerTimeout, AccessLog accessLog) {
+        this.accessLog = accessLog;
         this.routes = routes;
         this.config = config;
         this.backendBootstrap = backendBootstrap;
@@ -154,7 +167,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 log.warn("router: H12 request timeout: a request from {} to service '{}' ({}) had no answer within {} s",
                         clientIp, serviceName, backend.address, seconds);
                 dropBackend();
-                fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "the app did not answer within " + seconds + " s (H12 request timeout)", true);
+                fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "the app did not answer within " + seconds + " s (H12 request timeout)", true, AccessLog.Error.H12);
             }
             return;
         }
@@ -201,7 +214,12 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private void onRequest(HttpRequest req) {
         headerTimeout.headReceived();
+        startNanos = System.nanoTime();
         requestId = null;
+        serviceName = null;
+        answeredBy = null;
+        status = 0;
+        responseBytes = 0;
         busy = true;
         requestDone = false;
         responseStarted = false;
@@ -241,15 +259,19 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             fail(HttpResponseStatus.NOT_FOUND, "no route for host '" + (host == null ? "" : RouteTable.normalizeHost(host)) + "' and path '" + req.uri() + "'", false);
             return;
         }
+        serviceName = route.service();
+        method = req.method().name();
+        path = req.uri();
+        this.host = host;
+        startMillis = System.currentTimeMillis();
         ServiceBackends service = view.service(route.service());
         if (service.all().isEmpty()) {
-            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no backend is up for service '" + route.service() + "'", false);
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no backend is up for service '" + route.service() + "'", false, AccessLog.Error.H14);
             return;
         }
         websocket = isWebSocketUpgrade(req);
         prepare(req);
         request = req;
-        serviceName = route.service();
         responseTimeout = route.timeoutSeconds() > 0 ? java.time.Duration.ofSeconds(route.timeoutSeconds()) : null;
         connect(service, Set.of(), route.service());
     }
@@ -270,15 +292,12 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         // Hop-by-hop first, so that no Connection option takes what the router sets below. The
         // connection to the backend is ours, kept alive and pooled; a WebSocket's upgrade goes through.
         if (!websocket) HopByHop.strip(h);
-        if (clientIp == null) {
-            clientIp = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
-            localPort = String.valueOf(((InetSocketAddress) ctx.channel().localAddress()).getPort());
-        }
+        String clientIp = clientIp();
         String forwarded = h.get(X_FORWARDED_FOR);
         h.set(X_FORWARDED_FOR, forwarded == null ? clientIp : forwarded + ", " + clientIp);
         h.set(X_FORWARDED_PROTO, tls ? "https" : "http");
         h.set(X_FORWARDED_PORT, localPort);
-        h.set(X_REQUEST_START, "t=" + System.currentTimeMillis());
+        h.set(X_REQUEST_START, "t=" + startMillis);
         String id = h.get(X_REQUEST_ID);
         if (id == null || !VALID_REQUEST_ID.matcher(id).matches()) h.set(X_REQUEST_ID, id = requestId());
         requestId = id;
@@ -294,10 +313,18 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private String clientIp() {
+        if (clientIp == null) {
+            clientIp = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
+            localPort = String.valueOf(((InetSocketAddress) ctx.channel().localAddress()).getPort());
+        }
+        return clientIp;
+    }
+
     private void connect(ServiceBackends service, Set<Backend> failed, String serviceName) {
         Backend b = service.pick(failed);
         if (b == null) {
-            fail(HttpResponseStatus.BAD_GATEWAY, "could not connect to any backend of service '" + serviceName + "'", false);
+            fail(HttpResponseStatus.BAD_GATEWAY, "could not connect to any backend of service '" + serviceName + "'", false, AccessLog.Error.H21);
             return;
         }
         Channel pooled = websocket ? null : BackendPool.take(b);
@@ -325,6 +352,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     private void attach(Backend b, Channel ch) {
         backend = b;
+        answeredBy = b;
+        connectedNanos = System.nanoTime();
         backendChannel = ch;
         b.inFlight.incrementAndGet();
         ((BackendHandler) ch.pipeline().get(BACKEND_HANDLER)).frontend = this;
@@ -392,7 +421,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             dropBackend();
             log.warn("router: request {} to service '{}': the app's response is malformed ({}): answered 502", requestId, serviceName,
                     o.decoderResult().cause() == null ? "?" : o.decoderResult().cause().getMessage());
-            fail(HttpResponseStatus.BAD_GATEWAY, "the app's response is malformed", !requestDone);
+            fail(HttpResponseStatus.BAD_GATEWAY, "the app's response is malformed", !requestDone, AccessLog.Error.H17);
             return;
         }
         if (msg instanceof HttpObject o && o.decoderResult().isFailure()) {
@@ -406,6 +435,8 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             int code = resp.status().code();
             if (websocket && code == 101) {
                 responseStarted = true;
+                status = 101;
+                logAccess(null);
                 upgrade(resp);
                 return;
             }
@@ -423,6 +454,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             responseStarted = true;
+            status = code;
             headerTimeout.responseStarted();
             backendKeepAlive = HttpUtil.isKeepAlive(resp);
             HopByHop.strip(resp.headers());
@@ -454,6 +486,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             if (end) interim = false;
             return;
         }
+        if (msg instanceof HttpContent content) responseBytes += content.content().readableBytes();
         if (msg instanceof LastHttpContent) {
             ctx.writeAndFlush(msg, ctx.voidPromise());
             responseDone();
@@ -480,7 +513,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         backend.inFlight.decrementAndGet();
         if (!responseStarted) {
             keepAlive = false;
-            fail(HttpResponseStatus.BAD_GATEWAY, "the backend closed the connection before answering", true);
+            fail(HttpResponseStatus.BAD_GATEWAY, "the backend closed the connection before answering", true, AccessLog.Error.H13);
         } else {
             cutOff();
         }
@@ -492,6 +525,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
      * answer ends with the connection (HTTP/1.0) too.
      */
     private void cutOff() {
+        logAccess(AccessLog.Error.H18);
         if (http2) {
             ctx.close(); // a stream not ended: RST_STREAM, which no client takes for a whole answer
             return;
@@ -509,7 +543,19 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         if (backendKeepAlive && requestDone) BackendPool.give(backend, ch);
         else ch.close();
         backend = null;
+        logAccess(null);
         finishExchange();
+    }
+
+    /** The current request's access line, once: a request that matched no route is no app's and has none. */
+    private void logAccess(AccessLog.Error error) {
+        if (accessLog == null || serviceName == null) return;
+        Backend b = answeredBy;
+        long micros = (System.nanoTime() - startNanos) / 1000;
+        accessLog.add(dev.grid.core.App.appOf(serviceName), new AccessLog.Request(startMillis, method, path, host, requestId, clientIp(),
+                b == null ? null : b.type, b == null ? null : b.job, error, status, responseBytes, b == null ? 0 : (connectedNanos - startNanos) / 1000,
+                micros, tls ? "https" : "http"));
+        serviceName = null;
     }
 
     private void finishExchange() {
@@ -550,6 +596,11 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void fail(HttpResponseStatus status, String message, boolean close) {
+        fail(status, message, close, null);
+    }
+
+    /** The router's own answer to the current request; {@code error} is its code in the access line, if it has one. */
+    private void fail(HttpResponseStatus status, String message, boolean close, AccessLog.Error error) {
         if (close) keepAlive = false;
         releasePending();
         headerTimeout.responseStarted();
@@ -560,6 +611,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         if (requestId != null) r.headers().set(X_REQUEST_ID, requestId);
         HttpUtil.setKeepAlive(r, keepAlive);
         ctx.writeAndFlush(r);
+        this.status = status.code();
+        responseBytes = body.length;
+        logAccess(error);
         finishExchange();
     }
 
@@ -573,6 +627,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (busy && serviceName != null) {
+            status = 499; // the client left before its answer was whole
+            logAccess(AccessLog.Error.H27);
+        }
         releasePending();
         Object m;
         while ((m = queued.poll()) != null) ReferenceCountUtil.release(m);

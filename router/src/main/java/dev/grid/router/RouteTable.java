@@ -19,11 +19,13 @@ public final class RouteTable {
     private final Map<String, List<Route>> exact = new HashMap<>();
     /** Suffix (".example.com") to routes, most specific suffix first. */
     private final List<Map.Entry<String, List<Route>>> wildcards = new ArrayList<>();
+    private final java.util.Set<String> services = new java.util.HashSet<>();
 
     public RouteTable(Collection<Route> routes) {
         Map<String, List<Route>> wild = new HashMap<>();
         for (Route r : routes) {
             if (r.type() != Route.Type.HTTP) continue;
+            services.add(r.service());
             String host = r.host().toLowerCase(Locale.ROOT);
             if (host.startsWith("*.")) wild.computeIfAbsent(host.substring(1), k -> new ArrayList<>()).add(r);
             else exact.computeIfAbsent(host, k -> new ArrayList<>()).add(r);
@@ -32,6 +34,11 @@ public final class RouteTable {
         wild.values().forEach(l -> l.sort(LONGEST_PATH_FIRST));
         wildcards.addAll(wild.entrySet());
         wildcards.sort(Comparator.comparingInt((Map.Entry<String, List<Route>> e) -> e.getKey().length()).reversed());
+    }
+
+    /** The services some route leads to. */
+    public java.util.Set<String> services() {
+        return java.util.Collections.unmodifiableSet(services);
     }
 
     /** @param hostHeader the Host header as sent (port and case are ignored); @param path the request path, query allowed */

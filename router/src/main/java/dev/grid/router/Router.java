@@ -33,6 +33,7 @@ public final class Router implements AutoCloseable {
     private String datapath = "relay";
     private Channel http;
     private Channel https;
+    private final AccessLog accessLog = new AccessLog();
 
     /** A router whose TCP routes are relayed (it has no nftables table to write). */
     public Router(Store store, RouterConfig config) {
@@ -60,6 +61,7 @@ public final class Router implements AutoCloseable {
         boss = config.transport().group(1);
         workers = config.transport().group(config.ioThreads());
         state = new RoutingState(store).start();
+        if (config.accessLog()) state.onChange(view -> accessLog.retain(appsOf(view.http().services())));
         Bootstrap backends = new Bootstrap().channel(config.transport().channel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
@@ -107,7 +109,7 @@ public final class Router implements AutoCloseable {
                         ConnectionTimeouts timeouts = new ConnectionTimeouts(config.headerTimeout(), config.idleTimeout(), config.responseTimeout(), config.bodyTimeout());
                         java.util.function.Consumer<io.netty.channel.ChannelPipeline> http1 = p -> p
                                 .addLast(new HttpServerCodec(RouterConfig.MAX_INITIAL_LINE, RouterConfig.MAX_HEADER_BYTES, 8192))
-                                .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, false, timeouts));
+                                .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, false, timeouts, accessLines()));
                         if (certificates == null) {
                             http1.accept(ch.pipeline().addLast(timeouts));
                             return;
@@ -117,7 +119,7 @@ public final class Router implements AutoCloseable {
                                 .addLast(Http2Frontend.negotiation(http1, () -> {
                                     ConnectionTimeouts stream = ConnectionTimeouts.forStream(config.headerTimeout(), config.idleTimeout(),
                                             config.responseTimeout(), config.bodyTimeout());
-                                    return new io.netty.channel.ChannelHandler[] {stream, new HttpProxyHandler(state::view, config, backends, true, true, stream)};
+                                    return new io.netty.channel.ChannelHandler[] {stream, new HttpProxyHandler(state::view, config, backends, true, true, stream, accessLines())};
                                 }, config.idleTimeout()));
                     }
                 });
@@ -137,6 +139,22 @@ public final class Router implements AutoCloseable {
         String conntrack = Conntrack.unusable();
         if (conntrack != null) return conntrack;
         return null;
+    }
+
+    private static java.util.Set<String> appsOf(java.util.Set<String> services) {
+        java.util.Set<String> apps = new java.util.HashSet<>();
+        for (String s : services) apps.add(dev.grid.core.App.appOf(s));
+        return apps;
+    }
+
+    /** Where the proxies put access lines: nowhere with them off. */
+    private AccessLog accessLines() {
+        return config.accessLog() ? accessLog : null;
+    }
+
+    /** The access lines of the requests this router served (none are kept with {@code accessLog} off). */
+    public AccessLog accessLog() {
+        return accessLog;
     }
 
     /** Who carries TCP routes: "kernel", or "relay (WHY)". */
@@ -173,6 +191,7 @@ public final class Router implements AutoCloseable {
      */
     public void close(boolean removeKernelRoutes) {
         if (state != null) state.close();
+        accessLog.close();
         if (kernel != null) kernel.close(removeKernelRoutes);
         if (tcp != null) tcp.close();
         // On io_uring a close is an operation queued on the loop: wait until it is done, or the

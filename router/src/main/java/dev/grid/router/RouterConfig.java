@@ -14,11 +14,12 @@ import java.time.Duration;
  * takes at once. {@code transport} is how its sockets talk to the kernel. {@code tcpDatapath}
  * says who carries a TCP route's bytes: the kernel (NAT rules, see {@link KernelRoutes}) or
  * the router's relay; {@code hostAddress} is this host's address (its backends are local).
+ * {@code accessLog} keeps an access line for every request to an app (see {@link AccessLog}).
  */
 public record RouterConfig(String bindAddress, int httpPort, int httpsPort, String tcpBindAddress, String addonBindAddress,
                            Duration headerTimeout, Duration idleTimeout, Duration responseTimeout, Duration bodyTimeout,
                            long maxBodyBytes, Duration tcpIdleTimeout, int tcpMaxConnections, int ioThreads, Transport transport,
-                           TcpDatapath tcpDatapath, String hostAddress) {
+                           TcpDatapath tcpDatapath, String hostAddress, boolean accessLog) {
     public static final Duration TCP_IDLE_TIMEOUT = Duration.ofHours(1);
     public static final int TCP_MAX_CONNECTIONS = 10_000;
 
@@ -28,12 +29,12 @@ public record RouterConfig(String bindAddress, int httpPort, int httpsPort, Stri
     public static RouterConfig defaults(String bindAddress, int httpPort, int httpsPort, Transport transport) {
         return new RouterConfig(bindAddress, httpPort, httpsPort, bindAddress, "127.0.0.1", Duration.ofSeconds(10), Duration.ofSeconds(60),
                 Duration.ofSeconds(30), Duration.ofSeconds(55), 100L << 20, TCP_IDLE_TIMEOUT, TCP_MAX_CONNECTIONS, Integer.getInteger("grid.router.threads", Runtime.getRuntime().availableProcessors()), transport,
-                TcpDatapath.AUTO, "127.0.0.1");
+                TcpDatapath.AUTO, "127.0.0.1", true);
     }
 
     /** This configuration with TCP routes carried by {@code datapath}. */
     public RouterConfig withTcpDatapath(TcpDatapath datapath) {
         return new RouterConfig(bindAddress, httpPort, httpsPort, tcpBindAddress, addonBindAddress, headerTimeout, idleTimeout, responseTimeout,
-                bodyTimeout, maxBodyBytes, tcpIdleTimeout, tcpMaxConnections, ioThreads, transport, datapath, hostAddress);
+                bodyTimeout, maxBodyBytes, tcpIdleTimeout, tcpMaxConnections, ioThreads, transport, datapath, hostAddress, accessLog);
     }
 }

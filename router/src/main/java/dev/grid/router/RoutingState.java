@@ -74,6 +74,12 @@ public final class RoutingState implements AutoCloseable {
         return this;
     }
 
+    /** The process type of an app's service (APP.TYPE), or the service's own name if it is no app's. */
+    static String typeOf(String service) {
+        int dot = service.indexOf('.');
+        return dot < 0 ? service : service.substring(dot + 1);
+    }
+
     /** The service a key under {@code services/} belongs to. */
     static String serviceOf(String key) {
         int from = Keys.SERVICES.length();
@@ -151,7 +157,7 @@ public final class RoutingState implements AutoCloseable {
             Instance i = services.value(e.key(), Instance.class);
             String key = i.id() + "/" + i.address() + ":" + i.port();
             Backend b = was.get(key);
-            if (b == null) b = new Backend(i.id(), new InetSocketAddress(i.address(), i.port()));
+            if (b == null) b = new Backend(i.id(), new InetSocketAddress(i.address(), i.port()), typeOf(service), i.jobId() != null ? i.jobId() : i.id());
             live.put(key, b);
             list.add(b);
         }

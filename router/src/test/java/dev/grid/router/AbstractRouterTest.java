@@ -113,6 +113,32 @@ abstract class AbstractRouterTest extends AbstractTcpRouteTest {
     }
 
     @Test
+    void everyRequestToAnAppLeavesOneAccessLineInThatAppsLogOnly() throws Exception {
+        backends.http("t30shop.web", "one", 0);
+        route(Route.http("t30-shop", "shop.t30.test", "/", "t30shop.web"));
+        route(Route.http("t30-down", "down.t30.test", "/", "t30down.web"));
+        awaitFetch("shop.t30.test", "/", "one /");
+        int before = router.accessLog().lines("t30shop", null, -1).size();
+        String answer = raw("GET /cart?q=\"x\" HTTP/1.1\r\nHost: shop.t30.test\r\nX-Request-Id: t30-request-0123456789abcdef\r\nConnection: close\r\n\r\n");
+        String status = answer.substring(9, 12); // the backend's own answer to a path it finds odd, passed on
+        java.util.List<String> lines = Eventually.await("the request's line", Duration.ofSeconds(2),
+                () -> router.accessLog().lines("t30shop", null, -1), l -> l.size() == before + 1);
+        String line = lines.get(lines.size() - 1);
+        int body = answer.length() - answer.indexOf("\r\n\r\n") - 4;
+        assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z router: at=info method=GET path=\"/cart\\?q=\\\\\"x\\\\\"\" host=shop.t30.test"
+                + " request_id=t30-request-0123456789abcdef fwd=\"127.0.0.1\" dyno=web.one connect=\\d+ms service=\\d+ms status=" + status + " bytes=" + body + " protocol=http"), line);
+        assertEquals(1, router.accessLog().lines("t30shop", "one", 1).size());
+        assertEquals(0, router.accessLog().lines("t30shop", "worker", -1).size(), "another process type answered none");
+
+        assertTrue(fetch("down.t30.test", "/").startsWith("HTTP/1.1 503"));
+        String down = Eventually.await("the 503's line", Duration.ofSeconds(2), () -> router.accessLog().lines("t30down", null, -1), l -> !l.isEmpty()).get(0);
+        assertTrue(down.contains(" router: at=error code=H14 desc=\"No web processes running\" method=GET path=\"/\" host=down.t30.test")
+                && down.contains(" dyno=- ") && down.contains(" status=503 "), down);
+        fetch("nowhere.t30.test", "/");
+        assertEquals(java.util.List.of(), router.accessLog().lines("nowhere", null, -1), "a request no route took is no app's");
+    }
+
+    @Test
     void forwardedHeadersAndRequestId() throws Exception {
         backends.http("t3", "b", 0);
         route(Route.http("t3", "127.0.0.1", "/t3", "t3"));

@@ -61,7 +61,7 @@ abstract class AbstractTcpRouteTest {
     /** A router of a host at {@code address}, listening there (HTTP and TCP routes). */
     static RouterConfig config(String address, int http, int https, int threads, TcpDatapath datapath) {
         return new RouterConfig(address, http, https, address, ADDON_ADDRESS, Duration.ofSeconds(2), Duration.ofSeconds(30), RESPONSE_TIMEOUT,
-                BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, threads, transport, datapath, address);
+                BODY_TIMEOUT, MAX_BODY, TCP_IDLE, TCP_MAX, threads, transport, datapath, address, true);
     }
 
     @AfterAll

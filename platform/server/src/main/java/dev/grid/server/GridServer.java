@@ -13,6 +13,7 @@ import dev.grid.core.Json;
 import dev.grid.host.Docker;
 import dev.grid.host.HostAgent;
 import dev.grid.host.HostConfig;
+import dev.grid.net.LineServer;
 import dev.grid.router.Router;
 import dev.grid.router.RouterConfig;
 import dev.grid.scheduler.Scheduler;
@@ -139,9 +140,8 @@ public final class GridServer implements AutoCloseable {
         if (config.roles().contains("router")) {
             Router router = new Router(store, config.routerConfig(), table).start();
             parts.add(router);
+            parts.add(announceRouter(store, partsLease.id(), router, config.hostId(), config.hostAddress(), verifier));
             // Apps may reach these (they are the public face), but no TCP route may take their ports.
-            store.put(Keys.ROUTERS + config.hostId(), Map.of("host", config.hostId(), "address", config.hostAddress(), "tcpDatapath", router.tcpDatapath()),
-                    partsLease.id());
             GridEndpoint.registerPublic(store, partsLease.id(), GridEndpoint.bound("the router's HTTP", config.routerAddress(), router.httpPort(), config.hostAddress()));
             if (router.httpsPort() > 0) {
                 GridEndpoint.registerPublic(store, partsLease.id(), GridEndpoint.bound("the router's HTTPS", config.routerAddress(), router.httpsPort(), config.hostAddress()));
@@ -212,6 +212,19 @@ public final class GridServer implements AutoCloseable {
     }
 
     /** An etcd left running by a Grid that was killed would hold the port and the data directory. */
+
+    /**
+     * Says in {@code routers/HOST} that this host runs a router, and serves its access lines to
+     * Grid's parts (the controller's {@code grid logs}) on a port of their own, registered as one of
+     * Grid's so that every host's firewall keeps apps from it. Close the result with the router.
+     */
+    static LineServer announceRouter(Store store, long leaseId, Router router, String hostId, String hostAddress, Credentials.Verifier verifier)
+            throws java.io.IOException {
+        LineServer logs = new LineServer("router-logs", hostAddress, 0, verifier, router.accessLog().served());
+        GridEndpoint.register(store, leaseId, new GridEndpoint("the router's access lines", hostAddress, logs.port()));
+        store.put(Keys.ROUTERS + hostId, Map.of("host", hostId, "address", hostAddress, "tcpDatapath", router.tcpDatapath(), "logsUrl", logs.url()), leaseId);
+        return logs;
+    }
     private static void stopLeftoverEtcd(Path pidFile) throws Exception {
         if (!Files.exists(pidFile)) return;
         long pid = Long.parseLong(Files.readString(pidFile).trim());

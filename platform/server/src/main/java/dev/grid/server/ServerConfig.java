@@ -28,7 +28,7 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                            int sshPort, String blobAddress, int blobPort, String stackImage, String addonHost,
                            EtcdAccess etcdAccess, int appUidMin, int appUidMax, boolean isolation, BuildLimits buildLimits,
                            Duration tcpIdleTimeout, int tcpMaxConnections, TcpDatapath tcpDatapath, String keeperJavaOptions,
-                           Duration nodeReplaceAfter, double memoryOvercommit) {
+                           Duration nodeReplaceAfter, double memoryOvercommit, boolean accessLog) {
     public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder", "appliances");
 
     public static ServerConfig fromEnv(Map<String, String> env) throws IOException {
@@ -78,7 +78,8 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 TcpDatapath.of(env.getOrDefault("GRID_TCP_DATAPATH", "auto")),
                 dev.grid.appliance.KeeperProgram.checkJavaOptions(env.get("GRID_KEEPER_JAVA_OPTS")),
                 replaceAfter(env.getOrDefault("GRID_NODE_REPLACE_AFTER", dev.grid.appliance.Manager.DEFAULT_REPLACE_AFTER.toSeconds() + "s")),
-                overcommit(env.getOrDefault("GRID_MEMORY_OVERCOMMIT", "1")));
+                overcommit(env.getOrDefault("GRID_MEMORY_OVERCOMMIT", "1")),
+                onOff(env.getOrDefault("GRID_ROUTER_ACCESS_LOG", "on"), "GRID_ROUTER_ACCESS_LOG"));
     }
 
     /** GRID_MEMORY_OVERCOMMIT: how many times its memory a host's jobs may reserve, from 1 (none) to 10. */
@@ -126,10 +127,15 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
     }
 
     private static boolean isolation(String setting) {
+        return onOff(setting, "GRID_ISOLATION");
+    }
+
+    /** A setting that is on (the default) or off. */
+    private static boolean onOff(String setting, String name) {
         return switch (setting) {
             case "on" -> true;
             case "off" -> false;
-            default -> throw new IllegalArgumentException("invalid GRID_ISOLATION '" + setting + "': use on (the default) or off");
+            default -> throw new IllegalArgumentException("invalid " + name + " '" + setting + "': use on (the default) or off");
         };
     }
 
@@ -152,7 +158,7 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
         RouterConfig d = RouterConfig.defaults(routerAddress, httpPort, httpsPort, routerTransport);
         return new RouterConfig(d.bindAddress(), d.httpPort(), d.httpsPort(), d.tcpBindAddress(), addonHost, d.headerTimeout(), d.idleTimeout(),
                 d.responseTimeout(), d.bodyTimeout(), d.maxBodyBytes(), tcpIdleTimeout, tcpMaxConnections, d.ioThreads(), d.transport(),
-                tcpDatapath, hostAddress);
+                tcpDatapath, hostAddress, accessLog);
     }
 
     private static int positive(String setting, String name) {

@@ -141,6 +141,7 @@ class AttackTest {
         t.put("blobs", "127.0.0.1:" + grid.blobs.port());
         t.put("ssh", "127.0.0.1:" + grid.git.port());
         t.put("host-logs", URI.create(host.apiUrl()).getHost() + ":" + URI.create(host.apiUrl()).getPort());
+        t.put("router-access-lines", "127.0.0.1:" + grid.routerLogs.port());
         return t;
     }
 
@@ -340,6 +341,8 @@ class AttackTest {
         }
         HostInfo host = grid.store.get(Keys.host(grid.hostId("a")), HostInfo.class).orElseThrow();
         assertEquals(401, status(host.apiUrl() + "/jobs/" + victimWeb.path("id").asText() + "/logs", null), "another app's logs");
+        assertEquals(401, status(grid.routerLogs.url() + "/apps/victim/logs", null), "another app's router lines (its clients' addresses and paths)");
+        assertEquals(401, status(grid.routerLogs.url() + "/apps/victim/logs", "Bearer " + UUID.randomUUID()), "a made-up credential");
     }
 
     @Test

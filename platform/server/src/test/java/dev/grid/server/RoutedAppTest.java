@@ -70,6 +70,45 @@ class RoutedAppTest {
                 r -> r.startsWith("HTTP/1.1 503"));
     }
 
+    @Test
+    void theRoutersAccessLinesAreInTheAppsLogBesideItsOutputByTime() throws Exception {
+        grid.api.deployWeb("logged");
+        String job = Eventually.await("web up", Duration.ofSeconds(15), () -> grid.api.upJobs("logged"), j -> j.size() == 1).get(0).path("id").asText();
+        String probe = "/probe-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        Eventually.await("an answer through the router", Duration.ofSeconds(10), () -> viaRouter("logged.grid.test", probe), r -> r.startsWith("HTTP/1.1 200"));
+        String routerLine = " router: at=info method=GET path=\"" + probe + "\" host=logged.grid.test ";
+        String all = Eventually.await("the app's line and the router's", Duration.ofSeconds(10), () -> grid.api.cli("logs", "-a", "logged").out(),
+                out -> out.contains("web." + job + ": request " + probe) && out.contains(routerLine)).strip();
+        List<String> lines = List.of(all.split("\n"));
+        assertTrue(lines.stream().allMatch(dev.grid.core.LogTimes::timed), "every line begins with its time: " + all);
+        assertEquals(lines.stream().sorted().toList(), lines, "by time");
+        String access = lines.stream().filter(l -> l.contains(routerLine)).findFirst().orElseThrow();
+        assertTrue(access.contains(" dyno=web." + job + " ") && access.contains(" status=200 ") && access.contains(" bytes=" + job.length() + " "), access);
+
+        String router = grid.api.cli("logs", "-a", "logged", "--source", "router").out();
+        assertTrue(router.contains(routerLine) && !router.contains(": request "), router);
+        String app = grid.api.cli("logs", "-a", "logged", "--source", "app").out();
+        assertTrue(app.contains(": request " + probe) && !app.contains(" router: "), app);
+        String web = grid.api.cli("logs", "-a", "logged", "--ps", "web").out();
+        assertTrue(web.contains(routerLine) && web.contains(": request " + probe), web);
+        assertEquals("", grid.api.cli("logs", "-a", "logged", "--ps", "worker").out().strip(), "no worker answered anything");
+        assertEquals(1, grid.api.cli("logs", "-a", "logged", "-n", "1").out().strip().split("\n").length);
+        var bad = grid.api.cli("logs", "-a", "logged", "--source", "dyno");
+        assertTrue(bad.exitCode() != 0 && bad.err().contains("use app (the app's own output) or router"), bad.err());
+
+        // Following: a request made after the stream opened shows up in it (its head comes with its first line).
+        var client = java.net.http.HttpClient.newHttpClient();
+        var opening = client.sendAsync(java.net.http.HttpRequest.newBuilder(URI.create(grid.api.url() + "/apps/logged/logs?follow=true&tail=0&source=router"))
+                .header("Authorization", "Bearer " + grid.api.token()).build(), java.net.http.HttpResponse.BodyHandlers.ofLines());
+        Thread.sleep(1000);
+        String later = "/later-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        assertTrue(viaRouter("logged.grid.test", later).startsWith("HTTP/1.1 200"));
+        try (var stream = opening.get(10, java.util.concurrent.TimeUnit.SECONDS).body()) {
+            var seen = java.util.concurrent.CompletableFuture.supplyAsync(() -> stream.filter(l -> l.contains("path=\"" + later + "\"")).findFirst().orElse(null));
+            assertTrue(seen.get(10, java.util.concurrent.TimeUnit.SECONDS).contains(" status=200 "));
+        }
+    }
+
     static String redis(Socket s, String... command) throws IOException {
         StringBuilder b = new StringBuilder("*" + command.length + "\r\n");
         for (String c : command) b.append('$').append(c.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(c).append("\r\n");

@@ -65,6 +65,8 @@ final class TestCluster implements AutoCloseable {
     final List<Manager> managers = new ArrayList<>();
     final Scheduler scheduler;
     final Router router;
+    /** Where the controller reads the router's access lines. */
+    final dev.grid.net.LineServer routerLogs;
     final TestApi api;
     final int uidMin = 300000 + UID_BLOCK.getAndIncrement() * 1000;
     final int uidMax = uidMin + 999;
@@ -112,7 +114,8 @@ final class TestCluster implements AutoCloseable {
         try {
             router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1, Transport.choose(Transport.AUTO)), routerTable).start();
             GridEndpoint.registerPublic(store, endpointsLease.id(), new GridEndpoint("the router's HTTP", "127.0.0.1", router.httpPort()));
-        } catch (InterruptedException e) {
+            routerLogs = GridServer.announceRouter(store, endpointsLease.id(), router, id + "-router", "127.0.0.1", verifier);
+        } catch (InterruptedException | IOException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -271,6 +274,7 @@ final class TestCluster implements AutoCloseable {
             scheduler.close();
             controller.close();
             blobs.close();
+            routerLogs.close();
             router.close();
             hosts.forEach(h -> h.stop(true)); // an agent the test stopped already is left as it is
             verifier.close();

@@ -33,10 +33,11 @@ public class JobsController {
         return jobs.run(app, body.command(), Duration.ofSeconds(timeout));
     }
 
-    /** Streams the app's logs as text, line by line; with follow=true it stays open. */
+    /** Streams the app's logs as text, line by line; with follow=true it stays open. ps and source filter them (see {@link Jobs#appLogs}). */
     @Get(value = "/logs", produces = MediaType.TEXT_PLAIN)
-    public Flux<String> logs(String app, @QueryValue(defaultValue = "false") boolean follow, @Nullable @QueryValue Integer tail) {
-        var lines = jobs.appLogs(app, follow, tail == null ? -1 : tail);
+    public Flux<String> logs(String app, @QueryValue(defaultValue = "false") boolean follow, @Nullable @QueryValue Integer tail,
+                             @Nullable @QueryValue String ps, @Nullable @QueryValue String source) {
+        var lines = jobs.appLogs(app, follow, tail == null ? -1 : tail, ps, source);
         return Flux.fromStream(lines).map(line -> line + "\n").subscribeOn(Schedulers.boundedElastic());
     }
 }

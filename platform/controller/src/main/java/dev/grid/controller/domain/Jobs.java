@@ -4,6 +4,7 @@ import dev.grid.core.GridException;
 import dev.grid.core.HostInfo;
 import dev.grid.core.JobSpec;
 import dev.grid.core.JobStatus;
+import dev.grid.core.LogTimes;
 import dev.grid.core.OneOffRun;
 import dev.grid.core.Release;
 import dev.grid.store.Keys;
@@ -68,7 +69,7 @@ public final class Jobs {
                 JobStatus s = store.get(Keys.status(id), JobStatus.class).orElse(null);
                 if (s != null && s.state().isDown()) {
                     if (s.exitCode() == null) throw new GridException(500, "run failed to start: " + s.message());
-                    String output = logs(jobSpec(id), false, -1).collect(Collectors.joining("\n", "", "\n"));
+                    String output = logs(jobSpec(id), false, -1, false).collect(Collectors.joining("\n", "", "\n"));
                     return new RunResult(id, s.exitCode(), output);
                 }
                 sleep(100);
@@ -84,25 +85,64 @@ public final class Jobs {
                 .orElseThrow(() -> GridException.notFound("job " + jobId + " is gone"));
     }
 
-    /** The app's log lines, each prefixed with its job, from every host that runs one of its jobs. */
-    public Stream<String> appLogs(String app, boolean follow, int tail) {
+    /**
+     * The app's log: its jobs' output, each line {@code TIME TYPE.JOB: LINE}, and the access lines of
+     * every router ({@code TIME router: at=info ...}), merged by time; the last {@code tail} lines
+     * (all if negative), and with {@code follow} every new one. {@code ps} keeps a process type's or
+     * a job's lines (and the router lines of requests it answered); {@code source} is {@code app},
+     * {@code router}, or null for both.
+     */
+    public Stream<String> appLogs(String app, boolean follow, int tail, String ps, String source) {
         apps.get(app);
-        List<JobSpec> jobs = store.values(Keys.JOBS, JobSpec.class).stream().filter(j -> j.app().equals(app)).toList();
-        return jobs.stream().flatMap(j -> logs(j, follow, tail).map(line -> j.type() + "." + j.id() + ": " + line));
+        LogStreams.Source chosen = LogStreams.Source.parse(source);
+        String only = ps == null || ps.isBlank() ? null : ps;
+        List<java.util.function.Supplier<Stream<String>>> sources = new java.util.ArrayList<>();
+        if (LogStreams.Source.includes(chosen, LogStreams.Source.APP)) {
+            for (JobSpec j : store.values(Keys.JOBS, JobSpec.class)) {
+                if (!j.app().equals(app) || only != null && !only.equals(j.type()) && !only.equals(j.id())) continue;
+                String prefix = j.type() + "." + j.id() + ": ";
+                sources.add(() -> logs(j, follow, tail, true).map(line -> LogTimes.timed(line)
+                        ? line.substring(0, LogTimes.WIDTH + 1) + prefix + line.substring(Math.min(line.length(), LogTimes.WIDTH + 1))
+                        : prefix + line));
+            }
+        }
+        if (LogStreams.Source.includes(chosen, LogStreams.Source.ROUTER)) {
+            for (Map<?, ?> router : store.values(Keys.ROUTERS, Map.class)) {
+                Object url = router.get("logsUrl");
+                if (url == null) continue; // a router of an earlier Grid keeps no lines
+                String query = "?follow=" + follow + "&tail=" + tail + (only == null ? "" : "&ps=" + java.net.URLEncoder.encode(only, java.nio.charset.StandardCharsets.UTF_8));
+                sources.add(() -> lines(URI.create(url + "/apps/" + app + "/logs" + query), "router " + router.get("host")));
+            }
+        }
+        // Read when the stream is (on the answer's own thread), not here. Not with flatMap: an
+        // iterator over a flatMap reads the inner stream whole first, and a followed one never ends.
+        Stream<String>[] opened = new Stream[1];
+        return java.util.stream.StreamSupport.stream(() -> (opened[0] = follow ? LogStreams.follow(sources, tail) : LogStreams.read(sources, tail)).spliterator(),
+                java.util.Spliterator.ORDERED, false).onClose(() -> {
+                    if (opened[0] != null) opened[0].close();
+                });
     }
 
-    /** One job's output as lines, read from its host's log API. */
-    public Stream<String> logs(JobSpec job, boolean follow, int tail) {
+    /** One job's output as lines, read from its host's log API; with {@code timestamps} each begins with its time. */
+    public Stream<String> logs(JobSpec job, boolean follow, int tail, boolean timestamps) {
         HostInfo host = store.get(Keys.host(job.hostId()), HostInfo.class).orElse(null);
         if (host == null) return Stream.of("(host " + job.hostId() + " is down; its logs are unavailable)");
-        URI uri = URI.create(host.apiUrl() + "/jobs/" + job.id() + "/logs?follow=" + follow + "&tail=" + tail);
+        return lines(URI.create(host.apiUrl() + "/jobs/" + job.id() + "/logs?follow=" + follow + "&tail=" + tail + "&timestamps=" + timestamps),
+                "host " + job.hostId());
+    }
+
+    /** The lines a part's {@link dev.grid.net.LineServer} gives at {@code uri}; one that cannot be read gives the line that says why. */
+    private Stream<String> lines(URI uri, String part) {
         try {
             HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(uri).GET()
                     .header("Authorization", dev.grid.store.Credentials.header(credential.token())).build(), HttpResponse.BodyHandlers.ofLines());
-            if (r.statusCode() != 200) return Stream.of("(no logs for " + job.id() + ": HTTP " + r.statusCode() + ")");
+            if (r.statusCode() != 200) {
+                r.body().close();
+                return Stream.of("(no logs from " + part + ": HTTP " + r.statusCode() + ")");
+            }
             return r.body();
         } catch (IOException e) {
-            return Stream.of("(cannot reach host " + job.hostId() + ": " + e.getMessage() + ")");
+            return Stream.of("(cannot reach " + part + ": " + e.getMessage() + ")");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Stream.empty();
