@@ -18,9 +18,9 @@ import picocli.CommandLine.Spec;
 /** {@code grid}: Heroku's command vocabulary over Grid's controller API. */
 @Command(name = "grid", mixinStandardHelpOptions = true, version = "grid 0.1.0",
         description = "Grid: a self-hosted, datastore-appliance-first PaaS.",
-        subcommands = {Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Restart.class, Lifecycle.Status.class,
+        subcommands = {Grid.Completion.class, Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Restart.class, Lifecycle.Status.class,
                 Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
-                Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Scale.class, Grid.Resize.class, Grid.Run.class, Grid.Logs.class,
+                Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Restart.class, Grid.Stop.class, Grid.Maintenance.class, Grid.MaintenanceOn.class, Grid.MaintenanceOff.class, Grid.Scale.class, Grid.Resize.class, Grid.Run.class, Grid.Logs.class,
                 HostsCommands.List.class, HostsCommands.Remove.class,
                 RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Timeout.class, RoutesCommands.Remove.class,
                 RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class,
@@ -62,6 +62,22 @@ public final class Grid implements Callable<Integer> {
 
     public static CommandLine commandLine(Grid grid) {
         CommandLine cl = new CommandLine(grid);
+        cl.setExecutionStrategy(parsed -> {
+            Integer help = CommandLine.executeHelpRequest(parsed);
+            if (help != null) return help;
+            List<CommandLine> chain = parsed.asCommandLineList();
+            CommandLine last = chain.get(chain.size() - 1);
+            if (last.getCommand() instanceof AboutAnApp about) {
+                try {
+                    about.resolveApp(System.getenv("GRID_APP"), java.nio.file.Path.of("").toAbsolutePath());
+                } catch (CliException e) {
+                    last.getErr().println(" !    " + e.getMessage());
+                    last.getErr().flush();
+                    return 1;
+                }
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof CliException) {
                 cmd.getErr().println(" !    " + e.getMessage());
@@ -105,9 +121,19 @@ public final class Grid implements Callable<Integer> {
     }
 
     @Command
-    abstract static class AppCommand extends Base {
-        @Option(names = {"-a", "--app"}, required = true, description = "the app")
+    abstract static class AppCommand extends Base implements AboutAnApp {
+        @Option(names = {"-a", "--app"}, description = "the app (default: GRID_APP, else the git remote grid of this checkout)")
         String app;
+
+        @Override
+        public void resolveApp(String env, java.nio.file.Path dir) {
+            app = AppName.resolve(app, env, dir);
+        }
+    }
+
+    /** A command about one app, named by -a or found as {@link AppName} says, before it runs. */
+    interface AboutAnApp {
+        void resolveApp(String env, java.nio.file.Path dir);
     }
 
     /** A read command: fetches JSON from the API, then prints it as is (--json) or for people. */
@@ -132,9 +158,30 @@ public final class Grid implements Callable<Integer> {
 
     /** A read command about one app. */
     @Command
-    abstract static class AppRead extends Read {
-        @Option(names = {"-a", "--app"}, required = true, description = "the app")
+    abstract static class AppRead extends Read implements AboutAnApp {
+        @Option(names = {"-a", "--app"}, description = "the app (default: GRID_APP, else the git remote grid of this checkout)")
         String app;
+
+        @Override
+        public void resolveApp(String env, java.nio.file.Path dir) {
+            app = AppName.resolve(app, env, dir);
+        }
+    }
+
+    @Command(name = "completion", description = "Print a bash (or zsh) completion script for grid: source <(grid completion)")
+    static final class Completion implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        public Integer call() {
+            CommandLine root = spec.root().commandLine();
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(picocli.AutoComplete.bash(root.getCommandName(), root));
+            // Commands are named topic:command, as Heroku's are; bash splits words at ':' unless told not to.
+            out.println("COMP_WORDBREAKS=${COMP_WORDBREAKS//:}");
+            out.flush();
+            return 0;
+        }
     }
 
     @Command(name = "apps", description = "List apps.")
@@ -183,6 +230,16 @@ public final class Grid implements Callable<Integer> {
         void render(JsonNode info) throws Exception {
             JsonNode r = info.path("release");
             out().println("=== " + app);
+            out().println("Web URL:   " + info.path("webUrl").asText());
+            if (info.path("gitUrl").isTextual()) out().println("Git URL:   " + info.path("gitUrl").asText());
+            StringBuilder addons = new StringBuilder();
+            for (JsonNode a : info.path("addons")) {
+                addons.append(addons.length() > 0 ? ", " : "").append(a.path("name").asText()).append(" (").append(a.path("provider").asText())
+                        .append(a.path("plan").asText().isEmpty() ? "" : ":" + a.path("plan").asText()).append(')');
+            }
+            out().println("Add-ons:   " + (addons.length() == 0 ? "(none)" : addons));
+            out().println("Stack:     " + info.path("stack").asText());
+            if (info.path("maintenance").asBoolean()) out().println("Maintenance: on (the router answers 503 with a page)");
             out().println("Release:   " + (r.isNull() ? "(none)" : "v" + r.path("version").asText() + " " + r.path("image").asText()));
             StringBuilder dynos = new StringBuilder();
             info.path("formation").path("processes").fields().forEachRemaining(e ->
@@ -290,6 +347,60 @@ public final class Grid implements Callable<Integer> {
                         j.path("releaseId").asText(), j.path("message").isNull() ? "" : j.path("message").asText());
             }
             t.print(out());
+        }
+    }
+
+    @Command(name = "ps:restart", description = "Restart the app's jobs (of one type, or one job) without downtime: each stops once its replacement is up.")
+    static final class Restart extends AppCommand {
+        @Parameters(paramLabel = "TYPE|JOB", arity = "0..1", description = "a process type or a job (default: every job)") String ps;
+
+        public Integer call() {
+            JsonNode restarted = api().post("/apps/" + app + "/ps/restart", Api.map("ps", ps));
+            out().println("Restarting " + String.join(", ", Api.JSON.convertValue(restarted, String[].class)) + " on " + app
+                    + "... each stops once its replacement is up (grid ps -a " + app + " shows them)");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "ps:stop", description = "Stop a job (or every job of a type) now; the scheduler starts a replacement.")
+    static final class Stop extends AppCommand {
+        @Parameters(paramLabel = "TYPE|JOB", description = "a process type or a job") String ps;
+
+        public Integer call() {
+            JsonNode stopped = api().post("/apps/" + app + "/ps/stop", Api.map("ps", ps));
+            out().println("Stopping " + String.join(", ", Api.JSON.convertValue(stopped, String[].class)) + " on " + app + "... a replacement starts");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "maintenance", description = "Say whether the app is in maintenance mode.")
+    static final class Maintenance extends AppCommand {
+        public Integer call() {
+            out().println(api().get("/apps/" + app).path("maintenance").asBoolean() ? "on" : "off");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "maintenance:on", description = "Put the app in maintenance mode: the router answers its requests 503 with a page.")
+    static final class MaintenanceOn extends AppCommand {
+        public Integer call() {
+            api().send("PUT", "/apps/" + app + "/maintenance", Api.map("enabled", true));
+            out().println("Enabling maintenance mode for " + app + "... done");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "maintenance:off", description = "Take the app out of maintenance mode.")
+    static final class MaintenanceOff extends AppCommand {
+        public Integer call() {
+            api().send("PUT", "/apps/" + app + "/maintenance", Api.map("enabled", false));
+            out().println("Disabling maintenance mode for " + app + "... done");
+            out().flush();
+            return 0;
         }
     }
 

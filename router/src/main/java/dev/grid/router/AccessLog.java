@@ -74,7 +74,8 @@ public final class AccessLog implements AutoCloseable {
         H17("Poorly formatted HTTP response"),
         H18("Server Request Interrupted"),
         H21("Backend connection refused"),
-        H27("Client Request Interrupted");
+        H27("Client Request Interrupted"),
+        H80("Maintenance mode");
 
         final String code = name();
         final String desc;

@@ -56,6 +56,11 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private static final io.netty.util.AsciiString X_FORWARDED_PORT = io.netty.util.AsciiString.cached("X-Forwarded-Port");
     private static final io.netty.util.AsciiString X_REQUEST_START = io.netty.util.AsciiString.cached("X-Request-Start");
     private static final io.netty.util.AsciiString X_REQUEST_ID = io.netty.util.AsciiString.cached("X-Request-Id");
+    private static final io.netty.util.AsciiString X_GRID_MAINTENANCE = io.netty.util.AsciiString.cached("X-Grid-Maintenance");
+    private static final String MAINTENANCE_WHY = "the app is in maintenance mode (grid maintenance:off -a APP ends it)";
+    /** What an app in maintenance mode answers (Heroku's H80), with {@link #X_GRID_MAINTENANCE} saying why. */
+    static final byte[] MAINTENANCE_PAGE = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Down for maintenance</title></head>\n"
+            + "<body><h1>Down for maintenance</h1><p>This app is being worked on and will be back shortly.</p></body></html>\n").getBytes(StandardCharsets.UTF_8);
     static final String BACKEND_CODEC = "backend-codec";
     private static final int MAX_QUEUED = 64;
     /** Body bytes held for a backend that is still connecting, beyond which the client is not read. */
@@ -264,6 +269,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         path = req.uri();
         this.host = host;
         startMillis = System.currentTimeMillis();
+        if (!view.maintenance().isEmpty() && view.maintenance().contains(dev.grid.core.App.appOf(route.service()))) {
+            respond(HttpResponseStatus.SERVICE_UNAVAILABLE, "text/html; charset=utf-8", MAINTENANCE_PAGE, false, AccessLog.Error.H80, X_GRID_MAINTENANCE, MAINTENANCE_WHY);
+            return;
+        }
         ServiceBackends service = view.service(route.service());
         if (service.all().isEmpty()) {
             fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no backend is up for service '" + route.service() + "'", false, AccessLog.Error.H14);
@@ -601,13 +610,20 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** The router's own answer to the current request; {@code error} is its code in the access line, if it has one. */
     private void fail(HttpResponseStatus status, String message, boolean close, AccessLog.Error error) {
+        byte[] body = (status.code() + " " + status.reasonPhrase() + ": " + message + "\n").getBytes(StandardCharsets.UTF_8);
+        respond(status, "text/plain; charset=utf-8", body, close, error, null, null);
+    }
+
+    /** The router's own whole answer to the current request, with one more header if {@code header} is not null. */
+    private void respond(HttpResponseStatus status, String contentType, byte[] body, boolean close, AccessLog.Error error,
+                         CharSequence header, String value) {
         if (close) keepAlive = false;
         releasePending();
         headerTimeout.responseStarted();
-        byte[] body = (status.code() + " " + status.reasonPhrase() + ": " + message + "\n").getBytes(StandardCharsets.UTF_8);
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        if (header != null) r.headers().set(header, value);
         if (requestId != null) r.headers().set(X_REQUEST_ID, requestId);
         HttpUtil.setKeepAlive(r, keepAlive);
         ctx.writeAndFlush(r);

@@ -117,7 +117,7 @@ final class KernelTcpRoutes implements AutoCloseable {
         }
         Map<Integer, Route> relayed = new HashMap<>();
         for (int p : plan.proxied().keySet()) relayed.put(p, view.tcp().get(p));
-        relay.apply(new RoutingState.View(view.http(), Map.copyOf(relayed), view.services(), view.certs()));
+        relay.apply(new RoutingState.View(view.http(), Map.copyOf(relayed), view.services(), view.certs(), view.maintenance()));
         Set<Integer> watched = new HashSet<>(kernel.keySet());
         watched.addAll(retired.keySet());
         kernel = plan.kernel();

@@ -30,7 +30,9 @@ import java.util.function.Consumer;
  * number of apps.
  */
 public final class RoutingState implements AutoCloseable {
-    public record View(RouteTable http, Map<Integer, Route> tcp, Map<String, ServiceBackends> services, List<Certificate> certs) {
+    /** {@code maintenance}: the apps in maintenance mode ({@link Keys#MAINTENANCE}). */
+    public record View(RouteTable http, Map<Integer, Route> tcp, Map<String, ServiceBackends> services, List<Certificate> certs,
+                       Set<String> maintenance) {
         public ServiceBackends service(String name) {
             return services.getOrDefault(name, ServiceBackends.NONE);
         }
@@ -42,6 +44,8 @@ public final class RoutingState implements AutoCloseable {
     private StoreMirror routes;
     private StoreMirror services;
     private StoreMirror certs;
+    private StoreMirror maintenance;
+    private volatile boolean maintenanceDirty = true;
     /** What changed since the last rebuild: services by name, or everything of a prefix (its mirror read etcd again). */
     private final Set<String> dirtyServices = ConcurrentHashMap.newKeySet();
     private volatile boolean allServicesDirty = true;
@@ -49,7 +53,7 @@ public final class RoutingState implements AutoCloseable {
     private volatile boolean certsDirty = true;
     /** Per service, its backends by instance, address and port: the same object while they stay, so in-flight counts carry over. */
     private final Map<String, Map<String, Backend>> known = new HashMap<>();
-    private volatile View view = new View(new RouteTable(List.of()), Map.of(), Map.of(), List.of());
+    private volatile View view = new View(new RouteTable(List.of()), Map.of(), Map.of(), List.of(), Set.of());
 
     public RoutingState(Store store) {
         this.store = store;
@@ -68,6 +72,10 @@ public final class RoutingState implements AutoCloseable {
         });
         certs = StoreMirror.withChangedKeys(store, List.of(Keys.CERTS), keys -> {
             certsDirty = true;
+            rebuilds.request();
+        });
+        maintenance = StoreMirror.withChangedKeys(store, List.of(Keys.MAINTENANCE), keys -> {
+            maintenanceDirty = true;
             rebuilds.request();
         });
         rebuild();
@@ -102,6 +110,7 @@ public final class RoutingState implements AutoCloseable {
         RouteTable http = was.http();
         Map<Integer, Route> tcp = was.tcp();
         List<Certificate> certList = was.certs();
+        Set<String> inMaintenance = was.maintenance();
         Map<String, ServiceBackends> backends = was.services();
         boolean changed = false;
         if (routesDirty) {
@@ -116,6 +125,13 @@ public final class RoutingState implements AutoCloseable {
         if (certsDirty) {
             certsDirty = false;
             certList = certs.values(Keys.CERTS, Certificate.class);
+            changed = true;
+        }
+        if (maintenanceDirty) {
+            maintenanceDirty = false;
+            Set<String> apps = new HashSet<>();
+            for (Entry e : maintenance.entries(Keys.MAINTENANCE)) apps.add(e.name());
+            inMaintenance = Set.copyOf(apps);
             changed = true;
         }
         Set<String> touched = new HashSet<>();
@@ -141,7 +157,7 @@ public final class RoutingState implements AutoCloseable {
             changed = true;
         }
         if (!changed) return;
-        view = new View(http, tcp, backends, certList);
+        view = new View(http, tcp, backends, certList, inMaintenance);
         for (Consumer<View> l : listeners) l.accept(view);
     }
 
@@ -176,7 +192,7 @@ public final class RoutingState implements AutoCloseable {
 
     @Override
     public void close() {
-        for (StoreMirror m : new StoreMirror[] {routes, services, certs}) if (m != null) m.close();
+        for (StoreMirror m : new StoreMirror[] {routes, services, certs, maintenance}) if (m != null) m.close();
         rebuilds.close();
     }
 }

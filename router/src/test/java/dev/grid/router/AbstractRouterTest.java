@@ -139,6 +139,31 @@ abstract class AbstractRouterTest extends AbstractTcpRouteTest {
     }
 
     @Test
+    void anAppInMaintenanceIsAnswered503WithAPageAndItsOtherAppsAreNot() throws Exception {
+        backends.http("t31shop.web", "shop", 0);
+        backends.http("t31blog.web", "blog", 0);
+        route(Route.http("t31-shop", "shop.t31.test", "/", "t31shop.web"));
+        route(Route.http("t31-blog", "blog.t31.test", "/", "t31blog.web"));
+        awaitFetch("shop.t31.test", "/", "shop /");
+        store.put(Keys.maintenance("t31shop"), Map.of("since", "now"));
+        String page = Eventually.await("the maintenance page", Duration.ofSeconds(5),
+                () -> {
+                    try {
+                        return raw("GET /cart HTTP/1.1\r\nHost: shop.t31.test\r\nConnection: close\r\n\r\n");
+                    } catch (IOException e) {
+                        return e.toString();
+                    }
+                }, r -> r.startsWith("HTTP/1.1 503"));
+        assertTrue(page.contains("\r\nX-Grid-Maintenance: the app is in maintenance mode") && page.contains("content-type: text/html")
+                && page.contains("<h1>Down for maintenance</h1>"), page);
+        assertEquals("HTTP/1.1 200 OK | blog /", fetch("blog.t31.test", "/"), "another app is served as before");
+        String line = Eventually.await("its access line", Duration.ofSeconds(2), () -> router.accessLog().lines("t31shop", null, 1), l -> !l.isEmpty()).get(0);
+        assertTrue(line.contains("at=error code=H80 desc=\"Maintenance mode\" method=GET path=\"/cart\"") && line.contains(" status=503 "), line);
+        store.delete(Keys.maintenance("t31shop"));
+        awaitFetch("shop.t31.test", "/", "shop /");
+    }
+
+    @Test
     void forwardedHeadersAndRequestId() throws Exception {
         backends.http("t3", "b", 0);
         route(Route.http("t3", "127.0.0.1", "/t3", "t3"));

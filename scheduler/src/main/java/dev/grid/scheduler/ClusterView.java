@@ -21,13 +21,16 @@ import java.util.stream.Collectors;
  * declared gone for good ({@code grid hosts:remove}): never in {@code hosts}, never awaited, and
  * their jobs, data nodes included, are placed elsewhere. {@code replace} are volume-bound jobs whose
  * owner lets them go while their host is down ({@link Keys#REPLACE_JOBS}): placed elsewhere too.
+ * {@code restart} are jobs an operator asked to restart or stop, by id, each {@link Keys#RESTART} or
+ * {@link Keys#STOP} ({@link Keys#RESTART_JOBS}).
  */
 public record ClusterView(Map<String, Formation> formations, Map<String, Release> releases, Map<String, HostInfo> hosts,
                          List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs, java.util.Set<String> awaited,
-                         java.util.Set<String> removed, java.util.Set<String> replace) {
+                         java.util.Set<String> removed, java.util.Set<String> replace, Map<String, String> restart) {
 
     public ClusterView {
         replace = java.util.Set.copyOf(replace);
+        restart = Map.copyOf(restart);
         java.util.Set<String> gone = java.util.Set.copyOf(removed);
         removed = gone;
         awaited = awaited.stream().filter(h -> !gone.contains(h)).collect(java.util.stream.Collectors.toUnmodifiableSet());
@@ -37,22 +40,27 @@ public record ClusterView(Map<String, Formation> formations, Map<String, Release
 
     public ClusterView(Map<String, Formation> formations, Map<String, Release> releases, Map<String, HostInfo> hosts,
                        List<JobSpec> jobs, Map<String, JobStatus> statuses, List<OneOffRun> runs) {
-        this(formations, releases, hosts, jobs, statuses, runs, java.util.Set.of(), java.util.Set.of(), java.util.Set.of());
+        this(formations, releases, hosts, jobs, statuses, runs, java.util.Set.of(), java.util.Set.of(), java.util.Set.of(), Map.of());
     }
 
     /** This view, with the jobs of {@code hosts} (not registered) left where they are. */
     public ClusterView awaiting(java.util.Set<String> hosts) {
-        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, java.util.Set.copyOf(hosts), removed, replace);
+        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, java.util.Set.copyOf(hosts), removed, replace, restart);
     }
 
     /** This view, with {@code hosts} declared gone for good. */
     public ClusterView removing(java.util.Set<String> hosts) {
-        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, awaited, hosts, replace);
+        return new ClusterView(formations, releases, this.hosts, jobs, statuses, runs, awaited, hosts, replace, restart);
     }
 
     /** This view, with the volume-bound jobs {@code jobIds} let go by their owner. */
     public ClusterView replacing(java.util.Set<String> jobIds) {
-        return new ClusterView(formations, releases, hosts, jobs, statuses, runs, awaited, removed, jobIds);
+        return new ClusterView(formations, releases, hosts, jobs, statuses, runs, awaited, removed, jobIds, restart);
+    }
+
+    /** This view, with the jobs {@code modes} names asked to restart or stop. */
+    public ClusterView restarting(Map<String, String> modes) {
+        return new ClusterView(formations, releases, hosts, jobs, statuses, runs, awaited, removed, replace, modes);
     }
 
     /** Whether a job on {@code hostId} stays there: its host is registered, or awaited. */
@@ -76,6 +84,8 @@ public record ClusterView(Map<String, Formation> formations, Map<String, Release
                 s.values(Keys.STATUS, JobStatus.class).collect(Collectors.toMap(JobStatus::jobId, Function.identity(), (a, b) -> b)),
                 s.values(Keys.RUNS, OneOffRun.class).toList(), java.util.Set.of(),
                 s.under(Keys.REMOVED_HOSTS).map(dev.grid.store.Entry::name).collect(Collectors.toSet()),
-                s.under(Keys.REPLACE_JOBS).map(dev.grid.store.Entry::name).collect(Collectors.toSet()));
+                s.under(Keys.REPLACE_JOBS).map(dev.grid.store.Entry::name).collect(Collectors.toSet()),
+                s.under(Keys.RESTART_JOBS).collect(Collectors.toMap(dev.grid.store.Entry::name,
+                        e -> String.valueOf(e.as(Map.class).getOrDefault("mode", Keys.RESTART)), (a, b) -> b)));
     }
 }

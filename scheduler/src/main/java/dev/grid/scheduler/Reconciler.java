@@ -7,6 +7,7 @@ import dev.grid.core.JobStatus;
 import dev.grid.core.OneOffRun;
 import dev.grid.core.ProcessType;
 import dev.grid.core.Release;
+import dev.grid.store.Keys;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,7 +47,13 @@ public final class Reconciler {
                 plan.stop().add(job);
                 continue;
             }
-            if (!job.releaseId().equals(f.releaseId())) {
+            String asked = view.restart().get(job.id());
+            if (Keys.STOP.equals(asked)) {
+                plan.stop().add(job); // ps:stop: now; not counted below, so a replacement is placed
+                continue;
+            }
+            if (Keys.RESTART.equals(asked) || !job.releaseId().equals(f.releaseId())) {
+                // ps:restart: as a job of an earlier release, serving until its replacement is up.
                 previous.computeIfAbsent(job.app() + "\u0000" + job.type(), k -> new ArrayList<>()).add(job);
                 continue;
             }
@@ -71,7 +78,7 @@ public final class Reconciler {
                     // such a release changed another node (a keeper upgraded one node at a time).
                     for (var it = old.iterator(); it.hasNext(); ) {
                         JobSpec j = it.next();
-                        if (!j.runsAs(release, type)) continue;
+                        if (!j.runsAs(release, type) || view.restart().containsKey(j.id())) continue;
                         it.remove();
                         JobSpec carried = j.withRelease(release.id());
                         current.add(carried);

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class Scheduler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
     /** What a plan reads besides the claims and the unplaced notes ({@link ClusterView#of}): what a caller keeps to ask the plan a question. */
-    public static final List<String> WATCHED = List.of(Keys.FORMATIONS, Keys.RELEASES, Keys.HOSTS, Keys.REMOVED_HOSTS, Keys.REPLACE_JOBS, Keys.JOBS, Keys.STATUS, Keys.RUNS);
+    public static final List<String> WATCHED = List.of(Keys.FORMATIONS, Keys.RELEASES, Keys.HOSTS, Keys.REMOVED_HOSTS, Keys.REPLACE_JOBS, Keys.RESTART_JOBS, Keys.JOBS, Keys.STATUS, Keys.RUNS);
 
     private final Store store;
     private final String id;
@@ -121,9 +121,13 @@ public final class Scheduler implements AutoCloseable {
         // A let-go whose job is gone, or whose host came back first, is spent.
         Set<String> spent = new HashSet<>(view.replace());
         for (JobSpec j : view.jobs()) if (!view.hosts().containsKey(j.hostId())) spent.remove(j.id());
+        // A restart or stop asked of a job that is gone is spent too.
+        Set<String> spentRestarts = new HashSet<>(view.restart().keySet());
+        for (JobSpec j : view.jobs()) spentRestarts.remove(j.id());
         if (plan.isEmpty()) {
             for (String job : spent) store.delete(Keys.replaceJob(job));
-            if (spent.isEmpty() && lastAwaited.isEmpty() && !fresh) quietRevision = snapshot.revision();
+            for (String job : spentRestarts) store.delete(Keys.restartJob(job));
+            if (spent.isEmpty() && spentRestarts.isEmpty() && lastAwaited.isEmpty() && !fresh) quietRevision = snapshot.revision();
             return true;
         }
 
@@ -140,6 +144,7 @@ public final class Scheduler implements AutoCloseable {
         for (JobSpec j : plan.stop()) {
             txn.delete(Keys.job(j.hostId(), j.id())).delete(Keys.status(j.id()));
             if (view.replace().contains(j.id())) txn.delete(Keys.replaceJob(j.id()));
+            if (view.restart().containsKey(j.id())) txn.delete(Keys.restartJob(j.id()));
         }
         for (JobSpec j : plan.update()) txn.put(Keys.job(j.hostId(), j.id()), j);
         for (JobSpec j : plan.place()) txn.put(Keys.job(j.hostId(), j.id()), j);

@@ -25,6 +25,8 @@ final class Fixtures {
     final List<JobSpec> jobs = new ArrayList<>();
     final Map<String, JobStatus> statuses = new HashMap<>();
     final AtomicInteger ids = new AtomicInteger();
+    /** Jobs asked to restart or stop (restart-jobs/). */
+    final Map<String, String> restart = new HashMap<>();
 
     Fixtures host(String id, long memoryMb, Map<String, String> tags) {
         hosts.put(id, new HostInfo(id, "127.0.0.1", 20000, 20999, memoryMb, tags, "http://x"));
@@ -66,7 +68,7 @@ final class Fixtures {
     }
 
     ClusterView view() {
-        return new ClusterView(formations, releases, hosts, jobs, statuses, List.of());
+        return new ClusterView(formations, releases, hosts, jobs, statuses, List.of()).restarting(restart);
     }
 
     Plan plan() {

@@ -22,6 +22,59 @@ class ReconcilerTest {
     private final Release v1 = f.release("web1", 1, Map.of("web", ProcessType.of("serve"), "worker", ProcessType.of("work")));
 
     @Test
+    void aRestartStartsAReplacementAndStopsTheJobOnlyOnceThatIsUp() {
+        f.host("a").formation(v1, Map.of("web", 2));
+        JobSpec one = f.job(v1, "web", "a");
+        JobSpec two = f.job(v1, "web", "a");
+        f.status(one, JobState.UP, Fixtures.NOW, null);
+        f.status(two, JobState.UP, Fixtures.NOW, null);
+        f.restart.put(one.id(), dev.grid.store.Keys.RESTART);
+        Plan first = f.plan();
+        assertEquals(1, first.place().size(), "a replacement first");
+        assertTrue(first.stop().isEmpty(), "the job serves until its replacement is up: " + first.stop());
+
+        JobSpec replacement = first.place().get(0);
+        f.jobs.add(replacement);
+        f.status(replacement, JobState.STARTING, Fixtures.NOW, null);
+        Plan waiting = f.plan();
+        assertTrue(waiting.isEmpty(), "nothing while the replacement starts: " + waiting);
+
+        f.status(replacement, JobState.UP, Fixtures.NOW, null);
+        Plan done = f.plan();
+        assertEquals(List.of(one.id()), done.stop().stream().map(JobSpec::id).toList());
+        assertTrue(done.place().isEmpty());
+    }
+
+    @Test
+    void aStopStopsTheJobNowAndPlacesAReplacementInTheSamePlan() {
+        f.host("a").formation(v1, Map.of("web", 1));
+        JobSpec one = f.job(v1, "web", "a");
+        f.status(one, JobState.UP, Fixtures.NOW, null);
+        f.restart.put(one.id(), dev.grid.store.Keys.STOP);
+        Plan plan = f.plan();
+        assertEquals(List.of(one.id()), plan.stop().stream().map(JobSpec::id).toList());
+        assertEquals(1, plan.place().size());
+        assertTrue(!plan.place().get(0).id().equals(one.id()), "a new job, not the same one again");
+    }
+
+    @Test
+    void aRestartOfAVolumeBoundJobStopsItFirstThenPlacesItsReplacement() {
+        Release db = f.release("db", 1, Map.of("node", new ProcessType("run", Map.of(), 256, List.of(new VolumeMount("db-data", "/data")))));
+        f.host("a").formation(db, Map.of("node", 1));
+        JobSpec node = f.job(db, "node", "a", 0, db.processes().get("node").volumes());
+        f.status(node, JobState.UP, Fixtures.NOW, null);
+        f.restart.put(node.id(), dev.grid.store.Keys.RESTART);
+        Plan first = f.plan();
+        assertEquals(List.of(node.id()), first.stop().stream().map(JobSpec::id).toList(), "one container per volume: the old one goes first");
+        assertTrue(first.place().isEmpty(), "nothing new beside it");
+        f.jobs.remove(node);
+        f.restart.clear(); // the scheduler deletes the key with the job
+        Plan second = f.plan();
+        assertEquals(1, second.place().size());
+        assertEquals(db.processes().get("node").volumes(), second.place().get(0).volumes());
+    }
+
+    @Test
     void scaleUpPlacesTheMissingJobsSpreadOverHosts() {
         f.host("a").host("b").formation(v1, Map.of("web", 4));
         f.job(v1, "web", "a");

@@ -61,6 +61,18 @@ public final class Keys {
      */
     public static final String REPLACE_JOBS = "replace-jobs/";
     public static String replaceJob(String jobId) { return REPLACE_JOBS + jobId; }
+    /**
+     * Jobs an operator asked to restart ({@code grid ps:restart}: a replacement first, the job
+     * stopped once it is up) or to stop ({@code grid ps:stop}: stopped now, then replaced); the value
+     * says which ({@link #RESTART}, {@link #STOP}). The scheduler deletes the key with the job.
+     */
+    public static final String RESTART_JOBS = "restart-jobs/";
+    /** Apps in maintenance mode ({@code grid maintenance:on}): the router answers their requests 503 with a page. */
+    public static final String MAINTENANCE = "maintenance/";
+    public static String maintenance(String app) { return MAINTENANCE + app; }
+    public static String restartJob(String jobId) { return RESTART_JOBS + jobId; }
+    public static final String RESTART = "restart";
+    public static final String STOP = "stop";
     /** Images kept in the blob store for every host ({@link dev.grid.core.ImageArchive}), by a hash of the image's name. */
     public static final String IMAGES = "images/";
     public static String image(String name) {

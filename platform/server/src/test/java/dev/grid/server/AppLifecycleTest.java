@@ -41,6 +41,58 @@ class AppLifecycleTest {
     }
 
     @Test
+    void psRestartReplacesEveryWebJobWhileEveryRequestIsAnsweredAndPsStopReplacesOne() throws Exception {
+        grid.api.deployWeb("restarted");
+        assertEquals(0, grid.api.cli("ps:scale", "-a", "restarted", "web=2").exitCode());
+        Set<String> before = Eventually.await("2 web jobs up", Duration.ofSeconds(15), () -> upJobs("restarted"), j -> j.size() == 2)
+                .stream().map(j -> j.path("id").asText()).collect(java.util.stream.Collectors.toSet());
+        Eventually.await("served through the router", Duration.ofSeconds(10), () -> RoutedAppTest.viaRouter(grid, "restarted.grid.test", "/"),
+                r -> r.startsWith("HTTP/1.1 200"));
+
+        // Requests all along the restart, one after another: none may fail.
+        java.util.concurrent.atomic.AtomicBoolean going = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<String> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+        Thread load = new Thread(() -> {
+            long until = System.nanoTime() + 60_000_000_000L; // bounded, whatever happens
+            while (going.get() && System.nanoTime() < until) {
+                String r = RoutedAppTest.viaRouter(grid, "restarted.grid.test", "/");
+                if (r.startsWith("HTTP/1.1 200")) answered.incrementAndGet();
+                else failed.add(r);
+            }
+        });
+        load.start();
+        try {
+            var restart = grid.api.cli("ps:restart", "-a", "restarted", "web");
+            assertEquals(0, restart.exitCode(), restart.err());
+            for (String id : before) assertTrue(restart.out().contains("web." + id), restart.out());
+            Eventually.await("two new web jobs up and the old ones gone", Duration.ofSeconds(40), () -> jobs("restarted"), j -> j.size() == 2
+                    && j.stream().allMatch(x -> x.path("state").asText().equals("up") && !before.contains(x.path("id").asText())));
+            Thread.sleep(500);
+        } finally {
+            going.set(false);
+            load.join(70_000);
+        }
+        assertTrue(failed.isEmpty(), "every request answered during the restart; failed: " + failed.size() + " " + failed.stream().limit(3).toList());
+        assertTrue(answered.get() > 20, "requests went on all along: " + answered.get());
+        assertTrue(grid.store.list(dev.grid.store.Keys.RESTART_JOBS).entries().isEmpty(), "the requests went with their jobs");
+
+        String victim = upJobs("restarted").get(0).path("id").asText();
+        var stop = grid.api.cli("ps:stop", "-a", "restarted", victim);
+        assertEquals(0, stop.exitCode(), stop.err());
+        Eventually.await("the stopped job replaced", Duration.ofSeconds(20), () -> upJobs("restarted"),
+                j -> j.size() == 2 && j.stream().noneMatch(x -> x.path("id").asText().equals(victim)));
+
+        var unknown = grid.api.cli("ps:restart", "-a", "restarted", "nosuchtype");
+        assertTrue(unknown.exitCode() == 1 && unknown.err().contains("has no process type or job 'nosuchtype'"), unknown.err());
+        grid.api.ok("POST", "/apps", "{\"name\":\"restarted-other\"}");
+        var other = grid.api.cli("ps:stop", "-a", "restarted-other", victim);
+        assertTrue(other.exitCode() == 1 && other.err().contains("has no process type or job '" + victim + "'"),
+                "another app's job is not this app's to stop: " + other.err());
+        assertTrue(grid.store.list(dev.grid.store.Keys.RESTART_JOBS).entries().isEmpty(), "nothing was asked of the scheduler");
+    }
+
+    @Test
     void scaleWebToThreeRunsThreeContainersWithDistinctPortsWithinFiveSeconds() {
         grid.api.deployWeb("three");
         Eventually.await("the default web=1", Duration.ofSeconds(10), () -> upJobs("three"), j -> j.size() == 1);

@@ -93,6 +93,13 @@ class RoutedAppTest {
         assertTrue(web.contains(routerLine) && web.contains(": request " + probe), web);
         assertEquals("", grid.api.cli("logs", "-a", "logged", "--ps", "worker").out().strip(), "no worker answered anything");
         assertEquals(1, grid.api.cli("logs", "-a", "logged", "-n", "1").out().strip().split("\n").length);
+        var info = grid.api.cli("apps:info", "-a", "logged").out();
+        assertTrue(info.contains("Web URL:   http://logged.grid.test/") && info.contains("Add-ons:   (none)")
+                && info.contains("Stack:     " + TestCluster.STACK_IMAGE), info);
+        // Without -a, GRID_APP or a checkout with the remote grid (the tests run in one without it), the error says what it tried.
+        var which = grid.api.cli("logs");
+        assertTrue(which.exitCode() == 1 && which.err().contains("which app? Tried -a APP (not given), GRID_APP (not set) and the git remote grid"),
+                which.err());
         var bad = grid.api.cli("logs", "-a", "logged", "--source", "dyno");
         assertTrue(bad.exitCode() != 0 && bad.err().contains("use app (the app's own output) or router"), bad.err());
 
@@ -107,6 +114,24 @@ class RoutedAppTest {
             var seen = java.util.concurrent.CompletableFuture.supplyAsync(() -> stream.filter(l -> l.contains("path=\"" + later + "\"")).findFirst().orElse(null));
             assertTrue(seen.get(10, java.util.concurrent.TimeUnit.SECONDS).contains(" status=200 "));
         }
+    }
+
+    @Test
+    void maintenanceModeAnswers503WithAPageUntilItIsTurnedOff() {
+        grid.api.deployWeb("resting");
+        Eventually.await("served", Duration.ofSeconds(15), () -> viaRouter("resting.grid.test", "/"), r -> r.startsWith("HTTP/1.1 200"));
+        var on = grid.api.cli("maintenance:on", "-a", "resting");
+        assertEquals(0, on.exitCode(), on.err());
+        String page = Eventually.await("the maintenance page", Duration.ofSeconds(5), () -> viaRouter("resting.grid.test", "/"), r -> r.startsWith("HTTP/1.1 503"));
+        assertTrue(page.contains("Down for maintenance"), page);
+        assertEquals("on", grid.api.cli("maintenance", "-a", "resting").out().strip());
+        assertTrue(grid.api.cli("apps:info", "-a", "resting").out().contains("Maintenance: on"));
+        assertEquals(1, grid.api.upJobs("resting").size(), "its jobs keep running, as on Heroku");
+        assertEquals(0, grid.api.cli("maintenance:off", "-a", "resting").exitCode());
+        Eventually.await("served again", Duration.ofSeconds(5), () -> viaRouter("resting.grid.test", "/"), r -> r.startsWith("HTTP/1.1 200"));
+        assertEquals("off", grid.api.cli("maintenance", "-a", "resting").out().strip());
+        var none = grid.api.cli("maintenance:on", "-a", "nosuchapp");
+        assertTrue(none.exitCode() == 1 && grid.store.get(dev.grid.store.Keys.maintenance("nosuchapp")).isEmpty(), none.err());
     }
 
     static String redis(Socket s, String... command) throws IOException {

@@ -22,9 +22,12 @@ public class AppsController {
     private final Formations formations;
     private final Jobs jobs;
     private final dev.grid.controller.ControllerConfig config;
+    private final dev.grid.controller.domain.Addons addons;
 
-    public AppsController(Apps apps, Releases releases, Formations formations, Jobs jobs, dev.grid.controller.ControllerConfig config) {
+    public AppsController(Apps apps, Releases releases, Formations formations, Jobs jobs, dev.grid.controller.ControllerConfig config,
+                          dev.grid.controller.domain.Addons addons) {
         this.config = config;
+        this.addons = addons;
         this.apps = apps;
         this.releases = releases;
         this.formations = formations;
@@ -53,10 +56,22 @@ public class AppsController {
         info.put("app", apps.get(app));
         info.put("gitUrl", config.gitUrl(app));
         info.put("webUrl", "http://" + app + "." + config.domain() + "/");
+        info.put("stack", config.stackImage());
+        info.put("maintenance", apps.inMaintenance(app));
+        info.put("addons", addons.list().stream().filter(a -> a.attachments().containsKey(app))
+                .map(a -> Map.of("name", a.name(), "provider", a.provider(), "plan", a.plan() == null ? "" : a.plan())).toList());
         info.put("release", releases.current(app).orElse(null));
         info.put("formation", formations.get(app));
         info.put("jobs", jobs.list(app));
         return info;
+    }
+
+    /** maintenance:on and maintenance:off. */
+    @io.micronaut.http.annotation.Put("/{app}/maintenance")
+    public Map<String, Object> maintenance(String app, @Body Requests.Maintenance body) {
+        if (body.enabled() == null) throw dev.grid.core.GridException.invalid("say whether maintenance mode is on: {\"enabled\": true} or false");
+        apps.maintenance(app, body.enabled());
+        return Map.of("app", app, "maintenance", body.enabled());
     }
 
     @Delete("/{app}")

@@ -27,6 +27,19 @@ public class JobsController {
         return jobs.list(app);
     }
 
+    /** ps:restart: a rolling restart of the app's jobs, of one type, or one job; the jobs it restarts. */
+    @Post("/ps/restart")
+    public List<String> restart(String app, @Body Requests.Processes body) {
+        return jobs.restart(app, body.ps(), dev.grid.store.Keys.RESTART);
+    }
+
+    /** ps:stop: stops a job (or every job of a type) now; the scheduler places a replacement. */
+    @Post("/ps/stop")
+    public List<String> stop(String app, @Body Requests.Processes body) {
+        if (body.ps() == null || body.ps().isBlank()) throw dev.grid.core.GridException.invalid("say which job or process type to stop, e.g. grid ps:stop -a " + app + " web");
+        return jobs.restart(app, body.ps(), dev.grid.store.Keys.STOP);
+    }
+
     @Post("/run")
     public Jobs.RunResult run(String app, @Body Requests.Run body) {
         int timeout = body.timeoutSeconds() == null ? 600 : body.timeoutSeconds();

@@ -39,6 +39,11 @@ public final class Requests {
 
     public record Run(String command, Integer timeoutSeconds) {}
 
+    /** ps:restart and ps:stop: a process type or a job id; null for every job of the app (restart only). */
+    public record Processes(String ps) {}
+
+    public record Maintenance(Boolean enabled) {}
+
     public record ChangeConfig(Map<String, String> set, java.util.List<String> unset) {}
 
     public record Rollback(Integer version) {}

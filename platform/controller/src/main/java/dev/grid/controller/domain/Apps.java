@@ -83,7 +83,19 @@ public final class Apps {
     /** Removes the app, its desired state and its default route; the scheduler then stops its jobs. Other routes stay. */
     public void destroy(String name) {
         get(name);
-        store.txn().delete(Keys.app(name)).delete(Keys.formation(name)).delete(Keys.route(Routes.defaultRouteId(name))).commit();
+        store.txn().delete(Keys.app(name)).delete(Keys.formation(name)).delete(Keys.route(Routes.defaultRouteId(name)))
+                .delete(Keys.maintenance(name)).commit();
         store.deletePrefix(Keys.releases(name));
+    }
+
+    /** Turns maintenance mode on or off: while on, the router answers the app's requests 503 with a page (Heroku's H80). */
+    public void maintenance(String name, boolean on) {
+        get(name);
+        if (on) store.put(Keys.maintenance(name), java.util.Map.of("since", java.time.Instant.now().toString()));
+        else store.delete(Keys.maintenance(name));
+    }
+
+    public boolean inMaintenance(String name) {
+        return store.get(Keys.maintenance(name)).isPresent();
     }
 }

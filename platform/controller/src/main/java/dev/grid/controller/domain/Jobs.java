@@ -54,6 +54,25 @@ public final class Jobs {
 
     public record RunResult(String jobId, int exitCode, String output) {}
 
+    /**
+     * Asks the scheduler to restart ({@link Keys#RESTART}) or stop ({@link Keys#STOP}) the app's jobs
+     * that {@code ps} names: a process type, a job id, or (null) every one. Returns their ids.
+     */
+    public List<String> restart(String app, String ps, String mode) {
+        apps.get(app);
+        if (dev.grid.core.App.isSystem(app)) throw GridException.invalid(app + " is one of Grid's own apps: its nodes are restarted by its appliance");
+        String only = ps == null || ps.isBlank() ? null : ps.strip();
+        List<JobSpec> chosen = store.values(Keys.JOBS, JobSpec.class).stream()
+                .filter(j -> j.app().equals(app) && !j.oneOff() && (only == null || only.equals(j.type()) || only.equals(j.id())))
+                .sorted(Comparator.comparing(JobSpec::type).thenComparing(JobSpec::id)).toList();
+        if (chosen.isEmpty()) {
+            throw GridException.notFound(only == null ? "app '" + app + "' has no job running: nothing to " + mode
+                    : "app '" + app + "' has no process type or job '" + only + "': grid ps -a " + app + " lists them");
+        }
+        for (JobSpec j : chosen) store.put(Keys.restartJob(j.id()), Map.of("mode", mode, "at", Instant.now().toString()));
+        return chosen.stream().map(j -> j.type() + "." + j.id()).toList();
+    }
+
     /** Runs the command once from the app's current release and waits for it to end. */
     public RunResult run(String app, String command, Duration timeout) {
         apps.get(app);
