@@ -36,6 +36,8 @@ import picocli.CommandLine.Spec;
                 RedisCommands.Maxmemory.class, RedisCommands.Timeout.class, RedisCommands.KeyspaceNotifications.class})
 public final class Grid implements Callable<Integer> {
     private Api api;
+    /** Where the command runs: the checkout whose git remote names the app, and where apps:create adds it. */
+    private java.nio.file.Path workDir = java.nio.file.Path.of("").toAbsolutePath();
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -46,6 +48,13 @@ public final class Grid implements Callable<Integer> {
     public static Grid forApi(String url, String token) {
         Grid g = new Grid();
         g.api = new Api(url, token);
+        return g;
+    }
+
+    /** A CLI bound to one controller that runs as if in {@code workDir} (tests: never in the repository's own checkout). */
+    public static Grid forApi(String url, String token, java.nio.file.Path workDir) {
+        Grid g = forApi(url, token);
+        g.workDir = workDir.toAbsolutePath();
         return g;
     }
 
@@ -69,7 +78,7 @@ public final class Grid implements Callable<Integer> {
             CommandLine last = chain.get(chain.size() - 1);
             if (last.getCommand() instanceof AboutAnApp about) {
                 try {
-                    about.resolveApp(System.getenv("GRID_APP"), java.nio.file.Path.of("").toAbsolutePath());
+                    about.resolveApp(System.getenv("GRID_APP"), grid.workDir);
                 } catch (CliException e) {
                     last.getErr().println(" !    " + e.getMessage());
                     last.getErr().flush();
@@ -208,9 +217,9 @@ public final class Grid implements Callable<Integer> {
             out().println("Creating " + name + "... done");
             out().println(app.path("webUrl").asText() + (app.path("gitUrl").isTextual() ? " | " + app.path("gitUrl").asText() : ""));
             // As heroku create does: inside a git repository, add a remote named grid.
-            if (app.path("gitUrl").isTextual() && new ProcessBuilder("git", "rev-parse", "--git-dir").redirectErrorStream(true)
+            if (app.path("gitUrl").isTextual() && new ProcessBuilder("git", "rev-parse", "--git-dir").directory(grid.workDir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor() == 0) {
-                Process add = new ProcessBuilder("git", "remote", "add", "grid", app.path("gitUrl").asText())
+                Process add = new ProcessBuilder("git", "remote", "add", "grid", app.path("gitUrl").asText()).directory(grid.workDir.toFile())
                         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 out().println(add.waitFor() == 0 ? "Git remote grid added" : "Git remote grid exists already: not changed");
             }

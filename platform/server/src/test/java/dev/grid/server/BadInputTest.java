@@ -18,6 +18,9 @@ class BadInputTest {
         grid = new TestCluster(5);
         grid.api.ok("POST", "/apps", "{\"name\":\"good\"}");
         grid.api.ok("POST", "/apps/good/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"web\":{\"command\":\"sleep 1000\"}}}");
+        // With no host, the scheduler says so in unplaced/good/web: let it, before any test compares etcd before and after.
+        dev.grid.testing.Eventually.await("the scheduler's word on good's web job", java.time.Duration.ofSeconds(10),
+                () -> grid.store.get(dev.grid.store.Keys.unplaced("good", "web")).isPresent(), seen -> seen);
     }
 
     @AfterAll

@@ -14,6 +14,20 @@ import java.util.stream.StreamSupport;
 
 /** The controller API and the real CLI, pointed at one Grid, for tests. */
 record TestApi(String url, String token) {
+    /**
+     * Where the in-process CLI runs: a directory in no git checkout, so that apps:create adds no
+     * remote to the repository under test, and no command finds its app in one.
+     */
+    static final java.nio.file.Path OUTSIDE_ANY_CHECKOUT = outsideAnyCheckout();
+
+    private static java.nio.file.Path outsideAnyCheckout() {
+        try {
+            return java.nio.file.Files.createTempDirectory("grid-cli-");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -63,7 +77,7 @@ record TestApi(String url, String token) {
     CliResult cli(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        var cl = dev.grid.cli.Grid.commandLine(dev.grid.cli.Grid.forApi(url, token));
+        var cl = dev.grid.cli.Grid.commandLine(dev.grid.cli.Grid.forApi(url, token, OUTSIDE_ANY_CHECKOUT));
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args);
