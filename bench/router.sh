@@ -24,6 +24,7 @@
 #        both proxying to the same backend over HTTP/1.1 keep-alive.
 #        GRID_ROUTER_TRANSPORT=epoll (or io_uring, nio) measures the router on that transport
 #        instead of the one it picks by itself (auto).
+#        ROUTER_GC replaces the router's collector flags (default: grid up's, -XX:+UseSerialGC -Xmn48m).
 #        ACCESS_LOGS=on (the default) has every HTTP proxy keep an access line per request as it
 #        does by default in production: Grid's router in its per-app memory ring
 #        (GRID_ROUTER_ACCESS_LOG), nginx to a file (its default combined format), HAProxy to
@@ -120,7 +121,7 @@ PREFIX=/gridrelay/ put services/bench-redis/instances/r1 "{\"service\":\"bench-r
 # The router alone, with the same JVM flags `grid up` uses (cli's Lifecycle: keep them alike).
 GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 GRID_ROUTER_ACCESS_LOG=$ACCESS_LOGS \
   GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=$ROUTERTLS GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" \
-  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Xmn48m -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
+  java ${ROUTER_GC:--XX:+UseSerialGC -Xmn48m} -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
 GRID_HOME="$WORK/relayhome" GRID_ETCD=http://127.0.0.1:$ETCD GRID_PREFIX=/gridrelay/ GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
   GRID_HTTP_PORT=$RELAY GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" GRID_TCP_DATAPATH=proxy \
   java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Xmn48m -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/relay.log" 2>&1 & pids+=($!); RELAY_PID=$!

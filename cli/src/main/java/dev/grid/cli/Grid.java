@@ -393,23 +393,29 @@ public final class Grid implements Callable<Integer> {
         }
     }
 
-    @Command(name = "maintenance:on", description = "Put the app in maintenance mode: the router answers its requests 503 with a page.")
-    static final class MaintenanceOn extends AppCommand {
+    /** maintenance:on and maintenance:off. */
+    abstract static class MaintenanceSwitch extends AppCommand {
+        abstract boolean on();
+
         public Integer call() {
-            api().send("PUT", "/apps/" + app + "/maintenance", Api.map("enabled", true));
-            out().println("Enabling maintenance mode for " + app + "... done");
+            api().send("PUT", "/apps/" + app + "/maintenance", Api.map("enabled", on()));
+            out().println((on() ? "Enabling" : "Disabling") + " maintenance mode for " + app + "... done");
             out().flush();
             return 0;
         }
     }
 
+    @Command(name = "maintenance:on", description = "Put the app in maintenance mode: the router answers its requests 503 with a page.")
+    static final class MaintenanceOn extends MaintenanceSwitch {
+        boolean on() {
+            return true;
+        }
+    }
+
     @Command(name = "maintenance:off", description = "Take the app out of maintenance mode.")
-    static final class MaintenanceOff extends AppCommand {
-        public Integer call() {
-            api().send("PUT", "/apps/" + app + "/maintenance", Api.map("enabled", false));
-            out().println("Disabling maintenance mode for " + app + "... done");
-            out().flush();
-            return 0;
+    static final class MaintenanceOff extends MaintenanceSwitch {
+        boolean on() {
+            return false;
         }
     }
 

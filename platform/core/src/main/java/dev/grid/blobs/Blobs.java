@@ -42,11 +42,7 @@ public final class Blobs implements AutoCloseable {
         }));
         server.createContext("/blobs/", ex -> {
             try (ex) {
-                if (!verifier.accepts(ex.getRequestHeaders().getFirst("Authorization"))) {
-                    ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-                    ex.sendResponseHeaders(401, -1);
-                    return;
-                }
+                if (verifier.refuses(ex)) return;
                 String name = ex.getRequestURI().getPath().substring("/blobs/".length());
                 Path file = dir.resolve(name);
                 if (!"GET".equals(ex.getRequestMethod()) || !NAME.matcher(name).matches() || name.startsWith(BACKUP_PREFIX)

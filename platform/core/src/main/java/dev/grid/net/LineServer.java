@@ -51,11 +51,7 @@ public final class LineServer implements AutoCloseable {
         }));
         server.createContext("/", exchange -> {
             try (exchange) {
-                if (!verifier.accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
-                    exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-                    send(exchange, 401, "a Grid part's credential is required\n");
-                    return;
-                }
+                if (verifier.refuses(exchange)) return;
                 if (!"GET".equals(exchange.getRequestMethod())) {
                     send(exchange, 405, "only GET is served here\n");
                     return;

@@ -100,6 +100,20 @@ public final class Credentials {
          * budget is spent, the caller waits for the watch instead, briefly and a few at a time, so
          * that made-up tokens can neither refuse a part that just started nor hold every thread.
          */
+        /**
+         * Answers 401 (with {@code WWW-Authenticate: Bearer}) and returns true when the request does
+         * not carry a live part's token: what every part's own HTTP server does first.
+         */
+        public boolean refuses(com.sun.net.httpserver.HttpExchange exchange) throws java.io.IOException {
+            if (accepts(exchange.getRequestHeaders().getFirst("Authorization"))) return false;
+            byte[] body = "a Grid part's credential is required\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+            exchange.sendResponseHeaders(401, body.length);
+            exchange.getResponseBody().write(body);
+            return true;
+        }
+
         public boolean accepts(String authorization) {
             if (authorization == null || !authorization.startsWith("Bearer ")) return false;
             String hash = sha256(authorization.substring("Bearer ".length()).trim());
