@@ -24,6 +24,8 @@
 #        both proxying to the same backend over HTTP/1.1 keep-alive.
 #        GRID_ROUTER_TRANSPORT=epoll (or io_uring, nio) measures the router on that transport
 #        instead of the one it picks by itself (auto).
+#        BENCH_PARTS=accesslog measures what Grid's access lines cost: two routers side by side,
+#        lines on (ACCESS_LOGS) in one and off in the other, under two wrk at once.
 #        ROUTER_GC replaces the router's collector flags (default: grid up's, -XX:+UseSerialGC -Xmn48m).
 #        ACCESS_LOGS=on (the default) has every HTTP proxy keep an access line per request as it
 #        does by default in production: Grid's router in its per-app memory ring
@@ -116,6 +118,8 @@ put routes/bench-tcp "{\"id\":\"bench-tcp\",\"type\":\"TCP\",\"service\":\"bench
 put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\",\"address\":\"127.0.0.1\",\"port\":$REDIS,\"jobId\":\"r1\",\"hostId\":\"bench\"}"
 # The relay's own Grid (another prefix): the same backend behind a route that a router with GRID_TCP_DATAPATH=proxy serves.
 PREFIX=/gridrelay/ put routes/bench-tcp "{\"id\":\"bench-tcp\",\"type\":\"TCP\",\"service\":\"bench-redis\",\"port\":$RELAYROUTE,\"leader\":true}"
+PREFIX=/gridrelay/ put routes/bench '{"id":"bench","type":"HTTP","host":"bench.test","path":"/","service":"bench.web","port":0,"leader":false}'
+PREFIX=/gridrelay/ put services/bench.web/instances/b1 "{\"service\":\"bench.web\",\"id\":\"b1\",\"address\":\"127.0.0.1\",\"port\":$BACKEND,\"jobId\":\"b1\",\"hostId\":\"bench\"}"
 PREFIX=/gridrelay/ put services/bench-redis/instances/r1 "{\"service\":\"bench-redis\",\"id\":\"r1\",\"address\":\"127.0.0.1\",\"port\":$REDIS,\"jobId\":\"r1\",\"hostId\":\"bench\"}"
 
 # The router alone, with the same JVM flags `grid up` uses (cli's Lifecycle: keep them alike).
@@ -123,7 +127,7 @@ GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_R
   GRID_HTTP_PORT=$ROUTER GRID_HTTPS_PORT=$ROUTERTLS GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" \
   java ${ROUTER_GC:--XX:+UseSerialGC -Xmn48m} -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
 GRID_HOME="$WORK/relayhome" GRID_ETCD=http://127.0.0.1:$ETCD GRID_PREFIX=/gridrelay/ GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
-  GRID_HTTP_PORT=$RELAY GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" GRID_TCP_DATAPATH=proxy \
+  GRID_HTTP_PORT=$RELAY GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" GRID_TCP_DATAPATH=proxy GRID_ROUTER_ACCESS_LOG=off \
   java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Xmn48m -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/relay.log" 2>&1 & pids+=($!); RELAY_PID=$!
 # HAProxy: the TCP peer, and the HTTP peer (keep-alive to the backend, connections reused by any client).
 { printf 'global\n  maxconn 4096\n  nbthread 2\n'; [ "$ACCESS_LOGS" = off ] || printf '  log stdout format raw local0\n'
@@ -229,6 +233,23 @@ for r in $(seq "$ROUNDS"); do
 done
 echo "HTTP/2 median: grid $(col h2grid 1) req/s | nginx $(col h2nginx 1) req/s | req/s ratio $(ratio "$(col h2grid 1)" "$(col h2nginx 1)")"
 echo "  the proxy's own CPU per request (median): grid $(col h2grid 3) us | nginx $(col h2nginx 3) us | ratio $(ratio "$(col h2grid 3)" "$(col h2nginx 3)")"
+fi
+if [[ " $PARTS " == *" accesslog "* ]]; then
+# What Grid's access lines cost: two routers at once, each under its own wrk at once with half the
+# connections, so both see the same machine at the same moment. The first keeps access lines
+# (ACCESS_LOGS), the second (the relay's router, another etcd prefix, the same backend) none.
+echo "ACCESS LINES: two routers side by side, wrk -t1 -c$((CONNS / 2)) -d${SECONDS_PER_RUN}s on each at once, $ROUNDS rounds; lines $ACCESS_LOGS in the first, off in the second"
+: > "$WORK/alon.txt"; : > "$WORK/aloff.txt"; : > "$WORK/alpair.txt"
+for r in $(seq "$ROUNDS"); do
+  (THREADS=1 CONNS=$((CONNS / 2)); run_wrk http://127.0.0.1:$ROUTER/ bench.test $ROUTER_PID > "$WORK/al-a.out") & wa=$!
+  (THREADS=1 CONNS=$((CONNS / 2)); run_wrk http://127.0.0.1:$RELAY/ bench.test $RELAY_PID > "$WORK/al-b.out") & wb=$!
+  wait $wa $wb
+  a=$(cat "$WORK/al-a.out"); b=$(cat "$WORK/al-b.out")
+  echo "  round $r lines $ACCESS_LOGS: rps p99ms non2xx cpu-us/req = $a | lines off: $b"; echo "$a" >> "$WORK/alon.txt"; echo "$b" >> "$WORK/aloff.txt"
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.3f %.3f %.3f\n", x[1] / y[1], x[2] / y[2], x[4] / y[4] }' >> "$WORK/alpair.txt"
+done
+echo "ACCESS LINES median: $ACCESS_LOGS $(col alon 1) req/s, p99 $(col alon 2) ms, $(col alon 4) us CPU/req | off $(col aloff 1) req/s, p99 $(col aloff 2) ms, $(col aloff 4) us CPU/req"
+echo "  per round (median), $ACCESS_LOGS over off: req/s $(col alpair 1) | p99 $(col alpair 2) | CPU per request $(col alpair 3)"
 fi
 if [[ " $PARTS " == *" firewall "* ]]; then
 # Grid's router alone, with and without a host's firewall table, alternating: what the table costs.
