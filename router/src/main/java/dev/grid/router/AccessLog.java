@@ -32,6 +32,12 @@ public final class AccessLog implements AutoCloseable {
     public static final int LINES_PER_APP = 1500;
     /** How often a follower looks for new lines. */
     static final long FOLLOW_EVERY_MS = 100;
+    /**
+     * How long a follower goes without a line before it is sent an empty one: no access line is
+     * empty, so the reader drops it, and writing it is how a follower that has gone is noticed
+     * (otherwise one that followed an idle app would be kept for good).
+     */
+    static final long HEARTBEAT_MS = 10_000;
 
     /**
      * One request as the router saw it. {@code type} and {@code job} name the process that
@@ -132,6 +138,7 @@ public final class AccessLog implements AutoCloseable {
     }
 
     private final int perApp;
+    private final long heartbeatMs;
     private final ConcurrentHashMap<String, Ring> apps = new ConcurrentHashMap<>();
     private final ScheduledExecutorService followers = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "router-access-log");
@@ -144,7 +151,12 @@ public final class AccessLog implements AutoCloseable {
     }
 
     AccessLog(int perApp) {
+        this(perApp, HEARTBEAT_MS);
+    }
+
+    AccessLog(int perApp, long heartbeatMs) {
         this.perApp = perApp;
+        this.heartbeatMs = heartbeatMs;
     }
 
     void add(String app, Request r) {
@@ -171,13 +183,15 @@ public final class AccessLog implements AutoCloseable {
 
     /**
      * Gives the app's last {@code tail} lines by {@code ps}, then every new one as it comes
-     * (looked for every {@value #FOLLOW_EVERY_MS} ms), until the result is closed. A follower that
-     * falls more than a ring behind skips what it missed.
+     * (looked for every {@value #FOLLOW_EVERY_MS} ms), and an empty line after {@value #HEARTBEAT_MS}
+     * ms without one, until the result is closed. A follower that falls more than a ring behind
+     * skips what it missed.
      */
     public Closeable follow(String app, String ps, int tail, Consumer<String> onLine, Runnable onEnd) {
         List<Request> first = new ArrayList<>();
         long[] seen = {ringOf(app).since(0, first)};
         lines(first, ps, tail).forEach(onLine);
+        long[] quietSince = {System.nanoTime()};
         ScheduledFuture<?> task = followers.scheduleWithFixedDelay(() -> {
             Ring ring = ringOf(app);
             List<Request> fresh = new ArrayList<>();
@@ -187,7 +201,16 @@ public final class AccessLog implements AutoCloseable {
                 added = ring.since(0, fresh);
             }
             seen[0] = added;
-            for (Request r : fresh) if (r.by(ps)) onLine.accept(r.line());
+            long now = System.nanoTime();
+            for (Request r : fresh) {
+                if (!r.by(ps)) continue;
+                onLine.accept(r.line());
+                quietSince[0] = now;
+            }
+            if (now - quietSince[0] >= TimeUnit.MILLISECONDS.toNanos(heartbeatMs)) {
+                onLine.accept("");
+                quietSince[0] = now;
+            }
         }, FOLLOW_EVERY_MS, FOLLOW_EVERY_MS, TimeUnit.MILLISECONDS);
         return () -> {
             task.cancel(false);

@@ -98,4 +98,23 @@ class AccessLogTest {
         assertEquals(26, got.size(), "nothing after close");
         log.close();
     }
+
+    @Test
+    void aFollowerOfAQuietAppGetsAnEmptyLineNowAndThenSoThatOneThatWentIsNoticed() throws Exception {
+        AccessLog log = new AccessLog(10, 300);
+        List<String> got = new CopyOnWriteArrayList<>();
+        var follower = log.follow("idle", null, -1, got::add, () -> {});
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (got.size() < 2 && System.nanoTime() < deadline) Thread.sleep(20);
+        assertEquals(List.of("", ""), got.subList(0, 2), "a heartbeat, an empty line no access line can be");
+        got.clear();
+        log.add("idle", request("/", "h", "web", "w1", null, 200));
+        deadline = System.nanoTime() + 5_000_000_000L;
+        while (got.stream().noneMatch(l -> !l.isEmpty()) && System.nanoTime() < deadline) Thread.sleep(20);
+        List<String> lines = got.stream().filter(l -> !l.isEmpty()).toList();
+        assertEquals(1, lines.size(), got.toString());
+        assertTrue(lines.get(0).contains("path=\"/\""), lines.toString());
+        follower.close();
+        log.close();
+    }
 }

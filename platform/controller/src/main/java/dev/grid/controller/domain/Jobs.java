@@ -130,7 +130,8 @@ public final class Jobs {
                 Object url = router.get("logsUrl");
                 if (url == null) continue; // a router of an earlier Grid keeps no lines
                 String query = "?follow=" + follow + "&tail=" + tail + (only == null ? "" : "&ps=" + java.net.URLEncoder.encode(only, java.nio.charset.StandardCharsets.UTF_8));
-                sources.add(() -> lines(URI.create(url + "/apps/" + app + "/logs" + query), "router " + router.get("host")));
+                // An empty line is a follower's heartbeat (no access line is empty): dropped.
+                sources.add(() -> lines(URI.create(url + "/apps/" + app + "/logs" + query), "router " + router.get("host")).filter(l -> !l.isEmpty()));
             }
         }
         // Read when the stream is (on the answer's own thread), not here. Not with flatMap: an
