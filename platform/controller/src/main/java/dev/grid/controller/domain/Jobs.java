@@ -54,6 +54,11 @@ public final class Jobs {
 
     public record RunResult(String jobId, int exitCode, String output) {}
 
+    /** Whether {@code ps} (a process type, a job id, or null for any) names the job: as ps:restart, ps:stop and logs --ps take it. */
+    private static boolean named(JobSpec j, String ps) {
+        return ps == null || ps.equals(j.type()) || ps.equals(j.id());
+    }
+
     /**
      * Asks the scheduler to restart ({@link Keys#RESTART}) or stop ({@link Keys#STOP}) the app's jobs
      * that {@code ps} names: a process type, a job id, or (null) every one. Returns their ids.
@@ -63,7 +68,7 @@ public final class Jobs {
         if (dev.grid.core.App.isSystem(app)) throw GridException.invalid(app + " is one of Grid's own apps: its nodes are restarted by its appliance");
         String only = ps == null || ps.isBlank() ? null : ps.strip();
         List<JobSpec> chosen = store.values(Keys.JOBS, JobSpec.class).stream()
-                .filter(j -> j.app().equals(app) && !j.oneOff() && (only == null || only.equals(j.type()) || only.equals(j.id())))
+                .filter(j -> j.app().equals(app) && !j.oneOff() && named(j, only))
                 .sorted(Comparator.comparing(JobSpec::type).thenComparing(JobSpec::id)).toList();
         if (chosen.isEmpty()) {
             throw GridException.notFound(only == null ? "app '" + app + "' has no job running: nothing to " + mode
@@ -118,7 +123,7 @@ public final class Jobs {
         List<java.util.function.Supplier<Stream<String>>> sources = new java.util.ArrayList<>();
         if (LogStreams.Source.includes(chosen, LogStreams.Source.APP)) {
             for (JobSpec j : store.values(Keys.JOBS, JobSpec.class)) {
-                if (!j.app().equals(app) || only != null && !only.equals(j.type()) && !only.equals(j.id())) continue;
+                if (!j.app().equals(app) || !named(j, only)) continue;
                 String prefix = j.type() + "." + j.id() + ": ";
                 sources.add(() -> logs(j, follow, tail, true).map(line -> LogTimes.timed(line)
                         ? line.substring(0, LogTimes.WIDTH + 1) + prefix + line.substring(Math.min(line.length(), LogTimes.WIDTH + 1))
