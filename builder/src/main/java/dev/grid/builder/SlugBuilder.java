@@ -63,8 +63,38 @@ public final class SlugBuilder {
         return containers.limits();
     }
 
+    private volatile io.micrometer.core.instrument.MeterRegistry registry;
+
+    /** Records each build's duration, by app and result, as {@code grid_build_duration_seconds} in {@code registry}. */
+    public SlugBuilder metrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        this.registry = registry;
+        return this;
+    }
+
     /** Builds and deploys; returns the new release's version, or throws {@link BuildFailure} with the reason. */
     public int build(String app, Repository repo, ObjectId commit, Consumer<String> out) throws IOException {
+        long start = System.nanoTime();
+        String result = "failed";
+        try {
+            int version = build0(app, repo, commit, out);
+            result = "succeeded";
+            return version;
+        } finally {
+            io.micrometer.core.instrument.MeterRegistry r = registry;
+            if (r != null) {
+                io.micrometer.core.instrument.Timer.builder("grid.build.duration")
+                        .description("Builds from a push to a release that is up (or to the failure), by app and result")
+                        .tags("app", app, "result", result).serviceLevelObjectives(BUILD_BUCKETS).register(r)
+                        .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    /** Build durations' histogram buckets: from a cached Dockerfile build to a slow first compile. */
+    private static final Duration[] BUILD_BUCKETS = {Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1),
+            Duration.ofMinutes(2), Duration.ofMinutes(5), Duration.ofMinutes(10), Duration.ofMinutes(20)};
+
+    private int build0(String app, Repository repo, ObjectId commit, Consumer<String> out) throws IOException {
         // Below the free-space floor nothing is built: a build must not fill the disk that etcd and the data nodes use.
         Files.createDirectories(workDir);
         java.util.Optional<String> full = limits().refusal(workDir.toFile().getUsableSpace(), workDir.toString())

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
         subcommands = {Grid.Completion.class, Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Restart.class, Lifecycle.Status.class,
                 Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
                 Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Restart.class, Grid.Stop.class, Grid.Maintenance.class, Grid.MaintenanceOn.class, Grid.MaintenanceOff.class, Grid.Scale.class, Grid.Resize.class, Grid.Run.class, Grid.Logs.class,
-                HostsCommands.List.class, HostsCommands.Remove.class,
+                HostsCommands.List.class, HostsCommands.Remove.class, MetricsCommands.Token.class,
                 RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Timeout.class, RoutesCommands.Remove.class,
                 RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class,
                 ConfigCommands.Show.class, ConfigCommands.Get.class, ConfigCommands.Set.class, ConfigCommands.Unset.class,

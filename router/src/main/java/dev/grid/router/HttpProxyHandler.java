@@ -107,6 +107,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private Channel backendChannel;
     /** Where the access lines go; null with them off. */
     private final AccessLog accessLog;
+    private final RouterMetrics metrics;
+    /** Whether the current request is counted yet (once, by {@link #account}). */
+    private boolean accounted;
     /** The current request's, for its access line (kept only once it matched a route, as serviceName says). */
     private String method;
     private String path;
@@ -119,8 +122,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
     private Backend answeredBy;
 
     HttpProxyHandler(Supplier<RoutingState.View> routes, RouterConfig config, Bootstrap backendBootstrap, boolean tls, boolean http2,
-                     ConnectionTimeouts headerTimeout, AccessLog accessLog) {
+                     ConnectionTimeouts headerTimeout, AccessLog accessLog, RouterMetrics metrics) {
         this.accessLog = accessLog;
+        this.metrics = metrics;
         this.routes = routes;
         this.config = config;
         this.backendBootstrap = backendBootstrap;
@@ -222,6 +226,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         startNanos = System.nanoTime();
         requestId = null;
         serviceName = null;
+        accounted = false;
         answeredBy = null;
         status = 0;
         responseBytes = 0;
@@ -445,7 +450,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
             if (websocket && code == 101) {
                 responseStarted = true;
                 status = 101;
-                logAccess(null);
+                account(null);
                 upgrade(resp);
                 return;
             }
@@ -534,7 +539,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
      * answer ends with the connection (HTTP/1.0) too.
      */
     private void cutOff() {
-        logAccess(AccessLog.Error.H18);
+        account(AccessLog.Error.H18);
         if (http2) {
             ctx.close(); // a stream not ended: RST_STREAM, which no client takes for a whole answer
             return;
@@ -552,19 +557,25 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         if (backendKeepAlive && requestDone) BackendPool.give(backend, ch);
         else ch.close();
         backend = null;
-        logAccess(null);
+        account(null);
         finishExchange();
     }
 
-    /** The current request's access line, once: a request that matched no route is no app's and has none. */
-    private void logAccess(AccessLog.Error error) {
-        if (accessLog == null || serviceName == null) return;
+    /**
+     * Counts the current request, once, and writes its access line: a request that matched no
+     * route is no app's, and is counted as such but has no line.
+     */
+    private void account(AccessLog.Error error) {
+        if (accounted) return;
+        accounted = true;
+        long nanos = System.nanoTime() - startNanos;
+        String app = serviceName == null ? null : dev.grid.core.App.appOf(serviceName);
+        if (metrics != null) metrics.request(app, status, nanos);
+        if (accessLog == null || app == null) return;
         Backend b = answeredBy;
-        long micros = (System.nanoTime() - startNanos) / 1000;
-        accessLog.add(dev.grid.core.App.appOf(serviceName), new AccessLog.Request(startMillis, method, path, host, requestId, clientIp(),
+        accessLog.add(app, new AccessLog.Request(startMillis, method, path, host, requestId, clientIp(),
                 b == null ? null : b.type, b == null ? null : b.job, error, status, responseBytes, b == null ? 0 : (connectedNanos - startNanos) / 1000,
-                micros, tls ? "https" : "http"));
-        serviceName = null;
+                nanos / 1000, tls ? "https" : "http"));
     }
 
     private void finishExchange() {
@@ -629,7 +640,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(r);
         this.status = status.code();
         responseBytes = body.length;
-        logAccess(error);
+        account(error);
         finishExchange();
     }
 
@@ -643,9 +654,9 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (busy && serviceName != null) {
+        if (busy && !accounted) {
             status = 499; // the client left before its answer was whole
-            logAccess(AccessLog.Error.H27);
+            account(AccessLog.Error.H27);
         }
         releasePending();
         Object m;

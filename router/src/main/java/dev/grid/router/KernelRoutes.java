@@ -105,6 +105,10 @@ final class KernelRoutes {
                 objects.add(NftTable.Obj.counter(counter));
                 g.add("add @route_conns { tcp dport ct count over " + s.maxConnections() + " } counter name \"" + counter + "\" reject with tcp reset");
                 g.add("ct timeout set \"" + idleName(s.idleTimeout()) + "\"");
+                // Connections the kernel took: the route's connection count in the router's metrics.
+                String accepted = "route_accepted_" + port;
+                objects.add(NftTable.Obj.counter(accepted));
+                g.add("counter name \"" + accepted + "\"");
                 natOut.computeIfAbsent(local, k -> new ArrayList<>()).add(port + " : jump route_to_" + port);
                 chains.addAll(balance("route_to_" + port, w.backends(), false));
                 if (external != null) {

@@ -34,12 +34,15 @@ import org.slf4j.LoggerFactory;
  * TCP routes on the kernel path ({@link KernelRoutes}): every change of routes or backends
  * rewrites the router's part of the host's table, hands the routes the kernel cannot serve to
  * the relay ({@link TcpRoutes}), and ends the flows whose backend may no longer take them. A
- * route's refused connections are read from its counter every 10 s and logged with its name.
+ * route's counters are read every 10 s: its refused connections are logged with its name, and
+ * both its refused and its accepted connections go into the router's metrics.
  */
 final class KernelTcpRoutes implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KernelTcpRoutes.class);
-    private static final Pattern COUNTER = Pattern.compile("counter route_refused_(\\d+) \\{\\s*packets (\\d+) bytes \\d+");
+    private static final Pattern COUNTER = Pattern.compile("counter route_(refused|accepted)_(\\d+) \\{\\s*packets (\\d+) bytes \\d+");
     private static final int SS_BATCH = 32;
+    /** How often the routes' counters are read: the lag of kernel routes' connection counts in the metrics. */
+    static final long COUNTERS_EVERY_SECONDS = 10;
 
     private final Store store;
     private final RouterConfig config;
@@ -53,10 +56,13 @@ final class KernelTcpRoutes implements AutoCloseable {
     /** Ports that left the kernel, and when: their flows are refused for one idle timeout. */
     private final Map<Integer, Long> retired = new HashMap<>();
     private final Map<Integer, Long> refusedSeen = new HashMap<>();
-    private volatile Map<Integer, String> routeIds = Map.of();
+    private final Map<Integer, Long> acceptedSeen = new HashMap<>();
+    private volatile Map<Integer, Route> routesByPort = Map.of();
+    private final RouterMetrics metrics;
     private boolean failed;
 
-    KernelTcpRoutes(Store store, RouterConfig config, NftTable table, TcpRoutes relay) {
+    KernelTcpRoutes(Store store, RouterConfig config, NftTable table, TcpRoutes relay, RouterMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.config = config;
         this.table = table;
@@ -66,13 +72,13 @@ final class KernelTcpRoutes implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        background.scheduleWithFixedDelay(this::logRefusals, 10, 10, TimeUnit.SECONDS);
+        background.scheduleWithFixedDelay(this::readCounters, COUNTERS_EVERY_SECONDS, COUNTERS_EVERY_SECONDS, TimeUnit.SECONDS);
     }
 
     /** Brings the table, the relay and the live flows in line with the view. */
     synchronized void apply(RoutingState.View view) {
         List<KernelRoutes.Wanted> wanted = new ArrayList<>();
-        Map<Integer, String> ids = new HashMap<>();
+        Map<Integer, Route> ids = new HashMap<>();
         for (Route r : view.tcp().values()) {
             ServiceBackends s = view.service(r.service());
             List<InetSocketAddress> backends = new ArrayList<>();
@@ -82,7 +88,7 @@ final class KernelTcpRoutes implements AutoCloseable {
                 for (Backend b : s.all()) backends.add(b.address);
             }
             wanted.add(new KernelRoutes.Wanted(r, backends));
-            ids.put(r.port(), r.id());
+            ids.put(r.port(), r);
         }
         long now = System.nanoTime();
         retired.values().removeIf(t -> now - t > config.tcpIdleTimeout().toNanos());
@@ -109,7 +115,7 @@ final class KernelTcpRoutes implements AutoCloseable {
         for (int p : kernel.keySet()) if (!plan.kernel().containsKey(p)) retired.put(p, now);
         for (int p : plan.kernel().keySet()) retired.remove(p);
         for (var e : plan.proxied().entrySet()) {
-            if (!e.getValue().equals(proxied.get(e.getKey()))) log.info("router: TCP route {} on port {} is relayed: {}", ids.get(e.getKey()), e.getKey(), e.getValue());
+            if (!e.getValue().equals(proxied.get(e.getKey()))) log.info("router: TCP route {} on port {} is relayed: {}", ids.get(e.getKey()).id(), e.getKey(), e.getValue());
         }
         for (var e : plan.kernel().entrySet()) {
             if (!kernel.containsKey(e.getKey())) log.info("router: TCP route {} on port {} in the kernel -> {}{}", e.getValue().route().id(), e.getKey(),
@@ -122,7 +128,7 @@ final class KernelTcpRoutes implements AutoCloseable {
         watched.addAll(retired.keySet());
         kernel = plan.kernel();
         proxied = plan.proxied();
-        routeIds = Map.copyOf(ids);
+        routesByPort = Map.copyOf(ids);
         // Ending flows takes processes (ss, conntrack): off this thread, so that the next change's
         // rules are not held up by it; once at once, and once a second later, for a connection
         // whose handshake was under way a moment ago and is in conntrack's table only now.
@@ -247,18 +253,27 @@ final class KernelTcpRoutes implements AutoCloseable {
         return out;
     }
 
-    private void logRefusals() {
+    /** Reads the routes' counters: refusals are logged with the route's name, and both go into the metrics. */
+    private void readCounters() {
         try {
             String listing = Nft.run("list", "counters", "table", "inet", table.name());
+            Map<Integer, Route> routes = routesByPort;
             Matcher m = COUNTER.matcher(listing);
             while (m.find()) {
-                int port = Integer.parseInt(m.group(1));
-                long packets = Long.parseLong(m.group(2));
-                Long seen = refusedSeen.put(port, packets);
-                long more = seen == null ? packets : packets - seen;
-                if (more > 0) {
+                boolean refused = m.group(1).equals("refused");
+                int port = Integer.parseInt(m.group(2));
+                long packets = Long.parseLong(m.group(3));
+                Long seen = (refused ? refusedSeen : acceptedSeen).put(port, packets);
+                // A counter written anew (the table replaced) starts from 0 again.
+                long more = seen == null || packets < seen ? packets : packets - seen;
+                Route route = routes.get(port);
+                if (more > 0 && route != null) {
+                    RouterMetrics.TcpMeters meters = metrics.tcp(route);
+                    (refused ? meters.kernelRefused : meters.kernelAccepted).addAndGet(more);
+                }
+                if (refused && more > 0) {
                     log.warn("router: TCP route {} on port {} has {} connections, its limit: refused {} more since the last such line",
-                            routeIds.getOrDefault(port, "?"), port, config.tcpMaxConnections(), more);
+                            route == null ? "?" : route.id(), port, config.tcpMaxConnections(), more);
                 }
             }
         } catch (RuntimeException e) {

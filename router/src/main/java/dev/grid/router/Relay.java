@@ -16,9 +16,16 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel to;
+    /** Counts the bytes this side reads, or null. */
+    private final io.micrometer.core.instrument.Counter bytes;
 
     Relay(Channel to) {
+        this(to, null);
+    }
+
+    Relay(Channel to, io.micrometer.core.instrument.Counter bytes) {
         this.to = to;
+        this.bytes = bytes;
     }
 
     @Override
@@ -32,6 +39,7 @@ final class Relay extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (bytes != null) bytes.increment(((ByteBuf) msg).readableBytes());
         to.write(msg, to.voidPromise());
     }
 

@@ -34,6 +34,7 @@ public final class Router implements AutoCloseable {
     private Channel http;
     private Channel https;
     private final AccessLog accessLog = new AccessLog();
+    private final RouterMetrics metrics;
 
     /** A router whose TCP routes are relayed (it has no nftables table to write). */
     public Router(Store store, RouterConfig config) {
@@ -42,9 +43,15 @@ public final class Router implements AutoCloseable {
 
     /** A router whose TCP routes go in {@code table} (its part of the host's table) where {@code config.tcpDatapath()} allows. */
     public Router(Store store, RouterConfig config, NftTable table) {
+        this(store, config, table, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    }
+
+    /** The same, recording its requests and connections in {@code registry}. */
+    public Router(Store store, RouterConfig config, NftTable table, io.micrometer.core.instrument.MeterRegistry registry) {
         this.store = store;
         this.config = config;
         this.table = table;
+        this.metrics = new RouterMetrics(registry);
     }
 
     /** Starts routing; a start that fails (a port taken) leaves nothing running. */
@@ -62,6 +69,12 @@ public final class Router implements AutoCloseable {
         workers = config.transport().group(config.ioThreads());
         state = new RoutingState(store).start();
         if (config.accessLog()) state.onChange(view -> accessLog.retain(appsOf(view.http().services())));
+        state.onChange(view -> {
+            metrics.retainApps(appsOf(view.http().services()));
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            for (dev.grid.core.Route r : view.tcp().values()) ids.add(r.id());
+            metrics.retainRoutes(ids);
+        });
         Bootstrap backends = new Bootstrap().channel(config.transport().channel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
@@ -78,10 +91,10 @@ public final class Router implements AutoCloseable {
             state.onChange(view -> certificates.update(view.certs()));
             https = listen(config.httpsPort(), backends, certificates);
         }
-        tcp = new TcpRoutes(config.tcpBindAddress(), config.addonBindAddress(), config.tcpIdleTimeout(), config.tcpMaxConnections(), config.transport(), boss, workers, state::view);
+        tcp = new TcpRoutes(config.tcpBindAddress(), config.addonBindAddress(), config.tcpIdleTimeout(), config.tcpMaxConnections(), config.transport(), boss, workers, state::view, metrics);
         String unusable = kernelUnusable();
         if (unusable == null) {
-            kernel = new KernelTcpRoutes(store, config, table, tcp);
+            kernel = new KernelTcpRoutes(store, config, table, tcp, metrics);
             state.onChange(kernel::apply); // the table is written from etcd's state before any route is served
             datapath = "kernel";
         } else {
@@ -109,7 +122,7 @@ public final class Router implements AutoCloseable {
                         ConnectionTimeouts timeouts = new ConnectionTimeouts(config.headerTimeout(), config.idleTimeout(), config.responseTimeout(), config.bodyTimeout());
                         java.util.function.Consumer<io.netty.channel.ChannelPipeline> http1 = p -> p
                                 .addLast(new HttpServerCodec(RouterConfig.MAX_INITIAL_LINE, RouterConfig.MAX_HEADER_BYTES, 8192))
-                                .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, false, timeouts, accessLines()));
+                                .addLast(new HttpProxyHandler(state::view, config, backends, certificates != null, false, timeouts, accessLines(), metrics));
                         if (certificates == null) {
                             http1.accept(ch.pipeline().addLast(timeouts));
                             return;
@@ -119,7 +132,7 @@ public final class Router implements AutoCloseable {
                                 .addLast(Http2Frontend.negotiation(http1, () -> {
                                     ConnectionTimeouts stream = ConnectionTimeouts.forStream(config.headerTimeout(), config.idleTimeout(),
                                             config.responseTimeout(), config.bodyTimeout());
-                                    return new io.netty.channel.ChannelHandler[] {stream, new HttpProxyHandler(state::view, config, backends, true, true, stream, accessLines())};
+                                    return new io.netty.channel.ChannelHandler[] {stream, new HttpProxyHandler(state::view, config, backends, true, true, stream, accessLines(), metrics)};
                                 }, config.idleTimeout()));
                     }
                 });

@@ -62,12 +62,14 @@ final class TcpRoutes implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Supplier<RoutingState.View> routes;
+    private final RouterMetrics metrics;
     private final Map<Integer, Listener> listeners = new HashMap<>();
     private final Duration idleTimeout;
     private final int maxConnections;
 
     TcpRoutes(String bindAddress, String addonBindAddress, Duration idleTimeout, int maxConnections, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
-              Supplier<RoutingState.View> routes) {
+              Supplier<RoutingState.View> routes, RouterMetrics metrics) {
+        this.metrics = metrics;
         this.bindAddress = bindAddress;
         this.addonBindAddress = addonBindAddress;
         this.idleTimeout = idleTimeout;
@@ -172,17 +174,19 @@ final class TcpRoutes implements AutoCloseable {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel client = ctx.channel();
+            RouterMetrics.TcpMeters meters = metrics.tcp(listener.route);
             if (listener.open.incrementAndGet() > maxConnections) {
                 listener.open.decrementAndGet();
-                refuse(client);
+                refuse(client, meters);
                 return;
             }
             client.closeFuture().addListener(x -> listener.open.decrementAndGet());
-            connect(client, new HashSet<>());
+            connect(client, new HashSet<>(), meters);
         }
 
-        private void refuse(Channel client) {
+        private void refuse(Channel client, RouterMetrics.TcpMeters meters) {
             client.close();
+            meters.refused.increment();
             int count = listener.refused.incrementAndGet();
             long last = listener.lastRefusalLog.get();
             long now = System.nanoTime();
@@ -193,20 +197,21 @@ final class TcpRoutes implements AutoCloseable {
             }
         }
 
-        private void connect(Channel client, Set<Backend> failed) {
+        private void connect(Channel client, Set<Backend> failed, RouterMetrics.TcpMeters meters) {
             ServiceBackends service = routes.get().service(listener.route.service());
             Backend b = listener.route.leader() ? (failed.contains(service.leader()) ? null : service.leader()) : service.pick(failed);
             if (b == null) {
                 client.close();
+                meters.refused.increment();
                 return;
             }
             new Bootstrap().group(client.eventLoop()).channel(transport.channel())
                     .option(ChannelOption.TCP_NODELAY, true).option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2000)
-                    .handler(new Relay(client))
+                    .handler(new Relay(client, meters.bytesOut))
                     .connect(b.address).addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             failed.add(b);
-                            connect(client, failed);
+                            connect(client, failed, meters);
                             return;
                         }
                         if (!client.isActive()) {
@@ -216,7 +221,8 @@ final class TcpRoutes implements AutoCloseable {
                         Connection c = new Connection(client, b);
                         listener.connections.add(c);
                         client.closeFuture().addListener(x -> listener.connections.remove(c));
-                        client.pipeline().replace(this, "relay", new Relay(f.channel()));
+                        meters.relayed.increment();
+                        client.pipeline().replace(this, "relay", new Relay(f.channel(), meters.bytesIn));
                     });
         }
     }

@@ -104,6 +104,7 @@ class KernelRoutesTest {
         assertEquals("tcp flags & (syn | ack) != syn counter reject with tcp reset", g.get(0), "an expired or ended flow's next packet is reset");
         assertTrue(g.get(1).startsWith("add @route_conns { tcp dport ct count over 500 } counter name \"route_refused_30001\""), g.get(1));
         assertEquals("ct timeout set \"route_idle_90\"", g.get(2));
+        assertEquals("counter name \"route_accepted_30001\"", g.get(3), "what the router's metrics count the kernel's connections by");
         assertTrue(p.part().objects().contains(new NftTable.Obj("ct timeout", "route_idle_90", "protocol tcp; l3proto ip; policy = { established: 90 };")));
         assertEquals("counter reject with tcp reset", rules(p, "route_guard_30002").get(1), "refused at once, not black-holed");
         assertTrue(rules(p, "route_nat_out").stream().noneMatch(r -> r.contains("30002")));

@@ -65,6 +65,31 @@ public final class Scheduler implements AutoCloseable {
         this.loop = new CoalescedTask("scheduler-" + id, this::reconcile);
     }
 
+    /**
+     * Records into {@code metrics}: jobs by app, type and state ({@code grid_jobs}, counted at each
+     * scrape while this scheduler leads, so that a cluster's schedulers never count a job twice) and
+     * the restarts of crashed jobs this scheduler made ({@code grid_job_restarts_total}).
+     */
+    public Scheduler metrics(dev.grid.metrics.GridMetrics metrics) {
+        this.registry = metrics.registry();
+        io.micrometer.core.instrument.MultiGauge jobs = io.micrometer.core.instrument.MultiGauge.builder("grid.jobs")
+                .description("Jobs by app, process type and state, as the leading scheduler sees them").register(registry);
+        metrics.beforeScrape(() -> {
+            dev.grid.store.StoreMirror m = mirror;
+            if (!isLeader() || m == null) {
+                jobs.register(List.of(), true);
+                return;
+            }
+            List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
+            JobCensus.count(ClusterView.of(m.snapshot())).forEach((row, n) -> rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(
+                    io.micrometer.core.instrument.Tags.of("app", row.app(), "type", row.type(), "state", row.state()), n)));
+            jobs.register(rows, true);
+        });
+        return this;
+    }
+
+    private volatile io.micrometer.core.instrument.MeterRegistry registry;
+
     public Scheduler start() {
         List<String> read = new java.util.ArrayList<>(WATCHED);
         read.add(Keys.CLAIMS);
@@ -149,6 +174,12 @@ public final class Scheduler implements AutoCloseable {
         for (JobSpec j : plan.update()) txn.put(Keys.job(j.hostId(), j.id()), j);
         for (JobSpec j : plan.place()) txn.put(Keys.job(j.hostId(), j.id()), j);
         boolean committed = commitSeen(txn);
+        io.micrometer.core.instrument.MeterRegistry r = registry;
+        if (committed && r != null) {
+            for (JobSpec j : JobCensus.restarted(view, plan.update())) {
+                r.counter("grid.job.restarts", "app", j.app(), "type", JobCensus.typeOf(j)).increment();
+            }
+        }
         if (committed) {
             log.info("scheduler {}: placed {}, stopped {}, updated {} (a plan of {} jobs in {} ms)", id, plan.place().size(), plan.stop().size(),
                     plan.update().size(), view.jobs().size(), String.format(java.util.Locale.ROOT, "%.1f", planned / 1e6));

@@ -76,6 +76,44 @@ public final class Manager implements AutoCloseable {
         this.task = new CoalescedTask("manager-" + appliance, this::round);
     }
 
+    private volatile io.micrometer.core.instrument.MeterRegistry registry;
+
+    /**
+     * Records into {@code metrics}, while this manager leads: each reporting node's role
+     * ({@code grid_appliance_node_role}, 1 per node and role) and replication lag
+     * ({@code grid_appliance_replication_lag_bytes}), counted at each scrape, and the failovers it
+     * made ({@code grid_appliance_failovers_total}).
+     */
+    public Manager metrics(dev.grid.metrics.GridMetrics metrics) {
+        this.registry = metrics.registry();
+        io.micrometer.core.instrument.MultiGauge roles = io.micrometer.core.instrument.MultiGauge.builder("grid.appliance.node.role")
+                .description("1 for each data node that reports, by its role").register(registry);
+        io.micrometer.core.instrument.MultiGauge lags = io.micrometer.core.instrument.MultiGauge.builder("grid.appliance.replication.lag")
+                .description("How far a replica is behind its primary in the replication stream").baseUnit("bytes").register(registry);
+        metrics.beforeScrape(() -> {
+            java.util.List<io.micrometer.core.instrument.MultiGauge.Row<?>> roleRows = new java.util.ArrayList<>();
+            java.util.List<io.micrometer.core.instrument.MultiGauge.Row<?>> lagRows = new java.util.ArrayList<>();
+            StoreMirror m = clusters;
+            if (election.isLeader() && m != null) {
+                for (Entry e : m.entries(ClusterKeys.appliance(appliance))) {
+                    if (!e.key().endsWith("/spec")) continue;
+                    ClusterKeys keys = m.value(e.key(), ClusterSpec.class).keys();
+                    ClusterState state = m.get(keys.state()) == null ? null : m.value(keys.state(), ClusterState.class);
+                    Map<String, NodeReport> reports = new HashMap<>();
+                    for (Entry n : m.entries(keys.nodes())) reports.put(n.name(), m.value(n.key(), NodeReport.class));
+                    for (NodeCensus.Node n : NodeCensus.of(state, reports)) {
+                        io.micrometer.core.instrument.Tags tags = io.micrometer.core.instrument.Tags.of("appliance", appliance, "cluster", keys.cluster(), "node", n.node());
+                        roleRows.add(io.micrometer.core.instrument.MultiGauge.Row.of(tags.and("role", n.role()), 1));
+                        if (n.lag() >= 0) lagRows.add(io.micrometer.core.instrument.MultiGauge.Row.of(tags, n.lag()));
+                    }
+                }
+            }
+            roles.register(roleRows, true);
+            lags.register(lagRows, true);
+        });
+        return this;
+    }
+
     public Manager start() {
         clusters = new StoreMirror(store, java.util.List.of(ClusterKeys.appliance(appliance)), task::request);
         task.every(PERIOD);
@@ -161,6 +199,10 @@ public final class Manager implements AutoCloseable {
             if (committed <= 0) {
                 task.request(); // someone else changed it: decide again on what is there now
                 return;
+            }
+            io.micrometer.core.instrument.MeterRegistry r = registry;
+            if (r != null && NodeCensus.failedOver(state, d.next())) {
+                r.counter("grid.appliance.failovers", "appliance", appliance, "cluster", keys.cluster()).increment();
             }
             // The next round decides on what it wrote, not on the state before it.
             clusters.awaitRevision(committed, Duration.ofSeconds(2));

@@ -1,5 +1,6 @@
 package dev.grid.controller;
 
+import dev.grid.metrics.GridMetrics;
 import dev.grid.store.Credentials;
 import dev.grid.store.Store;
 import io.micronaut.context.ApplicationContext;
@@ -25,6 +26,12 @@ public final class ControllerServer implements AutoCloseable {
     }
 
     public static ControllerServer start(Store store, ControllerConfig config, ApplianceCatalog appliances, String bindAddress, int port) {
+        return start(store, config, appliances, new GridMetrics(), bindAddress, port);
+    }
+
+    /** @param metrics this process's, served on {@code GET /metrics} */
+    public static ControllerServer start(Store store, ControllerConfig config, ApplianceCatalog appliances, GridMetrics metrics,
+                                         String bindAddress, int port) {
         // What the controller shows the hosts' log servers: a credential of its own.
         Credentials.Own credential = new Credentials.Own(store, "controller-" + java.util.UUID.randomUUID().toString().substring(0, 8));
         // Not Micronaut.run: it installs a shutdown hook of its own, which deadlocks with the server's.
@@ -40,11 +47,26 @@ public final class ControllerServer implements AutoCloseable {
                         "jackson.deserialization.failOnUnknownProperties", true,
                         "jackson.serialization.writeDatesAsTimestamps", false,
                         "jackson.serializationInclusion", "ALWAYS"))
-                .singletons(store, config, appliances, credential)
+                .singletons(store, config, appliances, credential, metrics)
                 .start();
         ctx.getBean(dev.grid.controller.domain.Upgrades.class).run();
         ctx.getBean(EmbeddedServer.class).start();
+        backupAges(store, metrics);
         return new ControllerServer(ctx, credential);
+    }
+
+    /** {@code grid_addon_backup_age_seconds}: each add-on's newest backup's age, at each scrape. */
+    private static void backupAges(Store store, GridMetrics metrics) {
+        io.micrometer.core.instrument.MultiGauge ages = io.micrometer.core.instrument.MultiGauge.builder("grid.addon.backup.age")
+                .description("How long ago each add-on's newest backup was taken (add-ons without one have none)").baseUnit("seconds")
+                .register(metrics.registry());
+        metrics.beforeScrape(() -> {
+            java.util.List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
+            dev.grid.controller.domain.BackupCensus.newestAge(store.values("backups/", dev.grid.controller.domain.Addons.Backup.class), java.time.Instant.now())
+                    .forEach((addon, age) -> rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(
+                            io.micrometer.core.instrument.Tags.of("addon", addon), age.toMillis() / 1000.0)));
+            ages.register(rows, true);
+        });
     }
 
     public String url() {

@@ -30,7 +30,8 @@ public final class Credentials {
         return "Bearer " + token;
     }
 
-    static String sha256(String token) {
+    /** A token's SHA-256, in hex: what is kept of it. */
+    public static String sha256(String token) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {

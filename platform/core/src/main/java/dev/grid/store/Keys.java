@@ -35,6 +35,9 @@ public final class Keys {
     /** Hashes of the bearer tokens Grid's parts present to each other's HTTP endpoints (blobs, logs). */
     public static final String CREDENTIALS = "credentials/";
 
+    /** The SHA-256 of the scrape token, which opens every process's {@code /metrics} and nothing else. */
+    public static final String METRICS_TOKEN = SECRETS + "metrics-token";
+
     public static String appSecrets(String app) { return SECRETS + "apps/" + app; }
 
     /** Whether the key holds a secret: a password, a private key, a credential. */

@@ -47,6 +47,8 @@ public final class GridServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GridServer.class);
     private final List<AutoCloseable> parts = new ArrayList<>();
     private String url;
+    private dev.grid.metrics.GridMetrics metrics;
+    private int metricsPort = -1;
 
     public static void main(String[] args) throws Exception {
         Map<String, String> env = System.getenv();
@@ -126,6 +128,9 @@ public final class GridServer implements AutoCloseable {
         if (config.etcdEndpoints().isEmpty()) own.add(new GridEndpoint("etcd peers", "127.0.0.1", config.localEtcdPort() + 1));
         Credentials.Verifier verifier = new Credentials.Verifier(store);
         parts.add(verifier);
+        // This process's meters: each part below records into them, /metrics serves them.
+        metrics = new dev.grid.metrics.GridMetrics();
+        parts.add(metrics);
         // One Docker client for the roles that run containers (host, builder).
         Docker docker = null;
         if (config.roles().contains("host") || config.roles().contains("builder")) {
@@ -133,12 +138,12 @@ public final class GridServer implements AutoCloseable {
             parts.add(docker);
         }
         if (config.roles().contains("scheduler")) {
-            parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).start());
+            parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).metrics(metrics).start());
         }
         // This host's one nftables table: the router's kernel TCP routes and the host's app firewall are its two parts.
         NftTable table = NftTable.forHost(config.hostId());
         if (config.roles().contains("router")) {
-            Router router = new Router(store, config.routerConfig(), table).start();
+            Router router = new Router(store, config.routerConfig(), table, metrics.registry()).start();
             parts.add(router);
             parts.add(announceRouter(store, partsLease.id(), router, config.hostId(), config.hostAddress(), verifier));
             // Apps may reach these (they are the public face), but no TCP route may take their ports.
@@ -156,14 +161,14 @@ public final class GridServer implements AutoCloseable {
         }
         List<Appliance> appliances = Appliances.installed();
         if (config.roles().contains("appliances")) {
-            for (Appliance a : appliances) parts.add(new Manager(store, a.name(), a.policy(), config.hostId(), config.nodeReplaceAfter()).start());
+            for (Appliance a : appliances) parts.add(new Manager(store, a.name(), a.policy(), config.hostId(), config.nodeReplaceAfter()).metrics(metrics).start());
         }
         if (config.roles().contains("controller")) {
             ControllerServer controller = ControllerServer.start(store,
                     new ControllerConfig(token, config.domain(), config.tcpPortMin(), config.tcpPortMax(),
                             config.roles().contains("builder") ? "ssh://git@" + config.apiAddress() + ":" + config.sshPort() + "/" : null,
                             config.addonHost(), config.stackImage(), config.appUidMin(), config.appUidMax(), config.keeperJavaOptions()),
-                    new ApplianceCatalog(appliances, blobs), config.apiAddress(), config.apiPort());
+                    new ApplianceCatalog(appliances, blobs), metrics, config.apiAddress(), config.apiPort());
             parts.add(controller);
             url = controller.url();
             own.add(GridEndpoint.bound("API", config.apiAddress(), java.net.URI.create(url).getPort(), config.hostAddress()));
@@ -175,7 +180,7 @@ public final class GridServer implements AutoCloseable {
             String api = url != null ? url : System.getenv("GRID_API_URL");
             if (api == null) throw new IllegalArgumentException("the builder role needs the controller: run it with the controller role or set GRID_API_URL");
             SlugBuilder builder = new SlugBuilder(docker, config.stackImage(), config.home().resolve("builder"), blobs,
-                    new ControllerClient(api, token), config.domain(), Duration.ofSeconds(120), config.buildLimits());
+                    new ControllerClient(api, token), config.domain(), Duration.ofSeconds(120), config.buildLimits()).metrics(metrics.registry());
             GitServer git = new GitServer(store, config.home(), config.apiAddress(), config.sshPort(), builder).start();
             parts.add(git);
             own.add(GridEndpoint.bound("git over SSH", config.apiAddress(), git.port(), config.hostAddress()));
@@ -187,6 +192,13 @@ public final class GridServer implements AutoCloseable {
         if (blobs != null) {
             // Slugs no release among an app's last ten names, from this machine's blob store.
             parts.add(dev.grid.controller.domain.SlugCollector.start(store, blobs, COLLECT_EVERY));
+        }
+        if (config.metricsPort() >= 0) {
+            dev.grid.metrics.MetricsServer served = new dev.grid.metrics.MetricsServer(config.hostAddress(), config.metricsPort(), metrics, store);
+            parts.add(served);
+            metricsPort = served.port();
+            own.add(new GridEndpoint("metrics", config.hostAddress(), served.port()));
+            log.info("metrics for Prometheus on http://{}:{}/metrics (the scrape token from 'grid metrics:token' opens it)", config.hostAddress(), served.port());
         }
         for (GridEndpoint e : own) GridEndpoint.register(store, partsLease.id(), e);
         // The host agent last: the jobs it starts (appliance nodes run a JVM each) compete for CPU,
@@ -234,6 +246,16 @@ public final class GridServer implements AutoCloseable {
             p.onExit().join();
         });
         Files.delete(pidFile);
+    }
+
+    /** This process's meters (null before {@link #start}). */
+    public dev.grid.metrics.GridMetrics metrics() {
+        return metrics;
+    }
+
+    /** Where GRID_METRICS_PORT's /metrics listens, or -1 without it. */
+    public int metricsPort() {
+        return metricsPort;
     }
 
     /** How often old slugs and build images are collected. */

@@ -28,7 +28,7 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                            int sshPort, String blobAddress, int blobPort, String stackImage, String addonHost,
                            EtcdAccess etcdAccess, int appUidMin, int appUidMax, boolean isolation, BuildLimits buildLimits,
                            Duration tcpIdleTimeout, int tcpMaxConnections, TcpDatapath tcpDatapath, String keeperJavaOptions,
-                           Duration nodeReplaceAfter, double memoryOvercommit, boolean accessLog) {
+                           Duration nodeReplaceAfter, double memoryOvercommit, boolean accessLog, int metricsPort) {
     public static final Set<String> ALL_ROLES = Set.of("controller", "scheduler", "host", "router", "builder", "appliances");
 
     public static ServerConfig fromEnv(Map<String, String> env) throws IOException {
@@ -79,7 +79,20 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 dev.grid.appliance.KeeperProgram.checkJavaOptions(env.get("GRID_KEEPER_JAVA_OPTS")),
                 replaceAfter(env.getOrDefault("GRID_NODE_REPLACE_AFTER", dev.grid.appliance.Manager.DEFAULT_REPLACE_AFTER.toSeconds() + "s")),
                 overcommit(env.getOrDefault("GRID_MEMORY_OVERCOMMIT", "1")),
-                onOff(env.getOrDefault("GRID_ROUTER_ACCESS_LOG", "on"), "GRID_ROUTER_ACCESS_LOG"));
+                onOff(env.getOrDefault("GRID_ROUTER_ACCESS_LOG", "on"), "GRID_ROUTER_ACCESS_LOG"),
+                metricsPort(env.get("GRID_METRICS_PORT")));
+    }
+
+    /** GRID_METRICS_PORT: where a process without the API serves /metrics; unset, it serves none (the API's /metrics has the controller's). */
+    static int metricsPort(String setting) {
+        if (setting == null || setting.isBlank()) return -1;
+        try {
+            int n = Integer.parseInt(setting.trim());
+            if (n >= 0 && n <= 65535) return n;
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("invalid GRID_METRICS_PORT '" + setting + "': use a port number, e.g. 7072 (0 picks a free one)");
     }
 
     /** GRID_MEMORY_OVERCOMMIT: how many times its memory a host's jobs may reserve, from 1 (none) to 10. */

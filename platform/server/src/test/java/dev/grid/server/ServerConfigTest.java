@@ -46,6 +46,16 @@ class ServerConfigTest {
     }
 
     @Test
+    void metricsHaveAPortOfTheirOwnOnlyWhenOneIsNamed() throws Exception {
+        assertEquals(-1, config(Map.of()).metricsPort(), "the API's /metrics is enough where the controller runs");
+        assertEquals(7072, config(Map.of("GRID_METRICS_PORT", "7072")).metricsPort());
+        for (String bad : new String[] {"-1", "65536", "metrics"}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> config(Map.of("GRID_METRICS_PORT", bad)));
+            assertEquals("invalid GRID_METRICS_PORT '" + bad + "': use a port number, e.g. 7072 (0 picks a free one)", e.getMessage());
+        }
+    }
+
+    @Test
     void memoryOvercommitIsARatioFromOneToTen() throws Exception {
         assertEquals(1.0, config(Map.of()).memoryOvercommit());
         assertEquals(1.5, config(Map.of("GRID_MEMORY_OVERCOMMIT", "1.5")).memoryOvercommit());

@@ -65,6 +65,9 @@ final class TestCluster implements AutoCloseable {
     final List<Manager> managers = new ArrayList<>();
     final Scheduler scheduler;
     final Router router;
+    /** The cluster's meters, as one Grid process has them, and its GRID_METRICS_PORT server. */
+    final dev.grid.metrics.GridMetrics metrics = new dev.grid.metrics.GridMetrics();
+    final dev.grid.metrics.MetricsServer metricsServer;
     /** Where the controller reads the router's access lines. */
     final dev.grid.net.LineServer routerLogs;
     final TestApi api;
@@ -99,20 +102,26 @@ final class TestCluster implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         List<Appliance> appliances = Appliances.installed();
-        for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.policy(), id, replaceAfter).start());
+        for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.policy(), id, replaceAfter).metrics(metrics).start());
         controllerConfig = new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10,
                 31009 + PORT_BLOCK.get() * 10, null, "127.0.0.1", STACK_IMAGE, uidMin, uidMax);
         catalog = new ApplianceCatalog(appliances, blobs);
-        controller = ControllerServer.start(store, controllerConfig, catalog, "127.0.0.1", 0);
+        controller = ControllerServer.start(store, controllerConfig, catalog, metrics, "127.0.0.1", 0);
+        try {
+            metricsServer = new dev.grid.metrics.MetricsServer("127.0.0.1", 0, metrics, store);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
         endpointsLease = store.lease(30);
         for (GridEndpoint e : List.of(GridEndpoint.ofUrl("etcd", SharedEtcd.url()), GridEndpoint.ofUrl("etcd peers", SharedEtcd.etcd().peerUrl()),
-                new GridEndpoint("API", "127.0.0.1", URI.create(controller.url()).getPort()), new GridEndpoint("blob store", "127.0.0.1", blobs.port()))) {
+                new GridEndpoint("API", "127.0.0.1", URI.create(controller.url()).getPort()), new GridEndpoint("blob store", "127.0.0.1", blobs.port()),
+                new GridEndpoint("metrics", "127.0.0.1", metricsServer.port()))) {
             GridEndpoint.register(store, endpointsLease.id(), e);
         }
-        scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).start();
+        scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).metrics(metrics).start();
         api = new TestApi(controller.url(), token);
         try {
-            router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1, Transport.choose(Transport.AUTO)), routerTable).start();
+            router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1, Transport.choose(Transport.AUTO)), routerTable, metrics.registry()).start();
             GridEndpoint.registerPublic(store, endpointsLease.id(), new GridEndpoint("the router's HTTP", "127.0.0.1", router.httpPort()));
             routerLogs = GridServer.announceRouter(store, endpointsLease.id(), router, id + "-router", "127.0.0.1", verifier);
         } catch (InterruptedException | IOException e) {
@@ -155,7 +164,7 @@ final class TestCluster implements AutoCloseable {
 
     GitServer startGit(BuildLimits limits) throws IOException {
         SlugBuilder builder = new SlugBuilder(docker, STACK_IMAGE, stateDir.resolve("builder"), blobs,
-                new ControllerClient(controller.url(), token), "grid.test", Duration.ofSeconds(60), limits);
+                new ControllerClient(controller.url(), token), "grid.test", Duration.ofSeconds(60), limits).metrics(metrics.registry());
         git = new GitServer(store, stateDir.resolve("git"), "127.0.0.1", 0, builder).start();
         archiver = new dev.grid.host.ImageArchiver(store, docker, blobs, Duration.ofMinutes(2));
         GridEndpoint.register(store, endpointsLease.id(), new GridEndpoint("git over SSH", "127.0.0.1", git.port()));
@@ -276,6 +285,8 @@ final class TestCluster implements AutoCloseable {
             blobs.close();
             routerLogs.close();
             router.close();
+            metricsServer.close();
+            metrics.close();
             hosts.forEach(h -> h.stop(true)); // an agent the test stopped already is left as it is
             verifier.close();
         } finally {
