@@ -53,6 +53,9 @@ done
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
 # GRID_JAR=PATH measures another build of Grid (an earlier commit's, say) in the same setup.
 JAR="${GRID_JAR:-$ROOT/platform/server/target/grid-server.jar}"
+# RELAY_JAR=PATH runs the second router (the relay's, the second of BENCH_PARTS=accesslog) from
+# another build: with ACCESS_LOGS=off, accesslog then measures what a change costs, side by side.
+RELAY_JAR="${RELAY_JAR:-$JAR}"
 [ -f "$JAR" ] || (cd "$ROOT" && mvn -B -q -DskipTests package)
 
 BACKEND=18081 NGINX=18080 NGINXSAME=18082 ROUTER=18090 ETCD=18379 REDIS=18479 TCPROUTE=18480 NGINXTCP=18481
@@ -128,7 +131,7 @@ GRID_HOME="$WORK/home" GRID_ETCD=http://127.0.0.1:$ETCD GRID_ROLES=router GRID_R
   java ${ROUTER_GC:--XX:+UseSerialGC -Xmn48m} -Xss512k -XX:MaxRAM=1g -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/router.log" 2>&1 & pids+=($!); ROUTER_PID=$!
 GRID_HOME="$WORK/relayhome" GRID_ETCD=http://127.0.0.1:$ETCD GRID_PREFIX=/gridrelay/ GRID_ROLES=router GRID_ROUTER_ADDRESS=127.0.0.1 \
   GRID_HTTP_PORT=$RELAY GRID_HTTPS_PORT=-1 GRID_ROUTER_TRANSPORT="${GRID_ROUTER_TRANSPORT:-auto}" GRID_TCP_DATAPATH=proxy GRID_ROUTER_ACCESS_LOG=off \
-  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Xmn48m -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$JAR" > "$WORK/relay.log" 2>&1 & pids+=($!); RELAY_PID=$!
+  java -XX:+UseSerialGC -Xss512k -XX:MaxRAM=1g -Xmn48m -Dio.netty.leakDetection.level=disabled ${ROUTER_JAVA_OPTS:-} -jar "$RELAY_JAR" > "$WORK/relay.log" 2>&1 & pids+=($!); RELAY_PID=$!
 # HAProxy: the TCP peer, and the HTTP peer (keep-alive to the backend, connections reused by any client).
 { printf 'global\n  maxconn 4096\n  nbthread 2\n'; [ "$ACCESS_LOGS" = off ] || printf '  log stdout format raw local0\n'
   printf 'defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\n'

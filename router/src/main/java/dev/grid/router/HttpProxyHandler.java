@@ -569,11 +569,10 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         if (accounted) return;
         accounted = true;
         long nanos = System.nanoTime() - startNanos;
-        String app = serviceName == null ? null : dev.grid.core.App.appOf(serviceName);
-        if (metrics != null) metrics.request(app, status, nanos);
-        if (accessLog == null || app == null) return;
+        if (metrics != null) metrics.request(serviceName, status, nanos);
+        if (accessLog == null || serviceName == null) return;
         Backend b = answeredBy;
-        accessLog.add(app, new AccessLog.Request(startMillis, method, path, host, requestId, clientIp(),
+        accessLog.add(dev.grid.core.App.appOf(serviceName), new AccessLog.Request(startMillis, method, path, host, requestId, clientIp(),
                 b == null ? null : b.type, b == null ? null : b.job, error, status, responseBytes, b == null ? 0 : (connectedNanos - startNanos) / 1000,
                 nanos / 1000, tls ? "https" : "http"));
     }

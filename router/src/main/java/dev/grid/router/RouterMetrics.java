@@ -35,21 +35,31 @@ final class RouterMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, AppMeters> apps = new ConcurrentHashMap<>();
+    /** The same meters by service name ({@code APP.TYPE}), as requests find them. */
+    private final Map<String, AppMeters> byService = new ConcurrentHashMap<>();
     private final Map<String, TcpMeters> routes = new ConcurrentHashMap<>();
 
     RouterMetrics(MeterRegistry registry) {
         this.registry = registry;
     }
 
-    /** One answered HTTP request to {@code app} (null: it matched no route), {@code nanos} from its head to its answer's end. */
-    void request(String app, int status, long nanos) {
-        AppMeters m = apps.computeIfAbsent(app == null ? NO_APP : app, a -> new AppMeters(registry, a));
+    /**
+     * One answered HTTP request to {@code service} (null: it matched no route), {@code nanos} from
+     * its head to its answer's end. Counted under the service's app; the app's meters are found by
+     * the service's name, so that no app name is cut out of it per request.
+     */
+    void request(String service, int status, long nanos) {
+        String key = service == null ? NO_APP : service;
+        // Not computeIfAbsent first: its capturing lambda would be allocated per request.
+        AppMeters m = byService.get(key);
+        if (m == null) m = byService.computeIfAbsent(key, s -> apps.computeIfAbsent(s.equals(NO_APP) ? NO_APP : App.appOf(s), a -> new AppMeters(registry, a)));
         m.byStatus(status).increment();
         m.latency.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** Keeps the meters of {@code live} apps only (and of unrouted requests). */
     void retainApps(Set<String> live) {
+        byService.values().removeIf(m -> !m.app.equals(NO_APP) && !live.contains(m.app));
         apps.entrySet().removeIf(e -> {
             if (e.getKey().equals(NO_APP) || live.contains(e.getKey())) return false;
             e.getValue().remove(registry);

@@ -142,6 +142,7 @@ class AttackTest {
         t.put("ssh", "127.0.0.1:" + grid.git.port());
         t.put("host-logs", URI.create(host.apiUrl()).getHost() + ":" + URI.create(host.apiUrl()).getPort());
         t.put("router-access-lines", "127.0.0.1:" + grid.routerLogs.port());
+        t.put("metrics", "127.0.0.1:" + grid.metricsServer.port());
         return t;
     }
 
@@ -343,6 +344,12 @@ class AttackTest {
         assertEquals(401, status(host.apiUrl() + "/jobs/" + victimWeb.path("id").asText() + "/logs", null), "another app's logs");
         assertEquals(401, status(grid.routerLogs.url() + "/apps/victim/logs", null), "another app's router lines (its clients' addresses and paths)");
         assertEquals(401, status(grid.routerLogs.url() + "/apps/victim/logs", "Bearer " + UUID.randomUUID()), "a made-up credential");
+        // Every app's request counts and names: the scrape token's only, not even a Grid part's.
+        String metrics = "http://127.0.0.1:" + grid.metricsServer.port() + "/metrics";
+        assertEquals(401, status(metrics, null));
+        try (Lease lease = grid.store.lease(30)) {
+            assertEquals(401, status(metrics, Credentials.header(Credentials.issue(grid.store, "attack-test-metrics", lease.id()))));
+        }
     }
 
     @Test

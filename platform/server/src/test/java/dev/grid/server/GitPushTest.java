@@ -99,6 +99,13 @@ class GitPushTest {
         assertTrue(bad.exit() != 0, bad.output());
         assertTrue(bad.output().contains("Procfile line 2: expected 'type: command'"), bad.output());
         assertEquals("HTTP/1.1 200 OK | pushed 1.0.1", RoutedAppTest.viaRouter(grid, "pushnode.grid.test", "/"));
+
+        // Each build's duration is in the metrics, by result.
+        String scrape = grid.metrics.scrape();
+        assertEquals(2.0, dev.grid.testing.Scrape.value(scrape, "grid_build_duration_seconds_count", "app", "pushnode", "result", "succeeded"), scrape);
+        assertEquals(1.0, dev.grid.testing.Scrape.value(scrape, "grid_build_duration_seconds_count", "app", "pushnode", "result", "failed"));
+        double seconds = dev.grid.testing.Scrape.value(scrape, "grid_build_duration_seconds_sum", "app", "pushnode", "result", "succeeded");
+        assertTrue(seconds * 1000 >= buildMs(first.output()) + buildMs(second.output()), "the builds' own time is within it: " + seconds + " s");
     }
 
     /** Two pushes to one app at once: one deploys, the other waits, is told so, and is refused before it builds anything. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.grid.host.Docker;
 import dev.grid.testing.Eventually;
+import dev.grid.testing.Scrape;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -25,6 +26,7 @@ class GridServerTest {
         Path home = own.home;
         String hostId = own.hostId;
         Map<String, String> env = own.env;
+        env.put("GRID_METRICS_PORT", "0");
         ServerConfig config = own.config();
         Docker docker = new Docker(Docker.DEFAULT_HOST);
         String volume = hostId + "-keep";
@@ -55,6 +57,21 @@ class GridServerTest {
             assertTrue(status.matches("(?s).*" + hostId + "\\s+127\\.0\\.0\\.4\\s+kernel.*"), "the router says who carries TCP routes: " + status);
             String table = dev.grid.net.NftTable.tableName(hostId);
             assertTrue(dev.grid.net.Nft.run("list", "table", "inet", table).contains("jump route_to_"), "the add-on's route is in the kernel");
+
+            // What an operator's Prometheus sees of this machine, on its metrics port with the scrape token.
+            String token = api.cli("metrics:token").out().strip();
+            String metrics = "http://127.0.0.4:" + server.metricsPort() + "/metrics";
+            assertEquals("HTTP/1.1 200 OK", TestCluster.statusLine(Integer.parseInt(env.get("GRID_HTTP_PORT")), "keeper.localhost"));
+            String scrape = Eventually.await("the add-on's nodes, its route's connections in the kernel and the routed request",
+                    Duration.ofSeconds(30), () -> TestApi.get(metrics, token).body(),
+                    m -> Scrape.sum(m, "grid_appliance_node_role", "appliance", "postgres", "role", "primary") == 1
+                            && Scrape.sum(m, "grid_router_tcp_connections_total", "path", "kernel", "outcome", "accepted") >= 1
+                            && Scrape.value(m, "grid_router_requests_total", "app", "keeper", "status", "200") >= 1);
+            assertEquals(3.0, Scrape.sum(scrape, "grid_appliance_node_role", "appliance", "postgres", "cluster", "main"), "each node once: " + scrape);
+            assertEquals(2, scrape.lines().filter(l -> l.startsWith("grid_appliance_replication_lag_bytes{")).count(), "each standby's lag");
+            assertEquals(2.0, Scrape.value(scrape, "grid_jobs", "app", "keeper", "type", "web", "state", "up"));
+            assertEquals(1.0, Scrape.value(scrape, "grid_jobs", "app", "keeper", "type", "worker", "state", "up"));
+            assertEquals(0.0, Scrape.sum(scrape, "grid_router_tcp_connections_total", "path", "kernel", "outcome", "refused"));
 
             server.close(); // grid down
             assertEquals(0, docker.list(Map.of("grid.host", hostId)).size(), "grid down stops every job");

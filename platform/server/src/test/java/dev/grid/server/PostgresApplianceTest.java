@@ -599,6 +599,8 @@ class PostgresApplianceTest {
         var captured = api.cli("pg:backups:capture", "-a", "shop");
         assertEquals(0, captured.exitCode(), captured.err());
         assertTrue(captured.out().contains("Captured b001"), captured.out());
+        double age = dev.grid.testing.Scrape.value(grid.metrics.scrape(), "grid_addon_backup_age_seconds", "addon", "shop-db");
+        assertTrue(age >= 0 && age < 60, "the newest backup's age, in the metrics: " + age);
         try (Connection c = connect(env); Statement st = c.createStatement()) {
             st.execute("INSERT INTO notes VALUES ('second')");
         }

@@ -354,6 +354,7 @@ class RedisApplianceTest {
         }, "redis-writer");
         writer.start();
         List<Long> millis = new ArrayList<>();
+        double failoversBefore = dev.grid.testing.Scrape.sum(grid.metrics.scrape(), "grid_appliance_failovers_total", "appliance", "redis");
         try {
             for (int round = 1; round <= CHAOS_ROUNDS; round++) {
                 // Only a sync the primary confirmed caught up is promoted: one that is still catching up is waited for.
@@ -382,6 +383,8 @@ class RedisApplianceTest {
         }
         assertTrue(confirmed.size() > 100, "writes were confirmed: " + confirmed.size());
         assertEquals(List.of(), lost, "WAIT-confirmed writes lost (of " + confirmed.size() + ")");
+        assertEquals(failoversBefore + CHAOS_ROUNDS, dev.grid.testing.Scrape.sum(grid.metrics.scrape(), "grid_appliance_failovers_total", "appliance", "redis"),
+                "each failover is counted once");
         millis.sort(Long::compare);
         System.out.printf("BENCH redis failover: %d rounds, %d writes confirmed by WAIT 1, %d failed attempts, kill-to-write median %d ms, max %d ms%n",
                 millis.size(), confirmed.size(), failures.get(), millis.get(millis.size() / 2), millis.get(millis.size() - 1));

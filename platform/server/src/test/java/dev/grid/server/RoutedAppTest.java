@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.grid.testing.Eventually;
+import dev.grid.testing.Scrape;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -114,6 +115,47 @@ class RoutedAppTest {
             var seen = java.util.concurrent.CompletableFuture.supplyAsync(() -> stream.filter(l -> l.contains("path=\"" + later + "\"")).findFirst().orElse(null));
             assertTrue(seen.get(10, java.util.concurrent.TimeUnit.SECONDS).contains(" status=200 "));
         }
+    }
+
+    @Test
+    void theMetricsCountWhatTheRouterServedAndOnlyTheOperatorOrTheScrapeTokenReadsThem() {
+        grid.api.deployWeb("counted");
+        Eventually.await("served", Duration.ofSeconds(15), () -> viaRouter("counted.grid.test", "/"), r -> r.startsWith("HTTP/1.1 200"));
+        String api = grid.api.url() + "/metrics";
+        String before = TestApi.get(api, grid.api.token()).body();
+        double ok = Scrape.value(before, "grid_router_requests_total", "app", "counted", "status", "200");
+        double unrouted = Scrape.sum(before, "grid_router_requests_total", "app", "-", "status", "404");
+        double timed = Scrape.value(before, "grid_router_request_duration_seconds_count", "app", "counted");
+        for (int i = 0; i < 3; i++) assertTrue(viaRouter("counted.grid.test", "/").startsWith("HTTP/1.1 200"));
+        assertTrue(viaRouter("nothing-here.grid.test", "/").startsWith("HTTP/1.1 404"));
+
+        String after = Eventually.await("the three requests counted", Duration.ofSeconds(5), () -> TestApi.get(api, grid.api.token()).body(),
+                s -> Scrape.value(s, "grid_router_requests_total", "app", "counted", "status", "200") == ok + 3);
+        assertEquals(unrouted + 1, Scrape.sum(after, "grid_router_requests_total", "app", "-", "status", "404"), "and the unrouted one, under no app");
+        assertEquals(timed + 3, Scrape.value(after, "grid_router_request_duration_seconds_count", "app", "counted"), "each has its latency");
+        assertEquals(timed + 3, Scrape.value(after, "grid_router_request_duration_seconds_bucket", "app", "counted", "le", "+Inf"));
+        assertEquals(1.0, Scrape.value(after, "grid_jobs", "app", "counted", "type", "web", "state", "up"), after);
+        assertTrue(after.contains("jvm_memory_used_bytes"), "and the process's own");
+
+        // The scrape token: /metrics on the API and on GRID_METRICS_PORT, and nothing else.
+        String own = "http://127.0.0.1:" + grid.metricsServer.port() + "/metrics";
+        assertEquals(401, TestApi.get(own, grid.api.token()).status(), "not even the operator's: a scraper's port takes the scraper's token");
+        var minted = grid.api.cli("metrics:token");
+        assertEquals(0, minted.exitCode(), minted.err());
+        String token = minted.out().strip();
+        TestApi.Text scraped = TestApi.get(own, token);
+        assertEquals(200, scraped.status(), scraped.body());
+        assertEquals(ok + 3, Scrape.value(scraped.body(), "grid_router_requests_total", "app", "counted", "status", "200"));
+        assertEquals(200, TestApi.get(api, token).status());
+        assertEquals(401, TestApi.get(grid.api.url() + "/apps", token).status(), "the scrape token opens nothing else");
+        assertEquals(401, grid.api.call("POST", "/metrics/token", "{}", token).status(), "not even a token of its own");
+        assertEquals(401, TestApi.get(own, null).status());
+        assertEquals(401, TestApi.get(api, null).status());
+        assertEquals(401, TestApi.get(own, token + "0").status());
+        String next = grid.api.cli("metrics:token").out().strip();
+        assertEquals(401, TestApi.get(own, token).status(), "a new token replaces the old at once");
+        assertEquals(401, TestApi.get(api, token).status());
+        assertEquals(200, TestApi.get(own, next).status());
     }
 
     @Test

@@ -50,6 +50,20 @@ record TestApi(String url, String token) {
         return call(method, path, jsonBody, token);
     }
 
+    record Text(int status, String body) {}
+
+    /** A GET of any URL with this bearer token (none if null), its answer as text: what a metrics scraper does. */
+    static Text get(String url, String bearer) {
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+            if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return new Text(r.statusCode(), r.body());
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     JsonNode ok(String method, String path, String jsonBody) {
         Response r = call(method, path, jsonBody);
         if (r.status() >= 300) throw new AssertionError(method + " " + path + " -> " + r.status() + " " + r.body());
