@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
                 Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
                 Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Restart.class, Grid.Stop.class, Grid.Maintenance.class, Grid.MaintenanceOn.class, Grid.MaintenanceOff.class, Grid.Scale.class, Grid.Resize.class, Grid.Run.class, Grid.Logs.class,
                 HostsCommands.List.class, HostsCommands.Remove.class, MetricsCommands.Token.class,
+                DrainsCommands.List.class, DrainsCommands.Add.class, DrainsCommands.Remove.class,
                 RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Timeout.class, RoutesCommands.Remove.class,
                 RoutesCommands.Certs.class, RoutesCommands.CertsAdd.class, RoutesCommands.CertsRemove.class,
                 ConfigCommands.Show.class, ConfigCommands.Get.class, ConfigCommands.Set.class, ConfigCommands.Unset.class,

@@ -430,8 +430,18 @@ public final class Docker implements AutoCloseable {
      * {@code timestamps} each line begins with its time as {@link dev.grid.core.LogTimes} writes it.
      */
     public Closeable logs(String id, boolean follow, int tail, boolean timestamps, Consumer<String> onLine, Runnable onEnd) {
+        return logs(id, follow, tail, timestamps, 0, onLine, onEnd);
+    }
+
+    /** Follows a container's output from {@code sinceEpochSeconds} on, each line with its time first. */
+    public Closeable follow(String id, long sinceEpochSeconds, Consumer<String> onLine, Runnable onEnd) {
+        return logs(id, true, -1, true, sinceEpochSeconds, onLine, onEnd);
+    }
+
+    private Closeable logs(String id, boolean follow, int tail, boolean timestamps, long sinceEpochSeconds, Consumer<String> onLine, Runnable onEnd) {
         var cmd = client.logContainerCmd(id).withStdOut(true).withStdErr(true).withFollowStream(follow).withTimestamps(timestamps);
         if (tail >= 0) cmd.withTail(tail);
+        if (sinceEpochSeconds > 0) cmd.withSince((int) sinceEpochSeconds);
         Consumer<String> each = timestamps ? line -> onLine.accept(dev.grid.core.LogTimes.normalize(line)) : onLine;
         return cmd.exec(new ResultCallback.Adapter<Frame>() {
             private final StringBuilder partial = new StringBuilder();

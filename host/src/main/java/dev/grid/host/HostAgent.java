@@ -139,6 +139,15 @@ public final class HostAgent implements AutoCloseable {
         return config;
     }
 
+    /** Follows this host's jobs' output for their apps' log drains (call before {@link #start}). */
+    public HostAgent drains(dev.grid.drains.Drains drains) {
+        this.drainFeeds = new DrainFeeds(docker, drains);
+        drains.onChange(this::requestReconcile);
+        return this;
+    }
+
+    private volatile DrainFeeds drainFeeds;
+
     public synchronized HostAgent start() throws IOException {
         docker.verify();
         refuseIfRemoved();
@@ -270,6 +279,8 @@ public final class HostAgent implements AutoCloseable {
         Convergence.Plan plan = Convergence.decide(new Convergence.Input(config.hostId(), config.address(), desired, seen,
                 reportedNow, registered, draining, busyNow, probes.snapshot(), Instant.now()));
         draining = plan.draining();
+        DrainFeeds feeds = drainFeeds;
+        if (feeds != null) feeds.follow(runningJobs(seen, desired));
         RuntimeException failed = null;
         int failures = 0;
         for (Convergence.Action action : plan.actions()) {
@@ -284,6 +295,16 @@ public final class HostAgent implements AutoCloseable {
         // rather than on the next tick.
         if (plan.wakeAfter() != null) loop.requestAfter(plan.wakeAfter().toMillis());
         if (failed != null) throw new IllegalStateException(failures + " of " + plan.actions().size() + " actions failed; the first: " + failed, failed);
+    }
+
+    /** The running containers of this host's jobs, by container id. */
+    private static Map<String, JobSpec> runningJobs(List<Convergence.Seen> seen, Map<String, JobSpec> desired) {
+        Map<String, JobSpec> running = new HashMap<>();
+        for (Convergence.Seen s : seen) {
+            JobSpec spec = desired.get(s.container().label(LABEL_JOB));
+            if (s.container().running() && spec != null) running.put(s.container().id(), spec);
+        }
+        return running;
     }
 
     /** Whether the listing still calls running a container that Docker said died; forgets those it agrees on (or that are old news). */
@@ -654,6 +675,7 @@ public final class HostAgent implements AutoCloseable {
             if (!handover.isZero() && !handover.isNegative()) handOver(handover);
             lease.close();
         }
+        if (drainFeeds != null) drainFeeds.close();
         log.info("host {} stopped{}", config.hostId(), stopJobs ? " with its jobs" : "");
     }
 

@@ -46,7 +46,12 @@ public final class AccessLog implements AutoCloseable {
     record Request(long epochMillis, String method, String path, String host, String requestId, String fwd, String type, String job,
                    Error error, int status, long bytes, long connectMicros, long serviceMicros, String protocol) {
         String line() {
-            StringBuilder b = new StringBuilder(256).append(LogTimes.formatMillis(epochMillis)).append(" router: at=");
+            return LogTimes.formatMillis(epochMillis) + " router: " + fields();
+        }
+
+        /** The line's fields, after its time and source: what a log drain gets as the message. */
+        String fields() {
+            StringBuilder b = new StringBuilder(240).append("at=");
             if (error == null) {
                 b.append("info");
             } else {
@@ -160,7 +165,18 @@ public final class AccessLog implements AutoCloseable {
     }
 
     void add(String app, Request r) {
-        apps.computeIfAbsent(app, a -> new Ring(perApp)).add(r);
+        Ring ring = apps.get(app); // not computeIfAbsent first: its capturing lambda would be allocated per request
+        if (ring == null) ring = apps.computeIfAbsent(app, a -> new Ring(perApp));
+        ring.add(r);
+        dev.grid.drains.Drains d = drains;
+        if (d != null && d.wants(app)) d.send(app, LogTimes.formatMillis(r.epochMillis()), "grid", "router", r.fields());
+    }
+
+    private volatile dev.grid.drains.Drains drains;
+
+    /** Sends each line of an app with a log drain to its drains too, as it is added. */
+    public void drainTo(dev.grid.drains.Drains drains) {
+        this.drains = drains;
     }
 
     /** Forgets the lines of every app not in {@code routed}: an app with no route gets no more, and a new app of its name must not see them. */

@@ -72,6 +72,9 @@ public final class Keys {
     public static final String RESTART_JOBS = "restart-jobs/";
     /** Apps in maintenance mode ({@code grid maintenance:on}): the router answers their requests 503 with a page. */
     public static final String MAINTENANCE = "maintenance/";
+    /** An app's log drains: {@code drains/APP/TOKEN}, each a {@link dev.grid.drains.Drains.Drain}. */
+    public static final String DRAINS = "drains/";
+    public static String drains(String app) { return DRAINS + app + "/"; }
     public static String maintenance(String app) { return MAINTENANCE + app; }
     public static String restartJob(String jobId) { return RESTART_JOBS + jobId; }
     public static final String RESTART = "restart";

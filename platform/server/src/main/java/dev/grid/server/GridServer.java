@@ -140,10 +140,17 @@ public final class GridServer implements AutoCloseable {
         if (config.roles().contains("scheduler")) {
             parts.add(new Scheduler(store, config.hostId(), config.leaseTtlSeconds(), Clock.systemUTC()).metrics(metrics).start());
         }
+        // The apps' log drains: the host sends its jobs' output, the router its access lines.
+        dev.grid.drains.Drains drains = null;
+        if (config.roles().contains("host") || config.roles().contains("router")) {
+            drains = new dev.grid.drains.Drains(store, javax.net.ssl.SSLContext.getDefault(), dev.grid.drains.Drains.BUFFER, metrics.registry()).start();
+            parts.add(drains);
+        }
         // This host's one nftables table: the router's kernel TCP routes and the host's app firewall are its two parts.
         NftTable table = NftTable.forHost(config.hostId());
         if (config.roles().contains("router")) {
             Router router = new Router(store, config.routerConfig(), table, metrics.registry()).start();
+            router.accessLog().drainTo(drains);
             parts.add(router);
             parts.add(announceRouter(store, partsLease.id(), router, config.hostId(), config.hostAddress(), verifier));
             // Apps may reach these (they are the public face), but no TCP route may take their ports.
@@ -207,7 +214,7 @@ public final class GridServer implements AutoCloseable {
             // Closing the agent stops its jobs and keeps every volume: what `grid down` promises.
             parts.add(new HostAgent(store, docker, new HostConfig(config.hostId(), config.hostAddress(), config.portMin(), config.portMax(),
                     config.memoryMb(), config.hostTags(), config.leaseTtlSeconds(), 0, config.dockerHost(), config.home().resolve("host"),
-                    config.appUidMin(), config.appUidMax(), config.isolation(), config.memoryOvercommit()), table).start());
+                    config.appUidMin(), config.appUidMax(), config.isolation(), config.memoryOvercommit()), table).drains(drains).start());
         }
     }
 

@@ -159,6 +159,84 @@ class RoutedAppTest {
     }
 
     @Test
+    void logDrainsGetTheAppsOutputAndTheRoutersLinesOverSyslogTcpTlsAndHttps() throws Exception {
+        grid.api.deployWeb("drained");
+        String job = Eventually.await("web up", Duration.ofSeconds(15), () -> grid.api.upJobs("drained"), j -> j.size() == 1).get(0).path("id").asText();
+        try (LogReceiver tcp = LogReceiver.syslog(null, 0); LogReceiver tls = LogReceiver.syslog(TestCluster.drainTls(true), 0);
+             LogReceiver https = LogReceiver.https(TestCluster.drainTls(true))) {
+            List<String> urls = List.of("syslog://127.0.0.1:" + tcp.port, "syslog+tls://localhost:" + tls.port, "https://user:secret@localhost:" + https.port + "/logs");
+            for (String url : urls) {
+                var added = grid.api.cli("drains:add", url, "-a", "drained");
+                assertEquals(0, added.exitCode(), added.err());
+                assertTrue(added.out().startsWith("Successfully added drain "), added.out());
+            }
+            String listed = grid.api.cli("drains", "-a", "drained").out();
+            assertTrue(listed.contains("syslog://127.0.0.1:" + tcp.port) && listed.contains("https://user:***@localhost:" + https.port + "/logs")
+                    && !listed.contains("secret"), "an HTTPS drain's password is not shown: " + listed);
+            String token = grid.api.ok("GET", "/apps/drained/drains", null).get(0).path("id").asText();
+
+            String probe = "/drained-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+            Eventually.await("served", Duration.ofSeconds(10), () -> viaRouter("drained.grid.test", probe), r -> r.startsWith("HTTP/1.1 200"));
+            for (LogReceiver r : List.of(tcp, tls, https)) {
+                String app = Eventually.await("the app's line at drain " + r.port, Duration.ofSeconds(15), () -> r.containing(" app web." + job + " - - request " + probe),
+                        l -> !l.isEmpty()).get(0);
+                assertTrue(app.matches("<190>1 \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z d\\.[0-9a-f]{16} app web\\." + job + " - - request .*"), app);
+                String router = Eventually.await("the router's line at drain " + r.port, Duration.ofSeconds(5),
+                        () -> r.containing(" grid router - - at=info method=GET path=\"" + probe + "\" host=drained.grid.test "), l -> !l.isEmpty()).get(0);
+                assertTrue(router.contains(" dyno=web." + job + " ") && router.contains(" status=200 "), router);
+                assertEquals(List.of(), r.errors, "every frame parses");
+            }
+            assertTrue(tcp.messages.stream().allMatch(m -> m.contains(" " + token + " ")), "the first drain's token names it in each message");
+            var post = https.posts.get(0);
+            assertEquals(List.of("application/logplex-1"), post.get("Content-type"), post.toString());
+            assertEquals(List.of("Basic " + java.util.Base64.getEncoder().encodeToString("user:secret".getBytes(StandardCharsets.UTF_8))), post.get("Authorization"));
+
+            // Removed by its token: later lines do not go there; the others still get them.
+            assertEquals(0, grid.api.cli("drains:remove", token, "-a", "drained").exitCode());
+            int before = tcp.messages.size();
+            String later = "/later-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+            assertTrue(viaRouter("drained.grid.test", later).startsWith("HTTP/1.1 200"));
+            Eventually.await("the later line at the TLS drain", Duration.ofSeconds(10), () -> tls.containing("request " + later), l -> !l.isEmpty());
+            assertEquals(before, tcp.messages.size(), "nothing more at the removed drain");
+        }
+
+        // Bad input changes nothing, and says what would do.
+        int drains = grid.api.ok("GET", "/apps/drained/drains", null).size();
+        var plainHttp = grid.api.cli("drains:add", "http://logs.example.com/in", "-a", "drained");
+        assertTrue(plainHttp.exitCode() != 0 && plainHttp.err().contains("unencrypted over HTTP: use https://"), plainHttp.err());
+        var noPort = grid.api.cli("drains:add", "syslog://logs.example.com", "-a", "drained");
+        assertTrue(noPort.exitCode() != 0 && noPort.err().contains("names no port"), noPort.err());
+        int etcd = URI.create(dev.grid.testing.SharedEtcd.url()).getPort();
+        var own = grid.api.cli("drains:add", "syslog://127.0.0.1:" + etcd, "-a", "drained");
+        assertTrue(own.exitCode() != 0 && own.err().contains("one of Grid's own ports"), "an app's output into etcd's port: " + own.err());
+        var none = grid.api.cli("drains:remove", "d.0000000000000000", "-a", "drained");
+        assertTrue(none.exitCode() != 0 && none.err().contains("has no drain"), none.err());
+        assertEquals(drains, grid.api.ok("GET", "/apps/drained/drains", null).size());
+    }
+
+    @Test
+    void aDrainThatIsDownSlowsNothingAndKeepsItsNewestLinesForWhenItIsBack() throws Exception {
+        grid.api.deployWeb("downstream");
+        Eventually.await("served", Duration.ofSeconds(15), () -> viaRouter("downstream.grid.test", "/"), r -> r.startsWith("HTTP/1.1 200"));
+        int port = dev.grid.testing.Ports.free();
+        assertEquals(0, grid.api.cli("drains:add", "syslog://127.0.0.1:" + port, "-a", "downstream").exitCode());
+        String token = grid.api.ok("GET", "/apps/downstream/drains", null).get(0).path("id").asText();
+        // TestCluster's drains buffer 200 lines each: 300 requests make 600 lines (the app's and the router's).
+        long start = System.nanoTime();
+        for (int i = 0; i < 300; i++) assertTrue(viaRouter("downstream.grid.test", "/n" + i).startsWith("HTTP/1.1 200"));
+        long perRequestMs = (System.nanoTime() - start) / 300 / 1_000_000;
+        String scrape = Eventually.await("the oldest lines dropped and counted", Duration.ofSeconds(15), () -> grid.metrics.scrape(),
+                s -> Scrape.value(s, "grid_drain_lines_total", "drain", token, "outcome", "dropped") >= 300);
+        assertEquals(200.0, Scrape.value(scrape, "grid_drain_buffered", "drain", token), "the buffer holds its bound, no more");
+        System.out.printf("BENCH drain down: %d ms per request through the router meanwhile%n", perRequestMs);
+        try (LogReceiver back = LogReceiver.syslog(null, port)) {
+            Eventually.await("the buffered lines, once the receiver is back", Duration.ofSeconds(40), () -> back.containing("request /n299"), l -> !l.isEmpty());
+            assertTrue(back.containing("request /n0").isEmpty(), "the oldest went first");
+            Eventually.await("every buffered line sent", Duration.ofSeconds(10), () -> Scrape.value(grid.metrics.scrape(), "grid_drain_buffered", "drain", token), n -> n == 0);
+        }
+    }
+
+    @Test
     void maintenanceModeAnswers503WithAPageUntilItIsTurnedOff() {
         grid.api.deployWeb("resting");
         Eventually.await("served", Duration.ofSeconds(15), () -> viaRouter("resting.grid.test", "/"), r -> r.startsWith("HTTP/1.1 200"));

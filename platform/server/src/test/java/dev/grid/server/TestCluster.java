@@ -68,6 +68,40 @@ final class TestCluster implements AutoCloseable {
     /** The cluster's meters, as one Grid process has them, and its GRID_METRICS_PORT server. */
     final dev.grid.metrics.GridMetrics metrics = new dev.grid.metrics.GridMetrics();
     final dev.grid.metrics.MetricsServer metricsServer;
+    /** The log drains, as a host and a router see them; their TLS trusts {@link #DRAIN_CERT} (a receiver's on localhost). */
+    final dev.grid.drains.Drains drains;
+    static final io.netty.handler.ssl.util.SelfSignedCertificate DRAIN_CERT = drainCertificate();
+
+    private static io.netty.handler.ssl.util.SelfSignedCertificate drainCertificate() {
+        try {
+            return new io.netty.handler.ssl.util.SelfSignedCertificate("localhost");
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A TLS context that trusts {@link #DRAIN_CERT} (as a client), or that presents it (as a server). */
+    static javax.net.ssl.SSLContext drainTls(boolean server) {
+        try {
+            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setCertificateEntry("receiver", DRAIN_CERT.cert());
+            ks.setKeyEntry("key", DRAIN_CERT.key(), new char[0], new java.security.cert.Certificate[] {DRAIN_CERT.cert()});
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            if (server) {
+                var kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(ks, new char[0]);
+                ctx.init(kmf.getKeyManagers(), null, null);
+            } else {
+                var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(ks);
+                ctx.init(null, tmf.getTrustManagers(), null);
+            }
+            return ctx;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
     /** Where the controller reads the router's access lines. */
     final dev.grid.net.LineServer routerLogs;
     final TestApi api;
@@ -119,9 +153,11 @@ final class TestCluster implements AutoCloseable {
             GridEndpoint.register(store, endpointsLease.id(), e);
         }
         scheduler = new Scheduler(store, id, leaseTtl, Clock.systemUTC()).metrics(metrics).start();
+        drains = new dev.grid.drains.Drains(store, drainTls(false), 200, metrics.registry()).start();
         api = new TestApi(controller.url(), token);
         try {
             router = new Router(store, RouterConfig.defaults("127.0.0.1", 0, -1, Transport.choose(Transport.AUTO)), routerTable, metrics.registry()).start();
+            router.accessLog().drainTo(drains);
             GridEndpoint.registerPublic(store, endpointsLease.id(), new GridEndpoint("the router's HTTP", "127.0.0.1", router.httpPort()));
             routerLogs = GridServer.announceRouter(store, endpointsLease.id(), router, id + "-router", "127.0.0.1", verifier);
         } catch (InterruptedException | IOException e) {
@@ -150,7 +186,7 @@ final class TestCluster implements AutoCloseable {
     HostAgent startHost(String name, String address, int portMin, int portMax) {
         try {
             HostAgent agent = new HostAgent(store, docker, new HostConfig(hostId(name), address, portMin, portMax, 8192,
-                    Map.of(), leaseTtl, 0, Docker.DEFAULT_HOST, stateDir.resolve(name), uidMin, uidMax, true)).start();
+                    Map.of(), leaseTtl, 0, Docker.DEFAULT_HOST, stateDir.resolve(name), uidMin, uidMax, true)).drains(drains).start();
             hosts.add(agent);
             return agent;
         } catch (IOException e) {
@@ -288,6 +324,7 @@ final class TestCluster implements AutoCloseable {
             metricsServer.close();
             metrics.close();
             hosts.forEach(h -> h.stop(true)); // an agent the test stopped already is left as it is
+            drains.close();
             verifier.close();
         } finally {
             for (Container c : docker.list(Map.of("grid.managed", "true"))) {

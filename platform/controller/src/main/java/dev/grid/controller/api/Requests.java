@@ -9,6 +9,8 @@ public final class Requests {
 
     public record CreateApp(String name) {}
 
+    public record AddDrain(String url) {}
+
     public record CreateRelease(String image, String slug, Map<String, ProcessRequest> processes, Map<String, String> env) {
         /** The processes as a release holds them. */
         public Map<String, ProcessType> types() {

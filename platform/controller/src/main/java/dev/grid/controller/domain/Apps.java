@@ -86,6 +86,7 @@ public final class Apps {
         store.txn().delete(Keys.app(name)).delete(Keys.formation(name)).delete(Keys.route(Routes.defaultRouteId(name)))
                 .delete(Keys.maintenance(name)).commit();
         store.deletePrefix(Keys.releases(name));
+        store.deletePrefix(Keys.drains(name));
     }
 
     /** Turns maintenance mode on or off: while on, the router answers the app's requests 503 with a page (Heroku's H80). */
