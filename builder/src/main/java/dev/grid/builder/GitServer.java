@@ -130,7 +130,13 @@ public final class GitServer implements AutoCloseable {
         return sshd.getPort();
     }
 
-    /** Only "APP.git" of an existing app resolves (never a path outside the repository root); its bare repository is made on first push. */
+    /**
+     * Only "APP.git" of an existing app resolves (never a path outside the repository root); its
+     * bare repository is made on first push. Each app's repository lives under its UID
+     * ({@code repos/uUID/APP.git}), which no other app is ever given: a renamed app keeps its
+     * repository (moved to its new name on its next push), and a new app that takes a destroyed
+     * or renamed app's name starts from an empty one, never from the other's history.
+     */
     private GitLocationResolver resolver() {
         return (command, args, session, fs) -> {
             String problem = args.length == 2 ? problem(args[1]) : "no such repository";
@@ -138,16 +144,39 @@ public final class GitServer implements AutoCloseable {
             Matcher m = REPO.matcher(args[1]);
             m.matches();
             String app = m.group(1);
-            Path repo = repos.resolve(app + ".git");
+            Integer uid = store.get(dev.grid.store.Keys.app(app), dev.grid.core.App.class).map(dev.grid.core.App::uid).orElse(null);
+            if (uid == null) throw new IOException("no such repository: " + app + " takes no push");
+            Path root = repos.resolve("u" + uid);
+            Path repo = root.resolve(app + ".git");
             if (!Files.exists(repo)) {
-                try (Git ignored = Git.init().setBare(true).setDirectory(repo.toFile()).setInitialBranch("main").call()) {
-                    log.info("created repository for {}", app);
-                } catch (Exception e) {
-                    throw new IOException("cannot create the repository for " + app + ": " + e.getMessage(), e);
+                Files.createDirectories(root);
+                Path earlier = earlierRepository(root, app);
+                if (earlier != null) {
+                    Files.move(earlier, repo);
+                    log.info("the repository of {} moved to its name now, from {}", app, earlier);
+                } else {
+                    try (Git ignored = Git.init().setBare(true).setDirectory(repo.toFile()).setInitialBranch("main").call()) {
+                        log.info("created repository for {}", app);
+                    } catch (Exception e) {
+                        throw new IOException("cannot create the repository for " + app + ": " + e.getMessage(), e);
+                    }
                 }
             }
-            return repos;
+            return root;
         };
+    }
+
+    /**
+     * The app's repository under another name: the one its UID's directory holds (it was renamed),
+     * or {@code repos/APP.git}, where Grid kept repositories before they were kept per UID.
+     */
+    private Path earlierRepository(Path root, String app) throws IOException {
+        try (var inRoot = Files.list(root)) {
+            java.util.List<Path> found = inRoot.filter(p -> p.getFileName().toString().endsWith(".git") && Files.isDirectory(p)).toList();
+            if (found.size() == 1) return found.get(0);
+        }
+        Path legacy = repos.resolve(app + ".git");
+        return Files.isDirectory(legacy, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? legacy : null;
     }
 
     /**

@@ -109,4 +109,23 @@ final class AppName {
         String app = u.substring(cut + 1);
         return app.matches("[a-z][a-z0-9-]{0,29}") ? app : null;
     }
+
+    /**
+     * The remote URL {@code url} with its app {@code from} renamed {@code to} (its last path
+     * segment, {@code .git} kept as it was), or null if the URL does not name {@code from}.
+     */
+    static String renamed(String url, String from, String to) {
+        if (url == null || !from.equals(appOf(url))) return null;
+        String u = url.strip();
+        String tail = "";
+        while (u.endsWith("/")) {
+            tail = "/" + tail;
+            u = u.substring(0, u.length() - 1);
+        }
+        if (u.endsWith(".git")) {
+            tail = ".git" + tail;
+            u = u.substring(0, u.length() - 4);
+        }
+        return u.substring(0, u.length() - from.length()) + to + tail;
+    }
 }

@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "grid", mixinStandardHelpOptions = true, version = "grid 0.1.0",
         description = "Grid: a self-hosted, datastore-appliance-first PaaS.",
         subcommands = {Grid.Completion.class, Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Restart.class, Lifecycle.Status.class,
-                Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
+                Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsRename.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
                 Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Restart.class, Grid.Stop.class, Grid.Maintenance.class, Grid.MaintenanceOn.class, Grid.MaintenanceOff.class, Grid.Scale.class, Grid.Resize.class, Grid.Run.class, Grid.Logs.class,
                 HostsCommands.List.class, HostsCommands.Remove.class, MetricsCommands.Token.class,
                 DrainsCommands.List.class, DrainsCommands.Add.class, DrainsCommands.Remove.class,
@@ -223,6 +223,31 @@ public final class Grid implements Callable<Integer> {
                 Process add = new ProcessBuilder("git", "remote", "add", "grid", app.path("gitUrl").asText()).directory(grid.workDir.toFile())
                         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 out().println(add.waitFor() == 0 ? "Git remote grid added" : "Git remote grid exists already: not changed");
+            }
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "apps:rename", description = "Rename an app: its routes, add-ons, drains and git repository follow, and its processes restart "
+            + "under the new name. In the app's checkout, the git remote grid is changed to the new name.")
+    static final class AppsRename extends Base {
+        @Parameters(index = "0", paramLabel = "OLD") String from;
+        @Parameters(index = "1", paramLabel = "NEW") String to;
+
+        public Integer call() throws Exception {
+            JsonNode app = api().post("/apps/" + from + "/rename", Api.map("name", to));
+            out().println("Renaming " + from + " to " + to + "... done");
+            out().println(app.path("webUrl").asText() + (app.path("gitUrl").isTextual() ? " | " + app.path("gitUrl").asText() : ""));
+            // As heroku apps:rename does: the checkout's remote follows.
+            java.nio.file.Path config = AppName.gitConfig(grid.workDir);
+            String url = config == null ? null : AppName.remoteUrl(config, AppName.REMOTE);
+            String renamed = AppName.renamed(url, from, to);
+            if (renamed != null) {
+                Process set = new ProcessBuilder("git", "remote", "set-url", AppName.REMOTE, renamed).directory(grid.workDir.toFile())
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                out().println(set.waitFor() == 0 ? "Git remote " + AppName.REMOTE + " updated: " + renamed
+                        : "Git remote " + AppName.REMOTE + " not updated: run git remote set-url " + AppName.REMOTE + " " + renamed);
             }
             out().flush();
             return 0;

@@ -87,4 +87,13 @@ class AppNameTest {
         CliException e = assertThrows(CliException.class, () -> AppName.resolve(null, null, plain));
         assertTrue(e.getMessage().contains("no git checkout in " + plain), e.getMessage());
     }
+
+    @Test
+    void aRenamedAppsRemoteNamesItsNewNameAndOnlyItsOwnRemoteChanges() {
+        assertEquals("ssh://git@grid.example:2222/store.git", AppName.renamed("ssh://git@grid.example:2222/shop.git", "shop", "store"));
+        assertEquals("git@grid.example:store", AppName.renamed("git@grid.example:shop", "shop", "store"));
+        assertEquals("ssh://git@h/store.git/", AppName.renamed("ssh://git@h/shop.git/", "shop", "store"));
+        assertNull(AppName.renamed("ssh://git@h/shopping.git", "shop", "store"), "another app's remote");
+        assertNull(AppName.renamed(null, "shop", "store"));
+    }
 }

@@ -108,6 +108,57 @@ class GitPushTest {
         assertTrue(seconds * 1000 >= buildMs(first.output()) + buildMs(second.output()), "the builds' own time is within it: " + seconds + " s");
     }
 
+    @Test
+    void aRenamedAppKeepsItsCodeConfigAndRoutesAndANewAppOfItsOldNameStartsEmpty() throws Exception {
+        grid.api.ok("POST", "/apps", "{\"name\":\"before-rename\"}");
+        String pkg = "{\"name\":\"renamed\",\"version\":\"%s\",\"scripts\":{\"start\":\"node server.js\"}}\n";
+        Path src = repo("renamed", Map.of("package.json", String.format(pkg, "1.0.0"), "server.js", NODE_SERVER));
+        run(src, List.of("git", "remote", "add", "grid", pusher.url("before-rename")));
+        TestGit.Result first = run(src, List.of("git", "push", "grid", "main"));
+        assertEquals(0, first.exit(), first.output());
+        assertEquals(0, grid.api.cli("config:set", "GREETING=kept", "-a", "before-rename").exitCode());
+        assertEquals(0, grid.api.cli("routes:add", "http", "www.renamed.test", "-a", "before-rename").exitCode());
+        Eventually.await("served under its first name", Duration.ofSeconds(20),
+                () -> RoutedAppTest.viaRouter(grid, "before-rename.grid.test", "/"), "HTTP/1.1 200 OK | pushed 1.0.0"::equals);
+
+        // Renamed from its checkout, as on Heroku: the checkout's remote follows.
+        var renamed = grid.api.cliIn(src, "apps:rename", "before-rename", "after-rename");
+        assertEquals(0, renamed.exitCode(), renamed.err());
+        assertTrue(renamed.out().contains("Git remote grid updated: " + pusher.url("after-rename")), renamed.out());
+        assertEquals(pusher.url("after-rename"), run(src, List.of("git", "remote", "get-url", "grid")).output().strip());
+        Eventually.await("served under its new name", Duration.ofSeconds(30),
+                () -> RoutedAppTest.viaRouter(grid, "after-rename.grid.test", "/"), "HTTP/1.1 200 OK | pushed 1.0.0"::equals);
+        assertEquals("HTTP/1.1 200 OK | pushed 1.0.0", RoutedAppTest.viaRouter(grid, "www.renamed.test", "/"), "its own domain follows");
+        assertTrue(RoutedAppTest.viaRouter(grid, "before-rename.grid.test", "/").startsWith("HTTP/1.1 404"), "the old name serves nothing");
+        assertEquals("kept", grid.api.config("after-rename").get("GREETING"));
+        assertTrue(grid.api.cli("apps:info", "-a", "before-rename").exitCode() != 0);
+        Eventually.await("no job left under the old name", Duration.ofSeconds(20), () -> grid.store.values(dev.grid.store.Keys.JOBS, dev.grid.core.JobSpec.class)
+                .stream().filter(j -> j.app().equals("before-rename")).count(), n -> n == 0);
+
+        // The repository came along: the next push sends only the new commit, and deploys.
+        Files.writeString(src.resolve("package.json"), String.format(pkg, "1.0.1"));
+        run(src, List.of("git", "commit", "-q", "-am", "after the rename"));
+        TestGit.Result next = run(src, List.of("git", "push", "grid", "main"));
+        assertEquals(0, next.exit(), next.output());
+        Eventually.await("the push after the rename served", Duration.ofSeconds(20),
+                () -> RoutedAppTest.viaRouter(grid, "after-rename.grid.test", "/"), "HTTP/1.1 200 OK | pushed 1.0.1"::equals);
+
+        // A new app that takes the old name is another tenant: nothing of the renamed app's history is there.
+        grid.api.ok("POST", "/apps", "{\"name\":\"before-rename\"}");
+        TestGit.Result refs = run(src, List.of("git", "ls-remote", pusher.url("before-rename")));
+        assertEquals(0, refs.exit(), refs.output());
+        assertEquals("", refs.output().strip(), "an empty repository");
+
+        // Bad input changes nothing.
+        var taken = grid.api.cli("apps:rename", "after-rename", "before-rename");
+        assertTrue(taken.exitCode() != 0 && taken.err().contains("the name 'before-rename' is taken"), taken.err());
+        var reserved = grid.api.cli("apps:rename", "after-rename", "grid-mine");
+        assertTrue(reserved.exitCode() != 0 && reserved.err().contains("reserved for Grid's own apps"), reserved.err());
+        var missing = grid.api.cli("apps:rename", "no-such-app", "whatever");
+        assertTrue(missing.exitCode() != 0 && missing.err().contains("no app named 'no-such-app'"), missing.err());
+        assertEquals("HTTP/1.1 200 OK | pushed 1.0.1", RoutedAppTest.viaRouter(grid, "after-rename.grid.test", "/"));
+    }
+
     /** Two pushes to one app at once: one deploys, the other waits, is told so, and is refused before it builds anything. */
     @Test
     void twoPushesToOneAppAtOnceNeverBothDeploy() throws Exception {

@@ -89,9 +89,14 @@ record TestApi(String url, String token) {
 
     /** Runs the real CLI in this JVM; returns its exit code and what it printed. */
     CliResult cli(String... args) {
+        return cliIn(OUTSIDE_ANY_CHECKOUT, args);
+    }
+
+    /** The same, run in {@code dir} (an app's checkout, say). */
+    CliResult cliIn(java.nio.file.Path dir, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        var cl = dev.grid.cli.Grid.commandLine(dev.grid.cli.Grid.forApi(url, token, OUTSIDE_ANY_CHECKOUT));
+        var cl = dev.grid.cli.Grid.commandLine(dev.grid.cli.Grid.forApi(url, token, dir));
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args);

@@ -45,6 +45,18 @@ public class AppsController {
         return HttpResponse.created(created);
     }
 
+    /** {@code grid apps:rename OLD NEW}: {@code {"name": NEW}}. */
+    @Post("/{app}/rename")
+    public Map<String, Object> rename(String app, @Body Requests.CreateApp body) {
+        App renamed = apps.rename(app, body.name());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", renamed.name());
+        out.put("renamedFrom", app);
+        out.put("gitUrl", config.gitUrl(renamed.name()));
+        out.put("webUrl", "http://" + renamed.name() + "." + config.domain() + "/");
+        return out;
+    }
+
     @Get
     public List<App> list() {
         return apps.list();

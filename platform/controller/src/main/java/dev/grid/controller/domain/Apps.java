@@ -89,6 +89,44 @@ public final class Apps {
         store.deletePrefix(Keys.drains(name));
     }
 
+    /**
+     * Renames an app ({@link AppRename}): it keeps its UID, releases (as {@code NEW-vN}), config,
+     * add-ons, drains and routes; its processes restart under the new name, as the scheduler
+     * replaces the old name's jobs with the new one's. Refused, changing nothing, for a name that
+     * is invalid, taken, or Grid's own.
+     */
+    public App rename(String from, String to) {
+        App app = get(from);
+        if (App.isSystem(from)) throw GridException.invalid(from + " is one of Grid's own apps: it keeps its name");
+        String problem = App.nameProblem(to);
+        if (problem != null) throw GridException.invalid(problem);
+        if (App.isSystem(to)) throw GridException.invalid("app names starting with '" + App.SYSTEM_PREFIX + "' are reserved for Grid's own apps: choose another");
+        if (to.equals(from)) throw GridException.invalid(from + " is already called " + to);
+        if (store.get(Keys.app(to)).isPresent()) throw GridException.conflict("the name '" + to + "' is taken: choose another");
+        var appEntry = store.get(Keys.app(from)).orElseThrow();
+        var formationEntry = store.get(Keys.formation(from)).orElse(null);
+        AppRename.Current now = new AppRename.Current(app, store.values(Keys.releases(from), dev.grid.core.Release.class),
+                formationEntry == null ? null : formationEntry.as(dev.grid.core.Formation.class),
+                store.values(Keys.ROUTES, dev.grid.core.Route.class), store.values(Addons.KEY, Addon.class),
+                store.values(Keys.drains(from), dev.grid.drains.Drains.Drain.class),
+                store.get(Keys.maintenance(from)).map(e -> (Object) e.as(java.util.Map.class)).orElse(null));
+        AppRename.Plan plan = AppRename.plan(now, to, config.domain());
+        plan.releases().forEach(store::put);
+        var txn = store.txn().ifUnchanged(Keys.app(from), appEntry.modRevision()).ifUnchanged(Keys.app(to), 0)
+                .ifUnchanged(Keys.formation(from), formationEntry == null ? 0 : formationEntry.modRevision());
+        plan.switchOver().forEach((key, value) -> {
+            if (value == null) txn.delete(key);
+            else txn.put(key, value);
+        });
+        if (!txn.commit()) {
+            plan.releases().keySet().forEach(store::delete);
+            throw GridException.conflict(from + " changed while it was being renamed (a deploy, a scale, or another rename): nothing was renamed; try again");
+        }
+        plan.oldReleases().forEach(store::delete);
+        store.deletePrefix(Keys.UNPLACED + from + "/");
+        return get(to);
+    }
+
     /** Turns maintenance mode on or off: while on, the router answers the app's requests 503 with a page (Heroku's H80). */
     public void maintenance(String name, boolean on) {
         get(name);
