@@ -32,9 +32,15 @@ final class Api {
     }
 
     static Api fromEnvironment() {
-        String url = System.getenv("GRID_URL");
-        String token = System.getenv("GRID_TOKEN");
-        Path cfg = home().resolve("cli.json");
+        return fromEnvironment(System.getenv());
+    }
+
+    /** The API {@code GRID_URL} and {@code GRID_TOKEN} name in {@code env}, else {@code GRID_HOME/cli.json}'s. */
+    static Api fromEnvironment(java.util.Map<String, String> env) {
+        String url = env.get("GRID_URL");
+        String token = env.get("GRID_TOKEN");
+        String h = env.get("GRID_HOME");
+        Path cfg = Path.of(h != null ? h : System.getProperty("user.home") + "/.grid").resolve("cli.json");
         if ((url == null || token == null) && Files.exists(cfg)) {
             try {
                 JsonNode n = JSON.readTree(cfg.toFile());
@@ -48,6 +54,11 @@ final class Api {
             throw new CliException("Grid is not set up here: start it with './grid up', or set GRID_URL and GRID_TOKEN");
         }
         return new Api(url, token);
+    }
+
+    /** Which Grid, and as whom: what a daemon keeps one client for. */
+    String identity() {
+        return url + " " + token;
     }
 
     JsonNode get(String path) {

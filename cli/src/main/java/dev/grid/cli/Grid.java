@@ -45,6 +45,18 @@ public final class Grid implements Callable<Integer> {
 
     public Grid() {}
 
+    /** GRID_APP, as the command's environment has it. */
+    private String appEnv = System.getenv("GRID_APP");
+
+    /** A CLI bound to {@code api} that runs as a client's command would: in its directory, with its GRID_APP ({@link CliDaemon}). */
+    static Grid forClient(Api api, java.nio.file.Path workDir, String appEnv) {
+        Grid g = new Grid();
+        g.api = api;
+        g.workDir = workDir.toAbsolutePath();
+        g.appEnv = appEnv;
+        return g;
+    }
+
     /** A CLI bound to one controller (tests, scripts). */
     public static Grid forApi(String url, String token) {
         Grid g = new Grid();
@@ -79,7 +91,7 @@ public final class Grid implements Callable<Integer> {
             CommandLine last = chain.get(chain.size() - 1);
             if (last.getCommand() instanceof AboutAnApp about) {
                 try {
-                    about.resolveApp(System.getenv("GRID_APP"), grid.workDir);
+                    about.resolveApp(grid.appEnv, grid.workDir);
                 } catch (CliException e) {
                     last.getErr().println(" !    " + e.getMessage());
                     last.getErr().flush();
