@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
         description = "Grid: a self-hosted, datastore-appliance-first PaaS.",
         subcommands = {Grid.Completion.class, Lifecycle.Up.class, Lifecycle.Down.class, Lifecycle.Restart.class, Lifecycle.Status.class,
                 Grid.Apps.class, Grid.AppsCreate.class, Grid.AppsRename.class, Grid.AppsInfo.class, Grid.AppsDestroy.class,
-                Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Restart.class, Grid.Stop.class, Grid.Maintenance.class, Grid.MaintenanceOn.class, Grid.MaintenanceOff.class, Grid.Scale.class, Grid.Resize.class, Grid.Run.class, Grid.Logs.class,
+                Grid.Deploy.class, Grid.Releases.class, Grid.Ps.class, Grid.Restart.class, Grid.Stop.class, Grid.Maintenance.class, Grid.MaintenanceOn.class, Grid.MaintenanceOff.class, Grid.Scale.class, Grid.Resize.class, Grid.Run.class, Grid.RunDetached.class, Grid.Logs.class,
                 HostsCommands.List.class, HostsCommands.Remove.class, MetricsCommands.Token.class,
                 DrainsCommands.List.class, DrainsCommands.Add.class, DrainsCommands.Remove.class,
                 RoutesCommands.List.class, RoutesCommands.Add.class, RoutesCommands.Timeout.class, RoutesCommands.Remove.class,
@@ -509,6 +509,20 @@ public final class Grid implements Callable<Integer> {
             out().print(r.path("output").asText());
             out().flush();
             return r.path("exitCode").asInt();
+        }
+    }
+
+    @Command(name = "run:detached", description = "Run a command once in a new process of the app and return at once: its output is in grid logs --ps JOB.")
+    static final class RunDetached extends AppCommand {
+        @Parameters(paramLabel = "COMMAND", arity = "1..*") List<String> command;
+
+        public Integer call() {
+            JsonNode r = api().post("/apps/" + app + "/run", Api.map("command", String.join(" ", command), "detached", true));
+            String job = r.path("jobId").asText();
+            out().println("Running " + String.join(" ", command) + " on " + app + "... up, run." + job);
+            out().println("Use 'grid logs -a " + app + " --ps " + job + "' to view the output.");
+            out().flush();
+            return 0;
         }
     }
 

@@ -26,6 +26,19 @@ import java.util.stream.Collectors;
  */
 public final class Reconciler {
     public static final String ONE_OFF_TYPE = "run";
+    /** How long a detached run's job stays after it exited: its output is read from its container meanwhile. */
+    public static final java.time.Duration DETACHED_KEPT = java.time.Duration.ofMinutes(10);
+
+    /** The detached runs whose job exited more than {@link #DETACHED_KEPT} ago: their run keys go, and then their jobs. */
+    public static Set<String> spentRuns(ClusterView view, Instant now) {
+        Set<String> spent = new HashSet<>();
+        for (OneOffRun run : view.runs()) {
+            if (!run.detached()) continue;
+            dev.grid.core.JobStatus s = view.statuses().get(run.id());
+            if (s != null && s.state().isDown() && s.finishedAt() != null && !s.finishedAt().plus(DETACHED_KEPT).isAfter(now)) spent.add(run.id());
+        }
+        return spent;
+    }
 
     private Reconciler() {}
 

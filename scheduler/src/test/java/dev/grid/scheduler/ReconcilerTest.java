@@ -14,6 +14,7 @@ import dev.grid.core.VolumeMount;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -358,6 +359,26 @@ class ReconcilerTest {
         ClusterView exited = new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(run));
         assertTrue(Reconciler.plan(exited, Fixtures.NOW, () -> "x").isEmpty(), "a one-off is never restarted");
         assertEquals(List.of(placed), f.plan().stop(), "without its run, the job goes");
+    }
+
+    @Test
+    void aDetachedRunIsSpentOnlyAWhileAfterItsJobExited() {
+        f.host("a").formation(v1, Map.of());
+        OneOffRun run = new OneOffRun("web1-run-2", "web1", v1.id(), "rake db:migrate", Fixtures.NOW, true);
+        OneOffRun waited = new OneOffRun("web1-run-3", "web1", v1.id(), "echo hi", Fixtures.NOW);
+        JobSpec job = Reconciler.plan(new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(run)), Fixtures.NOW, () -> "x").place().get(0);
+        f.jobs.add(job);
+        JobSpec other = new JobSpec("web1-run-3", job.hostId(), job.app(), job.releaseId(), job.type(), job.image(), "echo hi", job.env(),
+                job.memoryMb(), job.volumes(), true, 0, null, null, job.slugUrl());
+        f.jobs.add(other);
+        ClusterView view = new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(run, waited));
+        f.status(job, JobState.UP, Fixtures.NOW, null);
+        assertEquals(Set.of(), Reconciler.spentRuns(view, Fixtures.NOW.plus(java.time.Duration.ofHours(5))), "running: never spent");
+        f.status(job, JobState.EXITED, Fixtures.NOW, Fixtures.NOW);
+        f.status(other, JobState.EXITED, Fixtures.NOW, Fixtures.NOW);
+        assertEquals(Set.of(), Reconciler.spentRuns(view, Fixtures.NOW.plus(Reconciler.DETACHED_KEPT).minusSeconds(1)), "its output is kept a while");
+        assertEquals(Set.of("web1-run-2"), Reconciler.spentRuns(view, Fixtures.NOW.plus(Reconciler.DETACHED_KEPT)),
+                "then it goes; a run someone waits for is theirs to end");
     }
 
     @Test

@@ -195,6 +195,18 @@ class AppLifecycleTest {
         var logs = Eventually.await("the request in the logs", Duration.ofSeconds(5), () -> grid.api.cli("logs", "-a", "oneoff"),
                 r -> r.out().contains("request /"));
         assertTrue(logs.out().contains("web." + web.path("id").asText() + ": request /"), logs.out());
+
+        // Detached: it returns at once with its job, whose output the app's log has, from start to end.
+        var detached = grid.api.cli("run:detached", "-a", "oneoff", "echo begun; sleep 2; echo done-$((6*7))");
+        assertEquals(0, detached.exitCode(), detached.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("up, run\\.(oneoff-run-[0-9a-f]{8})\n").matcher(detached.out());
+        assertTrue(m.find(), detached.out());
+        String job = m.group(1);
+        assertTrue(detached.out().contains("Use 'grid logs -a oneoff --ps " + job + "' to view the output."), detached.out());
+        String out = Eventually.await("the detached run's output", Duration.ofSeconds(20), () -> grid.api.cli("logs", "-a", "oneoff", "--ps", job).out(),
+                o -> o.contains("run." + job + ": done-42")).strip();
+        assertTrue(out.contains("run." + job + ": begun") && !out.contains("request /"), "its lines only: " + out);
+        assertTrue(grid.store.get(dev.grid.store.Keys.run(job)).isPresent(), "kept a while after it exited, for its output");
     }
 
     @Test

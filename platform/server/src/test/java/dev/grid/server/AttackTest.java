@@ -428,7 +428,10 @@ class AttackTest {
 
     /** Objects in the app's repository on the git server, loose or in packs. */
     private long looseAndPackedObjects(String app) throws Exception {
-        Path repo = grid.stateDir.resolve("git").resolve("repos").resolve(app + ".git");
+        // Kept under the app's UID (GitServer), which no other app is ever given.
+        int uid = grid.api.ok("GET", "/apps/" + app, null).path("app").path("uid").asInt();
+        Path repo = grid.stateDir.resolve("git").resolve("repos").resolve("u" + uid).resolve(app + ".git");
+        assertTrue(java.nio.file.Files.isDirectory(repo), "the push made " + repo);
         TestGit.Result counted = git.run(repo, "git", "count-objects", "-v");
         long n = 0;
         for (String line : counted.output().split("\n")) {

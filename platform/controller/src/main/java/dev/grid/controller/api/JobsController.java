@@ -42,6 +42,7 @@ public class JobsController {
 
     @Post("/run")
     public Jobs.RunResult run(String app, @Body Requests.Run body) {
+        if (Boolean.TRUE.equals(body.detached())) return new Jobs.RunResult(jobs.runDetached(app, body.command()), -1, null);
         int timeout = body.timeoutSeconds() == null ? 600 : body.timeoutSeconds();
         return jobs.run(app, body.command(), Duration.ofSeconds(timeout));
     }

@@ -39,7 +39,7 @@ public final class Requests {
 
     public record Scale(Map<String, Integer> processes) {}
 
-    public record Run(String command, Integer timeoutSeconds) {}
+    public record Run(String command, Integer timeoutSeconds, Boolean detached) {}
 
     /** ps:restart and ps:stop: a process type or a job id; null for every job of the app (restart only). */
     public record Processes(String ps) {}

@@ -80,13 +80,7 @@ public final class Jobs {
 
     /** Runs the command once from the app's current release and waits for it to end. */
     public RunResult run(String app, String command, Duration timeout) {
-        apps.get(app);
-        // A one-off in a data node's app would run beside the datastore with the cluster's access.
-        if (dev.grid.core.App.isSystem(app)) throw GridException.invalid(app + " is one of Grid's own apps: it runs no one-off commands");
-        if (command == null || command.isBlank()) throw GridException.invalid("say what to run, e.g. grid run -a " + app + " ls");
-        Release release = releases.current(app).orElseThrow(() -> GridException.invalid("app '" + app + "' has no release yet: deploy one first"));
-        String id = app + "-run-" + UUID.randomUUID().toString().substring(0, 8);
-        store.put(Keys.run(id), new OneOffRun(id, app, release.id(), command, Instant.now()));
+        String id = startRun(app, command, false);
         try {
             Instant deadline = Instant.now().plus(timeout);
             while (Instant.now().isBefore(deadline)) {
@@ -102,6 +96,26 @@ public final class Jobs {
         } finally {
             store.delete(Keys.run(id));
         }
+    }
+
+    /**
+     * Starts the command once from the app's current release and returns its job's id at once
+     * ({@code grid run:detached}): its output is in the app's log ({@code grid logs --ps JOB}); the
+     * scheduler ends the run {@link dev.grid.scheduler.Reconciler#DETACHED_KEPT} after it exits.
+     */
+    public String runDetached(String app, String command) {
+        return startRun(app, command, true);
+    }
+
+    private String startRun(String app, String command, boolean detached) {
+        apps.get(app);
+        // A one-off in a data node's app would run beside the datastore with the cluster's access.
+        if (dev.grid.core.App.isSystem(app)) throw GridException.invalid(app + " is one of Grid's own apps: it runs no one-off commands");
+        if (command == null || command.isBlank()) throw GridException.invalid("say what to run, e.g. grid run -a " + app + " ls");
+        Release release = releases.current(app).orElseThrow(() -> GridException.invalid("app '" + app + "' has no release yet: deploy one first"));
+        String id = app + "-run-" + UUID.randomUUID().toString().substring(0, 8);
+        store.put(Keys.run(id), new OneOffRun(id, app, release.id(), command, Instant.now(), detached));
+        return id;
     }
 
     private JobSpec jobSpec(String jobId) {
