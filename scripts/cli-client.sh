@@ -10,6 +10,19 @@ GRID_DAEMON_COMMANDS=" apps apps:create apps:info apps:rename apps:destroy relea
  metrics:token deploy certs certs:remove redis:maxmemory redis:timeout redis:keyspace-notifications completion run:detached "
 GRID_DAEMON_COMMANDS=" $(echo $GRID_DAEMON_COMMANDS) " # one space between names, and around them
 
+# grid_daemon_takes ARGS...: whether the daemon runs this command. Not `logs --tail`: it would go on
+# following in the daemon after the caller is gone (a follower learns so only when it writes).
+grid_daemon_takes() {
+  [[ "$GRID_DAEMON_COMMANDS" == *" ${1:-none} "* ]] || return 1
+  if [ "$1" = logs ]; then
+    local a
+    for a in "${@:2}"; do
+      case "$a" in --tail|--tail=*) return 1 ;; --*) ;; -*t*) return 1 ;; esac # -t, or -t among short options (-tn5)
+    done
+  fi
+  return 0
+}
+
 # grid_daemon_run STATE ARGS...: runs the command through the daemon whose "PORT SECRET PID" is in
 # STATE. Returns the command's exit code, or 254 if no daemon answered (the caller runs it itself).
 grid_daemon_run() {

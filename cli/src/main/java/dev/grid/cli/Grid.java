@@ -541,7 +541,7 @@ public final class Grid implements Callable<Integer> {
                 String line;
                 while ((line = in.readLine()) != null) {
                     out().println(line);
-                    out().flush();
+                    if (out().checkError()) break; // flushed, and nobody reads any more (a closed pipe)
                 }
             }
             return 0;

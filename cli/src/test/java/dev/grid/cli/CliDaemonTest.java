@@ -135,6 +135,15 @@ class CliDaemonTest {
     }
 
     @Test
+    void aFollowedLogStaysOutOfTheDaemonWhereItWouldOutliveItsCaller() throws Exception {
+        for (var c : Map.of("logs -a shop", 0, "logs -a shop -n 5", 0, "logs --tail -a shop", 1, "logs -a shop -t", 1, "logs -tn5 -a shop", 1,
+                "logs --tail=true", 1, "apps", 0, "run -a shop bash", 1, "nosuch", 1).entrySet()) {
+            Process p = new ProcessBuilder("bash", "-c", ". \"$0\"; grid_daemon_takes " + c.getKey(), CLIENT.toString()).start();
+            assertEquals(c.getValue(), p.waitFor(), c.getKey());
+        }
+    }
+
+    @Test
     void theDaemonRunsOnlyCommandsThatNeedNoTerminalNoStdinAndNoFileOfTheCallers() throws Exception {
         String script = Files.readString(CLIENT);
         String list = script.substring(script.indexOf("GRID_DAEMON_COMMANDS=\"") + 22);
