@@ -72,18 +72,14 @@ public final class Scheduler implements AutoCloseable {
      */
     public Scheduler metrics(dev.grid.metrics.GridMetrics metrics) {
         this.registry = metrics.registry();
-        io.micrometer.core.instrument.MultiGauge jobs = io.micrometer.core.instrument.MultiGauge.builder("grid.jobs")
-                .description("Jobs by app, process type and state, as the leading scheduler sees them").register(registry);
-        metrics.beforeScrape(() -> {
+        metrics.census("grid.jobs", "Jobs by app, process type and state, as the leading scheduler sees them", null, () -> {
+            Map<io.micrometer.core.instrument.Tags, Integer> rows = new java.util.HashMap<>();
             dev.grid.store.StoreMirror m = mirror;
-            if (!isLeader() || m == null) {
-                jobs.register(List.of(), true);
-                return;
+            if (isLeader() && m != null) {
+                JobCensus.count(ClusterView.of(m.snapshot())).forEach((row, n) ->
+                        rows.put(io.micrometer.core.instrument.Tags.of("app", row.app(), "type", row.type(), "state", row.state()), n));
             }
-            List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
-            JobCensus.count(ClusterView.of(m.snapshot())).forEach((row, n) -> rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(
-                    io.micrometer.core.instrument.Tags.of("app", row.app(), "type", row.type(), "state", row.state()), n)));
-            jobs.register(rows, true);
+            return rows;
         });
         return this;
     }

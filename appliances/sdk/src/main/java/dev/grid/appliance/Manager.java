@@ -86,32 +86,37 @@ public final class Manager implements AutoCloseable {
      */
     public Manager metrics(dev.grid.metrics.GridMetrics metrics) {
         this.registry = metrics.registry();
-        io.micrometer.core.instrument.MultiGauge roles = io.micrometer.core.instrument.MultiGauge.builder("grid.appliance.node.role")
-                .description("1 for each data node that reports, by its role").register(registry);
-        io.micrometer.core.instrument.MultiGauge lags = io.micrometer.core.instrument.MultiGauge.builder("grid.appliance.replication.lag")
-                .description("How far a replica is behind its primary in the replication stream").baseUnit("bytes").register(registry);
-        metrics.beforeScrape(() -> {
-            java.util.List<io.micrometer.core.instrument.MultiGauge.Row<?>> roleRows = new java.util.ArrayList<>();
-            java.util.List<io.micrometer.core.instrument.MultiGauge.Row<?>> lagRows = new java.util.ArrayList<>();
-            StoreMirror m = clusters;
-            if (election.isLeader() && m != null) {
-                for (Entry e : m.entries(ClusterKeys.appliance(appliance))) {
-                    if (!e.key().endsWith("/spec")) continue;
-                    ClusterKeys keys = m.value(e.key(), ClusterSpec.class).keys();
-                    ClusterState state = m.get(keys.state()) == null ? null : m.value(keys.state(), ClusterState.class);
-                    Map<String, NodeReport> reports = new HashMap<>();
-                    for (Entry n : m.entries(keys.nodes())) reports.put(n.name(), m.value(n.key(), NodeReport.class));
-                    for (NodeCensus.Node n : NodeCensus.of(state, reports)) {
-                        io.micrometer.core.instrument.Tags tags = io.micrometer.core.instrument.Tags.of("appliance", appliance, "cluster", keys.cluster(), "node", n.node());
-                        roleRows.add(io.micrometer.core.instrument.MultiGauge.Row.of(tags.and("role", n.role()), 1));
-                        if (n.lag() >= 0) lagRows.add(io.micrometer.core.instrument.MultiGauge.Row.of(tags, n.lag()));
-                    }
-                }
-            }
-            roles.register(roleRows, true);
-            lags.register(lagRows, true);
+        metrics.census("grid.appliance.node.role", "1 for each data node that reports, by its role", null, () -> {
+            Map<io.micrometer.core.instrument.Tags, Integer> rows = new HashMap<>();
+            nodeCensus().forEach((tags, n) -> rows.put(tags.and("role", n.role()), 1));
+            return rows;
+        });
+        metrics.census("grid.appliance.replication.lag", "How far a replica is behind its primary in the replication stream", "bytes", () -> {
+            Map<io.micrometer.core.instrument.Tags, Long> rows = new HashMap<>();
+            nodeCensus().forEach((tags, n) -> {
+                if (n.lag() >= 0) rows.put(tags, n.lag());
+            });
+            return rows;
         });
         return this;
+    }
+
+    /** Every reporting node of this appliance's clusters, by its tags (appliance, cluster, node), while this manager leads; none otherwise. */
+    private Map<io.micrometer.core.instrument.Tags, NodeCensus.Node> nodeCensus() {
+        Map<io.micrometer.core.instrument.Tags, NodeCensus.Node> out = new HashMap<>();
+        StoreMirror m = clusters;
+        if (!election.isLeader() || m == null) return out;
+        for (Entry e : m.entries(ClusterKeys.appliance(appliance))) {
+            if (!e.key().endsWith("/spec")) continue;
+            ClusterKeys keys = m.value(e.key(), ClusterSpec.class).keys();
+            ClusterState state = m.get(keys.state()) == null ? null : m.value(keys.state(), ClusterState.class);
+            Map<String, NodeReport> reports = new HashMap<>();
+            for (Entry n : m.entries(keys.nodes())) reports.put(n.name(), m.value(n.key(), NodeReport.class));
+            for (NodeCensus.Node n : NodeCensus.of(state, reports)) {
+                out.put(io.micrometer.core.instrument.Tags.of("appliance", appliance, "cluster", keys.cluster(), "node", n.node()), n);
+            }
+        }
+        return out;
     }
 
     public Manager start() {

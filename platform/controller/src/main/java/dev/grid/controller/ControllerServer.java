@@ -57,15 +57,11 @@ public final class ControllerServer implements AutoCloseable {
 
     /** {@code grid_addon_backup_age_seconds}: each add-on's newest backup's age, at each scrape. */
     private static void backupAges(Store store, GridMetrics metrics) {
-        io.micrometer.core.instrument.MultiGauge ages = io.micrometer.core.instrument.MultiGauge.builder("grid.addon.backup.age")
-                .description("How long ago each add-on's newest backup was taken (add-ons without one have none)").baseUnit("seconds")
-                .register(metrics.registry());
-        metrics.beforeScrape(() -> {
-            java.util.List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
+        metrics.census("grid.addon.backup.age", "How long ago each add-on's newest backup was taken (add-ons without one have none)", "seconds", () -> {
+            Map<io.micrometer.core.instrument.Tags, Double> rows = new java.util.HashMap<>();
             dev.grid.controller.domain.BackupCensus.newestAge(store.values("backups/", dev.grid.controller.domain.Addons.Backup.class), java.time.Instant.now())
-                    .forEach((addon, age) -> rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(
-                            io.micrometer.core.instrument.Tags.of("addon", addon), age.toMillis() / 1000.0)));
-            ages.register(rows, true);
+                    .forEach((addon, age) -> rows.put(io.micrometer.core.instrument.Tags.of("addon", addon), age.toMillis() / 1000.0));
+            return rows;
         });
     }
 

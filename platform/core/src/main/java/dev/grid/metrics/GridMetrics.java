@@ -1,14 +1,19 @@
 package dev.grid.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,10 +43,20 @@ public final class GridMetrics implements AutoCloseable {
         return registry;
     }
 
-    /** Runs {@code census} before every scrape, to bring gauges of counted things up to date; the result stops that. */
-    public AutoCloseable beforeScrape(Runnable census) {
-        censuses.add(census);
-        return () -> censuses.remove(census);
+    /**
+     * A gauge {@code name} of counted things (jobs by state, data nodes by role), counted again
+     * before every scrape: {@code rows} gives each row's tags and value; a row it no longer gives
+     * is no longer exported. {@code baseUnit} may be null.
+     */
+    public void census(String name, String description, String baseUnit, Supplier<Map<Tags, ? extends Number>> rows) {
+        MultiGauge.Builder b = MultiGauge.builder(name).description(description);
+        if (baseUnit != null) b.baseUnit(baseUnit);
+        MultiGauge gauge = b.register(registry);
+        censuses.add(() -> {
+            List<MultiGauge.Row<?>> now = new ArrayList<>();
+            rows.get().forEach((tags, value) -> now.add(MultiGauge.Row.of(tags, value)));
+            gauge.register(now, true);
+        });
     }
 
     /** Every meter now, in Prometheus' text format. A census that fails leaves its gauges as they were. */
