@@ -27,7 +27,12 @@ final class Api {
     }
 
     static Path home() {
-        String h = System.getenv("GRID_HOME");
+        return home(System.getenv());
+    }
+
+    /** GRID_HOME as {@code env} has it, else ~/.grid. */
+    static Path home(java.util.Map<String, String> env) {
+        String h = env.get("GRID_HOME");
         return Path.of(h != null ? h : System.getProperty("user.home") + "/.grid");
     }
 
@@ -39,8 +44,7 @@ final class Api {
     static Api fromEnvironment(java.util.Map<String, String> env) {
         String url = env.get("GRID_URL");
         String token = env.get("GRID_TOKEN");
-        String h = env.get("GRID_HOME");
-        Path cfg = Path.of(h != null ? h : System.getProperty("user.home") + "/.grid").resolve("cli.json");
+        Path cfg = home(env).resolve("cli.json");
         if ((url == null || token == null) && Files.exists(cfg)) {
             try {
                 JsonNode n = JSON.readTree(cfg.toFile());

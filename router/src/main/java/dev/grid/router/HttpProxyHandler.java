@@ -569,7 +569,7 @@ final class HttpProxyHandler extends ChannelInboundHandlerAdapter {
         if (accounted) return;
         accounted = true;
         long nanos = System.nanoTime() - startNanos;
-        if (metrics != null) metrics.request(serviceName, status, nanos);
+        metrics.request(serviceName, status, nanos);
         if (accessLog == null || serviceName == null) return;
         Backend b = answeredBy;
         accessLog.add(dev.grid.core.App.appOf(serviceName), new AccessLog.Request(startMillis, method, path, host, requestId, clientIp(),

@@ -78,7 +78,7 @@ final class KernelTcpRoutes implements AutoCloseable {
     /** Brings the table, the relay and the live flows in line with the view. */
     synchronized void apply(RoutingState.View view) {
         List<KernelRoutes.Wanted> wanted = new ArrayList<>();
-        Map<Integer, Route> ids = new HashMap<>();
+        Map<Integer, Route> byPort = new HashMap<>();
         for (Route r : view.tcp().values()) {
             ServiceBackends s = view.service(r.service());
             List<InetSocketAddress> backends = new ArrayList<>();
@@ -88,7 +88,7 @@ final class KernelTcpRoutes implements AutoCloseable {
                 for (Backend b : s.all()) backends.add(b.address);
             }
             wanted.add(new KernelRoutes.Wanted(r, backends));
-            ids.put(r.port(), r);
+            byPort.put(r.port(), r);
         }
         long now = System.nanoTime();
         retired.values().removeIf(t -> now - t > config.tcpIdleTimeout().toNanos());
@@ -115,7 +115,7 @@ final class KernelTcpRoutes implements AutoCloseable {
         for (int p : kernel.keySet()) if (!plan.kernel().containsKey(p)) retired.put(p, now);
         for (int p : plan.kernel().keySet()) retired.remove(p);
         for (var e : plan.proxied().entrySet()) {
-            if (!e.getValue().equals(proxied.get(e.getKey()))) log.info("router: TCP route {} on port {} is relayed: {}", ids.get(e.getKey()).id(), e.getKey(), e.getValue());
+            if (!e.getValue().equals(proxied.get(e.getKey()))) log.info("router: TCP route {} on port {} is relayed: {}", byPort.get(e.getKey()).id(), e.getKey(), e.getValue());
         }
         for (var e : plan.kernel().entrySet()) {
             if (!kernel.containsKey(e.getKey())) log.info("router: TCP route {} on port {} in the kernel -> {}{}", e.getValue().route().id(), e.getKey(),
@@ -128,7 +128,7 @@ final class KernelTcpRoutes implements AutoCloseable {
         watched.addAll(retired.keySet());
         kernel = plan.kernel();
         proxied = plan.proxied();
-        routesByPort = Map.copyOf(ids);
+        routesByPort = Map.copyOf(byPort);
         // Ending flows takes processes (ss, conntrack): off this thread, so that the next change's
         // rules are not held up by it; once at once, and once a second later, for a connection
         // whose handshake was under way a moment ago and is in conntrack's table only now.

@@ -68,9 +68,10 @@ public final class Router implements AutoCloseable {
         boss = config.transport().group(1);
         workers = config.transport().group(config.ioThreads());
         state = new RoutingState(store).start();
-        if (config.accessLog()) state.onChange(view -> accessLog.retain(appsOf(view.http().services())));
         state.onChange(view -> {
-            metrics.retainApps(appsOf(view.http().services()));
+            java.util.Set<String> routed = appsOf(view.http().services());
+            if (config.accessLog()) accessLog.retain(routed);
+            metrics.retainApps(routed);
             java.util.Set<String> ids = new java.util.HashSet<>();
             for (dev.grid.core.Route r : view.tcp().values()) ids.add(r.id());
             metrics.retainRoutes(ids);

@@ -29,14 +29,23 @@ public final class Reconciler {
     /** How long a detached run's job stays after it exited: its output is read from its container meanwhile. */
     public static final java.time.Duration DETACHED_KEPT = java.time.Duration.ofMinutes(10);
 
-    /** The detached runs whose job exited more than {@link #DETACHED_KEPT} ago: their run keys go, and then their jobs. */
-    public static Set<String> spentRuns(ClusterView view, Instant now) {
-        Set<String> spent = new HashSet<>();
+    /** The detached runs whose job exited, and when each is spent ({@link #DETACHED_KEPT} later). */
+    public static Map<String, Instant> detachedEnds(ClusterView view) {
+        Map<String, Instant> ends = new java.util.HashMap<>();
         for (OneOffRun run : view.runs()) {
             if (!run.detached()) continue;
             dev.grid.core.JobStatus s = view.statuses().get(run.id());
-            if (s != null && s.state().isDown() && s.finishedAt() != null && !s.finishedAt().plus(DETACHED_KEPT).isAfter(now)) spent.add(run.id());
+            if (s != null && s.state().isDown() && s.finishedAt() != null) ends.put(run.id(), s.finishedAt().plus(DETACHED_KEPT));
         }
+        return ends;
+    }
+
+    /** The detached runs whose job exited more than {@link #DETACHED_KEPT} ago: their run keys go, and then their jobs. */
+    public static Set<String> spentRuns(ClusterView view, Instant now) {
+        Set<String> spent = new HashSet<>();
+        detachedEnds(view).forEach((run, at) -> {
+            if (!at.isAfter(now)) spent.add(run);
+        });
         return spent;
     }
 

@@ -145,9 +145,13 @@ public final class Scheduler implements AutoCloseable {
         // A restart or stop asked of a job that is gone is spent too.
         Set<String> spentRestarts = new HashSet<>(view.restart().keySet());
         for (JobSpec j : view.jobs()) spentRestarts.remove(j.id());
-        // A detached run whose job exited a while ago is spent: its job goes on the next round.
-        for (String run : Reconciler.spentRuns(view, now)) store.delete(Keys.run(run));
-        boolean timed = view.runs().stream().anyMatch(dev.grid.core.OneOffRun::detached); // its end is a matter of time passing
+        // A detached run whose job exited a while ago is spent: its job goes on the next round. One
+        // that exited and is not spent yet waits on time passing, not on a change: no round may be skipped.
+        Map<String, java.time.Instant> ends = Reconciler.detachedEnds(view);
+        ends.forEach((run, at) -> {
+            if (!at.isAfter(now)) store.delete(Keys.run(run));
+        });
+        boolean timed = !ends.isEmpty();
         if (plan.isEmpty()) {
             for (String job : spent) store.delete(Keys.replaceJob(job));
             for (String job : spentRestarts) store.delete(Keys.restartJob(job));

@@ -95,13 +95,6 @@ public final class Credentials {
         }
 
         /**
-         * Whether the Authorization header carries the token of a live Grid part. A token this has
-         * not seen yet (a part that just started, ahead of the watch) is looked up in etcd, at most
-         * once a second, so that made-up tokens cannot make every request a read of etcd; when that
-         * budget is spent, the caller waits for the watch instead, briefly and a few at a time, so
-         * that made-up tokens can neither refuse a part that just started nor hold every thread.
-         */
-        /**
          * Answers 401 (with {@code WWW-Authenticate: Bearer}) and returns true when the request does
          * not carry a live part's token: what every part's own HTTP server does first.
          */
@@ -115,6 +108,13 @@ public final class Credentials {
             return true;
         }
 
+        /**
+         * Whether the Authorization header carries the token of a live Grid part. A token this has
+         * not seen yet (a part that just started, ahead of the watch) is looked up in etcd, at most
+         * once a second, so that made-up tokens cannot make every request a read of etcd; when that
+         * budget is spent, the caller waits for the watch instead, briefly and a few at a time, so
+         * that made-up tokens can neither refuse a part that just started nor hold every thread.
+         */
         public boolean accepts(String authorization) {
             if (authorization == null || !authorization.startsWith("Bearer ")) return false;
             String hash = sha256(authorization.substring("Bearer ".length()).trim());
