@@ -126,12 +126,6 @@ public final class Drains implements AutoCloseable {
         if (registry != null) for (Meter m : s.meters()) registry.remove(m);
     }
 
-    /** The shipper of drain {@code id} in this process, for tests and metrics; null if none. */
-    public synchronized Shipper shipper(String id) {
-        Sending s = byId.get(id);
-        return s == null ? null : s.shipper();
-    }
-
     @Override
     public synchronized void close() {
         closed = true;

@@ -41,7 +41,7 @@ public final class MetricsServer implements AutoCloseable {
     }
 
     /** What a scrape without the scrape token is told. */
-    public static final String UNAUTHORIZED = "the scrape token is required: 'Authorization: Bearer TOKEN', with TOKEN from 'grid metrics:token'\n";
+    private static final String UNAUTHORIZED = "the scrape token is required: 'Authorization: Bearer TOKEN', with TOKEN from 'grid metrics:token'\n";
 
     private static void send(HttpExchange exchange, int status, String type, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
