@@ -33,6 +33,8 @@ command -v node >/dev/null || need_pkgs+=(nodejs)
 # HTTP/2 clients for the router's tests: curl (with nghttp2) and nghttp.
 command -v curl >/dev/null || need_pkgs+=(curl)
 command -v nghttp >/dev/null || need_pkgs+=(nghttp2-client)
+# A real terminal for the tests of an interactive grid run (send-keys, capture-pane).
+command -v tmux >/dev/null || need_pkgs+=(tmux)
 nginx_new=no
 command -v nginx >/dev/null || { need_pkgs+=(nginx-light); nginx_new=yes; }
 if [ ${#need_pkgs[@]} -gt 0 ]; then

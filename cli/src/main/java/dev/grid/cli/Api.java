@@ -65,6 +65,12 @@ final class Api {
         return url + " " + token;
     }
 
+    /** A WebSocket to the API at {@code path} (http becomes ws), with the token. */
+    java.util.concurrent.CompletableFuture<java.net.http.WebSocket> webSocket(String path, java.net.http.WebSocket.Listener listener) {
+        URI uri = URI.create(url.replaceFirst("^http", "ws") + path);
+        return http.newWebSocketBuilder().header("Authorization", "Bearer " + token).connectTimeout(Duration.ofSeconds(5)).buildAsync(uri, listener);
+    }
+
     JsonNode get(String path) {
         return send("GET", path, null);
     }

@@ -45,6 +45,9 @@ public final class Grid implements Callable<Integer> {
 
     public Grid() {}
 
+    /** Where grid run reads and writes (null: this process's own streams). */
+    private Terminal terminal;
+
     /** GRID_APP, as the command's environment has it. */
     private String appEnv = System.getenv("GRID_APP");
 
@@ -69,6 +72,12 @@ public final class Grid implements Callable<Integer> {
         Grid g = forApi(url, token);
         g.workDir = workDir.toAbsolutePath();
         return g;
+    }
+
+    /** grid run reads {@code stdin} and writes into the command line's writers, with no terminal (tests). */
+    public Grid withStdin(java.io.InputStream stdin, java.io.Writer out, java.io.Writer err) {
+        terminal = Terminal.pipes(stdin, out, err);
+        return this;
     }
 
     Api api() {
@@ -497,18 +506,16 @@ public final class Grid implements Callable<Integer> {
         }
     }
 
-    @Command(name = "run", description = "Run a one-off command from the app's current release; exits with its exit code.")
+    @Command(name = "run", description = "Run a command in a new process of the app, attached: your stdin, its stdout and stderr, live, "
+            + "with a terminal when you are at one (grid run -a APP bash); exits with its exit code.")
     static final class Run extends AppCommand {
-        @Option(names = "--timeout", description = "seconds to wait (default 600)") int timeout = 600;
+        @Option(names = "--no-tty", description = "no terminal for the command, even when you are at one") boolean noTty;
         @Parameters(paramLabel = "COMMAND", arity = "1..*") List<String> command;
 
         public Integer call() {
-            out().println("Running " + String.join(" ", command) + " on " + app + "...");
-            out().flush();
-            JsonNode r = api().post("/apps/" + app + "/run", Api.map("command", String.join(" ", command), "timeoutSeconds", timeout));
-            out().print(r.path("output").asText());
-            out().flush();
-            return r.path("exitCode").asInt();
+            Terminal t = grid.terminal != null ? grid.terminal : Terminal.system();
+            boolean tty = !noTty && t.interactive();
+            return new RunClient(api(), t, err()).run(app, String.join(" ", command), tty);
         }
     }
 

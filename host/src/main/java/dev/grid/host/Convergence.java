@@ -33,6 +33,10 @@ final class Convergence {
     /** How often a starting job's port (or health check) is looked at again. */
     static final Duration STARTING_POLL = Duration.ofMillis(150);
     static final String WEB = "web";
+    /** What an attached run's job says while its container waits for its caller ({@code grid run}) to attach and start it. */
+    static final String AWAITING_CALLER = "waiting for its caller to attach";
+    /** How long an attached run's container waits for its caller: one who never comes (its controller went away) leaves a failed job. */
+    static final Duration ATTACH_WAIT = Duration.ofSeconds(60);
     /** A config var: the path a web job must answer with 2xx/3xx before it counts as up and gets traffic. */
     static final String HEALTHCHECK = HostAgent.HEALTHCHECK;
     static final String LABEL_JOB = "grid.job";
@@ -265,6 +269,17 @@ final class Convergence {
             }
             // Stopped: reported once per attempt (a crash the scheduler then restarts with a new attempt).
             if (last != null && last.state().isDown() && last.attempt() == spec.attempt()) return;
+            if (spec.attached() != null && current.state() != null && current.state().startedAt() == null) {
+                // Made and never started: its caller's attach starts it (AttachServer).
+                Instant giveUp = current.state().createdAt() == null ? null : current.state().createdAt().plus(ATTACH_WAIT);
+                if (giveUp != null && !in.now().isBefore(giveUp)) {
+                    report(spec, JobState.FAILED, id, port, null, null, giveUp, "nobody attached to it within " + ATTACH_WAIT.toSeconds() + " s");
+                    return;
+                }
+                report(spec, JobState.STARTING, id, port, null, null, null, AWAITING_CALLER);
+                if (giveUp != null) wakeIn(Duration.between(in.now(), giveUp));
+                return;
+            }
             deregister(spec.id());
             Docker.State s = current.state();
             long code = s == null || s.exitCode() == null ? -1 : s.exitCode();

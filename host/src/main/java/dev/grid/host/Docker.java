@@ -54,7 +54,11 @@ public final class Docker implements AutoCloseable {
     }
 
     /** What an inspection says of a container's run: when it started and finished (null if not yet), and how it ended. */
-    public record State(boolean running, java.time.Instant startedAt, java.time.Instant finishedAt, Long exitCode, boolean oomKilled) {}
+    public record State(boolean running, java.time.Instant startedAt, java.time.Instant finishedAt, Long exitCode, boolean oomKilled, java.time.Instant createdAt) {
+        public State(boolean running, java.time.Instant startedAt, java.time.Instant finishedAt, Long exitCode, boolean oomKilled) {
+            this(running, startedAt, finishedAt, exitCode, oomKilled, null);
+        }
+    }
 
     /** A container event ("start", "die", "destroy"), with Docker's time of it in seconds since the epoch. */
     public record Event(String containerId, String action, long time) {}
@@ -77,8 +81,10 @@ public final class Docker implements AutoCloseable {
     private static final String API_VERSION = "1.41";
 
     private final DockerClient client;
+    private final String dockerHost;
 
     public Docker(String dockerHost) {
+        this.dockerHost = dockerHost;
         var config = DefaultDockerClientConfig.createDefaultConfigBuilder()
                 .withDockerHost(dockerHost).withApiVersion(API_VERSION).build();
         var http = new ApacheDockerHttpClient.Builder().dockerHost(config.getDockerHost())
@@ -115,13 +121,20 @@ public final class Docker implements AutoCloseable {
 
     /**
      * A container to make. {@code command} replaces the image's entrypoint and command;
-     * {@code workingDir} null keeps the image's.
+     * {@code workingDir} null keeps the image's. With {@code stdio} its stdin is open for one
+     * caller to attach ({@link DockerAttach}), with a TTY if it says so; else it reads nothing.
      */
     public record ContainerSpec(String name, String image, List<String> command, Map<String, String> env,
-                                Map<String, String> labels, Sandbox sandbox, List<Mount> binds, List<Archive> archives, String workingDir) {
+                                Map<String, String> labels, Sandbox sandbox, List<Mount> binds, List<Archive> archives, String workingDir,
+                                dev.grid.core.OneOffRun.Stdio stdio) {
         public ContainerSpec {
             binds = binds == null ? List.of() : List.copyOf(binds);
             archives = archives == null ? List.of() : List.copyOf(archives);
+        }
+
+        public ContainerSpec(String name, String image, List<String> command, Map<String, String> env,
+                             Map<String, String> labels, Sandbox sandbox, List<Mount> binds, List<Archive> archives, String workingDir) {
+            this(name, image, command, env, labels, sandbox, binds, archives, workingDir, null);
         }
 
         public ContainerSpec(String name, String image, List<String> command, Map<String, String> env,
@@ -167,6 +180,11 @@ public final class Docker implements AutoCloseable {
                     .withEntrypoint(spec.command()).withCmd(List.of()).withHostConfig(hc);
             if (box.user() != null) cmd.withUser(box.user());
             if (spec.workingDir() != null) cmd.withWorkingDir(spec.workingDir());
+            if (spec.stdio() != null) {
+                // StdinOnce: the container's stdin closes when its caller's does (a piped `grid run` sees its EOF).
+                cmd.withStdinOpen(true).withStdInOnce(true).withAttachStdin(true).withAttachStdout(true).withAttachStderr(true)
+                        .withTty(spec.stdio() == dev.grid.core.OneOffRun.Stdio.TTY);
+            }
             id = cmd.exec().getId();
         }
         try {
@@ -389,9 +407,10 @@ public final class Docker implements AutoCloseable {
     /** How the container's run went so far; {@link NotFound} if it is gone. */
     public State inspect(String id) {
         try {
-            var s = client.inspectContainerCmd(id).exec().getState();
+            var c = client.inspectContainerCmd(id).exec();
+            var s = c.getState();
             return new State(Boolean.TRUE.equals(s.getRunning()), time(s.getStartedAt()), time(s.getFinishedAt()),
-                    s.getExitCodeLong(), Boolean.TRUE.equals(s.getOOMKilled()));
+                    s.getExitCodeLong(), Boolean.TRUE.equals(s.getOOMKilled()), time(c.getCreated()));
         } catch (NotFoundException e) {
             throw new NotFound("no container " + id, e);
         }
@@ -423,6 +442,31 @@ public final class Docker implements AutoCloseable {
 
     public void kill(String id) {
         client.killContainerCmd(id).exec();
+    }
+
+    /** Sends the container's main process a signal ("HUP", say). */
+    public void signal(String id, String signal) {
+        client.killContainerCmd(id).withSignal(signal).exec();
+    }
+
+    /** Attaches to the stdin, stdout and stderr of a container made with a {@code stdio} and not started yet. */
+    DockerAttach attach(String id, boolean tty) throws java.io.IOException {
+        return DockerAttach.open(dockerHost, API_VERSION, id, tty);
+    }
+
+    /** Starts a container {@link #create} made. */
+    public void start(String id) {
+        client.startContainerCmd(id).exec();
+    }
+
+    /** Tells a container's TTY its new size (its programs get SIGWINCH). */
+    public void resize(String id, int rows, int cols) {
+        client.resizeContainerCmd(id).withSize(rows, cols).exec();
+    }
+
+    /** Where the engine is, for what docker-java cannot do ({@link DockerAttach}). */
+    public String host() {
+        return dockerHost;
     }
 
     /**

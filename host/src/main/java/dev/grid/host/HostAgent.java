@@ -110,6 +110,7 @@ public final class HostAgent implements AutoCloseable {
     private Closeable dockerEvents;
     private volatile Lease lease;
     private volatile LogServer logServer;
+    private volatile AttachServer attachServer;
     private Credentials.Verifier verifier;
     private HostFirewall firewall;
     private final NftTable table;
@@ -160,6 +161,7 @@ public final class HostAgent implements AutoCloseable {
         }
         verifier = new Credentials.Verifier(store);
         logServer = new LogServer(config.address(), config.apiPort(), this::currentContainer, docker, verifier);
+        attachServer = new AttachServer(config.address(), docker, verifier, this::attachable);
         register();
         dropHandedOver();
         // The firewall is in place before any job of this host starts.
@@ -238,11 +240,12 @@ public final class HostAgent implements AutoCloseable {
         token = Credentials.issue(store, "host-" + config.hostId(), lease.id());
         store.put(Keys.host(config.hostId()), info(), lease.id());
         GridEndpoint.register(store, lease.id(), new GridEndpoint("logs of host " + config.hostId(), config.address(), logServer.port()));
+        GridEndpoint.register(store, lease.id(), new GridEndpoint("run sessions of host " + config.hostId(), config.address(), attachServer.port()));
     }
 
     private HostInfo info() {
         return new HostInfo(config.hostId(), config.address(), config.portMin(), config.portMax(),
-                config.memoryMb(), config.tags(), logServer.url(), config.memoryOvercommit());
+                config.memoryMb(), config.tags(), logServer.url(), config.memoryOvercommit(), config.address() + ":" + attachServer.port());
     }
 
     public void requestReconcile() {
@@ -528,6 +531,13 @@ public final class HostAgent implements AutoCloseable {
         // Stopping: a container made now would outlive the agent and keep its volumes in use.
         if (closed) return;
         try {
+            if (spec.attached() != null) {
+                // Started by its caller's attach (AttachServer), so that none of its output is missed.
+                String id = docker.create(new Docker.ContainerSpec(name, image, command, env, labels, sandbox, binds, List.of(), null, spec.attached()));
+                report(spec, JobState.STARTING, id, port, null, null, null, Convergence.AWAITING_CALLER);
+                log.info("host {}: made job {} ({} run) for its caller to attach", config.hostId(), spec.id(), spec.app());
+                return;
+            }
             String id = docker.run(new Docker.ContainerSpec(name, image, command, env, labels, sandbox, binds, List.of()));
             report(spec, JobState.STARTING, id, port, null, Instant.now(), null, WEB.equals(spec.type()) ? "waiting for port " + port : null);
             log.info("host {}: started job {} ({} {}) attempt {} on port {}", config.hostId(), spec.id(), spec.app(), spec.type(), spec.attempt(), port);
@@ -605,6 +615,25 @@ public final class HostAgent implements AutoCloseable {
     }
 
     /** The container of the job's current attempt on this host, if any (for logs). */
+    /** The container of an attached run of this host that its caller may attach to now, or why there is none. */
+    private AttachServer.Attachable attachable(String jobId) {
+        JobSpec spec = jobs.values(Keys.hostJobs(config.hostId()), JobSpec.class).stream().filter(j -> j.id().equals(jobId)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("job " + jobId + " is not on host " + config.hostId()));
+        if (spec.attached() == null) throw new IllegalStateException("job " + jobId + " is not an attached run: nothing may attach to it");
+        JobStatus s = reported.get(jobId);
+        if (s != null && s.state().isDown()) throw new IllegalStateException("job " + jobId + " has ended: " + s.message());
+        String container = currentContainer(jobId);
+        if (container == null) throw new IllegalStateException("job " + jobId + " has no container on host " + config.hostId() + " yet");
+        Docker.State state;
+        try {
+            state = docker.inspect(container);
+        } catch (Docker.NotFound gone) {
+            throw new IllegalStateException("job " + jobId + "'s container is gone");
+        }
+        if (state.startedAt() != null) throw new IllegalStateException("job " + jobId + " has started already: a run is attached once");
+        return new AttachServer.Attachable(container, spec.attached() == dev.grid.core.OneOffRun.Stdio.TTY);
+    }
+
     String currentContainer(String jobId) {
         JobStatus s = reported.get(jobId);
         if (s != null && s.containerId() != null) return s.containerId();
@@ -652,6 +681,7 @@ public final class HostAgent implements AutoCloseable {
         }
         probes.close();
         if (logServer != null) logServer.close();
+        if (attachServer != null) attachServer.close();
         if (verifier != null) verifier.close();
         if (stopJobs) {
             // All at once: each job gets its grace period, not the sum of everyone's.

@@ -240,6 +240,38 @@ class ConvergenceTest {
     }
 
     @Test
+    void anAttachedRunsContainerWaitsForItsCallerThenForAWhileOnly() {
+        World w = new World();
+        JobSpec shell = new JobSpec("r1", "h1", "shop", "r1", "run", "grid/stack", "bash", Map.of(), 256, List.of(), true, 0, null, null, null,
+                List.of(), dev.grid.core.OneOffRun.Stdio.TTY);
+        w.desired.put("r1", shell);
+        // Made, not started: Docker calls it exited with code 0, but nothing ran yet.
+        w.seen.add(new Seen(new Docker.Container("c1", "created", Map.of("grid.job", "r1", "grid.attempt", "0", "grid.port", "20000")),
+                new Docker.State(false, null, null, 0L, false, T0)));
+        Plan p = w.round();
+        JobStatus waiting = p.all(Report.class).get(0).status();
+        assertEquals(JobState.STARTING, waiting.state(), "not exited: its caller starts it");
+        assertEquals(Convergence.AWAITING_CALLER, waiting.message());
+        assertEquals(Convergence.ATTACH_WAIT, p.wakeAfter(), "looked at again when the wait is over");
+        assertTrue(p.all(Start.class).isEmpty() && p.all(Remove.class).isEmpty());
+        assertEquals(List.of(), w.round().actions(), "reported once");
+
+        w.now = T0.plus(Convergence.ATTACH_WAIT);
+        JobStatus failed = w.round().all(Report.class).get(0).status();
+        assertEquals(JobState.FAILED, failed.state(), "nobody came (a controller that went away): the job fails, and the scheduler ends the run");
+        assertEquals("nobody attached to it within 60 s", failed.message());
+        w.now = w.now.plusSeconds(30);
+        assertEquals(List.of(), w.round().actions(), "and stays failed: never started, never restarted");
+
+        // The same container for a job that is not an attached run is what it says: exited.
+        World plain = new World();
+        plain.desired.put("j1", job("j1", "worker", 0));
+        plain.seen.add(new Seen(new Docker.Container("c1", "exited", Map.of("grid.job", "j1", "grid.attempt", "0", "grid.port", "20000")),
+                new Docker.State(false, null, null, 0L, false, T0)));
+        assertEquals(JobState.EXITED, plain.round().all(Report.class).get(0).status().state());
+    }
+
+    @Test
     void aJobTakenAwayLeavesDiscoveryThenStopsAfterTheDrain() {
         World w = new World();
         w.seen.add(container("c1", "gone", 0, 20000, true, null));

@@ -29,11 +29,15 @@ public final class Reconciler {
     /** How long a detached run's job stays after it exited: its output is read from its container meanwhile. */
     public static final java.time.Duration DETACHED_KEPT = java.time.Duration.ofMinutes(10);
 
-    /** The detached runs whose job exited, and when each is spent ({@link #DETACHED_KEPT} later). */
+    /**
+     * The detached runs whose job exited, and when each is spent ({@link #DETACHED_KEPT} later).
+     * Attached ones too: their caller's session ends them, but one whose controller went away
+     * meanwhile (or whose caller never attached) would otherwise stay for good.
+     */
     public static Map<String, Instant> detachedEnds(ClusterView view) {
         Map<String, Instant> ends = new java.util.HashMap<>();
         for (OneOffRun run : view.runs()) {
-            if (!run.detached()) continue;
+            if (!run.detached() && run.attached() == null) continue;
             dev.grid.core.JobStatus s = view.statuses().get(run.id());
             if (s != null && s.state().isDown() && s.finishedAt() != null) ends.put(run.id(), s.finishedAt().plus(DETACHED_KEPT));
         }
@@ -130,7 +134,7 @@ public final class Reconciler {
                 continue;
             }
             JobSpec job = new JobSpec(run.id(), host.get().id(), run.app(), release.id(), ONE_OFF_TYPE, release.image(),
-                    run.command(), release.env(), process.memoryMb(), List.of(), true, 0, null, null, release.slugUrl());
+                    run.command(), release.env(), process.memoryMb(), List.of(), true, 0, null, null, release.slugUrl(), List.of(), run.attached());
             placement.add(job);
             plan.place().add(job);
         }

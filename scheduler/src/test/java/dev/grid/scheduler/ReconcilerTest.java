@@ -366,19 +366,24 @@ class ReconcilerTest {
         f.host("a").formation(v1, Map.of());
         OneOffRun run = new OneOffRun("web1-run-2", "web1", v1.id(), "rake db:migrate", Fixtures.NOW, true);
         OneOffRun waited = new OneOffRun("web1-run-3", "web1", v1.id(), "echo hi", Fixtures.NOW);
+        OneOffRun attached = new OneOffRun("web1-run-4", "web1", v1.id(), "bash", Fixtures.NOW, false, OneOffRun.Stdio.TTY);
         JobSpec job = Reconciler.plan(new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(run)), Fixtures.NOW, () -> "x").place().get(0);
         f.jobs.add(job);
         JobSpec other = new JobSpec("web1-run-3", job.hostId(), job.app(), job.releaseId(), job.type(), job.image(), "echo hi", job.env(),
                 job.memoryMb(), job.volumes(), true, 0, null, null, job.slugUrl());
         f.jobs.add(other);
-        ClusterView view = new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(run, waited));
+        JobSpec shell = Reconciler.plan(new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(attached)), Fixtures.NOW, () -> "x").place().get(0);
+        assertEquals(OneOffRun.Stdio.TTY, shell.attached(), "the host makes its container with a terminal, and waits for its caller");
+        f.jobs.add(shell);
+        ClusterView view = new ClusterView(f.formations, f.releases, f.hosts, f.jobs, f.statuses, List.of(run, waited, attached));
         f.status(job, JobState.UP, Fixtures.NOW, null);
         assertEquals(Set.of(), Reconciler.spentRuns(view, Fixtures.NOW.plus(java.time.Duration.ofHours(5))), "running: never spent");
         f.status(job, JobState.EXITED, Fixtures.NOW, Fixtures.NOW);
         f.status(other, JobState.EXITED, Fixtures.NOW, Fixtures.NOW);
+        f.status(shell, JobState.FAILED, Fixtures.NOW, Fixtures.NOW);
         assertEquals(Set.of(), Reconciler.spentRuns(view, Fixtures.NOW.plus(Reconciler.DETACHED_KEPT).minusSeconds(1)), "its output is kept a while");
-        assertEquals(Set.of("web1-run-2"), Reconciler.spentRuns(view, Fixtures.NOW.plus(Reconciler.DETACHED_KEPT)),
-                "then it goes; a run someone waits for is theirs to end");
+        assertEquals(Set.of("web1-run-2", "web1-run-4"), Reconciler.spentRuns(view, Fixtures.NOW.plus(Reconciler.DETACHED_KEPT)),
+                "then it goes, and an attached run nobody ended (its controller went away); a run someone waits for is theirs to end");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.grid.controller;
 import dev.grid.metrics.GridMetrics;
 import dev.grid.store.Credentials;
 import dev.grid.store.Store;
+import dev.grid.controller.api.RunSocket;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
 import java.util.Map;
@@ -37,16 +38,18 @@ public final class ControllerServer implements AutoCloseable {
         // Not Micronaut.run: it installs a shutdown hook of its own, which deadlocks with the server's.
         ApplicationContext ctx = ApplicationContext.builder()
                 .deduceEnvironment(false)
-                .properties(Map.of(
-                        "micronaut.server.host", bindAddress,
-                        "micronaut.server.port", port == 0 ? -1 : port,
-                        "micronaut.server.thread-selection", "IO",
-                        "micronaut.server.idle-timeout", "30m",
-                        "micronaut.server.read-idle-timeout", "30m",
-                        "micronaut.server.write-idle-timeout", "30m",
-                        "jackson.deserialization.failOnUnknownProperties", true,
-                        "jackson.serialization.writeDatesAsTimestamps", false,
-                        "jackson.serializationInclusion", "ALWAYS"))
+                .properties(Map.ofEntries(
+                        Map.entry("micronaut.server.host", (Object) bindAddress),
+                        Map.entry("micronaut.server.port", (Object) (port == 0 ? -1 : port)),
+                        Map.entry("micronaut.server.thread-selection", "IO"),
+                        Map.entry("micronaut.executors." + RunSocket.INPUT + ".type", "fixed"),
+                        Map.entry("micronaut.executors." + RunSocket.INPUT + ".number-of-threads", 1),
+                        Map.entry("micronaut.server.idle-timeout", "30m"),
+                        Map.entry("micronaut.server.read-idle-timeout", "30m"),
+                        Map.entry("micronaut.server.write-idle-timeout", "30m"),
+                        Map.entry("jackson.deserialization.failOnUnknownProperties", true),
+                        Map.entry("jackson.serialization.writeDatesAsTimestamps", false),
+                        Map.entry("jackson.serializationInclusion", "ALWAYS")))
                 .singletons(store, config, appliances, credential, metrics)
                 .start();
         ctx.getBean(dev.grid.controller.domain.Upgrades.class).run();

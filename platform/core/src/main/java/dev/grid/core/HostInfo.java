@@ -5,17 +5,23 @@ import java.util.Map;
 /**
  * What a host agent registers under its lease: where it is and what it can take. Jobs reserve
  * memory against {@link #schedulableMb}: the host's memory times {@code memoryOvercommit}
- * ({@code GRID_MEMORY_OVERCOMMIT}, 1 unless the operator allows more).
+ * ({@code GRID_MEMORY_OVERCOMMIT}, 1 unless the operator allows more). {@code apiUrl} serves its
+ * jobs' logs, and {@code attachAddress} ({@code HOST:PORT}) its attached one-offs' sessions: both
+ * to Grid's own parts only.
  */
 public record HostInfo(String id, String address, int portMin, int portMax, long memoryMb,
-                       Map<String, String> tags, String apiUrl, double memoryOvercommit) {
+                       Map<String, String> tags, String apiUrl, double memoryOvercommit, String attachAddress) {
     public HostInfo {
         tags = tags == null ? Map.of() : Map.copyOf(tags);
         if (!(memoryOvercommit >= 1)) memoryOvercommit = 1; // hosts that registered before there was overcommit
     }
 
     public HostInfo(String id, String address, int portMin, int portMax, long memoryMb, Map<String, String> tags, String apiUrl) {
-        this(id, address, portMin, portMax, memoryMb, tags, apiUrl, 1);
+        this(id, address, portMin, portMax, memoryMb, tags, apiUrl, 1, null);
+    }
+
+    public HostInfo(String id, String address, int portMin, int portMax, long memoryMb, Map<String, String> tags, String apiUrl, double memoryOvercommit) {
+        this(id, address, portMin, portMax, memoryMb, tags, apiUrl, memoryOvercommit, null);
     }
 
     /** The memory jobs may reserve here. */

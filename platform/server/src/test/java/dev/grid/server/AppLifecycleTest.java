@@ -186,7 +186,8 @@ class AppLifecycleTest {
         grid.api.deployWeb("oneoff");
         var run = grid.api.cli("run", "-a", "oneoff", "echo out-$((6*7)); echo err >&2; exit 7");
         assertEquals(7, run.exitCode(), run.err());
-        assertTrue(run.out().contains("out-42") && run.out().contains("err"), run.out());
+        assertEquals("out-42\n", run.out(), "its stdout, and nothing else");
+        assertTrue(run.err().contains("\nerr\n"), "its stderr on the CLI's: " + run.err());
         Eventually.await("run job cleaned up", Duration.ofSeconds(10),
                 () -> jobs("oneoff").stream().filter(j -> j.path("type").asText().equals("run")).count(), n -> n == 0);
 
@@ -207,6 +208,86 @@ class AppLifecycleTest {
                 o -> o.contains("run." + job + ": done-42")).strip();
         assertTrue(out.contains("run." + job + ": begun") && !out.contains("request /"), "its lines only: " + out);
         assertTrue(grid.store.get(dev.grid.store.Keys.run(job)).isPresent(), "kept a while after it exited, for its output");
+    }
+
+    @Test
+    void anAttachedRunStreamsItsStdinThroughAPipeToItsEofAndKeepsItsStreamsApart() {
+        grid.api.deployWeb("piped");
+        // Without stdin's EOF, cat would never end: the session would wait for good.
+        // Numbered lines, a long one, and a character split across chunks: frames out of order or cut would show.
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) lines.append("line ").append(i).append('\n');
+        String input = lines + "x".repeat(100_000) + "\nlast line héllo\n";
+        var run = grid.api.cliWithStdin(input, "run", "-a", "piped", "cat; echo to-stderr >&2; exit 5");
+        assertEquals(5, run.exitCode(), run.err());
+        assertEquals(input, run.out(), "stdin round-trips through the command whole, bytes and order, and stdout carries nothing else");
+        assertTrue(run.err().contains("to-stderr"), run.err());
+        assertTrue(run.err().matches("(?s)Running cat; echo to-stderr >&2; exit 5 on piped\\.\\.\\. .*up, run\\.piped-run-[0-9a-f]{8}\n.*"), run.err());
+        Eventually.await("the run's job gone with its session", Duration.ofSeconds(10),
+                () -> jobs("piped").stream().filter(j -> j.path("type").asText().equals("run")).count(), n -> n == 0);
+        assertTrue(grid.store.list(dev.grid.store.Keys.RUNS).entries().stream().noneMatch(e -> e.name().startsWith("piped-")), "and its run key");
+    }
+
+    /** Runs tmux with these arguments; its output. */
+    private static String tmux(String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("tmux"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "tmux " + args[0] + " ended");
+        assertEquals(0, p.exitValue(), "tmux " + String.join(" ", args) + ": " + out);
+        return out;
+    }
+
+    private static boolean hasLine(String pane, String line) {
+        return pane.lines().anyMatch(l -> l.strip().equals(line));
+    }
+
+    /** What the pane shows once {@code shown} says it shows what was waited for. */
+    private static String pane(String session, String what, java.util.function.Predicate<String> shown) {
+        return Eventually.await(what, Duration.ofSeconds(20), () -> {
+            try {
+                return tmux("capture-pane", "-p", "-t", session);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, shown);
+    }
+
+    @Test
+    void anInteractiveRunIsAShellInARealTerminalWithItsSizeAndItsExitCode() throws Exception {
+        grid.api.deployWeb("shell");
+        java.nio.file.Path jar = java.nio.file.Path.of("../../cli/target/grid-cli.jar").toAbsolutePath().normalize();
+        assertTrue(java.nio.file.Files.isRegularFile(jar), "the CLI's jar is built before these tests (mvn package of cli): " + jar);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("grid-run-tty");
+        java.nio.file.Path script = dir.resolve("session.sh");
+        // The real CLI in a real terminal: the session's end says its exit code, and the pane stays for it to be read.
+        java.nio.file.Files.writeString(script, "export GRID_URL=" + grid.controller.url() + " GRID_TOKEN=" + grid.token + " GRID_HOME=" + dir + "\n"
+                + "java -jar " + jar + " run -a shell bash\necho \"EXIT=$?\"\nsleep 600\n");
+        String session = "grid-test-run-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "sh " + script);
+        try {
+            pane(session, "a shell prompt from the app's container", p -> p.contains("up, run.shell-run-") && p.stripTrailing().endsWith("$"));
+            tmux("send-keys", "-t", session, "echo sum-$((6*7))", "Enter");
+            pane(session, "the shell's answer", p -> hasLine(p, "sum-42"));
+            tmux("send-keys", "-t", session, "stty size", "Enter");
+            pane(session, "the terminal's size, as the container's TTY has it", p -> hasLine(p, "40 120"));
+            tmux("resize-window", "-t", session, "-x", "100", "-y", "30");
+            tmux("send-keys", "-t", session, "clear; stty size", "Enter");
+            pane(session, "the new size passed on", p -> hasLine(p, "30 100"));
+            // cat round-trips what is typed (the TTY echoes the line, cat writes it back), until ^D.
+            tmux("send-keys", "-t", session, "clear; cat", "Enter");
+            tmux("send-keys", "-t", session, "hello-cat", "Enter");
+            pane(session, "the line twice: typed, then cat's", p -> p.split("hello-cat", -1).length == 3);
+            tmux("send-keys", "-t", session, "C-d");
+            tmux("send-keys", "-t", session, "echo cat-ended; exit 3", "Enter");
+            String end = pane(session, "the session's end", p -> p.contains("EXIT="));
+            assertTrue(hasLine(end, "cat-ended") && hasLine(end, "EXIT=3"), "the command's own exit code: " + end);
+        } finally {
+            tmux("kill-session", "-t", session);
+        }
+        Eventually.await("the run's job gone with its session", Duration.ofSeconds(10),
+                () -> jobs("shell").stream().filter(j -> j.path("type").asText().equals("run")).count(), n -> n == 0);
     }
 
     @Test

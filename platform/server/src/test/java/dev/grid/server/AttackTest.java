@@ -116,8 +116,9 @@ class AttackTest {
     /** Runs a shell script as a one-off of the attacker app; its output. */
     private String asApp(String script) {
         var run = grid.api.cli("run", "-a", "attacker", script);
-        String out = run.out() + run.err();
-        return out.substring(out.indexOf('\n') + 1); // after the CLI's "Running ... on attacker..."
+        // Its stdout, then its stderr without the CLI's own "Running SCRIPT on attacker..." lines (they hold the script's text).
+        String prefix = "Running " + script + " on attacker... ";
+        return run.out() + run.err().lines().filter(l -> !l.startsWith(prefix)).map(l -> l + "\n").collect(java.util.stream.Collectors.joining());
     }
 
     /**
@@ -141,6 +142,7 @@ class AttackTest {
         t.put("blobs", "127.0.0.1:" + grid.blobs.port());
         t.put("ssh", "127.0.0.1:" + grid.git.port());
         t.put("host-logs", URI.create(host.apiUrl()).getHost() + ":" + URI.create(host.apiUrl()).getPort());
+        t.put("host-run-sessions", host.attachAddress());
         t.put("router-access-lines", "127.0.0.1:" + grid.routerLogs.port());
         t.put("metrics", "127.0.0.1:" + grid.metricsServer.port());
         return t;
@@ -349,6 +351,75 @@ class AttackTest {
         assertEquals(401, status(metrics, null));
         try (Lease lease = grid.store.lease(30)) {
             assertEquals(401, status(metrics, Credentials.header(Credentials.issue(grid.store, "attack-test-metrics", lease.id()))));
+        }
+    }
+
+    /** The WebSocket handshake's HTTP status for a run session on the API, as {@code authorization}. */
+    private int runSessionStatus(String app, String authorization) {
+        var b = HttpClient.newHttpClient().newWebSocketBuilder();
+        if (authorization != null) b.header("Authorization", authorization);
+        try {
+            b.buildAsync(URI.create(grid.controller.url().replaceFirst("^http", "ws") + "/apps/" + app + "/run/attach"), new java.net.http.WebSocket.Listener() {})
+                    .join().abort();
+            return 101;
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException h) return h.getResponse().statusCode();
+            throw e;
+        }
+    }
+
+    /** What a host's run-session port answers to {@code first}, sent as the session's first bytes. */
+    private static dev.grid.wire.RunFrames.Frame attachAnswer(String address, byte[] first) throws IOException {
+        int colon = address.lastIndexOf(':');
+        try (java.net.Socket s = new java.net.Socket(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))) {
+            s.setSoTimeout(15_000);
+            s.getOutputStream().write(first);
+            s.getOutputStream().flush();
+            return dev.grid.wire.RunFrames.read(s.getInputStream());
+        }
+    }
+
+    @Test
+    void runSessionsAnswerOnlyTheOperatorAndGridsOwnParts() throws Exception {
+        // On the API: only the operator's token opens a session (a scraper's, a made-up one or none: refused at the upgrade).
+        String scrape = grid.api.cli("metrics:token").out().strip();
+        assertEquals(401, runSessionStatus("victim", null));
+        assertEquals(401, runSessionStatus("victim", "Bearer " + UUID.randomUUID()));
+        assertEquals(401, runSessionStatus("victim", "Bearer " + scrape));
+        assertEquals(101, runSessionStatus("victim", "Bearer " + grid.token), "the operator's token opens one");
+
+        // On the host: an attached run of the victim's, its container made and waiting for its caller.
+        String release = grid.api.ok("GET", "/apps/victim/releases", null).get(0).path("id").asText();
+        String run = "victim-run-" + UUID.randomUUID().toString().substring(0, 8);
+        grid.store.put(Keys.run(run), new dev.grid.core.OneOffRun(run, "victim", release, "echo planted-output", java.time.Instant.now(), false,
+                dev.grid.core.OneOffRun.Stdio.PIPE));
+        try {
+            dev.grid.core.JobStatus waiting = Eventually.await("its container made", Duration.ofSeconds(20),
+                    () -> grid.store.get(Keys.status(run), dev.grid.core.JobStatus.class).orElse(null), st -> st != null && st.containerId() != null);
+            HostInfo host = grid.store.get(Keys.host(grid.hostId("a")), HostInfo.class).orElseThrow();
+            byte[] madeUp = dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.ATTACH, run + "\nBearer " + UUID.randomUUID()));
+            byte[] operators = dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.ATTACH, run + "\nBearer " + grid.token));
+            byte[] noAttach = dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.IN, "id\n"));
+            for (byte[] first : List.of(madeUp, operators, noAttach, "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.UTF_8))) {
+                var answer = attachAnswer(host.attachAddress(), first);
+                assertEquals(dev.grid.wire.RunFrames.Type.FAIL, answer.type(), "refused: " + answer.text());
+            }
+            try (Lease lease = grid.store.lease(30)) {
+                String part = Credentials.header(Credentials.issue(grid.store, "attack-test-attach", lease.id()));
+                // A Grid part's credential still attaches to nothing but an attached run: not to the victim's web process.
+                var web = attachAnswer(host.attachAddress(), dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.ATTACH,
+                        victimWeb.path("id").asText() + "\n" + part)));
+                assertEquals(dev.grid.wire.RunFrames.Type.FAIL, web.type());
+                assertTrue(web.text().contains("is not an attached run"), web.text());
+            }
+            Thread.sleep(300);
+            dev.grid.core.JobStatus after = grid.store.get(Keys.status(run), dev.grid.core.JobStatus.class).orElseThrow();
+            assertEquals(waiting.containerId(), after.containerId());
+            assertEquals(dev.grid.core.JobState.STARTING, after.state(), "nothing refused started it");
+            assertEquals(null, after.startedAt());
+            assertEquals(victimWeb.path("id").asText(), grid.api.upJobs("victim").get(0).path("id").asText(), "the victim's web process runs on, untouched");
+        } finally {
+            grid.store.delete(Keys.run(run));
         }
     }
 

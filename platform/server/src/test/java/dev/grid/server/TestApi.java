@@ -94,9 +94,20 @@ record TestApi(String url, String token) {
 
     /** The same, run in {@code dir} (an app's checkout, say). */
     CliResult cliIn(java.nio.file.Path dir, String... args) {
+        return cli(dir, "", args);
+    }
+
+    /** The CLI with {@code stdin} piped in (what grid run's command reads). */
+    CliResult cliWithStdin(String stdin, String... args) {
+        return cli(OUTSIDE_ANY_CHECKOUT, stdin, args);
+    }
+
+    private CliResult cli(java.nio.file.Path dir, String stdin, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        var cl = dev.grid.cli.Grid.commandLine(dev.grid.cli.Grid.forApi(url, token, dir));
+        // Never this JVM's own stdin: surefire talks to its forked JVMs through it.
+        var cl = dev.grid.cli.Grid.commandLine(dev.grid.cli.Grid.forApi(url, token, dir)
+                .withStdin(new java.io.ByteArrayInputStream(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8)), out, err));
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args);

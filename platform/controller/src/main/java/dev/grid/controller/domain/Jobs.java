@@ -107,14 +107,31 @@ public final class Jobs {
         return startRun(app, command, true);
     }
 
+    /**
+     * Starts an attached run ({@code grid run}): its container waits for its caller, whom
+     * {@link RunSession} connects to it. The caller ends the run ({@link #endRun}).
+     */
+    public String startAttached(String app, String command, OneOffRun.Stdio stdio) {
+        return startRun(app, command, false, stdio);
+    }
+
+    /** The run is over for its caller: its job goes (a command still running is stopped). */
+    public void endRun(String id) {
+        store.delete(Keys.run(id));
+    }
+
     private String startRun(String app, String command, boolean detached) {
+        return startRun(app, command, detached, null);
+    }
+
+    private String startRun(String app, String command, boolean detached, OneOffRun.Stdio stdio) {
         apps.get(app);
         // A one-off in a data node's app would run beside the datastore with the cluster's access.
         if (dev.grid.core.App.isSystem(app)) throw GridException.invalid(app + " is one of Grid's own apps: it runs no one-off commands");
         if (command == null || command.isBlank()) throw GridException.invalid("say what to run, e.g. grid run -a " + app + " ls");
         Release release = releases.current(app).orElseThrow(() -> GridException.invalid("app '" + app + "' has no release yet: deploy one first"));
         String id = app + "-run-" + UUID.randomUUID().toString().substring(0, 8);
-        store.put(Keys.run(id), new OneOffRun(id, app, release.id(), command, Instant.now(), detached));
+        store.put(Keys.run(id), new OneOffRun(id, app, release.id(), command, Instant.now(), detached, stdio));
         return id;
     }
 
