@@ -89,14 +89,28 @@ final class Api {
 
     JsonNode send(String method, String path, Object body) {
         try {
+            return exchange(method, path, body == null ? null : "application/json",
+                    body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new CliException("cannot write the request: " + e.getMessage());
+        }
+    }
+
+    /** POSTs a file as the body, as it is on disk (a backup to restore, say). */
+    JsonNode upload(String path, Path file) {
+        try {
+            return exchange("POST", path, "application/octet-stream", HttpRequest.BodyPublishers.ofFile(file));
+        } catch (java.io.FileNotFoundException e) {
+            throw new CliException("cannot read " + file + ": no such file");
+        }
+    }
+
+    private JsonNode exchange(String method, String path, String contentType, HttpRequest.BodyPublisher body) {
+        try {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path))
                     .header("Authorization", "Bearer " + token).header("Accept", "application/json");
-            if (body != null) {
-                b.header("Content-Type", "application/json");
-                b.method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
-            } else {
-                b.method(method, HttpRequest.BodyPublishers.noBody());
-            }
+            if (contentType != null) b.header("Content-Type", contentType);
+            b.method(method, body);
             HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode n = r.body().isBlank() ? JSON.nullNode() : JSON.readTree(r.body());
             if (r.statusCode() >= 400) {

@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
                 AddonsCommands.Attach.class, AddonsCommands.Detach.class, AddonsCommands.Destroy.class,
                 AddonsCommands.Expose.class, AddonsCommands.Unexpose.class,
                 PgCommands.Info.class, PgCommands.Psql.class,
-                PgCommands.Backups.class, PgCommands.Capture.class, PgCommands.Restore.class,
+                PgCommands.Backups.class, PgCommands.Capture.class, PgCommands.Restore.class, PgCommands.Download.class,
+                PgCommands.Schedule.class, PgCommands.Unschedule.class, PgCommands.Schedules.class,
                 RedisCommands.Info.class, RedisCommands.Cli.class,
                 RedisCommands.Maxmemory.class, RedisCommands.Timeout.class, RedisCommands.KeyspaceNotifications.class})
 public final class Grid implements Callable<Integer> {
@@ -83,6 +84,11 @@ public final class Grid implements Callable<Integer> {
     Api api() {
         if (api == null) api = Api.fromEnvironment();
         return api;
+    }
+
+    /** Where the command runs (a file it names without a directory goes here). */
+    java.nio.file.Path workDir() {
+        return workDir;
     }
 
     @Override

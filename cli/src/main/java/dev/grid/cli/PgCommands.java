@@ -99,19 +99,118 @@ final class PgCommands {
         }
     }
 
-    @Command(name = "pg:backups:restore", description = {"Replace the app's Postgres data with a backup (the latest by default).",
+    @Command(name = "pg:backups:restore", description = {"Replace the app's Postgres data with a backup (the latest by default), or with a pg_dump file (--file).",
             "All or nothing: a restore that fails leaves the data as it was."})
     static final class Restore extends Grid.AppCommand {
         @picocli.CommandLine.Parameters(arity = "0..1", paramLabel = "ID") String id;
+        @Option(names = "--file", description = "a pg_dump custom-format file (pg_dump -Fc) made outside Grid: checked, then restored") java.nio.file.Path file;
         @Option(names = "--confirm", description = "the app's name: the database's current data is replaced") String confirm;
 
         public Integer call() {
             if (!app.equals(confirm)) throw new CliException("restoring replaces the data of " + app + "'s database: confirm with --confirm " + app);
+            if (file != null && id != null) throw new CliException("restore a backup ID or a --file, not both");
             String addon = addonOf(api(), app);
+            if (file != null) {
+                if (!java.nio.file.Files.isRegularFile(file)) throw new CliException("no file " + file + ": --file names a pg_dump -Fc file");
+                out().println("Uploading " + file + " (" + size(file) + ") and restoring it into " + addon + "...");
+                out().flush();
+                api().upload("/addons/" + addon + "/restore/file", file);
+                out().println("Restored " + file.getFileName() + " into " + addon);
+                out().flush();
+                return 0;
+            }
             JsonNode b = api().post("/addons/" + addon + "/restore", Api.map("backup", id));
             out().println("Restored " + b.path("id").asText() + " into " + addon);
             out().flush();
             return 0;
+        }
+    }
+
+    private static String size(java.nio.file.Path file) {
+        try {
+            return java.nio.file.Files.size(file) + " B";
+        } catch (java.io.IOException e) {
+            return "size unknown";
+        }
+    }
+
+    @Command(name = "pg:backups:download", description = "Save a backup of the app's Postgres add-on (the latest by default) as a pg_dump -Fc file.")
+    static final class Download extends Grid.AppCommand {
+        @picocli.CommandLine.Parameters(arity = "0..1", paramLabel = "ID") String id;
+        @Option(names = {"-o", "--output"}, description = "the file to write (default: ADDON-ID.dump here)") java.nio.file.Path output;
+
+        public Integer call() throws Exception {
+            String addon = addonOf(api(), app);
+            String backup = id;
+            if (backup == null) {
+                JsonNode all = api().get("/addons/" + addon + "/backups");
+                if (all.isEmpty()) throw new CliException(addon + " has no backups: grid pg:backups:capture -a " + app);
+                backup = all.get(all.size() - 1).path("id").asText();
+            }
+            java.nio.file.Path to = output != null ? output : grid.workDir().resolve(addon + "-" + backup + ".dump");
+            java.nio.file.Path part = to.resolveSibling(to.getFileName() + ".part");
+            // Whole or absent: written beside, then renamed.
+            try (var in = api().stream("/addons/" + addon + "/backups/" + backup + "/download")) {
+                java.nio.file.Files.copy(in, part, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } catch (java.io.IOException e) {
+                java.nio.file.Files.deleteIfExists(part);
+                throw new CliException("cannot write " + to + ": " + e.getMessage());
+            }
+            java.nio.file.Files.move(part, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            out().println("Saved " + backup + " of " + addon + " to " + to + " (" + size(to) + "): pg_restore --list " + to + " shows what it holds");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "pg:backups:schedule", description = "Back up the app's Postgres add-on every day at a time (--at '02:00 UTC'), keeping the newest N (--keep, 7).")
+    static final class Schedule extends Grid.AppCommand {
+        @Option(names = "--at", required = true, description = "HH:MM and a time zone: '02:00 UTC', '23:30 America/New_York'") String at;
+        @Option(names = "--keep", description = "how many scheduled backups to keep (default 7); the oldest go") Integer keep;
+
+        public Integer call() {
+            String addon = addonOf(api(), app);
+            JsonNode s = api().post("/addons/" + addon + "/backup-schedule", Api.map("at", at, "keep", keep));
+            out().println("Scheduled a daily backup of " + addon + " at " + s.path("at").asText() + ", keeping " + s.path("keep").asInt()
+                    + "; the next at " + s.path("next").asText());
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "pg:backups:unschedule", description = "Stop the daily backups of the app's Postgres add-on (the backups taken stay).")
+    static final class Unschedule extends Grid.AppCommand {
+        public Integer call() {
+            String addon = addonOf(api(), app);
+            api().delete("/addons/" + addon + "/backup-schedule");
+            out().println("Unscheduled the backups of " + addon + "; its backups stay (grid pg:backups -a " + app + ")");
+            out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "pg:backups:schedules", description = "Show the daily backup schedule of the app's Postgres add-on.")
+    static final class Schedules extends Grid.AppRead {
+        @Override
+        JsonNode fetch() {
+            String addon = addonOf(api(), app);
+            com.fasterxml.jackson.databind.node.ArrayNode mine = Api.JSON.createArrayNode();
+            for (JsonNode s : api().get("/backup-schedules")) if (s.path("addon").asText().equals(addon)) mine.add(s);
+            return mine;
+        }
+
+        @Override
+        void render(JsonNode schedules) {
+            if (schedules.isEmpty()) {
+                out().println("No backup schedule for " + app + ": grid pg:backups:schedule -a " + app + " --at '02:00 UTC'");
+                return;
+            }
+            Table t = new Table("ADD-ON", "DAILY AT", "KEEP", "NEXT", "LAST");
+            for (JsonNode s : schedules) {
+                t.row(s.path("addon").asText(), s.path("at").asText(), s.path("keep").asText(), s.path("next").asText(),
+                        s.path("lastSlot").isNull() ? "-" : s.path("lastSlot").asText());
+            }
+            t.print(out());
         }
     }
 }

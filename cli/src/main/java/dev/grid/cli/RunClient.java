@@ -24,6 +24,8 @@ import java.util.concurrent.CompletionStage;
  * terminal slows the command's output down rather than filling memory.
  */
 final class RunClient {
+    /** How often an idle session shows the API that it is alive. */
+    static final java.time.Duration PING = java.time.Duration.ofMinutes(5);
     private final Api api;
     private final Terminal terminal;
     private final PrintWriter status;
@@ -68,7 +70,19 @@ final class RunClient {
             Thread input = new Thread(() -> pumpInput(ws, exit), "grid-run-stdin");
             input.setDaemon(true); // a terminal's read never ends by itself: the CLI exits past it
             input.start();
+            // A shell left alone for a while is still a session: the API closes connections idle for 30 minutes.
+            var pings = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "grid-run-ping");
+                t.setDaemon(true);
+                return t;
+            });
+            pings.scheduleAtFixedRate(() -> {
+                synchronized (ws) {
+                    ws.sendPing(ByteBuffer.allocate(0)).exceptionally(e -> null).join();
+                }
+            }, PING.toSeconds(), PING.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
             int code = exit.join();
+            pings.shutdownNow();
             ws.sendClose(WebSocket.NORMAL_CLOSURE, "").exceptionally(e -> null);
             return code;
         } catch (IOException e) {

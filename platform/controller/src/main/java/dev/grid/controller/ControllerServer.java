@@ -4,6 +4,7 @@ import dev.grid.metrics.GridMetrics;
 import dev.grid.store.Credentials;
 import dev.grid.store.Store;
 import dev.grid.controller.api.RunSocket;
+import dev.grid.controller.domain.BackupScheduler;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
 import java.util.Map;
@@ -13,10 +14,12 @@ public final class ControllerServer implements AutoCloseable {
     private final ApplicationContext context;
     private final String url;
     private final Credentials.Own credential;
+    private final BackupScheduler schedules;
 
-    private ControllerServer(ApplicationContext context, Credentials.Own credential) {
+    private ControllerServer(ApplicationContext context, Credentials.Own credential, BackupScheduler schedules) {
         this.context = context;
         this.credential = credential;
+        this.schedules = schedules;
         EmbeddedServer server = context.getBean(EmbeddedServer.class);
         this.url = "http://" + server.getHost() + ":" + server.getPort();
     }
@@ -34,7 +37,8 @@ public final class ControllerServer implements AutoCloseable {
     public static ControllerServer start(Store store, ControllerConfig config, ApplianceCatalog appliances, GridMetrics metrics,
                                          String bindAddress, int port) {
         // What the controller shows the hosts' log servers: a credential of its own.
-        Credentials.Own credential = new Credentials.Own(store, "controller-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+        String name = "controller-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        Credentials.Own credential = new Credentials.Own(store, name);
         // Not Micronaut.run: it installs a shutdown hook of its own, which deadlocks with the server's.
         ApplicationContext ctx = ApplicationContext.builder()
                 .deduceEnvironment(false)
@@ -45,6 +49,8 @@ public final class ControllerServer implements AutoCloseable {
                         Map.entry("micronaut.executors." + RunSocket.INPUT + ".type", "fixed"),
                         Map.entry("micronaut.executors." + RunSocket.INPUT + ".number-of-threads", 1),
                         Map.entry("micronaut.server.idle-timeout", "30m"),
+                        // pg:backups:restore --file streams a dump of any size (the operator's token is checked first).
+                        Map.entry("micronaut.server.max-request-size", "64GB"),
                         Map.entry("micronaut.server.read-idle-timeout", "30m"),
                         Map.entry("micronaut.server.write-idle-timeout", "30m"),
                         Map.entry("jackson.deserialization.failOnUnknownProperties", true),
@@ -55,7 +61,9 @@ public final class ControllerServer implements AutoCloseable {
         ctx.getBean(dev.grid.controller.domain.Upgrades.class).run();
         ctx.getBean(EmbeddedServer.class).start();
         backupAges(store, metrics);
-        return new ControllerServer(ctx, credential);
+        BackupScheduler schedules = BackupScheduler.start(store, ctx.getBean(dev.grid.controller.domain.Addons.class),
+                name, BackupScheduler.TICK);
+        return new ControllerServer(ctx, credential, schedules);
     }
 
     /** {@code grid_addon_backup_age_seconds}: each add-on's newest backup's age, at each scrape. */
@@ -74,6 +82,7 @@ public final class ControllerServer implements AutoCloseable {
 
     @Override
     public void close() {
+        schedules.close();
         context.close();
         credential.close();
     }

@@ -628,6 +628,82 @@ class PostgresApplianceTest {
         assertTrue(list.out().contains("b001") && list.out().contains("b002"), list.out());
     }
 
+    /** Runs a tool here (pg_dump, pg_restore); its exit code and output. */
+    private static TestGit.Result tool(java.nio.file.Path dir, Map<String, String> env, String... command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return new TestGit.Result(p.waitFor(), out);
+    }
+
+    @Test
+    @Order(8)
+    void aDumpGoesOutAndComesInAndAScheduledBackupIsTakenOncePerSlotAndKeptAsAsked() throws Exception {
+        Map<String, String> env = api.config("shop");
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("grid-pg-export");
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS notes");
+            st.execute("CREATE TABLE notes (note text)");
+            st.execute("INSERT INTO notes VALUES ('exported')");
+        }
+        // Out: a backup saved here is a pg_dump archive that pg_restore reads.
+        assertEquals(0, api.cli("pg:backups:capture", "-a", "shop").exitCode());
+        String latest = api.ok("GET", "/addons/shop-db/backups", null).get(api.ok("GET", "/addons/shop-db/backups", null).size() - 1).path("id").asText();
+        java.nio.file.Path saved = dir.resolve("saved.dump");
+        var download = api.cli("pg:backups:download", "-a", "shop", latest, "-o", saved.toString());
+        assertEquals(0, download.exitCode(), download.err());
+        var listed = tool(dir, Map.of(), "pg_restore", "--list", saved.toString());
+        assertEquals(0, listed.exit(), listed.output());
+        assertTrue(listed.output().contains("TABLE public notes"), listed.output());
+
+        // In: a pg_dump -Fc made outside Grid (here, by the pg_dump of this machine), checked and restored whole.
+        java.net.URI url = java.net.URI.create(env.get("DATABASE_URL"));
+        String[] user = url.getUserInfo().split(":", 2);
+        java.nio.file.Path outside = dir.resolve("outside.dump");
+        var dumped = tool(dir, Map.of("PGPASSWORD", user[1], "PGSSLMODE", "prefer"), "pg_dump", "-Fc", "-h", url.getHost(), "-p", String.valueOf(url.getPort()),
+                "-U", user[0], "-f", outside.toString(), url.getPath().substring(1));
+        assertEquals(0, dumped.exit(), dumped.output());
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO notes VALUES ('after the dump')");
+        }
+        var refused = api.cli("pg:backups:restore", "-a", "shop", "--file", saved.toString());
+        assertTrue(refused.err().contains("confirm with --confirm shop"), refused.err());
+        java.nio.file.Path junk = java.nio.file.Files.writeString(dir.resolve("junk.dump"), "PGDMP this is not a dump at all");
+        var bad = api.cli("pg:backups:restore", "-a", "shop", "--file", junk.toString(), "--confirm", "shop");
+        assertNotEquals(0, bad.exitCode());
+        assertTrue(bad.err().contains("not a valid pg_dump archive"), bad.err());
+        assertEquals(List.of("after the dump", "exported"), notes(env), "a file that is not a dump changed nothing");
+        var imported = api.cli("pg:backups:restore", "-a", "shop", "--file", outside.toString(), "--confirm", "shop");
+        assertEquals(0, imported.exitCode(), imported.err());
+        assertEquals(List.of("exported"), notes(env), "the database as the file has it");
+        assertTrue(grid.blobs.dir().toFile().list((d, n) -> n.contains("upload")).length == 0, "the uploaded file is not kept");
+
+        // Scheduled: a daily slot, taken once, the oldest scheduled backups beyond --keep dropped.
+        var scheduled = api.cli("pg:backups:schedule", "-a", "shop", "--at", "02:00 UTC", "--keep", "1");
+        assertEquals(0, scheduled.exitCode(), scheduled.err());
+        assertTrue(scheduled.out().contains("at 02:00 UTC, keeping 1; the next at "), scheduled.out());
+        assertTrue(api.cli("pg:backups:schedules", "-a", "shop").out().contains("02:00 UTC"));
+        assertTrue(api.cli("pg:backups:schedule", "-a", "shop", "--at", "2am").err().contains("say when as HH:MM"));
+        int byHand = api.ok("GET", "/addons/shop-db/backups", null).size();
+        // As if made two days ago, for a time of day a few minutes past: its slot is due now, and the controller takes it.
+        // (Two runners, a dead runner's claim and retention: BackupSchedulerTest.)
+        java.time.Instant now = java.time.Instant.now();
+        java.time.Instant slot = now.minusSeconds(120).truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+        String key = dev.grid.controller.domain.BackupScheduler.SCHEDULES + "shop-db";
+        grid.store.put(key, new dev.grid.controller.domain.BackupSchedule("shop-db", slot.atZone(java.time.ZoneOffset.UTC).toLocalTime().toString(), "UTC", 1,
+                now.minus(java.time.Duration.ofDays(2)), null));
+        JsonNode taken = Eventually.await("the slot's backup", java.time.Duration.ofSeconds(30),
+                () -> api.ok("GET", "/addons/shop-db/backups", null), b -> b.size() == byHand + 1).get(byHand);
+        assertEquals(slot.toString(), taken.path("slot").asText());
+        Eventually.await("the slot marked taken", java.time.Duration.ofSeconds(10),
+                () -> grid.store.get(key, dev.grid.controller.domain.BackupSchedule.class).orElseThrow().lastSlot(), slot::equals);
+        var listedRestore = tool(dir, Map.of(), "pg_restore", "--list", grid.blobs.file("backup-shop-db-" + taken.path("id").asText() + ".dump").orElseThrow().toString());
+        assertTrue(listedRestore.output().contains("TABLE public notes"), "a real dump: " + listedRestore.output());
+        assertEquals(0, api.cli("pg:backups:unschedule", "-a", "shop").exitCode());
+        assertTrue(api.cli("pg:backups:schedules", "-a", "shop").out().contains("No backup schedule"));
+    }
+
     @Test
     @Order(7)
     void destroyDropsTheDatabaseAndTheRole() {

@@ -21,8 +21,10 @@ import org.slf4j.LoggerFactory;
 public class AddonsController {
     private static final Logger log = LoggerFactory.getLogger(AddonsController.class);
     private final Addons addons;
+    private final dev.grid.controller.domain.BackupSchedules schedules;
 
-    public AddonsController(Addons addons) {
+    public AddonsController(Addons addons, dev.grid.controller.domain.BackupSchedules schedules) {
+        this.schedules = schedules;
         this.addons = addons;
     }
 
@@ -102,5 +104,34 @@ public class AddonsController {
     @Post("/addons/{name}/restore")
     public Addons.Backup restore(String name, @Body Requests.Restore body) {
         return addons.restore(name, body.backup());
+    }
+
+    /** pg:backups:download: the backup's file, as pg_dump wrote it (custom format). */
+    @Get(value = "/addons/{name}/backups/{id}/download", produces = io.micronaut.http.MediaType.APPLICATION_OCTET_STREAM)
+    public io.micronaut.http.server.types.files.SystemFile download(String name, String id) {
+        java.nio.file.Path file = addons.backupFile(name, id);
+        return new io.micronaut.http.server.types.files.SystemFile(file.toFile()).attach(name + "-" + id + ".dump");
+    }
+
+    /** pg:backups:restore --file: a pg_dump file from outside, checked and then restored all or nothing. */
+    @Post(value = "/addons/{name}/restore/file", consumes = io.micronaut.http.MediaType.APPLICATION_OCTET_STREAM)
+    public Map<String, Object> restoreFile(String name, @Body java.io.InputStream body) {
+        return addons.restoreFile(name, body);
+    }
+
+    @Post("/addons/{name}/backup-schedule")
+    public Map<String, Object> schedule(String name, @Body Requests.BackupSchedule body) {
+        return schedules.schedule(name, body.at(), body.keep());
+    }
+
+    @Delete("/addons/{name}/backup-schedule")
+    public HttpResponse<?> unschedule(String name) {
+        schedules.unschedule(name);
+        return HttpResponse.noContent();
+    }
+
+    @Get("/backup-schedules")
+    public List<Map<String, Object>> schedules() {
+        return schedules.list();
     }
 }

@@ -66,4 +66,6 @@ public final class Requests {
     public record RouteTimeout(String app, Integer seconds) {}
 
     public record Restore(String backup) {}
+
+    public record BackupSchedule(String at, Integer keep) {}
 }

@@ -159,14 +159,29 @@ public final class Addons {
             throw new GridException(503, "deleting the resource of " + name + " failed: " + e.getMessage() + " (it is detached; destroy again to retry)");
         }
         store.delete(KEY + name);
+        store.delete(BackupScheduler.SCHEDULES + name);
         for (Backup b : backups(name)) deleteBackup(b);
     }
 
-    /** A backup of an add-on's data, kept in the blob store. Key backups/ADDON/ID. */
-    public record Backup(String id, String addon, Instant createdAt, long bytes) {
+    /** A backup of an add-on's data, kept in the blob store. Key backups/ADDON/ID. {@code slot}: the scheduled slot it was taken for ({@link BackupSchedule}); null if taken by hand. */
+    public record Backup(String id, String addon, Instant createdAt, long bytes, Instant slot) {
+        public Backup(String id, String addon, Instant createdAt, long bytes) {
+            this(id, addon, createdAt, bytes, null);
+        }
+
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        public boolean scheduled() {
+            return slot != null;
+        }
+
         String blob() {
             return dev.grid.blobs.Blobs.BACKUP_PREFIX + addon + "-" + id + ".dump";
         }
+    }
+
+    /** Whether the add-on's provider takes backups. */
+    boolean takesBackups(Addon addon) {
+        return provider(addon).backups().isPresent();
     }
 
     private Provider.Backups backupsOf(Addon addon) {
@@ -179,6 +194,11 @@ public final class Addons {
     }
 
     public Backup capture(String name) {
+        return capture(name, null);
+    }
+
+    /** Takes a backup; {@code slot} is the scheduled slot it is for (null: by hand). */
+    Backup capture(String name, Instant slot) {
         Addon addon = get(name);
         Provider.Backups backups = backupsOf(addon);
         List<Backup> existing = backups(name);
@@ -189,7 +209,7 @@ public final class Addons {
             String blob = new Backup(id, name, Instant.now(), 0).blob();
             file = platform.blobs().newFile(blob);
             backups.dump(resource(addon), file);
-            Backup backup = new Backup(id, name, Instant.now(), java.nio.file.Files.size(file));
+            Backup backup = new Backup(id, name, Instant.now(), java.nio.file.Files.size(file), slot);
             platform.blobs().move(backup.blob(), file);
             if (!store.txn().ifUnchanged("backups/" + name + "/" + id, 0).put("backups/" + name + "/" + id, backup).commit())
                 throw GridException.conflict("another backup of " + name + " was taken meanwhile: try again");
@@ -223,6 +243,44 @@ public final class Addons {
         }
     }
 
+    /** The file of one of the add-on's backups. */
+    public java.nio.file.Path backupFile(String name, String id) {
+        get(name);
+        Backup backup = backups(name).stream().filter(b -> b.id().equals(id)).findFirst()
+                .orElseThrow(() -> GridException.notFound(name + " has no backup " + id + ": see 'grid pg:backups'"));
+        return platform.blobs().file(backup.blob())
+                .orElseThrow(() -> GridException.conflict("the file of backup " + backup.id() + " is missing from the blob store"));
+    }
+
+    /**
+     * Restores a dump made outside Grid over the add-on's data: kept on the blob store's disk
+     * while it is checked and restored (all or nothing, as a backup is), then deleted.
+     */
+    public Map<String, Object> restoreFile(String name, java.io.InputStream dump) {
+        Addon addon = get(name);
+        Provider.Backups backups = backupsOf(addon);
+        java.nio.file.Path file = null;
+        try {
+            file = platform.blobs().newFile(dev.grid.blobs.Blobs.BACKUP_PREFIX + name + "-upload-" + java.util.UUID.randomUUID() + ".dump");
+            long bytes = java.nio.file.Files.copy(dump, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (bytes == 0) throw GridException.invalid("the file is empty: give a pg_dump custom-format file (pg_dump -Fc)");
+            backups.restore(resource(addon), file);
+            log.info("add-on {}: restored an uploaded dump of {} B", name, bytes);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("addon", name);
+            out.put("bytes", bytes);
+            return out;
+        } catch (GridException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw GridException.invalid(e.getMessage());
+        } catch (Exception e) {
+            throw new GridException(503, "restoring the file into " + name + " failed, and the data is as it was: " + e.getMessage());
+        } finally {
+            if (file != null) file.toFile().delete();
+        }
+    }
+
     /**
      * Changes the add-on's settings ({@link Provider#configure}: Redis's maxmemory, timeout and
      * keyspace notifications) and returns every setting now; a bad one changes nothing.
@@ -244,7 +302,7 @@ public final class Addons {
         return out;
     }
 
-    private void deleteBackup(Backup b) {
+    void deleteBackup(Backup b) {
         try {
             platform.blobs().delete(b.blob());
         } catch (java.io.IOException e) {

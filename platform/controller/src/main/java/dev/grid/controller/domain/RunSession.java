@@ -77,6 +77,7 @@ public final class RunSession implements AutoCloseable {
     private volatile String runId;
     private volatile Socket host;
     private volatile boolean closed;
+    private boolean ended;
 
     public RunSession(Store store, Jobs jobs, Credentials.Own credential, Consumer<Frame> toCaller) {
         this.store = store;
@@ -90,6 +91,7 @@ public final class RunSession implements AutoCloseable {
         try {
             runId = jobs.startAttached(app, command, stdio);
             String job = runId;
+            if (closed) return; // the caller hung up while it was being written: the finally ends it
             String address = awaitContainer(job);
             Socket socket = connect(address);
             InputStream in = new BufferedInputStream(socket.getInputStream());
@@ -114,6 +116,7 @@ public final class RunSession implements AutoCloseable {
             if (!closed) toCaller.accept(RunFrames.text(Type.FAIL, "the session broke off: " + e.getMessage()));
         } finally {
             close();
+            endRun();
         }
     }
 
@@ -185,24 +188,30 @@ public final class RunSession implements AutoCloseable {
     /** Ends the session and its run (its job goes: a command still running is stopped). */
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
-        toHost.offer(END);
-        Socket s = host;
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // closed
+        if (!closed) {
+            closed = true;
+            toHost.offer(END);
+            Socket s = host;
+            if (s != null) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // closed
+                }
             }
         }
+        endRun();
+    }
+
+    /** The run's key goes, once: also for a run written after its caller hung up (then {@link #run} ends it). */
+    private synchronized void endRun() {
         String id = runId;
-        if (id != null) {
-            try {
-                jobs.endRun(id);
-            } catch (RuntimeException e) {
-                // the scheduler ends a run nobody ended, a while after its job stops
-            }
+        if (id == null || ended) return;
+        ended = true;
+        try {
+            jobs.endRun(id);
+        } catch (RuntimeException e) {
+            // the scheduler ends a run nobody ended, a while after its job stops
         }
     }
 
