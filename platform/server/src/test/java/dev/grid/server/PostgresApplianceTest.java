@@ -639,7 +639,7 @@ class PostgresApplianceTest {
 
     @Test
     @Order(8)
-    void aDumpGoesOutAndComesInAndAScheduledBackupIsTakenOncePerSlotAndKeptAsAsked() throws Exception {
+    void aDumpGoesOutAndComesInAndTheControllerTakesADueBackupSlot() throws Exception {
         Map<String, String> env = api.config("shop");
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("grid-pg-export");
         try (Connection c = connect(env); Statement st = c.createStatement()) {

@@ -20,8 +20,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -123,9 +121,12 @@ public final class RunSession implements AutoCloseable {
     private String awaitContainer(String job) {
         long deadline = System.nanoTime() + MADE_WITHIN.toNanos();
         String said = null;
-        while (!closed) {
-            JobSpec spec = store.values(Keys.JOBS, JobSpec.class).stream().filter(j -> j.id().equals(job)).findFirst().orElse(null);
+        JobSpec spec = null;
+        for (int round = 0; !closed; round++) {
             JobStatus status = store.get(Keys.status(job), JobStatus.class).orElse(null);
+            // Its host reports its status: then its spec is one read away. Until then, the jobs are scanned once a second only.
+            if (status != null) spec = store.get(Keys.job(status.hostId(), job), JobSpec.class).orElse(null);
+            else if (spec == null && round % 10 == 0) spec = store.values(Keys.JOBS, JobSpec.class).stream().filter(j -> j.id().equals(job)).findFirst().orElse(null);
             HostInfo host = spec == null ? null : store.get(Keys.host(spec.hostId()), HostInfo.class).orElse(null);
             Step step = next(spec, status, host);
             if (step instanceof Attach a) return a.address();
@@ -213,10 +214,5 @@ public final class RunSession implements AutoCloseable {
         } catch (RuntimeException e) {
             // the scheduler ends a run nobody ended, a while after its job stops
         }
-    }
-
-    /** The frames queued for the host and not sent yet (tests). */
-    List<Frame> queued() {
-        return new ArrayList<>(toHost);
     }
 }
