@@ -7,7 +7,7 @@ GRID_DAEMON_COMMANDS=" apps apps:create apps:info apps:rename apps:destroy relea
  ps:restart ps:stop maintenance maintenance:on maintenance:off config config:get config:set config:unset logs status hosts hosts:remove
  routes routes:add routes:remove routes:timeout addons addons:services addons:create addons:info addons:attach addons:detach addons:destroy
  addons:expose addons:unexpose drains drains:add drains:remove pg:info pg:backups pg:backups:capture pg:backups:schedule pg:backups:unschedule
- pg:backups:schedules redis:info keys keys:remove
+ pg:backups:schedules pg:ps pg:locks pg:kill redis:info keys keys:remove
  metrics:token deploy certs certs:remove redis:maxmemory redis:timeout redis:keyspace-notifications completion run:detached "
 GRID_DAEMON_COMMANDS=" $(echo $GRID_DAEMON_COMMANDS) " # one space between names, and around them
 

@@ -213,4 +213,68 @@ final class PgCommands {
             t.print(out());
         }
     }
+
+    /** A query as one line of a table: its whitespace folded, and cut at {@code max} characters. */
+    static String oneLine(String query, int max) {
+        String q = query == null ? "" : query.replaceAll("\\s+", " ").strip();
+        return q.length() <= max ? q : q.substring(0, max - 1) + "…";
+    }
+
+    @Command(name = "pg:ps", description = "Show the sessions of the app's Postgres add-on and what each runs (its database only).")
+    static final class Ps extends Grid.AppRead {
+        @Override
+        JsonNode fetch() {
+            return api().get("/addons/" + addonOf(api(), app) + "/sessions");
+        }
+
+        @Override
+        void render(JsonNode sessions) {
+            if (sessions.isEmpty()) {
+                out().println("No session of " + app + "'s database is open.");
+                return;
+            }
+            Table t = new Table("PID", "STATE", "SOURCE", "RUNNING FOR", "WAITING", "QUERY");
+            for (JsonNode s : sessions) {
+                t.row(s.path("pid").asText(), s.path("state").asText(""), s.path("source").asText(""), s.path("seconds").asLong() + " s",
+                        s.path("waiting").asBoolean() ? "yes" : "no", oneLine(s.path("query").asText(""), 80));
+            }
+            t.print(out());
+        }
+    }
+
+    @Command(name = "pg:locks", description = "Show the sessions of the app's Postgres add-on that hold exclusive locks, and on what.")
+    static final class Locks extends Grid.AppRead {
+        @Override
+        JsonNode fetch() {
+            return api().get("/addons/" + addonOf(api(), app) + "/locks");
+        }
+
+        @Override
+        void render(JsonNode locks) {
+            if (locks.isEmpty()) {
+                out().println("No session of " + app + "'s database holds an exclusive lock.");
+                return;
+            }
+            Table t = new Table("PID", "RELATION", "TRANSACTION", "GRANTED", "MODE", "AGE", "QUERY");
+            for (JsonNode l : locks) {
+                t.row(l.path("pid").asText(), l.path("relation").asText(""), l.path("transaction").asText(""), l.path("granted").asBoolean() ? "yes" : "no",
+                        l.path("mode").asText(), l.path("seconds").asLong() + " s", oneLine(l.path("query").asText(""), 60));
+            }
+            t.print(out());
+        }
+    }
+
+    @Command(name = "pg:kill", description = "Cancel the query of a session of the app's Postgres add-on, or end the session (--force).")
+    static final class Kill extends Grid.AppCommand {
+        @picocli.CommandLine.Parameters(paramLabel = "PID", description = "a session's PID, as grid pg:ps shows it") long pid;
+        @Option(names = {"-f", "--force"}, description = "end the session, not only its query") boolean force;
+
+        public Integer call() {
+            String addon = addonOf(api(), app);
+            api().post("/addons/" + addon + "/sessions/" + pid + "/kill", Api.map("force", force));
+            out().println((force ? "Ended session " : "Cancelled the query of session ") + pid + " of " + addon);
+            out().flush();
+            return 0;
+        }
+    }
 }

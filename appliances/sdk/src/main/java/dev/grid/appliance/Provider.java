@@ -93,6 +93,29 @@ public interface Provider {
         void restore(Resource resource, java.nio.file.Path from) throws Exception;
     }
 
+    /** A resource's live sessions, if the datastore shows them (Postgres: pg:ps, pg:kill, pg:locks). */
+    default java.util.Optional<Sessions> sessions() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * The sessions of one resource only: on a shared cluster, never another tenant's. Each row is
+     * a map of column names to values, in the order to show them.
+     */
+    interface Sessions {
+        /** Its sessions and what each runs. */
+        List<Map<String, Object>> list(Resource resource) throws Exception;
+
+        /** The sessions that hold exclusive locks, and on what. */
+        List<Map<String, Object>> locks(Resource resource) throws Exception;
+
+        /**
+         * Cancels the session's query, or with {@code terminate} ends the session. A pid that is not
+         * one of this resource's sessions is refused with {@link IllegalArgumentException}.
+         */
+        void kill(Resource resource, long pid, boolean terminate) throws Exception;
+    }
+
     /** A provisioned resource: its id, the env apps get, and what the provider needs to find it again. */
     record Resource(String id, Map<String, String> env, Map<String, String> internal) {
         public Resource {

@@ -705,6 +705,50 @@ class PostgresApplianceTest {
     }
 
     @Test
+    @Order(6)
+    void psLocksAndKillSeeAndStopTheAddonsOwnSessionsAndNoOtherTenants() throws Exception {
+        Map<String, String> shop = api.config("shop");
+        try (Connection c = connect(shop); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS held (n int)");
+        }
+        try (Connection holder = connect(shop); Statement st = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            st.execute("LOCK TABLE held IN ACCESS EXCLUSIVE MODE");
+            int pid;
+            try (ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+                rs.next();
+                pid = rs.getInt(1);
+            }
+            var ps = api.cli("pg:ps", "-a", "shop");
+            assertEquals(0, ps.exitCode(), ps.err());
+            assertTrue(ps.out().contains(pid + "  ") && ps.out().contains("idle in transaction"), "the session, and its state: " + ps.out());
+            var locks = api.cli("pg:locks", "-a", "shop");
+            assertTrue(locks.out().lines().anyMatch(l -> l.startsWith(pid + " ") && l.contains("held") && l.contains("AccessExclusiveLock")),
+                    "the lock it holds, on what: " + locks.out());
+
+            // Another tenant of the same cluster sees none of it, and cannot stop it.
+            assertTrue(api.ok("GET", "/addons/other-db/sessions", null).findValues("pid").stream().noneMatch(p -> p.asInt() == pid),
+                    "another tenant's pg:ps does not show it");
+            var refused = api.cli("pg:kill", String.valueOf(pid), "--force", "-a", "other");
+            assertNotEquals(0, refused.exitCode());
+            assertTrue(refused.err().contains("no session " + pid + " in other-db's database"), refused.err());
+            try (ResultSet rs = st.executeQuery("SELECT 1")) {
+                assertTrue(rs.next(), "the session lives on");
+            }
+
+            // Its own app's pg:kill --force ends it.
+            var killed = api.cli("pg:kill", String.valueOf(pid), "--force", "-a", "shop");
+            assertEquals(0, killed.exitCode(), killed.err());
+            assertTrue(killed.out().contains("Ended session " + pid + " of shop-db"), killed.out());
+            assertThrows(java.sql.SQLException.class, () -> st.executeQuery("SELECT 1"), "the session is gone");
+        }
+        var none = api.cli("pg:locks", "-a", "shop");
+        assertTrue(none.out().contains("No session of shop's database holds an exclusive lock."), none.out());
+        var bad = api.cli("pg:kill", "not-a-pid", "-a", "shop");
+        assertNotEquals(0, bad.exitCode());
+    }
+
+    @Test
     @Order(7)
     void destroyDropsTheDatabaseAndTheRole() {
         Map<String, String> other = api.config("other");

@@ -11,6 +11,7 @@ import dev.grid.appliance.Provider;
 import dev.grid.appliance.Secrets;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -94,11 +95,16 @@ public final class PostgresProvider implements Provider {
      * lives only while the connection is made.
      */
     private Connection superuser(NodeReport primary) throws SQLException {
+        return superuser(primary, "postgres");
+    }
+
+    /** The superuser on the primary, in {@code database}. */
+    private Connection superuser(NodeReport primary, String database) throws SQLException {
         Map<String, String> secrets = Clusters.secrets(platform.store(), KEYS);
         java.util.Properties props = new java.util.Properties();
         props.setProperty("user", PgAccess.SUPERUSER);
         props.setProperty("password", secrets.get("SUPERUSER_PASSWORD"));
-        String url = "jdbc:postgresql://" + primary.address() + ":" + primary.port() + "/postgres";
+        String url = "jdbc:postgresql://" + primary.address() + ":" + primary.port() + "/" + database;
         if (!PgAccess.tls(secrets)) return DriverManager.getConnection(url, props);
         java.nio.file.Path dir = null;
         try {
@@ -223,6 +229,56 @@ public final class PostgresProvider implements Provider {
                 // One transaction: a restore that fails part-way leaves the database as it was.
                 tool(r, "pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
                         "--exit-on-error", from.toString());
+            }
+        });
+    }
+
+    /** pg:ps, pg:locks and pg:kill: heroku-pg-extras' queries, on the resource's own database only. */
+    @Override
+    public java.util.Optional<Sessions> sessions() {
+        return java.util.Optional.of(new Sessions() {
+            @Override
+            public List<Map<String, Object>> list(Resource r) throws Exception {
+                return rows(r, "SELECT pid, state, application_name AS source, usename AS user,"
+                        + " COALESCE(extract(epoch FROM now() - query_start)::int, 0) AS seconds, wait_event_type IS NOT NULL AS waiting, query"
+                        + " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                        + " ORDER BY query_start NULLS LAST");
+            }
+
+            @Override
+            public List<Map<String, Object>> locks(Resource r) throws Exception {
+                return rows(r, "SELECT a.pid, c.relname AS relation, l.transactionid::text AS transaction, l.granted, l.mode,"
+                        + " left(a.query, 60) AS query, COALESCE(extract(epoch FROM now() - a.query_start)::int, 0) AS seconds"
+                        + " FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid LEFT JOIN pg_class c ON l.relation = c.oid"
+                        + " WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND l.mode LIKE '%ExclusiveLock'"
+                        + " ORDER BY a.query_start, a.pid");
+            }
+
+            @Override
+            public void kill(Resource r, long pid, boolean terminate) throws Exception {
+                String fn = terminate ? "pg_terminate_backend" : "pg_cancel_backend";
+                // Only a session of this database: a tenant's PID never reaches another tenant's session.
+                try (Connection c = superuser(primary(), r.internal().get("database"));
+                     var st = c.prepareStatement("SELECT " + fn + "(pid) FROM pg_stat_activity WHERE pid = ? AND datname = current_database()"
+                             + " AND pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
+                    st.setLong(1, pid);
+                    try (ResultSet rs = st.executeQuery()) {
+                        if (!rs.next()) throw new IllegalArgumentException("no session " + pid + " in this add-on's database: grid pg:ps lists them");
+                    }
+                }
+            }
+
+            private List<Map<String, Object>> rows(Resource r, String sql) throws SQLException {
+                List<Map<String, Object>> out = new ArrayList<>();
+                try (Connection c = superuser(primary(), r.internal().get("database")); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                    var meta = rs.getMetaData();
+                    while (rs.next()) {
+                        Map<String, Object> row = new java.util.LinkedHashMap<>();
+                        for (int i = 1; i <= meta.getColumnCount(); i++) row.put(meta.getColumnLabel(i), rs.getObject(i));
+                        out.add(row);
+                    }
+                }
+                return out;
             }
         });
     }

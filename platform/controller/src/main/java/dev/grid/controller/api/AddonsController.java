@@ -134,4 +134,24 @@ public class AddonsController {
     public List<Map<String, Object>> schedules() {
         return schedules.list();
     }
+
+    /** pg:ps: the add-on's sessions, and what each runs. */
+    @Get("/addons/{name}/sessions")
+    public List<Map<String, Object>> sessions(String name) {
+        return addons.sessions(name, false);
+    }
+
+    /** pg:locks: the add-on's sessions that hold exclusive locks. */
+    @Get("/addons/{name}/locks")
+    public List<Map<String, Object>> locks(String name) {
+        return addons.sessions(name, true);
+    }
+
+    /** pg:kill: cancels the session's query, or with force ends the session. */
+    @Post("/addons/{name}/sessions/{pid}/kill")
+    public Map<String, Object> kill(String name, long pid, @Body Requests.Kill body) {
+        boolean force = body != null && Boolean.TRUE.equals(body.force());
+        addons.kill(name, pid, force);
+        return Map.of("pid", pid, "ended", force, "cancelled", !force);
+    }
 }

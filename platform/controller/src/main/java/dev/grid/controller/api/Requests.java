@@ -68,4 +68,6 @@ public final class Requests {
     public record Restore(String backup) {}
 
     public record BackupSchedule(String at, Integer keep) {}
+
+    public record Kill(Boolean force) {}
 }

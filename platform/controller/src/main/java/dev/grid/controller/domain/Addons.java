@@ -243,6 +243,35 @@ public final class Addons {
         }
     }
 
+    private Provider.Sessions sessionsOf(Addon addon) {
+        return provider(addon).sessions().orElseThrow(() -> GridException.invalid(addon.provider() + " add-ons show no sessions"));
+    }
+
+    /** The add-on's live sessions (pg:ps), or the exclusive locks they hold (pg:locks). */
+    public List<Map<String, Object>> sessions(String name, boolean locks) {
+        Addon addon = get(name);
+        Provider.Sessions sessions = sessionsOf(addon);
+        try {
+            return locks ? sessions.locks(resource(addon)) : sessions.list(resource(addon));
+        } catch (Exception e) {
+            throw new GridException(503, "cannot read the sessions of " + name + ": " + e.getMessage());
+        }
+    }
+
+    /** Cancels a session's query, or ends the session (pg:kill [--force]): one of this add-on's sessions only. */
+    public void kill(String name, long pid, boolean terminate) {
+        Addon addon = get(name);
+        Provider.Sessions sessions = sessionsOf(addon);
+        try {
+            sessions.kill(resource(addon), pid, terminate);
+            log.info("add-on {}: session {} {}", name, pid, terminate ? "ended" : "cancelled");
+        } catch (IllegalArgumentException e) {
+            throw GridException.notFound(e.getMessage().replace("this add-on's", name + "'s"));
+        } catch (Exception e) {
+            throw new GridException(503, "cannot stop session " + pid + " of " + name + ": " + e.getMessage());
+        }
+    }
+
     /** The file of one of the add-on's backups. */
     public java.nio.file.Path backupFile(String name, String id) {
         get(name);
