@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
                 AddonsCommands.Expose.class, AddonsCommands.Unexpose.class,
                 PgCommands.Info.class, PgCommands.Psql.class,
                 PgCommands.Backups.class, PgCommands.Capture.class, PgCommands.Restore.class, PgCommands.Download.class,
-                PgCommands.Schedule.class, PgCommands.Unschedule.class, PgCommands.Schedules.class, PgCommands.Ps.class, PgCommands.Locks.class, PgCommands.Kill.class,
+                PgCommands.Schedule.class, PgCommands.Unschedule.class, PgCommands.Schedules.class, PgCommands.Ps.class, PgCommands.Locks.class, PgCommands.Kill.class, PgCommands.Rotate.class,
                 RedisCommands.Info.class, RedisCommands.Cli.class,
                 RedisCommands.Maxmemory.class, RedisCommands.Timeout.class, RedisCommands.KeyspaceNotifications.class})
 public final class Grid implements Callable<Integer> {

@@ -277,4 +277,23 @@ final class PgCommands {
             return 0;
         }
     }
+
+    @Command(name = "pg:credentials:rotate", description = {"New credentials for the app's Postgres add-on: every attached app restarts with them,",
+            "then the old password stops working."})
+    static final class Rotate extends Grid.AppCommand {
+        @Option(names = "--confirm", description = "the app's name: its processes restart") String confirm;
+
+        public Integer call() {
+            if (!app.equals(confirm)) throw new CliException("rotating restarts every app attached to the database: confirm with --confirm " + app);
+            String addon = addonOf(api(), app);
+            out().println("Rotating the credentials of " + addon + " (the apps restart with the new ones, then the old ones stop working)...");
+            out().flush();
+            JsonNode r = api().post("/addons/" + addon + "/credentials/rotate", Api.map("confirm", confirm));
+            List<String> apps = new ArrayList<>();
+            r.path("apps").forEach(a -> apps.add(a.asText()));
+            out().println("Rotated: " + String.join(", ", apps) + " run with the new credentials; the old password no longer works");
+            out().flush();
+            return 0;
+        }
+    }
 }

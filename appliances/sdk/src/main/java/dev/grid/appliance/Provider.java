@@ -93,6 +93,23 @@ public interface Provider {
         void restore(Resource resource, java.nio.file.Path from) throws Exception;
     }
 
+    /** New credentials for a resource, if the datastore can have two at once while its apps roll over. */
+    default java.util.Optional<Credentials> credentials() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Rotating a resource's credentials without a moment in which its apps cannot sign in: a new
+     * login first, which works beside the old one; the old one retired once the apps use the new.
+     */
+    interface Credentials {
+        /** Makes a new login and returns the resource with it (its env and internal); every earlier login still works. */
+        Resource rotate(Resource resource) throws Exception;
+
+        /** Ends every login of the resource but the one {@code current} has: their passwords stop working and their sessions end. */
+        void retire(Resource current) throws Exception;
+    }
+
     /** A resource's live sessions, if the datastore shows them (Postgres: pg:ps, pg:kill, pg:locks). */
     default java.util.Optional<Sessions> sessions() {
         return java.util.Optional.empty();

@@ -749,6 +749,65 @@ class PostgresApplianceTest {
     }
 
     @Test
+    @Order(6)
+    void rotatingCredentialsRestartsTheAppsWithNewOnesAndThenTheOldOnesStopWorking() throws Exception {
+        Map<String, String> before = api.config("shop");
+        // A web process: the rotation waits for it to run with the new credentials before it retires the old.
+        api.ok("POST", "/apps/shop/releases", "{\"image\":\"" + TestCluster.STACK_IMAGE + "\",\"processes\":{\"web\":{\"command\":"
+                + TestApi.JSON.valueToTree(TestCluster.WEB) + "}}}");
+        assertEquals(0, api.cli("ps:scale", "-a", "shop", "web=1").exitCode());
+        Eventually.await("shop's web job up", java.time.Duration.ofSeconds(30), () -> api.upJobs("shop"), j -> j.size() == 1);
+        try (Connection c = connect(before); Statement st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS kept");
+            st.execute("CREATE TABLE kept (n int)");
+            st.execute("INSERT INTO kept VALUES (1)");
+        }
+        Map<String, String> after;
+        try (Connection old = connect(before); Statement oldSt = old.createStatement()) {
+            var unconfirmed = api.cli("pg:credentials:rotate", "-a", "shop");
+            assertTrue(unconfirmed.err().contains("confirm with --confirm shop"), unconfirmed.err());
+            assertEquals(before, api.config("shop"), "unconfirmed: nothing changed");
+
+            var rotated = api.cli("pg:credentials:rotate", "-a", "shop", "--confirm", "shop");
+            assertEquals(0, rotated.exitCode(), rotated.err());
+            after = api.config("shop");
+            assertNotEquals(before.get("PGPASSWORD"), after.get("PGPASSWORD"));
+            assertNotEquals(before.get("PGUSER"), after.get("PGUSER"));
+            assertEquals(before.get("PGDATABASE"), after.get("PGDATABASE"), "the same database");
+            String current = api.ok("GET", "/apps/shop/releases", null).get(0).path("id").asText();
+            assertTrue(api.jobs("shop").stream().filter(j -> j.path("type").asText().equals("web"))
+                            .allMatch(j -> j.path("releaseId").asText().equals(current) && j.path("state").asText().equals("up")),
+                    "retired only once the app runs the release with the new credentials: " + api.jobs("shop"));
+            assertThrows(java.sql.SQLException.class, () -> connect(before).close(), "the old password no longer signs in");
+            assertThrows(java.sql.SQLException.class, () -> oldSt.executeQuery("SELECT 1"), "and its sessions were ended");
+        }
+        try (Connection c = connect(after); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM kept")) {
+                rs.next();
+                assertEquals(1, rs.getInt(1), "the data is where it was");
+            }
+            st.execute("CREATE TABLE made_after (n int)");
+            try (ResultSet rs = st.executeQuery("SELECT tableowner FROM pg_tables WHERE tablename = 'made_after'")) {
+                rs.next();
+                assertEquals(before.get("PGUSER"), rs.getString(1), "what the new login makes is the database owner's");
+            }
+        }
+        // Again: what the first rotation's login made is read by the next one's.
+        assertEquals(0, api.cli("pg:credentials:rotate", "-a", "shop", "--confirm", "shop").exitCode());
+        Map<String, String> again = api.config("shop");
+        try (Connection c = connect(again); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO made_after VALUES (1)");
+            st.execute("DROP TABLE made_after");
+        }
+        assertThrows(java.sql.SQLException.class, () -> connect(after).close());
+        assertEquals(0, api.cli("pg:backups:capture", "-a", "shop").exitCode(), "backups sign in with the new login");
+        try (Connection c = connect(api.config("other")); Statement st = c.createStatement()) {
+            assertTrue(st.executeQuery("SELECT 1").next(), "another tenant is untouched");
+        }
+        assertEquals(0, api.cli("ps:scale", "-a", "shop", "web=0").exitCode());
+    }
+
+    @Test
     @Order(7)
     void destroyDropsTheDatabaseAndTheRole() {
         Map<String, String> other = api.config("other");
@@ -756,12 +815,21 @@ class PostgresApplianceTest {
         assertEquals(0, api.cli("apps:create", "gone").exitCode());
         assertEquals(0, api.cli("addons:attach", "other-db", "-a", "gone").exitCode());
         assertEquals(0, api.cli("apps:destroy", "gone", "--confirm", "gone").exitCode());
+        // A rotated login goes with it: it could otherwise still sign in to the cluster's other databases.
+        assertEquals(0, api.cli("pg:credentials:rotate", "-a", "other", "--confirm", "other").exitCode());
+        Map<String, String> rotated = api.config("other");
+        String intoPostgres = rotated.get("JDBC_DATABASE_URL").replace("/" + rotated.get("PGDATABASE") + "?", "/postgres?");
+        // Before: its password is taken, and only the database's CONNECT privilege (which tenants do not have) refuses it.
+        SQLException exists = assertThrows(SQLException.class, () -> DriverManager.getConnection(intoPostgres).close());
+        assertTrue(exists.getMessage().contains("permission denied for database"), exists.getMessage());
         var r = api.cli("addons:destroy", "other-db", "--confirm", "other-db");
         assertEquals(0, r.exitCode(), r.err());
         assertFalse(api.config("other").containsKey("DATABASE_URL"), "detached first");
         SQLException e = assertThrows(SQLException.class, () -> connect(other).close());
         assertTrue(e.getMessage().contains("password authentication failed") || e.getMessage().contains("does not exist"), e.getMessage());
         assertTrue(api.ok("GET", "/addons", null).findValuesAsText("name").stream().noneMatch("other-db"::equals));
+        SQLException login = assertThrows(SQLException.class, () -> DriverManager.getConnection(intoPostgres).close());
+        assertTrue(login.getMessage().contains("password authentication failed"), "the rotated login is dropped too: " + login.getMessage());
     }
     /**
      * The primary takes no new replication connection, and the sync's is cut: the sync cannot

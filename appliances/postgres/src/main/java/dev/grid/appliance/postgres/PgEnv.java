@@ -16,16 +16,21 @@ final class PgEnv {
     private PgEnv() {}
 
     static Map<String, String> of(String role, String password, String host, int port) {
+        return of(role, password, role, host, port);
+    }
+
+    /** The config of a login ({@code role}) to {@code database}: after a rotation, they differ. */
+    static Map<String, String> of(String role, String password, String database, String host, int port) {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("DATABASE_URL", "postgres://" + role + ":" + password + "@" + host + ":" + port + "/" + role);
-        env.put("JDBC_DATABASE_URL", "jdbc:postgresql://" + host + ":" + port + "/" + role + "?user=" + role + "&password=" + password);
+        env.put("DATABASE_URL", "postgres://" + role + ":" + password + "@" + host + ":" + port + "/" + database);
+        env.put("JDBC_DATABASE_URL", "jdbc:postgresql://" + host + ":" + port + "/" + database + "?user=" + role + "&password=" + password);
         env.put("JDBC_DATABASE_USERNAME", role);
         env.put("JDBC_DATABASE_PASSWORD", password);
         env.put("PGHOST", host);
         env.put("PGPORT", String.valueOf(port));
         env.put("PGUSER", role);
         env.put("PGPASSWORD", password);
-        env.put("PGDATABASE", role);
+        env.put("PGDATABASE", database);
         return env;
     }
 

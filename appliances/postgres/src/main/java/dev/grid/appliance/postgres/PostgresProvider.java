@@ -144,6 +144,16 @@ public final class PostgresProvider implements Provider {
         String name = resource.internal().get("database");
         try (Connection c = superuser(primary()); Statement st = c.createStatement()) {
             st.execute("DROP DATABASE IF EXISTS " + ident(name) + " WITH (FORCE)");
+            // The logins rotations made (members of the owner role) go with it.
+            List<String> logins = new ArrayList<>();
+            try (var ps = c.prepareStatement("SELECT m.rolname FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member JOIN pg_roles o ON o.oid = a.roleid"
+                    + " WHERE o.rolname = ?")) {
+                ps.setString(1, name);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) logins.add(rs.getString(1));
+                }
+            }
+            for (String login : logins) st.execute("DROP ROLE IF EXISTS " + ident(login));
             st.execute("DROP ROLE IF EXISTS " + ident(name));
         }
     }
@@ -157,7 +167,7 @@ public final class PostgresProvider implements Provider {
     public Map<String, Object> info(Resource resource) {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("database", resource.internal().get("database"));
-        info.put("connections", connections(resource.internal().get("role")));
+        info.put("connections", connections(login(resource)));
         info.putAll(Clusters.describe(platform.store(), CLUSTER, PROMISE));
         return info;
     }
@@ -233,6 +243,63 @@ public final class PostgresProvider implements Provider {
         });
     }
 
+    /** The role the resource's apps sign in as: its own (the database's owner) until its credentials are rotated. */
+    static String login(Resource r) {
+        return r.internal().getOrDefault("login", r.internal().get("role"));
+    }
+
+    /**
+     * pg:credentials:rotate. The database's owner role stays what owns the data; each rotation
+     * makes a login role that is a member of it and takes it at sign-in ({@code ALTER ROLE ... SET
+     * role}), so what the app creates is the owner's, and the next rotation's login reads it too.
+     * Retiring takes every other login's password and LOGIN away, the owner's included, and ends
+     * their sessions.
+     */
+    @Override
+    public java.util.Optional<Credentials> credentials() {
+        return java.util.Optional.of(new Credentials() {
+            @Override
+            public Resource rotate(Resource r) throws Exception {
+                String owner = r.internal().get("role");
+                String database = r.internal().get("database");
+                String login = owner + "_" + Secrets.token(6).toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]", "x");
+                String password = Secrets.token(32);
+                try (Connection c = superuser(primary()); Statement st = c.createStatement()) {
+                    st.execute("CREATE ROLE " + ident(login) + " LOGIN CONNECTION LIMIT " + CONNECTION_LIMIT + " PASSWORD " + PostgresDatastore.literal(password)
+                            + " IN ROLE " + ident(owner));
+                    st.execute("ALTER ROLE " + ident(login) + " SET role = " + PostgresDatastore.literal(owner));
+                }
+                Endpoint endpoint = platform.tcpEndpoint(KEYS.service());
+                Map<String, String> internal = new LinkedHashMap<>(r.internal());
+                internal.put("login", login);
+                Resource rotated = new Resource(r.id(), PgEnv.of(login, password, database, endpoint.host(), endpoint.port()), internal);
+                return new Resource(r.id(), currentEnv(rotated), internal);
+            }
+
+            @Override
+            public void retire(Resource current) throws Exception {
+                String owner = current.internal().get("role");
+                String keep = login(current);
+                try (Connection c = superuser(primary()); Statement st = c.createStatement()) {
+                    List<String> retired = new ArrayList<>();
+                    try (var ps = c.prepareStatement("SELECT r.rolname FROM pg_roles r WHERE r.rolcanlogin AND r.rolname <> ? AND (r.rolname = ? OR r.oid IN"
+                            + " (SELECT m.member FROM pg_auth_members m JOIN pg_roles o ON o.oid = m.roleid WHERE o.rolname = ?))")) {
+                        ps.setString(1, keep);
+                        ps.setString(2, owner);
+                        ps.setString(3, owner);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            while (rs.next()) retired.add(rs.getString(1));
+                        }
+                    }
+                    for (String role : retired) {
+                        st.execute("ALTER ROLE " + ident(role) + " NOLOGIN PASSWORD NULL");
+                        st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = " + PostgresDatastore.literal(role));
+                    }
+                }
+            }
+        });
+    }
+
     /** pg:ps, pg:locks and pg:kill: heroku-pg-extras' queries, on the resource's own database only. */
     @Override
     public java.util.Optional<Sessions> sessions() {
@@ -288,7 +355,7 @@ public final class PostgresProvider implements Provider {
         List<String> cmd = new ArrayList<>(List.of(tool));
         if (r != null) {
             NodeReport p = primary();
-            cmd.addAll(List.of("--host=" + p.address(), "--port=" + p.port(), "--username=" + r.internal().get("role"),
+            cmd.addAll(List.of("--host=" + p.address(), "--port=" + p.port(), "--username=" + login(r),
                     "--dbname=" + r.internal().get("database")));
         }
         cmd.addAll(List.of(args));

@@ -154,4 +154,10 @@ public class AddonsController {
         addons.kill(name, pid, force);
         return Map.of("pid", pid, "ended", force, "cancelled", !force);
     }
+
+    /** pg:credentials:rotate: new credentials, the attached apps restarted with them, then the old ones retired. */
+    @Post("/addons/{name}/credentials/rotate")
+    public Map<String, Object> rotate(String name, @Body Requests.Confirm body) {
+        return addons.rotate(name, body == null ? null : body.confirm());
+    }
 }

@@ -70,4 +70,6 @@ public final class Requests {
     public record BackupSchedule(String at, Integer keep) {}
 
     public record Kill(Boolean force) {}
+
+    public record Confirm(String confirm) {}
 }

@@ -243,6 +243,79 @@ public final class Addons {
         }
     }
 
+    /** How long a rotation waits for the attached apps to run with the new credentials before it retires the old. */
+    static final java.time.Duration ROLL_WITHIN = java.time.Duration.ofMinutes(5);
+
+    /**
+     * pg:credentials:rotate: a new login (the old one still works), a new release with it for
+     * every attached app, and once each app's jobs all run their new release, the old logins
+     * retired. If the apps do not roll in {@link #ROLL_WITHIN}, the old logins stay and the
+     * error says so (rotate again to finish).
+     */
+    public Map<String, Object> rotate(String name, String confirm) {
+        Addon addon = get(name);
+        if (!name.equals(confirm) && addon.attachments().keySet().stream().noneMatch(a -> a.equals(confirm))) {
+            throw GridException.invalid("rotating restarts every app attached to " + name + ": confirm with --confirm and the app's name");
+        }
+        Provider.Credentials credentials = provider(addon).credentials()
+                .orElseThrow(() -> GridException.invalid(addon.provider() + " add-ons cannot rotate their credentials"));
+        Resource rotated;
+        try {
+            rotated = credentials.rotate(resource(addon));
+        } catch (Exception e) {
+            throw new GridException(503, "cannot make new credentials for " + name + ": " + e.getMessage());
+        }
+        for (int attempt = 0; ; attempt++) {
+            Entry entry = store.get(KEY + name).orElseThrow(() -> GridException.notFound("no add-on named '" + name + "'"));
+            Addon now = entry.as(Addon.class);
+            Addon withLogin = new Addon(now.name(), now.provider(), now.plan(), now.resourceId(), now.env(), rotated.internal(), now.attachments(), now.createdAt());
+            if (store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, withLogin).commit()) break;
+            if (attempt == 10) throw GridException.conflict(name + " keeps changing: rotate again");
+        }
+        Map<String, String> env = rotated.env();
+        changeEnv(name, a -> env);
+        java.util.Set<String> apps = new java.util.TreeSet<>(get(name).attachments().keySet());
+        String waiting = awaitRolled(apps, ROLL_WITHIN);
+        if (waiting != null) {
+            throw new GridException(504, "the new credentials are set, but " + waiting + " did not restart with them in " + ROLL_WITHIN.toMinutes()
+                    + " minutes: the old password still works; rotate again once it has");
+        }
+        try {
+            credentials.retire(resource(get(name)));
+        } catch (Exception e) {
+            throw new GridException(503, "the apps use the new credentials, but the old ones could not be retired: " + e.getMessage() + " (rotate again)");
+        }
+        log.info("add-on {}: credentials rotated; apps {} restarted with them, the old ones retired", name, apps);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("addon", name);
+        out.put("apps", List.copyOf(apps));
+        return out;
+    }
+
+    /** Null once every job of these apps (one-offs aside) runs the app's current release and is up; else an app that does not yet. */
+    private String awaitRolled(java.util.Set<String> apps, java.time.Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            String waiting = null;
+            Map<String, dev.grid.core.JobStatus> statuses = new HashMap<>();
+            for (dev.grid.core.JobStatus st : store.values(dev.grid.store.Keys.STATUS, dev.grid.core.JobStatus.class)) statuses.put(st.jobId(), st);
+            List<dev.grid.core.JobSpec> jobs = store.values(dev.grid.store.Keys.JOBS, dev.grid.core.JobSpec.class);
+            for (String app : apps) {
+                String current = releases.current(app).map(dev.grid.core.Release::id).orElse(null);
+                boolean rolled = jobs.stream().filter(j -> j.app().equals(app) && !j.oneOff()).allMatch(j -> j.releaseId().equals(current)
+                        && statuses.containsKey(j.id()) && statuses.get(j.id()).state() == dev.grid.core.JobState.UP);
+                if (!rolled) waiting = app;
+            }
+            if (waiting == null || System.nanoTime() > deadline) return waiting;
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return waiting;
+            }
+        }
+    }
+
     private Provider.Sessions sessionsOf(Addon addon) {
         return provider(addon).sessions().orElseThrow(() -> GridException.invalid(addon.provider() + " add-ons show no sessions"));
     }
