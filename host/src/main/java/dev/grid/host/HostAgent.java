@@ -111,6 +111,8 @@ public final class HostAgent implements AutoCloseable {
     private volatile Lease lease;
     private volatile LogServer logServer;
     private volatile AttachServer attachServer;
+    /** Attached runs whose caller attached: never a second time. Forgotten with their jobs. */
+    private final Set<String> attachedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Credentials.Verifier verifier;
     private HostFirewall firewall;
     private final NftTable table;
@@ -265,6 +267,7 @@ public final class HostAgent implements AutoCloseable {
         }
         Map<String, JobSpec> desired = new HashMap<>();
         for (JobSpec spec : jobs.values(Keys.hostJobs(config.hostId()), JobSpec.class)) desired.put(spec.id(), spec);
+        attachedOnce.retainAll(desired.keySet());
         // Read before the containers are listed: an action that ends after the listing still counts as under way,
         // and a port it reserved as taken, so nothing is started twice.
         Set<String> busyNow = Set.copyOf(busy);
@@ -614,8 +617,10 @@ public final class HostAgent implements AutoCloseable {
         }
     }
 
-    /** The container of the job's current attempt on this host, if any (for logs). */
-    /** The container of an attached run of this host that its caller may attach to now, or why there is none. */
+    /**
+     * The container of an attached run of this host that its caller may attach to now, or why
+     * there is none. Once per run: of two attaches at the same moment, the second is refused.
+     */
     private AttachServer.Attachable attachable(String jobId) {
         JobSpec spec = jobs.values(Keys.hostJobs(config.hostId()), JobSpec.class).stream().filter(j -> j.id().equals(jobId)).findFirst()
                 .orElseThrow(() -> new IllegalStateException("job " + jobId + " is not on host " + config.hostId()));
@@ -630,10 +635,11 @@ public final class HostAgent implements AutoCloseable {
         } catch (Docker.NotFound gone) {
             throw new IllegalStateException("job " + jobId + "'s container is gone");
         }
-        if (state.startedAt() != null) throw new IllegalStateException("job " + jobId + " has started already: a run is attached once");
+        if (state.startedAt() != null || !attachedOnce.add(jobId)) throw new IllegalStateException("job " + jobId + " has started already: a run is attached once");
         return new AttachServer.Attachable(container, spec.attached() == dev.grid.core.OneOffRun.Stdio.TTY);
     }
 
+    /** The container of the job's current attempt on this host, if any (for logs). */
     String currentContainer(String jobId) {
         JobStatus s = reported.get(jobId);
         if (s != null && s.containerId() != null) return s.containerId();

@@ -418,6 +418,22 @@ class AttackTest {
             assertEquals(dev.grid.core.JobState.STARTING, after.state(), "nothing refused started it");
             assertEquals(null, after.startedAt());
             assertEquals(victimWeb.path("id").asText(), grid.api.upJobs("victim").get(0).path("id").asText(), "the victim's web process runs on, untouched");
+            // Attached once: a second attach, even with a part's credential, gets nothing of the first one's session.
+            try (Lease lease = grid.store.lease(30)) {
+                String part = Credentials.header(Credentials.issue(grid.store, "attack-test-attach-twice", lease.id()));
+                byte[] attach = dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.ATTACH, run + "\n" + part));
+                int colon = host.attachAddress().lastIndexOf(':');
+                try (java.net.Socket first = new java.net.Socket(host.attachAddress().substring(0, colon), Integer.parseInt(host.attachAddress().substring(colon + 1)))) {
+                    first.setSoTimeout(15_000);
+                    first.getOutputStream().write(attach);
+                    var out = dev.grid.wire.RunFrames.read(first.getInputStream());
+                    assertEquals(dev.grid.wire.RunFrames.Type.OUT, out.type(), out.text());
+                    assertEquals("planted-output\n", out.text());
+                    var second = attachAnswer(host.attachAddress(), attach);
+                    assertEquals(dev.grid.wire.RunFrames.Type.FAIL, second.type());
+                    assertTrue(second.text().contains("attached once") || second.text().contains("has ended"), second.text());
+                }
+            }
         } finally {
             grid.store.delete(Keys.run(run));
         }
