@@ -19,26 +19,49 @@ import java.util.List;
  * Where {@code grid run} reads its caller's input and writes the command's output: the process's
  * own stdin, stdout and stderr ({@link #system}), or a test's ({@link #pipes}). On a real terminal
  * it goes raw for the session (keystrokes, Ctrl-C included, go to the command's TTY as typed) with
- * {@code stty}, as JLine's exec terminal does, and says when its size changes (SIGWINCH).
+ * {@code stty}, as JLine's exec terminal does, and says when its size changes (SIGWINCH). A
+ * terminal of pipes alone is never interactive.
  */
-abstract class Terminal {
-    abstract InputStream in();
+class Terminal {
+    private final InputStream in;
+    private final OutputStream out;
+    private final OutputStream err;
 
-    abstract OutputStream out();
+    Terminal(InputStream in, OutputStream out, OutputStream err) {
+        this.in = in;
+        this.out = out;
+        this.err = err;
+    }
 
-    abstract OutputStream err();
+    InputStream in() {
+        return in;
+    }
 
-    /** Whether stdin and stdout are a terminal: then the command gets a TTY too. */
-    abstract boolean interactive();
+    OutputStream out() {
+        return out;
+    }
+
+    OutputStream err() {
+        return err;
+    }
+
+    /** Whether stdin and stdout are a terminal: then the command gets a TTY too. Pipes are not. */
+    boolean interactive() {
+        return false;
+    }
 
     /** Rows and columns, or null where unknown. */
-    abstract int[] size();
+    int[] size() {
+        return null;
+    }
 
     /** Puts the terminal in raw mode until the result is closed. */
-    abstract AutoCloseable raw() throws IOException;
+    AutoCloseable raw() throws IOException {
+        return () -> {};
+    }
 
     /** Calls {@code r} on each change of the terminal's size. */
-    abstract void onResize(Runnable r);
+    void onResize(Runnable r) {}
 
     /** This process's own streams. */
     static Terminal system() {
@@ -47,59 +70,20 @@ abstract class Terminal {
 
     /** Pipes only: {@code in} as stdin, output decoded into the CLI's writers. */
     static Terminal pipes(InputStream in, Writer out, Writer err) {
-        return new Terminal() {
-            final OutputStream o = new DecodingStream(out);
-            final OutputStream e = new DecodingStream(err);
-
-            InputStream in() {
-                return in;
-            }
-
-            OutputStream out() {
-                return o;
-            }
-
-            OutputStream err() {
-                return e;
-            }
-
-            boolean interactive() {
-                return false;
-            }
-
-            int[] size() {
-                return null;
-            }
-
-            AutoCloseable raw() {
-                return () -> {};
-            }
-
-            void onResize(Runnable r) {}
-        };
+        return new Terminal(in, new DecodingStream(out), new DecodingStream(err));
     }
 
     private static final class SystemTerminal extends Terminal {
-        private final InputStream in = new FileInputStream(FileDescriptor.in);
-        private final OutputStream out = new FileOutputStream(FileDescriptor.out);
-        private final OutputStream err = new FileOutputStream(FileDescriptor.err);
-
-        InputStream in() {
-            return in;
+        SystemTerminal() {
+            super(new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out), new FileOutputStream(FileDescriptor.err));
         }
 
-        OutputStream out() {
-            return out;
-        }
-
-        OutputStream err() {
-            return err;
-        }
-
+        @Override
         boolean interactive() {
             return System.console() != null;
         }
 
+        @Override
         int[] size() {
             try {
                 String[] rc = stty("size").trim().split("\\s+");
@@ -109,6 +93,7 @@ abstract class Terminal {
             }
         }
 
+        @Override
         AutoCloseable raw() throws IOException {
             String saved = stty("-g").trim();
             stty("raw", "-echo");
@@ -126,6 +111,7 @@ abstract class Terminal {
             };
         }
 
+        @Override
         @SuppressWarnings("sunapi")
         void onResize(Runnable r) {
             try {

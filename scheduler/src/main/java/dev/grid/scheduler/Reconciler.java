@@ -34,7 +34,7 @@ public final class Reconciler {
      * Attached ones too: their caller's session ends them, but one whose controller went away
      * meanwhile (or whose caller never attached) would otherwise stay for good.
      */
-    public static Map<String, Instant> detachedEnds(ClusterView view) {
+    public static Map<String, Instant> keptRunEnds(ClusterView view) {
         Map<String, Instant> ends = new java.util.HashMap<>();
         for (OneOffRun run : view.runs()) {
             if (!run.detached() && run.attached() == null) continue;
@@ -47,7 +47,7 @@ public final class Reconciler {
     /** The detached runs whose job exited more than {@link #DETACHED_KEPT} ago: their run keys go, and then their jobs. */
     public static Set<String> spentRuns(ClusterView view, Instant now) {
         Set<String> spent = new HashSet<>();
-        detachedEnds(view).forEach((run, at) -> {
+        keptRunEnds(view).forEach((run, at) -> {
             if (!at.isAfter(now)) spent.add(run);
         });
         return spent;

@@ -147,7 +147,7 @@ public final class Scheduler implements AutoCloseable {
         for (JobSpec j : view.jobs()) spentRestarts.remove(j.id());
         // A detached run whose job exited a while ago is spent: its job goes on the next round. One
         // that exited and is not spent yet waits on time passing, not on a change: no round may be skipped.
-        Map<String, java.time.Instant> ends = Reconciler.detachedEnds(view);
+        Map<String, java.time.Instant> ends = Reconciler.keptRunEnds(view);
         ends.forEach((run, at) -> {
             if (!at.isAfter(now)) store.delete(Keys.run(run));
         });

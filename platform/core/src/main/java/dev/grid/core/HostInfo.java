@@ -24,6 +24,14 @@ public record HostInfo(String id, String address, int portMin, int portMax, long
         this(id, address, portMin, portMax, memoryMb, tags, apiUrl, memoryOvercommit, null);
     }
 
+    /** Where {@link #attachAddress} is, as a socket address (null for a host without run sessions). */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public java.net.InetSocketAddress attachEndpoint() {
+        if (attachAddress == null) return null;
+        int colon = attachAddress.lastIndexOf(':');
+        return new java.net.InetSocketAddress(attachAddress.substring(0, colon), Integer.parseInt(attachAddress.substring(colon + 1)));
+    }
+
     /** The memory jobs may reserve here. */
     @com.fasterxml.jackson.annotation.JsonIgnore
     public long schedulableMb() {

@@ -369,14 +369,19 @@ class AttackTest {
     }
 
     /** What a host's run-session port answers to {@code first}, sent as the session's first bytes. */
-    private static dev.grid.wire.RunFrames.Frame attachAnswer(String address, byte[] first) throws IOException {
-        int colon = address.lastIndexOf(':');
-        try (java.net.Socket s = new java.net.Socket(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))) {
-            s.setSoTimeout(15_000);
-            s.getOutputStream().write(first);
-            s.getOutputStream().flush();
+    private static dev.grid.wire.RunFrames.Frame attachAnswer(java.net.InetSocketAddress address, byte[] first) throws IOException {
+        try (java.net.Socket s = attach(address, first)) {
             return dev.grid.wire.RunFrames.read(s.getInputStream());
         }
+    }
+
+    /** A connection to a host's run-session port that has sent {@code first}. */
+    private static java.net.Socket attach(java.net.InetSocketAddress address, byte[] first) throws IOException {
+        java.net.Socket s = new java.net.Socket(address.getAddress(), address.getPort());
+        s.setSoTimeout(15_000);
+        s.getOutputStream().write(first);
+        s.getOutputStream().flush();
+        return s;
     }
 
     @Test
@@ -401,13 +406,13 @@ class AttackTest {
             byte[] operators = dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.ATTACH, run + "\nBearer " + grid.token));
             byte[] noAttach = dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.IN, "id\n"));
             for (byte[] first : List.of(madeUp, operators, noAttach, "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.UTF_8))) {
-                var answer = attachAnswer(host.attachAddress(), first);
+                var answer = attachAnswer(host.attachEndpoint(), first);
                 assertEquals(dev.grid.wire.RunFrames.Type.FAIL, answer.type(), "refused: " + answer.text());
             }
             try (Lease lease = grid.store.lease(30)) {
                 String part = Credentials.header(Credentials.issue(grid.store, "attack-test-attach", lease.id()));
                 // A Grid part's credential still attaches to nothing but an attached run: not to the victim's web process.
-                var web = attachAnswer(host.attachAddress(), dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.ATTACH,
+                var web = attachAnswer(host.attachEndpoint(), dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.ATTACH,
                         victimWeb.path("id").asText() + "\n" + part)));
                 assertEquals(dev.grid.wire.RunFrames.Type.FAIL, web.type());
                 assertTrue(web.text().contains("is not an attached run"), web.text());
@@ -422,14 +427,11 @@ class AttackTest {
             try (Lease lease = grid.store.lease(30)) {
                 String part = Credentials.header(Credentials.issue(grid.store, "attack-test-attach-twice", lease.id()));
                 byte[] attach = dev.grid.wire.RunFrames.encode(dev.grid.wire.RunFrames.text(dev.grid.wire.RunFrames.Type.ATTACH, run + "\n" + part));
-                int colon = host.attachAddress().lastIndexOf(':');
-                try (java.net.Socket first = new java.net.Socket(host.attachAddress().substring(0, colon), Integer.parseInt(host.attachAddress().substring(colon + 1)))) {
-                    first.setSoTimeout(15_000);
-                    first.getOutputStream().write(attach);
+                try (java.net.Socket first = attach(host.attachEndpoint(), attach)) {
                     var out = dev.grid.wire.RunFrames.read(first.getInputStream());
                     assertEquals(dev.grid.wire.RunFrames.Type.OUT, out.type(), out.text());
                     assertEquals("planted-output\n", out.text());
-                    var second = attachAnswer(host.attachAddress(), attach);
+                    var second = attachAnswer(host.attachEndpoint(), attach);
                     assertEquals(dev.grid.wire.RunFrames.Type.FAIL, second.type());
                     assertTrue(second.text().contains("attached once") || second.text().contains("has ended"), second.text());
                 }

@@ -145,15 +145,7 @@ public final class PostgresProvider implements Provider {
         try (Connection c = superuser(primary()); Statement st = c.createStatement()) {
             st.execute("DROP DATABASE IF EXISTS " + ident(name) + " WITH (FORCE)");
             // The logins rotations made (members of the owner role) go with it.
-            List<String> logins = new ArrayList<>();
-            try (var ps = c.prepareStatement("SELECT m.rolname FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member JOIN pg_roles o ON o.oid = a.roleid"
-                    + " WHERE o.rolname = ?")) {
-                ps.setString(1, name);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) logins.add(rs.getString(1));
-                }
-            }
-            for (String login : logins) st.execute("DROP ROLE IF EXISTS " + ident(login));
+            for (String login : rotatedLogins(c, name)) st.execute("DROP ROLE IF EXISTS " + ident(login));
             st.execute("DROP ROLE IF EXISTS " + ident(name));
         }
     }
@@ -281,16 +273,9 @@ public final class PostgresProvider implements Provider {
                 String owner = current.internal().get("role");
                 String keep = login(current);
                 try (Connection c = superuser(primary()); Statement st = c.createStatement()) {
-                    List<String> retired = new ArrayList<>();
-                    try (var ps = c.prepareStatement("SELECT r.rolname FROM pg_roles r WHERE r.rolcanlogin AND r.rolname <> ? AND (r.rolname = ? OR r.oid IN"
-                            + " (SELECT m.member FROM pg_auth_members m JOIN pg_roles o ON o.oid = m.roleid WHERE o.rolname = ?))")) {
-                        ps.setString(1, keep);
-                        ps.setString(2, owner);
-                        ps.setString(3, owner);
-                        try (ResultSet rs = ps.executeQuery()) {
-                            while (rs.next()) retired.add(rs.getString(1));
-                        }
-                    }
+                    List<String> retired = new ArrayList<>(rotatedLogins(c, owner));
+                    retired.add(owner);
+                    retired.remove(keep);
                     for (String role : retired) {
                         st.execute("ALTER ROLE " + ident(role) + " NOLOGIN PASSWORD NULL");
                         st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = " + PostgresDatastore.literal(role));
@@ -298,6 +283,19 @@ public final class PostgresProvider implements Provider {
                 }
             }
         });
+    }
+
+    /** The login roles rotations made for the database's {@code owner}: its members. */
+    private static List<String> rotatedLogins(Connection c, String owner) throws SQLException {
+        List<String> logins = new ArrayList<>();
+        try (var ps = c.prepareStatement("SELECT m.rolname FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.member JOIN pg_roles o ON o.oid = a.roleid"
+                + " WHERE o.rolname = ?")) {
+            ps.setString(1, owner);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) logins.add(rs.getString(1));
+            }
+        }
+        return logins;
     }
 
     /** pg:ps, pg:locks and pg:kill: heroku-pg-extras' queries, on the resource's own database only. */

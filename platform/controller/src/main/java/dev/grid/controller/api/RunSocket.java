@@ -13,7 +13,6 @@ import dev.grid.store.Store;
 import io.micronaut.websocket.WebSocketSession;
 import io.micronaut.websocket.annotation.OnClose;
 import io.micronaut.websocket.annotation.OnMessage;
-import io.micronaut.websocket.annotation.OnOpen;
 import io.micronaut.websocket.annotation.ServerWebSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -47,11 +46,6 @@ public class RunSocket {
         this.store = store;
         this.jobs = jobs;
         this.credential = credential;
-    }
-
-    @OnOpen
-    public void open(String app, WebSocketSession ws) {
-        // Nothing runs until START says what.
     }
 
     /**

@@ -229,17 +229,30 @@ public final class Addons {
         Provider.Backups backups = backupsOf(addon);
         List<Backup> all = backups(name);
         if (all.isEmpty()) throw GridException.notFound(name + " has no backups: capture one first");
-        Backup backup = id == null ? all.get(all.size() - 1) : all.stream().filter(b -> b.id().equals(id)).findFirst()
+        Backup backup = id == null ? all.get(all.size() - 1) : find(name, id);
+        restoreInto(addon, backups, fileOf(backup), backup.id());
+        return backup;
+    }
+
+    /** One of the add-on's backups, or a 404 that says where to look. */
+    private Backup find(String name, String id) {
+        return backups(name).stream().filter(b -> b.id().equals(id)).findFirst()
                 .orElseThrow(() -> GridException.notFound(name + " has no backup " + id + ": see 'grid pg:backups'"));
-        java.nio.file.Path file = platform.blobs().file(backup.blob())
+    }
+
+    private java.nio.file.Path fileOf(Backup backup) {
+        return platform.blobs().file(backup.blob())
                 .orElseThrow(() -> GridException.conflict("the file of backup " + backup.id() + " is missing from the blob store"));
+    }
+
+    /** Restores {@code file} (a backup's, or one uploaded) over the add-on's data, all or nothing; {@code what} names it in errors. */
+    private void restoreInto(Addon addon, Provider.Backups backups, java.nio.file.Path file, String what) {
         try {
             backups.restore(resource(addon), file);
-            return backup;
         } catch (IllegalArgumentException e) {
             throw GridException.invalid(e.getMessage());
         } catch (Exception e) {
-            throw new GridException(503, "restoring " + backup.id() + " into " + name + " failed, and the data is as it was: " + e.getMessage());
+            throw new GridException(503, "restoring " + what + " into " + addon.name() + " failed, and the data is as it was: " + e.getMessage());
         }
     }
 
@@ -348,10 +361,7 @@ public final class Addons {
     /** The file of one of the add-on's backups. */
     public java.nio.file.Path backupFile(String name, String id) {
         get(name);
-        Backup backup = backups(name).stream().filter(b -> b.id().equals(id)).findFirst()
-                .orElseThrow(() -> GridException.notFound(name + " has no backup " + id + ": see 'grid pg:backups'"));
-        return platform.blobs().file(backup.blob())
-                .orElseThrow(() -> GridException.conflict("the file of backup " + backup.id() + " is missing from the blob store"));
+        return fileOf(find(name, id));
     }
 
     /**
@@ -366,18 +376,14 @@ public final class Addons {
             file = platform.blobs().newFile(dev.grid.blobs.Blobs.BACKUP_PREFIX + name + "-upload-" + java.util.UUID.randomUUID() + ".dump");
             long bytes = java.nio.file.Files.copy(dump, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             if (bytes == 0) throw GridException.invalid("the file is empty: give a pg_dump custom-format file (pg_dump -Fc)");
-            backups.restore(resource(addon), file);
+            restoreInto(addon, backups, file, "the file");
             log.info("add-on {}: restored an uploaded dump of {} B", name, bytes);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("addon", name);
             out.put("bytes", bytes);
             return out;
-        } catch (GridException e) {
-            throw e;
-        } catch (IllegalArgumentException e) {
-            throw GridException.invalid(e.getMessage());
-        } catch (Exception e) {
-            throw new GridException(503, "restoring the file into " + name + " failed, and the data is as it was: " + e.getMessage());
+        } catch (java.io.IOException e) {
+            throw new GridException(503, "cannot keep the uploaded file on the blob store's disk: " + e.getMessage() + "; nothing was restored");
         } finally {
             if (file != null) file.toFile().delete();
         }

@@ -1,14 +1,12 @@
 package dev.grid.controller.domain;
 
+import dev.grid.store.CoalescedTask;
 import dev.grid.store.Entry;
 import dev.grid.store.Lease;
 import dev.grid.store.LeaderElection;
 import dev.grid.store.Store;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +40,7 @@ public final class BackupScheduler implements AutoCloseable {
     private final Store store;
     private final Backups addons;
     private final LeaderElection election;
-    private final ScheduledExecutorService loop;
+    private final CoalescedTask loop;
 
     public static BackupScheduler start(Store store, Addons addons, String candidate, Duration tick) {
         return new BackupScheduler(store, new Backups() {
@@ -64,12 +62,7 @@ public final class BackupScheduler implements AutoCloseable {
         this.store = store;
         this.addons = addons;
         this.election = new LeaderElection(store, "backup-schedules", candidate, 5);
-        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "backup-schedules");
-            t.setDaemon(true);
-            return t;
-        });
-        loop.scheduleWithFixedDelay(this::tick, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
+        this.loop = new CoalescedTask("backup-schedules", this::tick).every(tick, tick);
     }
 
     private void tick() {
@@ -115,7 +108,7 @@ public final class BackupScheduler implements AutoCloseable {
 
     @Override
     public void close() {
-        loop.shutdownNow();
+        loop.close();
         election.close();
     }
 }

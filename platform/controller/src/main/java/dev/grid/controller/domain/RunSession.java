@@ -90,8 +90,7 @@ public final class RunSession implements AutoCloseable {
             runId = jobs.startAttached(app, command, stdio);
             String job = runId;
             if (closed) return; // the caller hung up while it was being written: the finally ends it
-            String address = awaitContainer(job);
-            Socket socket = connect(address);
+            Socket socket = connect(awaitContainer(job));
             InputStream in = new BufferedInputStream(socket.getInputStream());
             OutputStream out = new BufferedOutputStream(socket.getOutputStream());
             RunFrames.write(out, RunFrames.text(Type.ATTACH, job + "\n" + Credentials.header(credential.token())));
@@ -118,7 +117,7 @@ public final class RunSession implements AutoCloseable {
         }
     }
 
-    private String awaitContainer(String job) {
+    private InetSocketAddress awaitContainer(String job) {
         long deadline = System.nanoTime() + MADE_WITHIN.toNanos();
         String said = null;
         JobSpec spec = null;
@@ -129,7 +128,7 @@ public final class RunSession implements AutoCloseable {
             else if (spec == null && round % 10 == 0) spec = store.values(Keys.JOBS, JobSpec.class).stream().filter(j -> j.id().equals(job)).findFirst().orElse(null);
             HostInfo host = spec == null ? null : store.get(Keys.host(spec.hostId()), HostInfo.class).orElse(null);
             Step step = next(spec, status, host);
-            if (step instanceof Attach a) return a.address();
+            if (step instanceof Attach) return host.attachEndpoint();
             if (step instanceof Fail f) throw new GridException(500, "run." + job + ": " + f.why());
             String why = ((Wait) step).why();
             if (!why.equals(said)) toCaller.accept(RunFrames.text(Type.STATUS, why));
@@ -145,11 +144,10 @@ public final class RunSession implements AutoCloseable {
         throw new GridException(499, "the caller hung up");
     }
 
-    private Socket connect(String address) throws IOException {
-        int colon = address.lastIndexOf(':');
+    private Socket connect(InetSocketAddress address) throws IOException {
         Socket socket = new Socket();
         socket.setTcpNoDelay(true);
-        socket.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))), 5000);
+        socket.connect(address, 5000);
         host = socket;
         if (closed) socket.close();
         return socket;
