@@ -25,10 +25,13 @@ import org.slf4j.LoggerFactory;
  * Sends one drain's lines from this process, on a thread of its own. Whoever has a line hands it
  * over with {@link #offer}, which never waits: the lines wait in a buffer of {@code capacity}, and
  * when it is full the oldest goes and is counted. A drain that is down or slow therefore costs
- * the app nothing, and this process at most the buffer. A line leaves the buffer only once the
- * receiver took it (written to the syslog connection, or the HTTPS POST answered 2xx); after a
- * failure the sender waits (1 s, doubling up to 30 s) and sends the same lines again, so a line
- * may arrive twice but is never skipped while it is buffered.
+ * the app nothing, and this process at most the buffer and one batch in flight. The sender takes
+ * the oldest lines out as a batch; once the receiver took them (written to the syslog connection,
+ * or the HTTPS POST answered 2xx) they are sent, and after a failure they go back in front of the
+ * newer lines (the oldest dropped if that overflows), the sender waits (1 s, doubling up to 30 s)
+ * and sends them again. So every line offered is counted once, as sent or dropped, or is still
+ * buffered; a line may arrive twice (a failure after a partial write) but is never skipped while
+ * it is buffered, and the lines arrive in the order they were offered.
  */
 public final class Shipper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Shipper.class);
@@ -44,6 +47,8 @@ public final class Shipper implements AutoCloseable {
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final Thread thread;
+    /** Lines the sender has taken out of the buffer and not yet seen taken; guarded by buffer. */
+    private int inFlight;
     private volatile boolean closed;
     private Socket socket;
     private OutputStream out;
@@ -81,9 +86,10 @@ public final class Shipper implements AutoCloseable {
         return dropped.get();
     }
 
+    /** Lines not yet sent: those waiting and those in flight. */
     public int buffered() {
         synchronized (buffer) {
-            return buffer.size();
+            return buffer.size() + inFlight;
         }
     }
 
@@ -99,24 +105,22 @@ public final class Shipper implements AutoCloseable {
                         return;
                     }
                 }
-                var it = buffer.iterator();
-                while (it.hasNext() && batch.size() < BATCH) batch.add(it.next());
+                while (!buffer.isEmpty() && batch.size() < BATCH) batch.add(buffer.pollFirst());
+                inFlight = batch.size();
             }
             if (closed) return;
             try {
                 send(batch);
                 synchronized (buffer) {
-                    // The lines sent are the oldest still buffered, less any that were pushed out meanwhile.
-                    for (byte[] line : batch) {
-                        if (buffer.peekFirst() == line) buffer.pollFirst();
-                    }
+                    inFlight = 0;
+                    sent.addAndGet(batch.size());
                 }
-                sent.addAndGet(batch.size());
                 if (lastError != null) log.info("drain {}: {} takes lines again", id, url.shown());
                 lastError = null;
                 backoff = 1000;
             } catch (IOException | RuntimeException e) {
                 disconnect();
+                putBack(batch);
                 String why = e.getMessage() == null ? e.toString() : e.getMessage();
                 if (!why.equals(lastError)) log.warn("drain {}: cannot send to {} ({}); its lines wait, up to {}, oldest dropped first", id, url.shown(), why, capacity);
                 lastError = why;
@@ -128,6 +132,20 @@ public final class Shipper implements AutoCloseable {
                 backoff = Math.min(backoff * 2, MAX_BACKOFF.toMillis());
             } catch (InterruptedException e) {
                 return;
+            }
+        }
+    }
+
+    /** A batch not taken goes back in front of the newer lines; what no longer fits is its oldest, dropped. */
+    private void putBack(List<byte[]> batch) {
+        synchronized (buffer) {
+            inFlight = 0;
+            for (int i = batch.size() - 1; i >= 0; i--) {
+                if (buffer.size() >= capacity) {
+                    dropped.addAndGet(i + 1);
+                    break;
+                }
+                buffer.addFirst(batch.get(i));
             }
         }
     }
