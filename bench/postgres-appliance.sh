@@ -17,7 +17,7 @@ ADDON=bench-db
 . bench/grid-server.sh
 grid status | sed -n '/ROUTER/,$p'
 grid apps:create bench >/dev/null
-grid addons:create postgres -a bench --as bench-db
+grid addons:create postgres -a bench --name bench-db
 URL=$(grid config:get -a bench DATABASE_URL)
 PRIMARY=$(grid pg:info -a bench --json | python3 -c 'import json,sys; print([n["address"] for n in json.load(sys.stdin)["nodes"] if n["role"]=="primary"][0])')
 DIRECT=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(p._replace(netloc=p.netloc.split("@")[0]+"@"+sys.argv[2]).geturl())' "$URL" "$PRIMARY")

@@ -13,7 +13,7 @@ command -v redis-benchmark >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=n
 ADDON=bench-kv
 . bench/grid-server.sh
 grid apps:create bench >/dev/null
-grid addons:create redis -a bench --as bench-kv
+grid addons:create redis -a bench --name bench-kv
 ROUTE_PORT=$(grid config:get -a bench REDIS_PORT)
 export REDISCLI_AUTH=$(grid config:get -a bench REDIS_PASSWORD)
 PRIMARY=$(grid redis:info -a bench --json | python3 -c 'import json,sys; print([n["address"] for n in json.load(sys.stdin)["nodes"] if n["role"]=="primary"][0])')

@@ -39,7 +39,7 @@ start_server; echo "waiting for Grid (log: $GRID_HOME/grid.log)"; await_api
 grid apps:create chaos >/dev/null
 grid deploy -a chaos --image "$STACK" --process 'web=node -e "require(\"http\").createServer((q,s)=>s.end(\"ok\")).listen(process.env.PORT)"' >/dev/null
 grid ps:scale -a chaos web=2 >/dev/null
-grid addons:create postgres -a chaos --as chaos-db >/dev/null
+grid addons:create postgres -a chaos --name chaos-db >/dev/null
 URL=$(grid config:get -a chaos DATABASE_URL)
 for i in $(seq 1 120); do psql "$URL" -Atqc 'CREATE TABLE IF NOT EXISTS acked (id int primary key)' >/dev/null 2>&1 && break; sleep 1; done
 for i in $(seq 1 120); do [ "$(curl -s -H 'Host: chaos.chaos.test' http://127.0.0.1:$GRID_HTTP_PORT/)" = ok ] && break; sleep 1; done

@@ -23,8 +23,9 @@ final class AddonsCommands {
         void render(JsonNode addons) throws Exception {
             Table t = new Table("NAME", "PROVIDER", "PLAN", "STATE", "ATTACHED TO");
             for (JsonNode a : addons) {
-                t.row(a.path("name").asText(), a.path("provider").asText(), a.path("plan").asText(), a.path("state").asText(),
-                        join(a.path("attachedTo")));
+                java.util.List<String> to = new ArrayList<>();
+                for (JsonNode at : a.path("attachments")) to.add(at.path("app").asText() + (at.path("as").isTextual() ? " as " + at.path("as").asText() : ""));
+                t.row(a.path("name").asText(), a.path("provider").asText(), a.path("plan").asText(), a.path("state").asText(), String.join(", ", to));
             }
             t.print(out());
         }
@@ -46,11 +47,13 @@ final class AddonsCommands {
     }
 
     @Command(name = "addons:create", description = {"Provision an add-on and attach it to an app, e.g.",
-            "  grid addons:create postgres -a myapp"})
+            "  grid addons:create postgres -a myapp",
+            "  grid addons:create postgres -a myapp --as ANALYTICS    (a second one: ANALYTICS_URL, ANALYTICS_PGHOST, ...)"})
     static final class Create extends Grid.Base {
         @Parameters(paramLabel = "PROVIDER[:PLAN]") String service;
         @Option(names = "--plan", description = "the plan (default: the provider's first)") String plan;
-        @Option(names = "--as", description = "the add-on's name (default: PROVIDER-random)") String name;
+        @Option(names = "--name", description = "the add-on's name (default: PROVIDER-random)") String name;
+        @Option(names = "--as", paramLabel = "ALIAS", description = "the attachment's name: the add-on's URL is set as ALIAS_URL and its other vars as ALIAS_VAR") String as;
         @Option(names = {"-a", "--app"}, description = "attach to this app") String app;
         @Option(names = "--replicas", description = "Redis: how many replicas (default 1)") Integer replicas;
         @Option(names = "--option", description = "a provider option KEY=VALUE") Map<String, String> options;
@@ -67,11 +70,12 @@ final class AddonsCommands {
                     + "... (an add-on that needs a new cluster waits for it: about 10 s)");
             out().flush();
             long start = System.nanoTime();
-            JsonNode a = api().post("/addons", Api.map("provider", provider, "plan", plan, "name", name, "app", app,
+            if (as != null && app == null) throw new CliException("--as names an attachment: attach to an app with -a APP");
+            JsonNode a = api().post("/addons", Api.map("provider", provider, "plan", plan, "name", name, "app", app, "as", as,
                     "options", opts.isEmpty() ? null : opts));
             out().printf("Created %s (%s:%s) in %.1f s%n", a.path("name").asText(), a.path("provider").asText(), a.path("plan").asText(),
                     (System.nanoTime() - start) / 1e9);
-            if (app != null) out().println("Attached to " + app + " as " + join(a.path("configVars")) + ": a new release deploys with them");
+            if (app != null) out().println("Attached to " + app + " as " + join(varsOn(a, app)) + ": a new release deploys with them");
             out().flush();
             return 0;
         }
@@ -111,13 +115,21 @@ final class AddonsCommands {
         out.flush();
     }
 
-    @Command(name = "addons:attach", description = "Attach an add-on to an app: its config vars are set by a new release.")
+    /** The vars the add-on's attachment set on {@code app}. */
+    private static JsonNode varsOn(JsonNode addon, String app) {
+        for (JsonNode at : addon.path("attachments")) if (at.path("app").asText().equals(app)) return at.path("configVars");
+        return addon.path("configVars");
+    }
+
+    @Command(name = "addons:attach", description = {"Attach an add-on to an app: its config vars are set by a new release.",
+            "With --as ALIAS its URL is set as ALIAS_URL and its other vars as ALIAS_VAR, beside another add-on's."})
     static final class Attach extends Grid.AppCommand {
         @Parameters(paramLabel = "NAME") String name;
+        @Option(names = "--as", paramLabel = "ALIAS", description = "the attachment's name (capitals, digits, underscores)") String as;
 
         public Integer call() {
-            JsonNode a = api().post("/addons/" + name + "/attachments", Api.map("app", app));
-            out().println("Attached " + name + " to " + app + " (" + join(a.path("configVars")) + ")");
+            JsonNode a = api().post("/addons/" + name + "/attachments", Api.map("app", app, "as", as));
+            out().println("Attached " + name + " to " + app + (as == null ? "" : " as " + as) + " (" + join(varsOn(a, app)) + ")");
             out().flush();
             return 0;
         }

@@ -168,6 +168,24 @@ public final class Grid implements Callable<Integer> {
         }
     }
 
+    /** Which of the app's add-ons of a kind a command is about, when it has several: {@link PgCommands#attached}. */
+    static final class AddonChoice {
+        @Option(names = "--addon", paramLabel = "NAME", description = "the add-on, by its name or its attachment's (--as), when the app has several of this kind")
+        String name;
+    }
+
+    /** A command about one of the app's add-ons. */
+    abstract static class AddonCommand extends AppCommand {
+        @CommandLine.Mixin
+        AddonChoice choice = new AddonChoice();
+    }
+
+    /** A read of one of the app's add-ons. */
+    abstract static class AddonRead extends AppRead {
+        @CommandLine.Mixin
+        AddonChoice choice = new AddonChoice();
+    }
+
     /** A command about one app, named by -a or found as {@link AppName} says, before it runs. */
     interface AboutAnApp {
         void resolveApp(String env, java.nio.file.Path dir);

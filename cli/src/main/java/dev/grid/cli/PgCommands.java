@@ -10,28 +10,62 @@ import picocli.CommandLine.Option;
 final class PgCommands {
     private PgCommands() {}
 
-    /** The Postgres add-on attached to the app, or a clear error. */
-    static String addonOf(Api api, String app) {
-        return addonOf(api, app, "postgres");
+    /**
+     * One add-on of a kind attached to an app, and its attachment's name ({@code --as}, null for
+     * none): what its vars are called on the app, as the controller's AttachmentVars names them.
+     */
+    record Attached(String addon, String alias, String urlVar) {
+        /** The app's var for the add-on's var {@code k}: {@code ALIAS_URL} for its URL, {@code ALIAS_K} for the rest. */
+        String var(String k) {
+            if (alias == null) return k;
+            return k.equals(urlVar) ? alias + "_URL" : alias + "_" + k;
+        }
+
+        @Override
+        public String toString() {
+            return alias == null ? addon : addon + " (as " + alias + ")";
+        }
     }
 
-    /** The add-on of {@code provider} attached to the app, or a clear error. */
-    static String addonOf(Api api, String app, String provider) {
+    /** The app's Postgres add-on, or the one {@code choice} names: its name. */
+    static String addonOf(Api api, String app, Grid.AddonChoice choice) {
+        return attached(api, app, "postgres", choice).addon();
+    }
+
+    /**
+     * The add-on of {@code provider} attached to the app, or among several the one {@code choice}
+     * names (by its name or its attachment's), or a clear error.
+     */
+    static Attached attached(Api api, String app, String provider, Grid.AddonChoice choice) {
         api.get("/apps/" + app); // a clear error for an app that does not exist
-        List<String> names = new ArrayList<>();
+        String url = provider.equals("redis") ? "REDIS_URL" : "DATABASE_URL";
+        String wanted = choice == null ? null : choice.name;
+        List<Attached> found = new ArrayList<>();
         for (JsonNode a : api.get("/addons")) {
             if (!a.path("provider").asText().equals(provider)) continue;
-            for (JsonNode at : a.path("attachedTo")) if (at.asText().equals(app)) names.add(a.path("name").asText());
+            for (JsonNode at : a.path("attachments")) {
+                if (!at.path("app").asText().equals(app)) continue;
+                String alias = at.path("as").isTextual() ? at.path("as").asText() : null;
+                Attached one = new Attached(a.path("name").asText(), alias, url);
+                if (wanted == null || wanted.equals(one.addon()) || wanted.equals(alias)) found.add(one);
+            }
         }
-        if (names.isEmpty()) throw new CliException(app + " has no " + provider + " add-on: grid addons:create " + provider + " -a " + app);
-        return names.get(0);
+        if (found.isEmpty() && wanted != null) {
+            throw new CliException(app + " has no " + provider + " add-on named " + wanted + " (by its name or its attachment's): see grid addons");
+        }
+        if (found.isEmpty()) throw new CliException(app + " has no " + provider + " add-on: grid addons:create " + provider + " -a " + app);
+        if (found.size() > 1) {
+            throw new CliException(app + " has " + found.size() + " " + provider + " add-ons: " + found.stream().map(Attached::toString)
+                    .collect(java.util.stream.Collectors.joining(", ")) + "; name one with --addon NAME");
+        }
+        return found.get(0);
     }
 
     @Command(name = "pg:info", description = "Show the app's Postgres add-on: nodes, roles, lag, generation, last failover.")
-    static final class Info extends Grid.AppRead {
+    static final class Info extends Grid.AddonRead {
         @Override
         JsonNode fetch() {
-            return api().get("/addons/" + addonOf(api(), app));
+            return api().get("/addons/" + addonOf(api(), app, choice));
         }
 
         @Override
@@ -41,13 +75,15 @@ final class PgCommands {
     }
 
     @Command(name = "pg:psql", description = "Open psql on the app's DATABASE_URL (needs psql here: apt-get install postgresql-client).")
-    static final class Psql extends Grid.AppCommand {
+    static final class Psql extends Grid.AddonCommand {
         @Option(names = {"-c", "--command"}, description = "run this SQL and exit") String command;
 
         public Integer call() throws Exception {
+            Attached db = attached(api(), app, "postgres", choice);
             JsonNode config = api().get("/apps/" + app + "/config");
-            if (config.path("DATABASE_URL").isMissingNode()) throw new CliException(app + " has no DATABASE_URL: grid addons:create postgres -a " + app);
-            PsqlCall call = PsqlCall.of(config.path("DATABASE_URL").asText(), command);
+            String var = db.var("DATABASE_URL");
+            if (config.path(var).isMissingNode()) throw new CliException(app + " has no " + var + " (unset by hand?): grid addons:detach and attach " + db.addon() + " again");
+            PsqlCall call = PsqlCall.of(config.path(var).asText(), command);
             return Tool.run(call.command(), call.env(), command == null, out(), "postgresql-client");
         }
     }
@@ -72,10 +108,10 @@ final class PgCommands {
     }
 
     @Command(name = "pg:backups", description = "List the backups of the app's Postgres add-on.")
-    static final class Backups extends Grid.AppRead {
+    static final class Backups extends Grid.AddonRead {
         @Override
         JsonNode fetch() {
-            return api().get("/addons/" + addonOf(api(), app) + "/backups");
+            return api().get("/addons/" + addonOf(api(), app, choice) + "/backups");
         }
 
         @Override
@@ -87,9 +123,9 @@ final class PgCommands {
     }
 
     @Command(name = "pg:backups:capture", description = "Back up the app's Postgres database (pg_dump, custom format) into the blob store.")
-    static final class Capture extends Grid.AppCommand {
+    static final class Capture extends Grid.AddonCommand {
         public Integer call() {
-            String addon = addonOf(api(), app);
+            String addon = addonOf(api(), app, choice);
             out().println("Backing up " + addon + "...");
             out().flush();
             JsonNode b = api().post("/addons/" + addon + "/backups", java.util.Map.of());
@@ -101,7 +137,7 @@ final class PgCommands {
 
     @Command(name = "pg:backups:restore", description = {"Replace the app's Postgres data with a backup (the latest by default), or with a pg_dump file (--file).",
             "All or nothing: a restore that fails leaves the data as it was."})
-    static final class Restore extends Grid.AppCommand {
+    static final class Restore extends Grid.AddonCommand {
         @picocli.CommandLine.Parameters(arity = "0..1", paramLabel = "ID") String id;
         @Option(names = "--file", description = "a pg_dump custom-format file (pg_dump -Fc) made outside Grid: checked, then restored") java.nio.file.Path file;
         @Option(names = "--confirm", description = "the app's name: the database's current data is replaced") String confirm;
@@ -109,7 +145,7 @@ final class PgCommands {
         public Integer call() {
             if (!app.equals(confirm)) throw new CliException("restoring replaces the data of " + app + "'s database: confirm with --confirm " + app);
             if (file != null && id != null) throw new CliException("restore a backup ID or a --file, not both");
-            String addon = addonOf(api(), app);
+            String addon = addonOf(api(), app, choice);
             if (file != null) {
                 if (!java.nio.file.Files.isRegularFile(file)) throw new CliException("no file " + file + ": --file names a pg_dump -Fc file");
                 out().println("Uploading " + file + " (" + size(file) + ") and restoring it into " + addon + "...");
@@ -135,12 +171,12 @@ final class PgCommands {
     }
 
     @Command(name = "pg:backups:download", description = "Save a backup of the app's Postgres add-on (the latest by default) as a pg_dump -Fc file.")
-    static final class Download extends Grid.AppCommand {
+    static final class Download extends Grid.AddonCommand {
         @picocli.CommandLine.Parameters(arity = "0..1", paramLabel = "ID") String id;
         @Option(names = {"-o", "--output"}, description = "the file to write (default: ADDON-ID.dump here)") java.nio.file.Path output;
 
         public Integer call() throws Exception {
-            String addon = addonOf(api(), app);
+            String addon = addonOf(api(), app, choice);
             String backup = id;
             if (backup == null) {
                 JsonNode all = api().get("/addons/" + addon + "/backups");
@@ -164,12 +200,12 @@ final class PgCommands {
     }
 
     @Command(name = "pg:backups:schedule", description = "Back up the app's Postgres add-on every day at a time (--at '02:00 UTC'), keeping the newest N (--keep, 7).")
-    static final class Schedule extends Grid.AppCommand {
+    static final class Schedule extends Grid.AddonCommand {
         @Option(names = "--at", required = true, description = "HH:MM and a time zone: '02:00 UTC', '23:30 America/New_York'") String at;
         @Option(names = "--keep", description = "how many scheduled backups to keep (default 7); the oldest go") Integer keep;
 
         public Integer call() {
-            String addon = addonOf(api(), app);
+            String addon = addonOf(api(), app, choice);
             JsonNode s = api().post("/addons/" + addon + "/backup-schedule", Api.map("at", at, "keep", keep));
             out().println("Scheduled a daily backup of " + addon + " at " + s.path("at").asText() + ", keeping " + s.path("keep").asInt()
                     + "; the next at " + s.path("next").asText());
@@ -179,9 +215,9 @@ final class PgCommands {
     }
 
     @Command(name = "pg:backups:unschedule", description = "Stop the daily backups of the app's Postgres add-on (the backups taken stay).")
-    static final class Unschedule extends Grid.AppCommand {
+    static final class Unschedule extends Grid.AddonCommand {
         public Integer call() {
-            String addon = addonOf(api(), app);
+            String addon = addonOf(api(), app, choice);
             api().delete("/addons/" + addon + "/backup-schedule");
             out().println("Unscheduled the backups of " + addon + "; its backups stay (grid pg:backups -a " + app + ")");
             out().flush();
@@ -190,10 +226,10 @@ final class PgCommands {
     }
 
     @Command(name = "pg:backups:schedules", description = "Show the daily backup schedule of the app's Postgres add-on.")
-    static final class Schedules extends Grid.AppRead {
+    static final class Schedules extends Grid.AddonRead {
         @Override
         JsonNode fetch() {
-            String addon = addonOf(api(), app);
+            String addon = addonOf(api(), app, choice);
             com.fasterxml.jackson.databind.node.ArrayNode mine = Api.JSON.createArrayNode();
             for (JsonNode s : api().get("/backup-schedules")) if (s.path("addon").asText().equals(addon)) mine.add(s);
             return mine;
@@ -221,10 +257,10 @@ final class PgCommands {
     }
 
     @Command(name = "pg:ps", description = "Show the sessions of the app's Postgres add-on and what each runs (its database only).")
-    static final class Ps extends Grid.AppRead {
+    static final class Ps extends Grid.AddonRead {
         @Override
         JsonNode fetch() {
-            return api().get("/addons/" + addonOf(api(), app) + "/sessions");
+            return api().get("/addons/" + addonOf(api(), app, choice) + "/sessions");
         }
 
         @Override
@@ -243,10 +279,10 @@ final class PgCommands {
     }
 
     @Command(name = "pg:locks", description = "Show the sessions of the app's Postgres add-on that hold exclusive locks, and on what.")
-    static final class Locks extends Grid.AppRead {
+    static final class Locks extends Grid.AddonRead {
         @Override
         JsonNode fetch() {
-            return api().get("/addons/" + addonOf(api(), app) + "/locks");
+            return api().get("/addons/" + addonOf(api(), app, choice) + "/locks");
         }
 
         @Override
@@ -265,12 +301,12 @@ final class PgCommands {
     }
 
     @Command(name = "pg:kill", description = "Cancel the query of a session of the app's Postgres add-on, or end the session (--force).")
-    static final class Kill extends Grid.AppCommand {
+    static final class Kill extends Grid.AddonCommand {
         @picocli.CommandLine.Parameters(paramLabel = "PID", description = "a session's PID, as grid pg:ps shows it") long pid;
         @Option(names = {"-f", "--force"}, description = "end the session, not only its query") boolean force;
 
         public Integer call() {
-            String addon = addonOf(api(), app);
+            String addon = addonOf(api(), app, choice);
             api().post("/addons/" + addon + "/sessions/" + pid + "/kill", Api.map("force", force));
             out().println((force ? "Ended session " : "Cancelled the query of session ") + pid + " of " + addon);
             out().flush();
@@ -280,12 +316,12 @@ final class PgCommands {
 
     @Command(name = "pg:credentials:rotate", description = {"New credentials for the app's Postgres add-on: every attached app restarts with them,",
             "then the old password stops working."})
-    static final class Rotate extends Grid.AppCommand {
+    static final class Rotate extends Grid.AddonCommand {
         @Option(names = "--confirm", description = "the app's name: its processes restart") String confirm;
 
         public Integer call() {
             if (!app.equals(confirm)) throw new CliException("rotating restarts every app attached to the database: confirm with --confirm " + app);
-            String addon = addonOf(api(), app);
+            String addon = addonOf(api(), app, choice);
             out().println("Rotating the credentials of " + addon + " (the apps restart with the new ones, then the old ones stop working)...");
             out().flush();
             JsonNode r = api().post("/addons/" + addon + "/credentials/rotate", Api.map("confirm", confirm));

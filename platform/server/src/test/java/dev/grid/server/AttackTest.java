@@ -79,7 +79,7 @@ class AttackTest {
         Eventually.await("the event stream", Duration.ofSeconds(10), () -> events, e -> !e.isEmpty());
 
         grid.api.deployWeb("victim");
-        assertEquals(0, grid.api.cli("addons:create", "postgres", "-a", "victim", "--as", "victim-db").exitCode());
+        assertEquals(0, grid.api.cli("addons:create", "postgres", "-a", "victim", "--name", "victim-db").exitCode());
         grid.api.ok("POST", "/apps", "{\"name\":\"attacker\"}");
         Path src = git.repo("attacker", Map.of("Procfile", "web: node server.js\n",
                 "server.js", "require('http').createServer((q,s)=>s.end('attacker')).listen(process.env.PORT)\n"));

@@ -38,7 +38,7 @@ class EtcdOutageTest {
             TestApi api = own.api();
             assertEquals(0, api.cli("apps:create", "steady").exitCode());
             assertEquals(0, api.cli("deploy", "-a", "steady", "--image", TestCluster.STACK_IMAGE, "--process", "web=" + TestCluster.WEB).exitCode());
-            var made = api.cli("addons:create", "postgres", "-a", "steady", "--as", "steady-db");
+            var made = api.cli("addons:create", "postgres", "-a", "steady", "--name", "steady-db");
             assertEquals(0, made.exitCode(), made.err());
             String url = api.ok("GET", "/apps/steady/config", null).path("DATABASE_URL").asText();
             ClusterKeys keys = new ClusterKeys("postgres", "main");

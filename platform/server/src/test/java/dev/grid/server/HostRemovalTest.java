@@ -66,7 +66,7 @@ class HostRemovalTest {
     @Test
     void aHostWhoseLossMayLoseWritesIsRemovedOnlyWhenTheOperatorAcceptsItAndItsNodesAreRebuiltElsewhere() {
         assertEquals(0, grid.api.cli("apps:create", "shop").exitCode());
-        var created = grid.api.cli("addons:create", "postgres", "-a", "shop", "--as", "shop-db");
+        var created = grid.api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-db");
         assertEquals(0, created.exitCode(), created.err());
         String url = grid.api.config("shop").get("DATABASE_URL");
         assertEquals("", TestCluster.psql(url, "CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 20)"));

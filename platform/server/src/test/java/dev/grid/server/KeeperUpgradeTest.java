@@ -44,7 +44,7 @@ class KeeperUpgradeTest {
         GridServer server = own.start();
         try (Store store = own.store()) {
             TestApi api = own.api();
-            Map<String, String> env = appWithAddon(api, "up", "redis", "--replicas", "2", "--as", "up-kv");
+            Map<String, String> env = appWithAddon(api, "up", "redis", "--replicas", "2", "--name", "up-kv");
             ClusterKeys keys = new ClusterKeys("redis", "up-kv");
             List<String> members = List.of("n0", "n1", "n2");
 

@@ -216,7 +216,7 @@ class PostgresApplianceTest {
         attached.remove("PGSSLMODE");
         attached.remove("DATABASE_CA_CERT");
         assertTrue(grid.store.txn().ifUnchanged("addons/other-db", entry.modRevision()).put("addons/other-db", new dev.grid.controller.domain.Addon(
-                a.name(), a.provider(), a.plan(), a.resourceId(), env, a.internal(), Map.of("other", attached), a.createdAt())).commit());
+                a.name(), a.provider(), a.plan(), a.resourceId(), env, a.internal(), Map.of("other", attached), a.createdAt(), a.aliases())).commit());
         assertFalse(api.config("other").get("JDBC_DATABASE_URL").contains("sslmode"), "no TLS asked for, as it was");
 
         Map<String, String> now = Eventually.await("the controller gives other its TLS config", Duration.ofSeconds(45), () -> api.config("other"),
@@ -236,7 +236,7 @@ class PostgresApplianceTest {
     @Order(1)
     void provisionAttachesCredentialsThatWorkWithJdbcAndPsql() throws Exception {
         assertEquals(0, api.cli("apps:create", "shop").exitCode());
-        var created = api.cli("addons:create", "postgres", "-a", "shop", "--as", "shop-db");
+        var created = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-db");
         assertEquals(0, created.exitCode(), created.err());
         Map<String, String> env = api.config("shop");
         for (String k : List.of("DATABASE_URL", "JDBC_DATABASE_URL", "JDBC_DATABASE_USERNAME", "JDBC_DATABASE_PASSWORD",
@@ -281,7 +281,7 @@ class PostgresApplianceTest {
             assertEquals(0, api.cli("addons:destroy", "sample-" + i, "--confirm", "sample-" + i).exitCode());
         }
         assertEquals(0, api.cli("apps:create", "other").exitCode());
-        assertEquals(0, api.cli("addons:create", "postgres", "-a", "other", "--as", "other-db").exitCode());
+        assertEquals(0, api.cli("addons:create", "postgres", "-a", "other", "--name", "other-db").exitCode());
 
         var info = api.cli("pg:info", "-a", "shop");
         assertEquals(0, info.exitCode(), info.err());
@@ -302,6 +302,54 @@ class PostgresApplianceTest {
         // and with its own database, the other role sees none of shop's tables
         try (Connection c = connect(other); Statement st = c.createStatement()) {
             assertThrows(SQLException.class, () -> st.executeQuery("SELECT * FROM orders"));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aSecondPostgresOnOneAppIsRefusedWithoutAnAttachmentNameAndWorksBesideTheFirstWithOne() throws Exception {
+        Map<String, String> before = api.config("shop");
+        var clash = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-clash");
+        assertTrue(clash.exitCode() != 0 && clash.err().contains("shop already has DATABASE_URL (from the add-on shop-db)")
+                && clash.err().contains("--as ALIAS"), clash.exitCode() + " " + clash.out() + clash.err());
+        assertEquals(404, api.call("GET", "/addons/shop-clash", null).status(), "refused before anything was made");
+        assertEquals(before, api.config("shop"), "and the app's config is as it was");
+        var badName = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-clash", "--as", "reports-db");
+        assertTrue(badName.exitCode() != 0 && badName.err().contains("--as REPORTS_DB"), badName.err());
+
+        var made = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-reports", "--as", "REPORTS");
+        assertEquals(0, made.exitCode(), made.err());
+        assertTrue(made.out().contains("REPORTS_URL") && made.out().contains("REPORTS_JDBC_DATABASE_URL"), made.out());
+        try {
+            Map<String, String> both = api.config("shop");
+            for (var e : before.entrySet()) assertEquals(e.getValue(), both.get(e.getKey()), e.getKey() + " is still the first add-on's");
+            for (String k : List.of("REPORTS_URL", "REPORTS_JDBC_DATABASE_URL", "REPORTS_PGHOST", "REPORTS_PGUSER", "REPORTS_PGPASSWORD", "REPORTS_PGDATABASE")) {
+                assertTrue(both.containsKey(k), k + " is set: " + both.keySet());
+            }
+            assertTrue(both.get("REPORTS_URL").startsWith("postgres://shop_reports:"), "ALIAS_URL is the add-on's DATABASE_URL");
+            try (Connection c = DriverManager.getConnection(both.get("REPORTS_JDBC_DATABASE_URL")); Statement st = c.createStatement()) {
+                ResultSet rs = st.executeQuery("SELECT current_database()");
+                assertTrue(rs.next());
+                assertEquals("shop_reports", rs.getString(1));
+            }
+            var several = api.cli("pg:info", "-a", "shop");
+            assertTrue(several.exitCode() != 0 && several.err().contains("shop has 2 postgres add-ons: shop-db, shop-reports (as REPORTS)")
+                    && several.err().contains("--addon NAME"), several.err());
+            var psql = api.cli("pg:psql", "-a", "shop", "--addon", "REPORTS", "-c", "SELECT current_database()");
+            assertEquals(0, psql.exitCode(), psql.err());
+            assertTrue(psql.out().contains("shop_reports"), "--addon takes the attachment's name: " + psql.out());
+            var first = api.cli("pg:psql", "-a", "shop", "--addon", "shop-db", "-c", "SELECT current_database()");
+            assertTrue(first.out().contains("shop_db"), "--addon takes the add-on's name: " + first.out());
+            assertTrue(api.cli("addons").out().contains("shop as REPORTS"));
+
+            var taken = api.cli("addons:attach", "other-db", "-a", "shop", "--as", "REPORTS");
+            assertTrue(taken.exitCode() != 0 && taken.err().contains("shop has an attachment named REPORTS already (shop-reports)"), taken.err());
+            assertEquals(both, api.config("shop"), "a refused attachment changes nothing");
+        } finally {
+            var detached = api.cli("addons:detach", "shop-reports", "-a", "shop");
+            assertEquals(0, detached.exitCode(), detached.err());
+            assertEquals(before, api.config("shop"), "detaching removes the attachment's own vars, and only those");
+            assertEquals(0, api.cli("addons:destroy", "shop-reports", "--confirm", "shop-reports").exitCode());
         }
     }
 
@@ -454,8 +502,8 @@ class PostgresApplianceTest {
                 new Bad(new String[] {"addons:create", "mysql", "-a", "shop"}, "no add-on provider 'mysql'"),
                 new Bad(new String[] {"addons:create", "postgres:huge", "-a", "shop"}, "postgres has no plan 'huge'"),
                 new Bad(new String[] {"addons:create", "postgres", "-a", "nope"}, "no app named 'nope'"),
-                new Bad(new String[] {"addons:create", "postgres", "--as", "Bad_Name"}, "invalid add-on name"),
-                new Bad(new String[] {"addons:create", "postgres", "--as", "shop-db"}, "exists already"),
+                new Bad(new String[] {"addons:create", "postgres", "--name", "Bad_Name"}, "invalid add-on name"),
+                new Bad(new String[] {"addons:create", "postgres", "--name", "shop-db"}, "exists already"),
                 new Bad(new String[] {"addons:destroy", "shop-db"}, "confirm with --confirm shop-db"),
                 new Bad(new String[] {"addons:destroy", "shop-db", "--confirm", "other-db"}, "confirm with --confirm shop-db"),
                 new Bad(new String[] {"addons:detach", "shop-db", "-a", "other"}, "shop-db is not attached to other"),

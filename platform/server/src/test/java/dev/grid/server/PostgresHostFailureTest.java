@@ -16,7 +16,7 @@ abstract class PostgresHostFailureTest extends HostFailureTest {
 
     @Override
     ClusterKeys provision(TestCluster grid) {
-        var created = grid.api.cli("addons:create", "postgres", "-a", "shop", "--as", "shop-db");
+        var created = grid.api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-db");
         assertEquals(0, created.exitCode(), created.err());
         url = grid.api.config("shop").get("JDBC_DATABASE_URL") + "&connectTimeout=2&socketTimeout=10";
         try (Connection c = DriverManager.getConnection(url)) {

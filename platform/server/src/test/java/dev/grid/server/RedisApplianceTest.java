@@ -112,7 +112,7 @@ class RedisApplianceTest {
     void provisionGivesAWorkingRedisUrlOnAPrimaryAndAReplicaOnTwoHosts() {
         assertEquals(0, api.cli("apps:create", "cache").exitCode());
         long t0 = System.nanoTime();
-        var r = api.cli("addons:create", "redis", "-a", "cache", "--as", "cache-kv");
+        var r = api.cli("addons:create", "redis", "-a", "cache", "--name", "cache-kv");
         assertEquals(0, r.exitCode(), r.err());
         System.out.printf("BENCH redis provision (a new 2-node cluster): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         Map<String, String> env = api.config("cache");
@@ -144,7 +144,7 @@ class RedisApplianceTest {
     @Order(2)
     void oneAddonsPasswordOpensNothingOfAnothers() {
         assertEquals(0, api.cli("apps:create", "other").exitCode());
-        var r = api.cli("addons:create", "redis", "--replicas", "0", "-a", "other", "--as", "other-kv");
+        var r = api.cli("addons:create", "redis", "--replicas", "0", "-a", "other", "--name", "other-kv");
         assertEquals(0, r.exitCode(), r.err());
         Map<String, String> cache = api.config("cache");
         Map<String, String> other = api.config("other");
@@ -592,7 +592,7 @@ class RedisApplianceTest {
                 new Bad(new String[] {"addons:create", "redis", "--replicas", "9"}, "invalid replicas '9': use 0-4"),
                 new Bad(new String[] {"addons:create", "redis", "--option", "replicas=x"}, "invalid replicas 'x'"),
                 new Bad(new String[] {"addons:create", "redis", "--option", "maxmemory=1gb"}, "redis has no option 'maxmemory'"),
-                new Bad(new String[] {"addons:create", "redis", "--as", "a-very-long-redis-addon-name"}, "at most 19 characters"),
+                new Bad(new String[] {"addons:create", "redis", "--name", "a-very-long-redis-addon-name"}, "at most 19 characters"),
                 new Bad(new String[] {"addons:create", "postgres", "--replicas", "2"}, "postgres takes no options"),
                 new Bad(new String[] {"redis:info", "-a", "nope"}, "no app named 'nope'"),
                 new Bad(new String[] {"addons:destroy", "cache-kv"}, "confirm with --confirm cache-kv"),

@@ -17,7 +17,7 @@ abstract class RedisHostFailureTest extends HostFailureTest {
 
     @Override
     ClusterKeys provision(TestCluster grid) {
-        var created = grid.api.cli("addons:create", "redis", "-a", "shop", "--as", "shop-kv", "--replicas", "2");
+        var created = grid.api.cli("addons:create", "redis", "-a", "shop", "--name", "shop-kv", "--replicas", "2");
         assertEquals(0, created.exitCode(), created.err());
         env = grid.api.config("shop");
         return new ClusterKeys("redis", "shop-kv"); // an add-on's cluster is named after it

@@ -28,13 +28,21 @@ public class AddonsController {
         this.addons = addons;
     }
 
-    /** An add-on as listed: no env values. */
-    public record AddonView(String name, String provider, String plan, String state, List<String> attachedTo, List<String> configVars) {
+    /**
+     * An add-on as listed: no env values. {@code attachments} has each app it is attached to,
+     * the attachment's name ({@code as}, null for none) and the vars it set there.
+     */
+    public record AddonView(String name, String provider, String plan, String state, List<String> attachedTo, List<String> configVars,
+                            List<AttachmentView> attachments) {
         static AddonView of(Addon a) {
+            List<AttachmentView> attachments = a.attachments().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .map(e -> new AttachmentView(e.getKey(), a.alias(e.getKey()), e.getValue().keySet().stream().sorted().toList())).toList();
             return new AddonView(a.name(), a.provider(), a.plan(), a.provisioned() ? "ready" : "provisioning",
-                    a.attachments().keySet().stream().sorted().toList(), a.env().keySet().stream().sorted().toList());
+                    a.attachments().keySet().stream().sorted().toList(), a.env().keySet().stream().sorted().toList(), attachments);
         }
     }
+
+    public record AttachmentView(String app, String as, List<String> configVars) {}
 
     @Get("/providers")
     public Map<String, List<String>> providers() {
@@ -49,7 +57,7 @@ public class AddonsController {
     @Post("/addons")
     public HttpResponse<AddonView> create(@Body Requests.CreateAddon body) {
         if (body.provider() == null || body.provider().isBlank()) throw GridException.invalid("name the provider, e.g. postgres: see 'grid addons:services'");
-        Addon addon = addons.create(body.provider(), body.plan(), body.name(), body.app(), body.options(), line -> log.info("{}", line));
+        Addon addon = addons.create(body.provider(), body.plan(), body.name(), body.app(), body.as(), body.options(), line -> log.info("{}", line));
         return HttpResponse.created(AddonView.of(addon));
     }
 
@@ -61,7 +69,7 @@ public class AddonsController {
     @Post("/addons/{name}/attachments")
     public AddonView attach(String name, @Body Requests.Attach body) {
         if (body.app() == null || body.app().isBlank()) throw GridException.invalid("name the app to attach to");
-        return AddonView.of(addons.attach(name, body.app()));
+        return AddonView.of(addons.attach(name, body.app(), body.as()));
     }
 
     @Delete("/addons/{name}/attachments/{app}")

@@ -59,9 +59,9 @@ public final class Requests {
 
     public record AddRoute(String type, String host, String path, String service, Integer port, Boolean leader) {}
 
-    public record CreateAddon(String provider, String plan, String name, String app, Map<String, String> options) {}
+    public record CreateAddon(String provider, String plan, String name, String app, String as, Map<String, String> options) {}
 
-    public record Attach(String app) {}
+    public record Attach(String app, String as) {}
 
     public record RouteTimeout(String app, Integer seconds) {}
 

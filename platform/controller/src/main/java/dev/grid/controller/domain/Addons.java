@@ -69,8 +69,13 @@ public final class Addons {
         return p;
     }
 
-    /** Provisions an add-on (its name is chosen if null) and attaches it to {@code app} if given. */
-    public Addon create(String providerName, String plan, String name, String app, Map<String, String> options, Consumer<String> progress) {
+    /**
+     * Provisions an add-on (its name is chosen if null) and attaches it to {@code app} if given,
+     * as {@code alias} if given ({@link #attach}). An attachment that would clash is refused before
+     * anything is made where another add-on of the provider shows the vars it will set, and
+     * otherwise undone with the add-on it made.
+     */
+    public Addon create(String providerName, String plan, String name, String app, String alias, Map<String, String> options, Consumer<String> progress) {
         Provider provider = providers.get(providerName);
         if (provider == null) throw GridException.invalid("no add-on provider '" + providerName + "': use one of " + providers.keySet());
         String chosenPlan = plan == null ? provider.defaultPlan() : plan;
@@ -85,8 +90,14 @@ public final class Addons {
         String addonName = name == null ? providerName + "-" + Secrets.token(6).toLowerCase() : name;
         if (!NAME.matcher(addonName).matches())
             throw GridException.invalid("invalid add-on name '" + addonName + "': use 2-30 lowercase letters, digits and dashes, starting with a letter");
-        if (app != null) apps.get(app);
-        Addon placeholder = new Addon(addonName, providerName, chosenPlan, null, null, null, null, Instant.now());
+        AttachmentVars.alias(alias);
+        if (app != null) {
+            apps.get(app);
+            // Another add-on of this provider sets the vars this one will: a clash is known before anything is made.
+            list().stream().filter(a -> a.provider().equals(providerName) && a.provisioned()).findFirst()
+                    .ifPresent(sibling -> refuseClash(app, AttachmentVars.of(sibling.env(), alias).keySet(), null, providerName + " add-on", alias));
+        }
+        Addon placeholder = new Addon(addonName, providerName, chosenPlan, null, null, null, null, Instant.now(), null);
         if (!store.txn().ifUnchanged(KEY + addonName, 0).put(KEY + addonName, placeholder).commit())
             throw GridException.conflict("an add-on named '" + addonName + "' exists already: choose another name");
         Resource resource;
@@ -100,29 +111,72 @@ public final class Addons {
             log.warn("provisioning {} failed", addonName, e);
             throw new GridException(503, "provisioning " + addonName + " failed: " + e.getMessage());
         }
-        Addon addon = new Addon(addonName, providerName, chosenPlan, resource.id(), resource.env(), resource.internal(), Map.of(), placeholder.createdAt());
+        Addon addon = new Addon(addonName, providerName, chosenPlan, resource.id(), resource.env(), resource.internal(), Map.of(), placeholder.createdAt(), null);
         store.put(KEY + addonName, addon);
-        return app == null ? addon : attach(addonName, app);
+        if (app == null) return addon;
+        try {
+            return attach(addonName, app, alias);
+        } catch (GridException e) {
+            // Nothing is left of a create whose attachment was refused: the add-on goes with its data.
+            try {
+                provider.deprovision(resource);
+                store.delete(KEY + addonName);
+            } catch (Exception undo) {
+                log.warn("{} could not be attached to {}, and deleting it failed too: grid addons:destroy {} removes it", addonName, app, addonName, undo);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Refuses to set {@code vars} on {@code app} where it holds another value of one of them than
+     * {@code values} has (any value, if {@code values} is null: an add-on not made yet), set by
+     * another add-on or by hand; the error names what set it and the way out, an attachment name.
+     */
+    private void refuseClash(String app, java.util.Set<String> vars, Map<String, String> values, String what, String alias) {
+        Map<String, String> config = releases.config(app);
+        for (String k : AttachmentVars.urlFirst(vars)) {
+            String current = config.get(k);
+            if (current == null || values != null && current.equals(values.get(k))) continue;
+            String by = list().stream().filter(a -> a.attachments().getOrDefault(app, Map.of()).containsKey(k)).map(Addon::name).findFirst()
+                    .map(n -> "from the add-on " + n).orElse("set by hand");
+            throw GridException.conflict(app + " already has " + k + " (" + by + "): attach this " + what + " under its own name with --as ALIAS"
+                    + " (its URL becomes ALIAS_URL and its other vars ALIAS_...)" + (alias == null ? "" : ", another than " + alias)
+                    + ", or detach the other first");
+        }
     }
 
     public Addon attach(String name, String app) {
+        return attach(name, app, null);
+    }
+
+    /**
+     * Attaches the add-on to {@code app}: its vars, named by {@code alias} if given
+     * ({@link AttachmentVars}), are set by a new release. A var the app holds with another value
+     * is refused, and nothing changes.
+     */
+    public Addon attach(String name, String app, String alias) {
+        AttachmentVars.alias(alias);
         Entry entry = store.get(KEY + name).orElseThrow(() -> GridException.notFound("no add-on named '" + name + "': see 'grid addons'"));
         Addon addon = entry.as(Addon.class);
         if (!addon.provisioned()) throw GridException.notFound("no add-on named '" + name + "': see 'grid addons'");
         apps.get(app);
         if (addon.attachments().containsKey(app)) throw GridException.conflict(name + " is attached to " + app + " already");
-        Map<String, String> config = releases.config(app);
-        for (var e : new java.util.TreeMap<>(addon.env()).entrySet()) {
-            String current = config.get(e.getKey());
-            if (current != null && !current.equals(e.getValue()))
-                throw GridException.conflict(app + " already has " + e.getKey() + " (from another add-on or set by hand): detach that add-on or unset it first");
+        if (alias != null) {
+            list().stream().filter(a -> alias.equals(a.alias(app))).findFirst().ifPresent(a -> {
+                throw GridException.conflict(app + " has an attachment named " + alias + " already (" + a.name() + "): choose another --as");
+            });
         }
+        Map<String, String> vars = AttachmentVars.of(addon.env(), alias);
+        refuseClash(app, vars.keySet(), vars, "add-on", alias);
         Map<String, Map<String, String>> attachments = new HashMap<>(addon.attachments());
-        attachments.put(app, addon.env());
-        Addon updated = addon.withAttachments(attachments);
+        attachments.put(app, vars);
+        Map<String, String> aliases = new HashMap<>(addon.aliases());
+        if (alias != null) aliases.put(app, alias);
+        Addon updated = addon.withAttachments(attachments, aliases);
         if (!store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, updated).commit())
             throw GridException.conflict(name + " changed meanwhile: try again");
-        releases.changeConfig(app, addon.env(), List.of());
+        releases.changeConfig(app, vars, List.of());
         return updated;
     }
 
@@ -139,7 +193,9 @@ public final class Addons {
         List<String> unset = added.entrySet().stream().filter(e -> e.getValue().equals(config.get(e.getKey()))).map(Map.Entry::getKey).sorted().toList();
         Map<String, Map<String, String>> attachments = new HashMap<>(addon.attachments());
         attachments.remove(app);
-        Addon updated = addon.withAttachments(attachments);
+        Map<String, String> aliases = new HashMap<>(addon.aliases());
+        aliases.remove(app);
+        Addon updated = addon.withAttachments(attachments, aliases);
         if (!store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, updated).commit())
             throw GridException.conflict(name + " changed meanwhile: try again");
         if (!unset.isEmpty()) releases.changeConfig(app, Map.of(), unset);
@@ -281,7 +337,7 @@ public final class Addons {
         for (int attempt = 0; ; attempt++) {
             Entry entry = store.get(KEY + name).orElseThrow(() -> GridException.notFound("no add-on named '" + name + "'"));
             Addon now = entry.as(Addon.class);
-            Addon withLogin = new Addon(now.name(), now.provider(), now.plan(), now.resourceId(), now.env(), rotated.internal(), now.attachments(), now.createdAt());
+            Addon withLogin = now.withInternal(rotated.internal());
             if (store.txn().ifUnchanged(KEY + name, entry.modRevision()).put(KEY + name, withLogin).commit()) break;
             if (attempt == 10) throw GridException.conflict(name + " keeps changing: rotate again");
         }
@@ -537,7 +593,7 @@ public final class Addons {
             Map<String, Map<String, String>> changes = new TreeMap<>();
             for (var at : addon.attachments().entrySet()) {
                 boolean gone = store.get(dev.grid.store.Keys.app(at.getKey())).isEmpty();
-                Map<String, String> change = changedVars(at.getValue(), env, gone ? Map.of() : releases.config(at.getKey()));
+                Map<String, String> change = changedVars(at.getValue(), addon.varsFor(at.getKey(), env), gone ? Map.of() : releases.config(at.getKey()));
                 Map<String, String> set = new HashMap<>(at.getValue());
                 set.putAll(change);
                 attachments.put(at.getKey(), set);
@@ -581,7 +637,7 @@ public final class Addons {
         info.put("provider", addon.provider());
         info.put("plan", addon.plan());
         info.put("created_at", addon.createdAt().toString());
-        info.put("attached_to", addon.attachments().keySet().stream().sorted().toList());
+        info.put("attached_to", addon.attachments().keySet().stream().sorted().map(app -> addon.alias(app) == null ? app : app + " as " + addon.alias(app)).toList());
         info.put("config_vars", addon.env().keySet().stream().sorted().toList());
         info.putAll(provider(addon).info(resource(addon)));
         List<Route> routes = platform.tcpRoutes(provider(addon).services(resource(addon)));

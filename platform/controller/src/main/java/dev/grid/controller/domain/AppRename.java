@@ -66,7 +66,9 @@ final class AppRename {
             if (!a.attachments().containsKey(from)) continue;
             Map<String, Map<String, String>> attachments = new HashMap<>(a.attachments());
             attachments.put(to, attachments.remove(from));
-            s.put(Addons.KEY + a.name(), a.withAttachments(attachments));
+            Map<String, String> aliases = new HashMap<>(a.aliases());
+            if (aliases.containsKey(from)) aliases.put(to, aliases.remove(from));
+            s.put(Addons.KEY + a.name(), a.withAttachments(attachments, aliases));
         }
         for (Drains.Drain d : now.drains()) {
             s.put(Keys.drains(from) + d.id(), null);

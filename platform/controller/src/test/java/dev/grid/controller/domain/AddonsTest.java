@@ -27,4 +27,15 @@ class AddonsTest {
                 Addons.changedVars(attached, env, Map.of("DATABASE_URL", "postgres://r:pw@127.0.0.1:30000/r", "DATABASE_CA_CERT", "the app's own")),
                 "an app's own var of that name stays");
     }
+
+    @Test
+    void anAttachmentWithANameGetsTheAddonsNewConfigUnderThatName() {
+        Addon db = new Addon("reports", "postgres", "shared", "r", Map.of("DATABASE_URL", "postgres://r:pw@h:1/r"), Map.of(),
+                Map.of("shop", Map.of("REPORTS_URL", "postgres://r:pw@h:1/r")), java.time.Instant.EPOCH, Map.of("shop", "REPORTS"));
+        Map<String, String> env = Map.of("DATABASE_URL", "postgres://r:pw@h:1/r?sslmode=require", "DATABASE_CA_CERT", "PEM");
+        Map<String, String> attached = db.attachments().get("shop");
+        assertEquals(Map.of("REPORTS_URL", "postgres://r:pw@h:1/r?sslmode=require", "REPORTS_DATABASE_CA_CERT", "PEM"),
+                Addons.changedVars(attached, db.varsFor("shop", env), Map.of("REPORTS_URL", "postgres://r:pw@h:1/r", "DATABASE_URL", "the first add-on's")),
+                "the app's own DATABASE_URL (another add-on's) is not touched");
+    }
 }

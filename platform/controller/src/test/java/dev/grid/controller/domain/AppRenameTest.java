@@ -32,8 +32,8 @@ class AppRenameTest {
         Route other = Route.http("blog-web", "blog.grid.test", "/", "blog.web");
         Route prefixed = Route.http("shopping-web", "shopping.grid.test", "/", "shopping.web");
         Addon db = new Addon("shop-db", "postgres", "standard", "r1", Map.of("DATABASE_URL", "postgres://x"), Map.of(),
-                Map.of("shop", Map.of("DATABASE_URL", "postgres://x"), "blog", Map.of("DATABASE_URL", "postgres://x")), T);
-        Addon blogOnly = new Addon("blog-kv", "redis", null, "r2", Map.of(), Map.of(), Map.of("blog", Map.of()), T);
+                Map.of("shop", Map.of("REPORTS_URL", "postgres://x"), "blog", Map.of("DATABASE_URL", "postgres://x")), T, Map.of("shop", "REPORTS"));
+        Addon blogOnly = new Addon("blog-kv", "redis", null, "r2", Map.of(), Map.of(), Map.of("blog", Map.of()), T, null);
         return new AppRename.Current(app, List.of(release("shop", 1), release("shop", 2)), new Formation("shop", "shop-v2", Map.of("web", 2)),
                 List.of(web, custom, api, tcp, other, prefixed), List.of(db, blogOnly),
                 List.of(new Drains.Drain("d.1", "shop", "syslog://logs:514", T)), Map.of("since", "x"));
@@ -73,6 +73,7 @@ class AppRenameTest {
 
         Addon db = (Addon) s.get(Addons.KEY + "shop-db");
         assertEquals(java.util.Set.of("store", "blog"), db.attachments().keySet(), "the attachment follows; the other app's stays");
+        assertEquals(Map.of("store", "REPORTS"), db.aliases(), "and its name with it");
         assertFalse(s.containsKey(Addons.KEY + "blog-kv"));
         assertNull(s.get(Keys.drains("shop") + "d.1"));
         assertEquals(new Drains.Drain("d.1", "store", "syslog://logs:514", T), s.get(Keys.drains("store") + "d.1"));
