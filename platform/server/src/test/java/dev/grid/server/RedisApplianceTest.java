@@ -162,6 +162,29 @@ class RedisApplianceTest {
     }
 
     @Test
+    @Order(3)
+    void aSecondRedisAttachedUnderANameIsReachedByRedisCliWithAddon() {
+        var clash = api.cli("addons:attach", "other-kv", "-a", "cache");
+        assertTrue(clash.exitCode() != 0 && clash.err().contains("cache already has REDIS_URL (from the add-on cache-kv)"), clash.err());
+        var named = api.cli("addons:attach", "other-kv", "-a", "cache", "--as", "SESSIONS");
+        assertEquals(0, named.exitCode(), named.err());
+        try {
+            Map<String, String> cache = api.config("cache");
+            assertEquals(api.config("other").get("REDIS_URL"), cache.get("SESSIONS_URL"));
+            assertTrue(cache.containsKey("SESSIONS_REDIS_PASSWORD") && cache.containsKey("REDIS_URL"), cache.keySet().toString());
+            var several = api.cli("redis:cli", "-a", "cache", "PING");
+            assertTrue(several.exitCode() != 0 && several.err().contains("--addon NAME"), several.err());
+            var set = api.cli("redis:cli", "-a", "cache", "--addon", "SESSIONS", "SET", "named", "attachment");
+            assertEquals(0, set.exitCode(), set.err());
+            var got = api.cli("redis:cli", "-a", "other", "GET", "named");
+            assertTrue(got.out().contains("attachment"), "the SESSIONS_* vars reach other-kv: " + got.out() + got.err());
+        } finally {
+            assertEquals(0, api.cli("addons:detach", "other-kv", "-a", "cache").exitCode());
+            api.cli("redis:cli", "-a", "other", "DEL", "named");
+        }
+    }
+
+    @Test
     @Order(2)
     void theAppsUserIsRefusedEveryCommandThatWouldBreakTheFailoverPromiseAndTheClusterIsUnchanged() throws Exception {
         Map<String, String> env = api.config("cache");
