@@ -202,7 +202,9 @@ public final class Reconciler {
             if (job.blocked() == null && status != null && status.attempt() == job.attempt() && status.state().isDown()) {
                 boolean ranLong = status.startedAt() != null && status.finishedAt() != null
                         && Duration.between(status.startedAt(), status.finishedAt()).compareTo(Backoff.STABLE) >= 0;
-                int next = ranLong ? 1 : job.attempt() + 1;
+                // The attempt names the run to its host: it must change, or the host never starts it again (and
+                // this would update the job every round). A long run starts its back-off over at 1, or 2 after 1.
+                int next = ranLong ? (job.attempt() == 1 ? 2 : 1) : job.attempt() + 1;
                 upsert(plan.update(), job.withRestart(next, now.plus(Backoff.delay(next))));
             }
         }

@@ -139,6 +139,18 @@ class ReconcilerTest {
     }
 
     @Test
+    void aJobThatRanLongOnItsFirstRestartGetsANewAttemptAllTheSame() {
+        // PostgresApplianceTest saw a node killed twice, each time after running long: restarted as attempt 1 again, its
+        // host took it for the run that had ended, never started it, and the scheduler updated it every round.
+        f.host("a").formation(v1, Map.of("web", 1));
+        JobSpec j = f.job(v1, "web", "a", 1, List.of());
+        f.status(j, JobState.CRASHED, Fixtures.NOW.minus(Duration.ofMinutes(5)), Fixtures.NOW);
+        JobSpec restarted = f.plan().update().get(0);
+        assertEquals(2, restarted.attempt(), "a new attempt: its host starts it");
+        assertEquals(Fixtures.NOW, restarted.notBefore(), "and at once: the back-off starts over");
+    }
+
+    @Test
     void aCrashIsActedOnOnceNotOnEveryRound() {
         f.host("a").formation(v1, Map.of("web", 1));
         JobSpec j = f.job(v1, "web", "a", 2, List.of());
