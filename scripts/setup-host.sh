@@ -4,9 +4,9 @@
 # On a machine that already has everything it costs a few seconds.
 set -euo pipefail
 
-STACK_IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-3}"
+STACK_IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-4}"
 MIRROR="${GRID_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-STACK_PACKAGES="openjdk-17-jdk-headless,postgresql-15,redis-server,nodejs,npm,maven,git,ca-certificates,procps,netcat-openbsd,curl"
+STACK_PACKAGES="openjdk-17-jdk-headless,postgresql-15,pgbackrest,redis-server,nodejs,npm,maven,git,ca-certificates,procps,netcat-openbsd,curl"
 say() { printf '==> %s\n' "$*" >&2; }
 
 need_pkgs=()
@@ -25,6 +25,16 @@ command -v java >/dev/null || need_pkgs+=(openjdk-17-jdk-headless)
 # psql, pg_dump, pg_restore, redis-cli: grid pg:psql, Postgres backups and grid redis:cli run them here.
 command -v pg_restore >/dev/null || need_pkgs+=(postgresql-client)
 command -v redis-cli >/dev/null || need_pkgs+=(redis-tools)
+# pgBackRest and Postgres' server binaries: the Postgres archive's repository lives where the
+# controller runs (its TLS server takes every node's WAL; base backups are taken from there), and
+# a rollback or fork replays it there in a scratch server of its own. No cluster is made here.
+command -v pgbackrest >/dev/null || need_pkgs+=(pgbackrest)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need_pkgs+=(postgresql-15)
+if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
+  mkdir -p /etc/postgresql-common
+  grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf \
+    || echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
+fi
 # The router's tests put the servers apps are written with behind it: busybox httpd, Python's
 # http.server, nginx and Node.
 command -v busybox >/dev/null || need_pkgs+=(busybox-static)
@@ -109,7 +119,7 @@ if ! docker image inspect "$STACK_IMAGE" >/dev/null 2>&1; then
   say "importing the stack image into Docker"
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -c 'ENV LANG=C.UTF-8' -c 'LABEL grid.stack=bookworm-3' - "$STACK_IMAGE" >/dev/null
+    -c 'ENV LANG=C.UTF-8' -c 'LABEL grid.stack=bookworm-4' - "$STACK_IMAGE" >/dev/null
   rm -rf "$root"; trap - EXIT
   say "stack image $STACK_IMAGE ready"
 fi

@@ -56,18 +56,26 @@ final class AddonsCommands {
         @Option(names = "--as", paramLabel = "ALIAS", description = "the attachment's name: the add-on's URL is set as ALIAS_URL and its other vars as ALIAS_VAR") String as;
         @Option(names = {"-a", "--app"}, description = "attach to this app") String app;
         @Option(names = "--replicas", description = "Redis: how many replicas (default 1)") Integer replicas;
+        @Option(names = "--rollback", paramLabel = "ADDON", description = "Postgres: a copy of ADDON's database as it was at --to TIME") String rollback;
+        @Option(names = "--to", paramLabel = "TIME", description = "with --rollback: e.g. '2026-12-07 09:30 UTC' or 2026-12-07T09:30:00Z") String to;
+        @Option(names = "--fork", paramLabel = "ADDON", description = "Postgres: a copy of ADDON's database as it is now") String fork;
         @Option(names = "--option", description = "a provider option KEY=VALUE") Map<String, String> options;
 
         public Integer call() {
             Map<String, String> opts = new java.util.TreeMap<>(options == null ? Map.of() : options);
             if (replicas != null) opts.put("replicas", String.valueOf(replicas));
+            if (rollback != null) opts.put("rollback", rollback);
+            if (to != null) opts.put("to", to);
+            if (fork != null) opts.put("fork", fork);
             String provider = service;
             if (service.contains(":")) {
                 provider = service.substring(0, service.indexOf(':'));
                 plan = service.substring(service.indexOf(':') + 1);
             }
             out().println("Creating " + (name == null ? "a " + provider + " add-on" : name) + (app == null ? "" : " for " + app)
-                    + "... (an add-on that needs a new cluster waits for it: about 10 s)");
+                    + (rollback != null ? " from " + rollback + " as of " + to : fork != null ? " from " + fork + " as of now" : "")
+                    + "... (" + (rollback != null || fork != null ? "a copy replays the archive in a scratch server: a minute or more"
+                    : "an add-on that needs a new cluster waits for it: about 10 s") + ")");
             out().flush();
             long start = System.nanoTime();
             if (as != null && app == null) throw new CliException("--as names an attachment: attach to an app with -a APP");

@@ -195,6 +195,15 @@ public final class ClusterCa {
     }
 
     public Issued issue(String commonName, boolean server, List<String> addresses, Duration validity) {
+        return issue(commonName, server, addresses, validity, false);
+    }
+
+    /**
+     * As above; with {@code addressesAsNames} an IP address is named as a host name too, for a
+     * client that compares the address it connected to with the certificate's host names only
+     * (pgBackRest's TLS client does).
+     */
+    public Issued issue(String commonName, boolean server, List<String> addresses, Duration validity, boolean addressesAsNames) {
         if (!commonName.matches("[A-Za-z0-9._-]{1,64}")) throw new IllegalArgumentException("invalid certificate name '" + commonName + "'");
         try {
             KeyPair pair = keyPair();
@@ -209,8 +218,13 @@ public final class ClusterCa {
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(server ? KeyPurposeId.id_kp_serverAuth : KeyPurposeId.id_kp_clientAuth))
                     .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(cert));
             if (!addresses.isEmpty()) {
-                GeneralName[] names = addresses.stream().map(a -> new GeneralName(IP.matcher(a).matches() || a.contains(":")
-                        ? GeneralName.iPAddress : GeneralName.dNSName, a)).toArray(GeneralName[]::new);
+                List<GeneralName> named = new java.util.ArrayList<>();
+                for (String a : addresses) {
+                    boolean ip = IP.matcher(a).matches() || a.contains(":");
+                    named.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, a));
+                    if (ip && addressesAsNames) named.add(new GeneralName(GeneralName.dNSName, a));
+                }
+                GeneralName[] names = named.toArray(GeneralName[]::new);
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
             }
             return new Issued(pem(sign(b, key)), pem(pair.getPrivate()));

@@ -90,6 +90,14 @@ public interface Datastore {
         return false;
     }
 
+    /**
+     * The port of the node's own agent for tools beside the datastore, on the node's address, that
+     * the keeper reports ({@link NodeReport#toolPort}); 0 for none, the default.
+     */
+    default int toolPort() {
+        return 0;
+    }
+
     /** What the node is now; never throws (a datastore that does not answer is "stopped"). */
     Observation observe();
 

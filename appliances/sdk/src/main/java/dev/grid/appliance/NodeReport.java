@@ -18,13 +18,20 @@ package dev.grid.appliance;
  * @param empty         the node's volume was empty when its keeper started, and the node has served nothing since
  *                      (a node made again on a new host, or whose volume was lost): it holds no data, so it is
  *                      never accepted as a primary that restarted. False from a keeper an earlier Grid made.
+ * @param toolPort      the port of the node's own agent for tools beside the datastore, on its address (Postgres:
+ *                      pgBackRest's TLS server, which base backups read the node's files through), or 0 for none
  */
 public record NodeReport(String id, String address, int port, String role, long generation, String upstream,
                          long position, String syncCaughtUp, long downSinceMillis, String message, String incarnation,
-                         String program, boolean empty) {
+                         String program, boolean empty, int toolPort) {
     public static final String PRIMARY = "primary";
     public static final String REPLICA = "replica";
     public static final String STOPPED = "stopped";
+
+    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
+                      String syncCaughtUp, long downSinceMillis, String message, String incarnation, String program, boolean empty) {
+        this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, incarnation, program, empty, 0);
+    }
 
     public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
                       String syncCaughtUp, long downSinceMillis, String message) {

@@ -33,6 +33,25 @@ public interface Platform {
     /** Removes the TCP route to {@code service}, if any. */
     void removeTcpEndpoint(String service);
 
+    /**
+     * A directory of this controller's machine for the appliance's own state (Postgres: its
+     * archive's repository), beside the blob store; made on first use.
+     */
+    default java.nio.file.Path localDir(String name) {
+        throw new UnsupportedOperationException("this platform keeps no local state");
+    }
+
+    /** The address hosts reach this controller's machine at (where the blob store is). */
+    default String localAddress() {
+        return "127.0.0.1";
+    }
+
+    /**
+     * Registers a port the appliance's part listens on here as one of Grid's own, for as long as
+     * this controller runs: every host's firewall keeps app processes and builds from it.
+     */
+    default void registerEndpoint(String what, String address, int port) {}
+
     /** A stable address apps use. */
     record Endpoint(String host, int port) {}
 }

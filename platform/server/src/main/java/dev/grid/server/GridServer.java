@@ -175,7 +175,7 @@ public final class GridServer implements AutoCloseable {
                     new ControllerConfig(token, config.domain(), config.tcpPortMin(), config.tcpPortMax(),
                             config.roles().contains("builder") ? "ssh://git@" + config.apiAddress() + ":" + config.sshPort() + "/" : null,
                             config.addonHost(), config.stackImage(), config.appUidMin(), config.appUidMax(), config.keeperJavaOptions()),
-                    new ApplianceCatalog(appliances, blobs), metrics, config.apiAddress(), config.apiPort());
+                    new ApplianceCatalog(appliances, blobs, config.hostAddress()), metrics, config.apiAddress(), config.apiPort());
             parts.add(controller);
             url = controller.url();
             own.add(GridEndpoint.bound("API", config.apiAddress(), java.net.URI.create(url).getPort(), config.hostAddress()));

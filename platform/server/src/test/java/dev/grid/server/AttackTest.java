@@ -145,7 +145,36 @@ class AttackTest {
         t.put("host-run-sessions", host.attachAddress());
         t.put("router-access-lines", "127.0.0.1:" + grid.routerLogs.port());
         t.put("metrics", "127.0.0.1:" + grid.metricsServer.port());
+        t.put("postgres-archive", archiveRepository());
         return t;
+    }
+
+    /** The Postgres archive's repository (its TLS server, where the controller runs), once it is up. */
+    private String archiveRepository() {
+        return Eventually.await("the Postgres archive's repository", Duration.ofSeconds(30),
+                () -> grid.store.values(Keys.ENDPOINTS, dev.grid.core.GridEndpoint.class).stream().filter(e -> e.what().startsWith("the Postgres archive"))
+                        .map(e -> e.address() + ":" + e.port()).findFirst().orElse(null), a -> a != null);
+    }
+
+    @Test
+    void anAppProcessGetsPastNoneOfTheArchivesTlsServers() {
+        NodeReport primary = Eventually.await("the primary's pgBackRest server", Duration.ofSeconds(30),
+                () -> Clusters.servingPrimary(grid.store, POSTGRES), r -> r != null && r.toolPort() > 0);
+        String ca = Clusters.secrets(grid.store, POSTGRES).get(Clusters.TLS_CA); // public: apps get it once their add-on takes TLS
+        // A node's tool port is outside the job ports, so the firewall lets the connection through: TLS alone keeps it.
+        // The app runs pgBackRest's own client, as the repository would, with a certificate it made itself for the one
+        // name the node lets in, and asks for a backup of the node's files.
+        String out = asApp("d=$(mktemp -d) && cd $d && echo " + java.util.Base64.getEncoder().encodeToString(ca.getBytes(StandardCharsets.US_ASCII)) + " | base64 -d > ca.crt"
+                + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k -out c -days 1 -subj /CN=grid-pgbackrest-repo 2>/dev/null"
+                + " && chmod 600 k && printf '[global]\\nlog-level-file=off\\nlog-level-console=warn\\nlock-path=%s/l\\nrepo1-path=%s/repo\\n[main]\\npg1-host="
+                + primary.address() + "\\npg1-host-type=tls\\npg1-host-port=" + primary.toolPort() + "\\npg1-host-ca-file=%s/ca.crt\\npg1-host-cert-file=%s/c"
+                + "\\npg1-host-key-file=%s/k\\npg1-path=/data/pg\\n' $d $d $d $d $d > p.conf"
+                + " && pgbackrest --config=$d/p.conf --stanza=main stanza-create 2>&1; echo node-exit-$?;"
+                + " curl -sk -m 5 https://" + archiveRepository() + "/; echo repository-exit-$?");
+        assertTrue(out.contains("unknown ca") && !out.contains("node-exit-0"), "a certificate Grid's CA did not issue gets no session with the node: " + out);
+        assertTrue(out.contains("repository-exit-7"), "the repository's port is one of Grid's: refused outright: " + out);
+        assertTrue(Eventually.await("the node's server still up", Duration.ofSeconds(5),
+                () -> Clusters.servingPrimary(grid.store, POSTGRES).toolPort(), p -> p == primary.toolPort()) > 0);
     }
 
     private static void assertAll(String output, Map<String, String> targets, String expected) {
@@ -445,7 +474,9 @@ class AttackTest {
     void noApiAnswerAndNoEventCarriesAnApplianceSecretOrAPrivateKey() throws Exception {
         // Certificates are public (an app gets the CA once its add-on takes TLS); passwords and private keys are not.
         List<String> secrets = new ArrayList<>(Clusters.secrets(grid.store, POSTGRES).entrySet().stream()
-                .filter(e -> !e.getKey().endsWith("_CERT") && !e.getKey().equals(Clusters.TLS_CA)).map(Map.Entry::getValue).toList());
+                .filter(e -> !e.getKey().endsWith("_CERT") && !e.getKey().equals(Clusters.TLS_CA))
+                // Where the archive is (its address, path and stanza) is no secret; its certificates' keys are.
+                .filter(e -> !List.of("ARCHIVE_REPO", "ARCHIVE_REPO_PATH", "ARCHIVE_STANZA").contains(e.getKey())).map(Map.Entry::getValue).toList());
         assertTrue(secrets.stream().anyMatch(s -> s.contains("PRIVATE KEY")), "the cluster's private keys are among them");
         for (Object ca : (List<?>) grid.store.get(dev.grid.appliance.ClusterCa.KEY, Map.class).orElseThrow().get("cas")) {
             secrets.add(String.valueOf(((Map<?, ?>) ca).get("key"))); // Grid's CA keys

@@ -84,6 +84,25 @@ class PostgresApplianceTest {
         return true;
     }
 
+    /** The last lines each node's keeper wrote, in each of its containers (an exited one too), for a failure's message. */
+    String nodeLogs() {
+        StringBuilder b = new StringBuilder();
+        for (String n : List.of("n0", "n1", "n2")) {
+            try {
+                Process ps = new ProcessBuilder("docker", "ps", "-aq", "--filter", "label=grid.app=" + KEYS.app(), "--filter", "label=grid.type=" + n)
+                        .redirectErrorStream(true).start();
+                for (String id : new String(ps.getInputStream().readAllBytes()).strip().split("\\s+")) {
+                    if (id.isBlank()) continue;
+                    Process logs = new ProcessBuilder("docker", "logs", "--tail", "25", id).redirectErrorStream(true).start();
+                    b.append("--- ").append(n).append(' ').append(id).append('\n').append(new String(logs.getInputStream().readAllBytes()));
+                }
+            } catch (java.io.IOException e) {
+                b.append("--- ").append(n).append(": ").append(e.getMessage()).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
     Container container(String node) {
         return grid.docker.list(Map.of("grid.app", KEYS.app(), "grid.type", node)).stream()
                 .filter(c -> c.running()).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
@@ -855,6 +874,66 @@ class PostgresApplianceTest {
         assertEquals(0, api.cli("ps:scale", "-a", "shop", "web=0").exitCode());
     }
 
+    /** The ids in {@code table} of the database {@code env} names, in order. */
+    private static List<Integer> ids(Map<String, String> env, String urlVar, String table) throws SQLException {
+        List<Integer> ids = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(env.get(urlVar)); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT id FROM " + table + " ORDER BY id")) {
+            while (rs.next()) ids.add(rs.getInt(1));
+        }
+        return ids;
+    }
+
+    @Test
+    @Order(6)
+    void aRollbackCopiesTheDatabaseAsItWasAndAForkAsItIsEvenAfterAFailover() throws Exception {
+        // The primary was killed at order 5: what is written now is archived by the new one, on its new timeline.
+        String info = Eventually.await("a base backup in the archive", Duration.ofSeconds(120), () -> api.cli("pg:info", "-a", "shop").out(),
+                o -> o.contains("rollback:") && o.contains("available since"));
+        Map<String, String> shop = api.config("shop");
+        String then;
+        try (Connection c = connect(shop); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE ledger (id int)");
+            st.execute("INSERT INTO ledger VALUES (1), (2), (3)");
+            Eventually.sleep(1100);
+            ResultSet rs = st.executeQuery("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+            rs.next();
+            then = rs.getString(1);
+            Eventually.sleep(1100);
+            st.execute("DELETE FROM ledger"); // the mistake
+            st.execute("INSERT INTO ledger VALUES (99)");
+        }
+        var early = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-early", "--as", "EARLY", "--rollback", "shop-db", "--to", "2000-01-01 00:00 UTC");
+        assertTrue(early.exitCode() != 0 && early.err().contains("outside the window that is kept: from"), early.err());
+        assertEquals(404, api.call("GET", "/addons/shop-early", null).status(), "refused before anything was made");
+        var unknown = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-early", "--as", "EARLY", "--fork", "no-such-db");
+        assertTrue(unknown.exitCode() != 0 && unknown.err().contains("no Postgres add-on named no-such-db"), unknown.err());
+
+        long t0 = System.nanoTime();
+        var rolled = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-rolled", "--as", "ROLLED", "--rollback", "shop-db", "--to", then);
+        System.out.printf("BENCH postgres rollback of a small database: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        assertEquals(0, rolled.exitCode(), rolled.out() + rolled.err());
+        try {
+            Map<String, String> now = api.config("shop");
+            assertEquals(List.of(1, 2, 3), ids(now, "ROLLED_JDBC_DATABASE_URL", "ledger"), "the rows as they were at " + then);
+            assertEquals(List.of(99), ids(now, "JDBC_DATABASE_URL", "ledger"), "and the original as it is");
+            var forked = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-forked", "--as", "FORKED", "--fork", "shop-db");
+            assertEquals(0, forked.exitCode(), forked.out() + forked.err());
+            assertEquals(List.of(99), ids(api.config("shop"), "FORKED_JDBC_DATABASE_URL", "ledger"), "a fork is the database as it is now");
+            try (Connection c = DriverManager.getConnection(api.config("shop").get("FORKED_JDBC_DATABASE_URL")); Statement st = c.createStatement()) {
+                st.execute("INSERT INTO ledger VALUES (100)");
+            }
+            assertEquals(List.of(99), ids(api.config("shop"), "JDBC_DATABASE_URL", "ledger"), "writes to the fork stay in the fork");
+        } finally {
+            for (String a : List.of("shop-rolled", "shop-forked")) {
+                if (api.call("GET", "/addons/" + a, null).status() == 200) assertEquals(0, api.cli("addons:destroy", a, "--confirm", a).exitCode());
+            }
+            try (Connection c = connect(shop); Statement st = c.createStatement()) {
+                st.execute("DROP TABLE ledger");
+            }
+        }
+    }
+
     @Test
     @Order(7)
     void destroyDropsTheDatabaseAndTheRole() {
@@ -921,7 +1000,11 @@ class PostgresApplianceTest {
             rs.next();
             assertEquals(100, rs.getInt(1), "the promoted sync has the data");
         }
-        Eventually.await("the cluster settled again", Duration.ofSeconds(120), this::settled, ok -> ok);
+        try {
+            Eventually.await("the cluster settled again", Duration.ofSeconds(120), this::settled, ok -> ok);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; " + state() + "; " + reports() + "\n" + nodeLogs(), e);
+        }
         System.out.printf("BENCH postgres: a sync whose rebuild failed promoted with its data, settled %d ms after its replication was cut%n",
                 System.currentTimeMillis() - cut);
     }

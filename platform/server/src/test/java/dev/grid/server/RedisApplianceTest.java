@@ -616,7 +616,7 @@ class RedisApplianceTest {
                 new Bad(new String[] {"addons:create", "redis", "--option", "replicas=x"}, "invalid replicas 'x'"),
                 new Bad(new String[] {"addons:create", "redis", "--option", "maxmemory=1gb"}, "redis has no option 'maxmemory'"),
                 new Bad(new String[] {"addons:create", "redis", "--name", "a-very-long-redis-addon-name"}, "at most 19 characters"),
-                new Bad(new String[] {"addons:create", "postgres", "--replicas", "2"}, "postgres takes no options"),
+                new Bad(new String[] {"addons:create", "postgres", "--replicas", "2"}, "postgres has no option 'replicas'"),
                 new Bad(new String[] {"redis:info", "-a", "nope"}, "no app named 'nope'"),
                 new Bad(new String[] {"addons:destroy", "cache-kv"}, "confirm with --confirm cache-kv"),
                 new Bad(new String[] {"redis:maxmemory", "-a", "cache", "--policy", "lru"}, "invalid maxmemory policy 'lru': use one of noeviction"),

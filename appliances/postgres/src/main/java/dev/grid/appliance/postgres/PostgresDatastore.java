@@ -26,6 +26,8 @@ import java.time.Duration;
  */
 public final class PostgresDatastore implements Datastore {
     static final String BIN = "/usr/lib/postgresql/15/bin/";
+    /** Where a node's data is in its container: the repository's base backups read it there. */
+    static final String PGDATA = dev.grid.appliance.Clusters.DATA_DIR + "/pg";
     /** Until the keeper names a sync, writes wait for a standby that does not exist: none is acknowledged unreplicated. */
     static final String NO_SYNC = "grid_no_sync_replica";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,6 +38,10 @@ public final class PostgresDatastore implements Datastore {
     private Path tlsDir;
     private boolean tls;
     private final ServerProcess postgres = new ServerProcess("postgres");
+    /** pgBackRest's TLS server, which base backups read this node's files through ({@link PgBackRest}). */
+    private final ServerProcess backrest = new ServerProcess("pgbackrest server");
+    private Path backrestDir;
+    private int backrestPort;
     private Peer upstream;
     private String syncNames = "FIRST 1 (" + NO_SYNC + ")";
     /** Rewound since it last streamed: if it still does not stream, rebuild instead. */
@@ -59,6 +65,43 @@ public final class PostgresDatastore implements Datastore {
         tls = PgAccess.tls(node.secrets());
         tlsDir = node.dataDir().resolve("tls");
         if (tls) writeTlsFiles();
+        backrestDir = node.dataDir().resolve("backrest");
+        archive();
+    }
+
+    /**
+     * With an archive in the cluster's secrets: pgBackRest's files for this node, and its TLS
+     * server on a free port of the node's address (reported as the node's tool port). The server
+     * starts again on another port if it is not running (a port taken meanwhile). Without an
+     * archive, nothing: each WAL segment is let go ({@link PgBackRest#archiveCommand}).
+     */
+    private void archive() throws Exception {
+        if (!PgBackRest.configured(node.secrets())) return;
+        Files.createDirectories(backrestDir.resolve("spool"));
+        for (var f : PgBackRest.nodeFiles(node.secrets()).entrySet()) Files.writeString(backrestDir.resolve(f.getKey()), f.getValue());
+        if (!backrest.running()) {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(node.address()))) {
+                backrestPort = s.getLocalPort();
+            }
+        }
+        Files.writeString(backrestDir.resolve("pgbackrest.conf"), PgBackRest.nodeConf(node.secrets(), backrestDir, node.address(), backrestPort, pgdata, node.port()));
+        run(List.of("chmod", "-R", "go-rwx", backrestDir.toString()));
+        run(List.of("chown", "-R", "postgres:postgres", backrestDir.toString()));
+        if (backrest.running()) return;
+        int port = backrestPort;
+        backrest.start(new ProcessBuilder("runuser", "-u", "postgres", "--", "pgbackrest", "--config=" + backrestDir.resolve("pgbackrest.conf"), "server")
+                        .directory(new java.io.File("/tmp")),
+                () -> {
+                    try (java.net.Socket c = new java.net.Socket(node.address(), port)) {
+                        return true;
+                    }
+                }, Duration.ofSeconds(20));
+        System.out.println("keeper: pgBackRest's server for base backups on " + node.address() + ":" + port);
+    }
+
+    @Override
+    public int toolPort() {
+        return backrest.running() ? backrestPort : 0;
     }
 
     /** The CA, the server's pair and the users' pairs, readable by postgres alone (libpq refuses a key others may read). */
@@ -72,7 +115,20 @@ public final class PostgresDatastore implements Datastore {
     /** Re-issued certificates: into the files, and a reload makes Postgres take them (new connections use them). */
     @Override
     public void reconfigure(NodeConfig node) throws Exception {
+        boolean archived = PgBackRest.configured(this.node.secrets());
+        boolean archiveChanged = !PgBackRest.nodeSecrets(this.node.secrets()).equals(PgBackRest.nodeSecrets(node.secrets()));
         this.node = node;
+        if (archiveChanged && PgBackRest.configured(node.secrets())) {
+            // The archive's place or certificates changed: pgBackRest's server takes new files when it starts again.
+            backrest.stop(p -> p.destroy(), Duration.ofSeconds(5));
+            archive();
+            if (initialised()) {
+                writeConf();
+                if (postgres.running()) reload();
+            }
+        } else if (archived && !PgBackRest.configured(node.secrets())) {
+            backrest.stop(p -> p.destroy(), Duration.ofSeconds(5));
+        }
         if (!tls && PgAccess.tls(node.secrets())) {
             // A cluster an earlier Grid made got certificates: TLS, certificate sign-ins and today's
             // pg_hba, live (ssl, pg_hba and primary_conninfo all take a reload). Every node switches
@@ -190,6 +246,13 @@ public final class PostgresDatastore implements Datastore {
 
     @Override
     public Observation observe() {
+        if (PgBackRest.configured(node.secrets()) && !backrest.running()) {
+            try {
+                archive(); // its server exited: again, on a port free now
+            } catch (Exception e) {
+                System.out.println("keeper: cannot start pgBackRest's server: " + e.getMessage());
+            }
+        }
         if (!postgres.running()) return Observation.stopped(postgres.notRunning());
         try {
             JsonNode o = JSON.readTree(sql("""
@@ -265,7 +328,12 @@ public final class PostgresDatastore implements Datastore {
                 // replica made the sync while writes wait (the old sync was lost) releases them at once, even
                 // when no new WAL comes to prompt a reply (HostFailureTwoHostsTest measured a 10 s stall).
                 "wal_receiver_status_interval = '1s'",
-                "log_line_prefix = '%m " + node.id() + " '"));
+                "log_line_prefix = '%m " + node.id() + " '",
+                // Only a primary archives (a standby's archive_mode=on does not): its WAL goes to the cluster's
+                // archive within archive_timeout, which bounds what the loss of every node loses (docs/appliances.md).
+                "archive_mode = on",
+                "archive_command = " + literal(PgBackRest.archiveCommand(backrestDir.resolve("pgbackrest.conf"), node.secrets())),
+                "archive_timeout = " + PgBackRest.ARCHIVE_TIMEOUT_SECONDS));
         if (tls) {
             lines.add("ssl = on");
             lines.add("ssl_cert_file = " + literal(tlsDir.resolve("server.crt").toString()));

@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * owns it and may connect to nothing else ({@code CONNECT} is revoked from {@code PUBLIC}).
  * Apps reach the primary through the cluster's leader-routed TCP route.
  */
-public final class PostgresProvider implements Provider {
+public final class PostgresProvider implements Provider, AutoCloseable {
     static final String PLAN = "shared";
     static final ClusterSpec CLUSTER = new ClusterSpec("postgres", "main", Clusters.members(3), true);
     static final ClusterKeys KEYS = CLUSTER.keys();
@@ -43,9 +43,49 @@ public final class PostgresProvider implements Provider {
     /** A dump or a restore of a large database takes long; this only bounds a hung one. */
     private static final Duration TOOL_TIMEOUT = Duration.ofHours(6);
     private final Platform platform;
+    private final PgArchive archive;
 
     PostgresProvider(Platform platform) {
         this.platform = platform;
+        this.archive = new PgArchive(platform, KEYS, PgArchive.baseBackupEvery(System.getenv())).start();
+    }
+
+    @Override
+    public void close() {
+        archive.close();
+    }
+
+    /**
+     * {@code rollback ADDON} with {@code to TIME}: the new add-on holds ADDON's database as it was
+     * then; {@code fork ADDON}: as it is now (Heroku's {@code --rollback} and {@code --fork}).
+     */
+    @Override
+    public List<String> options() {
+        return List.of("rollback", "fork", "to");
+    }
+
+    /** What a rollback or fork copies: the source's database, and the moment (null: now). */
+    record Source(String database, java.time.Instant at) {}
+
+    /** The source named by {@code options}, checked before anything is made; null for a new, empty database. */
+    Source source(Map<String, String> options) throws SQLException {
+        String rollback = options.get("rollback"), fork = options.get("fork"), to = options.get("to");
+        if (rollback != null && fork != null) throw new IllegalArgumentException("name --rollback ADDON or --fork ADDON, not both");
+        if (rollback == null && fork == null) {
+            if (to != null) throw new IllegalArgumentException("--to goes with --rollback ADDON");
+            return null;
+        }
+        if (rollback != null && to == null) throw new IllegalArgumentException("--rollback " + rollback + " needs --to TIME (e.g. --to '2026-12-07 09:30 UTC')");
+        if (fork != null && to != null) throw new IllegalArgumentException("--fork copies the database as it is now: for another moment use --rollback " + fork + " --to TIME");
+        String from = rollback != null ? rollback : fork;
+        String database = from.replace('-', '_');
+        try (Connection c = superuser(primary()); var ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+            ps.setString(1, database);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) throw new IllegalArgumentException("no Postgres add-on named " + from + " on this cluster: see grid addons");
+            }
+        }
+        return new Source(database, to == null ? null : PgBackRest.parseTime(to));
     }
 
     @Override
@@ -56,6 +96,8 @@ public final class PostgresProvider implements Provider {
     @Override
     public Resource provision(String addon, String plan, Map<String, String> options, Consumer<String> progress) throws Exception {
         NodeReport primary = ensureCluster(progress);
+        Source source = source(options);
+        if (source != null) archive.check(source.at());
         Endpoint endpoint = platform.tcpEndpoint(KEYS.service());
         String name = addon.replace('-', '_');
         String password = Secrets.token(32);
@@ -65,6 +107,19 @@ public final class PostgresProvider implements Provider {
             st.execute("REVOKE ALL ON DATABASE " + ident(name) + " FROM PUBLIC");
         }
         Resource made = new Resource(name, PgEnv.of(name, password, endpoint.host(), endpoint.port()), Map.of("database", name, "role", name));
+        if (source != null) {
+            java.nio.file.Path dump = java.nio.file.Files.createTempFile("grid-pg-" + name, ".dump");
+            try {
+                archive.restore(source.database(), source.at(), dump, progress);
+                progress.accept("restoring it into " + name);
+                backups().orElseThrow().restore(made, dump);
+            } catch (Exception e) {
+                deprovision(made); // all or nothing: no half-copied add-on stays
+                throw e;
+            } finally {
+                java.nio.file.Files.deleteIfExists(dump);
+            }
+        }
         return new Resource(name, currentEnv(made), made.internal());
     }
 
@@ -160,8 +215,21 @@ public final class PostgresProvider implements Provider {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("database", resource.internal().get("database"));
         info.put("connections", connections(login(resource)));
+        info.put("rollback", rollbackWindow());
         info.putAll(Clusters.describe(platform.store(), CLUSTER, PROMISE));
         return info;
+    }
+
+    /** What {@code pg:info} says of the archive: since when a rollback or fork can reach. */
+    private String rollbackWindow() {
+        try {
+            PgArchive.Window w = archive.window();
+            if (w == null) return "not yet: the first base backup of the archive is being taken";
+            return "available since " + w.since() + " (WAL archived within " + PgBackRest.ARCHIVE_TIMEOUT_SECONDS + " s; " + w.backups()
+                    + " base backup(s), the newest " + w.newestBackup() + ")";
+        } catch (Exception e) {
+            return "unknown: " + e.getMessage();
+        }
     }
 
     /** "N of LIMIT": the role's connections now, and what it may hold. */

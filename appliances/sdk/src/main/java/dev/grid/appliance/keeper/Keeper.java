@@ -234,7 +234,7 @@ public final class Keeper implements AutoCloseable {
         else if (downSince == 0) downSince = System.currentTimeMillis();
         if (NodeReport.PRIMARY.equals(obs.role()) || NodeReport.REPLICA.equals(obs.role())) served = true;
         report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), appliedGeneration, obs.upstream(), obs.position(),
-                caughtUp, downSince, obs.message(), incarnation, PROGRAM, freshVolume && !served);
+                caughtUp, downSince, obs.message(), incarnation, PROGRAM, freshVolume && !served, datastore.toolPort());
         publish();
     }
 

@@ -48,6 +48,19 @@ public final class Addons {
         for (Appliance a : catalog.appliances()) providers.put(a.name(), a.provider(platform));
     }
 
+    /** Providers that run parts of their own (Postgres' archive) stop them with the controller. */
+    @jakarta.annotation.PreDestroy
+    void close() {
+        for (Provider p : providers.values()) {
+            if (!(p instanceof AutoCloseable c)) continue;
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("a provider did not stop cleanly: {}", e.getMessage());
+            }
+        }
+    }
+
     public Map<String, List<String>> providers() {
         Map<String, List<String>> out = new TreeMap<>();
         providers.forEach((name, p) -> out.put(name, p.plans()));

@@ -46,6 +46,29 @@ public final class AppliancePlatform implements Platform {
     }
 
     @Override
+    public java.nio.file.Path localDir(String name) {
+        try {
+            return java.nio.file.Files.createDirectories(blobs().dir().toAbsolutePath().getParent().resolve(name));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public String localAddress() {
+        return catalog.machineAddress();
+    }
+
+    /** This controller's lease for the ports appliances register, made on first use; it lives as long as the process. */
+    private dev.grid.store.Lease endpointsLease;
+
+    @Override
+    public synchronized void registerEndpoint(String what, String address, int port) {
+        if (endpointsLease == null || !endpointsLease.isAlive()) endpointsLease = store.lease(10);
+        dev.grid.core.GridEndpoint.register(store, endpointsLease.id(), new dev.grid.core.GridEndpoint(what, address, port));
+    }
+
+    @Override
     public String keeperJavaOptions() {
         return config.keeperJavaOptions() == null ? "" : config.keeperJavaOptions();
     }
