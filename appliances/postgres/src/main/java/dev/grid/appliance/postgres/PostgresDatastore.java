@@ -66,7 +66,12 @@ public final class PostgresDatastore implements Datastore {
         tlsDir = node.dataDir().resolve("tls");
         if (tls) writeTlsFiles();
         backrestDir = node.dataDir().resolve("backrest");
-        archive();
+        try {
+            archive();
+        } catch (Exception e) {
+            // The node serves without its backup agent; observe() tries again every round.
+            System.out.println("keeper: cannot start pgBackRest's server yet: " + e.getMessage());
+        }
     }
 
     /**
@@ -76,7 +81,7 @@ public final class PostgresDatastore implements Datastore {
      * archive, nothing: each WAL segment is let go ({@link PgBackRest#archiveCommand}).
      */
     private void archive() throws Exception {
-        if (!PgBackRest.configured(node.secrets())) return;
+        if (!archives()) return;
         Files.createDirectories(backrestDir.resolve("spool"));
         for (var f : PgBackRest.nodeFiles(node.secrets()).entrySet()) Files.writeString(backrestDir.resolve(f.getKey()), f.getValue());
         if (!backrest.running()) {
@@ -97,6 +102,23 @@ public final class PostgresDatastore implements Datastore {
                     }
                 }, Duration.ofSeconds(20));
         System.out.println("keeper: pgBackRest's server for base backups on " + node.address() + ":" + port);
+    }
+
+    /** pgBackRest in this node's image: a cluster made before Grid's archive runs an image without it. */
+    private static final boolean PGBACKREST = Files.isExecutable(Path.of("/usr/bin/pgbackrest"));
+    private boolean saidNoPgBackRest;
+
+    /**
+     * Whether this node archives: the cluster has an archive and its image has pgBackRest. Without
+     * it the node lets each WAL segment go (an archive_command that failed would keep them all).
+     */
+    private boolean archives() {
+        if (!PgBackRest.configured(node.secrets())) return false;
+        if (!PGBACKREST && !saidNoPgBackRest) {
+            saidNoPgBackRest = true;
+            System.out.println("keeper: this node's image has no pgBackRest (the cluster predates Grid's archive): its WAL is not archived");
+        }
+        return PGBACKREST;
     }
 
     @Override
@@ -121,7 +143,11 @@ public final class PostgresDatastore implements Datastore {
         if (archiveChanged && PgBackRest.configured(node.secrets())) {
             // The archive's place or certificates changed: pgBackRest's server takes new files when it starts again.
             backrest.stop(p -> p.destroy(), Duration.ofSeconds(5));
-            archive();
+            try {
+                archive();
+            } catch (Exception e) {
+                System.out.println("keeper: cannot start pgBackRest's server yet: " + e.getMessage()); // observe() tries again
+            }
             if (initialised()) {
                 writeConf();
                 if (postgres.running()) reload();
@@ -246,7 +272,7 @@ public final class PostgresDatastore implements Datastore {
 
     @Override
     public Observation observe() {
-        if (PgBackRest.configured(node.secrets()) && !backrest.running()) {
+        if (archives() && !backrest.running()) {
             try {
                 archive(); // its server exited: again, on a port free now
             } catch (Exception e) {
@@ -332,7 +358,7 @@ public final class PostgresDatastore implements Datastore {
                 // Only a primary archives (a standby's archive_mode=on does not): its WAL goes to the cluster's
                 // archive within archive_timeout, which bounds what the loss of every node loses (docs/appliances.md).
                 "archive_mode = on",
-                "archive_command = " + literal(PgBackRest.archiveCommand(backrestDir.resolve("pgbackrest.conf"), node.secrets())),
+                "archive_command = " + literal(archives() ? PgBackRest.archiveCommand(backrestDir.resolve("pgbackrest.conf"), node.secrets()) : "/bin/true"),
                 "archive_timeout = " + PgBackRest.ARCHIVE_TIMEOUT_SECONDS));
         if (tls) {
             lines.add("ssl = on");
