@@ -46,8 +46,10 @@ final class PgArchive {
     private final ClusterKeys keys;
     private final Duration baseBackupEvery;
     private Path dir;
-    private Process server;
+    private volatile Process server;
     private int port;
+    /** One controller keeps the archive: the one that leads {@code elections/postgres-archive}. */
+    private dev.grid.store.LeaderElection election;
     /** The CA bundle the server was started trusting. */
     private String serverBundle;
     private String stanzaMadeFor;
@@ -71,6 +73,7 @@ final class PgArchive {
 
     /** Runs {@link #tick} every second on a thread of its own, from now until {@link #close}. */
     PgArchive start() {
+        election = new dev.grid.store.LeaderElection(platform.store(), "postgres-archive", "controller-" + java.util.UUID.randomUUID(), 5);
         Thread t = new Thread(() -> {
             while (!closed) {
                 try {
@@ -93,16 +96,23 @@ final class PgArchive {
         return this;
     }
 
+    /** Stops the loop and the repository's server without waiting for a round (a base backup may be under way). */
     void close() {
         closed = true;
-        synchronized (this) {
-            if (server != null) server.destroy();
-        }
+        if (election != null) election.close();
+        Process s = server;
+        if (s != null) s.destroy();
     }
 
     /** One round: the repository's server, the nodes' secrets, the stanza and a due base backup. */
     synchronized void tick() throws Exception {
         Store store = platform.store();
+        if (election != null && !election.isLeader()) {
+            // Another controller keeps it (its machine holds the repository from now on): this one's server stops.
+            Process s = server;
+            if (s != null && s.isAlive()) s.destroy();
+            return;
+        }
         if (store.get(keys.spec()).isEmpty()) return;
         Map<String, String> secrets = Clusters.secrets(store, keys);
         if (!secrets.containsKey(Clusters.TLS_CA)) return; // an earlier Grid's cluster: archived once it has certificates
@@ -318,6 +328,9 @@ final class PgArchive {
 
     /** Refuses {@code target} (null: now) outside the {@link #window}, naming the window. */
     void check(Instant target) {
+        if (election != null && !election.isLeader()) {
+            throw new IllegalStateException("this controller does not keep the Postgres archive: the one that leads elections/postgres-archive does (ask it)");
+        }
         Window w = window;
         if (w == null) throw new IllegalArgumentException("the archive has no base backup yet: a rollback or fork is possible once the first one is taken (grid pg:info shows it)");
         Instant now = Instant.now();

@@ -42,6 +42,7 @@ public final class PostgresDatastore implements Datastore {
     private final ServerProcess backrest = new ServerProcess("pgbackrest server");
     private Path backrestDir;
     private int backrestPort;
+    private long backrestTriedAt = System.nanoTime() - 60_000_000_000L;
     private Peer upstream;
     private String syncNames = "FIRST 1 (" + NO_SYNC + ")";
     /** Rewound since it last streamed: if it still does not stream, rebuild instead. */
@@ -272,9 +273,11 @@ public final class PostgresDatastore implements Datastore {
 
     @Override
     public Observation observe() {
-        if (archives() && !backrest.running()) {
+        if (archives() && !backrest.running() && System.nanoTime() - backrestTriedAt > 30_000_000_000L) {
+            // Its server exited: again, on a port free now, at most every 30 s (a start waits up to 20 s, and this round is the failover's).
+            backrestTriedAt = System.nanoTime();
             try {
-                archive(); // its server exited: again, on a port free now
+                archive();
             } catch (Exception e) {
                 System.out.println("keeper: cannot start pgBackRest's server: " + e.getMessage());
             }
