@@ -67,7 +67,7 @@ class AttackTest {
 
     @BeforeAll
     void start() throws Exception {
-        grid = new TestCluster(5);
+        grid = TestCluster.archiving(5);
         grid.startHost("a", "127.0.0.2");
         grid.startGit(BuildLimits.DEFAULTS.withPushBytes(PUSH_LIMIT));
         git = new TestGit(grid);

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
 class GridServerTest {
     @Test
     void downStopsJobsKeepsStateAndVolumesAndUpBringsThemBack() throws Exception {
+        // As every test cluster but the archive's own (TestCluster.archiving): a base backup costs this test half a minute.
+        System.setProperty(TestCluster.ARCHIVE_PROPERTY, "off");
         OwnServer own = new OwnServer("srv", "127.0.0.4", "25000-25099", "32000-32009");
         Path home = own.home;
         String hostId = own.hostId;

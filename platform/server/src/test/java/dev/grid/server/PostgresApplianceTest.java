@@ -53,7 +53,7 @@ class PostgresApplianceTest {
 
     @BeforeAll
     void start() {
-        grid = new TestCluster(4);
+        grid = TestCluster.archiving(4);
         api = grid.api;
         grid.startHosts(3);
     }

@@ -118,6 +118,28 @@ final class TestCluster implements AutoCloseable {
         this(leaseTtl, Manager.DEFAULT_REPLACE_AFTER);
     }
 
+    /**
+     * A cluster whose controller keeps the Postgres archive (base backups, WAL): only the tests of
+     * the archive ask for it, as a base backup takes seconds of the two cores from every other test.
+     */
+    static TestCluster archiving(long leaseTtl) {
+        synchronized (TestCluster.class) {
+            System.setProperty(ARCHIVE_PROPERTY, "on");
+            try {
+                return new TestCluster(leaseTtl);
+            } finally {
+                System.setProperty(ARCHIVE_PROPERTY, "off");
+            }
+        }
+    }
+
+    /** What GRID_PG_ARCHIVE says to a Grid: the tests' clusters have no archive unless {@link #archiving} made them. */
+    static final String ARCHIVE_PROPERTY = "grid.pg.archive";
+
+    static {
+        if (System.getProperty(ARCHIVE_PROPERTY) == null) System.setProperty(ARCHIVE_PROPERTY, "off");
+    }
+
     /** @param replaceAfter the managers' GRID_NODE_REPLACE_AFTER */
     TestCluster(long leaseTtl, Duration replaceAfter) {
         this.leaseTtl = leaseTtl;

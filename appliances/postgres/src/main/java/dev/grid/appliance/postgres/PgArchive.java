@@ -45,7 +45,7 @@ final class PgArchive {
     private final Platform platform;
     private final ClusterKeys keys;
     private final Duration baseBackupEvery;
-    private Path dir;
+    private volatile Path dir;
     private volatile Process server;
     private int port;
     /** One controller keeps the archive: the one that leads {@code elections/postgres-archive}. */
@@ -58,6 +58,12 @@ final class PgArchive {
     private volatile Window window;
     private long windowReadAt;
     private volatile boolean closed;
+    /** Started: this Grid keeps an archive ({@link #enabled}). */
+    private volatile boolean on;
+
+    boolean on() {
+        return on;
+    }
 
     PgArchive(Platform platform, ClusterKeys keys, Duration baseBackupEvery) {
         this.platform = platform;
@@ -71,8 +77,18 @@ final class PgArchive {
         return Duration.ofMinutes(Math.round(60 * (hours == null ? 24 : Double.parseDouble(hours))));
     }
 
+    /**
+     * Whether this controller keeps an archive: GRID_PG_ARCHIVE (or the system property
+     * {@code grid.pg.archive}) {@code off} turns it off, and the nodes then let their WAL go.
+     */
+    static boolean enabled(Map<String, String> env) {
+        String v = System.getProperty("grid.pg.archive", env.getOrDefault("GRID_PG_ARCHIVE", "on"));
+        return !"off".equalsIgnoreCase(v.strip());
+    }
+
     /** Runs {@link #tick} every second on a thread of its own, from now until {@link #close}. */
     PgArchive start() {
+        on = true;
         election = new dev.grid.store.LeaderElection(platform.store(), "postgres-archive", "controller-" + java.util.UUID.randomUUID(), 5);
         Thread t = new Thread(() -> {
             while (!closed) {
@@ -102,6 +118,11 @@ final class PgArchive {
         if (election != null) election.close();
         Process s = server;
         if (s != null) s.destroy();
+        // A base backup or a restore under way goes too: none is left holding the stanza's lock for the next start.
+        Path d = dir;
+        if (d != null) {
+            ProcessHandle.current().descendants().filter(p -> p.info().commandLine().orElse("").contains("--config=" + d)).forEach(ProcessHandle::destroy);
+        }
     }
 
     /** One round: the repository's server, the nodes' secrets, the stanza and a due base backup. */
@@ -328,6 +349,7 @@ final class PgArchive {
 
     /** Refuses {@code target} (null: now) outside the {@link #window}, naming the window. */
     void check(Instant target) {
+        if (!on) throw new IllegalArgumentException("this Grid keeps no Postgres archive (GRID_PG_ARCHIVE=off): no rollback or fork");
         if (election != null && !election.isLeader()) {
             throw new IllegalStateException("this controller does not keep the Postgres archive: the one that leads elections/postgres-archive does (ask it)");
         }

@@ -47,7 +47,8 @@ public final class PostgresProvider implements Provider, AutoCloseable {
 
     PostgresProvider(Platform platform) {
         this.platform = platform;
-        this.archive = new PgArchive(platform, KEYS, PgArchive.baseBackupEvery(System.getenv())).start();
+        PgArchive archive = new PgArchive(platform, KEYS, PgArchive.baseBackupEvery(System.getenv()));
+        this.archive = PgArchive.enabled(System.getenv()) ? archive.start() : archive;
     }
 
     @Override
@@ -222,6 +223,7 @@ public final class PostgresProvider implements Provider, AutoCloseable {
 
     /** What {@code pg:info} says of the archive: since when a rollback or fork can reach. */
     private String rollbackWindow() {
+        if (!archive.on()) return "off: this Grid keeps no archive (GRID_PG_ARCHIVE=off)";
         try {
             PgArchive.Window w = archive.window();
             if (w == null) return "not yet: the first base backup of the archive is being taken";
