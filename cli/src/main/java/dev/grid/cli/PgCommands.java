@@ -11,8 +11,9 @@ final class PgCommands {
     private PgCommands() {}
 
     /**
-     * One add-on of a kind attached to an app, and its attachment's name ({@code --as}, null for
-     * none): what its vars are called on the app, as the controller's AttachmentVars names them.
+     * One add-on of a kind attached to an app, its attachment's name ({@code --as}, null for
+     * none) and its URL var, as the API lists them: what its vars are called on the app, by the
+     * controller's AttachmentVars rule.
      */
     record Attached(String addon, String alias, String urlVar) {
         /** The app's var for the add-on's var {@code k}: {@code ALIAS_URL} for its URL, {@code ALIAS_K} for the rest. */
@@ -38,7 +39,6 @@ final class PgCommands {
      */
     static Attached attached(Api api, String app, String provider, Grid.AddonChoice choice) {
         api.get("/apps/" + app); // a clear error for an app that does not exist
-        String url = provider.equals("redis") ? "REDIS_URL" : "DATABASE_URL";
         String wanted = choice == null ? null : choice.name;
         List<Attached> found = new ArrayList<>();
         for (JsonNode a : api.get("/addons")) {
@@ -46,7 +46,7 @@ final class PgCommands {
             for (JsonNode at : a.path("attachments")) {
                 if (!at.path("app").asText().equals(app)) continue;
                 String alias = at.path("as").isTextual() ? at.path("as").asText() : null;
-                Attached one = new Attached(a.path("name").asText(), alias, url);
+                Attached one = new Attached(a.path("name").asText(), alias, at.path("urlVar").asText());
                 if (wanted == null || wanted.equals(one.addon()) || wanted.equals(alias)) found.add(one);
             }
         }

@@ -233,6 +233,11 @@ public final class ClusterCa {
         }
     }
 
+    /** Whether the PEM certificate ends within {@link #RENEW_BEFORE} of {@code now}: time to issue it again. */
+    public static boolean renewalDue(String certPem, Instant now) {
+        return certificate(certPem).getNotAfter().toInstant().isBefore(now.plus(RENEW_BEFORE));
+    }
+
     /** A PEM certificate read back. */
     public static X509Certificate certificate(String pem) {
         try {

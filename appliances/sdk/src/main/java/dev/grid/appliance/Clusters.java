@@ -113,7 +113,7 @@ public final class Clusters {
     /** Whether a cluster's server certificate ends within {@link ClusterCa#RENEW_BEFORE} of {@code now}. */
     static boolean renewalDue(Map<String, String> secrets, java.time.Instant now) {
         String cert = secrets.get(TLS_SERVER_CERT);
-        return cert != null && ClusterCa.certificate(cert).getNotAfter().toInstant().isBefore(now.plus(ClusterCa.RENEW_BEFORE));
+        return cert != null && ClusterCa.renewalDue(cert, now);
     }
 
     /** The secrets holding {@code tls}'s certificates, newly issued. */

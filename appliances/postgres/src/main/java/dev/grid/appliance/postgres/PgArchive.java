@@ -265,7 +265,8 @@ final class PgArchive {
     private void publish(Store store, Map<String, NodeReport> reports) {
         for (int attempt = 0; attempt < 5; attempt++) {
             Entry entry = store.get(keys.secrets()).orElseThrow();
-            Map<String, String> secrets = new LinkedHashMap<>(Clusters.secrets(store, keys));
+            Map<String, String> secrets = new LinkedHashMap<>();
+            entry.as(Map.class).forEach((k, v) -> secrets.put(String.valueOf(k), String.valueOf(v))); // the entry's own: one read
             Map<String, String> want = new LinkedHashMap<>(secrets);
             want.put(PgBackRest.REPO, platform.localAddress() + ":" + port);
             want.put(PgBackRest.REPO_PATH, repo().toString());
@@ -317,7 +318,7 @@ final class PgArchive {
     }
 
     private static boolean fresh(String certPem) {
-        return certPem != null && ClusterCa.certificate(certPem).getNotAfter().toInstant().isAfter(Instant.now().plus(ClusterCa.RENEW_BEFORE));
+        return certPem != null && !ClusterCa.renewalDue(certPem, Instant.now());
     }
 
     /**

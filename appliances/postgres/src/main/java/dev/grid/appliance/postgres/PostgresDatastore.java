@@ -84,15 +84,14 @@ public final class PostgresDatastore implements Datastore {
     private void archive() throws Exception {
         if (!archives()) return;
         Files.createDirectories(backrestDir.resolve("spool"));
-        for (var f : PgBackRest.nodeFiles(node.secrets()).entrySet()) Files.writeString(backrestDir.resolve(f.getKey()), f.getValue());
         if (!backrest.running()) {
             try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(node.address()))) {
                 backrestPort = s.getLocalPort();
             }
         }
-        Files.writeString(backrestDir.resolve("pgbackrest.conf"), PgBackRest.nodeConf(node.secrets(), backrestDir, node.address(), backrestPort, pgdata, node.port()));
-        run(List.of("chmod", "-R", "go-rwx", backrestDir.toString()));
-        run(List.of("chown", "-R", "postgres:postgres", backrestDir.toString()));
+        Map<String, String> files = new HashMap<>(PgBackRest.nodeFiles(node.secrets()));
+        files.put("pgbackrest.conf", PgBackRest.nodeConf(node.secrets(), backrestDir, node.address(), backrestPort, pgdata, node.port()));
+        writePrivate(backrestDir, files);
         if (backrest.running()) return;
         int port = backrestPort;
         backrest.start(new ProcessBuilder("runuser", "-u", "postgres", "--", "pgbackrest", "--config=" + backrestDir.resolve("pgbackrest.conf"), "server")
@@ -129,10 +128,15 @@ public final class PostgresDatastore implements Datastore {
 
     /** The CA, the server's pair and the users' pairs, readable by postgres alone (libpq refuses a key others may read). */
     private void writeTlsFiles() throws Exception {
-        Files.createDirectories(tlsDir);
-        for (var f : PgAccess.files(node.secrets()).entrySet()) Files.writeString(tlsDir.resolve(f.getKey()), f.getValue());
-        run(List.of("chmod", "-R", "go-rwx", tlsDir.toString()));
-        run(List.of("chown", "-R", "postgres:postgres", tlsDir.toString()));
+        writePrivate(tlsDir, PgAccess.files(node.secrets()));
+    }
+
+    /** Files (name to content) in {@code dir}, the directory and all in it postgres's alone. */
+    private static void writePrivate(Path dir, Map<String, String> files) throws Exception {
+        Files.createDirectories(dir);
+        for (var f : files.entrySet()) Files.writeString(dir.resolve(f.getKey()), f.getValue());
+        run(List.of("chmod", "-R", "go-rwx", dir.toString()));
+        run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
     }
 
     /** Re-issued certificates: into the files, and a reload makes Postgres take them (new connections use them). */

@@ -65,6 +65,11 @@ public final class PostgresProvider implements Provider, AutoCloseable {
         return List.of("rollback", "fork", "to");
     }
 
+    /** An add-on's database (and its owner role): its name with dashes as underscores. */
+    static String database(String addon) {
+        return addon.replace('-', '_');
+    }
+
     /** What a rollback or fork copies: the source's database, and the moment (null: now). */
     record Source(String database, java.time.Instant at) {}
 
@@ -79,7 +84,7 @@ public final class PostgresProvider implements Provider, AutoCloseable {
         if (rollback != null && to == null) throw new IllegalArgumentException("--rollback " + rollback + " needs --to TIME (e.g. --to '2026-12-07 09:30 UTC')");
         if (fork != null && to != null) throw new IllegalArgumentException("--fork copies the database as it is now: for another moment use --rollback " + fork + " --to TIME");
         String from = rollback != null ? rollback : fork;
-        String database = from.replace('-', '_');
+        String database = database(from);
         try (Connection c = superuser(primary()); var ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
             ps.setString(1, database);
             try (ResultSet rs = ps.executeQuery()) {
@@ -100,7 +105,7 @@ public final class PostgresProvider implements Provider, AutoCloseable {
         Source source = source(options);
         if (source != null) archive.check(source.at());
         Endpoint endpoint = platform.tcpEndpoint(KEYS.service());
-        String name = addon.replace('-', '_');
+        String name = database(addon);
         String password = Secrets.token(32);
         try (Connection c = superuser(primary); Statement st = c.createStatement()) {
             st.execute("CREATE ROLE " + ident(name) + " LOGIN CONNECTION LIMIT " + CONNECTION_LIMIT + " PASSWORD " + PostgresDatastore.literal(password));

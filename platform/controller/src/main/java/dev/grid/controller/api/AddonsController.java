@@ -30,19 +30,21 @@ public class AddonsController {
 
     /**
      * An add-on as listed: no env values. {@code attachments} has each app it is attached to,
-     * the attachment's name ({@code as}, null for none) and the vars it set there.
+     * the attachment's name ({@code as}, null for none), the vars it set there and the add-on's URL var.
      */
     public record AddonView(String name, String provider, String plan, String state, List<String> attachedTo, List<String> configVars,
                             List<AttachmentView> attachments) {
         static AddonView of(Addon a) {
             List<AttachmentView> attachments = a.attachments().entrySet().stream().sorted(Map.Entry.comparingByKey())
-                    .map(e -> new AttachmentView(e.getKey(), a.alias(e.getKey()), e.getValue().keySet().stream().sorted().toList())).toList();
+                    .map(e -> new AttachmentView(e.getKey(), a.alias(e.getKey()), e.getValue().keySet().stream().sorted().toList(),
+                            dev.grid.controller.domain.AttachmentVars.urlVar(a.env()))).toList();
             return new AddonView(a.name(), a.provider(), a.plan(), a.provisioned() ? "ready" : "provisioning",
                     a.attachments().keySet().stream().sorted().toList(), a.env().keySet().stream().sorted().toList(), attachments);
         }
     }
 
-    public record AttachmentView(String app, String as, List<String> configVars) {}
+    /** {@code urlVar}: the add-on's own URL var, which the attachment sets as {@code AS_URL} when it has a name. */
+    public record AttachmentView(String app, String as, List<String> configVars, String urlVar) {}
 
     @Get("/providers")
     public Map<String, List<String>> providers() {

@@ -33,7 +33,7 @@ public final class AttachmentVars {
     }
 
     /** The add-on's URL var among {@code env}'s, or null if it has none. */
-    static String urlVar(Map<String, String> env) {
+    public static String urlVar(Map<String, String> env) {
         return urlVar(env.keySet());
     }
 
