@@ -32,9 +32,11 @@ import picocli.CommandLine.Spec;
                 AddonsCommands.Attach.class, AddonsCommands.Detach.class, AddonsCommands.Destroy.class,
                 AddonsCommands.Expose.class, AddonsCommands.Unexpose.class,
                 PgCommands.Info.class, PgCommands.Psql.class,
-                PgCommands.Backups.class, PgCommands.Capture.class, PgCommands.Restore.class, PgCommands.Download.class,
-                PgCommands.Schedule.class, PgCommands.Unschedule.class, PgCommands.Schedules.class, PgCommands.Ps.class, PgCommands.Locks.class, PgCommands.Kill.class, PgCommands.Rotate.class,
+                BackupCommands.PgList.class, BackupCommands.PgCapture.class, BackupCommands.PgRestore.class, BackupCommands.PgDownload.class,
+                BackupCommands.PgSchedule.class, BackupCommands.PgUnschedule.class, BackupCommands.PgSchedules.class, PgCommands.Ps.class, PgCommands.Locks.class, PgCommands.Kill.class, PgCommands.Rotate.class,
                 RedisCommands.Info.class, RedisCommands.Cli.class,
+                BackupCommands.RedisList.class, BackupCommands.RedisCapture.class, BackupCommands.RedisRestore.class, BackupCommands.RedisDownload.class,
+                BackupCommands.RedisSchedule.class, BackupCommands.RedisUnschedule.class, BackupCommands.RedisSchedules.class,
                 RedisCommands.Maxmemory.class, RedisCommands.Timeout.class, RedisCommands.KeyspaceNotifications.class})
 public final class Grid implements Callable<Integer> {
     private Api api;

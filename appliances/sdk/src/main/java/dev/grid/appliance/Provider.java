@@ -84,6 +84,11 @@ public interface Provider {
 
     /** Dumping a resource to a file and restoring it from one. */
     interface Backups {
+        /** What a backup file is, for people: what {@code backups:restore --file} takes and {@code backups:download} gives. */
+        default String fileFormat() {
+            return "a dump of this add-on's kind";
+        }
+
         void dump(Resource resource, java.nio.file.Path to) throws Exception;
 
         /**

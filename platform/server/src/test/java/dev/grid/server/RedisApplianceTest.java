@@ -184,6 +184,116 @@ class RedisApplianceTest {
         }
     }
 
+    /** Runs a tool here (redis-check-rdb, redis-cli); its exit code and output. */
+    private static TestGit.Result tool(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return new TestGit.Result(p.waitFor(), out);
+    }
+
+    /** A value of each type, a TTL, and a key in database 1: what a backup must bring back as it was. */
+    static Map<String, Object> snapshot(Jedis j) {
+        Map<String, Object> s = new java.util.TreeMap<>();
+        j.select(0);
+        for (String k : j.keys("*")) {
+            s.put(k + ":" + j.type(k), switch (j.type(k)) {
+                case "string" -> j.get(k);
+                case "hash" -> new java.util.TreeMap<>(j.hgetAll(k));
+                case "list" -> j.lrange(k, 0, -1);
+                default -> "?";
+            });
+        }
+        j.select(1);
+        for (String k : j.keys("*")) s.put("db1/" + k, j.get(k));
+        j.select(0);
+        return s;
+    }
+
+    @Test
+    @Order(3)
+    void backupsAreRdbSnapshotsTakenFromTheReplicaAndRestoredWholeOrNotAtAll() throws Exception {
+        Map<String, String> env = api.config("cache");
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("grid-redis-backup");
+        Map<String, Object> before;
+        try (Jedis j = jedis(env)) {
+            j.flushAll();
+            j.set("b:string", "one");
+            j.hset("b:hash", Map.of("f", "v", "g", "w"));
+            j.rpush("b:list", "x", "y", "z");
+            j.set("b:ttl", "soon", redis.clients.jedis.params.SetParams.setParams().px(600_000));
+            j.select(1);
+            j.set("b:db1", "elsewhere");
+            j.select(0);
+            before = snapshot(j); // written just now: the backup waits for the replica to hold them
+        }
+        var captured = api.cli("redis:backups:capture", "-a", "cache");
+        assertEquals(0, captured.exitCode(), captured.err());
+        assertTrue(captured.out().contains("Captured b001"), captured.out());
+        java.nio.file.Path saved = dir.resolve("saved.rdb");
+        var download = api.cli("redis:backups:download", "-a", "cache", "-o", saved.toString());
+        assertEquals(0, download.exitCode(), download.err());
+        var checked = tool("redis-check-rdb", saved.toString());
+        assertEquals(0, checked.exit(), "an RDB file as Redis writes it: " + checked.output());
+
+        try (Jedis j = jedis(env)) {
+            j.set("b:string", "two");
+            j.del("b:hash");
+            j.set("b:new", "after the backup");
+        }
+        var unconfirmed = api.cli("redis:backups:restore", "-a", "cache");
+        assertTrue(unconfirmed.err().contains("confirm with --confirm cache"), unconfirmed.err());
+        var restored = api.cli("redis:backups:restore", "b001", "-a", "cache", "--confirm", "cache");
+        assertEquals(0, restored.exitCode(), restored.err());
+        try (Jedis j = jedis(env)) {
+            assertEquals(before, snapshot(j), "the data as the backup has it, in both databases");
+            long ttl = j.pttl("b:ttl");
+            assertTrue(ttl > 0 && ttl <= 600_000, "the TTL kept: " + ttl);
+            assertEquals(1, j.waitReplicas(1, 5000), "the replica copies the restore");
+        }
+
+        // A file that is not an RDB is refused, and nothing changes.
+        java.nio.file.Path junk = java.nio.file.Files.writeString(dir.resolve("junk.rdb"), "REDIS0010 this is not a snapshot");
+        var bad = api.cli("redis:backups:restore", "-a", "cache", "--file", junk.toString(), "--confirm", "cache");
+        assertNotEquals(0, bad.exitCode());
+        assertTrue(bad.err().contains("not a valid Redis RDB file, so nothing was restored"), bad.err());
+
+        // An RDB made outside Grid (by a redis-server of this machine) comes in whole.
+        java.nio.file.Path socket = dir.resolve("outside.sock");
+        Process outside = new ProcessBuilder("redis-server", "--port", "0", "--unixsocket", socket.toString(), "--dir", dir.toString(),
+                "--dbfilename", "outside.rdb", "--save", "", "--appendonly", "no").redirectErrorStream(true)
+                .redirectOutput(dir.resolve("outside.log").toFile()).start();
+        try {
+            Eventually.await("a redis-server here", Duration.ofSeconds(10), () -> java.nio.file.Files.exists(socket), b -> b);
+            assertEquals(0, tool("redis-cli", "-s", socket.toString(), "SET", "outside", "yes").exit());
+            assertEquals(0, tool("redis-cli", "-s", socket.toString(), "SAVE").exit());
+        } finally {
+            outside.destroy();
+            outside.waitFor();
+        }
+        try (Jedis j = jedis(env)) {
+            assertEquals(before, snapshot(j), "a refused file changed nothing");
+        }
+        var imported = api.cli("redis:backups:restore", "-a", "cache", "--file", dir.resolve("outside.rdb").toString(), "--confirm", "cache");
+        assertEquals(0, imported.exitCode(), imported.err());
+        try (Jedis j = jedis(env)) {
+            assertEquals(Map.of("outside:string", "yes"), snapshot(j), "the data as the file has it");
+            j.flushAll();
+            j.set("greeting", "hello"); // as the tests after this one find it
+            j.waitReplicas(1, 5000);
+        }
+        assertTrue(grid.blobs.dir().toFile().list((d, n) -> n.contains("upload")).length == 0, "the uploaded files are not kept");
+
+        // A single node (no replica) is backed up from its primary; the daily schedule is the same commands as Postgres's.
+        var single = api.cli("redis:backups:capture", "-a", "other");
+        assertEquals(0, single.exitCode(), single.err());
+        assertTrue(api.cli("redis:backups", "-a", "cache").out().contains("b001"));
+        var scheduled = api.cli("redis:backups:schedule", "-a", "cache", "--at", "03:30 UTC", "--keep", "2");
+        assertEquals(0, scheduled.exitCode(), scheduled.err());
+        assertTrue(api.cli("redis:backups:schedules", "-a", "cache").out().contains("03:30 UTC"));
+        assertEquals(0, api.cli("redis:backups:unschedule", "-a", "cache").exitCode());
+        assertTrue(api.cli("redis:backups:schedules", "-a", "cache").out().contains("No backup schedule"));
+    }
+
     @Test
     @Order(2)
     void theAppsUserIsRefusedEveryCommandThatWouldBreakTheFailoverPromiseAndTheClusterIsUnchanged() throws Exception {

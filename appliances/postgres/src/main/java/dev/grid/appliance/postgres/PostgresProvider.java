@@ -291,6 +291,11 @@ public final class PostgresProvider implements Provider, AutoCloseable {
     public java.util.Optional<Backups> backups() {
         return java.util.Optional.of(new Backups() {
             @Override
+            public String fileFormat() {
+                return "a pg_dump custom-format file (pg_dump -Fc)";
+            }
+
+            @Override
             public void dump(Resource r, java.nio.file.Path to) throws Exception {
                 tool(r, "pg_dump", "--format=custom", "--no-owner", "--file=" + to);
             }

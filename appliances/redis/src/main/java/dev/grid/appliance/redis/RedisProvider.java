@@ -136,20 +136,11 @@ public final class RedisProvider implements Provider {
      * nodes restarted for TLS, and the replica resynchronised over it.
      */
     static void awaitTls(Endpoint endpoint, String caPem, String password, int replicas, Duration timeout) throws Exception {
-        javax.net.ssl.SSLContext context = dev.grid.appliance.ClusterCa.trusting(caPem);
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
-            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket()) {
-                s.connect(new java.net.InetSocketAddress(endpoint.host(), endpoint.port()), 2000);
-                s.setSoTimeout(2000);
-                var in = signIn(s, "default", password);
-                s.getOutputStream().write(resp("INFO", "replication"));
-                String head = line(in);
-                if (!head.startsWith("$")) throw new java.io.IOException("INFO: " + head);
-                byte[] body = new byte[Integer.parseInt(head.substring(1)) + 2];
-                in.readFully(body);
-                String info = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+            try (Resp c = Resp.connect(endpoint.host(), endpoint.port(), caPem, 2000)) {
+                String info = c.auth("default", password).text("INFO", "replication");
                 if (replicas == 0 || info.contains("state=online")) return;
                 last = "no replica online yet";
             } catch (java.io.IOException e) {
@@ -159,33 +150,6 @@ public final class RedisProvider implements Provider {
         }
         throw new IllegalStateException("Redis does not serve TLS at " + endpoint.host() + ":" + endpoint.port() + " after "
                 + timeout.toSeconds() + " s: " + last);
-    }
-
-    /** Signs in on {@code s} ({@code AUTH} with {@code credentials}); the reader of its replies after that. */
-    private static java.io.DataInputStream signIn(java.net.Socket s, String... credentials) throws java.io.IOException {
-        var in = new java.io.DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
-        String[] auth = new String[credentials.length + 1];
-        auth[0] = "AUTH";
-        System.arraycopy(credentials, 0, auth, 1, credentials.length);
-        s.getOutputStream().write(resp(auth));
-        String reply = line(in);
-        if (!reply.equals("+OK")) throw new java.io.IOException("AUTH: " + reply);
-        return in;
-    }
-
-    private static byte[] resp(String... args) {
-        StringBuilder b = new StringBuilder("*").append(args.length).append("\r\n");
-        for (String a : args) b.append('$').append(a.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
-        return b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    private static String line(java.io.DataInputStream in) throws java.io.IOException {
-        StringBuilder b = new StringBuilder();
-        for (int c; (c = in.read()) != '\n'; ) {
-            if (c < 0) throw new java.io.EOFException("closed");
-            if (c != '\r') b.append((char) c);
-        }
-        return b.toString();
     }
 
     /**
@@ -266,12 +230,10 @@ public final class RedisProvider implements Provider {
 
     /** One command, signed in with the cluster's one password as an earlier Grid's nodes take it (plain TCP: such clusters have no TLS). */
     private static String command(String host, int port, String password, String... args) throws java.io.IOException {
-        try (java.net.Socket s = new java.net.Socket()) {
-            s.connect(new java.net.InetSocketAddress(host, port), 2000);
-            s.setSoTimeout(5000);
-            var in = signIn(s, password);
-            s.getOutputStream().write(resp(args));
-            return line(in);
+        try (Resp c = Resp.connect(host, port, null, 5000)) {
+            return "+" + c.auth(null, password).call((Object[]) args);
+        } catch (Resp.Error e) {
+            return "-" + e.getMessage();
         }
     }
 
@@ -280,6 +242,12 @@ public final class RedisProvider implements Provider {
     public Map<String, String> configure(Resource resource, Map<String, String> changes) {
         ClusterKeys keys = new ClusterKeys("redis", resource.internal().get("cluster"));
         return RedisSettings.effective(Clusters.configure(platform.store(), keys, RedisSettings.validate(changes, NODE_MB)));
+    }
+
+    /** RDB snapshots ({@link RedisBackups}), kept by the controller as Postgres's dumps are. */
+    @Override
+    public java.util.Optional<Backups> backups() {
+        return java.util.Optional.of(new RedisBackups(platform));
     }
 
     @Override

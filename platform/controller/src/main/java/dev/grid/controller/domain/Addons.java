@@ -444,7 +444,7 @@ public final class Addons {
         try {
             file = platform.blobs().newFile(dev.grid.blobs.Blobs.BACKUP_PREFIX + name + "-upload-" + java.util.UUID.randomUUID() + ".dump");
             long bytes = java.nio.file.Files.copy(dump, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            if (bytes == 0) throw GridException.invalid("the file is empty: give a pg_dump custom-format file (pg_dump -Fc)");
+            if (bytes == 0) throw GridException.invalid("the file is empty: give " + backups.fileFormat());
             restoreInto(addon, backups, file, "the file");
             log.info("add-on {}: restored an uploaded dump of {} B", name, bytes);
             Map<String, Object> out = new LinkedHashMap<>();
