@@ -25,6 +25,9 @@ command -v java >/dev/null || need_pkgs+=(openjdk-17-jdk-headless)
 # psql, pg_dump, pg_restore, redis-cli: grid pg:psql, Postgres backups and grid redis:cli run them here.
 command -v pg_restore >/dev/null || need_pkgs+=(postgresql-client)
 command -v redis-cli >/dev/null || need_pkgs+=(redis-tools)
+# redis-server: a Redis restore loads the RDB file into a scratch server of its own here.
+redis_new=no
+command -v redis-server >/dev/null || { need_pkgs+=(redis-server); redis_new=yes; }
 # pgBackRest and Postgres' server binaries: the Postgres archive's repository lives where the
 # controller runs (its TLS server takes every node's WAL; base backups are taken from there), and
 # a rollback or fork replays it there in a scratch server of its own. No cluster is made here.
@@ -54,6 +57,10 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   # Debian starts nginx on port 80 when it installs it: the tests run their own, and Grid's router wants 80.
   if [ "$nginx_new" = yes ]; then
     systemctl disable --now nginx >/dev/null 2>&1 || service nginx stop >/dev/null 2>&1 || true
+  fi
+  # And Redis on 6379: Grid's Redis nodes run in containers; the server here is only a restore's scratch.
+  if [ "$redis_new" = yes ]; then
+    systemctl disable --now redis-server >/dev/null 2>&1 || service redis-server stop >/dev/null 2>&1 || true
   fi
 fi
 
