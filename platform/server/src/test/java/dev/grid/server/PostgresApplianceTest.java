@@ -886,8 +886,8 @@ class PostgresApplianceTest {
 
     @Test
     @Order(6)
-    void aRollbackCopiesTheDatabaseAsItWasAndAForkAsItIsEvenAfterAFailover() throws Exception {
-        // The primary was killed at order 5: what is written now is archived by the new one, on its new timeline.
+    void aRollbackCopiesTheDatabaseAsItWasAcrossAFailoverAndAForkAsItIs() throws Exception {
+        // The primary was killed at order 5, and is again below: what is written now is archived by the new one, on its new timeline.
         String info = Eventually.await("a base backup in the archive", Duration.ofSeconds(120), () -> api.cli("pg:info", "-a", "shop").out(),
                 o -> o.contains("rollback:") && o.contains("available since"));
         Map<String, String> shop = api.config("shop");
@@ -903,6 +903,19 @@ class PostgresApplianceTest {
             st.execute("DELETE FROM ledger"); // the mistake
             st.execute("INSERT INTO ledger VALUES (99)");
         }
+        // And a failover between TIME and the rollback: the archive holds TIME on one timeline and now on the next.
+        Eventually.await("the cluster settled", Duration.ofSeconds(90), this::settled, ok -> ok);
+        String victim = state().primary();
+        grid.docker.kill(container(victim).id());
+        Eventually.await("a new primary that takes writes", Duration.ofSeconds(60), () -> {
+            try (Connection c = connect(shop); Statement st = c.createStatement()) {
+                st.execute("INSERT INTO ledger VALUES (98)");
+                st.execute("DELETE FROM ledger WHERE id = 98");
+                return !victim.equals(state().primary());
+            } catch (SQLException e) {
+                return false;
+            }
+        }, ok -> ok);
         var early = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-early", "--as", "EARLY", "--rollback", "shop-db", "--to", "2000-01-01 00:00 UTC");
         assertTrue(early.exitCode() != 0 && early.err().contains("outside the window that is kept: from"), early.err());
         assertEquals(404, api.call("GET", "/addons/shop-early", null).status(), "refused before anything was made");

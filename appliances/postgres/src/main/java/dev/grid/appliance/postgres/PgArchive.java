@@ -45,6 +45,7 @@ final class PgArchive {
     private final Platform platform;
     private final ClusterKeys keys;
     private final Duration baseBackupEvery;
+    private final Map<String, String> operatorRepo;
     private volatile Path dir;
     private volatile Process server;
     private int port;
@@ -65,10 +66,27 @@ final class PgArchive {
         return on;
     }
 
-    PgArchive(Platform platform, ClusterKeys keys, Duration baseBackupEvery) {
+    PgArchive(Platform platform, ClusterKeys keys, Duration baseBackupEvery, Map<String, String> operatorRepo) {
         this.platform = platform;
         this.keys = keys;
         this.baseBackupEvery = baseBackupEvery;
+        this.operatorRepo = Map.copyOf(operatorRepo);
+    }
+
+    /** An operator's repository options ({@link PgBackRest#operatorRepo}) are kept in the file GRID_PG_ARCHIVE_REPO names. */
+    static final String REPO_ENV = "GRID_PG_ARCHIVE_REPO";
+
+    /** The repository options of GRID_PG_ARCHIVE_REPO's file (none: Grid's own directory); a bad file is refused, naming it. */
+    static Map<String, String> operatorRepo(Map<String, String> env) {
+        String file = env.get(REPO_ENV);
+        if (file == null || file.isBlank()) return Map.of();
+        try {
+            return PgBackRest.operatorRepo(Files.readString(Path.of(file)));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(REPO_ENV + "=" + file + ": cannot read it (" + e.getMessage() + ")");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(REPO_ENV + "=" + file + ": " + e.getMessage());
+        }
     }
 
     /** The base backup interval: GRID_PG_BASE_BACKUP_HOURS, 24 by default. */
@@ -153,7 +171,8 @@ final class PgArchive {
         if (!stanza.equals(stanzaMadeFor)) {
             pgbackrest(Duration.ofMinutes(2), "--stanza=" + stanza, "stanza-create");
             stanzaMadeFor = stanza;
-            log.info("postgres archive: the cluster's WAL goes to {} (pgBackRest, stanza {})", repo(), stanza);
+            log.info("postgres archive: the cluster's WAL goes to the {} repository {} (pgBackRest, stanza {})",
+                    repository().getOrDefault("repo1-type", "posix"), repoPath(), stanza);
         }
         if (window == null || System.nanoTime() - windowReadAt > 30_000_000_000L) refreshWindow();
         Window w = window;
@@ -170,8 +189,13 @@ final class PgArchive {
         windowReadAt = System.nanoTime();
     }
 
-    private Path repo() {
-        return dir.resolve("repo");
+    /** The repository's pgBackRest options: the operator's (GRID_PG_ARCHIVE_REPO), else a directory beside the blob store. */
+    private Map<String, String> repository() {
+        return PgBackRest.repository(operatorRepo, dir.resolve("repo"));
+    }
+
+    private Path repoPath() {
+        return Path.of(repository().get("repo1-path"));
     }
 
     private Path conf() {
@@ -188,7 +212,7 @@ final class PgArchive {
         if (dir == null) {
             dir = platform.localDir("pgbackrest");
             Files.createDirectories(dir.resolve("spool").resolve("lock"));
-            Files.createDirectories(repo());
+            if (PgBackRest.local(repository())) Files.createDirectories(repoPath());
         }
         if (server != null && server.isAlive() && bundle.equals(serverBundle) && fresh(Files.readString(dir.resolve("server.crt")))) {
             platform.registerEndpoint("the Postgres archive's repository", platform.localAddress(), port);
@@ -252,8 +276,11 @@ final class PgArchive {
     }
 
     private void writeRepoConf(List<PgBackRest.Node> nodes) throws Exception {
-        String text = PgBackRest.repoConf(keys.cluster(), repo(), dir, platform.localAddress(), port, nodes);
+        String text = PgBackRest.repoConf(keys.cluster(), repository(), dir, platform.localAddress(), port, nodes);
         if (Files.exists(conf()) && Files.readString(conf()).equals(text)) return;
+        // Root's alone: an operator's repository options hold its keys.
+        Files.writeString(conf(), "");
+        Files.setPosixFilePermissions(conf(), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Files.writeString(conf(), text);
     }
 
@@ -269,7 +296,7 @@ final class PgArchive {
             entry.as(Map.class).forEach((k, v) -> secrets.put(String.valueOf(k), String.valueOf(v))); // the entry's own: one read
             Map<String, String> want = new LinkedHashMap<>(secrets);
             want.put(PgBackRest.REPO, platform.localAddress() + ":" + port);
-            want.put(PgBackRest.REPO_PATH, repo().toString());
+            want.put(PgBackRest.REPO_PATH, repoPath().toString());
             want.put(PgBackRest.STANZA, keys.cluster());
             // Every host's address, so that a node moved to another host needs no new certificate.
             TreeSet<String> addresses = new TreeSet<>();
@@ -350,7 +377,7 @@ final class PgArchive {
 
     /** Refuses {@code target} (null: now) outside the {@link #window}, naming the window. */
     void check(Instant target) {
-        if (!on) throw new IllegalArgumentException("this Grid keeps no Postgres archive (GRID_PG_ARCHIVE=off): no rollback or fork");
+        if (!on) throw new IllegalArgumentException("this Grid keeps no Postgres archive (grid pg:info says why): no rollback or fork");
         if (election != null && !election.isLeader()) {
             throw new IllegalStateException("this controller does not keep the Postgres archive: the one that leads elections/postgres-archive does (ask it)");
         }
@@ -389,7 +416,7 @@ final class PgArchive {
             Files.writeString(scratch.resolve("client.crt"), secrets.get(PgBackRest.NODE_CLIENT_CERT));
             Files.writeString(scratch.resolve("client.key"), secrets.get(PgBackRest.NODE_CLIENT_KEY));
             Path restoreConf = scratch.resolve("pgbackrest.conf");
-            Files.writeString(restoreConf, PgBackRest.scratchConf(stanza, platform.localAddress(), port, repo(), scratch, pgdata, scratchPort));
+            Files.writeString(restoreConf, PgBackRest.scratchConf(stanza, platform.localAddress(), port, repoPath(), scratch, pgdata, scratchPort));
             Command.run(List.of("chmod", "-R", "go-rwx", scratch.toString()), Map.of(), Duration.ofSeconds(30));
             Command.run(List.of("chown", "-R", "postgres:postgres", scratch.toString()), Map.of(), Duration.ofSeconds(30));
             progress.accept("restoring " + database + (target == null ? " as of now" : " as of " + target) + " in a scratch server");

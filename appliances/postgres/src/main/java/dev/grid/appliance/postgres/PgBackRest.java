@@ -87,13 +87,15 @@ final class PgBackRest {
     record Node(String address, int toolPort, int pgPort) {}
 
     /**
-     * The repository's configuration: the repository in {@code repoPath}, its TLS server on
+     * The repository's configuration: the repository as {@code repo}'s options say ({@link #repository}),
+     * its TLS server on
      * {@code address:port} for the nodes alone, and the nodes it takes base backups from (pgBackRest
      * finds the primary among them). Its files are in {@code dir}.
      */
-    static String repoConf(String stanza, Path repoPath, Path dir, String address, int port, List<Node> nodes) {
-        List<String> l = new ArrayList<>(List.of("# Written by Grid's controller; changes here are overwritten.", "[global]",
-                "repo1-path=" + repoPath,
+    static String repoConf(String stanza, Map<String, String> repo, Path dir, String address, int port, List<Node> nodes) {
+        List<String> l = new ArrayList<>(List.of("# Written by Grid's controller; changes here are overwritten.", "[global]"));
+        repo.forEach((k, v) -> l.add(k + "=" + v));
+        l.addAll(List.of(
                 "repo1-retention-full=" + FULL_BACKUPS_KEPT,
                 "start-fast=y",
                 "tls-server-address=" + address,
@@ -135,6 +137,52 @@ final class PgBackRest {
         // A node or the repository that does not answer fails a command in a minute or two, not in pgBackRest's default half hour.
         return List.of("log-level-console=warn", "log-level-stderr=warn", "log-level-file=off", "spool-path=" + spool, "lock-path=" + spool.resolve("lock"),
                 "io-timeout=30", "db-timeout=60", "protocol-timeout=90");
+    }
+
+    /**
+     * The repository an operator points the archive at (GRID_PG_ARCHIVE_REPO's file): pgBackRest's
+     * own {@code repo1-*} options, one {@code name=value} per line ({@code #} comments and blank
+     * lines aside), e.g. {@code repo1-type=s3} with its bucket, endpoint, region and keys. Anything
+     * else, or an option Grid sets itself, is refused with the line.
+     */
+    static Map<String, String> operatorRepo(String text) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        int n = 0;
+        for (String raw : text.split("\n")) {
+            n++;
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#")) continue;
+            int eq = line.indexOf('=');
+            String name = eq < 0 ? line : line.substring(0, eq).strip();
+            if (eq < 0 || !name.matches("repo1-[a-z0-9-]+") || line.substring(eq + 1).isBlank()) {
+                throw new IllegalArgumentException("line " + n + " is not a pgBackRest repository option (repo1-NAME=VALUE): " + line);
+            }
+            if (name.startsWith("repo1-host") || name.startsWith("repo1-retention")) {
+                throw new IllegalArgumentException("line " + n + ": Grid sets " + name + " itself (the repository host is Grid's controller; it keeps "
+                        + FULL_BACKUPS_KEPT + " full backups)");
+            }
+            out.put(name, line.substring(eq + 1).strip());
+        }
+        if (out.containsKey("repo1-type") && !List.of("posix", "s3", "azure", "gcs", "cifs", "sftp").contains(out.get("repo1-type"))) {
+            throw new IllegalArgumentException("repo1-type " + out.get("repo1-type") + " is not one pgBackRest 2.45 has: posix, s3, azure, gcs, cifs or sftp");
+        }
+        if (!"posix".equals(out.getOrDefault("repo1-type", "posix")) && !out.containsKey("repo1-path")) {
+            out.put("repo1-path", "/grid-pgbackrest"); // the prefix within a bucket or container
+        }
+        return out;
+    }
+
+    /** The repository's options: the operator's, with the local {@code defaultPath} where they name no path (a posix repository, Grid's default). */
+    static Map<String, String> repository(Map<String, String> operator, Path defaultPath) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        out.put("repo1-path", defaultPath.toString());
+        out.putAll(operator);
+        return out;
+    }
+
+    /** Whether the repository is a directory of this machine, which Grid makes. */
+    static boolean local(Map<String, String> repository) {
+        return "posix".equals(repository.getOrDefault("repo1-type", "posix"));
     }
 
     static String stanza(Map<String, String> secrets) {

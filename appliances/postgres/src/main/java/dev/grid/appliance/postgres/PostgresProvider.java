@@ -44,11 +44,22 @@ public final class PostgresProvider implements Provider, AutoCloseable {
     private static final Duration TOOL_TIMEOUT = Duration.ofHours(6);
     private final Platform platform;
     private final PgArchive archive;
+    /** Why this Grid keeps no archive, or null. */
+    private final String archiveOff;
 
     PostgresProvider(Platform platform) {
         this.platform = platform;
-        PgArchive archive = new PgArchive(platform, KEYS, PgArchive.baseBackupEvery(System.getenv()));
-        this.archive = PgArchive.enabled(System.getenv()) ? archive.start() : archive;
+        Map<String, String> repo = Map.of();
+        String off = PgArchive.enabled(System.getenv()) ? null : "this Grid keeps no archive (GRID_PG_ARCHIVE=off)";
+        try {
+            repo = PgArchive.operatorRepo(System.getenv());
+        } catch (IllegalArgumentException e) {
+            off = "this Grid keeps no archive: " + e.getMessage();
+            org.slf4j.LoggerFactory.getLogger(PostgresProvider.class).error("postgres archive: off: {}", e.getMessage());
+        }
+        PgArchive archive = new PgArchive(platform, KEYS, PgArchive.baseBackupEvery(System.getenv()), repo);
+        this.archiveOff = off;
+        this.archive = off == null ? archive.start() : archive;
     }
 
     @Override
@@ -228,7 +239,7 @@ public final class PostgresProvider implements Provider, AutoCloseable {
 
     /** What {@code pg:info} says of the archive: since when a rollback or fork can reach. */
     private String rollbackWindow() {
-        if (!archive.on()) return "off: this Grid keeps no archive (GRID_PG_ARCHIVE=off)";
+        if (!archive.on()) return "off: " + (archiveOff != null ? archiveOff : "this Grid keeps no archive");
         try {
             PgArchive.Window w = archive.window();
             if (w == null) return "not yet: the first base backup of the archive is being taken";

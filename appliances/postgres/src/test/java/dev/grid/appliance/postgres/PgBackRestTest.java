@@ -47,7 +47,7 @@ class PgBackRestTest {
 
     @Test
     void theRepositoryBacksUpFromEveryNodeItKnowsAndLetsOnlyNodesIn() {
-        String conf = PgBackRest.repoConf("main", Path.of("/g/repo"), Path.of("/g"), "10.0.0.5", 41000,
+        String conf = PgBackRest.repoConf("main", PgBackRest.repository(Map.of(), Path.of("/g/repo")), Path.of("/g"), "10.0.0.5", 41000,
                 List.of(new PgBackRest.Node("10.0.0.7", 40123, 20004), new PgBackRest.Node("10.0.0.8", 40200, 20001)));
         for (String line : List.of("repo1-path=/g/repo", "repo1-retention-full=" + PgBackRest.FULL_BACKUPS_KEPT, "tls-server-auth=grid-pgbackrest-node=main",
                 "pg1-host=10.0.0.7", "pg1-host-port=40123", "pg1-port=20004", "pg2-host=10.0.0.8", "pg2-host-port=40200", "pg2-path=/data/pg",
@@ -55,6 +55,45 @@ class PgBackRestTest {
             assertTrue(conf.lines().anyMatch(line::equals), line + " in\n" + conf);
         }
         assertFalse(conf.contains("pg3-"));
+    }
+
+    @Test
+    void anOperatorPointsTheRepositoryAtS3WithPgBackRestsOwnOptionsAndNothingElse() {
+        Map<String, String> s3 = PgBackRest.operatorRepo("""
+                # MinIO on the storage network
+                repo1-type=s3
+                repo1-s3-endpoint=minio.internal:9000
+                repo1-s3-bucket=grid-archive
+                repo1-s3-region=us-east-1
+                repo1-s3-key=KEY
+                repo1-s3-key-secret=SECRET
+                repo1-s3-uri-style=path
+
+                """);
+        assertEquals("/grid-pgbackrest", s3.get("repo1-path"), "a prefix within the bucket, when none is named");
+        Map<String, String> repo = PgBackRest.repository(s3, Path.of("/g/repo"));
+        assertFalse(PgBackRest.local(repo));
+        String conf = PgBackRest.repoConf("main", repo, Path.of("/g"), "10.0.0.5", 41000, List.of());
+        for (String line : List.of("repo1-type=s3", "repo1-path=/grid-pgbackrest", "repo1-s3-bucket=grid-archive", "repo1-s3-key-secret=SECRET",
+                "repo1-retention-full=" + PgBackRest.FULL_BACKUPS_KEPT, "tls-server-auth=grid-pgbackrest-node=main")) {
+            assertTrue(conf.lines().anyMatch(line::equals), line + " in\n" + conf);
+        }
+        assertEquals(1, conf.lines().filter(l -> l.startsWith("repo1-path=")).count(), "one path: the operator's");
+        Map<String, String> nfs = PgBackRest.repository(PgBackRest.operatorRepo("repo1-path=/mnt/nfs/grid\n"), Path.of("/g/repo"));
+        assertTrue(PgBackRest.local(nfs));
+        assertEquals("/mnt/nfs/grid", nfs.get("repo1-path"), "a shared directory every controller mounts");
+        assertEquals("/g/repo", PgBackRest.repository(Map.of(), Path.of("/g/repo")).get("repo1-path"), "no options: Grid's own directory");
+
+        for (String[] bad : new String[][] {
+                {"repo1-host=elsewhere", "line 1: Grid sets repo1-host itself"},
+                {"repo1-retention-full=30", "line 1: Grid sets repo1-retention-full itself"},
+                {"repo1-type=s3\npg1-path=/x", "line 2 is not a pgBackRest repository option (repo1-NAME=VALUE): pg1-path=/x"},
+                {"repo1-s3-bucket", "line 1 is not a pgBackRest repository option"},
+                {"repo1-s3-bucket=", "line 1 is not a pgBackRest repository option"},
+                {"repo1-type=ftp", "repo1-type ftp is not one pgBackRest 2.45 has"}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PgBackRest.operatorRepo(bad[0]), bad[0]);
+            assertTrue(e.getMessage().startsWith(bad[1]), e.getMessage());
+        }
     }
 
     @Test
