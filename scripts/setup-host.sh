@@ -38,6 +38,9 @@ if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
   grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf \
     || echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
 fi
+# s3rver (npm): an S3-compatible store on loopback, where the Postgres archive's tests point its
+# repository as an operator points it at S3 (GRID_PG_ARCHIVE_REPO).
+command -v npm >/dev/null || need_pkgs+=(npm)
 # The router's tests put the servers apps are written with behind it: busybox httpd, Python's
 # http.server, nginx and Node.
 command -v busybox >/dev/null || need_pkgs+=(busybox-static)
@@ -62,6 +65,11 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$redis_new" = yes ]; then
     systemctl disable --now redis-server >/dev/null 2>&1 || service redis-server stop >/dev/null 2>&1 || true
   fi
+fi
+
+if ! command -v s3rver >/dev/null; then
+  say "installing s3rver 3.7.1 from npm (the Postgres archive's tests store it there)"
+  npm install -g --silent --no-audit --no-fund s3rver@3.7.1 >/dev/null
 fi
 
 # live-restore: containers keep running while dockerd restarts (an upgrade of Docker, a crash);

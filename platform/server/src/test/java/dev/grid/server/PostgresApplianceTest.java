@@ -51,16 +51,24 @@ class PostgresApplianceTest {
     TestCluster grid;
     TestApi api;
 
+    /** The archive's repository: S3-compatible storage, as an operator points it there (AttackTest has Grid's own directory). */
+    S3rver s3;
+
     @BeforeAll
-    void start() {
-        grid = TestCluster.archiving(4);
+    void start() throws Exception {
+        s3 = S3rver.start();
+        grid = TestCluster.archivingTo(s3.repoConf(), 4);
         api = grid.api;
         grid.startHosts(3);
     }
 
     @AfterAll
-    void stop() {
-        grid.close();
+    void stop() throws Exception {
+        try {
+            grid.close();
+        } finally {
+            s3.close();
+        }
     }
 
     ClusterState state() {
@@ -930,6 +938,8 @@ class PostgresApplianceTest {
             Map<String, String> now = api.config("shop");
             assertEquals(List.of(1, 2, 3), ids(now, "ROLLED_JDBC_DATABASE_URL", "ledger"), "the rows as they were at " + then);
             assertEquals(List.of(99), ids(now, "JDBC_DATABASE_URL", "ledger"), "and the original as it is");
+            assertTrue(s3.objects("grid-pgbackrest/archive/main") > 2 && s3.objects("grid-pgbackrest/backup/main") > 2,
+                    "the WAL and the base backups are in the bucket the operator named");
             var forked = api.cli("addons:create", "postgres", "-a", "shop", "--name", "shop-forked", "--as", "FORKED", "--fork", "shop-db");
             assertEquals(0, forked.exitCode(), forked.out() + forked.err());
             assertEquals(List.of(99), ids(api.config("shop"), "FORKED_JDBC_DATABASE_URL", "ledger"), "a fork is the database as it is now");

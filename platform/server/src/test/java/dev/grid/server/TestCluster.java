@@ -133,6 +133,18 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
+    /** As {@link #archiving}, with the repository in S3-compatible storage: {@code repoConf} is a GRID_PG_ARCHIVE_REPO file. */
+    static TestCluster archivingTo(java.nio.file.Path repoConf, long leaseTtl) {
+        synchronized (TestCluster.class) {
+            System.setProperty("grid.pg.archive.repo", repoConf.toString());
+            try {
+                return archiving(leaseTtl);
+            } finally {
+                System.clearProperty("grid.pg.archive.repo");
+            }
+        }
+    }
+
     /** What GRID_PG_ARCHIVE says to a Grid: the tests' clusters have no archive unless {@link #archiving} made them. */
     static final String ARCHIVE_PROPERTY = "grid.pg.archive";
 

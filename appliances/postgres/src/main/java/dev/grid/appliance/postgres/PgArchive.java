@@ -76,9 +76,12 @@ final class PgArchive {
     /** An operator's repository options ({@link PgBackRest#operatorRepo}) are kept in the file GRID_PG_ARCHIVE_REPO names. */
     static final String REPO_ENV = "GRID_PG_ARCHIVE_REPO";
 
-    /** The repository options of GRID_PG_ARCHIVE_REPO's file (none: Grid's own directory); a bad file is refused, naming it. */
+    /**
+     * The repository options of GRID_PG_ARCHIVE_REPO's file (or the system property
+     * {@code grid.pg.archive.repo}'s; none: Grid's own directory); a bad file is refused, naming it.
+     */
     static Map<String, String> operatorRepo(Map<String, String> env) {
-        String file = env.get(REPO_ENV);
+        String file = System.getProperty("grid.pg.archive.repo", env.get(REPO_ENV));
         if (file == null || file.isBlank()) return Map.of();
         try {
             return PgBackRest.operatorRepo(Files.readString(Path.of(file)));
@@ -297,6 +300,7 @@ final class PgArchive {
             Map<String, String> want = new LinkedHashMap<>(secrets);
             want.put(PgBackRest.REPO, platform.localAddress() + ":" + port);
             want.put(PgBackRest.REPO_PATH, repoPath().toString());
+            want.put(PgBackRest.REPO_CONFIG, conf().toString());
             want.put(PgBackRest.STANZA, keys.cluster());
             // Every host's address, so that a node moved to another host needs no new certificate.
             TreeSet<String> addresses = new TreeSet<>();
@@ -416,7 +420,8 @@ final class PgArchive {
             Files.writeString(scratch.resolve("client.crt"), secrets.get(PgBackRest.NODE_CLIENT_CERT));
             Files.writeString(scratch.resolve("client.key"), secrets.get(PgBackRest.NODE_CLIENT_KEY));
             Path restoreConf = scratch.resolve("pgbackrest.conf");
-            Files.writeString(restoreConf, PgBackRest.scratchConf(stanza, platform.localAddress(), port, repoPath(), scratch, pgdata, scratchPort));
+            Files.writeString(restoreConf, PgBackRest.scratchConf(stanza, platform.localAddress(), port, repoPath(),
+                    conf(), scratch, pgdata, scratchPort));
             Command.run(List.of("chmod", "-R", "go-rwx", scratch.toString()), Map.of(), Duration.ofSeconds(30));
             Command.run(List.of("chown", "-R", "postgres:postgres", scratch.toString()), Map.of(), Duration.ofSeconds(30));
             progress.accept("restoring " + database + (target == null ? " as of now" : " as of " + target) + " in a scratch server");

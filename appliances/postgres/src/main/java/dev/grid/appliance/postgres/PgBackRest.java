@@ -23,6 +23,14 @@ final class PgBackRest {
     /** The cluster's secrets that tell its nodes where the archive is, and with which certificates. */
     static final String REPO = "ARCHIVE_REPO";
     static final String REPO_PATH = "ARCHIVE_REPO_PATH";
+    /**
+     * Where the repository host's configuration is: a repository's TLS server runs a client's
+     * command with the options the client sends and the configuration file the client names
+     * ({@code repo1-host-config}, /etc/pgbackrest/pgbackrest.conf by default). Secure options (an
+     * operator's S3 keys) are never sent, so every client names the repository's file, and the
+     * keys stay on the controller's machine.
+     */
+    static final String REPO_CONFIG = "ARCHIVE_REPO_CONFIG";
     static final String STANZA = "ARCHIVE_STANZA";
     static final String NODE_CERT = "ARCHIVE_NODE_CERT";
     static final String NODE_KEY = "ARCHIVE_NODE_KEY";
@@ -45,7 +53,7 @@ final class PgBackRest {
     /** The secrets a node's archiving depends on: when they change, its pgBackRest server starts again with them. */
     static Map<String, String> nodeSecrets(Map<String, String> secrets) {
         Map<String, String> out = new java.util.TreeMap<>();
-        for (String k : List.of(REPO, REPO_PATH, STANZA, NODE_CERT, NODE_KEY, NODE_CLIENT_CERT, NODE_CLIENT_KEY, dev.grid.appliance.Clusters.TLS_CA)) {
+        for (String k : List.of(REPO, REPO_PATH, REPO_CONFIG, STANZA, NODE_CERT, NODE_KEY, NODE_CLIENT_CERT, NODE_CLIENT_KEY, dev.grid.appliance.Clusters.TLS_CA)) {
             if (secrets.containsKey(k)) out.put(k, secrets.get(k));
         }
         return out;
@@ -68,7 +76,9 @@ final class PgBackRest {
                 "repo1-host=" + repo[0],
                 "repo1-host-type=tls",
                 "repo1-host-port=" + repo[1],
-                "repo1-path=" + secrets.get(REPO_PATH),
+                "repo1-path=" + secrets.get(REPO_PATH)));
+        if (secrets.containsKey(REPO_CONFIG)) l.add("repo1-host-config=" + secrets.get(REPO_CONFIG));
+        l.addAll(List.of(
                 "repo1-host-ca-file=" + dir.resolve("ca.crt"),
                 "repo1-host-cert-file=" + dir.resolve("client.crt"),
                 "repo1-host-key-file=" + dir.resolve("client.key"),
@@ -97,6 +107,9 @@ final class PgBackRest {
         repo.forEach((k, v) -> l.add(k + "=" + v));
         l.addAll(List.of(
                 "repo1-retention-full=" + FULL_BACKUPS_KEPT,
+                // Small files in a few bundles, not an object each: a base backup of a new cluster is a thousand files,
+                // and an object store pays a request per object.
+                "repo1-bundle=y",
                 "start-fast=y",
                 "tls-server-address=" + address,
                 "tls-server-port=" + port,
@@ -123,11 +136,11 @@ final class PgBackRest {
      * node reaches it, with a node's client certificate), and the scratch server's own data in
      * {@code pgdata}; its files are in {@code dir}.
      */
-    static String scratchConf(String stanza, String repoAddress, int repoPort, Path repoPath, Path dir, Path pgdata, int pgPort) {
+    static String scratchConf(String stanza, String repoAddress, int repoPort, Path repoPath, Path repoConfig, Path dir, Path pgdata, int pgPort) {
         List<String> l = new ArrayList<>(List.of("# A scratch restore's, written by Grid's controller.", "[global]",
                 "repo1-host=" + repoAddress, "repo1-host-type=tls", "repo1-host-port=" + repoPort, "repo1-path=" + repoPath,
                 "repo1-host-ca-file=" + dir.resolve("ca.crt"), "repo1-host-cert-file=" + dir.resolve("client.crt"),
-                "repo1-host-key-file=" + dir.resolve("client.key")));
+                "repo1-host-key-file=" + dir.resolve("client.key"), "repo1-host-config=" + repoConfig));
         l.addAll(common(dir.resolve("spool")));
         l.addAll(List.of("", "[" + stanza + "]", "pg1-path=" + pgdata, "pg1-port=" + pgPort, "pg1-socket-path=" + dir));
         return String.join("\n", l) + "\n";
@@ -157,9 +170,9 @@ final class PgBackRest {
             if (eq < 0 || !name.matches("repo1-[a-z0-9-]+") || line.substring(eq + 1).isBlank()) {
                 throw new IllegalArgumentException("line " + n + " is not a pgBackRest repository option (repo1-NAME=VALUE): " + line);
             }
-            if (name.startsWith("repo1-host") || name.startsWith("repo1-retention")) {
+            if (name.startsWith("repo1-host") || name.startsWith("repo1-retention") || name.startsWith("repo1-bundle")) {
                 throw new IllegalArgumentException("line " + n + ": Grid sets " + name + " itself (the repository host is Grid's controller; it keeps "
-                        + FULL_BACKUPS_KEPT + " full backups)");
+                        + FULL_BACKUPS_KEPT + " full backups, their small files bundled)");
             }
             out.put(name, line.substring(eq + 1).strip());
         }

@@ -74,11 +74,21 @@ class PgBackRestTest {
         Map<String, String> repo = PgBackRest.repository(s3, Path.of("/g/repo"));
         assertFalse(PgBackRest.local(repo));
         String conf = PgBackRest.repoConf("main", repo, Path.of("/g"), "10.0.0.5", 41000, List.of());
-        for (String line : List.of("repo1-type=s3", "repo1-path=/grid-pgbackrest", "repo1-s3-bucket=grid-archive", "repo1-s3-key-secret=SECRET",
+        for (String line : List.of("repo1-type=s3", "repo1-path=/grid-pgbackrest", "repo1-s3-bucket=grid-archive", "repo1-s3-key-secret=SECRET", "repo1-bundle=y",
                 "repo1-retention-full=" + PgBackRest.FULL_BACKUPS_KEPT, "tls-server-auth=grid-pgbackrest-node=main")) {
             assertTrue(conf.lines().anyMatch(line::equals), line + " in\n" + conf);
         }
         assertEquals(1, conf.lines().filter(l -> l.startsWith("repo1-path=")).count(), "one path: the operator's");
+        // The repository's TLS server reads the file a client names: each node names the repository's, and holds no key.
+        Map<String, String> secrets = new HashMap<>(archived());
+        secrets.put(PgBackRest.REPO_PATH, repo.get("repo1-path"));
+        secrets.put(PgBackRest.REPO_CONFIG, "/g/pgbackrest.conf");
+        String node = PgBackRest.nodeConf(secrets, Path.of("/data/backrest"), "10.0.0.7", 40123, Path.of("/data/pg"), 20004);
+        for (String line : List.of("repo1-host-type=tls", "repo1-path=/grid-pgbackrest", "repo1-host-config=/g/pgbackrest.conf")) {
+            assertTrue(node.lines().anyMatch(line::equals), line + " in\n" + node);
+        }
+        assertFalse(node.contains("SECRET") || node.contains("repo1-s3"), "no key on a node:\n" + node);
+        assertTrue(PgBackRest.nodeSecrets(secrets).containsKey(PgBackRest.REPO_CONFIG), "a new file restarts the node's pgBackRest server");
         Map<String, String> nfs = PgBackRest.repository(PgBackRest.operatorRepo("repo1-path=/mnt/nfs/grid\n"), Path.of("/g/repo"));
         assertTrue(PgBackRest.local(nfs));
         assertEquals("/mnt/nfs/grid", nfs.get("repo1-path"), "a shared directory every controller mounts");
@@ -87,6 +97,7 @@ class PgBackRestTest {
         for (String[] bad : new String[][] {
                 {"repo1-host=elsewhere", "line 1: Grid sets repo1-host itself"},
                 {"repo1-retention-full=30", "line 1: Grid sets repo1-retention-full itself"},
+                {"repo1-bundle=n", "line 1: Grid sets repo1-bundle itself"},
                 {"repo1-type=s3\npg1-path=/x", "line 2 is not a pgBackRest repository option (repo1-NAME=VALUE): pg1-path=/x"},
                 {"repo1-s3-bucket", "line 1 is not a pgBackRest repository option"},
                 {"repo1-s3-bucket=", "line 1 is not a pgBackRest repository option"},
