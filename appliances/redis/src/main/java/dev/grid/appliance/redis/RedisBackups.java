@@ -264,7 +264,7 @@ final class RedisBackups implements Provider.Backups {
             Files.setOwner(dir, nobody);
             Files.setOwner(dir.resolve("dump.rdb"), nobody);
             Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-            return List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--");
+            return List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--no-new-privs", "--");
         }
 
         long pid() {
