@@ -7,8 +7,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The backups of an app's add-on, the same for every kind that has them: {@code pg:backups*}
- * (pg_dump files) and {@code redis:backups*} (RDB snapshots). Each command is written once, over a
- * {@link Kind}; the classes at the end only name them.
+ * (pg_dump files) and {@code redis:backups*} (RDB snapshots). Each command is written once, over the
+ * {@link Kind} its name says; the classes at the end only name them.
  */
 final class BackupCommands {
     private BackupCommands() {}
@@ -32,6 +32,11 @@ final class BackupCommands {
             this.inspect = inspect;
         }
 
+        /** The kind a command's name says: {@code redis:...} or {@code pg:...}. */
+        static Kind of(String command) {
+            return command.startsWith(REDIS.prefix + ":") ? REDIS : PG;
+        }
+
         String addon(Grid.AddonCommand c) {
             return PgCommands.attached(c.api(), c.app, provider, c.choice).addon();
         }
@@ -42,7 +47,9 @@ final class BackupCommands {
     }
 
     abstract static class ListBackups extends Grid.AddonRead {
-        abstract Kind kind();
+        Kind kind() {
+            return Kind.of(spec.name());
+        }
 
         @Override
         JsonNode fetch() {
@@ -62,7 +69,9 @@ final class BackupCommands {
     }
 
     abstract static class Capture extends Grid.AddonCommand {
-        abstract Kind kind();
+        Kind kind() {
+            return Kind.of(spec.name());
+        }
 
         public Integer call() {
             String addon = kind().addon(this);
@@ -81,7 +90,9 @@ final class BackupCommands {
         java.nio.file.Path file;
         @Option(names = "--confirm", description = "the app's name: the add-on's current data is replaced") String confirm;
 
-        abstract Kind kind();
+        Kind kind() {
+            return Kind.of(spec.name());
+        }
 
         public Integer call() {
             if (!app.equals(confirm)) throw new CliException("restoring replaces the data of " + app + "'s " + kind().title + " add-on: confirm with --confirm " + app);
@@ -115,7 +126,9 @@ final class BackupCommands {
         @Parameters(arity = "0..1", paramLabel = "ID") String id;
         @Option(names = {"-o", "--output"}, description = "the file to write (default: ADDON-ID.dump here)") java.nio.file.Path output;
 
-        abstract Kind kind();
+        Kind kind() {
+            return Kind.of(spec.name());
+        }
 
         public Integer call() throws Exception {
             String addon = kind().addon(this);
@@ -146,7 +159,9 @@ final class BackupCommands {
         @Option(names = "--at", required = true, description = "HH:MM and a time zone: '02:00 UTC', '23:30 America/New_York'") String at;
         @Option(names = "--keep", description = "how many scheduled backups to keep (default 7); the oldest go") Integer keep;
 
-        abstract Kind kind();
+        Kind kind() {
+            return Kind.of(spec.name());
+        }
 
         public Integer call() {
             String addon = kind().addon(this);
@@ -159,7 +174,9 @@ final class BackupCommands {
     }
 
     abstract static class Unschedule extends Grid.AddonCommand {
-        abstract Kind kind();
+        Kind kind() {
+            return Kind.of(spec.name());
+        }
 
         public Integer call() {
             String addon = kind().addon(this);
@@ -171,7 +188,9 @@ final class BackupCommands {
     }
 
     abstract static class Schedules extends Grid.AddonRead {
-        abstract Kind kind();
+        Kind kind() {
+            return Kind.of(spec.name());
+        }
 
         @Override
         JsonNode fetch() {
@@ -196,105 +215,49 @@ final class BackupCommands {
         }
     }
 
-    // The commands: one per kind, naming the shared ones above.
+    // The commands: one per kind, naming the shared ones above (the name's prefix is the kind).
 
     @Command(name = "pg:backups", description = "List the backups of the app's Postgres add-on.")
-    static final class PgList extends ListBackups {
-        Kind kind() {
-            return Kind.PG;
-        }
-    }
+    static final class PgList extends ListBackups {}
 
     @Command(name = "pg:backups:capture", description = "Back up the app's Postgres database (pg_dump, custom format) into the blob store.")
-    static final class PgCapture extends Capture {
-        Kind kind() {
-            return Kind.PG;
-        }
-    }
+    static final class PgCapture extends Capture {}
 
     @Command(name = "pg:backups:restore", description = {"Replace the app's Postgres data with a backup (the latest by default), or with a pg_dump file (--file).",
             "All or nothing: a restore that fails leaves the data as it was."})
-    static final class PgRestore extends Restore {
-        Kind kind() {
-            return Kind.PG;
-        }
-    }
+    static final class PgRestore extends Restore {}
 
     @Command(name = "pg:backups:download", description = "Save a backup of the app's Postgres add-on (the latest by default) as a pg_dump -Fc file.")
-    static final class PgDownload extends Download {
-        Kind kind() {
-            return Kind.PG;
-        }
-    }
+    static final class PgDownload extends Download {}
 
     @Command(name = "pg:backups:schedule", description = "Back up the app's Postgres add-on every day at a time (--at '02:00 UTC'), keeping the newest N (--keep, 7).")
-    static final class PgSchedule extends Schedule {
-        Kind kind() {
-            return Kind.PG;
-        }
-    }
+    static final class PgSchedule extends Schedule {}
 
     @Command(name = "pg:backups:unschedule", description = "Stop the daily backups of the app's Postgres add-on (the backups taken stay).")
-    static final class PgUnschedule extends Unschedule {
-        Kind kind() {
-            return Kind.PG;
-        }
-    }
+    static final class PgUnschedule extends Unschedule {}
 
     @Command(name = "pg:backups:schedules", description = "Show the daily backup schedule of the app's Postgres add-on.")
-    static final class PgSchedules extends Schedules {
-        Kind kind() {
-            return Kind.PG;
-        }
-    }
+    static final class PgSchedules extends Schedules {}
 
     @Command(name = "redis:backups", description = "List the backups (RDB snapshots) of the app's Redis add-on.")
-    static final class RedisList extends ListBackups {
-        Kind kind() {
-            return Kind.REDIS;
-        }
-    }
+    static final class RedisList extends ListBackups {}
 
     @Command(name = "redis:backups:capture", description = "Back up the app's Redis (an RDB snapshot, taken from a replica that holds every write) into the blob store.")
-    static final class RedisCapture extends Capture {
-        Kind kind() {
-            return Kind.REDIS;
-        }
-    }
+    static final class RedisCapture extends Capture {}
 
     @Command(name = "redis:backups:restore", description = {"Replace the app's Redis data with a backup (the latest by default), or with an RDB file (--file).",
             "All or nothing: Redis runs the restore as one transaction, or refuses it and keeps its data."})
-    static final class RedisRestore extends Restore {
-        Kind kind() {
-            return Kind.REDIS;
-        }
-    }
+    static final class RedisRestore extends Restore {}
 
     @Command(name = "redis:backups:download", description = "Save a backup of the app's Redis add-on (the latest by default) as an RDB file.")
-    static final class RedisDownload extends Download {
-        Kind kind() {
-            return Kind.REDIS;
-        }
-    }
+    static final class RedisDownload extends Download {}
 
     @Command(name = "redis:backups:schedule", description = "Back up the app's Redis add-on every day at a time (--at '02:00 UTC'), keeping the newest N (--keep, 7).")
-    static final class RedisSchedule extends Schedule {
-        Kind kind() {
-            return Kind.REDIS;
-        }
-    }
+    static final class RedisSchedule extends Schedule {}
 
     @Command(name = "redis:backups:unschedule", description = "Stop the daily backups of the app's Redis add-on (the backups taken stay).")
-    static final class RedisUnschedule extends Unschedule {
-        Kind kind() {
-            return Kind.REDIS;
-        }
-    }
+    static final class RedisUnschedule extends Unschedule {}
 
     @Command(name = "redis:backups:schedules", description = "Show the daily backup schedule of the app's Redis add-on.")
-    static final class RedisSchedules extends Schedules {
-        Kind kind() {
-            return Kind.REDIS;
-        }
-    }
+    static final class RedisSchedules extends Schedules {}
 }
