@@ -51,8 +51,9 @@ final class RedisBackups implements Provider.Backups {
     @Override
     public void dump(Provider.Resource r, Path to) throws Exception {
         Map<String, String> secrets = Clusters.secrets(platform.store(), keys(r));
-        Node primary = primary(r, secrets);
-        Node from = caughtUpReplica(r, primary, secrets);
+        Map<String, NodeReport> reports = Clusters.reports(platform.store(), keys(r));
+        Node primary = primary(r, reports, secrets);
+        Node from = caughtUpReplica(r, reports, primary, secrets);
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", from.address(), "-p", String.valueOf(from.port()), "--user", RedisDatastore.KEEPER_USER));
         Path ca = null;
         try {
@@ -74,7 +75,7 @@ final class RedisBackups implements Provider.Backups {
     @Override
     public void restore(Provider.Resource r, Path from) throws Exception {
         Map<String, String> secrets = Clusters.secrets(platform.store(), keys(r));
-        Node primary = primary(r, secrets);
+        Node primary = primary(r, Clusters.reports(platform.store(), keys(r)), secrets);
         try (Scratch scratch = Scratch.load(from); Resp target = open(primary, secrets)) {
             Map<String, String> memory = Resp.fields(target.text("INFO", "memory"));
             long limit = Long.parseLong(memory.getOrDefault("maxmemory", "0"));
@@ -143,21 +144,16 @@ final class RedisBackups implements Provider.Backups {
         return new ClusterKeys("redis", r.internal().get("cluster"));
     }
 
-    /** The CA the cluster's nodes serve TLS with, or null while they serve plain TCP (on one host). */
-    private String caOf(Provider.Resource r, Map<String, String> secrets) {
-        return secrets.containsKey(Clusters.TLS_CA) && Clusters.spansHosts(platform.store(), keys(r)) ? secrets.get(Clusters.TLS_CA) : null;
-    }
-
-    private Node primary(Provider.Resource r, Map<String, String> secrets) {
+    private Node primary(Provider.Resource r, Map<String, NodeReport> reports, Map<String, String> secrets) {
         var state = Clusters.state(platform.store(), keys(r)).orElseThrow(() -> new IllegalStateException("the cluster has no state yet"));
-        NodeReport p = Clusters.reports(platform.store(), keys(r)).get(state.primary());
+        NodeReport p = reports.get(state.primary());
         if (p == null || !p.isWritablePrimary()) throw new IllegalStateException("the primary of " + r.id() + " is not serving; try again once it is (grid redis:info)");
-        return new Node(p.id(), p.address(), p.port(), caOf(r, secrets));
+        return new Node(p.id(), p.address(), p.port(), RedisProvider.caServed(platform, keys(r), secrets));
     }
 
     /** A healthy replica of the primary's, once it holds every write the primary had now; the primary if none does within {@link #CATCH_UP}. */
-    private Node caughtUpReplica(Provider.Resource r, Node primary, Map<String, String> secrets) throws Exception {
-        NodeReport replica = source(Clusters.reports(platform.store(), keys(r)).values(), primary.id());
+    private Node caughtUpReplica(Provider.Resource r, Map<String, NodeReport> reports, Node primary, Map<String, String> secrets) throws Exception {
+        NodeReport replica = source(reports.values(), primary.id());
         if (replica == null) return primary;
         Node node = new Node(replica.id(), replica.address(), replica.port(), primary.caPem());
         long wanted;

@@ -157,11 +157,7 @@ public final class RedisDatastore implements Datastore {
     public Observation observe() {
         if (!running()) return Observation.stopped(redis.notRunning());
         try {
-            Map<String, String> info = new HashMap<>();
-            for (String line : cli("INFO", "replication").split("\r?\n")) {
-                int i = line.indexOf(':');
-                if (i > 0) info.put(line.substring(0, i), line.substring(i + 1).strip());
-            }
+            Map<String, String> info = Resp.fields(cli("INFO", "replication"));
             if ("master".equals(info.get("role"))) {
                 Map<String, Long> replicas = new HashMap<>();
                 for (var e : info.entrySet()) {

@@ -115,8 +115,16 @@ public final class RedisProvider implements Provider {
             org.slf4j.LoggerFactory.getLogger(RedisProvider.class).info("redis {}: the cluster's certificates were re-issued", keys.cluster());
         }
         Map<String, String> secrets = Clusters.secrets(platform.store(), keys);
-        boolean tls = secrets.containsKey(Clusters.TLS_CA) && Clusters.spansHosts(platform.store(), keys);
-        return withTls(upgradedEnv(resource), tls, secrets.get(Clusters.TLS_CA));
+        String ca = caServed(platform, keys, secrets);
+        return withTls(upgradedEnv(resource), ca != null, ca);
+    }
+
+    /**
+     * The CA the cluster's nodes serve TLS with now, or null while they serve plaintext: one machine,
+     * or a cluster an earlier Grid made with no certificates. Apps and the provider's own clients alike.
+     */
+    static String caServed(Platform platform, ClusterKeys keys, Map<String, String> secrets) {
+        return secrets.containsKey(Clusters.TLS_CA) && Clusters.spansHosts(platform.store(), keys) ? secrets.get(Clusters.TLS_CA) : null;
     }
 
     static final String CA_CERT = "REDIS_CA_CERT";
