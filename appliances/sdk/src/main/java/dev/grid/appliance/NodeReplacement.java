@@ -13,7 +13,10 @@ import java.util.Set;
  * let go: the scheduler places it elsewhere with a fresh volume, and it rebuilds from the
  * primary. That loses nothing, since the primary holds every acknowledged write; it is never
  * done for the primary itself, nor while another member reports (a replica that streams, so writes
- * flow and the node waits for its host or for {@code grid hosts:remove}; or one being rebuilt).
+ * flow and the node waits for its host or for {@code grid hosts:remove}; or one being rebuilt),
+ * nor while another missing member's job is on a host that is up: that one is coming (made again
+ * a moment ago, or restarting), and a second made again meanwhile would only move the cluster's
+ * nodes off a host that may be back in a moment.
  */
 public final class NodeReplacement {
     private NodeReplacement() {}
@@ -31,6 +34,9 @@ public final class NodeReplacement {
         if (p == null || !p.isWritablePrimary() || p.generation() != s.generation()) return Optional.empty();
         // Any other member reporting is, or is becoming, a standby (one made again reports while it copies the primary).
         if (members.stream().anyMatch(m -> !m.equals(s.primary()) && alive.containsKey(m))) return Optional.empty();
+        if (members.stream().anyMatch(m -> !m.equals(s.primary()) && hostOf.get(m) != null && hostsUp.contains(hostOf.get(m)))) {
+            return Optional.empty();
+        }
         return members.stream()
                 .filter(m -> !m.equals(s.primary()) && !alive.containsKey(m))
                 .filter(m -> missingSince.containsKey(m) && now - missingSince.get(m) >= after.toMillis())

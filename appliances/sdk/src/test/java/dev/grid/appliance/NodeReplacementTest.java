@@ -31,6 +31,15 @@ class NodeReplacementTest {
     }
 
     @Test
+    void oneMadeAgainIsWaitedForBeforeAnotherIsEvenWhenItIsSlowToReport() {
+        var alive = FailoverTest.reports(FailoverTest.primary("n2", 9, 100, null));
+        // n0 was made again on host b a moment ago and has not reported yet; n1's host a is still down.
+        Map<String, String> n0MadeAgain = Map.of("n0", "b", "n1", "a", "n2", "b");
+        assertEquals(Optional.empty(), NodeReplacement.due(ALONE, MEMBERS, alive, Map.of("n0", NOW - 60_000, "n1", NOW - 60_000),
+                n0MadeAgain, Set.of("b"), NOW, AFTER), "n1 stays where it is: host a may be back before n0 reports");
+    }
+
+    @Test
     void nothingIsMadeAgainWhileAnotherMemberReportsOrThePrimaryDoesNotServe() {
         var rebuilding = FailoverTest.reports(FailoverTest.primary("n2", 9, 100, null), FailoverTest.down("n0", 0, NOW));
         assertEquals(Optional.empty(), due(ALONE, rebuilding, 600_000, Set.of("b")), "n0 is being rebuilt: n1 waits for its host");
