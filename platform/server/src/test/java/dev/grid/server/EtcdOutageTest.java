@@ -16,12 +16,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * Grid's etcd unavailable for 30 s, paused ({@code SIGSTOP}) and then stopped and started again,
  * under a web app and a Postgres add-on (Flynn's TestNoFlap is the anchor): the app serves and the
  * add-on takes commits throughout, and when etcd is back everything reconverges without a failover.
  */
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(OwnServer.LOCK)
 class EtcdOutageTest {
     private static final int OUTAGE_SECONDS = 30;
 

@@ -13,28 +13,29 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /**
  * The all-in-one server as `grid up` runs it (own local etcd under GRID_HOME),
  * stopped and started again as `grid down` and `grid up` do, and then restarted as for an
  * upgrade, its workloads running throughout.
  */
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(OwnServer.LOCK)
 class GridServerTest {
     @Test
     void downStopsJobsKeepsStateAndVolumesAndUpBringsThemBack() throws Exception {
-        // As every test cluster but the archive's own (TestCluster.archiving): a base backup costs this test half a minute.
-        System.setProperty(TestCluster.ARCHIVE_PROPERTY, "off");
         OwnServer own = new OwnServer("srv", "127.0.0.4", "25000-25099", "32000-32009");
         Path home = own.home;
         String hostId = own.hostId;
         Map<String, String> env = own.env;
         env.put("GRID_METRICS_PORT", "0");
-        ServerConfig config = own.config();
         Docker docker = new Docker(Docker.DEFAULT_HOST);
         String volume = hostId + "-keep";
-        GridServer server = new GridServer();
+        GridServer server = own.start();
         try {
-            server.start(config, config.token(env));
             var api = own.api();
             assertEquals(0, api.cli("apps:create", "keeper").exitCode());
             assertEquals(0, api.cli("deploy", "-a", "keeper", "--image", TestCluster.STACK_IMAGE, "--process", "web=" + TestCluster.WEB).exitCode());
@@ -80,8 +81,7 @@ class GridServerTest {
             assertThrows(IllegalStateException.class, () -> dev.grid.net.Nft.run("list", "table", "inet", table),
                     "grid down leaves no rule that captures a port");
 
-            server = new GridServer();
-            server.start(config, config.token(env)); // grid up again, same GRID_HOME
+            server = own.start(); // grid up again, same GRID_HOME
             Eventually.await("the same 3 jobs up again", Duration.ofSeconds(30), () -> api.upJobs("keeper").size(), n -> n == 3);
             JsonNode releases = api.ok("GET", "/apps/keeper/releases", null);
             assertEquals(3, releases.size(), "state survived in the local etcd (2 deploys, 1 add-on attachment)");
@@ -108,8 +108,7 @@ class GridServerTest {
             assertEquals("", TestCluster.psql(databaseUrl, "INSERT INTO kept VALUES ('while Grid was down')"),
                     "the add-on takes writes while Grid is stopped (its route is in the kernel, its keepers' etcd runs)");
             Eventually.sleep(6000); // past the stopped agent's lease (GRID_LEASE_TTL 5 s): only the handover keeps its jobs registered
-            server = new GridServer();
-            server.start(config, config.token(env));
+            server = own.start();
             // At once, before the new agent has looked at a container: the router finds the web jobs the restart handed over.
             assertEquals("HTTP/1.1 200 OK", TestCluster.statusLine(Integer.parseInt(env.get("GRID_HTTP_PORT")), "keeper.localhost"),
                     "the router serves the app as soon as Grid is back");

@@ -26,6 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.exceptions.JedisException;
@@ -36,6 +39,8 @@ import redis.clients.jedis.exceptions.JedisException;
  * another keeper program), and a Redis cluster made as before issue 12: one password for
  * everyone, the app's user allowed every admin command.
  */
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(OwnServer.LOCK)
 class KeeperUpgradeTest {
     @Test
     void anEarlierGridsRedisGetsThisGridsKeeperNodeByNodeAndLosesNoConfirmedWrite() throws Exception {
@@ -53,7 +58,7 @@ class KeeperUpgradeTest {
             secrets.remove("KEEPER_PASSWORD");
             secrets.remove("REPLICA_PASSWORD");
             store.put(keys.secrets(), secrets);
-            restartEach(store, docker, keys, members);
+            restartEach(store, docker, own.hostId, keys, members);
             String newPrimary = TestCluster.awaitWhole(store, keys, members);
             NodeReport p = Clusters.reports(store, keys).get(newPrimary);
             try (Jedis app = node(p, env)) {
@@ -124,7 +129,7 @@ class KeeperUpgradeTest {
             Map<String, String> secrets = new LinkedHashMap<>(Clusters.secrets(store, keys));
             secrets.keySet().removeIf(k -> k.startsWith("TLS_"));
             store.put(keys.secrets(), secrets);
-            restartEach(store, docker, keys, members);
+            restartEach(store, docker, own.hostId, keys, members);
             String primary = TestCluster.awaitWhole(store, keys, members);
             NodeReport p = Clusters.reports(store, keys).get(primary);
             assertEquals("on", superuserByPassword(p, secrets), "the hole: an earlier Grid's superuser needs only its password");
@@ -178,14 +183,14 @@ class KeeperUpgradeTest {
     }
 
     /** Restarts each member's container, replicas first, each back (a new keeper process) before the next. */
-    private static void restartEach(Store store, Docker docker, ClusterKeys keys, List<String> members) {
+    private static void restartEach(Store store, Docker docker, String hostId, ClusterKeys keys, List<String> members) {
         String primary = Clusters.state(store, keys).orElseThrow().primary();
         List<String> order = new ArrayList<>(members);
         order.remove(primary);
         order.add(primary);
         for (String m : order) {
             String before = Clusters.reports(store, keys).get(m).incarnation();
-            docker.kill(container(docker, keys, m));
+            docker.kill(container(docker, hostId, keys, m));
             Eventually.await(m + " back as an earlier Grid made it", Duration.ofSeconds(60), () -> Clusters.reports(store, keys).get(m),
                     r -> r != null && r.healthy() && !r.incarnation().equals(before));
         }
@@ -309,8 +314,8 @@ class KeeperUpgradeTest {
         return j;
     }
 
-    private static String container(Docker docker, ClusterKeys keys, String node) {
-        Map<String, String> labels = new HashMap<>(Map.of("grid.app", keys.app(), "grid.type", node));
+    private static String container(Docker docker, String hostId, ClusterKeys keys, String node) {
+        Map<String, String> labels = new HashMap<>(Map.of("grid.app", keys.app(), "grid.type", node, "grid.host", hostId));
         return docker.list(labels).stream().filter(c -> c.running()).findFirst()
                 .orElseThrow(() -> new AssertionError("no running container for " + node)).id();
     }

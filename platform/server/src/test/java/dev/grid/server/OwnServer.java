@@ -14,8 +14,15 @@ import java.util.Map;
 /**
  * A whole Grid of a test's own (its own GRID_HOME, etcd, ports, host id and address), for the
  * tests that stop and start servers, which the shared {@link TestCluster} must never do.
+ *
+ * <p>Such a test runs beside the other tests (junit-platform.properties), one at a time: its class
+ * is {@code @Execution(CONCURRENT)} and {@code @ResourceLock(OwnServer.LOCK)}. So it shares nothing
+ * with another Grid on this machine but the Docker engine, where its containers carry its host id
+ * and its ports are its own.
  */
 final class OwnServer {
+    /** The lock of the tests that run a Grid of their own: one such Grid at a time. */
+    static final String LOCK = "a Grid of a test's own";
     final Path home;
     final String hostId;
     final Map<String, String> env;
@@ -50,11 +57,16 @@ final class OwnServer {
     GridServer start() throws Exception {
         ServerConfig config = config();
         GridServer server = new GridServer();
-        try {
-            server.start(config, config.token(env));
-        } catch (Exception | Error e) {
-            server.close();
-            throw e;
+        // Not while a TestCluster starts, and without an archive, as every test cluster but the
+        // archive's own (TestCluster.archiving), whose system properties are set for its start alone.
+        synchronized (TestCluster.class) {
+            System.setProperty(TestCluster.ARCHIVE_PROPERTY, "off");
+            try {
+                server.start(config, config.token(env));
+            } catch (Exception | Error e) {
+                server.close();
+                throw e;
+            }
         }
         return server;
     }

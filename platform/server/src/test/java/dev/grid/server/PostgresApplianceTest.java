@@ -112,8 +112,7 @@ class PostgresApplianceTest {
     }
 
     Container container(String node) {
-        return grid.docker.list(Map.of("grid.app", KEYS.app(), "grid.type", node)).stream()
-                .filter(c -> c.running()).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
+        return grid.nodeContainer(KEYS, node);
     }
 
     /** Whether a session on this JDBC URL is encrypted, as the server sees it ("t" or "f"). */

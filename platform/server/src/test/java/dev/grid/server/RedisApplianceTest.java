@@ -66,8 +66,7 @@ class RedisApplianceTest {
     }
 
     Container container(String addon, String node) {
-        return grid.docker.list(Map.of("grid.app", keys(addon).app(), "grid.type", node)).stream()
-                .filter(c -> c.running()).findFirst().orElseThrow(() -> new AssertionError("no running container for " + node));
+        return grid.nodeContainer(keys(addon), node);
     }
 
     /** The client config a REDIS_URL asks for: TLS that trusts only the cluster's CA (REDIS_CA_CERT) for rediss://. */

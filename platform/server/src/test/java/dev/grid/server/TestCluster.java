@@ -291,7 +291,9 @@ final class TestCluster implements AutoCloseable {
      * running container (no network, no password): its output, or "psql failed: ..." with why.
      */
     static String nodeSql(Docker docker, dev.grid.appliance.ClusterKeys keys, dev.grid.appliance.NodeReport node, String sql) {
-        var running = docker.list(Map.of("grid.app", keys.app(), "grid.type", node.id())).stream().filter(Docker.Container::running).findFirst();
+        // By its port too: another Grid on this machine (an OwnServer's) may run a cluster of that name.
+        var running = docker.list(Map.of("grid.app", keys.app(), "grid.type", node.id(), "grid.port", String.valueOf(node.port())))
+                .stream().filter(Docker.Container::running).findFirst();
         if (running.isEmpty()) return "psql failed: no running container for " + node.id();
         try {
             Process p = new ProcessBuilder("docker", "exec", running.get().id(), "/usr/lib/postgresql/15/bin/psql", "-h", "/tmp",
@@ -316,6 +318,16 @@ final class TestCluster implements AutoCloseable {
             for (String m : members) if (!m.equals(state.primary()) && !state.streams(m, r.get(m))) return null;
             return state.primary();
         }, p -> p != null);
+    }
+
+    /**
+     * The running container of data node {@code node} of {@code keys} on this cluster's hosts
+     * (another Grid on this machine, an OwnServer's, may run a cluster of that name).
+     */
+    Container nodeContainer(dev.grid.appliance.ClusterKeys keys, String node) {
+        return docker.list(Map.of("grid.app", keys.app(), "grid.type", node)).stream()
+                .filter(c -> c.running() && c.labels().getOrDefault("grid.host", "").startsWith(id + "-")).findFirst()
+                .orElseThrow(() -> new AssertionError("no running container for " + node));
     }
 
     /** The status line of a GET / for {@code host} through the router on 127.0.0.1:{@code port}. */
