@@ -3,7 +3,9 @@ package dev.grid.appliance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grid.appliance.Datastore.Observation;
 import dev.grid.appliance.Failover.Policy;
+import dev.grid.appliance.keeper.Convergence;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,30 +18,39 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * Drives {@link Failover#decide} through random histories of a simulated three-node
- * cluster: a client writes, nodes die and return, replicas lag, keepers converge to
- * each new state the way the real keeper does (a primary makes a new sync wait until
- * it holds everything written before it became the sync; a returning node rewinds to
- * the new primary). The safety property: every acknowledged write is in the log of
- * every primary chosen afterwards.
+ * Drives {@link Failover#decide} and the keeper's own {@link Convergence#next} through random
+ * histories of a simulated three-node cluster: a client writes, nodes die and come back as new
+ * keeper processes (new incarnations, their memory gone), replicas lag, and each node's keeper
+ * converges its simulated datastore with the very function the keeper runs (a primary makes a new
+ * sync wait until it holds everything written before it became the sync; a returning node rewinds to
+ * the new primary). The safety property: every acknowledged write is in the log of every primary
+ * chosen afterwards.
  */
 class FailoverSimulationTest {
     static final List<String> MEMBERS = List.of("n0", "n1", "n2");
 
-    /** One data node: its log of write ids, whether it runs, and what it is. */
+    /**
+     * One data node: its datastore (its log of write ids, whether it runs, its role, whom it
+     * streams from, the sync its writes wait for) and its keeper (incarnation, memory, last word on
+     * the sync).
+     */
     static final class Node {
         final String id;
         List<Integer> log = new ArrayList<>();
         boolean alive = true;
         String role = "stopped";
         String upstream;
-        long generation;
-        String configuredSync; // primary only
-        int syncFrom;          // primary only: its log length when configuredSync was set
+        String requiredSync;   // primary only: the sync it was told to wait for
+        String incarnation;
+        Convergence.Memory memory = Convergence.Memory.START;
+        String caughtUp;
         /** A dead node's last report, still in etcd for {@link #lingers} more rounds (its keeper's lease has not ended yet). */
         NodeReport lastReport;
         int lingers;
-        Node(String id) { this.id = id; }
+        Node(String id) {
+            this.id = id;
+            this.incarnation = id + "-0";
+        }
     }
 
     static final class Sim {
@@ -49,6 +60,7 @@ class FailoverSimulationTest {
         final Set<Integer> acked = new HashSet<>();
         ClusterState state;
         int nextWrite;
+        int incarnations;
         long now = 1_000_000;
         int failovers;
         String lostWrites;
@@ -56,8 +68,8 @@ class FailoverSimulationTest {
         Map<String, String> domains = Map.of();
         /**
          * Redis's acknowledgement ({@code WAIT 1}): a write is acknowledged once any replica attached to
-         * the primary has it, and the primary tells the sync caught up only while it is the one attached.
-         * Else synchronous commit: acknowledged once the configured sync has it.
+         * the primary has it, and the primary's datastore counts the sync as the one that acknowledges
+         * only while it is the one attached. Else synchronous commit: acknowledged once the required sync has it.
          */
         boolean anyAttachedAcks;
 
@@ -77,12 +89,26 @@ class FailoverSimulationTest {
         }
 
         NodeReport report(Node n) {
-            String caught = null;
-            if ("primary".equals(n.role) && n.configuredSync != null) {
-                Node s = nodes.get(n.configuredSync);
-                if (s.alive && n.id.equals(s.upstream) && isPrefix(s.log, n.log) && n.syncFrom >= 0 && s.log.size() >= n.syncFrom) caught = s.id;
+            Observation o = observe(n);
+            return new NodeReport(n.id, "127.0.0.1", 1 + MEMBERS.indexOf(n.id), o.role(), n.memory.appliedGeneration(), o.upstream(),
+                    o.position(), n.caughtUp, 0, "", n.incarnation);
+        }
+
+        /** What node {@code n}'s datastore says it is, as a real one would ({@link dev.grid.appliance.Datastore#observe}). */
+        Observation observe(Node n) {
+            if (!n.alive || "stopped".equals(n.role)) return Observation.stopped("stopped");
+            if ("replica".equals(n.role)) {
+                Node up = n.upstream == null ? null : nodes.get(n.upstream);
+                boolean streams = up != null && up.alive && !"stopped".equals(up.role) && isPrefix(n.log, up.log);
+                return new Observation("replica", n.log.size(), streams ? up.id : null, null, Map.of(), "");
             }
-            return new NodeReport(n.id, "127.0.0.1", 1, n.role, n.generation, n.upstream, n.log.size(), caught, 0, "");
+            List<Node> attached = attached(n);
+            Map<String, Long> replicas = new HashMap<>();
+            for (Node r : attached) replicas.put(r.id, (long) r.log.size());
+            boolean active = n.requiredSync != null && (anyAttachedAcks
+                    ? attached.size() == 1 && attached.get(0).id.equals(n.requiredSync)
+                    : replicas.containsKey(n.requiredSync));
+            return new Observation("primary", n.log.size(), null, active ? n.requiredSync : null, replicas, "");
         }
 
         /** Node {@code n} dies; its report stays {@code lingers} rounds more, as a keeper's lease outlives its process. */
@@ -94,6 +120,16 @@ class FailoverSimulationTest {
             n.upstream = null;
         }
 
+        /** Node {@code n} starts again: its datastore stopped, a new keeper process with nothing in memory. */
+        void revive(Node n) {
+            n.alive = true;
+            n.role = "stopped";
+            n.upstream = null;
+            n.requiredSync = null;
+            n.incarnation = n.id + "-" + ++incarnations;
+            n.memory = Convergence.Memory.START;
+            n.caughtUp = null;
+        }
 
         void step() {
             // chaos: a node dies or comes back now and then
@@ -107,12 +143,12 @@ class FailoverSimulationTest {
                     kill(n, random.nextInt(3));
                 }
             } else if (r < 20) {
-                for (Node n : nodes.values()) if (!n.alive) { n.alive = true; break; }
+                for (Node n : nodes.values()) if (!n.alive) { revive(n); break; }
             }
             round();
         }
 
-        /** One round: the manager decides, the keepers converge, the client writes. */
+        /** One round: the manager decides, the keepers converge, the replicas stream, the client writes. */
         void round() {
             now += 500;
             for (Node n : nodes.values()) if (n.lingers > 0) n.lingers--;
@@ -134,55 +170,76 @@ class FailoverSimulationTest {
             }
         }
 
+        /**
+         * Each live node's keeper runs a round, as {@link dev.grid.appliance.keeper.Keeper#tick} does, with
+         * the state as it reads it; a keeper acts on a new state a moment later, not at once, so a
+         * replica's keeper skips a round now and then (it streams on as it did meanwhile).
+         */
         void converge() {
-            Node p = nodes.get(state.primary());
+            Map<String, NodeReport> reports = reports();
             for (Node n : nodes.values()) {
                 if (!n.alive) continue;
-                if (n == p) {
-                    n.role = "primary";
-                    n.upstream = null;
-                    if (n.generation != state.generation() && !java.util.Objects.equals(n.configuredSync, state.sync())) {
-                        n.configuredSync = state.sync();
-                        n.syncFrom = anyAttachedAcks ? -1 : n.log.size();
-                    }
-                    n.generation = state.generation();
-                } else if (p.alive && "primary".equals(p.role)) {
-                    // A keeper acts on a new state a moment later, not at once: until then it streams as it did.
-                    boolean acts = n.upstream == null || random.nextInt(10) < 7;
-                    Node up = nodes.get(acts ? state.upstreamOf(n.id, policy.cascade()) : n.upstream);
-                    // The keeper waits for an upstream sync that does not stream, and stays as it is meanwhile
-                    // (still attached to the primary, if it was: the adversary's case).
-                    if (up != p && !(up.alive && "replica".equals(up.role) && p.id.equals(up.upstream))) up = p.id.equals(n.upstream) ? p : null;
-                    if (up == null) {
-                        if ("primary".equals(n.role)) n.role = "stopped";
-                        else if (!"stopped".equals(n.role)) n.upstream = null;
-                        continue;
-                    }
-                    if (!isPrefix(n.log, up.log)) n.log = new ArrayList<>(up.log.subList(0, common(n.log, up.log))); // rewind
-                    n.role = "replica";
-                    n.upstream = up.id;
-                    n.generation = state.generation();
-                    int lag = up.log.size() - n.log.size();
-                    int copy = lag == 0 ? 0 : random.nextInt(lag + 1); // replicas lag a random amount
-                    n.log.addAll(up.log.subList(n.log.size(), n.log.size() + copy));
-                } else if ("primary".equals(n.role)) {
-                    n.role = "stopped"; // a deposed primary stops taking writes
-                }
+                if (!n.id.equals(state.primary()) && n.upstream != null && random.nextInt(10) >= 7) continue;
+                keeperRound(n, reports);
             }
-            if (anyAttachedAcks && p.alive && "primary".equals(p.role) && p.syncFrom < 0) {
-                // Everything acknowledged so far was acknowledged by what is attached now: the sync alone.
-                List<String> attached = attached(p).stream().map(n -> n.id).toList();
-                if (attached.equals(java.util.Collections.singletonList(p.configuredSync))) p.syncFrom = p.log.size();
+            for (Node n : nodes.values()) stream(n);
+        }
+
+        /** One round of node {@code n}'s keeper: {@link Convergence#next}, done, observed again, until nothing is left. */
+        void keeperRound(Node n, Map<String, NodeReport> reports) {
+            Convergence.Node self = new Convergence.Node(n.id, n.incarnation, policy.cascade());
+            Set<Class<? extends Convergence.Action>> done = new HashSet<>();
+            Convergence.Step step;
+            do {
+                step = Convergence.next(self, state, observe(n), reports::get, n.memory, now, done);
+                n.memory = step.memory();
+                if (step.action() != null) {
+                    done.add(step.action().getClass());
+                    perform(n, step.action());
+                }
+            } while (step.action() != null);
+            n.caughtUp = step.caughtUp();
+        }
+
+        /** What a datastore does when its keeper asks. */
+        void perform(Node n, Convergence.Action action) {
+            if (action instanceof Convergence.BecomePrimary) {
+                n.role = "primary";
+                n.upstream = null;
+                n.requiredSync = null;
+            } else if (action instanceof Convergence.RequireSync r) {
+                n.requiredSync = r.replica() == null ? null : r.replica().id();
+            } else if (action instanceof Convergence.Stop) {
+                n.role = "stopped";
+                n.upstream = null;
+            } else if (action instanceof Convergence.Follow f) {
+                Node up = nodes.get(f.upstream().id());
+                if (!isPrefix(n.log, up.log)) n.log = new ArrayList<>(up.log.subList(0, common(n.log, up.log))); // rewind
+                n.role = "replica";
+                n.upstream = up.id;
+                n.requiredSync = null;
             }
         }
 
+        /** A replica attached to its upstream receives a random part of what it lacks. */
+        void stream(Node n) {
+            if (!n.alive || !"replica".equals(n.role) || n.upstream == null) return;
+            Node up = nodes.get(n.upstream);
+            if (!up.alive || "stopped".equals(up.role) || !isPrefix(n.log, up.log)) return;
+            int lag = up.log.size() - n.log.size();
+            int copy = lag == 0 ? 0 : random.nextInt(lag + 1);
+            n.log.addAll(up.log.subList(n.log.size(), n.log.size() + copy));
+        }
+
         List<Node> attached(Node p) {
-            return nodes.values().stream().filter(n -> n.alive && n != p && p.id.equals(n.upstream) && isPrefix(n.log, p.log)).toList();
+            return nodes.values().stream().filter(n -> n.alive && n != p && "replica".equals(n.role) && p.id.equals(n.upstream)
+                    && isPrefix(n.log, p.log)).toList();
         }
 
         void write() {
             Node p = nodes.get(state.primary());
-            if (!p.alive || !"primary".equals(p.role)) return;
+            // The client is quiet now and then: a sync may have to say it caught up before it acknowledged a write.
+            if (!p.alive || !"primary".equals(p.role) || random.nextInt(4) == 0) return;
             int w = nextWrite++;
             p.log.add(w);
             if (anyAttachedAcks) {
@@ -193,9 +250,9 @@ class FailoverSimulationTest {
                     acked.add(w);
                 }
             } else if (policy.synchronous()) {
-                Node s = p.configuredSync == null ? null : nodes.get(p.configuredSync);
-                // synchronous commit: acknowledged only once the configured sync holds it
-                if (s != null && s.alive && p.id.equals(s.upstream) && isPrefix(s.log, p.log)) {
+                // synchronous commit: acknowledged only once the required sync holds it
+                Node s = p.requiredSync == null ? null : nodes.get(p.requiredSync);
+                if (s != null && attached(p).contains(s)) {
                     s.log = new ArrayList<>(p.log);
                     acked.add(w);
                 }
@@ -334,7 +391,8 @@ class FailoverSimulationTest {
         sim.state = d.next();
         assertEquals("n2", sim.state.sync(), "at bootstrap the sync is taken from the other host: " + d.why());
         // A sync that ended up beside the primary (n1, as after an earlier Grid chose it) hands its role over.
-        sim.state = new ClusterState(sim.state.generation(), "n0", "n1", List.of("n2"), List.of(), true, null, sim.now);
+        sim.state = new ClusterState(sim.state.generation(), "n0", "n1", List.of("n2"), List.of(), true, null, sim.now,
+                sim.nodes.get("n0").incarnation);
         long changes = 0;
         for (int i = 0; i < 200; i++) {
             sim.now += 500;
@@ -381,9 +439,8 @@ class FailoverSimulationTest {
                 for (String m : MEMBERS) if (!alive.containsKey(m)) missingSince.putIfAbsent(m, sim.now);
                 NodeReplacement.due(sim.state, MEMBERS, alive, missingSince, sim.domains, Set.of(left), sim.now, after).ifPresent(m -> {
                     Node made = sim.nodes.get(m);
-                    made.alive = true;
+                    sim.revive(made);
                     made.log = new ArrayList<>();
-                    made.generation = 0;
                     sim.domains.put(m, left);
                 });
             }

@@ -4,7 +4,6 @@ import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterState;
 import dev.grid.appliance.Datastore;
 import dev.grid.appliance.Datastore.Observation;
-import dev.grid.appliance.Datastore.Peer;
 import dev.grid.appliance.NodeConfig;
 import dev.grid.appliance.NodeReport;
 import dev.grid.core.Instance;
@@ -12,9 +11,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +33,6 @@ public final class Keeper implements AutoCloseable {
     public static final long TTL_SECONDS = 2;
     static final long RENEW_MILLIS = 500;
     private static final long TICK_MILLIS = 300;
-    private static final long STALL_MILLIS = 3_000;
     /** How often the keeper looks for re-issued certificates. */
     private static final long SECRETS_EVERY_NANOS = 5_000_000_000L;
     /** How often the keeper reads the cluster's settings. */
@@ -65,13 +64,9 @@ public final class Keeper implements AutoCloseable {
 
     /** This keeper process: a restarted node is a new incarnation, and a primary must be accepted again. */
     private final String incarnation = java.util.UUID.randomUUID().toString();
-    private long appliedGeneration;
-    /** The sync the datastore was last told of ({@link Datastore#requireSync}), while {@link #syncApplied}. */
-    private Peer appliedSync;
-    private boolean syncApplied;
-    private long syncFrom = -1;
-    private String following;
-    private long notStreamingSince;
+    /** What this keeper remembers between rounds ({@link Convergence}). */
+    private Convergence.Memory memory = Convergence.Memory.START;
+    private final Convergence.Node self;
     private long downSince;
     private String lastMessage = "";
     private Map<String, String> appliedSettings;
@@ -92,6 +87,7 @@ public final class Keeper implements AutoCloseable {
         this.datastore = datastore;
         this.jobId = jobId;
         this.hostId = hostId;
+        this.self = new Convergence.Node(node.id(), incarnation, datastore.cascades());
     }
 
     /** Whether a node's volume holds nothing yet (a file system's own {@code lost+found} aside). */
@@ -181,7 +177,10 @@ public final class Keeper implements AutoCloseable {
         log("the cluster's secrets changed: taken without a restart");
     }
 
-    /** One round: read the state, converge, report. */
+    /**
+     * One round: read the state, converge ({@link Convergence}: what to do, done and observed
+     * again until nothing is left), report.
+     */
     void tick() throws Exception {
         // Settings change by an operator's hand: once a second is soon enough, and spares etcd a read every round.
         if (System.nanoTime() - settingsReadAt >= SETTINGS_EVERY_NANOS) {
@@ -191,51 +190,46 @@ public final class Keeper implements AutoCloseable {
         guard();
         ClusterState state = etcd.get(keys.state(), ClusterState.class).orElse(null);
         Observation obs = datastore.observe();
-        String caughtUp = null;
-        if (state != null && node.id().equals(state.primary()) && state.primaryIncarnation() != null
-                && !incarnation.equals(state.primaryIncarnation()) && !NodeReport.PRIMARY.equals(obs.role())) {
-            say("restarted as the primary of generation " + state.generation() + ": waiting for the manager to keep or replace it");
-            register(false);
-        } else if (state != null && node.id().equals(state.primary())) {
-            if (!NodeReport.PRIMARY.equals(obs.role())) {
-                say("becoming primary (generation " + state.generation() + ")");
-                datastore.becomePrimary();
-                obs = datastore.observe();
+        Set<Class<? extends Convergence.Action>> done = new HashSet<>();
+        Convergence.Step step;
+        while (true) {
+            step = Convergence.next(self, state, obs, this::reportOf, memory, System.currentTimeMillis(), done);
+            memory = step.memory();
+            if (step.say() != null) say(step.say());
+            if (step.register() != null) register(step.register());
+            if (step.action() == null) break;
+            done.add(step.action().getClass());
+            try {
+                perform(step.action());
+            } catch (Exception e) {
+                memory = Convergence.failed(memory, step.action());
+                throw e;
             }
-            Peer sync = syncPeer(state);
-            if ((!syncApplied || !Objects.equals(appliedSync, sync)) && NodeReport.PRIMARY.equals(obs.role())) {
-                say("writes now wait for " + (sync == null ? "no replica" : sync.id() + (sync.address() == null ? " (its address not known yet)" : "")));
-                datastore.requireSync(sync);
-                appliedSync = sync;
-                syncApplied = true;
-                syncFrom = -1;
-                obs = datastore.observe();
-            }
-            if (state.sync() != null && state.sync().equals(obs.activeSync())) {
-                // Everything acknowledged before the sync was in effect lies at or below this position.
-                if (syncFrom < 0) syncFrom = obs.position();
-                Long flushed = obs.replicas().get(state.sync());
-                if (flushed != null && flushed >= syncFrom) caughtUp = state.sync();
-            }
-            following = null;
-            if (NodeReport.PRIMARY.equals(obs.role())) appliedGeneration = state.generation();
-            register(NodeReport.PRIMARY.equals(obs.role()));
-        } else {
-            register(false);
-            syncApplied = false;
-            if (NodeReport.PRIMARY.equals(obs.role())) {
-                say("not the primary of generation " + (state == null ? 0 : state.generation()) + ": stopping to take no writes");
-                datastore.stop();
-                obs = datastore.observe();
-            }
-            if (state != null && state.primary() != null) obs = followUpstream(state, obs);
+            obs = datastore.observe();
         }
         if (!NodeReport.STOPPED.equals(obs.role())) downSince = 0;
         else if (downSince == 0) downSince = System.currentTimeMillis();
         if (NodeReport.PRIMARY.equals(obs.role()) || NodeReport.REPLICA.equals(obs.role())) served = true;
-        report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), appliedGeneration, obs.upstream(), obs.position(),
-                caughtUp, downSince, obs.message(), incarnation, PROGRAM, freshVolume && !served, datastore.toolPort());
+        report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), memory.appliedGeneration(), obs.upstream(), obs.position(),
+                step.caughtUp(), downSince, obs.message(), incarnation, PROGRAM, freshVolume && !served, datastore.toolPort());
         publish();
+    }
+
+    /** Does what {@link Convergence} said to the datastore. */
+    private void perform(Convergence.Action action) throws Exception {
+        if (action instanceof Convergence.BecomePrimary) datastore.becomePrimary();
+        else if (action instanceof Convergence.RequireSync r) datastore.requireSync(r.replica());
+        else if (action instanceof Convergence.Stop) datastore.stop();
+        else if (action instanceof Convergence.Follow f) datastore.follow(f.upstream(), f.stalled());
+    }
+
+    /** Another node's report, as etcd has it now (null: none). */
+    private NodeReport reportOf(String id) {
+        try {
+            return etcd.get(keys.node(id), NodeReport.class).orElse(null);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**
@@ -274,50 +268,6 @@ public final class Keeper implements AutoCloseable {
         } catch (Exception e) {
             say("cannot apply the settings " + settings + " yet: " + e.getMessage());
         }
-    }
-
-    /** The state's sync as a peer: its address and port from its report, null and 0 while there is none. */
-    private Peer syncPeer(ClusterState state) throws IOException {
-        if (state.sync() == null) return null;
-        NodeReport r = etcd.get(keys.node(state.sync()), NodeReport.class).orElse(null);
-        return r == null ? new Peer(state.sync(), null, 0) : new Peer(r.id(), r.address(), r.port());
-    }
-
-    /**
-     * Streams from this node's upstream ({@link ClusterState#upstreamOf}): the primary once it
-     * serves as one, or with a cascading datastore the sync once it reports (while it does not, the
-     * node stays as it is rather than attach to the primary, whose writes only the sync may acknowledge).
-     */
-    private Observation followUpstream(ClusterState state, Observation obs) throws Exception {
-        String up = state.upstreamOf(node.id(), datastore.cascades());
-        boolean fromPrimary = up.equals(state.primary());
-        NodeReport upstream = etcd.get(keys.node(up), NodeReport.class).orElse(null);
-        if (upstream == null || (fromPrimary ? !upstream.isWritablePrimary() : !upstream.healthy())) {
-            say("waiting for " + (fromPrimary ? "primary " : "sync ") + up + " (generation " + state.generation() + ")");
-            return obs;
-        }
-        Peer peer = new Peer(upstream.id(), upstream.address(), upstream.port());
-        // Connected to its upstream (streaming, or receiving a full copy): not stalled.
-        boolean streaming = up.equals(obs.upstream());
-        long now = System.currentTimeMillis();
-        if (streaming || !up.equals(following)) notStreamingSince = 0;
-        else if (notStreamingSince == 0) notStreamingSince = now;
-        boolean stalled = notStreamingSince > 0 && now - notStreamingSince > STALL_MILLIS;
-        if (!up.equals(following) || NodeReport.STOPPED.equals(obs.role()) || NodeReport.PRIMARY.equals(obs.role()) || stalled) {
-            say("following " + peer.id() + (fromPrimary ? "" : " (the sync)") + " at " + peer.address() + ":" + peer.port()
-                    + (stalled ? " (not streaming: rewinding)" : ""));
-            following = up;
-            try {
-                datastore.follow(peer, stalled);
-                notStreamingSince = 0;
-            } catch (Exception e) {
-                notStreamingSince = 1; // long ago: the next round counts it as stalled and tries harder
-                throw e;
-            }
-            obs = datastore.observe();
-        }
-        if (NodeReport.REPLICA.equals(obs.role())) appliedGeneration = state.generation();
-        return obs;
     }
 
     private void register(boolean primary) throws IOException {
