@@ -9,8 +9,8 @@ public interface Appliance {
     /** The name users give to {@code grid addons:create}, e.g. "postgres". */
     String name();
 
-    /** How its clusters fail over; the manager applies it. */
-    Failover.Policy policy();
+    /** How its clusters fail over; the manager applies these rules to each cluster as its spec says. */
+    Failover.Rules failover();
 
     /** The provider the controller calls to provision and describe resources. */
     Provider provider(Platform platform);

@@ -54,7 +54,10 @@ public final class Failover {
     private Failover() {}
 
     /**
-     * @param synchronous      whether acknowledged writes are on the sync (only it may be promoted)
+     * How an appliance's clusters fail over, as the appliance declares it ({@link Appliance#failover}).
+     * Whether a cluster's writes wait for its sync is the cluster's own ({@link ClusterSpec#synchronous}):
+     * {@link #forCluster} makes the one cluster's {@link Policy}.
+     *
      * @param primaryDownGrace how long a primary whose keeper lives may be down before it is replaced
      * @param bootstrapNodes   how many members must report before the first primary is chosen
      * @param restartIsFailover whether a primary that restarted is replaced by a replica if one can be
@@ -65,6 +68,17 @@ public final class Failover {
      *                         streams from the sync, or from nothing once the sync is lost, and may
      *                         still become the sync
      */
+    public record Rules(Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover, boolean cascade) {
+        /** These rules for one cluster: synchronous as the cluster's spec says. */
+        public Policy forCluster(ClusterSpec spec) {
+            return new Policy(spec.synchronous(), primaryDownGrace, bootstrapNodes, restartIsFailover, cascade);
+        }
+    }
+
+    /**
+     * How one cluster fails over: its appliance's {@link Rules}, and whether acknowledged writes
+     * are on the sync (only it may be promoted).
+     */
     public record Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover, boolean cascade) {
         public Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes) {
             this(synchronous, primaryDownGrace, bootstrapNodes, false, false);
@@ -72,11 +86,6 @@ public final class Failover {
 
         public Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover) {
             this(synchronous, primaryDownGrace, bootstrapNodes, restartIsFailover, false);
-        }
-
-        /** This appliance's policy for one cluster: synchronous as the cluster's spec says. */
-        public Policy forCluster(ClusterSpec spec) {
-            return new Policy(spec.synchronous(), primaryDownGrace, bootstrapNodes, restartIsFailover, cascade);
         }
 
         /**

@@ -1,7 +1,6 @@
 package dev.grid.appliance;
 
 import dev.grid.appliance.Failover.Decision;
-import dev.grid.appliance.Failover.Policy;
 import dev.grid.core.ProcessType;
 import dev.grid.core.Release;
 import dev.grid.discovery.Discovery;
@@ -35,7 +34,7 @@ public final class Manager implements AutoCloseable {
 
     private final Store store;
     private final String appliance;
-    private final Failover.Policy policy;
+    private final Failover.Rules rules;
     private final LeaderElection election;
     private final CoalescedTask task;
     /** Each cluster's last decision, so that only a new one is logged. */
@@ -54,8 +53,8 @@ public final class Manager implements AutoCloseable {
     private volatile long domainsRead;
     private static final long HOSTS_TTL = Duration.ofSeconds(5).toNanos();
 
-    public Manager(Store store, String appliance, Policy policy, String candidate) {
-        this(store, appliance, policy, candidate, DEFAULT_REPLACE_AFTER);
+    public Manager(Store store, String appliance, Failover.Rules rules, String candidate) {
+        this(store, appliance, rules, candidate, DEFAULT_REPLACE_AFTER);
     }
 
     /** GRID_NODE_REPLACE_AFTER's default: how long a primary with no standby waits for a lost node's host before the node is made again elsewhere. */
@@ -67,11 +66,11 @@ public final class Manager implements AutoCloseable {
     /** Per cluster, when jobs and hosts were last read for a replacement (nanoTime): not on every round. */
     private final Map<String, Long> replacementRead = new ConcurrentHashMap<>();
 
-    public Manager(Store store, String appliance, Policy policy, String candidate, Duration replaceAfter) {
+    public Manager(Store store, String appliance, Failover.Rules rules, String candidate, Duration replaceAfter) {
         this.replaceAfter = replaceAfter;
         this.store = store;
         this.appliance = appliance;
-        this.policy = policy;
+        this.rules = rules;
         this.election = new LeaderElection(store, "appliance-" + appliance, candidate, 5);
         this.task = new CoalescedTask("manager-" + appliance, this::round);
     }
@@ -196,7 +195,7 @@ public final class Manager implements AutoCloseable {
         noteGone(keys, alive);
         Map<String, String> domains = nodeDomains(domainsByAddress(alive.values()), alive);
         Decision d = Failover.decide(state, spec.members(), alive, System.currentTimeMillis(),
-                policy.forCluster(spec), domains, settleUntil);
+                rules.forCluster(spec), domains, settleUntil);
         if (!d.why().equals(lastWhy.put(keys.cluster(), d.why()))) log.info("{} {}: {}", appliance, spec.cluster(), d.why());
         if (d.changed()) {
             long rev = stateEntry == null ? 0 : stateEntry.modRevision();

@@ -29,7 +29,7 @@ public final class Upgrade {
      * @param wanted  the program every node should run (a {@link KeeperProgram} name), or null
      * @param slugs   each member's program as its job is given it now (from the cluster app's release)
      * @param reports the keepers' live reports by node id
-     * @param synchronous whether the sync holds every acknowledged write ({@link Failover.Policy#synchronous}):
+     * @param synchronous whether the sync holds every acknowledged write ({@link ClusterSpec#synchronous}):
      *                    then the primary goes only once the sync is caught up; otherwise once every replica streams
      */
     public static Step next(ClusterState state, List<String> members, Map<String, String> slugs, Map<String, NodeReport> reports, String wanted,

@@ -168,7 +168,7 @@ public final class GridServer implements AutoCloseable {
         }
         List<Appliance> appliances = Appliances.installed();
         if (config.roles().contains("appliances")) {
-            for (Appliance a : appliances) parts.add(new Manager(store, a.name(), a.policy(), config.hostId(), config.nodeReplaceAfter()).metrics(metrics).start());
+            for (Appliance a : appliances) parts.add(new Manager(store, a.name(), a.failover(), config.hostId(), config.nodeReplaceAfter()).metrics(metrics).start());
         }
         if (config.roles().contains("controller")) {
             ControllerServer controller = ControllerServer.start(store,

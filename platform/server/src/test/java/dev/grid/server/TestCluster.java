@@ -170,7 +170,7 @@ final class TestCluster implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         List<Appliance> appliances = Appliances.installed();
-        for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.policy(), id, replaceAfter).metrics(metrics).start());
+        for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.failover(), id, replaceAfter).metrics(metrics).start());
         controllerConfig = new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10,
                 31009 + PORT_BLOCK.get() * 10, null, "127.0.0.1", STACK_IMAGE, uidMin, uidMax);
         catalog = new ApplianceCatalog(appliances, blobs);

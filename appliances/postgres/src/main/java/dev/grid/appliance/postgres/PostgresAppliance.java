@@ -14,11 +14,11 @@ public final class PostgresAppliance implements Appliance {
     }
 
     @Override
-    public Failover.Policy policy() {
+    public Failover.Rules failover() {
         // A primary that restarted (its container killed and back before its lease ran out) is
         // replaced like a lost one when the caught-up sync can take over: a kill is a failover
         // whatever the timing. With no promotable sync it is simply accepted back.
-        return new Failover.Policy(true, Duration.ofSeconds(10), 2, true);
+        return new Failover.Rules(Duration.ofSeconds(10), 2, true, false);
     }
 
     @Override

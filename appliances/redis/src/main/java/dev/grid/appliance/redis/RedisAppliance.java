@@ -18,9 +18,9 @@ public final class RedisAppliance implements Appliance {
     }
 
     @Override
-    public Failover.Policy policy() {
-        // Synchronous as the spec says (RedisProvider.spec); the asyncs cascade from the sync (RedisDatastore.cascades).
-        return new Failover.Policy(true, Duration.ofSeconds(10), 1, true, true);
+    public Failover.Rules failover() {
+        // The asyncs cascade from the sync (RedisDatastore.cascades).
+        return new Failover.Rules(Duration.ofSeconds(10), 1, true, true);
     }
 
     @Override

@@ -35,7 +35,7 @@ class RedisDatastoreTest {
 
     @Test
     void theAppliancePolicyCascadesAsTheDatastoreDoes() {
-        assertEquals(new RedisDatastore().cascades(), new RedisAppliance().policy().cascade(),
+        assertEquals(new RedisDatastore().cascades(), new RedisAppliance().failover().cascade(),
                 "the manager and the keepers must agree on whom the asyncs stream from");
         assertTrue(RedisProvider.spec("kv", 2).synchronous(), "only a sync known to be caught up is promoted");
     }

@@ -105,7 +105,7 @@ public final class Hosts {
                     s.under(keys.nodes()).forEach(n -> alive.put(n.name(), n.as(NodeReport.class)));
                     Map<String, HostLoss.LastSeen> seen = new java.util.HashMap<>();
                     s.under(keys.root() + "seen/").forEach(n -> seen.put(n.name(), n.as(HostLoss.LastSeen.class)));
-                    HostLoss.Verdict v = HostLoss.assess(spec, state, onHost, alive, seen, a.policy().forCluster(spec),
+                    HostLoss.Verdict v = HostLoss.assess(spec, state, onHost, alive, seen, a.failover().forCluster(spec),
                             Manager.nodeDomains(byAddress, alive), System.currentTimeMillis(), acceptDataLoss);
                     if (onHost.isEmpty()) continue;
                     whys.add(v.why());
