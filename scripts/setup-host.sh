@@ -4,9 +4,9 @@
 # On a machine that already has everything it costs a few seconds.
 set -euo pipefail
 
-STACK_IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-4}"
+STACK_IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-5}"
 MIRROR="${GRID_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-STACK_PACKAGES="openjdk-17-jdk-headless,postgresql-15,pgbackrest,redis-server,nodejs,npm,maven,git,ca-certificates,procps,netcat-openbsd,curl"
+STACK_PACKAGES="openjdk-17-jdk-headless,postgresql-15,pgbackrest,redis-server,mariadb-server,mariadb-client,nodejs,npm,maven,git,ca-certificates,procps,netcat-openbsd,curl"
 say() { printf '==> %s\n' "$*" >&2; }
 
 need_pkgs=()
@@ -28,6 +28,11 @@ command -v redis-cli >/dev/null || need_pkgs+=(redis-tools)
 # redis-server: a Redis restore loads the RDB file into a scratch server of its own here.
 redis_new=no
 command -v redis-server >/dev/null || { need_pkgs+=(redis-server); redis_new=yes; }
+# mariadb (client): grid mariadb:cli runs it here, and the MariaDB appliance's provider manages its tenants
+# with it. mariadbd: the MariaDB keeper's tests run two nodes of their own here (the service stays off).
+command -v mariadb >/dev/null || need_pkgs+=(mariadb-client)
+mariadb_new=no
+command -v mariadbd >/dev/null || { need_pkgs+=(mariadb-server); mariadb_new=yes; }
 # pgBackRest and Postgres' server binaries: the Postgres archive's repository lives where the
 # controller runs (its TLS server takes every node's WAL; base backups are taken from there), and
 # a rollback or fork replays it there in a scratch server of its own. No cluster is made here.
@@ -64,6 +69,10 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   # And Redis on 6379: Grid's Redis nodes run in containers; the server here is only a restore's scratch.
   if [ "$redis_new" = yes ]; then
     systemctl disable --now redis-server >/dev/null 2>&1 || service redis-server stop >/dev/null 2>&1 || true
+  fi
+  # And MariaDB on 3306: Grid's MariaDB nodes run in containers.
+  if [ "$mariadb_new" = yes ]; then
+    systemctl disable --now mariadb >/dev/null 2>&1 || service mariadb stop >/dev/null 2>&1 || true
   fi
 fi
 
@@ -134,7 +143,7 @@ if ! docker image inspect "$STACK_IMAGE" >/dev/null 2>&1; then
   say "importing the stack image into Docker"
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -c 'ENV LANG=C.UTF-8' -c 'LABEL grid.stack=bookworm-4' - "$STACK_IMAGE" >/dev/null
+    -c 'ENV LANG=C.UTF-8' -c 'LABEL grid.stack=bookworm-5' - "$STACK_IMAGE" >/dev/null
   rm -rf "$root"; trap - EXIT
   say "stack image $STACK_IMAGE ready"
 fi
