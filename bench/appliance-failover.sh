@@ -7,14 +7,17 @@
 #             killed node takes to be back as a replica (what a single-node Postgres that
 #             restarts on crash would offer). No acknowledged row may be lost (asserted).
 #   redis:    a Jedis writer, each write confirmed by WAIT 1; no confirmed write may be lost.
+#   mariadb:  a JDBC writer (MariaDB Connector/J) on the shared semi-synchronous cluster; no
+#             acknowledged row may be lost, and the killed node must be back as a replica.
 # Reported: time from the kill to the first write acknowledged by another node.
-# Usage: bench/appliance-failover.sh postgres|redis [ROUNDS] [SAMPLES]   (defaults: 20 rounds, 10 samples)
+# Usage: bench/appliance-failover.sh postgres|redis|mariadb [ROUNDS] [SAMPLES]   (defaults: 20 rounds, 10 samples)
 set -euo pipefail
-APPLIANCE="${1:?usage: bench/appliance-failover.sh postgres|redis [ROUNDS] [SAMPLES]}"; ROUNDS="${2:-20}"; SAMPLES="${3:-10}"
+APPLIANCE="${1:?usage: bench/appliance-failover.sh postgres|redis|mariadb [ROUNDS] [SAMPLES]}"; ROUNDS="${2:-20}"; SAMPLES="${3:-10}"
 case "$APPLIANCE" in
   postgres) TEST=PostgresApplianceTest ;;
   redis) TEST=RedisApplianceTest ;;
-  *) echo "unknown appliance '$APPLIANCE': use postgres or redis" >&2; exit 2 ;;
+  mariadb) TEST=MariaDbApplianceTest ;;
+  *) echo "unknown appliance '$APPLIANCE': use postgres, redis or mariadb" >&2; exit 2 ;;
 esac
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$ROOT"
@@ -28,7 +31,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/
 max() { sort -n | tail -1; }
 prov=$(grep 'provision' "$OUT" | sed -E 's/.*: ([0-9]+) ms/\1/')
 fail=$(grep 'failover round' "$OUT" | sed -E 's/.*first write ([0-9]+) ms.*/\1/')
-back=$(grep 'rejoin round' "$OUT" | sed -E 's/.* ([0-9]+) ms after.*/\1/' || true)  # postgres only
+back=$(grep 'rejoin round' "$OUT" | sed -E 's/.* ([0-9]+) ms after.*/\1/' || true)  # postgres and mariadb
 echo
 echo "provision (ms):            median $(echo "$prov" | median)  max $(echo "$prov" | max)  (n=$(echo "$prov" | wc -l))"
 echo "kill -> first write (ms):  median $(echo "$fail" | median)  max $(echo "$fail" | max)  (n=$(echo "$fail" | wc -l))"

@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
                 PgCommands.Info.class, PgCommands.Psql.class,
                 BackupCommands.PgList.class, BackupCommands.PgCapture.class, BackupCommands.PgRestore.class, BackupCommands.PgDownload.class,
                 BackupCommands.PgSchedule.class, BackupCommands.PgUnschedule.class, BackupCommands.PgSchedules.class, PgCommands.Ps.class, PgCommands.Locks.class, PgCommands.Kill.class, PgCommands.Rotate.class,
-                RedisCommands.Info.class, RedisCommands.Cli.class,
+                RedisCommands.Info.class, RedisCommands.Cli.class, MariaDbCommands.Info.class, MariaDbCommands.Cli.class,
                 BackupCommands.RedisList.class, BackupCommands.RedisCapture.class, BackupCommands.RedisRestore.class, BackupCommands.RedisDownload.class,
                 BackupCommands.RedisSchedule.class, BackupCommands.RedisUnschedule.class, BackupCommands.RedisSchedules.class,
                 RedisCommands.Maxmemory.class, RedisCommands.Timeout.class, RedisCommands.KeyspaceNotifications.class})

@@ -1,0 +1,104 @@
+package dev.grid.appliance.mariadb;
+
+import dev.grid.appliance.ClusterKeys;
+import dev.grid.appliance.ClusterSpec;
+import dev.grid.appliance.Clusters;
+import dev.grid.appliance.Command;
+import dev.grid.appliance.NodeReport;
+import dev.grid.appliance.Platform;
+import dev.grid.appliance.Provider;
+import dev.grid.appliance.Secrets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Add-ons on one shared MariaDB cluster (three nodes: primary, sync, async): each a database and
+ * a user allowed that database alone, signed in by password through the cluster's TCP route.
+ */
+final class MariaDbProvider implements Provider {
+    static final ClusterSpec CLUSTER = new ClusterSpec("mariadb", "main", Clusters.members(3), true);
+    static final ClusterKeys KEYS = CLUSTER.keys();
+    static final String PLAN = "shared";
+    static final String PROMISE = "semi-synchronous replication (AFTER_SYNC, no timeout): a commit is acknowledged once the sync has it, "
+            + "and a failover promotes only a sync known to hold every acknowledged commit";
+    /** Each add-on's user may hold this many connections at once, so one tenant cannot take the cluster's. */
+    static final int CONNECTION_LIMIT = 50;
+
+    private final Platform platform;
+
+    MariaDbProvider(Platform platform) {
+        this.platform = platform;
+    }
+
+    @Override
+    public List<String> plans() {
+        return List.of(PLAN);
+    }
+
+    @Override
+    public Resource provision(String addon, String plan, Map<String, String> options, Consumer<String> progress) throws Exception {
+        if (Clusters.ensure(platform, CLUSTER, MariaDbDatastore.class, List.of("KEEPER_PASSWORD", "REPLICATION_PASSWORD"), 512)) {
+            progress.accept("starting the shared MariaDB cluster (3 nodes: primary, sync, async); the first add-on waits for it");
+        }
+        NodeReport primary = Clusters.awaitReady(platform.store(), CLUSTER, Duration.ofMinutes(3), progress);
+        var endpoint = platform.tcpEndpoint(KEYS.service());
+        String name = addon.replace('-', '_');
+        String password = Secrets.token(32);
+        sql(primary, "CREATE DATABASE " + ident(name) + "; CREATE USER " + user(name) + " IDENTIFIED BY " + MariaDbDatastore.literal(password)
+                + " WITH MAX_USER_CONNECTIONS " + CONNECTION_LIMIT + "; GRANT ALL ON " + ident(name) + ".* TO " + user(name));
+        return new Resource(name, env(name, password, endpoint.host(), endpoint.port()), Map.of("database", name));
+    }
+
+    /** An add-on's config: Heroku's DATABASE_URL and JDBC_DATABASE_*, and MySQL's own variables. */
+    static Map<String, String> env(String name, String password, String host, int port) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("DATABASE_URL", "mysql://" + name + ":" + password + "@" + host + ":" + port + "/" + name);
+        env.put("JDBC_DATABASE_URL", "jdbc:mariadb://" + host + ":" + port + "/" + name);
+        env.put("JDBC_DATABASE_USERNAME", name);
+        env.put("JDBC_DATABASE_PASSWORD", password);
+        env.put("MYSQL_HOST", host);
+        env.put("MYSQL_PORT", String.valueOf(port));
+        env.put("MYSQL_USER", name);
+        env.put("MYSQL_PASSWORD", password);
+        env.put("MYSQL_DATABASE", name);
+        return env;
+    }
+
+    @Override
+    public void deprovision(Resource resource) throws Exception {
+        String name = resource.internal().get("database");
+        sql(Clusters.servingPrimary(platform.store(), KEYS), "DROP DATABASE IF EXISTS " + ident(name) + "; DROP USER IF EXISTS " + user(name));
+    }
+
+    @Override
+    public Map<String, Object> info(Resource resource) {
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("database", resource.internal().get("database"));
+        info.putAll(Clusters.describe(platform.store(), CLUSTER, PROMISE));
+        return info;
+    }
+
+    @Override
+    public List<String> services(Resource resource) {
+        return List.of(KEYS.service());
+    }
+
+    /** Runs SQL on the primary as the keepers' user (the password in the environment, never in arguments or messages). */
+    private String sql(NodeReport primary, String sql) throws Exception {
+        if (primary == null) throw new IllegalStateException("the MariaDB cluster has no serving primary now; try again in a moment");
+        return Command.run(List.of("mariadb", "--skip-print-query-on-error", "-h", primary.address(), "-P", String.valueOf(primary.port()),
+                "-u", MariaDbDatastore.KEEPER, "-N", "-B", "-e", sql),
+                Map.of("MYSQL_PWD", Clusters.secrets(platform.store(), KEYS).get("KEEPER_PASSWORD")), Duration.ofMinutes(1));
+    }
+
+    static String ident(String name) {
+        return "`" + name.replace("`", "``") + "`";
+    }
+
+    static String user(String name) {
+        return MariaDbDatastore.literal(name) + "@'%'";
+    }
+}

@@ -1,0 +1,230 @@
+package dev.grid.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grid.appliance.ClusterKeys;
+import dev.grid.appliance.ClusterState;
+import dev.grid.appliance.Clusters;
+import dev.grid.appliance.NodeReport;
+import dev.grid.testing.Eventually;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+
+/**
+ * The MariaDB appliance end to end on three hosts: add-ons on the shared cluster with the env
+ * Heroku's and MySQL's clients read, no add-on's user reaching another's database, and the primary
+ * killed under JDBC writes, round after round, losing no acknowledged commit while the killed node
+ * rejoins by itself. It runs beside the other tests (a cluster of its own), one such at a time.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(OwnServer.LOCK)
+class MariaDbApplianceTest {
+    static final ClusterKeys KEYS = new ClusterKeys("mariadb", "main");
+    static final int ROUNDS = Integer.getInteger("grid.chaos.rounds", 3);
+    TestCluster grid;
+    TestApi api;
+
+    @BeforeAll
+    void start() {
+        synchronized (TestCluster.class) { // not while another test's cluster starts with the archive's switches set
+            grid = new TestCluster(4);
+        }
+        api = grid.api;
+        grid.startHosts(3);
+    }
+
+    @AfterAll
+    void stop() {
+        grid.close();
+    }
+
+    ClusterState state() {
+        return Clusters.state(grid.store, KEYS).orElse(null);
+    }
+
+    /** A caught-up sync, every node reporting in the current generation and streaming as it should, nobody deposed. */
+    boolean settled() {
+        ClusterState s = state();
+        if (s == null || !s.syncReady() || !s.deposed().isEmpty()) return false;
+        Map<String, NodeReport> r = Clusters.reports(grid.store, KEYS);
+        for (String n : List.of("n0", "n1", "n2")) {
+            NodeReport nr = r.get(n);
+            if (nr == null || nr.generation() != s.generation()) return false;
+            if (!n.equals(s.primary()) && !s.streams(n, nr)) return false;
+        }
+        return true;
+    }
+
+    static Connection connect(Map<String, String> env) throws SQLException {
+        return DriverManager.getConnection(env.get("JDBC_DATABASE_URL") + "?connectTimeout=2000&socketTimeout=10000",
+                env.get("JDBC_DATABASE_USERNAME"), env.get("JDBC_DATABASE_PASSWORD"));
+    }
+
+    @Test
+    @Order(1)
+    void anAddonIsADatabaseOfItsOwnWithTheEnvHerokuAndMysqlClientsRead() throws Exception {
+        assertEquals(0, api.cli("apps:create", "maria").exitCode());
+        long t0 = System.nanoTime();
+        var made = api.cli("addons:create", "mariadb", "-a", "maria", "--name", "maria-db");
+        assertEquals(0, made.exitCode(), made.err());
+        System.out.printf("BENCH mariadb provision (a new 3-node cluster): %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        Map<String, String> env = api.config("maria");
+        for (String k : List.of("DATABASE_URL", "JDBC_DATABASE_URL", "JDBC_DATABASE_USERNAME", "JDBC_DATABASE_PASSWORD",
+                "MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_DATABASE")) {
+            assertTrue(env.containsKey(k), k + " in " + env.keySet());
+        }
+        assertEquals("mysql://" + env.get("MYSQL_USER") + ":" + env.get("MYSQL_PASSWORD") + "@" + env.get("MYSQL_HOST") + ":" + env.get("MYSQL_PORT")
+                + "/" + env.get("MYSQL_DATABASE"), env.get("DATABASE_URL"));
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE orders (id bigint primary key)");
+            st.execute("INSERT INTO orders VALUES (1)");
+        }
+        var cli = api.cli("mariadb:cli", "-a", "maria", "-e", "SELECT count(*) FROM orders");
+        assertEquals(0, cli.exitCode(), cli.err());
+        assertTrue(cli.out().contains("1"), cli.out());
+        var info = api.cli("mariadb:info", "-a", "maria");
+        assertTrue(info.out().contains("AFTER_SYNC") && info.out().contains("n0"), info.out());
+    }
+
+    @Test
+    @Order(2)
+    void anAddonsUserReachesNoOtherAddonsDatabase() throws Exception {
+        assertEquals(0, api.cli("apps:create", "other").exitCode());
+        var made = api.cli("addons:create", "mariadb", "-a", "other", "--name", "other-db");
+        assertEquals(0, made.exitCode(), made.err());
+        Map<String, String> mine = api.config("maria");
+        Map<String, String> theirs = api.config("other");
+        try (Connection c = connect(theirs); Statement st = c.createStatement()) {
+            String db = mine.get("MYSQL_DATABASE");
+            SQLException read = assertThrows(SQLException.class, () -> st.executeQuery("SELECT * FROM `" + db + "`.orders"));
+            assertTrue(read.getMessage().contains("denied"), read.getMessage());
+            assertThrows(SQLException.class, () -> st.execute("DROP DATABASE `" + db + "`"));
+            assertThrows(SQLException.class, () -> st.execute("CREATE USER intruder IDENTIFIED BY 'x'"));
+            assertThrows(SQLException.class, () -> st.executeQuery("SELECT * FROM mysql.user"));
+            try (ResultSet rs = st.executeQuery("SHOW DATABASES")) {
+                List<String> seen = new ArrayList<>();
+                while (rs.next()) seen.add(rs.getString(1));
+                assertTrue(!seen.contains(db), "another add-on's database is not even listed: " + seen);
+            }
+        }
+        try (Connection c = connect(mine); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM orders")) {
+            rs.next();
+            assertEquals(1, rs.getInt(1), "and it changed nothing");
+        }
+        var gone = api.cli("addons:destroy", "other-db", "--confirm", "other-db");
+        assertEquals(0, gone.exitCode(), gone.err());
+        assertThrows(SQLException.class, () -> connect(theirs).close(), "a destroyed add-on's user signs in no more");
+    }
+
+    @Test
+    @Order(3)
+    void killingThePrimaryUnderWritesLosesNoAcknowledgedCommitAndTheKilledNodeRejoins() throws Exception {
+        Map<String, String> env = api.config("maria");
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE chaos (id bigint primary key)");
+        }
+        Set<Long> acked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong lastAck = new AtomicLong(System.nanoTime());
+        AtomicReference<String> lastServer = new AtomicReference<>("");
+        AtomicInteger failures = new AtomicInteger();
+        Thread writer = new Thread(() -> {
+            long id = 0;
+            Connection c = null;
+            while (writing.get()) {
+                long next = ++id;
+                try {
+                    if (c == null) c = connect(env);
+                    try (Statement st = c.createStatement()) {
+                        st.execute("INSERT INTO chaos VALUES (" + next + ")"); // autocommit: acknowledged once it returns
+                        acked.add(next);
+                        lastAck.set(System.nanoTime());
+                    }
+                    if (next % 20 == 0) {
+                        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT @@report_host")) {
+                            rs.next();
+                            lastServer.set(rs.getString(1));
+                        }
+                    }
+                } catch (SQLException e) {
+                    failures.incrementAndGet();
+                    try {
+                        if (c != null) c.close();
+                    } catch (SQLException ignored) {
+                        // reconnecting anyway
+                    }
+                    c = null;
+                    Eventually.sleep(50);
+                }
+            }
+        }, "mariadb-writer");
+        writer.start();
+        List<Long> failoverMillis = new ArrayList<>();
+        try {
+            for (int round = 1; round <= ROUNDS; round++) {
+                Eventually.await("the cluster settled before round " + round, Duration.ofSeconds(120), this::settled, ok -> ok);
+                Eventually.await("writes flowing", Duration.ofSeconds(10), () -> System.nanoTime() - lastAck.get() < 500_000_000L, ok -> ok);
+                ClusterState before = state();
+                String victim = before.primary();
+                String victimAddress = Clusters.reports(grid.store, KEYS).get(victim).address();
+                grid.docker.kill(grid.nodeContainer(KEYS, victim).id());
+                long killed = System.nanoTime();
+                Eventually.await("a write acknowledged by another node than " + victim, Duration.ofSeconds(60),
+                        () -> lastAck.get() > killed && !lastServer.get().isEmpty() && !lastServer.get().equals(victimAddress), ok -> ok);
+                long millis = (lastAck.get() - killed) / 1_000_000;
+                failoverMillis.add(millis);
+                ClusterState after = state();
+                assertNotEquals(victim, after.primary(), "round " + round + ": a new primary");
+                assertEquals(before.sync(), after.primary(), "round " + round + ": the sync was promoted");
+                System.out.printf("BENCH mariadb failover round %d: %s -> %s, first write %d ms after the kill%n", round, victim, after.primary(), millis);
+                Eventually.await(victim + " rejoined as a replica", Duration.ofSeconds(120),
+                        () -> Clusters.reports(grid.store, KEYS).get(victim), r -> r != null && state().streams(victim, r));
+                System.out.printf("BENCH mariadb rejoin round %d: %s back as a replica %d ms after the kill%n", round, victim,
+                        (System.nanoTime() - killed) / 1_000_000);
+            }
+        } finally {
+            writing.set(false);
+            writer.join(15_000);
+        }
+        Set<Long> present = new HashSet<>();
+        try (Connection c = connect(env); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id FROM chaos")) {
+            while (rs.next()) present.add(rs.getLong(1));
+        }
+        Set<Long> lost = new HashSet<>(acked);
+        lost.removeAll(present);
+        assertTrue(acked.size() > 100, "the writer wrote: " + acked.size());
+        assertEquals(Set.of(), lost, "acknowledged rows lost (of " + acked.size() + ")");
+        failoverMillis.sort(Long::compare);
+        System.out.printf("BENCH mariadb failover: %d rounds, %d rows acknowledged, %d failed attempts, kill-to-write median %d ms, max %d ms%n",
+                failoverMillis.size(), acked.size(), failures.get(), failoverMillis.get(failoverMillis.size() / 2), failoverMillis.get(failoverMillis.size() - 1));
+        Eventually.await("the cluster settled after the kills", Duration.ofSeconds(120), this::settled, ok -> ok);
+    }
+}
