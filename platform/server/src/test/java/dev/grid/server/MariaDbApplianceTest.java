@@ -112,6 +112,19 @@ class MariaDbApplianceTest {
         assertTrue(cli.out().contains("1"), cli.out());
         var info = api.cli("mariadb:info", "-a", "maria");
         assertTrue(info.out().contains("AFTER_SYNC") && info.out().contains("n0"), info.out());
+
+        // A second one on the same app sets the same variables: refused unless its attachment has a name, as on Heroku.
+        var clash = api.cli("addons:create", "mariadb", "-a", "maria", "--name", "maria-two");
+        assertTrue(clash.exitCode() != 0 && clash.err().contains("--as"), clash.err());
+        var named = api.cli("addons:create", "mariadb", "-a", "maria", "--name", "maria-two", "--as", "TWO");
+        assertEquals(0, named.exitCode(), named.err());
+        assertEquals(env.get("DATABASE_URL"), api.config("maria").get("DATABASE_URL"), "the first one's config stays");
+        var two = api.cli("mariadb:cli", "-a", "maria", "--addon", "TWO", "-e", "SELECT DATABASE()");
+        assertEquals(0, two.exitCode(), two.err());
+        assertTrue(two.out().contains("maria_two"), two.out());
+        assertTrue(api.config("maria").containsKey("TWO_URL") && api.config("maria").containsKey("TWO_MYSQL_PASSWORD"), api.config("maria").keySet().toString());
+        var gone = api.cli("addons:destroy", "maria-two", "--confirm", "maria-two");
+        assertEquals(0, gone.exitCode(), gone.err());
     }
 
     @Test

@@ -81,6 +81,13 @@ final class MariaDbProvider implements Provider {
         return info;
     }
 
+    /** At every controller start: the cluster's nodes get this Grid's keeper, one at a time (Clusters.upgradeKeepers). */
+    @Override
+    public Map<String, String> upgrade(Resource resource) throws Exception {
+        Clusters.upgradeKeepers(platform, KEYS, MariaDbDatastore.class);
+        return resource.env();
+    }
+
     @Override
     public List<String> services(Resource resource) {
         return List.of(KEYS.service());
