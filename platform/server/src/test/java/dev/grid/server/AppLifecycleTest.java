@@ -277,6 +277,8 @@ class AppLifecycleTest {
             pane(session, "the new size passed on", p -> hasLine(p, "30 100"));
             // cat round-trips what is typed (the TTY echoes the line, cat writes it back), until ^D.
             tmux("send-keys", "-t", session, "clear; cat", "Enter");
+            // Typed only once the screen is cleared: a line echoed before the clear would be wiped with it.
+            pane(session, "the screen cleared for cat", p -> !hasLine(p, "30 100"));
             tmux("send-keys", "-t", session, "hello-cat", "Enter");
             pane(session, "the line twice: typed, then cat's", p -> p.split("hello-cat", -1).length == 3);
             tmux("send-keys", "-t", session, "C-d");

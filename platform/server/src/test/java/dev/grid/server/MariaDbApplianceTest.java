@@ -1,7 +1,6 @@
 package dev.grid.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,22 +8,14 @@ import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterState;
 import dev.grid.appliance.Clusters;
 import dev.grid.appliance.NodeReport;
-import dev.grid.testing.Eventually;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -164,80 +155,15 @@ class MariaDbApplianceTest {
         try (Connection c = connect(env); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE chaos (id bigint primary key)");
         }
-        Set<Long> acked = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        AtomicBoolean writing = new AtomicBoolean(true);
-        AtomicLong lastAck = new AtomicLong(System.nanoTime());
-        AtomicReference<String> lastServer = new AtomicReference<>("");
-        AtomicInteger failures = new AtomicInteger();
-        Thread writer = new Thread(() -> {
-            long id = 0;
-            Connection c = null;
-            while (writing.get()) {
-                long next = ++id;
-                try {
-                    if (c == null) c = connect(env);
-                    try (Statement st = c.createStatement()) {
-                        st.execute("INSERT INTO chaos VALUES (" + next + ")"); // autocommit: acknowledged once it returns
-                        acked.add(next);
-                        lastAck.set(System.nanoTime());
-                    }
-                    if (next % 20 == 0) {
-                        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT @@report_host")) {
-                            rs.next();
-                            lastServer.set(rs.getString(1));
-                        }
-                    }
-                } catch (SQLException e) {
-                    failures.incrementAndGet();
-                    try {
-                        if (c != null) c.close();
-                    } catch (SQLException ignored) {
-                        // reconnecting anyway
-                    }
-                    c = null;
-                    Eventually.sleep(50);
+        PrimaryKills.run("mariadb", grid, KEYS, ROUNDS, this::settled, () -> connect(env), (c, id) -> {
+            try (Statement st = c.createStatement()) {
+                st.execute("INSERT INTO chaos VALUES (" + id + ")"); // autocommit: acknowledged once it returns
+                if (id % 20 != 0) return null;
+                try (ResultSet rs = st.executeQuery("SELECT @@report_host")) { // which node: the route hides it
+                    rs.next();
+                    return rs.getString(1);
                 }
             }
-        }, "mariadb-writer");
-        writer.start();
-        List<Long> failoverMillis = new ArrayList<>();
-        try {
-            for (int round = 1; round <= ROUNDS; round++) {
-                Eventually.await("the cluster settled before round " + round, Duration.ofSeconds(120), this::settled, ok -> ok);
-                Eventually.await("writes flowing", Duration.ofSeconds(10), () -> System.nanoTime() - lastAck.get() < 500_000_000L, ok -> ok);
-                ClusterState before = state();
-                String victim = before.primary();
-                String victimAddress = Clusters.reports(grid.store, KEYS).get(victim).address();
-                grid.docker.kill(grid.nodeContainer(KEYS, victim).id());
-                long killed = System.nanoTime();
-                Eventually.await("a write acknowledged by another node than " + victim, Duration.ofSeconds(60),
-                        () -> lastAck.get() > killed && !lastServer.get().isEmpty() && !lastServer.get().equals(victimAddress), ok -> ok);
-                long millis = (lastAck.get() - killed) / 1_000_000;
-                failoverMillis.add(millis);
-                ClusterState after = state();
-                assertNotEquals(victim, after.primary(), "round " + round + ": a new primary");
-                assertEquals(before.sync(), after.primary(), "round " + round + ": the sync was promoted");
-                System.out.printf("BENCH mariadb failover round %d: %s -> %s, first write %d ms after the kill%n", round, victim, after.primary(), millis);
-                Eventually.await(victim + " rejoined as a replica", Duration.ofSeconds(120),
-                        () -> Clusters.reports(grid.store, KEYS).get(victim), r -> r != null && state().streams(victim, r));
-                System.out.printf("BENCH mariadb rejoin round %d: %s back as a replica %d ms after the kill%n", round, victim,
-                        (System.nanoTime() - killed) / 1_000_000);
-            }
-        } finally {
-            writing.set(false);
-            writer.join(15_000);
-        }
-        Set<Long> present = new HashSet<>();
-        try (Connection c = connect(env); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id FROM chaos")) {
-            while (rs.next()) present.add(rs.getLong(1));
-        }
-        Set<Long> lost = new HashSet<>(acked);
-        lost.removeAll(present);
-        assertTrue(acked.size() > 100, "the writer wrote: " + acked.size());
-        assertEquals(Set.of(), lost, "acknowledged rows lost (of " + acked.size() + ")");
-        failoverMillis.sort(Long::compare);
-        System.out.printf("BENCH mariadb failover: %d rounds, %d rows acknowledged, %d failed attempts, kill-to-write median %d ms, max %d ms%n",
-                failoverMillis.size(), acked.size(), failures.get(), failoverMillis.get(failoverMillis.size() / 2), failoverMillis.get(failoverMillis.size() - 1));
-        Eventually.await("the cluster settled after the kills", Duration.ofSeconds(120), this::settled, ok -> ok);
+        });
     }
 }

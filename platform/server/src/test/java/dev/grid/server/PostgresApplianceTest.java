@@ -26,9 +26,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -574,84 +571,15 @@ class PostgresApplianceTest {
         try (Connection c = connect(env); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE chaos (id bigint PRIMARY KEY)");
         }
-        Set<Long> acked = ConcurrentHashMap.newKeySet();
-        AtomicLong lastAck = new AtomicLong();
-        // Which node acknowledged the last write (the router hides it; Postgres tells): a write
-        // acknowledged just after the kill may still come from the killed node.
-        java.util.concurrent.atomic.AtomicReference<String> lastServer = new java.util.concurrent.atomic.AtomicReference<>("");
-        AtomicBoolean writing = new AtomicBoolean(true);
-        AtomicLong failures = new AtomicLong();
-        Thread writer = new Thread(() -> {
-            long id = 0;
-            Connection c = null;
-            while (writing.get()) {
-                long next = ++id;
-                try {
-                    if (c == null) {
-                        c = DriverManager.getConnection(env.get("JDBC_DATABASE_URL") + "&connectTimeout=2&socketTimeout=10");
-                    }
+        PrimaryKills.run("postgres", grid, KEYS, CHAOS_ROUNDS, this::settled,
+                () -> DriverManager.getConnection(env.get("JDBC_DATABASE_URL") + "&connectTimeout=2&socketTimeout=10"),
+                (c, id) -> {
                     try (Statement st = c.createStatement();
-                         ResultSet rs = st.executeQuery("INSERT INTO chaos VALUES (" + next + ") RETURNING host(inet_server_addr())")) {
+                         ResultSet rs = st.executeQuery("INSERT INTO chaos VALUES (" + id + ") RETURNING host(inet_server_addr())")) {
                         rs.next();
-                        acked.add(next);
-                        lastServer.set(rs.getString(1));
-                        lastAck.set(System.nanoTime());
+                        return rs.getString(1);
                     }
-                } catch (SQLException e) {
-                    failures.incrementAndGet();
-                    try {
-                        if (c != null) c.close();
-                    } catch (SQLException ignored) {
-                        // reconnecting anyway
-                    }
-                    c = null;
-                    Eventually.sleep(50);
-                }
-            }
-        }, "chaos-writer");
-        writer.start();
-        List<Long> failoverMillis = new ArrayList<>();
-        try {
-            for (int round = 1; round <= CHAOS_ROUNDS; round++) {
-                Eventually.await("the cluster settled before round " + round, Duration.ofSeconds(90), this::settled, ok -> ok);
-                Eventually.await("writes flowing", Duration.ofSeconds(10), () -> System.nanoTime() - lastAck.get() < 500_000_000L, ok -> ok);
-                ClusterState before = state();
-                String victim = before.primary();
-                String victimAddress = reports().get(victim).address();
-                grid.docker.kill(container(victim).id());
-                long killed = System.nanoTime();
-                Eventually.await("a write acknowledged by another node than " + victim, Duration.ofSeconds(60),
-                        () -> lastAck.get() > killed && !lastServer.get().equals(victimAddress), ok -> ok);
-                long millis = (lastAck.get() - killed) / 1_000_000;
-                failoverMillis.add(millis);
-                ClusterState after = state();
-                assertNotEquals(victim, after.primary(), "round " + round + ": a new primary");
-                assertEquals(before.sync(), after.primary(), "round " + round + ": the sync was promoted");
-                assertEquals(after.primary(), grid.store.get(dev.grid.store.Keys.leader(KEYS.service())).orElseThrow().value(),
-                        "round " + round + ": the new primary is the leader its route follows, not just the oldest instance");
-                System.out.printf("BENCH postgres failover round %d: %s -> %s, first write %d ms after the kill%n", round, victim, after.primary(), millis);
-                // The killed node rejoins by itself, as a replica of the new primary.
-                Eventually.await(victim + " rejoined as a replica", Duration.ofSeconds(90),
-                        () -> reports().get(victim), r -> r != null && r.isReplicaOf(state().primary()));
-                System.out.printf("BENCH postgres rejoin round %d: %s back as a replica %d ms after the kill%n", round, victim,
-                        (System.nanoTime() - killed) / 1_000_000);
-            }
-        } finally {
-            writing.set(false);
-            writer.join(15_000);
-        }
-        Set<Long> present = new HashSet<>();
-        try (Connection c = connect(env); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id FROM chaos")) {
-            while (rs.next()) present.add(rs.getLong(1));
-        }
-        Set<Long> lost = new HashSet<>(acked);
-        lost.removeAll(present);
-        assertTrue(acked.size() > 100, "the writer wrote: " + acked.size());
-        assertEquals(Set.of(), lost, "acknowledged rows lost (of " + acked.size() + ")");
-        failoverMillis.sort(Long::compare);
-        System.out.printf("BENCH postgres failover: %d rounds, %d rows acknowledged, %d failed attempts, kill-to-write median %d ms, max %d ms%n",
-                failoverMillis.size(), acked.size(), failures.get(), failoverMillis.get(failoverMillis.size() / 2), failoverMillis.get(failoverMillis.size() - 1));
-        Eventually.await("the cluster settled after the chaos", Duration.ofSeconds(90), this::settled, ok -> ok);
+                });
     }
 
     List<String> notes(Map<String, String> env) throws SQLException {
