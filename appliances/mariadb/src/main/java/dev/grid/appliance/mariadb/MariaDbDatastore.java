@@ -129,7 +129,8 @@ public final class MariaDbDatastore implements Datastore {
             pb.environment().put("MYSQL_PWD", node.secret("KEEPER_PASSWORD"));
             Process p = pb.start();
             p.getOutputStream().close();
-            if (p.waitFor() != 0) throw new IOException("mariadb-dump from " + peer.id() + " failed with " + p.exitValue());
+            if (!p.waitFor(1, java.util.concurrent.TimeUnit.HOURS)) p.destroyForcibly().waitFor();
+            if (p.exitValue() != 0) throw new IOException("mariadb-dump from " + peer.id() + " failed with " + p.exitValue());
             scratch.start(new ProcessBuilder("mariadbd", "--defaults-file=" + writeConf(copy, socket, true), "--user=mysql").directory(new java.io.File("/tmp")),
                     () -> ping(socket), Duration.ofMinutes(2));
             // Not into its own binlog: the copy's GTID position is its source's, which the dump sets.
