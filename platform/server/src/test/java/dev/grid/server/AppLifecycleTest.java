@@ -149,8 +149,9 @@ class AppLifecycleTest {
         JsonNode job = Eventually.await("web up", Duration.ofSeconds(10), () -> upJobs("crashy"), j -> j.size() == 1).get(0);
         String jobId = job.path("id").asText();
         List<Long> recoveryMs = new ArrayList<>();
-        boolean sawBackoff = false;
+        List<Boolean> backedOff = new ArrayList<>();
         for (int kill = 1; kill <= 6; kill++) {
+            boolean sawBackoff = false;
             String container = grid.containers("a").stream().filter(c -> jobId.equals(c.labels().get("grid.job")))
                     .filter(c -> c.running()).findFirst().orElseThrow().id();
             Instant killed = Instant.now();
@@ -168,15 +169,17 @@ class AppLifecycleTest {
             assertEquals("up", now.path("state").asText(), "restart " + attempt + " came up: " + now);
             assertEquals(attempt, now.path("restarts").asInt());
             recoveryMs.add(Duration.between(killed, Instant.now()).toMillis());
+            backedOff.add(sawBackoff);
         }
-        System.out.println("kill -> up again, ms per restart: " + recoveryMs);
-        for (int i = 0; i < 3; i++) assertTrue(recoveryMs.get(i) < 3000, "the first restarts are immediate: " + recoveryMs);
+        System.out.println("kill -> up again, ms per restart: " + recoveryMs + ", backing off: " + backedOff);
+        // What ps says, not how long it took: on two cores shared with another test, an immediate restart may take 4 s.
+        assertEquals(List.of(false, false, false), backedOff.subList(0, 3), "the first restarts are immediate: " + recoveryMs);
         // Restarts 4, 5, 6 wait 1 s, 2 s, 4 s.
         assertTrue(recoveryMs.get(5) >= 4000, "the sixth restart backs off: " + recoveryMs);
         // Its 4 s wait against an immediate restart (whose own time, 0.5-1.5 s here, is noise on two shared cores).
         long immediate = Math.max(recoveryMs.get(0), Math.max(recoveryMs.get(1), recoveryMs.get(2)));
         assertTrue(recoveryMs.get(5) > immediate + 2500, "back-off grows: " + recoveryMs);
-        assertTrue(sawBackoff, "ps says the job is backing off");
+        assertEquals(List.of(true, true), backedOff.subList(4, 6), "ps says the job is backing off (2 s, then 4 s): " + recoveryMs);
         assertEquals(1, grid.containers("a").stream().filter(c -> "crashy".equals(c.labels().get("grid.app"))).count(),
                 "crashed containers are replaced, not accumulated");
     }
