@@ -42,6 +42,12 @@ import redis.clients.jedis.exceptions.JedisException;
 @Execution(ExecutionMode.CONCURRENT)
 @ResourceLock(OwnServer.LOCK)
 class KeeperUpgradeTest {
+    /**
+     * Between two writes: hundreds a second still show a lost one, and the writers leave the two
+     * cores to the tests that run beside this one (flat out they took one core for a minute).
+     */
+    static final long WRITE_PAUSE_MILLIS = 2;
+
     @Test
     void anEarlierGridsRedisGetsThisGridsKeeperNodeByNodeAndLosesNoConfirmedWrite() throws Exception {
         OwnServer own = new OwnServer("upg", "127.0.0.5", "25100-25199", "32010-32019");
@@ -78,6 +84,7 @@ class KeeperUpgradeTest {
                         for (; !stop.get(); i++) {
                             j.set("w" + i, String.valueOf(i));
                             if (j.waitReplicas(1, 1000) >= 1) confirmed.add(i);
+                            Eventually.sleep(WRITE_PAUSE_MILLIS);
                         }
                     } catch (JedisException e) {
                         failed.accept(e);
@@ -146,6 +153,7 @@ class KeeperUpgradeTest {
                             insert.setInt(1, i);
                             insert.executeUpdate(); // autocommit: acknowledged once it returns
                             confirmed.add(i);
+                            Eventually.sleep(WRITE_PAUSE_MILLIS);
                         }
                     } catch (java.sql.SQLException e) {
                         failed.accept(e);
