@@ -186,8 +186,8 @@ public final class MariaDbDatastore implements Datastore {
     /** What {@code replica} has received, in this cluster's GTID sequence (asked of it over the network); -1 if it does not say. */
     private long received(Peer replica) {
         try {
-            Map<String, String> status = fields(Command.run(List.of("mariadb", "-h", replica.address(), "-P", String.valueOf(replica.port()), "-u", KEEPER,
-                    "--connect-timeout=2", "-E", "-e", "SHOW SLAVE STATUS"), Map.of("MYSQL_PWD", node.secret("KEEPER_PASSWORD")), Duration.ofSeconds(5)));
+            Map<String, String> status = fields(mariadb(List.of("-h", replica.address(), "-P", String.valueOf(replica.port()), "-u", KEEPER,
+                    "--connect-timeout=2", "-E"), node.secret("KEEPER_PASSWORD"), "SHOW SLAVE STATUS", Duration.ofSeconds(5)));
             return sequence(status.getOrDefault("Gtid_IO_Pos", ""));
         } catch (Exception e) {
             return -1;
@@ -205,7 +205,7 @@ public final class MariaDbDatastore implements Datastore {
 
     /** This node's replication status (SHOW SLAVE STATUS) by field; empty when it replicates from nothing. */
     private Map<String, String> replication() throws Exception {
-        return fields(Command.run(List.of("mariadb", "-S", socket().toString(), "-u", "root", "-E", "-e", "SHOW SLAVE STATUS"), Map.of(), Duration.ofMinutes(1)));
+        return fields(mariadb(List.of("-S", socket().toString(), "-u", "root", "-E"), null, "SHOW SLAVE STATUS", Duration.ofMinutes(1)));
     }
 
     /** Vertical output (mariadb -E) as a map of its fields. */
@@ -285,9 +285,19 @@ public final class MariaDbDatastore implements Datastore {
 
     /** Runs SQL as root over the server's socket (root signs in there as the OS user root); its tab-separated output. */
     private static String client(Path socket, String sql) throws Exception {
-        // Never echo a failed statement: some carry a password (CHANGE MASTER, CREATE USER).
-        return Command.run(List.of("mariadb", "--skip-print-query-on-error", "-S", socket.toString(), "-u", "root", "-N", "-B", "-e", sql),
-                Map.of(), Duration.ofMinutes(5));
+        return mariadb(List.of("-S", socket.toString(), "-u", "root", "-N", "-B"), null, sql, Duration.ofMinutes(5));
+    }
+
+    /**
+     * The mariadb client with {@code options} (where to, as whom, how to print) running {@code sql}:
+     * the password (null: none) in MYSQL_PWD, never in the arguments, and a failed statement never
+     * echoed, since some carry a password (CHANGE MASTER, CREATE USER). The keeper and the provider both call it.
+     */
+    static String mariadb(List<String> options, String password, String sql, Duration timeout) throws Exception {
+        List<String> command = new ArrayList<>(List.of("mariadb", "--skip-print-query-on-error"));
+        command.addAll(options);
+        command.addAll(List.of("-e", sql));
+        return Command.run(command, password == null ? Map.of() : Map.of("MYSQL_PWD", password), timeout);
     }
 
     private static void run(String... command) throws Exception {

@@ -3,7 +3,6 @@ package dev.grid.appliance.mariadb;
 import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterSpec;
 import dev.grid.appliance.Clusters;
-import dev.grid.appliance.Command;
 import dev.grid.appliance.NodeReport;
 import dev.grid.appliance.Platform;
 import dev.grid.appliance.Provider;
@@ -96,9 +95,8 @@ final class MariaDbProvider implements Provider {
     /** Runs SQL on the primary as the keepers' user (the password in the environment, never in arguments or messages). */
     private String sql(NodeReport primary, String sql) throws Exception {
         if (primary == null) throw new IllegalStateException("the MariaDB cluster has no serving primary now; try again in a moment");
-        return Command.run(List.of("mariadb", "--skip-print-query-on-error", "-h", primary.address(), "-P", String.valueOf(primary.port()),
-                "-u", MariaDbDatastore.KEEPER, "-N", "-B", "-e", sql),
-                Map.of("MYSQL_PWD", Clusters.secrets(platform.store(), KEYS).get("KEEPER_PASSWORD")), Duration.ofMinutes(1));
+        return MariaDbDatastore.mariadb(List.of("-h", primary.address(), "-P", String.valueOf(primary.port()), "-u", MariaDbDatastore.KEEPER, "-N", "-B"),
+                Clusters.secrets(platform.store(), KEYS).get("KEEPER_PASSWORD"), sql, Duration.ofMinutes(1));
     }
 
     static String ident(String name) {
