@@ -41,6 +41,18 @@ public final class Convergence {
      */
     public record Memory(long appliedGeneration, boolean syncApplied, Peer appliedSync, long syncFrom, String following, long notStreamingSince) {
         public static final Memory START = new Memory(0, false, null, -1, null, 0);
+
+        Memory generation(long generation) {
+            return new Memory(generation, syncApplied, appliedSync, syncFrom, following, notStreamingSince);
+        }
+
+        Memory sync(boolean applied, Peer sync, long from) {
+            return new Memory(appliedGeneration, applied, sync, from, following, notStreamingSince);
+        }
+
+        Memory following(String node, long since) {
+            return new Memory(appliedGeneration, syncApplied, appliedSync, syncFrom, node, since);
+        }
     }
 
     /** This node, as its keeper process knows it. */
@@ -89,7 +101,7 @@ public final class Convergence {
             }
             return asPrimary(state, obs, reports, m, done);
         }
-        Memory left = new Memory(m.appliedGeneration(), false, m.appliedSync(), m.syncFrom(), m.following(), m.notStreamingSince());
+        Memory left = m.sync(false, m.appliedSync(), m.syncFrom());
         if (primary && !done.contains(Stop.class)) {
             return new Step(new Stop(), left, "not the primary of generation " + (state == null ? 0 : state.generation())
                     + ": stopping to take no writes", false, null);
@@ -101,19 +113,18 @@ public final class Convergence {
     /** The memory after {@code action} failed: a follow that failed counts as stalled next round, so it tries harder. */
     public static Memory failed(Memory m, Action action) {
         if (!(action instanceof Follow)) return m;
-        return new Memory(m.appliedGeneration(), m.syncApplied(), m.appliedSync(), m.syncFrom(), m.following(), 1);
+        return m.following(m.following(), 1);
     }
 
     private static Step asPrimary(ClusterState state, Observation obs, Function<String, NodeReport> reports, Memory m,
                                   Set<Class<? extends Action>> done) {
         if (!NodeReport.PRIMARY.equals(obs.role())) {
-            if (done.contains(BecomePrimary.class)) return new Step(null, new Memory(m.appliedGeneration(), m.syncApplied(), m.appliedSync(),
-                    m.syncFrom(), null, m.notStreamingSince()), null, false, null);
+            if (done.contains(BecomePrimary.class)) return new Step(null, m.following(null, m.notStreamingSince()), null, false, null);
             return new Step(new BecomePrimary(), m, "becoming primary (generation " + state.generation() + ")", null, null);
         }
         Peer sync = syncPeer(state, reports);
         if ((!m.syncApplied() || !Objects.equals(m.appliedSync(), sync)) && !done.contains(RequireSync.class)) {
-            return new Step(new RequireSync(sync), new Memory(m.appliedGeneration(), true, sync, -1, m.following(), m.notStreamingSince()),
+            return new Step(new RequireSync(sync), m.sync(true, sync, -1),
                     "writes now wait for " + (sync == null ? "no replica" : sync.id() + (sync.address() == null ? " (its address not known yet)" : "")),
                     null, null);
         }
@@ -125,7 +136,8 @@ public final class Convergence {
             Long flushed = obs.replicas().get(state.sync());
             if (flushed != null && flushed >= syncFrom) caughtUp = state.sync();
         }
-        return new Step(null, new Memory(state.generation(), true, m.appliedSync(), syncFrom, null, m.notStreamingSince()), null, true, caughtUp);
+        return new Step(null, m.generation(state.generation()).sync(true, m.appliedSync(), syncFrom).following(null, m.notStreamingSince()),
+                null, true, caughtUp);
     }
 
     /** The state's sync as a peer: its address and port from its report, null and 0 while there is none. */
@@ -155,11 +167,11 @@ public final class Convergence {
         boolean stalled = since > 0 && now - since > STALL_MILLIS;
         boolean needed = !up.equals(m.following()) || NodeReport.STOPPED.equals(obs.role()) || NodeReport.PRIMARY.equals(obs.role()) || stalled;
         if (needed && !done.contains(Follow.class)) {
-            return new Step(new Follow(peer, stalled), new Memory(m.appliedGeneration(), m.syncApplied(), m.appliedSync(), m.syncFrom(), up, 0),
+            return new Step(new Follow(peer, stalled), m.following(up, 0),
                     "following " + peer.id() + (fromPrimary ? "" : " (the sync)") + " at " + peer.address() + ":" + peer.port()
                             + (stalled ? " (not streaming: rewinding)" : ""), false, null);
         }
         long generation = NodeReport.REPLICA.equals(obs.role()) ? state.generation() : m.appliedGeneration();
-        return new Step(null, new Memory(generation, m.syncApplied(), m.appliedSync(), m.syncFrom(), m.following(), since), null, false, null);
+        return new Step(null, m.generation(generation).following(m.following(), since), null, false, null);
     }
 }
