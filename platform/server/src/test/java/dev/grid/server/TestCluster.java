@@ -48,6 +48,8 @@ final class TestCluster implements AutoCloseable {
     static final String WEB = "node -e \"require('http').createServer((q,s)=>{console.log('request '+q.url);"
             + "s.end(process.env.GRID_JOB_ID)}).listen(process.env.PORT)\"";
     private static final AtomicInteger PORT_BLOCK = new AtomicInteger();
+    /** Each cluster's TCP route ports: 31000-31009, 31010-31019, ... (below the OwnServers' 32000 on). */
+    private static final AtomicInteger TCP_BLOCK = new AtomicInteger();
     /** Each cluster gives its apps UIDs of its own, as two Grids on one machine must. */
     private static final AtomicInteger UID_BLOCK = new AtomicInteger();
 
@@ -171,8 +173,9 @@ final class TestCluster implements AutoCloseable {
         }
         List<Appliance> appliances = Appliances.installed();
         for (Appliance a : appliances) managers.add(new Manager(store, a.name(), a.failover(), id, replaceAfter).metrics(metrics).start());
-        controllerConfig = new ControllerConfig(token, "grid.test", 31000 + PORT_BLOCK.get() * 10,
-                31009 + PORT_BLOCK.get() * 10, null, "127.0.0.1", STACK_IMAGE, uidMin, uidMax);
+        // A TCP port range of its own, taken atomically: two clusters may start at once (a test beside the others).
+        int tcpBlock = 31000 + (TCP_BLOCK.getAndIncrement() % 90) * 10;
+        controllerConfig = new ControllerConfig(token, "grid.test", tcpBlock, tcpBlock + 9, null, "127.0.0.1", STACK_IMAGE, uidMin, uidMax);
         catalog = new ApplianceCatalog(appliances, blobs);
         controller = ControllerServer.start(store, controllerConfig, catalog, metrics, "127.0.0.1", 0);
         try {
