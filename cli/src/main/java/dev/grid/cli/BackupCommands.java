@@ -7,7 +7,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The backups of an app's add-on, the same for every kind that has them: {@code pg:backups*}
- * (pg_dump files) and {@code redis:backups*} (RDB snapshots). Each command is written once, over the
+ * (pg_dump files), {@code redis:backups*} (RDB snapshots) and {@code mariadb:backups*} (mariadb-dump files). Each command is written once, over the
  * {@link Kind} its name says; the classes at the end only name them.
  */
 final class BackupCommands {
@@ -16,7 +16,8 @@ final class BackupCommands {
     /** A kind of add-on with backups: its provider, its commands' prefix, and what its backup files are. */
     enum Kind {
         PG("postgres", "pg", "Postgres", "a pg_dump custom-format file (pg_dump -Fc)", "pg_restore --list %s shows what it holds"),
-        REDIS("redis", "redis", "Redis", "a Redis RDB file (redis-cli --rdb)", "redis-check-rdb %s checks it");
+        REDIS("redis", "redis", "Redis", "a Redis RDB file (redis-cli --rdb)", "redis-check-rdb %s checks it"),
+        MARIADB("mariadb", "mariadb", "MariaDB", "a mariadb-dump file of one database (SQL)", "mariadb DATABASE < %s loads it");
 
         final String provider;
         final String prefix;
@@ -32,9 +33,10 @@ final class BackupCommands {
             this.inspect = inspect;
         }
 
-        /** The kind a command's name says: {@code redis:...} or {@code pg:...}. */
+        /** The kind a command's name says: {@code pg:...}, {@code redis:...} or {@code mariadb:...}. */
         static Kind of(String command) {
-            return command.startsWith(REDIS.prefix + ":") ? REDIS : PG;
+            for (Kind k : values()) if (command.startsWith(k.prefix + ":")) return k;
+            throw new IllegalArgumentException("no kind of add-on has backup commands named " + command);
         }
 
         String addon(Grid.AddonCommand c) {
@@ -86,7 +88,7 @@ final class BackupCommands {
 
     abstract static class Restore extends Grid.AddonCommand {
         @Parameters(arity = "0..1", paramLabel = "ID") String id;
-        @Option(names = "--file", description = "a backup file made outside Grid (pg:backups:restore: pg_dump -Fc; redis:backups:restore: an RDB): checked, then restored")
+        @Option(names = "--file", description = "a backup file made outside Grid (pg:backups:restore: pg_dump -Fc; redis:backups:restore: an RDB; mariadb:backups:restore: mariadb-dump of one database): checked, then restored")
         java.nio.file.Path file;
         @Option(names = "--confirm", description = "the app's name: the add-on's current data is replaced") String confirm;
 
@@ -260,4 +262,26 @@ final class BackupCommands {
 
     @Command(name = "redis:backups:schedules", description = "Show the daily backup schedule of the app's Redis add-on.")
     static final class RedisSchedules extends Schedules {}
+
+    @Command(name = "mariadb:backups", description = "List the backups (mariadb-dump files) of the app's MariaDB add-on.")
+    static final class MariaDbList extends ListBackups {}
+
+    @Command(name = "mariadb:backups:capture", description = "Back up the app's MariaDB database (mariadb-dump, one transaction: tables and rows) into the blob store.")
+    static final class MariaDbCapture extends Capture {}
+
+    @Command(name = "mariadb:backups:restore", description = {"Replace the app's MariaDB tables with a backup (the latest by default), or with a mariadb-dump file (--file).",
+            "All or nothing: the file is loaded beside the data, then every table is swapped at once."})
+    static final class MariaDbRestore extends Restore {}
+
+    @Command(name = "mariadb:backups:download", description = "Save a backup of the app's MariaDB add-on (the latest by default) as a mariadb-dump file.")
+    static final class MariaDbDownload extends Download {}
+
+    @Command(name = "mariadb:backups:schedule", description = "Back up the app's MariaDB add-on every day at a time (--at '02:00 UTC'), keeping the newest N (--keep, 7).")
+    static final class MariaDbSchedule extends Schedule {}
+
+    @Command(name = "mariadb:backups:unschedule", description = "Stop the daily backups of the app's MariaDB add-on (the backups taken stay).")
+    static final class MariaDbUnschedule extends Unschedule {}
+
+    @Command(name = "mariadb:backups:schedules", description = "Show the daily backup schedule of the app's MariaDB add-on.")
+    static final class MariaDbSchedules extends Schedules {}
 }

@@ -37,6 +37,8 @@ import picocli.CommandLine.Spec;
                 RedisCommands.Info.class, RedisCommands.Cli.class, MariaDbCommands.Info.class, MariaDbCommands.Cli.class,
                 BackupCommands.RedisList.class, BackupCommands.RedisCapture.class, BackupCommands.RedisRestore.class, BackupCommands.RedisDownload.class,
                 BackupCommands.RedisSchedule.class, BackupCommands.RedisUnschedule.class, BackupCommands.RedisSchedules.class,
+                BackupCommands.MariaDbList.class, BackupCommands.MariaDbCapture.class, BackupCommands.MariaDbRestore.class, BackupCommands.MariaDbDownload.class,
+                BackupCommands.MariaDbSchedule.class, BackupCommands.MariaDbUnschedule.class, BackupCommands.MariaDbSchedules.class,
                 RedisCommands.Maxmemory.class, RedisCommands.Timeout.class, RedisCommands.KeyspaceNotifications.class})
 public final class Grid implements Callable<Integer> {
     private Api api;

@@ -21,10 +21,16 @@ public final class Command {
      * program that is not installed is a {@link java.io.FileNotFoundException}.
      */
     public static String run(List<String> command, Map<String, String> env, Duration timeout) throws IOException, InterruptedException {
+        return run(command, env, null, timeout);
+    }
+
+    /** As {@link #run(List, Map, Duration)}, with the file {@code input} (opened here, by this process) as its standard input. */
+    public static String run(List<String> command, Map<String, String> env, java.nio.file.Path input, Duration timeout) throws IOException, InterruptedException {
         File err = File.createTempFile("grid-keeper", ".err");
         try {
             ProcessBuilder pb = new ProcessBuilder(command).directory(new File("/tmp")).redirectError(err);
             pb.environment().putAll(env);
+            if (input != null) pb.redirectInput(input.toFile());
             Process p;
             try {
                 p = pb.start();
@@ -41,6 +47,16 @@ public final class Command {
         } finally {
             err.delete();
         }
+    }
+
+    /**
+     * What runs a program that reads an untrusted file as {@code nobody} when this process is root:
+     * {@code setpriv}, which execs the program (so a PID stopped is the program's); nothing otherwise.
+     */
+    public static List<String> asNobody() {
+        return "root".equals(System.getProperty("user.name"))
+                ? List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--no-new-privs", "--")
+                : List.of();
     }
 
     /** The program's name, past a {@code runuser -u USER --} prefix. */

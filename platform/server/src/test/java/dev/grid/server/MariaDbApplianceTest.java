@@ -148,8 +148,108 @@ class MariaDbApplianceTest {
         assertThrows(SQLException.class, () -> connect(theirs).close(), "a destroyed add-on's user signs in no more");
     }
 
+    /** The rows of one column, in order, as the add-on's user reads them. */
+    static List<String> column(Map<String, String> env, String query) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = connect(env); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(query)) {
+            while (rs.next()) out.add(rs.getString(1));
+        }
+        return out;
+    }
+
+    /** SQL as the keepers' user on the serving primary: what no add-on's user may see. */
+    List<String> asKeeper(String query) throws SQLException {
+        NodeReport p = Clusters.servingPrimary(grid.store, KEYS);
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://" + p.address() + ":" + p.port() + "/", "grid_keeper",
+                Clusters.secrets(grid.store, KEYS).get("KEEPER_PASSWORD")); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(query)) {
+            List<String> out = new ArrayList<>();
+            while (rs.next()) out.add(rs.getString(1));
+            return out;
+        }
+    }
+
     @Test
     @Order(3)
+    void backupsRestoreAllOrNothingAndAHostileFileReachesNothing() throws Exception {
+        Map<String, String> env = api.config("maria");
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE notes (note varchar(40))");
+            st.execute("INSERT INTO notes VALUES ('first')");
+        }
+        var captured = api.cli("mariadb:backups:capture", "-a", "maria");
+        assertEquals(0, captured.exitCode(), captured.err());
+        assertTrue(captured.out().contains("Captured b001"), captured.out());
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO notes VALUES ('second')");
+            st.execute("CREATE TABLE later (id int)");
+        }
+        var unconfirmed = api.cli("mariadb:backups:restore", "-a", "maria");
+        assertTrue(unconfirmed.err().contains("confirm with --confirm maria"), unconfirmed.err());
+        var restored = api.cli("mariadb:backups:restore", "b001", "-a", "maria", "--confirm", "maria");
+        assertEquals(0, restored.exitCode(), restored.err());
+        assertEquals(List.of("first"), column(env, "SELECT note FROM notes"));
+        assertEquals(List.of("notes", "orders"), column(env, "SHOW TABLES"), "every table as the backup has it, and no other");
+
+        // Out: the backup is a mariadb-dump file.
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("grid-mariadb-backups");
+        var saved = api.cli("mariadb:backups:download", "-a", "maria", "b001", "-o", dir.resolve("b001.sql").toString());
+        assertEquals(0, saved.exitCode(), saved.err());
+        assertTrue(java.nio.file.Files.readString(dir.resolve("b001.sql")).contains("CREATE TABLE `notes`"), "a dump of the add-on's tables");
+
+        // A tenant beside it, and a file on this machine: what a hostile file would go for.
+        assertEquals(0, api.cli("apps:create", "victim").exitCode());
+        assertEquals(0, api.cli("addons:create", "mariadb", "-a", "victim", "--name", "victim-db").exitCode());
+        Map<String, String> victim = api.config("victim");
+        try (Connection c = connect(victim); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE secrets (s varchar(40))");
+            st.execute("INSERT INTO secrets VALUES ('kept')");
+        }
+        java.nio.file.Path pwned = java.nio.file.Path.of("/tmp/grid-pwned-" + System.nanoTime()); // where anyone, nobody too, could write
+        String other = "`" + victim.get("MYSQL_DATABASE") + "`";
+        Map<String, String> hostile = new java.util.LinkedHashMap<>();
+        hostile.put("a shell escape", "\\! touch " + pwned);
+        hostile.put("a shell escape by name", "system touch " + pwned);
+        hostile.put("a file of this machine", "CREATE TABLE stolen (line text);\nLOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE stolen;");
+        hostile.put("a file of the node", "SELECT 'x' INTO OUTFILE '/tmp/pwned';");
+        hostile.put("another tenant's table", "DROP TABLE " + other + ".secrets;");
+        hostile.put("another tenant's database", "USE " + other + ";\nDELETE FROM secrets;");
+        hostile.put("a user", "CREATE USER intruder IDENTIFIED BY 'x';");
+        hostile.put("more privileges", "GRANT ALL ON *.* TO CURRENT_USER();");
+        hostile.put("the server's settings", "SET GLOBAL read_only = ON;");
+        hostile.put("the binlog", "SET sql_log_bin = 0;");
+        hostile.put("a view, which backups do not carry", "CREATE VIEW v AS SELECT note FROM notes;");
+        for (var attack : hostile.entrySet()) {
+            java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("hostile.sql"), "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n"
+                    + "CREATE TABLE notes (note varchar(40));\nINSERT INTO notes VALUES ('hostile');\n" + attack.getValue() + "\n");
+            var refused = api.cli("mariadb:backups:restore", "-a", "maria", "--file", file.toString(), "--confirm", "maria");
+            assertTrue(refused.exitCode() != 0 && refused.err().contains("nothing was restored"), attack.getKey() + ": " + refused.err());
+            assertEquals(List.of("first"), column(env, "SELECT note FROM notes"), attack.getKey() + " changed nothing");
+            assertEquals(List.of("kept"), column(victim, "SELECT s FROM secrets"), attack.getKey() + " reached no other tenant");
+            assertTrue(!java.nio.file.Files.exists(pwned), attack.getKey() + " ran nothing here");
+        }
+        assertEquals(List.of(), asKeeper("SELECT user FROM mysql.user WHERE user = 'intruder' OR user LIKE 'grid$%'"), "no user made or left");
+        assertEquals(List.of("OFF"), asKeeper("SELECT IF(@@read_only, 'ON', 'OFF')"));
+        assertEquals(List.of(), asKeeper("SHOW DATABASES LIKE 'grid$%'"), "no scratch database left");
+        var junk = api.cli("mariadb:backups:restore", "-a", "maria", "--file", java.nio.file.Files.writeString(dir.resolve("junk.sql"), "PGDMP not a dump").toString(),
+                "--confirm", "maria");
+        assertTrue(junk.err().contains("not a mariadb-dump file"), junk.err());
+
+        // A database with a view is refused a backup, and a restore over it, with the reason.
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("CREATE VIEW firsts AS SELECT note FROM notes");
+        }
+        var withView = api.cli("mariadb:backups:capture", "-a", "maria");
+        assertTrue(withView.exitCode() != 0 && withView.err().contains("views, triggers, routines or events"), withView.err());
+        var overView = api.cli("mariadb:backups:restore", "b001", "-a", "maria", "--confirm", "maria");
+        assertTrue(overView.exitCode() != 0 && overView.err().contains("views, triggers, routines or events"), overView.err());
+        try (Connection c = connect(env); Statement st = c.createStatement()) {
+            st.execute("DROP VIEW firsts");
+        }
+        assertEquals(0, api.cli("addons:destroy", "victim-db", "--confirm", "victim-db").exitCode());
+    }
+
+    @Test
+    @Order(4)
     void killingThePrimaryUnderWritesLosesNoAcknowledgedCommitAndTheKilledNodeRejoins() throws Exception {
         Map<String, String> env = api.config("maria");
         try (Connection c = connect(env); Statement st = c.createStatement()) {

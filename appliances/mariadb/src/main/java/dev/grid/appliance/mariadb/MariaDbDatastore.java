@@ -123,14 +123,9 @@ public final class MariaDbDatastore implements Datastore {
         ServerProcess scratch = new ServerProcess("mariadbd (copy)");
         Path socket = Path.of("/tmp/grid-mariadb-" + node.port() + "-copy.sock");
         try {
-            ProcessBuilder pb = new ProcessBuilder("mariadb-dump", "-h", peer.address(), "-P", String.valueOf(peer.port()), "-u", KEEPER,
-                    "--all-databases", "--single-transaction", "--gtid", "--master-data=1", "--routines", "--events", "--triggers")
-                    .redirectOutput(dump.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).directory(new java.io.File("/tmp"));
-            pb.environment().put("MYSQL_PWD", node.secret("KEEPER_PASSWORD"));
-            Process p = pb.start();
-            p.getOutputStream().close();
-            if (!p.waitFor(1, java.util.concurrent.TimeUnit.HOURS)) p.destroyForcibly().waitFor();
-            if (p.exitValue() != 0) throw new IOException("mariadb-dump from " + peer.id() + " failed with " + p.exitValue());
+            Command.run(List.of("mariadb-dump", "-h", peer.address(), "-P", String.valueOf(peer.port()), "-u", KEEPER, "--result-file=" + dump,
+                    "--all-databases", "--single-transaction", "--gtid", "--master-data=1", "--routines", "--events", "--triggers"),
+                    Map.of("MYSQL_PWD", node.secret("KEEPER_PASSWORD")), Duration.ofHours(1));
             scratch.start(new ProcessBuilder("mariadbd", "--defaults-file=" + writeConf(copy, socket, true), "--user=mysql").directory(new java.io.File("/tmp")),
                     () -> ping(socket), Duration.ofMinutes(2));
             // Not into its own binlog: the copy's GTID position is its source's, which the dump sets.

@@ -8,6 +8,7 @@ import dev.grid.appliance.Platform;
 import dev.grid.appliance.Provider;
 import dev.grid.appliance.Secrets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,7 @@ final class MariaDbProvider implements Provider {
     @Override
     public void deprovision(Resource resource) throws Exception {
         String name = resource.internal().get("database");
-        sql(Clusters.servingPrimary(platform.store(), KEYS), "DROP DATABASE IF EXISTS " + ident(name) + "; DROP USER IF EXISTS " + user(name));
+        sql("DROP DATABASE IF EXISTS " + ident(name) + "; DROP USER IF EXISTS " + user(name));
     }
 
     @Override
@@ -92,11 +93,30 @@ final class MariaDbProvider implements Provider {
         return List.of(KEYS.service());
     }
 
-    /** Runs SQL on the primary as the keepers' user (the password in the environment, never in arguments or messages). */
+    @Override
+    public java.util.Optional<Backups> backups() {
+        return java.util.Optional.of(new MariaDbBackups(this));
+    }
+
+    /** Runs SQL on the serving primary as the keepers' user (the password in the environment, never in arguments or messages). */
+    String sql(String sql) throws Exception {
+        return sql(null, sql);
+    }
+
     private String sql(NodeReport primary, String sql) throws Exception {
-        if (primary == null) throw new IllegalStateException("the MariaDB cluster has no serving primary now; try again in a moment");
-        return MariaDbDatastore.mariadb(List.of("-h", primary.address(), "-P", String.valueOf(primary.port()), "-u", MariaDbDatastore.KEEPER, "-N", "-B"),
-                Clusters.secrets(platform.store(), KEYS).get("KEEPER_PASSWORD"), sql, Duration.ofMinutes(1));
+        List<String> options = new ArrayList<>(at(primary, MariaDbDatastore.KEEPER));
+        options.addAll(List.of("-N", "-B"));
+        return MariaDbDatastore.mariadb(options, keeperPassword(), sql, Duration.ofMinutes(1));
+    }
+
+    /** A client's options that reach {@code primary} (null: the serving one) as {@code user}. */
+    List<String> at(NodeReport primary, String user) {
+        NodeReport p = primary != null ? primary : Clusters.servingPrimary(platform.store(), KEYS);
+        return List.of("-h", p.address(), "-P", String.valueOf(p.port()), "-u", user);
+    }
+
+    String keeperPassword() {
+        return Clusters.secrets(platform.store(), KEYS).get("KEEPER_PASSWORD");
     }
 
     static String ident(String name) {

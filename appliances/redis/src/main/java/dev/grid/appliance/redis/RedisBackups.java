@@ -249,18 +249,14 @@ final class RedisBackups implements Provider.Backups {
             }
         }
 
-        /**
-         * {@code setpriv} to {@code nobody} when Grid runs as root, with the directory made that
-         * user's; nothing otherwise. setpriv execs the program (runuser would fork it, and a
-         * server stopped by its PID would live on).
-         */
+        /** {@link Command#asNobody}, with the directory made that user's when Grid runs as root. */
         private static List<String> asNobody(Path dir) throws IOException {
-            if (!"root".equals(System.getProperty("user.name"))) return List.of();
+            if (Command.asNobody().isEmpty()) return List.of();
             var nobody = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
             Files.setOwner(dir, nobody);
             Files.setOwner(dir.resolve("dump.rdb"), nobody);
             Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-            return List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--no-new-privs", "--");
+            return Command.asNobody();
         }
 
         long pid() {
