@@ -122,9 +122,29 @@ final class Backends implements AutoCloseable {
         discovery.deregister(service, name);
     }
 
+    /** The ports {@link #deadPort} hands out, one each per run, from a block the kernel never gives a socket that binds port 0. */
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_DEAD_PORT = new java.util.concurrent.atomic.AtomicInteger(29000);
+    private static final int LAST_DEAD_PORT = 29999;
+
+    /**
+     * A port nothing listens on: for a route, or a backend that is down. Not an ephemeral one: a
+     * kernel route's port has no listener either, so the kernel offered it again, and a second
+     * route landed on the first one's port and reached its backend (KernelTcpRouteTest, once in CI).
+     */
     static int deadPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        // (procfs gives no size: read it as lines, not with readString, which returned "3")
+        String[] ephemeral = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).strip().split("\\s+");
+        if (Integer.parseInt(ephemeral[0]) <= LAST_DEAD_PORT && Integer.parseInt(ephemeral[1]) >= NEXT_DEAD_PORT.get()) {
+            throw new IllegalStateException("the ephemeral port range " + ephemeral[0] + "-" + ephemeral[1] + " overlaps the tests' route ports 29000-" + LAST_DEAD_PORT);
+        }
+        while (true) {
+            int port = NEXT_DEAD_PORT.getAndIncrement();
+            if (port > LAST_DEAD_PORT) throw new IllegalStateException("the tests used every route port up to " + LAST_DEAD_PORT);
+            try (ServerSocket s = new ServerSocket(port)) {
+                return port;
+            } catch (java.net.BindException taken) {
+                // something of this machine's: the next one
+            }
         }
     }
 
