@@ -104,6 +104,17 @@ final class AddonsCommands {
         }
     }
 
+    /** A node's lag as the add-on counts it ({@code lag_bytes}: "1024 B"; {@code lag_transactions}: "3 transactions"); blank for none. */
+    static String lag(JsonNode node) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!f.startsWith("lag_")) continue;
+            String unit = f.substring(4);
+            return node.path(f).asLong() + (unit.equals("bytes") ? " B" : " " + unit);
+        }
+        return "";
+    }
+
     static void renderInfo(java.io.PrintWriter out, JsonNode info) {
         for (Iterator<Map.Entry<String, JsonNode>> it = info.fields(); it.hasNext(); ) {
             var e = it.next();
@@ -116,7 +127,7 @@ final class AddonsCommands {
             Table t = new Table("NODE", "ROLE", "ADDRESS", "LAG", "STATE", "KEEPER");
             for (JsonNode n : info.path("nodes")) {
                 t.row(n.path("node").asText(), n.path("role").asText(), n.path("address").asText(),
-                        n.has("lag_bytes") ? n.path("lag_bytes").asLong() + " B" : "", n.path("state").asText(), n.path("keeper").asText());
+                        lag(n), n.path("state").asText(), n.path("keeper").asText());
             }
             t.print(out);
         }

@@ -72,7 +72,8 @@ public final class Clusters {
      * a restart ({@link Datastore#reconfigure}). Returns whether it did. A cluster without
      * certificates is left as it is; {@code tls} is asked only when they are due.
      */
-    public static boolean renewTls(Store store, ClusterKeys keys, java.util.function.Supplier<Tls> tls, java.time.Instant now) {
+    public static boolean renewTls(Platform platform, ClusterKeys keys, java.util.function.Supplier<Tls> tls, java.time.Instant now) {
+        Store store = store(platform);
         var entry = store.get(keys.secrets());
         if (entry.isEmpty()) return false;
         Map<String, String> secrets = new LinkedHashMap<>();
@@ -91,7 +92,8 @@ public final class Clusters {
      * within a round of each other, where an old keeper would not. Throws, saying why, while
      * some node does not run it yet (the controller tries again); returns whether it gave them.
      */
-    public static boolean addCertificates(Store store, ClusterKeys keys, java.util.function.Supplier<Tls> tls, java.time.Instant now) {
+    public static boolean addCertificates(Platform platform, ClusterKeys keys, java.util.function.Supplier<Tls> tls, java.time.Instant now) {
+        Store store = store(platform);
         var entry = store.get(keys.secrets());
         if (entry.isEmpty()) return false;
         Map<String, String> secrets = new LinkedHashMap<>();
@@ -139,7 +141,7 @@ public final class Clusters {
     /** As above, with the cluster's certificates when {@code tls} is not null. */
     public static boolean ensure(Platform platform, ClusterSpec spec, Class<? extends Datastore> datastore,
                                  List<String> secretNames, long memoryMb, Tls tls) throws Exception {
-        Store store = platform.store();
+        Store store = store(platform);
         ClusterKeys keys = spec.keys();
         if (store.get(keys.spec()).isPresent()) return false;
         String slug = KeeperProgram.publish(platform.blobs(), datastore, platform.keeperJavaOptions());
@@ -196,7 +198,7 @@ public final class Clusters {
      * manual step. Returns whether the wanted program changed.
      */
     public static boolean upgradeKeepers(Platform platform, ClusterKeys keys, Class<? extends Datastore> datastore) throws Exception {
-        Store store = platform.store();
+        Store store = store(platform);
         if (store.get(keys.spec()).isEmpty()) return false;
         String slug = KeeperProgram.publish(platform.blobs(), datastore, platform.keeperJavaOptions());
         var entry = store.get(keys.keeper()).orElse(null);
@@ -225,7 +227,8 @@ public final class Clusters {
      * then on its traffic leaves machines, so its clients take TLS, and it stays so (recorded in
      * its settings) even if its nodes come back together.
      */
-    public static boolean spansHosts(Store store, ClusterKeys keys) {
+    public static boolean spansHosts(Platform platform, ClusterKeys keys) {
+        Store store = store(platform);
         if ("yes".equals(settings(store, keys).get(SPANNED_HOSTS))) return true;
         if (!spansHosts(reports(store, keys).values())) return false;
         configure(store, keys, Map.of(SPANNED_HOSTS, "yes"));
@@ -248,7 +251,11 @@ public final class Clusters {
      * compare-and-swap so that two operators' changes both land, and returns them all. The
      * keepers apply them within a round.
      */
-    public static Map<String, String> configure(Store store, ClusterKeys keys, Map<String, String> changes) {
+    public static Map<String, String> configure(Platform platform, ClusterKeys keys, Map<String, String> changes) {
+        return configure(store(platform), keys, changes);
+    }
+
+    static Map<String, String> configure(Store store, ClusterKeys keys, Map<String, String> changes) {
         if (store.get(keys.spec()).isEmpty()) throw new IllegalStateException("the " + keys.appliance() + " cluster " + keys.cluster() + " does not exist");
         while (true) {
             var entry = store.get(keys.settings());
@@ -267,7 +274,7 @@ public final class Clusters {
 
     /** Removes a cluster made by {@link #ensure}: its route, its nodes with their volumes on every host, its keys and etcd user. */
     public static void destroy(Platform platform, ClusterKeys keys) {
-        Store store = platform.store();
+        Store store = store(platform);
         platform.removeTcpEndpoint(keys.service());
         platform.destroyApp(keys.app(), true);
         if (store.access().authenticated()) store.users().remove(keeperUser(store, keys));
@@ -298,7 +305,8 @@ public final class Clusters {
      * synchronous cluster: a sync known to be caught up, so the first acknowledged write is already
      * safe). Returns the primary's report.
      */
-    public static NodeReport awaitReady(Store store, ClusterSpec spec, Duration timeout, Consumer<String> progress) throws InterruptedException {
+    public static NodeReport awaitReady(Platform platform, ClusterSpec spec, Duration timeout, Consumer<String> progress) throws InterruptedException {
+        Store store = store(platform);
         ClusterKeys keys = spec.keys();
         long deadline = System.nanoTime() + timeout.toNanos();
         String said = null;
@@ -333,11 +341,71 @@ public final class Clusters {
         return p;
     }
 
+    /** {@link #secrets(Store, ClusterKeys)}, for a provider. */
+    public static Map<String, String> secrets(Platform platform, ClusterKeys keys) {
+        return secrets(store(platform), keys);
+    }
+
+    /** {@link #state(Store, ClusterKeys)}, for a provider. */
+    public static Optional<ClusterState> state(Platform platform, ClusterKeys keys) {
+        return state(store(platform), keys);
+    }
+
+    /** {@link #reports(Store, ClusterKeys)}, for a provider. */
+    public static Map<String, NodeReport> reports(Platform platform, ClusterKeys keys) {
+        return reports(store(platform), keys);
+    }
+
+    /** {@link #servingPrimary(Store, ClusterKeys)}, for a provider. */
+    public static NodeReport servingPrimary(Platform platform, ClusterKeys keys) {
+        return servingPrimary(store(platform), keys);
+    }
+
+    /** {@link #settings(Store, ClusterKeys)}, for a provider. */
+    public static Map<String, String> settings(Platform platform, ClusterKeys keys) {
+        return settings(store(platform), keys);
+    }
+
+    /** The cluster's spec, if it exists. */
+    public static Optional<ClusterSpec> spec(Platform platform, ClusterKeys keys) {
+        return store(platform).get(keys.spec(), ClusterSpec.class);
+    }
+
+    /**
+     * Changes the cluster's secrets by compare-and-swap: {@code change} gets them as they are and
+     * returns them as they should be; it is asked again if another write came between. Returns
+     * whether they changed (false: {@code change} returned them as they were).
+     */
+    public static boolean updateSecrets(Platform platform, ClusterKeys keys, java.util.function.UnaryOperator<Map<String, String>> change) {
+        Store store = store(platform);
+        for (int attempt = 0; attempt < 5; attempt++) {
+            var entry = store.get(keys.secrets()).orElseThrow(() -> new IllegalStateException("the " + keys.appliance() + " cluster "
+                    + keys.cluster() + " has no secrets"));
+            Map<String, String> now = new LinkedHashMap<>();
+            entry.as(Map.class).forEach((k, v) -> now.put(String.valueOf(k), String.valueOf(v)));
+            Map<String, String> want = change.apply(java.util.Collections.unmodifiableMap(now));
+            if (want.equals(now)) return false;
+            if (store.txn().ifUnchanged(keys.secrets(), entry.modRevision()).put(keys.secrets(), want).commit()) return true;
+        }
+        throw new IllegalStateException("the secrets of " + keys.cluster() + " kept changing: try again");
+    }
+
+    /** Grid's certificate authority, which issues the certificates of an appliance's own parts. */
+    public static ClusterCa ca(Platform platform) {
+        return ClusterCa.of(store(platform));
+    }
+
+    private static Store store(Platform platform) {
+        return platform.clusterStore().store();
+    }
+
     /**
      * What {@code addons:info} shows of a cluster: generation, each node's role, state,
-     * address and lag behind the primary, the last failover and what the appliance promises.
+     * address and lag behind the primary ({@code lag_UNIT}, as {@code positions} counts it), the last
+     * failover and what the appliance promises.
      */
-    public static Map<String, Object> describe(Store store, ClusterSpec spec, String promise) {
+    public static Map<String, Object> describe(Platform platform, ClusterSpec spec, Positions positions, String promise) {
+        Store store = store(platform);
         ClusterKeys keys = spec.keys();
         ClusterState s = state(store, keys).orElse(null);
         Map<String, NodeReport> reports = reports(store, keys);
@@ -358,7 +426,7 @@ public final class Clusters {
             n.put("state", r != null ? r.message() : last == null ? "down (no report)"
                     : "down (no report since " + java.time.Instant.ofEpochMilli(last.atMillis()) + ", when its position was " + last.report().position() + ")");
             n.put("address", r == null ? "" : r.address() + ":" + r.port());
-            if (r != null && p != null && !m.equals(s.primary())) n.put("lag_bytes", Math.max(0, p.position() - r.position()));
+            if (r != null && p != null && !m.equals(s.primary())) n.put("lag_" + positions.unit(), positions.distance(r.position(), p.position()));
             n.put("keeper", r == null ? "" : r.program() == null ? "(an earlier Grid's)" : r.program());
             nodes.add(n);
         }

@@ -98,7 +98,7 @@ public interface Datastore {
         return 0;
     }
 
-    /** What the node is now; never throws (a datastore that does not answer is "stopped"). */
+    /** What the node is now; never throws (a datastore that does not answer is {@link Role#STOPPED}). */
     Observation observe();
 
     /** Stops the datastore: a deposed primary must not take writes. */
@@ -108,18 +108,29 @@ public interface Datastore {
     record Peer(String id, String address, int port) {}
 
     /**
-     * @param role          {@link NodeReport#PRIMARY}, {@link NodeReport#REPLICA} or "stopped"
-     * @param position      written (primary) or received (replica) position
+     * How this datastore's positions compare ({@link Observation#position}): whole numbers of
+     * bytes by default. The appliance's {@link Failover.Rules#positions} must say the same.
+     */
+    default Positions positions() {
+        return Positions.BYTES;
+    }
+
+    /**
+     * @param role          what the datastore is now
+     * @param position      written (primary) or received (replica) position, in this datastore's own
+     *                      text ({@link #positions}); null when it cannot say
      * @param upstream      for a replica, the node it is streaming from now (null: not streaming)
      * @param activeSync    on a primary, the replica the datastore is now waiting for on commit, and
      *                      the only one whose acknowledgement counts (a cascading datastore: the only
      *                      replica attached)
-     * @param replicas      on a primary, each connected replica's durable position, by node id (the
-     *                      sync's at least: the keeper looks it up by its id)
+     * @param syncDurable   on a primary with an {@code activeSync}: the position up to which that
+     *                      replica holds the writes durably (null: not known yet). The keeper confirms
+     *                      the sync caught up once this reaches what the primary had when the sync
+     *                      began to count.
      */
-    record Observation(String role, long position, String upstream, String activeSync, Map<String, Long> replicas, String message) {
+    record Observation(Role role, String position, String upstream, String activeSync, String syncDurable, String message) {
         public static Observation stopped(String message) {
-            return new Observation(NodeReport.STOPPED, 0, null, null, Map.of(), message);
+            return new Observation(Role.STOPPED, null, null, null, null, message);
         }
     }
 }

@@ -67,11 +67,17 @@ public final class Failover {
      *                         ({@link Datastore#cascades}, which must say the same): an async then
      *                         streams from the sync, or from nothing once the sync is lost, and may
      *                         still become the sync
+     * @param positions        how the nodes' positions compare ({@link Datastore#positions}, which must say the same)
      */
-    public record Rules(Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover, boolean cascade) {
+    public record Rules(Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover, boolean cascade, Positions positions) {
+        /** Rules whose positions are whole numbers of bytes ({@link Positions#BYTES}). */
+        public Rules(Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover, boolean cascade) {
+            this(primaryDownGrace, bootstrapNodes, restartIsFailover, cascade, Positions.BYTES);
+        }
+
         /** These rules for one cluster: synchronous as the cluster's spec says. */
         public Policy forCluster(ClusterSpec spec) {
-            return new Policy(spec.synchronous(), primaryDownGrace, bootstrapNodes, restartIsFailover, cascade);
+            return new Policy(spec.synchronous(), primaryDownGrace, bootstrapNodes, restartIsFailover, cascade, positions);
         }
     }
 
@@ -79,13 +85,18 @@ public final class Failover {
      * How one cluster fails over: its appliance's {@link Rules}, and whether acknowledged writes
      * are on the sync (only it may be promoted).
      */
-    public record Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover, boolean cascade) {
+    public record Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover, boolean cascade,
+                         Positions positions) {
         public Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes) {
             this(synchronous, primaryDownGrace, bootstrapNodes, false, false);
         }
 
         public Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover) {
             this(synchronous, primaryDownGrace, bootstrapNodes, restartIsFailover, false);
+        }
+
+        public Policy(boolean synchronous, Duration primaryDownGrace, int bootstrapNodes, boolean restartIsFailover, boolean cascade) {
+            this(synchronous, primaryDownGrace, bootstrapNodes, restartIsFailover, cascade, Positions.BYTES);
         }
 
         /**
@@ -174,8 +185,8 @@ public final class Failover {
         }
         if (s.sync() == null || !alive.containsKey(s.sync())) {
             // Cascading, the asyncs streamed from the sync that is gone: a live replica will do (it is not ready until it caught up).
-            Optional<String> candidate = apart(s.asyncs().stream(), alive,
-                    r -> r.isReplicaOf(p) || (policy.cascade() && r.healthy() && NodeReport.REPLICA.equals(r.role())), domain, domain.apply(p));
+            Optional<String> candidate = apart(policy.positions(), s.asyncs().stream(), alive,
+                    r -> r.isReplicaOf(p) || (policy.cascade() && r.healthy() && Role.REPLICA.equals(r.role())), domain, domain.apply(p));
             if (candidate.isPresent()) {
                 String c = candidate.get();
                 List<String> asyncs = with(without(s.asyncs(), c), s.sync());
@@ -201,7 +212,7 @@ public final class Failover {
 
         if (s.sync() != null && domain.apply(s.sync()).equals(domain.apply(p))) {
             String d = domain.apply(p);
-            Optional<String> apart = best(s.asyncs().stream().filter(a -> !domain.apply(a).equals(d)), alive, r -> policy.streams(r, s));
+            Optional<String> apart = best(policy.positions(), s.asyncs().stream().filter(a -> !domain.apply(a).equals(d)), alive, r -> policy.streams(r, s));
             if (apart.isPresent()) {
                 String c = apart.get();
                 return new Decision(s.next(p, c, with(without(s.asyncs(), c), s.sync()), s.deposed(), false, s.lastFailover(), now),
@@ -243,20 +254,20 @@ public final class Failover {
                 return new Decision(null, "primary " + p + " lost (" + cause + ") and no sync is known to hold every acknowledged write;"
                         + " waiting for " + p + " to return rather than risk losing writes");
             NodeReport sr = alive.get(s.sync());
-            if (sr == null || !sr.healthy() || !NodeReport.REPLICA.equals(sr.role()))
+            if (sr == null || !sr.healthy() || !Role.REPLICA.equals(sr.role()))
                 return new Decision(null, "primary " + p + " lost (" + cause + ") and sync " + s.sync()
                         + " is unavailable; waiting for either to return");
             promoted = s.sync();
         } else {
-            Optional<String> best = best(Stream.concat(Stream.ofNullable(s.sync()), s.asyncs().stream()), alive,
-                    r -> r.healthy() && NodeReport.REPLICA.equals(r.role()));
+            Optional<String> best = best(policy.positions(), Stream.concat(Stream.ofNullable(s.sync()), s.asyncs().stream()), alive,
+                    r -> r.healthy() && Role.REPLICA.equals(r.role()));
             if (best.isEmpty()) return new Decision(null, "primary " + p + " lost (" + cause + ") and no replica is available; waiting");
             promoted = best.get();
         }
         List<String> rest = new ArrayList<>();
         if (s.sync() != null && !s.sync().equals(promoted)) rest.add(s.sync());
         for (String a : s.asyncs()) if (!a.equals(promoted)) rest.add(a);
-        String newSync = apart(rest.stream(), alive, r -> r.healthy() && NodeReport.REPLICA.equals(r.role()), domain, domain.apply(promoted)).orElse(null);
+        String newSync = apart(policy.positions(), rest.stream(), alive, r -> r.healthy() && Role.REPLICA.equals(r.role()), domain, domain.apply(promoted)).orElse(null);
         List<String> asyncs = without(rest, newSync);
         String why = "primary " + p + " lost (" + cause + "): promoted " + promoted;
         return new Decision(s.next(promoted, newSync, asyncs, with(s.deposed(), p), false, new LastFailover(now, p, promoted, cause), now)
@@ -264,17 +275,17 @@ public final class Failover {
     }
 
     /** {@link #best} of the nodes outside {@code avoid}'s domain, else of them all. */
-    private static Optional<String> apart(Stream<String> nodes, Map<String, NodeReport> alive, java.util.function.Predicate<NodeReport> ok,
+    private static Optional<String> apart(Positions positions, Stream<String> nodes, Map<String, NodeReport> alive, java.util.function.Predicate<NodeReport> ok,
                                           java.util.function.Function<String, String> domain, String avoid) {
         List<String> list = nodes.toList();
-        Optional<String> elsewhere = best(list.stream().filter(n -> !domain.apply(n).equals(avoid)), alive, ok);
-        return elsewhere.isPresent() ? elsewhere : best(list.stream(), alive, ok);
+        Optional<String> elsewhere = best(positions, list.stream().filter(n -> !domain.apply(n).equals(avoid)), alive, ok);
+        return elsewhere.isPresent() ? elsewhere : best(positions, list.stream(), alive, ok);
     }
 
     /** The live node with the highest position among {@code nodes} that passes {@code ok}; ties go to the earlier node. */
-    private static Optional<String> best(Stream<String> nodes, Map<String, NodeReport> alive, java.util.function.Predicate<NodeReport> ok) {
+    private static Optional<String> best(Positions positions, Stream<String> nodes, Map<String, NodeReport> alive, java.util.function.Predicate<NodeReport> ok) {
         List<String> list = nodes.toList();
         return list.stream().filter(n -> alive.containsKey(n) && ok.test(alive.get(n)))
-                .max(Comparator.<String>comparingLong(n -> alive.get(n).position()).thenComparing(n -> -list.indexOf(n)));
+                .max(positions.byPosition(n -> alive.get(n).position()).thenComparing(n -> -list.indexOf(n)));
     }
 }

@@ -2,7 +2,6 @@ package dev.grid.appliance;
 
 import dev.grid.appliance.ClusterState.LastFailover;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,8 +51,8 @@ public final class HostLoss {
             return new Verdict(true, name + ": primary " + s.primary() + " fails over to " + d.next().primary()
                     + ", which holds every acknowledged write; " + nodes + " made again and rebuilt from it", null);
         }
-        Optional<String> best = best(spec.members(), survivors, onHost);
-        String lost = whatMayBeLost(s, best, survivors, seen);
+        Optional<String> best = best(policy.positions(), spec.members(), survivors, onHost);
+        String lost = whatMayBeLost(policy.positions(), s, best, survivors, seen);
         if (best.isEmpty()) {
             return new Verdict(false, name + ": primary " + s.primary() + " was on this host and no other node is a live replica to promote; "
                     + "removing the host would leave nothing to rebuild from. Bring a node back first", null);
@@ -75,25 +74,25 @@ public final class HostLoss {
     }
 
     /** The surviving live replica with the highest position that holds data. */
-    private static Optional<String> best(List<String> members, Map<String, NodeReport> survivors, Set<String> onHost) {
+    private static Optional<String> best(Positions positions, List<String> members, Map<String, NodeReport> survivors, Set<String> onHost) {
         return members.stream().filter(m -> !onHost.contains(m) && survivors.containsKey(m))
-                .filter(m -> survivors.get(m).healthy() && NodeReport.REPLICA.equals(survivors.get(m).role()) && !survivors.get(m).empty())
-                .max(Comparator.<String>comparingLong(m -> survivors.get(m).position()).thenComparing(m -> -members.indexOf(m)));
+                .filter(m -> survivors.get(m).healthy() && Role.REPLICA.equals(survivors.get(m).role()) && !survivors.get(m).empty())
+                .max(positions.byPosition(m -> survivors.get(m).position()).thenComparing(m -> -members.indexOf(m)));
     }
 
     /** The best survivor's position against the highest one the lost primary or sync last reported. */
-    static String whatMayBeLost(ClusterState s, Optional<String> best, Map<String, NodeReport> survivors, Map<String, LastSeen> seen) {
+    static String whatMayBeLost(Positions positions, ClusterState s, Optional<String> best, Map<String, NodeReport> survivors, Map<String, LastSeen> seen) {
         LastSeen last = null;
         for (String n : new String[] {s.primary(), s.sync()}) {
             LastSeen l = n == null ? null : seen.get(n);
-            if (l != null && (last == null || l.report().position() > last.report().position())) last = l;
+            if (l != null && (last == null || positions.compare(l.report().position(), last.report().position()) > 0)) last = l;
         }
         if (best.isEmpty()) return "";
-        long have = survivors.get(best.get()).position();
+        String have = survivors.get(best.get()).position();
         if (last == null) return best.get() + " has position " + have + "; what the lost nodes last had is not known (no manager saw them go).";
-        long behind = Math.max(0, last.report().position() - have);
+        long behind = positions.distance(have, last.report().position());
         return best.get() + " has position " + have + "; " + last.report().id() + " last reported " + last.report().position() + " at "
                 + java.time.Instant.ofEpochMilli(last.atMillis()) + (behind == 0 ? ", so no write is known to be missing from it."
-                : ": up to " + behind + " bytes of writes after it may be lost.");
+                : ": up to " + behind + " " + positions.unit() + " of writes after it may be lost.");
     }
 }

@@ -80,7 +80,8 @@ public final class Manager implements AutoCloseable {
     /**
      * Records into {@code metrics}, while this manager leads: each reporting node's role
      * ({@code grid_appliance_node_role}, 1 per node and role) and replication lag
-     * ({@code grid_appliance_replication_lag_bytes}), counted at each scrape, and the failovers it
+     * ({@code grid_appliance_replication_lag_bytes}, or another unit than bytes as the appliance's
+     * {@link Positions#unit} says), counted at each scrape, and the failovers it
      * made ({@code grid_appliance_failovers_total}).
      */
     public Manager metrics(dev.grid.metrics.GridMetrics metrics) {
@@ -90,7 +91,7 @@ public final class Manager implements AutoCloseable {
             nodeCensus().forEach((tags, n) -> rows.put(tags.and("role", n.role()), 1));
             return rows;
         });
-        metrics.census("grid.appliance.replication.lag", "How far a replica is behind its primary in the replication stream", "bytes", () -> {
+        metrics.census("grid.appliance.replication.lag", "How far a replica is behind its primary in the replication stream", rules.positions().unit(), () -> {
             Map<io.micrometer.core.instrument.Tags, Long> rows = new HashMap<>();
             nodeCensus().forEach((tags, n) -> {
                 if (n.lag() >= 0) rows.put(tags, n.lag());
@@ -111,7 +112,7 @@ public final class Manager implements AutoCloseable {
             ClusterState state = m.get(keys.state()) == null ? null : m.value(keys.state(), ClusterState.class);
             Map<String, NodeReport> reports = new HashMap<>();
             for (Entry n : m.entries(keys.nodes())) reports.put(n.name(), m.value(n.key(), NodeReport.class));
-            for (NodeCensus.Node n : NodeCensus.of(state, reports)) {
+            for (NodeCensus.Node n : NodeCensus.of(state, reports, rules.positions())) {
                 out.put(io.micrometer.core.instrument.Tags.of("appliance", appliance, "cluster", keys.cluster(), "node", n.node()), n);
             }
         }

@@ -14,16 +14,16 @@ import java.util.TreeMap;
 public final class NodeCensus {
     private NodeCensus() {}
 
-    /** A reporting node: its role as it says, and its lag, or -1 where there is none to say (the primary, or no primary's report). */
+    /** A reporting node: its role as it says, and its lag in the positions' unit, or -1 where there is none to say (the primary, or no primary's report). */
     public record Node(String node, String role, long lag) {}
 
-    public static List<Node> of(ClusterState state, Map<String, NodeReport> reports) {
+    public static List<Node> of(ClusterState state, Map<String, NodeReport> reports, Positions positions) {
         String primary = state == null ? null : state.primary();
         NodeReport p = primary == null ? null : reports.get(primary);
         List<Node> out = new ArrayList<>();
         for (NodeReport r : new TreeMap<>(reports).values()) {
-            String role = r.role() == null ? "unknown" : r.role();
-            long lag = r.id().equals(primary) || p == null || "stopped".equals(role) ? -1 : Math.max(0, p.position() - r.position());
+            String role = r.role() == null ? "unknown" : r.role().word();
+            long lag = r.id().equals(primary) || p == null || Role.STOPPED.word().equals(role) ? -1 : positions.distance(r.position(), p.position());
             out.add(new Node(r.id(), role, lag));
         }
         return out;

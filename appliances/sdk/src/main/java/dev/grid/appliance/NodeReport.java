@@ -3,11 +3,11 @@ package dev.grid.appliance;
 /**
  * What a keeper reports about its node, under its lease: gone when the keeper is.
  *
- * @param role          "primary", "replica", "stopped", or another word for a datastore that answers
- *                      but is neither yet (Redis: "syncing"): what the datastore is now
+ * @param role          what the datastore is now
  * @param generation    the cluster generation the keeper last converged to
  * @param upstream      for a replica, the node it streams from (null if not streaming)
- * @param position      the node's replication position: written (primary) or received (replica)
+ * @param position      the node's replication position, in the datastore's own text ({@link Positions}): written
+ *                      (primary) or received (replica); null when it has said none
  * @param syncCaughtUp  for a primary: the sync replica it confirmed holds every acknowledged
  *                      write for this generation, or null
  * @param downSinceMillis when the datastore stopped answering (0 while it answers)
@@ -21,43 +21,39 @@ package dev.grid.appliance;
  * @param toolPort      the port of the node's own agent for tools beside the datastore, on its address (Postgres:
  *                      pgBackRest's TLS server, which base backups read the node's files through), or 0 for none
  */
-public record NodeReport(String id, String address, int port, String role, long generation, String upstream,
-                         long position, String syncCaughtUp, long downSinceMillis, String message, String incarnation,
+public record NodeReport(String id, String address, int port, Role role, long generation, String upstream,
+                         String position, String syncCaughtUp, long downSinceMillis, String message, String incarnation,
                          String program, boolean empty, int toolPort) {
-    public static final String PRIMARY = "primary";
-    public static final String REPLICA = "replica";
-    public static final String STOPPED = "stopped";
-
-    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
+    public NodeReport(String id, String address, int port, Role role, long generation, String upstream, String position,
                       String syncCaughtUp, long downSinceMillis, String message, String incarnation, String program, boolean empty) {
         this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, incarnation, program, empty, 0);
     }
 
-    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
+    public NodeReport(String id, String address, int port, Role role, long generation, String upstream, String position,
                       String syncCaughtUp, long downSinceMillis, String message) {
         this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, null, null, false);
     }
 
-    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
+    public NodeReport(String id, String address, int port, Role role, long generation, String upstream, String position,
                       String syncCaughtUp, long downSinceMillis, String message, String incarnation) {
         this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, incarnation, null, false);
     }
 
-    public NodeReport(String id, String address, int port, String role, long generation, String upstream, long position,
+    public NodeReport(String id, String address, int port, Role role, long generation, String upstream, String position,
                       String syncCaughtUp, long downSinceMillis, String message, String incarnation, String program) {
         this(id, address, port, role, generation, upstream, position, syncCaughtUp, downSinceMillis, message, incarnation, program, false);
     }
 
     /** The datastore answers. */
     public boolean healthy() {
-        return !STOPPED.equals(role);
+        return role != Role.STOPPED;
     }
 
     public boolean isReplicaOf(String node) {
-        return healthy() && REPLICA.equals(role) && node != null && node.equals(upstream);
+        return healthy() && role == Role.REPLICA && node != null && node.equals(upstream);
     }
 
     public boolean isWritablePrimary() {
-        return healthy() && PRIMARY.equals(role);
+        return healthy() && role == Role.PRIMARY;
     }
 }

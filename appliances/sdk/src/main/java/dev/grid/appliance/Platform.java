@@ -2,12 +2,21 @@ package dev.grid.appliance;
 
 import dev.grid.blobs.Blobs;
 import dev.grid.core.ProcessType;
-import dev.grid.store.Store;
 import java.util.Map;
 
-/** What Grid offers an appliance's provider: layer 0 (apps, jobs, volumes), routes and blobs. */
+/**
+ * What Grid offers an appliance's provider: layer 0 (apps, jobs, volumes), routes and blobs, and its
+ * clusters' keys in etcd only through {@link Clusters} (no raw store).
+ */
 public interface Platform {
-    Store store();
+    /** Where the appliance's clusters live: for {@link Clusters}, which takes this platform. */
+    ClusterStore clusterStore();
+
+    /** An election among this appliance's controllers, for a part that one of them runs at a time (Postgres: the archive's repository). */
+    dev.grid.store.LeaderElection election(String name, String candidate, int ttlSeconds);
+
+    /** The addresses of every host Grid knows, for certificates that must name wherever a node may run. */
+    java.util.List<String> hostAddresses();
 
     Blobs blobs();
 

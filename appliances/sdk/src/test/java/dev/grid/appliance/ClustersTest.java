@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class ClustersTest {
     static NodeReport at(String id, String address) {
-        return new NodeReport(id, address, 21000, NodeReport.REPLICA, 1, null, 0, null, 0, "", "i-" + id);
+        return new NodeReport(id, address, 21000, Role.REPLICA, 1, null, "0", null, 0, "", "i-" + id);
     }
 
     @Test

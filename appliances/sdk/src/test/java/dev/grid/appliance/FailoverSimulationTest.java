@@ -75,7 +75,9 @@ class FailoverSimulationTest {
 
         Sim(long seed, Policy policy) {
             random = new Random(seed);
-            this.policy = policy;
+            // Positions in a text no number parser reads: the manager and the keepers must compare them as the datastore says.
+            this.policy = new Policy(policy.synchronous(), policy.primaryDownGrace(), policy.bootstrapNodes(), policy.restartIsFailover(), policy.cascade(),
+                    POSITIONS);
             for (String m : MEMBERS) nodes.put(m, new Node(m));
         }
 
@@ -100,15 +102,12 @@ class FailoverSimulationTest {
             if ("replica".equals(n.role)) {
                 Node up = n.upstream == null ? null : nodes.get(n.upstream);
                 boolean streams = up != null && up.alive && !"stopped".equals(up.role) && isPrefix(n.log, up.log);
-                return new Observation("replica", n.log.size(), streams ? up.id : null, null, Map.of(), "");
+                return new Observation(Role.REPLICA, position(n), streams ? up.id : null, null, null, "");
             }
             List<Node> attached = attached(n);
-            Map<String, Long> replicas = new HashMap<>();
-            for (Node r : attached) replicas.put(r.id, (long) r.log.size());
-            boolean active = n.requiredSync != null && (anyAttachedAcks
-                    ? attached.size() == 1 && attached.get(0).id.equals(n.requiredSync)
-                    : replicas.containsKey(n.requiredSync));
-            return new Observation("primary", n.log.size(), null, active ? n.requiredSync : null, replicas, "");
+            Node sync = attached.stream().filter(r -> r.id.equals(n.requiredSync)).findFirst().orElse(null);
+            boolean active = sync != null && (!anyAttachedAcks || attached.size() == 1);
+            return new Observation(Role.PRIMARY, position(n), null, active ? n.requiredSync : null, active ? position(sync) : null, "");
         }
 
         /** Node {@code n} dies; its report stays {@code lingers} rounds more, as a keeper's lease outlives its process. */
@@ -187,7 +186,7 @@ class FailoverSimulationTest {
 
         /** One round of node {@code n}'s keeper: {@link Convergence#next}, done, observed again, until nothing is left. */
         void keeperRound(Node n, Map<String, NodeReport> reports) {
-            Convergence.Node self = new Convergence.Node(n.id, n.incarnation, policy.cascade());
+            Convergence.Node self = new Convergence.Node(n.id, n.incarnation, policy.cascade(), policy.positions());
             Set<Class<? extends Convergence.Action>> done = new HashSet<>();
             Convergence.Step step;
             do {
@@ -346,6 +345,16 @@ class FailoverSimulationTest {
     }
 
     /** Redis's shape: WAIT 1 acknowledges by any attached replica; the asyncs stream from the sync. */
+    /** The simulated datastore's positions: "log@N" for a log of N writes. */
+    static final Positions POSITIONS = Positions.by("writes", p -> {
+        if (!p.startsWith("log@")) throw new IllegalArgumentException("not a simulated position");
+        return Long.parseLong(p.substring(4));
+    });
+
+    static String position(Node n) {
+        return "log@" + n.log.size();
+    }
+
     static final Policy REDIS = new Policy(true, Duration.ofSeconds(5), 1, true, true);
 
     /** Runs 300 histories on two hosts (n0 and n1 on host a); returns the first loss, or null, and counts host losses. */

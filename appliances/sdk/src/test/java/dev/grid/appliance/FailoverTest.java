@@ -21,15 +21,15 @@ class FailoverTest {
     static final long NOW = 1_000_000;
 
     static NodeReport primary(String id, long gen, long pos, String caughtUp) {
-        return new NodeReport(id, "127.0.0.1", 1, NodeReport.PRIMARY, gen, null, pos, caughtUp, 0, "");
+        return new NodeReport(id, "127.0.0.1", 1, Role.PRIMARY, gen, null, String.valueOf(pos), caughtUp, 0, "");
     }
 
     static NodeReport replica(String id, long gen, String upstream, long pos) {
-        return new NodeReport(id, "127.0.0.1", 1, NodeReport.REPLICA, gen, upstream, pos, null, 0, "");
+        return new NodeReport(id, "127.0.0.1", 1, Role.REPLICA, gen, upstream, String.valueOf(pos), null, 0, "");
     }
 
     static NodeReport down(String id, long gen, long since) {
-        return new NodeReport(id, "127.0.0.1", 1, "stopped", gen, null, 0, null, since, "");
+        return new NodeReport(id, "127.0.0.1", 1, Role.STOPPED, gen, null, "0", null, since, "");
     }
 
     static ClusterState ready(long gen) {
@@ -153,7 +153,7 @@ class FailoverTest {
     }
 
     static NodeReport restarted(String id, long gen, String incarnation) {
-        return new NodeReport(id, "127.0.0.1", 2, "stopped", gen, null, 0, null, NOW, "", incarnation);
+        return new NodeReport(id, "127.0.0.1", 2, Role.STOPPED, gen, null, "0", null, NOW, "", incarnation);
     }
 
     @Test
@@ -169,7 +169,7 @@ class FailoverTest {
     void aRestartedPrimaryIsReplacedWhenRestartsMayLoseWrites() {
         Policy redis = new Policy(false, Duration.ofSeconds(5), 1, true);
         ClusterState s = new ClusterState(3, "n0", "n1", List.of(), List.of(), false, null, 0, "first");
-        var rs = reports(restarted("n0", 3, "second"), new NodeReport("n1", "127.0.0.1", 1, NodeReport.REPLICA, 3, "n0", 90, null, 0, "", "r1"));
+        var rs = reports(restarted("n0", 3, "second"), new NodeReport("n1", "127.0.0.1", 1, Role.REPLICA, 3, "n0", "90", null, 0, "", "r1"));
         Decision d = Failover.decide(s, List.of("n0", "n1"), rs, NOW, redis);
         assertEquals("n1", d.next().primary(), d.why());
         assertEquals("r1", d.next().primaryIncarnation());
@@ -181,7 +181,7 @@ class FailoverTest {
     }
 
     static NodeReport restartedEmpty(String id, long gen, String incarnation) {
-        return new NodeReport(id, "127.0.0.1", 2, "stopped", gen, null, 0, null, NOW, "", incarnation, null, true);
+        return new NodeReport(id, "127.0.0.1", 2, Role.STOPPED, gen, null, "0", null, NOW, "", incarnation, null, true);
     }
 
     /** A primary made again on another host, or whose volume was lost: accepting it would start an empty primary. */
@@ -200,7 +200,7 @@ class FailoverTest {
 
         // At bootstrap the primary's volume is empty too, and it is the incarnation the manager chose: that is no loss.
         ClusterState fresh = new ClusterState(1, "n0", "n1", List.of("n2"), List.of(), false, null, 0, "first");
-        NodeReport starting = new NodeReport("n0", "127.0.0.1", 2, "stopped", 1, null, 0, null, 0, "", "first", null, true);
+        NodeReport starting = new NodeReport("n0", "127.0.0.1", 2, Role.STOPPED, 1, null, "0", null, 0, "", "first", null, true);
         assertFalse(Failover.decide(fresh, MEMBERS, reports(starting, replica("n1", 1, "n0", 0)), NOW, SYNC).changed());
     }
 

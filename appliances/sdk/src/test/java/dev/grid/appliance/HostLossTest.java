@@ -72,7 +72,7 @@ class HostLossTest {
 
     @Test
     void withNoReplicaLeftNothingCanBePromotedEvenWhenTheOperatorAcceptsLoss() {
-        NodeReport empty = new NodeReport("n2", "127.0.0.1", 1, NodeReport.REPLICA, 7, "n0", 0, null, 0, "", "i", null, true);
+        NodeReport empty = new NodeReport("n2", "127.0.0.1", 1, Role.REPLICA, 7, "n0", "0", null, 0, "", "i", null, true);
         HostLoss.Verdict v = assess(FailoverTest.ready(7), Set.of("n0", "n1"), FailoverTest.reports(empty), Map.of(), true);
         assertFalse(v.safe());
         assertNull(v.decision(), "an empty node is never promoted");

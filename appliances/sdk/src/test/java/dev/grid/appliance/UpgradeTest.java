@@ -14,16 +14,16 @@ class UpgradeTest {
     static final List<String> MEMBERS = List.of("n0", "n1", "n2");
     static final ClusterState STATE = new ClusterState(3, "n0", "n1", List.of("n2"), List.of(), true, null, 0);
 
-    static NodeReport node(String id, String role, String upstream, String program) {
-        return new NodeReport(id, "127.0.0.1", 1, role, 3, upstream, 10, null, 0, "", "i-" + id, program);
+    static NodeReport node(String id, Role role, String upstream, String program) {
+        return new NodeReport(id, "127.0.0.1", 1, role, 3, upstream, "10", null, 0, "", "i-" + id, program);
     }
 
     /** A whole cluster: n0 primary, n1 and n2 replicas of it, each on the program given. */
     static Map<String, NodeReport> whole(String p0, String p1, String p2) {
         Map<String, NodeReport> r = new HashMap<>();
-        r.put("n0", node("n0", NodeReport.PRIMARY, null, p0));
-        r.put("n1", node("n1", NodeReport.REPLICA, "n0", p1));
-        r.put("n2", node("n2", NodeReport.REPLICA, "n0", p2));
+        r.put("n0", node("n0", Role.PRIMARY, null, p0));
+        r.put("n1", node("n1", Role.REPLICA, "n0", p1));
+        r.put("n2", node("n2", Role.REPLICA, "n0", p2));
         return r;
     }
 
@@ -61,7 +61,7 @@ class UpgradeTest {
                 "asynchronous replication (Redis): no sync is ever confirmed; every replica streaming is enough");
 
         Map<String, NodeReport> notStreaming = whole("old", "new", "new");
-        notStreaming.put("n2", node("n2", NodeReport.REPLICA, null, "new"));
+        notStreaming.put("n2", node("n2", Role.REPLICA, null, "new"));
         assertEquals("upgrade paused: n2 is not replicating from the primary", Upgrade.next(STATE, MEMBERS, slugs, notStreaming, "new", true).why());
     }
 
@@ -71,14 +71,14 @@ class UpgradeTest {
         ClusterState afterFailover = new ClusterState(5, "n1", "n2", List.of("n0"), List.of(), true, null, 0);
         Map<String, String> slugs = Map.of("n0", "old", "n1", "new", "n2", "new");
         Map<String, NodeReport> r = new HashMap<>();
-        r.put("n1", node("n1", NodeReport.PRIMARY, null, "new"));
-        r.put("n2", node("n2", NodeReport.REPLICA, "n1", "new"));
-        r.put("n0", node("n0", NodeReport.REPLICA, null, "old"));
+        r.put("n1", node("n1", Role.PRIMARY, null, "new"));
+        r.put("n2", node("n2", Role.REPLICA, "n1", "new"));
+        r.put("n0", node("n0", Role.REPLICA, null, "old"));
         Upgrade.Step s = Upgrade.next(afterFailover, MEMBERS, slugs, r, "new", true);
         assertEquals("n0", s.node());
         assertEquals("n0 does not stream from the primary: restarted on new", s.why());
 
-        r.put("n1", new NodeReport("n1", "127.0.0.1", 1, NodeReport.STOPPED, 5, null, 0, null, 5, "", "i", "new"));
+        r.put("n1", new NodeReport("n1", "127.0.0.1", 1, Role.STOPPED, 5, null, "0", null, 5, "", "i", "new"));
         assertNull(Upgrade.next(afterFailover, MEMBERS, slugs, r, "new", true).node(), "no primary serving: the failover may need every replica");
     }
 
@@ -86,7 +86,7 @@ class UpgradeTest {
     void aNodeThatIsDownAnywayGoesFirstButADownPrimaryIsLeftToFailover() {
         Map<String, String> slugs = Map.of("n0", "old", "n1", "old", "n2", "old");
         Map<String, NodeReport> r = whole("old", "old", "old");
-        r.put("n1", new NodeReport("n1", "127.0.0.1", 1, NodeReport.STOPPED, 3, null, 0, null, 5, "", "i", "old"));
+        r.put("n1", new NodeReport("n1", "127.0.0.1", 1, Role.STOPPED, 3, null, "0", null, 5, "", "i", "old"));
         assertEquals("n1", Upgrade.next(STATE, MEMBERS, slugs, r, "new", true).node(), "restarting a stopped node costs nothing");
 
         Map<String, NodeReport> noPrimary = whole("old", "old", "old");
@@ -100,7 +100,7 @@ class UpgradeTest {
     void aProgramThatNeverComesUpStopsTheUpgradeWithOneNodeDown() {
         Map<String, String> slugs = new HashMap<>(Map.of("n0", "old", "n1", "old", "n2", "new"));
         Map<String, NodeReport> r = whole("old", "old", "old");
-        r.put("n2", new NodeReport("n2", "127.0.0.1", 1, NodeReport.STOPPED, 3, null, 0, null, 5, "", "i2", "new"));
+        r.put("n2", new NodeReport("n2", "127.0.0.1", 1, Role.STOPPED, 3, null, "0", null, 5, "", "i2", "new"));
         for (int round = 0; round < 100; round++) {
             Upgrade.Step s = Upgrade.next(STATE, MEMBERS, slugs, r, "new", true);
             assertNull(s.node(), "round " + round + ": " + s.why());
@@ -135,13 +135,13 @@ class UpgradeTest {
     void withCascadingReplicationAnAsyncStreamingFromTheSyncIsWholeAndUpgradedInItsTurn() {
         Map<String, String> slugs = new HashMap<>(Map.of("n0", "old", "n1", "old", "n2", "old"));
         Map<String, NodeReport> cascading = whole("old", "old", "old");
-        cascading.put("n2", node("n2", NodeReport.REPLICA, "n1", "old")); // Redis: the async streams from the sync n1
+        cascading.put("n2", node("n2", Role.REPLICA, "n1", "old")); // Redis: the async streams from the sync n1
         Upgrade.Step step = Upgrade.next(STATE, MEMBERS, slugs, cascading, "new", true);
         assertEquals("n2", step.node());
         assertEquals("async n2 restarted on new", step.why(), "it streams as it should: not restarted for not streaming");
 
         // The sync itself must stream from the primary: from the async it does not count.
-        cascading.put("n1", node("n1", NodeReport.REPLICA, "n2", "new"));
+        cascading.put("n1", node("n1", Role.REPLICA, "n2", "new"));
         slugs.put("n1", "new");
         Upgrade.Step sync = Upgrade.next(STATE, MEMBERS, slugs, cascading, "new", true);
         assertNull(sync.node());

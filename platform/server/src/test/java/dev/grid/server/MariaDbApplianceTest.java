@@ -8,6 +8,7 @@ import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterState;
 import dev.grid.appliance.Clusters;
 import dev.grid.appliance.NodeReport;
+import dev.grid.testing.Eventually;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -103,6 +104,11 @@ class MariaDbApplianceTest {
         assertTrue(cli.out().contains("1"), cli.out());
         var info = api.cli("mariadb:info", "-a", "maria");
         assertTrue(info.out().contains("AFTER_SYNC") && info.out().contains("n0"), info.out());
+        // Its positions are GTIDs, so lag counts transactions, in addons:info and in the metrics alike.
+        Eventually.await("both replicas' lag in the info", java.time.Duration.ofSeconds(20), () -> api.cli("mariadb:info", "-a", "maria").out(),
+                out -> out.split(" transactions", -1).length == 3);
+        Eventually.await("both replicas' lag in the metrics", java.time.Duration.ofSeconds(20), () -> grid.metrics.scrape(),
+                scrape -> scrape.lines().filter(l -> l.startsWith("grid_appliance_replication_lag_transactions{") && l.contains("appliance=\"mariadb\"")).count() == 2);
 
         // A second one on the same app sets the same variables: refused unless its attachment has a name, as on Heroku.
         var clash = api.cli("addons:create", "mariadb", "-a", "maria", "--name", "maria-two");

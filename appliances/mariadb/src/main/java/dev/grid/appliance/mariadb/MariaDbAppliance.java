@@ -17,7 +17,7 @@ public final class MariaDbAppliance implements Appliance {
     public Failover.Rules failover() {
         // A primary killed and back within its lease is failed over like a lost one when the caught-up
         // sync can take over; the asyncs stream from the sync (MariaDbDatastore.cascades).
-        return new Failover.Rules(Duration.ofSeconds(10), 2, true, true);
+        return new Failover.Rules(Duration.ofSeconds(10), 2, true, true, MariaDbDatastore.POSITIONS);
     }
 
     @Override

@@ -1,9 +1,11 @@
 package dev.grid.appliance.mariadb;
 
+import dev.grid.appliance.Role;
 import dev.grid.appliance.Command;
 import dev.grid.appliance.Datastore;
 import dev.grid.appliance.NodeConfig;
 import dev.grid.appliance.NodeReport;
+import dev.grid.appliance.Positions;
 import dev.grid.appliance.ServerProcess;
 import dev.grid.appliance.StagedRebuild;
 import java.io.IOException;
@@ -157,45 +159,61 @@ public final class MariaDbDatastore implements Datastore {
                         && upstream.address().equals(replication.get("Master_Host")) && String.valueOf(upstream.port()).equals(replication.get("Master_Port"));
                 String from = streams ? upstream.id() : null;
                 String received = replication.getOrDefault("Gtid_IO_Pos", "");
-                return new Observation(NodeReport.REPLICA, sequence(received.isEmpty() ? sql("SELECT @@gtid_current_pos") : received), from,
-                        null, Map.of(), from == null ? "replica, not streaming" + error(replication) : "replica of " + from);
+                return new Observation(Role.REPLICA, gtid(received.isEmpty() ? sql("SELECT @@gtid_current_pos") : received), from,
+                        null, null, from == null ? "replica, not streaming" + error(replication) : "replica of " + from);
             }
-            long position = sequence(sql("SELECT @@gtid_binlog_pos"));
+            String position = gtid(sql("SELECT @@gtid_binlog_pos"));
             List<String> attached = new ArrayList<>();
             for (String line : sql("SHOW SLAVE HOSTS").lines().toList()) {
                 String[] f = line.split("\t");
                 if (f.length >= 3) attached.add(f[1] + ":" + f[2]);
             }
             String syncAt = sync == null || sync.address() == null ? null : sync.address() + ":" + sync.port();
-            Map<String, Long> replicas = new HashMap<>();
-            for (String at : attached) replicas.put(at.equals(syncAt) ? sync.id() : at, at.equals(syncAt) ? received(sync) : 0L);
             boolean active = syncAt != null && attached.equals(List.of(syncAt))
                     && "1".equals(sql("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'"));
-            return new Observation(NodeReport.PRIMARY, position, null, active ? sync.id() : null, replicas,
+            return new Observation(Role.PRIMARY, position, null, active ? sync.id() : null, active ? received(sync) : null,
                     "primary, " + attached.size() + " replica(s) attached" + (active ? ", the sync alone" : ""));
         } catch (Exception e) {
             return Observation.stopped("mariadb does not answer: " + e.getMessage());
         }
     }
 
-    /** What {@code replica} has received, in this cluster's GTID sequence (asked of it over the network); -1 if it does not say. */
-    private long received(Peer replica) {
+    /** The GTID up to which {@code replica} has received (asked of it over the network); null if it does not say. */
+    private String received(Peer replica) {
         try {
             Map<String, String> status = fields(mariadb(List.of("-h", replica.address(), "-P", String.valueOf(replica.port()), "-u", KEEPER,
                     "--connect-timeout=2", "-E"), node.secret("KEEPER_PASSWORD"), "SHOW SLAVE STATUS", Duration.ofSeconds(5)));
-            return sequence(status.getOrDefault("Gtid_IO_Pos", ""));
+            return gtid(status.getOrDefault("Gtid_IO_Pos", ""));
         } catch (Exception e) {
-            return -1;
+            return null;
         }
     }
 
-    /** A GTID position's sequence number in the cluster's one replication domain (0); 0 for none. */
-    static long sequence(String gtids) {
+    /**
+     * MariaDB's positions ({@link #gtid}): ordered by the sequence number, which grows by one with
+     * every transaction whichever server wrote it (strict mode, one domain); lag counts transactions.
+     */
+    static final Positions POSITIONS = Positions.by("transactions", MariaDbDatastore::sequence);
+
+    @Override
+    public Positions positions() {
+        return POSITIONS;
+    }
+
+    /** The GTID of the cluster's one replication domain (0) in a GTID list; {@code 0-0-0} for none yet. */
+    static String gtid(String gtids) {
         for (String gtid : gtids.strip().split(",")) {
-            String[] f = gtid.strip().split("-");
-            if (f.length == 3 && f[0].equals("0")) return Long.parseLong(f[2]);
+            if (gtid.strip().startsWith("0-")) return gtid.strip();
         }
-        return 0;
+        return "0-0-0";
+    }
+
+    /** A domain-0 GTID's sequence number (a bare number: an earlier keeper's report of one). */
+    static long sequence(String gtid) {
+        if (gtid.matches("\\d+")) return Long.parseLong(gtid);
+        String[] f = gtid.split("-");
+        if (f.length != 3 || !f[0].equals("0")) throw new IllegalArgumentException("not a GTID of domain 0: " + gtid);
+        return Long.parseLong(f[2]);
     }
 
     /** This node's replication status (SHOW SLAVE STATUS) by field; empty when it replicates from nothing. */

@@ -43,7 +43,7 @@ final class MariaDbProvider implements Provider {
         if (Clusters.ensure(platform, CLUSTER, MariaDbDatastore.class, List.of("KEEPER_PASSWORD", "REPLICATION_PASSWORD"), 512)) {
             progress.accept("starting the shared MariaDB cluster (3 nodes: primary, sync, async); the first add-on waits for it");
         }
-        NodeReport primary = Clusters.awaitReady(platform.store(), CLUSTER, Duration.ofMinutes(3), progress);
+        NodeReport primary = Clusters.awaitReady(platform, CLUSTER, Duration.ofMinutes(3), progress);
         var endpoint = platform.tcpEndpoint(KEYS.service());
         String name = addon.replace('-', '_');
         String password = Secrets.token(32);
@@ -77,7 +77,7 @@ final class MariaDbProvider implements Provider {
     public Map<String, Object> info(Resource resource) {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("database", resource.internal().get("database"));
-        info.putAll(Clusters.describe(platform.store(), CLUSTER, PROMISE));
+        info.putAll(Clusters.describe(platform, CLUSTER, MariaDbDatastore.POSITIONS, PROMISE));
         return info;
     }
 
@@ -111,12 +111,12 @@ final class MariaDbProvider implements Provider {
 
     /** A client's options that reach {@code primary} (null: the serving one) as {@code user}. */
     List<String> at(NodeReport primary, String user) {
-        NodeReport p = primary != null ? primary : Clusters.servingPrimary(platform.store(), KEYS);
+        NodeReport p = primary != null ? primary : Clusters.servingPrimary(platform, KEYS);
         return List.of("-h", p.address(), "-P", String.valueOf(p.port()), "-u", user);
     }
 
     String keeperPassword() {
-        return Clusters.secrets(platform.store(), KEYS).get("KEEPER_PASSWORD");
+        return Clusters.secrets(platform, KEYS).get("KEEPER_PASSWORD");
     }
 
     static String ident(String name) {

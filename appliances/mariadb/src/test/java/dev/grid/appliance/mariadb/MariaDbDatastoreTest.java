@@ -1,7 +1,9 @@
 package dev.grid.appliance.mariadb;
 
+import dev.grid.appliance.Role;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grid.appliance.Datastore.Observation;
@@ -39,7 +41,7 @@ class MariaDbDatastoreTest {
         try {
             n0.configure(c0);
             n0.becomePrimary();
-            assertEquals(NodeReport.PRIMARY, n0.observe().role(), n0.observe().message());
+            assertEquals(Role.PRIMARY, n0.observe().role(), n0.observe().message());
             n0.requireSync(p1);
             // No replica yet: a write waits, and is not acknowledged (no fall-back to asynchronous).
             assertEquals("no answer within 3 s", sql(c0, "CREATE DATABASE shop", 3));
@@ -47,11 +49,11 @@ class MariaDbDatastoreTest {
             n1.configure(c1);
             n1.follow(p0, false);
             Observation r = Eventually.await("n1 streaming from n0", Duration.ofSeconds(30), n1::observe, o -> "n0".equals(o.upstream()));
-            assertEquals(NodeReport.REPLICA, r.role());
+            assertEquals(Role.REPLICA, r.role());
             assertEquals("", sql(c0, "CREATE TABLE shop.orders (id int primary key); INSERT INTO shop.orders VALUES (1), (2)", 10),
                     "acknowledged once n1 has it");
             Observation p = Eventually.await("n1 the one replica attached", Duration.ofSeconds(10), n0::observe, o -> "n1".equals(o.activeSync()));
-            assertTrue(p.replicas().get("n1") >= p.position(), "n1 received everything: " + p);
+            assertTrue(MariaDbDatastore.POSITIONS.atLeast(p.syncDurable(), p.position()), "n1 received everything: " + p);
             assertEquals("1\n2", sql(c1, "SELECT id FROM shop.orders ORDER BY id", 10), "and applied it");
 
             // n1 is cut off: n0 writes one more transaction, which waits and is never acknowledged.
@@ -62,7 +64,7 @@ class MariaDbDatastoreTest {
             // Failover: n1 is the primary; n0 comes back as its replica.
             n1.becomePrimary();
             n1.requireSync(p0);
-            assertEquals(NodeReport.PRIMARY, n1.observe().role());
+            assertEquals(Role.PRIMARY, n1.observe().role());
             n0.follow(p1, false);
             Observation refused = Eventually.await("n1 refusing n0's history", Duration.ofSeconds(30), n0::observe,
                     o -> o.message().contains("1236") || o.message().toLowerCase().contains("gtid"));
@@ -84,8 +86,12 @@ class MariaDbDatastoreTest {
     @Test
     void positionsAreTheSequenceOfTheClustersOneGtidDomain() {
         assertEquals(1234, MariaDbDatastore.sequence("0-2-1234"));
-        assertEquals(7, MariaDbDatastore.sequence("1-1-99,0-3-7"));
-        assertEquals(0, MariaDbDatastore.sequence(""));
+        assertEquals("0-0-0", MariaDbDatastore.gtid(""), "nothing written yet");
+        assertEquals("0-3-7", MariaDbDatastore.gtid("1-1-99,0-3-7"));
+        assertEquals(42, MariaDbDatastore.sequence("42"), "an earlier keeper reported the sequence number alone");
+        assertTrue(MariaDbDatastore.POSITIONS.compare("0-1-9", "0-2-10") < 0, "one history: whichever server wrote it");
+        assertEquals(3, MariaDbDatastore.POSITIONS.distance("0-1-7", "0-2-10"));
+        assertThrows(IllegalArgumentException.class, () -> MariaDbDatastore.POSITIONS.compare("x-y", "0-1-1"));
         assertEquals(1, MariaDbDatastore.serverId("n0"));
         assertEquals(3, MariaDbDatastore.serverId("n2"));
         assertTrue(MariaDbDatastore.diverged(Map.of("Last_IO_Errno", "1236", "Last_SQL_Errno", "0")));

@@ -8,8 +8,6 @@ import dev.grid.appliance.Clusters;
 import dev.grid.appliance.Command;
 import dev.grid.appliance.NodeReport;
 import dev.grid.appliance.Platform;
-import dev.grid.store.Entry;
-import dev.grid.store.Store;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,7 +108,7 @@ final class PgArchive {
     /** Runs {@link #tick} every second on a thread of its own, from now until {@link #close}. */
     PgArchive start() {
         on = true;
-        election = new dev.grid.store.LeaderElection(platform.store(), "postgres-archive", "controller-" + java.util.UUID.randomUUID(), 5);
+        election = platform.election("postgres-archive", "controller-" + java.util.UUID.randomUUID(), 5);
         Thread t = new Thread(() -> {
             while (!closed) {
                 try {
@@ -148,19 +146,18 @@ final class PgArchive {
 
     /** One round: the repository's server, the nodes' secrets, the stanza and a due base backup. */
     synchronized void tick() throws Exception {
-        Store store = platform.store();
         if (election != null && !election.isLeader()) {
             // Another controller keeps it (its machine holds the repository from now on): this one's server stops.
             Process s = server;
             if (s != null && s.isAlive()) s.destroy();
             return;
         }
-        if (store.get(keys.spec()).isEmpty()) return;
-        Map<String, String> secrets = Clusters.secrets(store, keys);
+        if (Clusters.spec(platform, keys).isEmpty()) return;
+        Map<String, String> secrets = Clusters.secrets(platform, keys);
         if (!secrets.containsKey(Clusters.TLS_CA)) return; // an earlier Grid's cluster: archived once it has certificates
         ensureServer(secrets.get(Clusters.TLS_CA));
-        Map<String, NodeReport> reports = Clusters.reports(store, keys);
-        publish(store, reports);
+        Map<String, NodeReport> reports = Clusters.reports(platform, keys);
+        publish(reports);
         List<PgBackRest.Node> nodes = new ArrayList<>();
         boolean primaryServes = false;
         for (NodeReport r : new java.util.TreeMap<>(reports).values()) {
@@ -223,7 +220,7 @@ final class PgArchive {
         }
         if (server != null) server.destroy();
         stopLeftover();
-        ClusterCa issuer = ClusterCa.of(platform.store());
+        ClusterCa issuer = Clusters.ca(platform);
         ClusterCa.Issued cert = issuer.issue("grid-pgbackrest-repository", true, List.of(platform.localAddress()), ClusterCa.LEAF_VALIDITY, true);
         ClusterCa.Issued client = issuer.issue(PgBackRest.REPO_CLIENT, false);
         Files.writeString(dir.resolve("ca.crt"), bundle);
@@ -292,22 +289,18 @@ final class PgArchive {
      * their certificates (a server one that names every node's address, made again when a node is on
      * an address it does not name, or within {@link ClusterCa#RENEW_BEFORE} of its end).
      */
-    private void publish(Store store, Map<String, NodeReport> reports) {
-        for (int attempt = 0; attempt < 5; attempt++) {
-            Entry entry = store.get(keys.secrets()).orElseThrow();
-            Map<String, String> secrets = new LinkedHashMap<>();
-            entry.as(Map.class).forEach((k, v) -> secrets.put(String.valueOf(k), String.valueOf(v))); // the entry's own: one read
+    private void publish(Map<String, NodeReport> reports) {
+        // Every host's address, so that a node moved to another host needs no new certificate.
+        TreeSet<String> addresses = new TreeSet<>(platform.hostAddresses());
+        for (NodeReport r : reports.values()) addresses.add(r.address());
+        ClusterCa ca = Clusters.ca(platform);
+        boolean changed = Clusters.updateSecrets(platform, keys, secrets -> {
             Map<String, String> want = new LinkedHashMap<>(secrets);
             want.put(PgBackRest.REPO, platform.localAddress() + ":" + port);
             want.put(PgBackRest.REPO_PATH, repoPath().toString());
             want.put(PgBackRest.REPO_CONFIG, conf().toString());
             want.put(PgBackRest.STANZA, keys.cluster());
-            // Every host's address, so that a node moved to another host needs no new certificate.
-            TreeSet<String> addresses = new TreeSet<>();
-            for (dev.grid.core.HostInfo h : store.values(dev.grid.store.Keys.HOSTS, dev.grid.core.HostInfo.class)) addresses.add(h.address());
-            for (NodeReport r : reports.values()) addresses.add(r.address());
             String bundle = secrets.get(Clusters.TLS_CA);
-            ClusterCa ca = ClusterCa.of(store);
             // Made again only by a CA the nodes trust already (a new CA issues once it is in the bundle).
             boolean canIssue = trusted(ca.certPem(), bundle); // the CA is self-signed: trusted if it is in the bundle
             if (canIssue && (!names(secrets.get(PgBackRest.NODE_CERT), addresses) || !trusted(secrets.get(PgBackRest.NODE_CERT), bundle))) {
@@ -320,12 +313,9 @@ final class PgArchive {
                 want.put(PgBackRest.NODE_CLIENT_CERT, c.certPem());
                 want.put(PgBackRest.NODE_CLIENT_KEY, c.keyPem());
             }
-            if (want.equals(secrets)) return;
-            if (store.txn().ifUnchanged(keys.secrets(), entry.modRevision()).put(keys.secrets(), want).commit()) {
-                log.info("postgres archive: the nodes archive to {}:{} (their keepers take it within seconds)", platform.localAddress(), port);
-                return;
-            }
-        }
+            return want;
+        });
+        if (changed) log.info("postgres archive: the nodes archive to {}:{} (their keepers take it within seconds)", platform.localAddress(), port);
     }
 
     /** Whether a certificate is there, lasts beyond the renewal margin, and names each of {@code addresses} as a host name. */
@@ -406,7 +396,7 @@ final class PgArchive {
         String stanza = keys.cluster();
         progress.accept("archiving the primary's newest WAL");
         pgbackrest(Duration.ofMinutes(3), "--stanza=" + stanza, "check");
-        Map<String, String> secrets = Clusters.secrets(platform.store(), keys);
+        Map<String, String> secrets = Clusters.secrets(platform, keys);
         Path scratch = Path.of("/var/tmp", "grid-pg-restore-" + java.util.UUID.randomUUID());
         Path pgdata = scratch.resolve("pg");
         int scratchPort;

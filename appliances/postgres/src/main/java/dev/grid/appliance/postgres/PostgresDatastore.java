@@ -1,5 +1,6 @@
 package dev.grid.appliance.postgres;
 
+import dev.grid.appliance.Role;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.grid.appliance.Command;
@@ -297,20 +298,21 @@ public final class PostgresDatastore implements Datastore {
                       'sender', (SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'),
                       'replicas', (SELECT coalesce(json_agg(json_build_object('name', application_name, 'state', sync_state,
                                    'flush', flush_lsn - '0/0'::pg_lsn)), '[]') FROM pg_stat_replication))"""));
-            long position = o.path("position").asLong(0);
+            String position = String.valueOf(o.path("position").asLong(0));
             if (!o.path("recovery").asBoolean()) {
-                Map<String, Long> replicas = new HashMap<>();
                 String active = null;
+                String durable = null;
                 for (JsonNode r : o.path("replicas")) {
-                    replicas.put(r.path("name").asText(), r.path("flush").asLong(0));
-                    if ("sync".equals(r.path("state").asText())) active = r.path("name").asText();
+                    if (!"sync".equals(r.path("state").asText())) continue;
+                    active = r.path("name").asText();
+                    durable = String.valueOf(r.path("flush").asLong(0));
                 }
-                return new Observation(NodeReport.PRIMARY, position, null, active, replicas, "primary");
+                return new Observation(Role.PRIMARY, position, null, active, durable, "primary");
             }
             String sender = o.path("sender").isNull() ? null : o.path("sender").asText();
             String from = upstream != null && (upstream.address() + ":" + upstream.port()).equals(sender) ? upstream.id() : null;
             if (from != null) rewound = false;
-            return new Observation(NodeReport.REPLICA, position, from, null, Map.of(),
+            return new Observation(Role.REPLICA, position, from, null, null,
                     from == null ? "replica, not streaming" : "replica of " + from);
         } catch (Exception e) {
             return Observation.stopped("postgres does not answer: " + e.getMessage());

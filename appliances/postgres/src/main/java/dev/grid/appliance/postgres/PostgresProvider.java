@@ -4,6 +4,7 @@ import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterSpec;
 import dev.grid.appliance.Clusters;
 import dev.grid.appliance.Command;
+import dev.grid.appliance.Positions;
 import dev.grid.appliance.NodeReport;
 import dev.grid.appliance.Platform;
 import dev.grid.appliance.Platform.Endpoint;
@@ -147,18 +148,17 @@ public final class PostgresProvider implements Provider, AutoCloseable {
 
     /** Re-issues the cluster's certificates before they end ({@link Clusters#renewTls}). */
     private void renewTls() {
-        if (Clusters.renewTls(platform.store(), KEYS, this::tls, java.time.Instant.now())) {
+        if (Clusters.renewTls(platform, KEYS, this::tls, java.time.Instant.now())) {
             org.slf4j.LoggerFactory.getLogger(PostgresProvider.class).info("postgres: the cluster's certificates were re-issued");
         }
     }
 
     /** Starts the shared cluster on first use and waits until it can acknowledge writes safely. */
     private NodeReport ensureCluster(Consumer<String> progress) throws Exception {
-        var store = platform.store();
         if (Clusters.ensure(platform, CLUSTER, PostgresDatastore.class, List.of("SUPERUSER_PASSWORD", "REPLICATION_PASSWORD"), 256, tls())) {
             progress.accept("starting the shared Postgres cluster (3 nodes: primary, sync, async); the first add-on waits for it");
         }
-        return Clusters.awaitReady(store, CLUSTER, Duration.ofMinutes(3), progress);
+        return Clusters.awaitReady(platform, CLUSTER, Duration.ofMinutes(3), progress);
     }
 
     /**
@@ -172,7 +172,7 @@ public final class PostgresProvider implements Provider, AutoCloseable {
 
     /** The superuser on the primary, in {@code database}. */
     private Connection superuser(NodeReport primary, String database) throws SQLException {
-        Map<String, String> secrets = Clusters.secrets(platform.store(), KEYS);
+        Map<String, String> secrets = Clusters.secrets(platform, KEYS);
         java.util.Properties props = new java.util.Properties();
         props.setProperty("user", PgAccess.SUPERUSER);
         props.setProperty("password", secrets.get("SUPERUSER_PASSWORD"));
@@ -208,7 +208,7 @@ public final class PostgresProvider implements Provider, AutoCloseable {
     }
 
     private NodeReport primary() {
-        return Clusters.servingPrimary(platform.store(), KEYS);
+        return Clusters.servingPrimary(platform, KEYS);
     }
 
     @Override
@@ -233,7 +233,7 @@ public final class PostgresProvider implements Provider, AutoCloseable {
         info.put("database", resource.internal().get("database"));
         info.put("connections", connections(login(resource)));
         info.put("rollback", rollbackWindow());
-        info.putAll(Clusters.describe(platform.store(), CLUSTER, PROMISE));
+        info.putAll(Clusters.describe(platform, CLUSTER, Positions.BYTES, PROMISE));
         return info;
     }
 
@@ -274,7 +274,7 @@ public final class PostgresProvider implements Provider, AutoCloseable {
             log.info("postgres: the shared cluster's nodes are upgraded to this Grid's keeper, one at a time");
         }
         // An earlier Grid's cluster: certificates (and so today's pg_hba), once its nodes run this keeper.
-        if (Clusters.addCertificates(platform.store(), KEYS, this::tls, java.time.Instant.now())) {
+        if (Clusters.addCertificates(platform, KEYS, this::tls, java.time.Instant.now())) {
             log.info("postgres: the shared cluster an earlier Grid made has certificates now: its superuser and replication sign in by them alone");
         }
         String role = resource.internal().get("role");
@@ -293,8 +293,8 @@ public final class PostgresProvider implements Provider, AutoCloseable {
     @Override
     public Map<String, String> currentEnv(Resource resource) {
         renewTls();
-        Map<String, String> secrets = Clusters.secrets(platform.store(), KEYS);
-        boolean tls = PgAccess.tls(secrets) && Clusters.spansHosts(platform.store(), KEYS);
+        Map<String, String> secrets = Clusters.secrets(platform, KEYS);
+        boolean tls = PgAccess.tls(secrets) && Clusters.spansHosts(platform, KEYS);
         return PgEnv.withTls(resource.env(), tls, secrets.get(Clusters.TLS_CA));
     }
 

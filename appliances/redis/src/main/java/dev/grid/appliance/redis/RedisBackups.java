@@ -50,8 +50,8 @@ final class RedisBackups implements Provider.Backups {
 
     @Override
     public void dump(Provider.Resource r, Path to) throws Exception {
-        Map<String, String> secrets = Clusters.secrets(platform.store(), keys(r));
-        Map<String, NodeReport> reports = Clusters.reports(platform.store(), keys(r));
+        Map<String, String> secrets = Clusters.secrets(platform, keys(r));
+        Map<String, NodeReport> reports = Clusters.reports(platform, keys(r));
         Node primary = primary(r, reports, secrets);
         Node from = caughtUpReplica(r, reports, primary, secrets);
         List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", from.address(), "-p", String.valueOf(from.port()), "--user", RedisDatastore.KEEPER_USER));
@@ -74,8 +74,8 @@ final class RedisBackups implements Provider.Backups {
 
     @Override
     public void restore(Provider.Resource r, Path from) throws Exception {
-        Map<String, String> secrets = Clusters.secrets(platform.store(), keys(r));
-        Node primary = primary(r, Clusters.reports(platform.store(), keys(r)), secrets);
+        Map<String, String> secrets = Clusters.secrets(platform, keys(r));
+        Node primary = primary(r, Clusters.reports(platform, keys(r)), secrets);
         try (Scratch scratch = Scratch.load(from); Resp target = open(primary, secrets)) {
             Map<String, String> memory = Resp.fields(target.text("INFO", "memory"));
             long limit = Long.parseLong(memory.getOrDefault("maxmemory", "0"));
@@ -145,7 +145,7 @@ final class RedisBackups implements Provider.Backups {
     }
 
     private Node primary(Provider.Resource r, Map<String, NodeReport> reports, Map<String, String> secrets) {
-        var state = Clusters.state(platform.store(), keys(r)).orElseThrow(() -> new IllegalStateException("the cluster has no state yet"));
+        var state = Clusters.state(platform, keys(r)).orElseThrow(() -> new IllegalStateException("the cluster has no state yet"));
         NodeReport p = reports.get(state.primary());
         if (p == null || !p.isWritablePrimary()) throw new IllegalStateException("the primary of " + r.id() + " is not serving; try again once it is (grid redis:info)");
         return new Node(p.id(), p.address(), p.port(), RedisProvider.caServed(platform, keys(r), secrets));

@@ -1,5 +1,6 @@
 package dev.grid.appliance.redis;
 
+import dev.grid.appliance.Role;
 import dev.grid.appliance.Command;
 import dev.grid.appliance.Datastore;
 import dev.grid.appliance.NodeConfig;
@@ -176,10 +177,10 @@ public final class RedisDatastore implements Datastore {
             if (ours && "1".equals(info.get("master_sync_in_progress"))) {
                 // Receiving a full copy: connected to its upstream, but its data is not a replica's yet,
                 // so it is no candidate for promotion.
-                return new Observation("syncing", 0, upstream.id(), null, Map.of(), "full sync from " + upstream.id());
+                return new Observation(Role.SYNCING, null, upstream.id(), null, null, "full sync from " + upstream.id());
             }
             String from = ours && "up".equals(info.get("master_link_status")) ? upstream.id() : null;
-            return new Observation(NodeReport.REPLICA, Long.parseLong(info.getOrDefault("slave_repl_offset", "0")), from, null, Map.of(),
+            return new Observation(Role.REPLICA, info.getOrDefault("slave_repl_offset", "0"), from, null, null,
                     from == null ? "replica, link down" : "replica of " + from);
         } catch (Exception e) {
             return Observation.stopped("redis does not answer: " + e.getMessage());
@@ -188,17 +189,15 @@ public final class RedisDatastore implements Datastore {
 
     /**
      * A primary's observation from the replicas attached ({@code ip:port} to acknowledged offset):
-     * the sync's keyed by its node id, and the sync active only while it is the one replica
-     * attached and writes wait for it ({@code min-replicas-to-write}); with another attached too
-     * (an async not yet moved to the sync), {@code WAIT 1} could count that one instead.
+     * the sync active only while it is the one replica attached and writes wait for it
+     * ({@code min-replicas-to-write}), and then its acknowledged offset the durable one; with another
+     * attached too (an async not yet moved to the sync), {@code WAIT 1} could count that one instead.
      */
     static Observation primaryObservation(long offset, Map<String, Long> attached, Peer sync, boolean required) {
-        Map<String, Long> replicas = new HashMap<>();
         String syncAt = sync == null || sync.address() == null ? null : sync.address() + ":" + sync.port();
-        attached.forEach((at, o) -> replicas.put(at.equals(syncAt) ? sync.id() : at, o));
         boolean active = required && syncAt != null && attached.size() == 1 && attached.containsKey(syncAt);
-        return new Observation(NodeReport.PRIMARY, offset, null, active ? sync.id() : null, replicas,
-                "primary, " + replicas.size() + " replica(s) attached" + (sync == null ? "" : active ? ", the sync alone"
+        return new Observation(Role.PRIMARY, String.valueOf(offset), null, active ? sync.id() : null, active ? String.valueOf(attached.get(syncAt)) : null,
+                "primary, " + attached.size() + " replica(s) attached" + (sync == null ? "" : active ? ", the sync alone"
                         : syncAt != null && attached.containsKey(syncAt) ? ", the sync among them" : ", not the sync " + sync.id() + " yet"));
     }
 

@@ -4,6 +4,7 @@ import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterSpec;
 import dev.grid.appliance.Clusters;
 import dev.grid.appliance.Platform;
+import dev.grid.appliance.Positions;
 import dev.grid.appliance.Platform.Endpoint;
 import dev.grid.appliance.Provider;
 import java.time.Duration;
@@ -67,14 +68,14 @@ public final class RedisProvider implements Provider {
             throw new IllegalArgumentException("invalid replicas '" + options.get("replicas") + "': use 0-" + MAX_REPLICAS);
         if (addon.length() > MAX_NAME) throw new IllegalArgumentException("a Redis add-on's name has at most " + MAX_NAME + " characters");
         ClusterSpec spec = spec(addon, replicas);
-        if (platform.store().get(spec.keys().spec()).isPresent()) throw exists(addon);
+        if (Clusters.spec(platform, spec.keys()).isPresent()) throw exists(addon);
         if (!Clusters.ensure(platform, spec, RedisDatastore.class, List.of("PASSWORD", "KEEPER_PASSWORD", "REPLICA_PASSWORD"), NODE_MB, tls(spec.keys()))) {
             throw exists(addon);
         }
         progress.accept("starting Redis " + addon + " (a primary and " + replicas + " replica(s))");
         Map<String, String> internal = Map.of("cluster", addon, "replicas", String.valueOf(replicas));
         Endpoint endpoint = platform.tcpEndpoint(spec.keys().service());
-        Map<String, String> secrets = Clusters.secrets(platform.store(), spec.keys());
+        Map<String, String> secrets = Clusters.secrets(platform, spec.keys());
         String password = secrets.get("PASSWORD");
         Map<String, String> env = new LinkedHashMap<>();
         env.put("REDIS_URL", url(password, endpoint.host(), endpoint.port()));
@@ -83,7 +84,7 @@ public final class RedisProvider implements Provider {
         env.put("REDIS_PASSWORD", password);
         Resource made = new Resource(addon, env, internal);
         try {
-            Clusters.awaitReady(platform.store(), spec, Duration.ofMinutes(2), progress);
+            Clusters.awaitReady(platform, spec, Duration.ofMinutes(2), progress);
             made = new Resource(addon, currentEnv(made), internal);
             if (!made.env().equals(env)) {
                 // Its nodes are on more than one host: they take TLS now, and the add-on is ready once they serve it.
@@ -111,10 +112,10 @@ public final class RedisProvider implements Provider {
     @Override
     public Map<String, String> currentEnv(Resource resource) {
         ClusterKeys keys = new ClusterKeys("redis", resource.internal().get("cluster"));
-        if (Clusters.renewTls(platform.store(), keys, () -> tls(keys), java.time.Instant.now())) {
+        if (Clusters.renewTls(platform, keys, () -> tls(keys), java.time.Instant.now())) {
             org.slf4j.LoggerFactory.getLogger(RedisProvider.class).info("redis {}: the cluster's certificates were re-issued", keys.cluster());
         }
-        Map<String, String> secrets = Clusters.secrets(platform.store(), keys);
+        Map<String, String> secrets = Clusters.secrets(platform, keys);
         String ca = caServed(platform, keys, secrets);
         return withTls(upgradedEnv(resource), ca != null, ca);
     }
@@ -124,7 +125,7 @@ public final class RedisProvider implements Provider {
      * or a cluster an earlier Grid made with no certificates. Apps and the provider's own clients alike.
      */
     static String caServed(Platform platform, ClusterKeys keys, Map<String, String> secrets) {
-        return secrets.containsKey(Clusters.TLS_CA) && Clusters.spansHosts(platform.store(), keys) ? secrets.get(Clusters.TLS_CA) : null;
+        return secrets.containsKey(Clusters.TLS_CA) && Clusters.spansHosts(platform, keys) ? secrets.get(Clusters.TLS_CA) : null;
     }
 
     static final String CA_CERT = "REDIS_CA_CERT";
@@ -189,7 +190,7 @@ public final class RedisProvider implements Provider {
         }
         // Certificates, for the day it spans hosts, as a new cluster has them. Not for one that spans
         // hosts already: its apps would be told rediss:// before its nodes restart to serve it.
-        if (!Clusters.spansHosts(platform.store(), keys) && Clusters.addCertificates(platform.store(), keys, () -> tls(keys), java.time.Instant.now())) {
+        if (!Clusters.spansHosts(platform, keys) && Clusters.addCertificates(platform, keys, () -> tls(keys), java.time.Instant.now())) {
             log.info("redis {}: made by an earlier Grid: it has certificates now, for TLS once its nodes are on more than one host", keys.cluster());
         }
         return upgradedEnv(resource);
@@ -212,13 +213,12 @@ public final class RedisProvider implements Provider {
      * name them: so an upgraded replica can stream from a primary that is not upgraded yet.
      */
     private void addUsers(ClusterKeys keys) throws Exception {
-        var store = platform.store();
-        Map<String, String> secrets = Clusters.secrets(store, keys);
+        Map<String, String> secrets = Clusters.secrets(platform, keys);
         if (secrets.keySet().containsAll(USER_SECRETS)) return;
         Map<String, String> added = new LinkedHashMap<>(secrets);
         for (String name : USER_SECRETS) added.putIfAbsent(name, dev.grid.appliance.Secrets.token(32));
-        var members = Clusters.reports(store, keys);
-        for (String m : store.get(keys.spec(), ClusterSpec.class).orElseThrow().members()) {
+        var members = Clusters.reports(platform, keys);
+        for (String m : Clusters.spec(platform, keys).orElseThrow().members()) {
             var node = members.get(m);
             if (node == null || !node.healthy()) throw new IllegalStateException(m + " is not reporting: its users are added once it is");
             for (List<String> command : RedisDatastore.usersFor(added)) {
@@ -228,10 +228,11 @@ public final class RedisProvider implements Provider {
                 if (!reply.equals("+OK")) throw new IllegalStateException(m + ": ACL SETUSER " + command.get(0) + ": " + reply);
             }
         }
-        var entry = store.get(keys.secrets()).orElseThrow();
-        if (!store.txn().ifUnchanged(keys.secrets(), entry.modRevision()).put(keys.secrets(), added).commit()) {
-            throw new IllegalStateException("the secrets of " + keys.cluster() + " changed meanwhile: tried again");
-        }
+        Clusters.updateSecrets(platform, keys, now -> {
+            Map<String, String> next = new LinkedHashMap<>(now);
+            for (String name : USER_SECRETS) next.putIfAbsent(name, added.get(name));
+            return next;
+        });
         org.slf4j.LoggerFactory.getLogger(RedisProvider.class).info("redis {}: made by an earlier Grid: its nodes have the keeper's and the replicas' users now",
                 keys.cluster());
     }
@@ -249,7 +250,7 @@ public final class RedisProvider implements Provider {
     @Override
     public Map<String, String> configure(Resource resource, Map<String, String> changes) {
         ClusterKeys keys = new ClusterKeys("redis", resource.internal().get("cluster"));
-        return RedisSettings.effective(Clusters.configure(platform.store(), keys, RedisSettings.validate(changes, NODE_MB)));
+        return RedisSettings.effective(Clusters.configure(platform, keys, RedisSettings.validate(changes, NODE_MB)));
     }
 
     /** RDB snapshots ({@link RedisBackups}), kept by the controller as Postgres's dumps are. */
@@ -271,8 +272,8 @@ public final class RedisProvider implements Provider {
     @Override
     public Map<String, Object> info(Resource resource) {
         ClusterSpec spec = spec(resource.internal().get("cluster"), Integer.parseInt(resource.internal().get("replicas")));
-        Map<String, Object> info = Clusters.describe(platform.store(), spec, PROMISE);
-        info.put("settings", RedisSettings.effective(Clusters.settings(platform.store(), spec.keys())));
+        Map<String, Object> info = Clusters.describe(platform, spec, Positions.BYTES, PROMISE);
+        info.put("settings", RedisSettings.effective(Clusters.settings(platform, spec.keys())));
         return info;
     }
 }

@@ -1,5 +1,6 @@
 package dev.grid.appliance.redis;
 
+import dev.grid.appliance.Role;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -51,10 +52,10 @@ class RedisBackupsTest {
 
     @Test
     void aBackupIsTakenFromTheReplicaThatStreamsFromThePrimaryAndFromThePrimaryWithoutOne() {
-        NodeReport primary = new NodeReport("n0", "127.0.0.2", 1, NodeReport.PRIMARY, 1, null, 10, null, 0, "");
-        NodeReport replica = new NodeReport("n1", "127.0.0.3", 2, NodeReport.REPLICA, 1, "n0", 10, null, 0, "");
-        NodeReport stopped = new NodeReport("n2", "127.0.0.4", 3, NodeReport.STOPPED, 1, "n0", 10, null, 5, "");
-        NodeReport chained = new NodeReport("n3", "127.0.0.5", 4, NodeReport.REPLICA, 1, "n1", 10, null, 0, "");
+        NodeReport primary = new NodeReport("n0", "127.0.0.2", 1, Role.PRIMARY, 1, null, "10", null, 0, "");
+        NodeReport replica = new NodeReport("n1", "127.0.0.3", 2, Role.REPLICA, 1, "n0", "10", null, 0, "");
+        NodeReport stopped = new NodeReport("n2", "127.0.0.4", 3, Role.STOPPED, 1, "n0", "10", null, 5, "");
+        NodeReport chained = new NodeReport("n3", "127.0.0.5", 4, Role.REPLICA, 1, "n1", "10", null, 0, "");
         assertEquals("n1", RedisBackups.source(List.of(primary, stopped, chained, replica), "n0").id());
         assertNull(RedisBackups.source(List.of(primary, stopped, chained), "n0"), "a stopped replica or one a hop away is not read");
         assertNull(RedisBackups.source(List.of(primary), "n0"));

@@ -17,12 +17,12 @@ class RedisDatastoreTest {
     void theSyncIsActiveOnlyWhileItIsTheOneReplicaAttachedAndWritesWaitForIt() {
         Observation alone = RedisDatastore.primaryObservation(500, Map.of("127.0.0.3:30002", 480L), SYNC, true);
         assertEquals("n2", alone.activeSync());
-        assertEquals(Map.of("n2", 480L), alone.replicas(), "the sync keyed by its node id, as the keeper looks it up");
+        assertEquals("480", alone.syncDurable(), "the sync's acknowledged offset, which the keeper waits to reach the primary's");
 
         // An async not yet moved to the sync is still attached: it could confirm a WAIT 1 the sync lacks.
         Observation two = RedisDatastore.primaryObservation(500, Map.of("127.0.0.3:30002", 480L, "127.0.0.2:30001", 500L), SYNC, true);
         assertNull(two.activeSync(), two.message());
-        assertEquals(480L, two.replicas().get("n2"));
+        assertNull(two.syncDurable(), "no sync active, so nothing it holds counts");
         assertTrue(two.message().contains("the sync among them"), two.message());
 
         assertNull(RedisDatastore.primaryObservation(500, Map.of("127.0.0.2:30001", 500L), SYNC, true).activeSync(), "another replica is no sync");

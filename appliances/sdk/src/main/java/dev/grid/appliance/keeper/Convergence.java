@@ -1,9 +1,11 @@
 package dev.grid.appliance.keeper;
 
+import dev.grid.appliance.Role;
 import dev.grid.appliance.ClusterState;
 import dev.grid.appliance.Datastore.Observation;
 import dev.grid.appliance.Datastore.Peer;
 import dev.grid.appliance.NodeReport;
+import dev.grid.appliance.Positions;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
@@ -35,18 +37,18 @@ public final class Convergence {
      * @param appliedGeneration the newest generation this node took its part in
      * @param syncApplied       the datastore was told of {@code appliedSync} while this node was the primary
      * @param appliedSync       the sync the datastore was last told of ({@link dev.grid.appliance.Datastore#requireSync})
-     * @param syncFrom          the primary's position when that sync first counted (-1: not yet)
+     * @param syncFrom          the primary's position when that sync first counted (null: not yet)
      * @param following         the node this one was last told to follow
      * @param notStreamingSince since when it has followed that node without streaming (0: it streams)
      */
-    public record Memory(long appliedGeneration, boolean syncApplied, Peer appliedSync, long syncFrom, String following, long notStreamingSince) {
-        public static final Memory START = new Memory(0, false, null, -1, null, 0);
+    public record Memory(long appliedGeneration, boolean syncApplied, Peer appliedSync, String syncFrom, String following, long notStreamingSince) {
+        public static final Memory START = new Memory(0, false, null, null, null, 0);
 
         Memory generation(long generation) {
             return new Memory(generation, syncApplied, appliedSync, syncFrom, following, notStreamingSince);
         }
 
-        Memory sync(boolean applied, Peer sync, long from) {
+        Memory sync(boolean applied, Peer sync, String from) {
             return new Memory(appliedGeneration, applied, sync, from, following, notStreamingSince);
         }
 
@@ -55,8 +57,8 @@ public final class Convergence {
         }
     }
 
-    /** This node, as its keeper process knows it. */
-    public record Node(String id, String incarnation, boolean cascades) {}
+    /** This node, as its keeper process knows it, and how its datastore's positions compare. */
+    public record Node(String id, String incarnation, boolean cascades, Positions positions) {}
 
     /** One thing to do to the datastore. */
     public sealed interface Action permits BecomePrimary, RequireSync, Stop, Follow {}
@@ -93,13 +95,13 @@ public final class Convergence {
      */
     public static Step next(Node node, ClusterState state, Observation obs, Function<String, NodeReport> reports, Memory m, long now,
                             Set<Class<? extends Action>> done) {
-        boolean primary = NodeReport.PRIMARY.equals(obs.role());
+        boolean primary = Role.PRIMARY.equals(obs.role());
         if (state != null && node.id().equals(state.primary())) {
             if (state.primaryIncarnation() != null && !node.incarnation().equals(state.primaryIncarnation()) && !primary) {
                 return new Step(null, m, "restarted as the primary of generation " + state.generation()
                         + ": waiting for the manager to keep or replace it", false, null);
             }
-            return asPrimary(state, obs, reports, m, done);
+            return asPrimary(node, state, obs, reports, m, done);
         }
         Memory left = m.sync(false, m.appliedSync(), m.syncFrom());
         if (primary && !done.contains(Stop.class)) {
@@ -116,25 +118,24 @@ public final class Convergence {
         return m.following(m.following(), 1);
     }
 
-    private static Step asPrimary(ClusterState state, Observation obs, Function<String, NodeReport> reports, Memory m,
+    private static Step asPrimary(Node node, ClusterState state, Observation obs, Function<String, NodeReport> reports, Memory m,
                                   Set<Class<? extends Action>> done) {
-        if (!NodeReport.PRIMARY.equals(obs.role())) {
+        if (!Role.PRIMARY.equals(obs.role())) {
             if (done.contains(BecomePrimary.class)) return new Step(null, m.following(null, m.notStreamingSince()), null, false, null);
             return new Step(new BecomePrimary(), m, "becoming primary (generation " + state.generation() + ")", null, null);
         }
         Peer sync = syncPeer(state, reports);
         if ((!m.syncApplied() || !Objects.equals(m.appliedSync(), sync)) && !done.contains(RequireSync.class)) {
-            return new Step(new RequireSync(sync), m.sync(true, sync, -1),
+            return new Step(new RequireSync(sync), m.sync(true, sync, null),
                     "writes now wait for " + (sync == null ? "no replica" : sync.id() + (sync.address() == null ? " (its address not known yet)" : "")),
                     null, null);
         }
-        long syncFrom = m.syncFrom();
+        String syncFrom = m.syncFrom();
         String caughtUp = null;
-        if (state.sync() != null && state.sync().equals(obs.activeSync())) {
+        if (state.sync() != null && state.sync().equals(obs.activeSync()) && obs.position() != null) {
             // Everything acknowledged before the sync was in effect lies at or below this position.
-            if (syncFrom < 0) syncFrom = obs.position();
-            Long flushed = obs.replicas().get(state.sync());
-            if (flushed != null && flushed >= syncFrom) caughtUp = state.sync();
+            if (syncFrom == null) syncFrom = obs.position();
+            if (obs.syncDurable() != null && node.positions().atLeast(obs.syncDurable(), syncFrom)) caughtUp = state.sync();
         }
         return new Step(null, m.generation(state.generation()).sync(true, m.appliedSync(), syncFrom).following(null, m.notStreamingSince()),
                 null, true, caughtUp);
@@ -165,13 +166,13 @@ public final class Convergence {
         boolean streaming = up.equals(obs.upstream());
         long since = streaming || !up.equals(m.following()) ? 0 : m.notStreamingSince() == 0 ? now : m.notStreamingSince();
         boolean stalled = since > 0 && now - since > STALL_MILLIS;
-        boolean needed = !up.equals(m.following()) || NodeReport.STOPPED.equals(obs.role()) || NodeReport.PRIMARY.equals(obs.role()) || stalled;
+        boolean needed = !up.equals(m.following()) || Role.STOPPED.equals(obs.role()) || Role.PRIMARY.equals(obs.role()) || stalled;
         if (needed && !done.contains(Follow.class)) {
             return new Step(new Follow(peer, stalled), m.following(up, 0),
                     "following " + peer.id() + (fromPrimary ? "" : " (the sync)") + " at " + peer.address() + ":" + peer.port()
                             + (stalled ? " (not streaming: rewinding)" : ""), false, null);
         }
-        long generation = NodeReport.REPLICA.equals(obs.role()) ? state.generation() : m.appliedGeneration();
+        long generation = Role.REPLICA.equals(obs.role()) ? state.generation() : m.appliedGeneration();
         return new Step(null, m.generation(generation).following(m.following(), since), null, false, null);
     }
 }

@@ -1,5 +1,6 @@
 package dev.grid.appliance.keeper;
 
+import dev.grid.appliance.Role;
 import dev.grid.appliance.ClusterKeys;
 import dev.grid.appliance.ClusterState;
 import dev.grid.appliance.Datastore;
@@ -87,7 +88,7 @@ public final class Keeper implements AutoCloseable {
         this.datastore = datastore;
         this.jobId = jobId;
         this.hostId = hostId;
-        this.self = new Convergence.Node(node.id(), incarnation, datastore.cascades());
+        this.self = new Convergence.Node(node.id(), incarnation, datastore.cascades(), datastore.positions());
     }
 
     /** Whether a node's volume holds nothing yet (a file system's own {@code lost+found} aside). */
@@ -207,9 +208,9 @@ public final class Keeper implements AutoCloseable {
             }
             obs = datastore.observe();
         }
-        if (!NodeReport.STOPPED.equals(obs.role())) downSince = 0;
+        if (!Role.STOPPED.equals(obs.role())) downSince = 0;
         else if (downSince == 0) downSince = System.currentTimeMillis();
-        if (NodeReport.PRIMARY.equals(obs.role()) || NodeReport.REPLICA.equals(obs.role())) served = true;
+        if (Role.PRIMARY.equals(obs.role()) || Role.REPLICA.equals(obs.role())) served = true;
         report = new NodeReport(node.id(), node.address(), node.port(), obs.role(), memory.appliedGeneration(), obs.upstream(), obs.position(),
                 step.caughtUp(), downSince, obs.message(), incarnation, PROGRAM, freshVolume && !served, datastore.toolPort());
         publish();

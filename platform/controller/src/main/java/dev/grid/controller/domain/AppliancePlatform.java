@@ -35,8 +35,18 @@ public final class AppliancePlatform implements Platform {
     }
 
     @Override
-    public Store store() {
-        return store;
+    public dev.grid.appliance.ClusterStore clusterStore() {
+        return new dev.grid.appliance.ClusterStore(store);
+    }
+
+    @Override
+    public dev.grid.store.LeaderElection election(String name, String candidate, int ttlSeconds) {
+        return new dev.grid.store.LeaderElection(store, name, candidate, ttlSeconds);
+    }
+
+    @Override
+    public List<String> hostAddresses() {
+        return store.values(dev.grid.store.Keys.HOSTS, dev.grid.core.HostInfo.class).stream().map(dev.grid.core.HostInfo::address).toList();
     }
 
     @Override
