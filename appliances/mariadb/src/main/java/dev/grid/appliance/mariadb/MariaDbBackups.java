@@ -77,7 +77,8 @@ final class MariaDbBackups implements Provider.Backups {
             List<String> renames = new ArrayList<>();
             for (String t : tables(db)) renames.add(ident(db) + "." + ident(t) + " TO " + ident(old) + "." + ident(t));
             for (String t : tables(scratch)) renames.add(ident(scratch) + "." + ident(t) + " TO " + ident(db) + "." + ident(t));
-            provider.sql("CREATE DATABASE " + ident(old) + (renames.isEmpty() ? "" : "; RENAME TABLE " + String.join(", ", renames)));
+            // An app's open transaction holds its tables' metadata locks: the swap waits 30 s for them, then fails whole, rather than hang.
+            provider.sql("SET SESSION lock_wait_timeout = 30; CREATE DATABASE " + ident(old) + (renames.isEmpty() ? "" : "; RENAME TABLE " + String.join(", ", renames)));
         } finally {
             provider.sql(drop(scratch, old, user));
         }
