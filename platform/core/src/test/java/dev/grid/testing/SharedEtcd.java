@@ -29,7 +29,10 @@ public final class SharedEtcd {
             try {
                 Path dir = Files.createTempDirectory("grid-test-etcd");
                 etcd = LocalEtcd.start(dir, 0, 0);
-                Runtime.getRuntime().addShutdownHook(new Thread(etcd::close));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    etcd.close();
+                    delete(dir); // its data: tens of MB a test JVM
+                }));
                 String password = SecretFile.randomHex(16);
                 EtcdUsers.enableAuth(List.of(etcd.clientUrl()), password);
                 root = EtcdAccess.password("root", password);
@@ -38,6 +41,14 @@ public final class SharedEtcd {
             }
         }
         return etcd.clientUrl();
+    }
+
+    private static void delete(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("cannot delete " + dir + ": " + e);
+        }
     }
 
     /** The shared etcd's root credentials, as Grid's own parts hold them. */

@@ -111,5 +111,6 @@ final class OwnServer {
         } catch (Exception e) {
             System.err.println("stopping " + hostId + "'s etcd: " + e);
         }
+        TestCluster.deleteTree(home);
     }
 }
