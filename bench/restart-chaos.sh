@@ -17,7 +17,7 @@ export GRID_HOME="$(mktemp -d /tmp/grid-chaos-home.XXXXXX)"
 export GRID_ETCD_PORT=16379 GRID_API_PORT=16070 GRID_HTTP_PORT=16080 GRID_HTTPS_PORT=-1 GRID_SSH_PORT=16222 \
        GRID_BLOB_PORT=16071 GRID_TCP_PORT_RANGE=16100-16199 GRID_PORT_RANGE=16200-16299 GRID_ROUTER_ADDRESS=127.0.0.1 \
        GRID_HOST_ID="chaos$$" GRID_DOMAIN=chaos.test
-STACK="${GRID_STACK_IMAGE:-grid/stack:bookworm-3}"
+STACK="${GRID_STACK_IMAGE:-grid/stack:bookworm-5}"
 SERVER=""; LOAD=""
 start_server() { java -XX:+UseSerialGC -jar platform/server/target/grid-server.jar >> "$GRID_HOME/grid.log" 2>&1 & SERVER=$!; }
 grid() { java -jar cli/target/grid-cli.jar "$@"; }

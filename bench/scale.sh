@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 STEPS=("${@:-10 100 300}"); read -r -a STEPS <<< "${STEPS[*]}"
 IDLE="${IDLE_SECONDS:-60}"
-IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-3}"
+IMAGE="${GRID_STACK_IMAGE:-grid/stack:bookworm-5}"
 WEB='exec python3 -m http.server $PORT'
 command -v curl >/dev/null && command -v etcdctl >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl etcd-client >/dev/null; }
 [ -f platform/server/target/grid-server.jar ] && [ -f cli/target/grid-cli.jar ] || mvn -B -q -DskipTests package

@@ -8,6 +8,7 @@ import dev.grid.core.JobSpec;
 import dev.grid.core.ProcessType;
 import dev.grid.core.Release;
 import dev.grid.core.Retention;
+import dev.grid.core.StackImage;
 import dev.grid.store.Deploys;
 import dev.grid.store.Store;
 import dev.grid.testing.SharedEtcd;
@@ -51,7 +52,7 @@ class ImageCollectionTest {
         String old = Retention.BUILT_IMAGES + app + ":old";
         try (Store store = SharedEtcd.newStore(); Docker docker = new Docker(Docker.DEFAULT_HOST)) {
             for (String tag : List.of(kept, old)) {
-                Process p = new ProcessBuilder("docker", "tag", "grid/stack:bookworm-3", tag).redirectErrorStream(true).start();
+                Process p = new ProcessBuilder("docker", "tag", StackImage.configured(), tag).redirectErrorStream(true).start();
                 assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
             }
             try {
@@ -62,7 +63,7 @@ class ImageCollectionTest {
                 assertFalse(removed.contains(kept), "the current release's image stays: " + removed);
                 assertFalse(docker.hasImage(old));
                 assertTrue(docker.hasImage(kept));
-                assertTrue(docker.hasImage("grid/stack:bookworm-3"), "only the tag went, never the image other tags name");
+                assertTrue(docker.hasImage(StackImage.configured()), "only the tag went, never the image other tags name");
             } finally {
                 docker.removeImageIfUnused(kept);
                 docker.removeImageIfUnused(old);

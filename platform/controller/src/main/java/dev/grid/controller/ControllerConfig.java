@@ -16,7 +16,7 @@ public record ControllerConfig(String token, String domain, int tcpPortMin, int 
     }
 
     public static ControllerConfig of(String token) {
-        return new ControllerConfig(token, "localhost", 30000, 30999, null, "127.0.0.1", "grid/stack:bookworm-5", 200000, 299999);
+        return new ControllerConfig(token, "localhost", 30000, 30999, null, "127.0.0.1", dev.grid.core.StackImage.DEFAULT, 200000, 299999);
     }
 
     /** Where `git push` goes for an app, e.g. ssh://git@127.0.0.1:2222/myapp.git; null when no builder runs. */

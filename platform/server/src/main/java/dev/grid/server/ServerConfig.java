@@ -70,7 +70,7 @@ public record ServerConfig(Path home, List<String> etcdEndpoints, int localEtcdP
                 Integer.parseInt(env.getOrDefault("GRID_SSH_PORT", "2222")),
                 env.getOrDefault("GRID_BLOB_ADDRESS", env.getOrDefault("GRID_API_ADDRESS", "127.0.0.1")),
                 Integer.parseInt(env.getOrDefault("GRID_BLOB_PORT", "7071")),
-                env.getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-5"),
+                dev.grid.core.StackImage.of(env),
                 env.getOrDefault("GRID_ADDON_HOST", "127.0.0.1"),
                 etcdAccess(env), uids[0], uids[1], isolation(env.getOrDefault("GRID_ISOLATION", "on")), buildLimits(env),
                 duration(env.getOrDefault("GRID_TCP_IDLE_TIMEOUT", "1h"), "GRID_TCP_IDLE_TIMEOUT"),

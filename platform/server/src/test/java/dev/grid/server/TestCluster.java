@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is labelled with its own host ids and removed on close.
  */
 final class TestCluster implements AutoCloseable {
-    static final String STACK_IMAGE = System.getenv().getOrDefault("GRID_STACK_IMAGE", "grid/stack:bookworm-5");
+    static final String STACK_IMAGE = dev.grid.core.StackImage.configured();
     /** A web process: answers with its job id, logs each request. */
     static final String WEB = "node -e \"require('http').createServer((q,s)=>{console.log('request '+q.url);"
             + "s.end(process.env.GRID_JOB_ID)}).listen(process.env.PORT)\"";
