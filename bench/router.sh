@@ -24,6 +24,8 @@
 #        both proxying to the same backend over HTTP/1.1 keep-alive.
 #        GRID_ROUTER_TRANSPORT=epoll (or io_uring, nio) measures the router on that transport
 #        instead of the one it picks by itself (auto).
+#        BENCH_PARTS=hold keeps everything up, warmed up, for HOLD seconds (600) and prints the
+#        proxies' PIDs and ports, for measurements by hand (bench/schedstat.sh, perf).
 #        BENCH_PARTS=accesslog measures what Grid's access lines cost: two routers side by side,
 #        lines on (ACCESS_LOGS) in one and off in the other, under two wrk at once.
 #        ROUTER_GC replaces the router's collector flags (default: grid up's, -XX:+UseSerialGC -Xmn48m).
@@ -303,6 +305,12 @@ done
 echo "SLOW median: grid RSS +$(col gslow 1) MB, p50 $(col gslow 2) ms (without slow readers $(col gcalm 2) ms), p99 $(col gslow 3) ms ($(col gcalm 3) ms)"
 echo "             nginx RSS +$(col nslow 1) MB, p50 $(col nslow 2) ms (without slow readers $(col ncalm 2) ms), p99 $(col nslow 3) ms ($(col ncalm 3) ms)"
 echo "  the slow readers got $(col gslow 5) MB through grid and $(col nslow 5) MB through nginx per round (median); at 100 KiB/s each: $(awk -v n="$SLOW" -v s="$SECONDS_PER_RUN" 'BEGIN{printf "%.0f", n*s*100/1024}') MB"
+fi
+if [[ " $PARTS " == *" hold "* ]]; then
+# Everything stays up for HOLD seconds, warmed up, for measurements by hand (bench/schedstat.sh,
+# perf): the first router with ROUTER_GC's flags, the second (RELAY_JAR's) with grid up's.
+echo "HOLD: Grid's router pid $ROUTER_PID on :$ROUTER, the second router pid $RELAY_PID on :$RELAY, HAProxy pid $HAPROXY_PID on :$HAPROXYHTTP, nginx pid $NGINX_PID on :$NGINX (Host: bench.test); up for ${HOLD:-600} s"
+sleep "${HOLD:-600}"
 fi
 if [[ " $PARTS " == *" tcp "* ]]; then
 REDIS_PID=$(pgrep -f "redis-server 127.0.0.1:$REDIS" | head -1)
