@@ -40,8 +40,9 @@ class BuildLimitsTest {
 
     @AfterAll
     static void stop() throws Exception {
-        grid.close();
+        grid.close(); // its state directory stays while the tmpfs is mounted in it (rm stops at another file system)
         if (builderDisk != null) sh("umount " + builderDisk);
+        TestCluster.deleteTree(grid.stateDir);
     }
 
     private TestGit.Result pushApp(String app, Map<String, String> files) throws Exception {
