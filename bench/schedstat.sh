@@ -2,7 +2,8 @@
 # How a proxy's threads were scheduled while wrk loaded it: for each thread that ran more than
 # 50 ms, its CPU time, its time runnable but waiting for a CPU, how many times it got a CPU
 # (slices, from /proc/PID/task/TID/schedstat), its voluntary and forced switches, and the mean
-# wait per slice; and the process's user and system CPU per request. Used beside `BENCH_PARTS=hold bash bench/router.sh`, which keeps the proxies up.
+# wait per slice; and the process's user and system CPU per request. Used beside
+# `BENCH_PARTS=hold bash bench/router.sh`, which keeps the proxies up.
 # Usage: bench/schedstat.sh PID URL [HOST] [SECONDS]   e.g. bench/schedstat.sh 1234 http://127.0.0.1:18090/ bench.test 10
 set -euo pipefail
 P=$1; URL=$2; HOST=${3:-bench.test}; SECS=${4:-10}
