@@ -31,7 +31,7 @@ public final class SharedEtcd {
                 etcd = LocalEtcd.start(dir, 0, 0);
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     etcd.close();
-                    delete(dir); // its data: tens of MB a test JVM
+                    TestDirs.delete(dir); // its data: tens of MB a test JVM
                 }));
                 String password = SecretFile.randomHex(16);
                 EtcdUsers.enableAuth(List.of(etcd.clientUrl()), password);
@@ -41,14 +41,6 @@ public final class SharedEtcd {
             }
         }
         return etcd.clientUrl();
-    }
-
-    private static void delete(Path dir) {
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
-            System.err.println("cannot delete " + dir + ": " + e);
-        }
     }
 
     /** The shared etcd's root credentials, as Grid's own parts hold them. */

@@ -42,7 +42,7 @@ class BuildLimitsTest {
     static void stop() throws Exception {
         grid.close(); // its state directory stays while the tmpfs is mounted in it (rm stops at another file system)
         if (builderDisk != null) sh("umount " + builderDisk);
-        TestCluster.deleteTree(grid.stateDir);
+        dev.grid.testing.TestDirs.delete(grid.stateDir);
     }
 
     private TestGit.Result pushApp(String app, Map<String, String> files) throws Exception {

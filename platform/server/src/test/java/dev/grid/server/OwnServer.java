@@ -111,6 +111,6 @@ final class OwnServer {
         } catch (Exception e) {
             System.err.println("stopping " + hostId + "'s etcd: " + e);
         }
-        TestCluster.deleteTree(home);
+        dev.grid.testing.TestDirs.delete(home);
     }
 }

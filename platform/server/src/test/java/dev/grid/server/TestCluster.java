@@ -404,17 +404,7 @@ final class TestCluster implements AutoCloseable {
             }
             store.deletePrefix("");
             store.close();
-            deleteTree(stateDir); // its builder's cache, blobs and hosts' files: about 1 GB a cluster, 900 of them had piled up in /tmp
-        }
-    }
-
-    /** Deletes a directory a test made, whoever owns its files (containers write some as other users). */
-    static void deleteTree(java.nio.file.Path dir) {
-        try {
-            new ProcessBuilder("rm", "-rf", "--one-file-system", dir.toString()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-        } catch (IOException | InterruptedException e) {
-            System.err.println("cannot delete " + dir + ": " + e);
+            dev.grid.testing.TestDirs.delete(stateDir); // its builder's cache, blobs and hosts' files: about 1 GB a cluster, 900 of them had piled up in /tmp
         }
     }
 }
