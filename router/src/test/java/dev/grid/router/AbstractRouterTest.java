@@ -1,6 +1,7 @@
 package dev.grid.router;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -38,8 +39,12 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -206,6 +211,70 @@ abstract class AbstractRouterTest extends AbstractTcpRouteTest {
         assertEquals(61, ok);
         assertTrue(seen.getOrDefault("one", 0) > 5 && seen.getOrDefault("two", 0) > 5, "both live backends serve: " + seen);
         assertNull(seen.get("dead"));
+    }
+
+    /**
+     * A loop's pooled connections to an app are reused oldest first, so requests spread over
+     * all of them (and so over the processes that accepted them), and one idle past
+     * {@link BackendPool#MAX_IDLE_NANOS} is closed instead of reused, before the app's own
+     * keep-alive timeout can close it under a request. The app answers each request with the
+     * port of the connection it came on.
+     */
+    @Test
+    void pooledConnectionsAreReusedOldestFirstAndNotAfterASecondIdle() throws Exception {
+        int held = 4; // two requests at once on each of the router's two loops: each loop pools two connections
+        java.util.concurrent.CountDownLatch together = new java.util.concurrent.CountDownLatch(held);
+        com.sun.net.httpserver.HttpServer app = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+        app.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        app.createContext("/", ex -> {
+            try (ex) {
+                if (ex.getRequestURI().getPath().equals("/hold")) {
+                    together.countDown();
+                    together.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                byte[] body = String.valueOf(ex.getRemoteAddress().getPort()).getBytes(StandardCharsets.US_ASCII);
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        app.start();
+        List<Socket> clients = new ArrayList<>();
+        try {
+            backends.register("tpool", "a", app.getAddress().getPort());
+            route(Route.http("tpool", "pool.tpool.test", "/", "tpool"));
+            awaitFetch("pool.tpool.test", "/", "");
+            Thread.sleep(1_200); // what awaitFetch left in the pools is past reuse now
+            for (int i = 0; i < held; i++) {
+                Socket c = client();
+                clients.add(c);
+                c.getOutputStream().write("GET /hold HTTP/1.1\r\nHost: pool.tpool.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            Set<String> opened = new HashSet<>();
+            for (Socket c : clients) {
+                Wire.Response r = Wire.readOne(c.getInputStream(), "GET");
+                assertEquals(200, r.status(), r.text());
+                opened.add(r.text());
+            }
+            assertEquals(held, opened.size(), "each held request had a connection of its own: " + opened);
+            Socket c = clients.get(0);
+            List<String> ports = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                c.getOutputStream().write("GET /next HTTP/1.1\r\nHost: pool.tpool.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                ports.add(Wire.readOne(c.getInputStream(), "GET").text());
+            }
+            assertTrue(opened.containsAll(ports), "pooled connections are reused: " + ports + " of " + opened);
+            assertEquals(2, new HashSet<>(ports).size(), "one client's requests in turn take its loop's two pooled connections: " + ports);
+            assertTrue(!ports.get(0).equals(ports.get(1)) && ports.get(0).equals(ports.get(2)), "oldest first, alternating: " + ports);
+            Thread.sleep(1_200);
+            c.getOutputStream().write("GET /later HTTP/1.1\r\nHost: pool.tpool.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String later = Wire.readOne(c.getInputStream(), "GET").text();
+            assertFalse(opened.contains(later), "after a second idle a new connection, not " + later + " of " + opened);
+        } finally {
+            for (Socket c : clients) c.close();
+            app.stop(0);
+        }
     }
 
     @Test
