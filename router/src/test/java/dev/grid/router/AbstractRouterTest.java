@@ -249,7 +249,7 @@ abstract class AbstractRouterTest extends AbstractTcpRouteTest {
             for (int i = 0; i < held; i++) {
                 Socket c = client();
                 clients.add(c);
-                c.getOutputStream().write("GET /hold HTTP/1.1\r\nHost: pool.tpool.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                sendGet(c, "pool.tpool.test", "/hold");
             }
             Set<String> opened = new HashSet<>();
             for (Socket c : clients) {
@@ -261,20 +261,25 @@ abstract class AbstractRouterTest extends AbstractTcpRouteTest {
             Socket c = clients.get(0);
             List<String> ports = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                c.getOutputStream().write("GET /next HTTP/1.1\r\nHost: pool.tpool.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                sendGet(c, "pool.tpool.test", "/next");
                 ports.add(Wire.readOne(c.getInputStream(), "GET").text());
             }
             assertTrue(opened.containsAll(ports), "pooled connections are reused: " + ports + " of " + opened);
             assertEquals(2, new HashSet<>(ports).size(), "one client's requests in turn take its loop's two pooled connections: " + ports);
             assertTrue(!ports.get(0).equals(ports.get(1)) && ports.get(0).equals(ports.get(2)), "oldest first, alternating: " + ports);
             Thread.sleep(1_200);
-            c.getOutputStream().write("GET /later HTTP/1.1\r\nHost: pool.tpool.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            sendGet(c, "pool.tpool.test", "/later");
             String later = Wire.readOne(c.getInputStream(), "GET").text();
             assertFalse(opened.contains(later), "after a second idle a new connection, not " + later + " of " + opened);
         } finally {
             for (Socket c : clients) c.close();
             app.stop(0);
         }
+    }
+
+    /** Writes a keep-alive GET on a client connection of the test's own. */
+    static void sendGet(Socket client, String host, String path) throws IOException {
+        client.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
     }
 
     @Test
